@@ -1,0 +1,201 @@
+"""Theme configuration: the YAML file a job is generated from.
+
+Shape (see ``sample-data.yml``): a ``config:`` block with the theme, platform, duration, style,
+render profile and providers per stage, and ``content_references:`` with the products or topics
+the video talks about. Every problem is reported as ``<file>: <field>: <reason>`` before a job
+is queued.
+
+Lookup order when no ``--config`` is given: ``$VIDGEN_CONFIG``, ``./sample-data.yml``, then the
+copy shipped inside the package (so cron, starting in ``$HOME``, works with no flags).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from vidgen.errors import InvalidInput
+
+MAX_CONFIG_BYTES = 1_000_000
+MAX_YAML_ALIASES = 100
+
+Style = Literal["cinematic", "talking-head", "tutorial", "listicle", "product-demo"]
+STYLES: tuple[str, ...] = ("cinematic", "talking-head", "tutorial", "listicle", "product-demo")
+
+# name -> (width, height, fps). Always 9:16; "preview" keeps tests and drafts fast.
+PROFILES: dict[str, tuple[int, int, int]] = {
+    "full": (1080, 1920, 30),
+    "preview": (360, 640, 30),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Providers(_Strict):
+    trends: Literal["sample", "youtube", "tiktok"] = "sample"
+    analysis: Literal["local", "openai", "anthropic"] = "local"
+    planner: Literal["local", "openai", "anthropic"] = "local"
+    visuals: Literal["procedural", "images", "pexels"] = "procedural"
+    tts: Literal["espeak", "openai"] = "espeak"
+
+
+class Voice(_Strict):
+    name: str = Field("en-us", min_length=1, max_length=40, description="espeak-ng voice or API voice")
+    rate: int = Field(165, ge=80, le=400, description="words per minute")
+
+
+class Music(_Strict):
+    path: Path
+    volume: float = Field(0.25, ge=0.0, le=1.0)
+
+
+class ThemeSettings(_Strict):
+    theme: str = Field("default", min_length=1, max_length=200)
+    target_platform: Literal["tiktok", "youtube_shorts", "instagram_reels"] = "tiktok"
+    video_duration_seconds: float = Field(20, ge=6, le=180)
+    style: Style = "product-demo"
+    tone: str = Field("upbeat", max_length=60)
+    language: str = Field("en", min_length=2, max_length=10)
+    profile: Literal["full", "preview"] = "full"
+    scenes: int | None = Field(None, ge=3, le=6, description="scene count; default from duration")
+    voice: Voice = Field(default_factory=lambda: Voice())
+    music: Music | None = None
+    thumbnail_time: float = Field(1.0, ge=0)
+    providers: Providers = Field(default_factory=lambda: Providers())
+    images: list[Path] = Field(default_factory=list, max_length=50)
+    trend_limit: int = Field(200, ge=1, le=5000)
+    llm_model: str | None = Field(None, max_length=100)
+
+    @model_validator(mode="after")
+    def _check(self) -> ThemeSettings:
+        if self.thumbnail_time >= self.video_duration_seconds:
+            raise ValueError(
+                f"thumbnail_time {self.thumbnail_time} must be less than "
+                f"video_duration_seconds {self.video_duration_seconds}"
+            )
+        if self.providers.visuals == "images" and not self.images:
+            raise ValueError("providers.visuals is 'images' but 'images:' lists no files")
+        return self
+
+
+class ContentReference(_Strict):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+    talking_points: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("talking_points")
+    @classmethod
+    def _points_not_blank(cls, points: list[str]) -> list[str]:
+        for point in points:
+            if not point.strip() or len(point) > 300:
+                raise ValueError("each talking point must be 1-300 characters")
+        return points
+
+
+class ThemeConfig(_Strict):
+    config: ThemeSettings
+    content_references: list[ContentReference] = Field(min_length=1, max_length=50)
+    source: Path | None = Field(None, exclude=True, description="file this was loaded from")
+
+    @property
+    def resolution(self) -> tuple[int, int, int]:
+        return PROFILES[self.config.profile]
+
+    def resolve_path(self, path: Path) -> Path:
+        """Relative media paths in a config are relative to the config file, not the cwd."""
+        if path.is_absolute() or self.source is None:
+            return path
+        return (self.source.parent / path).resolve()
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs ("billion laughs") before they are expanded."""
+
+    aliases_seen = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_seen += 1
+            if self.aliases_seen > MAX_YAML_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} YAML aliases (&anchor/*ref)")
+        return super().compose_node(parent, index)
+
+
+def packaged_config_path() -> Path:
+    return Path(str(resources.files("vidgen") / "data" / "sample-data.yml"))
+
+
+def resolve_config_path(explicit: str | Path | None, env_config: Path | None = None) -> Path:
+    """The documented lookup order; returns an absolute path (which may not exist if explicit)."""
+    if explicit is not None and str(explicit).strip() != "":
+        return Path(explicit).expanduser().absolute()
+    if env_config is not None:
+        return env_config.expanduser().absolute()
+    local = Path.cwd() / "sample-data.yml"
+    if local.is_file():
+        return local.absolute()
+    return packaged_config_path()
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts) or "(top level)"
+
+
+def load_config(path: Path) -> ThemeConfig:
+    """Read, parse and validate a theme config; raise InvalidInput with file, field and fix."""
+    where = str(path)
+    try:
+        if not path.exists():
+            raise InvalidInput(f"{where}: config file not found; pass --config with an existing file")
+        if not path.is_file():
+            raise InvalidInput(f"{where}: not a regular file; pass --config with a YAML file")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise InvalidInput(
+                f"{where}: config is {size} bytes, more than the {MAX_CONFIG_BYTES} allowed; "
+                "a theme config is a small YAML file"
+            )
+        data = path.read_bytes()
+    except PermissionError:
+        raise InvalidInput(f"{where}: cannot read the config file (permission denied)") from None
+    except OSError as exc:
+        raise InvalidInput(f"{where}: cannot read the config file ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{where}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=_CountingLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidInput(f"{where}: invalid YAML{at}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput(
+            f"{where}: expected a mapping with 'config:' and 'content_references:' at the top level"
+        )
+    try:
+        cfg = ThemeConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _format_loc(tuple(err["loc"]))
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:60]!r})"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InvalidInput(f"{where}: {field}: {msg}{shown}") from None
+    return cfg.model_copy(update={"source": path.absolute()})

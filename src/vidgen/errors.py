@@ -1,0 +1,37 @@
+"""The one flat list of vidgen's exceptions.
+
+Library code raises these; only the CLI (exit codes) and the HTTP shim (status codes) translate them.
+Every message is a single line a user can act on.
+"""
+
+
+class VidgenError(Exception):
+    """Base class: anything vidgen raises on purpose."""
+
+
+class InvalidInput(VidgenError):
+    """The caller gave a value we cannot use (bad status, limit, config file...). Usage error."""
+
+
+class NotFound(VidgenError):
+    """A job, video or file the caller named does not exist."""
+
+
+class Refused(VidgenError):
+    """The request is understood but not allowed in the current state (e.g. retrying a running job)."""
+
+
+class StoreBusy(VidgenError):
+    """The job store stayed locked by another process for longer than the busy timeout."""
+
+
+class StageError(VidgenError):
+    """A stage failed in a way another attempt may fix (network blip, ffmpeg crash, disk full)."""
+
+
+class FatalStageError(VidgenError):
+    """A stage failed in a way no retry can fix (bad config, missing credentials): fail the job now."""
+
+
+class StageTimeout(StageError):
+    """A stage attempt ran past its time limit; counts as a failed, retryable attempt."""

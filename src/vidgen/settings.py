@@ -1,0 +1,92 @@
+"""One settings object, read from ``VIDGEN_*`` environment variables.
+
+Where things live (home folder, job store, queue, outputs) and how hard the runner tries
+(attempts, backoff, timeouts, leases). Another backend is a settings change, not a code change.
+A bad value is reported as one line naming the variable and what it should be.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vidgen.errors import InvalidInput
+
+ENV_PREFIX = "VIDGEN_"
+
+
+def default_home() -> Path:
+    return Path.home() / ".vidgen"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    home: Path = Field(default_factory=default_home, description="State folder (VIDGEN_HOME)")
+    database_url: str = Field("", description="SQLAlchemy URL of the job store")
+    queue_url: str = Field("", description="sqlite:///path or redis://host:port/db")
+    output_dir: Path | None = Field(None, description="Where review/approved/rejected live")
+    themes_dir: Path | None = Field(None, description="The only folder HTTP config_path may name")
+    config: Path | None = Field(None, description="Default theme config (VIDGEN_CONFIG)")
+    profile: str | None = Field(None, description="Override the config's render profile")
+    stage_attempts: int = Field(3, ge=1, le=20)
+    backoff_base: float = Field(2.0, ge=0, le=3600)
+    backoff_max: float = Field(60.0, ge=0, le=86400)
+    stage_timeout: float = Field(900.0, gt=0, le=86400)
+    lease_seconds: float = Field(60.0, gt=0, le=86400)
+    busy_timeout: float = Field(30.0, gt=0, le=3600)
+    api_token: str | None = None
+    worker_poll: float = Field(0.5, gt=0, le=60)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'vidgen.db'}"
+
+    @property
+    def queue(self) -> str:
+        return self.queue_url or f"sqlite:///{self.home / 'queue.db'}"
+
+    @property
+    def output_root(self) -> Path:
+        return self.output_dir or self.home / "output"
+
+    @property
+    def themes_root(self) -> Path:
+        return self.themes_dir or self.home / "themes"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return max(0.05, self.lease_seconds / 4)
+
+
+def _field_env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment; raise InvalidInput naming the bad variable."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        value = env.get(_field_env_name(name))
+        if value is not None and value != "":
+            raw[name] = os.path.expanduser(value) if name in _PATH_FIELDS else value
+    try:
+        return Settings(**raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        var = _field_env_name(field)
+        raise InvalidInput(
+            f"{var}={env.get(var, '')!r} is invalid: {err['msg']}. Fix or unset {var}."
+        ) from None
+
+
+_PATH_FIELDS = {"home", "output_dir", "themes_dir", "config"}

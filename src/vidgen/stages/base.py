@@ -1,0 +1,79 @@
+"""What a stage receives and returns.
+
+A stage is a module with ``run(ctx: StageContext) -> StageResult``. It reads the recorded outputs
+of earlier stages from ``ctx.outputs`` (on a resume these come from checkpoints, never recomputed),
+writes its files under ``ctx.work_dir`` and returns JSON-serialisable outputs. Paths in outputs are
+relative to ``ctx.job_dir`` (use ``ctx.rel``) so a job folder can move. Files listed in
+``StageResult.files`` are hashed by the runner and verified before a resume reuses them.
+
+Raise ``StageError`` for failures another attempt may fix, ``FatalStageError`` for ones it cannot.
+Long work calls ``ctx.check_cancelled()`` (or passes ``ctx`` to ``vidgen.media.ffmpeg.run``) so a
+timeout or shutdown stops it promptly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from vidgen.errors import StageTimeout
+
+if TYPE_CHECKING:
+    from vidgen.config import ThemeConfig
+    from vidgen.settings import Settings
+    from vidgen.store import Store
+
+
+@dataclass
+class StageContext:
+    job_id: int
+    stage: str
+    attempt: int
+    theme: str
+    config: ThemeConfig
+    settings: Settings
+    job_dir: Path
+    work_dir: Path
+    outputs: Mapping[str, Mapping[str, Any]]
+    store: Store  # use `with ctx.store.write() as session:` to persist rows
+    cancel: threading.Event = field(default_factory=threading.Event)
+    deadline: float = float("inf")  # time.monotonic() value
+    log: Callable[[str], None] = lambda message: None
+
+    def rel(self, path: Path) -> str:
+        """Path relative to the job folder, for outputs."""
+        return str(Path(path).resolve().relative_to(self.job_dir.resolve()))
+
+    def path(self, rel: str) -> Path:
+        """Absolute path of an output path recorded by an earlier stage."""
+        return self.job_dir / rel
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def check_cancelled(self) -> None:
+        if self.cancel.is_set() or time.monotonic() > self.deadline:
+            raise StageTimeout(f"{self.stage} was stopped (time limit or worker shutdown)")
+
+
+@dataclass
+class StageResult:
+    outputs: dict[str, Any]
+    files: list[Path] = field(default_factory=list)
+    cost: float = 0.0
+
+
+class StageFunction(Protocol):
+    def __call__(self, ctx: StageContext) -> StageResult: ...
+
+
+def load_stage(name: str) -> StageFunction:
+    """Import ``vidgen.stages.<name>`` and return its ``run``; imported only when the stage runs."""
+    module = import_module(f"vidgen.stages.{name}")
+    run: StageFunction = module.run
+    return run

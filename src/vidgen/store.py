@@ -1,0 +1,130 @@
+"""The job store: one SQLite file (WAL) by default, any SQLAlchemy URL by configuration.
+
+``Store.read()`` and ``Store.write()`` hand out sessions. On SQLite a write transaction starts with
+``BEGIN IMMEDIATE`` so concurrent writers queue on the busy timeout instead of failing with
+"database is locked" when a read lock cannot be upgraded. A lock held past the timeout becomes
+``StoreBusy`` with a message that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+from vidgen import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from vidgen.errors import StoreBusy
+from vidgen.settings import Settings
+
+SCHEMA_VERSION = 1
+_IMMEDIATE = "vidgen_immediate"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    return None
+
+
+def _make_engine(settings: Settings) -> Engine:
+    url = settings.db_url
+    path = _sqlite_path(url)
+    if path is None:
+        return create_engine(url, pool_pre_ping=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": settings.busy_timeout, "check_same_thread": False}
+    )
+    busy_ms = int(settings.busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level; we issue BEGIN ourselves (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Store:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = _make_engine(settings)
+        self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        with self._busy_guard():
+            if _sqlite_path(self.settings.db_url) is not None:
+                with self.engine.connect() as conn:
+                    version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+                    if version == SCHEMA_VERSION:
+                        return
+            SQLModel.metadata.create_all(self._writer)
+            if _sqlite_path(self.settings.db_url) is not None:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _busy_guard(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            text = str(exc.orig) if exc.orig is not None else str(exc)
+            if "locked" in text or "busy" in text:
+                raise StoreBusy(
+                    f"the job store {self.settings.db_url} stayed locked by another process for "
+                    f"more than {self.settings.busy_timeout:g} s; try again "
+                    "(or raise VIDGEN_BUSY_TIMEOUT)"
+                ) from None
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._busy_guard(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose transaction takes the write lock up front and commits on success."""
+        with self._busy_guard(), Session(self._writer, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+_stores: dict[str, Store] = {}
+
+
+def get_store(settings: Settings) -> Store:
+    """One Store (engine, pool) per database URL per process."""
+    key = settings.db_url
+    store = _stores.get(key)
+    if store is None or store.settings != settings:
+        store = Store(settings)
+        _stores[key] = store
+    return store
+
+
+def reset_stores() -> None:
+    for store in _stores.values():
+        store.dispose()
+    _stores.clear()

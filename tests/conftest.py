@@ -1,0 +1,106 @@
+"""Shared fixtures: every test gets its own vidgen home, store and settings."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vidgen.config import ThemeConfig, load_config
+from vidgen.settings import Settings, load_settings
+from vidgen.stages.base import StageContext
+from vidgen.store import Store, get_store, reset_stores
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CONFIG = REPO_ROOT / "sample-data.yml"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh VIDGEN_HOME with fast retries; the cwd is a clean folder (no ./sample-data.yml)."""
+    vidgen_home = tmp_path / "home"
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    for name in list(__import__("os").environ):
+        if name.startswith("VIDGEN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("VIDGEN_HOME", str(vidgen_home))
+    monkeypatch.setenv("VIDGEN_BACKOFF_BASE", "0.01")
+    monkeypatch.setenv("VIDGEN_BACKOFF_MAX", "0.05")
+    monkeypatch.setenv("VIDGEN_PROFILE", "preview")
+    monkeypatch.chdir(cwd)
+    reset_stores()
+    yield vidgen_home
+    reset_stores()
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return get_store(settings)
+
+
+@pytest.fixture
+def theme_config(tmp_path: Path) -> Callable[..., ThemeConfig]:
+    """Load sample-data.yml with overrides of the ``config:`` block, at the preview profile."""
+
+    def make(**overrides: Any) -> ThemeConfig:
+        import yaml
+
+        raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+        raw["config"]["profile"] = "preview"
+        raw["config"].update(overrides)
+        path = tmp_path / f"theme-{len(list(tmp_path.glob('theme-*.yml')))}.yml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+        return load_config(path)
+
+    return make
+
+
+@pytest.fixture
+def stage_context(
+    settings: Settings, store: Store, theme_config: Callable[..., ThemeConfig]
+) -> Callable[..., StageContext]:
+    """Build a StageContext for calling one stage's ``run`` directly, outside the runner."""
+
+    def make(
+        stage: str,
+        outputs: dict[str, dict[str, Any]] | None = None,
+        config: ThemeConfig | None = None,
+        job_id: int | None = None,
+    ) -> StageContext:
+        from vidgen.models import Job
+
+        cfg = config or theme_config()
+        if job_id is None:
+            with store.write() as session:
+                job = Job(theme=cfg.config.theme, config_path=str(cfg.source))
+                session.add(job)
+                session.flush()
+                assert job.id is not None
+                job_id = job.id
+        job_dir = settings.jobs_dir / str(job_id)
+        work_dir = job_dir / stage / "attempt-1"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        return StageContext(
+            job_id=job_id,
+            stage=stage,
+            attempt=1,
+            theme=cfg.config.theme,
+            config=cfg,
+            settings=settings,
+            job_dir=job_dir,
+            work_dir=work_dir,
+            outputs=outputs or {},
+            store=store,
+            cancel=threading.Event(),
+        )
+
+    return make
