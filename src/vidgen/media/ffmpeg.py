@@ -1,0 +1,129 @@
+"""Running the bundled ffmpeg (imageio-ffmpeg's static build) and probing what it made.
+
+``run`` never lets ffmpeg outlive a cancelled stage: it polls ``ctx.cancel`` and the stage deadline
+and kills the process. Failures become ``StageError`` carrying ffmpeg's last stderr lines.
+There is no ffprobe in the wheel, so ``probe`` parses ``ffmpeg -i`` output.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vidgen.errors import FatalStageError, StageError, StageTimeout
+
+if TYPE_CHECKING:
+    from vidgen.stages.base import StageContext
+
+
+@cache
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError) as exc:
+        raise FatalStageError(f"no ffmpeg binary available ({exc}); reinstall imageio-ffmpeg") from None
+
+
+def _tail(text: str, lines: int = 6) -> str:
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(kept)
+
+
+def run(
+    args: list[str],
+    *,
+    ctx: StageContext | None = None,
+    timeout: float | None = None,
+    what: str = "ffmpeg",
+) -> subprocess.CompletedProcess[str]:
+    """Run ffmpeg with ``args`` (no shell: text never reaches one). Raise StageError on failure."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    deadline = time.monotonic() + timeout if timeout is not None else float("inf")
+    if ctx is not None:
+        deadline = min(deadline, ctx.deadline)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
+    try:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                cancelled = ctx is not None and ctx.cancel.is_set()
+                if cancelled or time.monotonic() > deadline:
+                    proc.kill()
+                    proc.communicate()
+                    raise StageTimeout(f"{what} was stopped (time limit or worker shutdown)") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        if "No space left on device" in err:
+            raise StageError(f"{what} failed: no space left on device; free disk space and retry")
+        raise StageError(f"{what} failed (exit {proc.returncode}): {_tail(err)}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float
+    width: int | None
+    height: int | None
+    fps: float | None
+    video_codec: str | None
+    video_profile: str | None
+    pixel_format: str | None
+    audio_codec: str | None
+    sample_rate: int | None
+    size_bytes: int
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(
+    r"Stream #\S+.*?: Video: (?P<codec>\w+)(?: \((?P<profile>[^)]*)\))?.*?, "
+    r"(?P<pix>[a-z0-9_]+)(?:\([^)]*\))?, (?P<w>\d+)x(?P<h>\d+)"
+)
+_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_AUDIO = re.compile(r"Stream #\S+.*?: Audio: (?P<codec>\w+).*?, (?P<rate>\d+) Hz")
+
+
+def probe(path: Path) -> MediaInfo:
+    """Read container duration, stream codecs and size of a media file (StageError if unreadable)."""
+    if not path.is_file():
+        raise StageError(f"cannot probe {path}: file does not exist")
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+    )
+    err = proc.stderr
+    duration = _DURATION.search(err)
+    if duration is None:
+        raise StageError(f"cannot probe {path.name}: not a readable media file ({_tail(err, 2)})")
+    hours, minutes, seconds = duration.groups()
+    video = _VIDEO.search(err)
+    audio = _AUDIO.search(err)
+    fps = _FPS.search(err) if video else None
+    return MediaInfo(
+        duration=int(hours) * 3600 + int(minutes) * 60 + float(seconds),
+        width=int(video["w"]) if video else None,
+        height=int(video["h"]) if video else None,
+        fps=float(fps.group(1)) if fps else None,
+        video_codec=video["codec"] if video else None,
+        video_profile=video["profile"] if video else None,
+        pixel_format=video["pix"] if video else None,
+        audio_codec=audio["codec"] if audio else None,
+        sample_rate=int(audio["rate"]) if audio else None,
+        size_bytes=path.stat().st_size,
+    )
