@@ -152,3 +152,14 @@ class Video(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str | None = None
+
+
+class WorkerBeat(SQLModel, table=True):
+    """A live ``vidgen worker``: lets ``generate --wait`` know whether anyone will pick a job up."""
+
+    id: str = Field(primary_key=True)
+    hostname: str
+    pid: int
+    queue: str
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,62 @@
+"""``vidgen jobs``: list jobs, newest first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vidgen.cli.output import emit, fail, load_settings_or_fail
+from vidgen.errors import VidgenError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from vidgen.schemas import JobListResponse
+
+
+def jobs_table(result: JobListResponse) -> RenderableType:
+    from rich.table import Table
+
+    from vidgen.cli.output import progress_bar, short_time, styled_status
+
+    if not result.jobs:
+        return "[dim]No jobs match. Queue one with: vidgen generate[/]"
+    table = Table(header_style="bold")
+    for column in ("id", "status", "stage", "progress", "theme", "created", "error"):
+        table.add_column(column, justify="right" if column == "id" else "left")
+    for job in result.jobs:
+        table.add_row(
+            str(job.id),
+            styled_status(job.status),
+            job.stage or "",
+            progress_bar(job.progress_pct),
+            (job.theme or "").replace("\n", " ")[:30],
+            short_time(job.created_at),
+            (job.error_message or "")[:60],
+        )
+    return table
+
+
+def jobs(
+    status: Annotated[
+        str | None,
+        typer.Option("--status", "-s", help="Only jobs with this status: pending, running, "
+                     "completed or failed."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many jobs (1-1000).")] = 20,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many newest jobs.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JobListResponse JSON.")] = False,
+) -> None:
+    """List jobs, newest first."""
+    from vidgen import service
+
+    settings = load_settings_or_fail()
+    try:
+        emit(service.list_jobs(settings, status, limit, offset), as_json, jobs_table)
+    except VidgenError as exc:
+        fail(exc)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("jobs")(jobs)

@@ -1,0 +1,96 @@
+"""The one output helper: a Rich rendering for people, compact JSON for scripts.
+
+``--json`` prints exactly ``render_json(model)``, which is also the HTTP shim's response body, so
+the two are byte-identical. Errors go to stderr as one line; only this module and the shim map
+exceptions to exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+from vidgen.errors import InvalidInput, VidgenError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console, RenderableType
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+_console: Console | None = None
+
+
+def console() -> Console:
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(highlight=False)
+    return _console
+
+
+def render_json(model: BaseModel) -> str:
+    """Compact UTF-8 JSON, the same bytes FastAPI's JSONResponse sends."""
+    return json.dumps(
+        model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
+
+
+def emit(model: BaseModel, as_json: bool, human: Callable[[Any], RenderableType | str]) -> None:
+    if as_json:
+        typer.echo(render_json(model))
+    else:
+        console().print(human(model))
+
+
+def exit_code_for(exc: VidgenError) -> int:
+    return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_FAILURE
+
+
+def fail(exc: VidgenError) -> NoReturn:
+    message = " ".join(str(exc).split())
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(exit_code_for(exc))
+
+
+def load_settings_or_fail() -> Any:
+    from vidgen.settings import load_settings
+
+    try:
+        return load_settings()
+    except VidgenError as exc:
+        fail(exc)
+
+
+STATUS_STYLE = {"pending": "yellow", "running": "cyan", "completed": "green", "failed": "red"}
+STATE_ICON = {
+    "waiting": "[dim]·[/]",
+    "running": "[cyan]▶[/]",
+    "completed": "[green]✔[/]",
+    "failed": "[red]✘[/]",
+    "skipped": "[green]↷[/]",
+}
+
+
+def styled_status(status: str) -> str:
+    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
+
+
+def progress_bar(pct: float | None, width: int = 10) -> str:
+    filled = round((pct or 0) / 100 * width)
+    return f"{'█' * filled}{'░' * (width - filled)} {pct or 0:>5.1f}%"
+
+
+def short_time(iso: str | None) -> str:
+    return "" if iso is None else iso[:19].replace("T", " ")
+
+
+def die(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    sys.stdout.flush()
+    raise typer.Exit(code)

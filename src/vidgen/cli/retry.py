@@ -1,0 +1,38 @@
+"""``vidgen retry ID``: resume a failed job from its last checkpoint."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vidgen.cli.output import emit, fail, load_settings_or_fail
+from vidgen.errors import VidgenError
+from vidgen.schemas import JobRetryResponse
+
+
+def _human(result: JobRetryResponse) -> str:
+    skipped = ", ".join(result.skipping_stages) or "nothing"
+    return (
+        f"[green]Queued[/] job {result.job_id} again (task {result.task_id}).\n"
+        f"Resuming from [bold]{result.resume_from}[/]; reusing {skipped}.\n"
+        f"Follow it: vidgen status {result.job_id} --watch"
+    )
+
+
+def retry(
+    job_id: Annotated[int, typer.Argument(help="Id of a failed job.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JobRetryResponse JSON.")] = False,
+) -> None:
+    """Queue a failed job again; completed stages are skipped and their outputs reused."""
+    from vidgen import service
+
+    settings = load_settings_or_fail()
+    try:
+        emit(service.retry(settings, job_id), as_json, _human)
+    except VidgenError as exc:
+        fail(exc)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("retry")(retry)

@@ -1,0 +1,99 @@
+"""``vidgen videos``, ``approve``, ``reject``: the review queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vidgen.cli.output import emit, fail, load_settings_or_fail
+from vidgen.errors import VidgenError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from vidgen.review import VideoListResponse, VideoResponse
+
+VIDEO_STYLE = {"pending_review": "yellow", "approved": "green", "rejected": "red"}
+
+
+def videos_table(result: VideoListResponse) -> RenderableType:
+    from rich.table import Table
+
+    from vidgen.cli.output import short_time
+
+    if not result.videos:
+        return "[dim]No videos match.[/]"
+    table = Table(header_style="bold")
+    for column in ("id", "job", "status", "title", "length", "created", "file"):
+        table.add_column(column)
+    for video in result.videos:
+        style = VIDEO_STYLE.get(video.status, "white")
+        table.add_row(
+            str(video.id),
+            str(video.job_id),
+            f"[{style}]{video.status}[/]",
+            video.title[:40],
+            f"{video.duration_seconds:.1f}s",
+            short_time(video.created_at),
+            video.video_path,
+        )
+    return table
+
+
+def _moved(video: VideoResponse) -> str:
+    note = f" ({video.reason})" if video.reason else ""
+    return f"Video {video.id} {video.status}{note}: {video.video_path}"
+
+
+def videos(
+    status: Annotated[
+        str | None,
+        typer.Option("--status", "-s", help="pending_review, approved or rejected."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many (1-1000).")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print VideoListResponse JSON.")] = False,
+) -> None:
+    """List generated videos and their review state."""
+    from vidgen import service
+
+    settings = load_settings_or_fail()
+    try:
+        emit(service.list_videos(settings, status, limit), as_json, videos_table)
+    except VidgenError as exc:
+        fail(exc)
+
+
+def approve(
+    video_id: Annotated[int, typer.Argument(help="Video id from 'vidgen videos'.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print VideoResponse JSON.")] = False,
+) -> None:
+    """Approve a video: move it to the approved folder."""
+    from vidgen import service
+
+    settings = load_settings_or_fail()
+    try:
+        emit(service.approve_video(settings, video_id), as_json, _moved)
+    except VidgenError as exc:
+        fail(exc)
+
+
+def reject(
+    video_id: Annotated[int, typer.Argument(help="Video id from 'vidgen videos'.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it was rejected.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print VideoResponse JSON.")] = False,
+) -> None:
+    """Reject a video with a reason: move it to the rejected folder."""
+    from vidgen import service
+
+    settings = load_settings_or_fail()
+    try:
+        emit(service.reject_video(settings, video_id, reason), as_json, _moved)
+    except VidgenError as exc:
+        fail(exc)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("videos")(videos)
+    app.command("approve")(approve)
+    app.command("reject")(reject)

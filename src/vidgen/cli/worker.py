@@ -1,0 +1,137 @@
+"""``vidgen worker``: the Huey consumer that runs queued jobs until stopped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from vidgen.cli.output import fail, load_settings_or_fail
+from vidgen.errors import VidgenError
+
+if TYPE_CHECKING:
+    from vidgen.settings import Settings
+    from vidgen.store import Store
+
+BEAT_SECONDS = 5.0
+
+
+def _make_consumer(huey: Any, workers: int) -> Any:
+    from huey.consumer import Consumer
+
+    from vidgen.runner import SHUTDOWN
+
+    class VidgenConsumer(Consumer):  # type: ignore[misc]
+        """SIGINT and SIGTERM both mean: cancel running stages, requeue their jobs, exit."""
+
+        def _set_signal_handlers(self) -> None:
+            signal.signal(signal.SIGINT, self._handle_signal)
+            signal.signal(signal.SIGTERM, self._handle_signal)
+
+        def _handle_signal(self, signum: int, frame: Any) -> None:
+            if SHUTDOWN.is_set():
+                os._exit(130)  # second signal: the user really wants out now
+            SHUTDOWN.set()
+            self._signum = signum
+            self._restart, self._graceful = False, True
+
+    return VidgenConsumer(huey, workers=workers, worker_type="thread", periodic=False)
+
+
+class _Beat(threading.Thread):
+    """Tells the store this worker is alive, and fails jobs of workers that are not."""
+
+    def __init__(self, store: Store, settings: Settings, worker_id: str) -> None:
+        super().__init__(name="vidgen-worker-beat", daemon=True)
+        self.store, self.settings, self.worker_id = store, settings, worker_id
+        self.stop_event = threading.Event()
+
+    def beat(self) -> None:
+        from vidgen.models import WorkerBeat, utcnow
+
+        with self.store.write() as session:
+            row = session.get(WorkerBeat, self.worker_id)
+            if row is None:
+                row = WorkerBeat(
+                    id=self.worker_id,
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    queue=self.settings.queue,
+                )
+            row.last_seen = utcnow()
+            session.add(row)
+
+    def run(self) -> None:
+        from vidgen.runner import reap_expired_leases
+
+        log = logging.getLogger("vidgen.worker")
+        interval = min(BEAT_SECONDS, self.settings.heartbeat_seconds)
+        while not self.stop_event.wait(interval):
+            try:
+                self.beat()
+                for job_id in reap_expired_leases(self.store):
+                    log.warning("job %s: its worker stopped responding; marked failed", job_id)
+            except Exception:
+                log.warning("worker heartbeat failed; will retry", exc_info=True)
+
+    def remove(self) -> None:
+        from sqlalchemy import delete
+        from sqlmodel import col
+
+        from vidgen.models import WorkerBeat
+
+        with self.store.write() as session:
+            session.execute(delete(WorkerBeat).where(col(WorkerBeat.id) == self.worker_id))
+
+
+def worker(
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=64, help="Jobs to run at once.")
+    ] = 1,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each task.")] = False,
+) -> None:
+    """Run queued jobs until SIGINT/SIGTERM (which requeue the jobs in progress)."""
+    from rich.logging import RichHandler
+
+    from vidgen import service
+    from vidgen.queue import get_huey
+    from vidgen.runner import new_owner_id
+    from vidgen.store import get_store
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(show_path=False)],
+    )
+    logging.getLogger("vidgen").setLevel(logging.INFO)
+    settings = load_settings_or_fail()
+    try:
+        store = get_store(settings)
+        recovered = service.recover(settings)
+        huey = get_huey(settings)
+    except VidgenError as exc:
+        fail(exc)
+    worker_id = new_owner_id()
+    beat = _Beat(store, settings, worker_id)
+    beat.beat()
+    beat.start()
+    typer.echo(
+        f"vidgen worker {worker_id}: {workers} slot(s) on {settings.queue}; "
+        f"{recovered.message}. Stop with Ctrl-C or SIGTERM.",
+        err=True,
+    )
+    try:
+        _make_consumer(huey, workers).run()
+    finally:
+        beat.stop_event.set()
+        beat.remove()
+    typer.echo("vidgen worker stopped; jobs in progress were put back in the queue.", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)

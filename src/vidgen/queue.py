@@ -1,0 +1,106 @@
+"""The task queue: Huey, configured from ``Settings.queue``.
+
+- ``sqlite:///path`` (default): SqliteHuey in the home folder, no server.
+- ``redis://host:port/db``: RedisHuey, for workers on several machines (``redis`` extra).
+- ``immediate://``: tasks run inline at enqueue time (Huey's immediate mode), for logic tests.
+
+The queue only carries job ids. The store is the source of truth: a lost or duplicated message
+cannot lose or double-run a job (claims are atomic; ``recover`` re-enqueues pending jobs).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vidgen.errors import InvalidInput, VidgenError
+from vidgen.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from huey import Huey
+
+log = logging.getLogger("vidgen.queue")
+TASK_NAME = "vidgen.run_job"
+_hueys: dict[str, Huey] = {}
+_tasks: dict[str, Any] = {}
+
+
+class QueueUnavailable(VidgenError):
+    """The queue could not accept or hand out a message."""
+
+
+def _run_job_task(job_id: int) -> str | None:
+    from vidgen.runner import JobRunner
+
+    settings = load_settings()
+    status = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid)).run()
+    return status.value if status is not None else None
+
+
+def sqlite_queue_path(settings: Settings) -> Path | None:
+    url = settings.queue
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def get_huey(settings: Settings) -> Huey:
+    url = settings.queue
+    huey = _hueys.get(url)
+    if huey is not None:
+        return huey
+    if url == "immediate://":
+        from huey import MemoryHuey
+
+        huey = MemoryHuey("vidgen", immediate=True)
+    elif url.startswith("sqlite:///"):
+        from huey import SqliteHuey
+
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey("vidgen", filename=str(path), timeout=settings.busy_timeout)
+    elif url.startswith(("redis://", "rediss://")):
+        try:
+            from huey import RedisHuey
+        except ImportError:  # pragma: no cover - depends on the extra
+            raise InvalidInput(
+                "VIDGEN_QUEUE_URL is redis:// but the redis package is missing: "
+                "pip install 'vidgen[redis]'"
+            ) from None
+        huey = RedisHuey("vidgen", url=url)
+    else:
+        raise InvalidInput(
+            f"VIDGEN_QUEUE_URL={url!r} is not supported: use sqlite:///path, redis://host:port/db "
+            "or immediate://"
+        )
+    _tasks[url] = huey.task(name=TASK_NAME)(_run_job_task)
+    _hueys[url] = huey
+    return huey
+
+
+def reset_queues() -> None:
+    _hueys.clear()
+    _tasks.clear()
+
+
+def enqueue_job(settings: Settings, job_id: int) -> str:
+    """Put ``job_id`` on the queue; returns the task id. QueueUnavailable if the queue is broken."""
+    get_huey(settings)
+    try:
+        result = _tasks[settings.queue](job_id)
+    except VidgenError:
+        raise
+    except Exception as exc:
+        raise QueueUnavailable(
+            f"the queue {settings.queue} could not take job {job_id} ({exc}); "
+            "run 'vidgen recover' to repair it"
+        ) from exc
+    return str(result.id) if result is not None else ""
+
+
+def queued_job_ids(settings: Settings) -> set[int]:
+    """Job ids of the messages waiting in the queue (QueueUnavailable if unreadable)."""
+    huey = get_huey(settings)
+    try:
+        return {int(task.args[0]) for task in huey.pending() if task.args}
+    except Exception as exc:
+        raise QueueUnavailable(f"the queue {settings.queue} is unreadable ({exc})") from exc

@@ -1,0 +1,348 @@
+"""The service layer: what every CLI command and HTTP route calls.
+
+Functions take validated-but-raw user values, do the work against the store and queue, and return
+the pydantic response models from ``vidgen.schemas``. They raise only ``vidgen.errors`` types;
+the edges turn those into exit codes or HTTP statuses. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+
+from vidgen import transitions
+from vidgen.config import load_config, resolve_config_path
+from vidgen.errors import InvalidInput, NotFound
+from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video
+from vidgen.schemas import (
+    JobDetailResponse,
+    JobListResponse,
+    JobRetryResponse,
+    JobStatusResponse,
+    PipelineTriggerResponse,
+    RecoverResponse,
+    StageDetail,
+)
+from vidgen.settings import Settings
+from vidgen.stages import PIPELINE_STAGES
+from vidgen.store import Store, get_store
+
+if TYPE_CHECKING:
+    from vidgen.review import VideoListResponse, VideoResponse
+
+log = logging.getLogger("vidgen.service")
+
+MAX_LIMIT = 1000
+MAX_OFFSET = 10**9
+MAX_JOB_ID = 2**63 - 1
+STATUS_NAMES = tuple(status.value for status in JobStatus)
+
+
+# -- validation of raw values -----------------------------------------------------------------
+
+
+def check_job_id(job_id: int) -> int:
+    if not 1 <= job_id <= MAX_JOB_ID:
+        raise NotFound(f"Job {job_id} not found (job ids are positive whole numbers)")
+    return job_id
+
+
+def check_status(status: str | None) -> str | None:
+    if status is None:
+        return None
+    if status not in STATUS_NAMES:
+        raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUS_NAMES)}")
+    return status
+
+
+def check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT} (got {limit})")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET} (got {offset})")
+
+
+def check_theme(theme: str | None) -> str | None:
+    if theme is None:
+        return None
+    if not theme.strip():
+        raise InvalidInput("theme is empty: pass a theme such as --theme 'Product Demo' or omit it")
+    if len(theme) > 200:
+        raise InvalidInput(f"theme is {len(theme)} characters long: keep it to 200 or fewer")
+    bad = [ch for ch in theme if ord(ch) < 32 and ch not in "\n\t"]
+    if bad:
+        raise InvalidInput(f"theme contains control character {bad[0]!r}: remove it")
+    return theme
+
+
+def confined_config_path(raw: str, themes_root: Path) -> Path:
+    """An HTTP config_path must name a file inside the themes folder, after resolving links."""
+    if "\x00" in raw:
+        raise InvalidInput("config_path contains a NUL byte")
+    root = themes_root.resolve()
+    candidate = Path(raw)
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(root):
+        raise InvalidInput(
+            f"config_path {raw!r} is outside the themes folder {root}; "
+            "put the config there and pass its name"
+        )
+    return resolved
+
+
+# -- reading jobs ---------------------------------------------------------------------------
+
+
+def _completed_by_job(store: Store, job_ids: Iterable[int]) -> dict[int, list[str]]:
+    """completed_stages for each job: stages whose latest checkpoint completed, in stage order."""
+    ids = list(job_ids)
+    latest: dict[int, dict[str, str]] = defaultdict(dict)
+    if ids:
+        with store.read() as session:
+            rows = session.exec(
+                select(Checkpoint.job_id, Checkpoint.stage, Checkpoint.status)
+                .where(col(Checkpoint.job_id).in_(ids))
+                .order_by(col(Checkpoint.id))
+            ).all()
+        for job_id, stage, status in rows:
+            latest[job_id][stage] = status
+    return {
+        job_id: [s for s in PIPELINE_STAGES if latest[job_id].get(s) == CheckpointStatus.COMPLETED]
+        for job_id in ids
+    }
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
+
+
+def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
+    total = len(PIPELINE_STAGES)
+    assert job.id is not None
+    return JobStatusResponse(
+        id=job.id,
+        status=job.status,
+        stage=job.stage,
+        theme=job.theme,
+        created_at=_iso(job.created_at),
+        updated_at=_iso(job.updated_at),
+        error_message=job.error_message,
+        completed_stages=completed,
+        total_stages=total,
+        progress_pct=round(len(completed) / total * 100, 1),
+    )
+
+
+def _get_job(store: Store, job_id: int) -> Job:
+    check_job_id(job_id)
+    with store.read() as session:
+        job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"Job {job_id} not found")
+    return job
+
+
+def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
+    store = get_store(settings)
+    job = _get_job(store, job_id)
+    return to_status(job, _completed_by_job(store, [job_id])[job_id])
+
+
+def list_jobs(
+    settings: Settings, status: str | None = None, limit: int = 20, offset: int = 0
+) -> JobListResponse:
+    check_status(status)
+    check_page(limit, offset)
+    store = get_store(settings)
+    query = select(Job)
+    if status is not None:
+        query = query.where(Job.status == status)
+    query = query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
+    with store.read() as session:
+        jobs = session.exec(query).all()
+    completed = _completed_by_job(store, [job.id for job in jobs if job.id is not None])
+    items = [to_status(job, completed[job.id]) for job in jobs if job.id is not None]
+    return JobListResponse(count=len(items), jobs=items)
+
+
+def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
+    """Status plus every stage's latest checkpoint, cost and the video, for people."""
+    store = get_store(settings)
+    job = _get_job(store, job_id)
+    with store.read() as session:
+        checkpoints = session.exec(
+            select(Checkpoint).where(Checkpoint.job_id == job_id).order_by(col(Checkpoint.id))
+        ).all()
+        video = session.exec(select(Video).where(Video.job_id == job_id)).first()
+    latest = {cp.stage: cp for cp in checkpoints}
+    stages = []
+    for name in PIPELINE_STAGES:
+        cp = latest.get(name)
+        stages.append(
+            StageDetail(
+                stage=name,
+                state="waiting" if cp is None else cp.status,  # type: ignore[arg-type]
+                attempt=cp.attempt if cp else None,
+                started_at=_iso(cp.started_at) if cp else None,
+                finished_at=_iso(cp.finished_at) if cp else None,
+                duration_seconds=cp.duration_seconds if cp else None,
+                cost=cp.cost if cp else 0.0,
+                error=cp.error if cp else None,
+            )
+        )
+    completed = [s.stage for s in stages if s.state == "completed"]
+    base = to_status(job, completed)
+    return JobDetailResponse(
+        **base.model_dump(),
+        config_path=job.config_path,
+        total_cost=round(job.total_cost, 6),
+        stages=stages,
+        video_path=video.video_path if video else None,
+    )
+
+
+# -- changing jobs --------------------------------------------------------------------------
+
+
+def generate(
+    settings: Settings,
+    theme: str | None = None,
+    config_path: str | None = None,
+    *,
+    confine_config: bool = False,
+) -> PipelineTriggerResponse:
+    """Validate the config, record a pending job, enqueue it and return at once."""
+    from vidgen.queue import enqueue_job
+
+    check_theme(theme)
+    if confine_config and config_path is not None:
+        path = confined_config_path(config_path, settings.themes_root)
+    else:
+        path = resolve_config_path(config_path, settings.config)
+    load_config(path)  # raises InvalidInput with file, field and reason; nothing recorded yet
+    store = get_store(settings)
+    with store.write() as session:
+        job = Job(theme=theme if theme is not None else "default", config_path=str(path))
+        session.add(job)
+        session.flush()
+        assert job.id is not None
+        job_id = job.id
+    try:
+        task_id = enqueue_job(settings, job_id)
+    except Exception:
+        # Not queued means not created: leave no pending job that nobody will run.
+        with store.write() as session:
+            session.execute(delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
+            session.execute(delete(Job).where(col(Job.id) == job_id))
+        raise
+    _set_task_id(store, job_id, task_id)
+    return PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
+
+
+def _set_task_id(store: Store, job_id: int, task_id: str) -> None:
+    with store.write() as session:
+        session.execute(update(Job).where(col(Job.id) == job_id).values(task_id=task_id))
+
+
+def retry(settings: Settings, job_id: int) -> JobRetryResponse:
+    """failed -> pending and enqueue; completed stages are skipped when the job runs."""
+    from vidgen.queue import enqueue_job
+
+    check_job_id(job_id)
+    store = get_store(settings)
+    with store.write() as session:
+        transitions.retry(session, job_id)
+    completed = _completed_by_job(store, [job_id])[job_id]
+    resume_from = next((s for s in PIPELINE_STAGES if s not in completed), None)
+    task_id = enqueue_job(settings, job_id)
+    _set_task_id(store, job_id, task_id)
+    skipping = f", skipping {len(completed)} completed stage(s)" if completed else ""
+    return JobRetryResponse(
+        job_id=job_id,
+        task_id=task_id,
+        resume_from=resume_from,
+        skipping_stages=completed,
+        message=f"Job {job_id} queued for retry from {resume_from}{skipping}",
+    )
+
+
+def recover(settings: Settings) -> RecoverResponse:
+    """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
+    from vidgen.queue import QueueUnavailable, enqueue_job, queued_job_ids, reset_queues
+    from vidgen.queue import sqlite_queue_path
+    from vidgen.runner import reap_expired_leases
+
+    store = get_store(settings)
+    lost = reap_expired_leases(store)
+    queue_reset = False
+    try:
+        queued = queued_job_ids(settings)
+    except QueueUnavailable:
+        path = sqlite_queue_path(settings)
+        if path is None:
+            raise
+        # Keep the broken file for inspection; the store knows which jobs still need running.
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{path}{suffix}")
+            if part.exists():
+                part.rename(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
+        reset_queues()
+        queue_reset = True
+        queued = queued_job_ids(settings)
+    with store.read() as session:
+        pending = session.exec(
+            select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(col(Job.id))
+        ).all()
+    requeued = []
+    for job_id in pending:
+        if job_id is not None and job_id not in queued:
+            _set_task_id(store, job_id, enqueue_job(settings, job_id))
+            requeued.append(job_id)
+    parts = [f"re-enqueued {len(requeued)} pending job(s)", f"failed {len(lost)} lost job(s)"]
+    if queue_reset:
+        parts.insert(0, "queue file was unreadable and has been replaced")
+    return RecoverResponse(
+        requeued_job_ids=requeued,
+        failed_lost_job_ids=lost,
+        queue_reset=queue_reset,
+        message="; ".join(parts),
+    )
+
+
+# -- review ---------------------------------------------------------------------------------
+
+
+def list_videos(settings: Settings, status: str | None = None, limit: int = 20) -> VideoListResponse:
+    from vidgen import review
+
+    check_page(limit, 0)
+    return review.list_videos(get_store(settings), settings, status, limit)
+
+
+def approve_video(settings: Settings, video_id: int) -> VideoResponse:
+    from vidgen import review
+
+    return review.approve_video(get_store(settings), settings, check_video_id(video_id))
+
+
+def reject_video(settings: Settings, video_id: int, reason: str) -> VideoResponse:
+    from vidgen import review
+
+    if not reason.strip():
+        raise InvalidInput("a rejection needs a reason: pass --reason 'what is wrong'")
+    return review.reject_video(get_store(settings), settings, check_video_id(video_id), reason)
+
+
+def check_video_id(video_id: int) -> int:
+    if not 1 <= video_id <= MAX_JOB_ID:
+        raise NotFound(f"Video {video_id} not found (video ids are positive whole numbers)")
+    return video_id

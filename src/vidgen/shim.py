@@ -1,0 +1,196 @@
+"""The optional HTTP shim (``vidgen serve``, extra ``http``): the CLI's twin over HTTP.
+
+Routes parse input, call ``vidgen.service`` and return ``render_json(model)`` - the exact bytes
+``--json`` prints. Errors map to statuses here and only here. Security: a bearer token is required
+on every route but /api/health when ``VIDGEN_API_TOKEN`` is set, request bodies are capped, and an
+HTTP ``config_path`` is confined to the themes folder.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Body, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vidgen import __version__, service
+from vidgen.cli.output import render_json
+from vidgen.errors import InvalidInput, NotFound, Refused, StoreBusy, VidgenError
+from vidgen.schemas import (
+    HealthResponse,
+    JobDetailResponse,
+    JobListResponse,
+    JobRetryResponse,
+    JobStatusResponse,
+    PipelineTriggerRequest,
+    PipelineTriggerResponse,
+    RecoverResponse,
+)
+from vidgen.settings import Settings, load_settings
+
+MAX_BODY_BYTES = 64 * 1024
+ERROR_STATUS: list[tuple[type[VidgenError], int]] = [
+    (NotFound, 404),
+    (Refused, 400),
+    (InvalidInput, 422),
+    (StoreBusy, 503),
+]
+
+
+def status_for(exc: VidgenError) -> int:
+    for kind, code in ERROR_STATUS:
+        if isinstance(exc, kind):
+            return code
+    return 503 if type(exc).__name__ == "QueueUnavailable" else 500
+
+
+def _json(model: Any) -> Response:
+    return Response(content=render_json(model), media_type="application/json")
+
+
+class BodyLimit:
+    """Reject bodies over MAX_BODY_BYTES, declared or streamed, before a route reads them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = render_json_detail(f"request body larger than {MAX_BODY_BYTES} bytes")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def render_json_detail(message: str) -> bytes:
+    import json
+
+    return json.dumps({"detail": message}, ensure_ascii=False).encode()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    def current() -> Settings:
+        return settings if settings is not None else load_settings()
+
+    app = FastAPI(
+        title="vidgen",
+        version=__version__,
+        description="Queue, watch and retry short-video jobs. Same service as the vidgen CLI.",
+    )
+
+    @app.exception_handler(VidgenError)
+    async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
+        return JSONResponse({"detail": " ".join(str(exc).split())}, status_code=status_for(exc))
+
+    @app.middleware("http")
+    async def _auth(request: Request, call_next: Any) -> Response:
+        token = current().api_token
+        if token and request.url.path != "/api/health":
+            given = request.headers.get("authorization", "")
+            expected = f"Bearer {token}"
+            if not secrets.compare_digest(given.encode(), expected.encode()):
+                return JSONResponse(
+                    {"detail": "missing or wrong bearer token: send Authorization: Bearer <token>"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        response: Response = await call_next(request)
+        return response
+
+    not_found = {404: {"description": "No such job"}}
+
+    @app.get("/api/health", response_model=HealthResponse)
+    def health() -> Response:
+        s = current()
+        return _json(HealthResponse(version=__version__, store=s.db_url, queue=s.queue))
+
+    @app.post("/api/generate", response_model=PipelineTriggerResponse)
+    def generate(body: Annotated[PipelineTriggerRequest | None, Body()] = None) -> Response:
+        request = body or PipelineTriggerRequest()
+        return _json(
+            service.generate(current(), request.theme, request.config_path, confine_config=True)
+        )
+
+    @app.get("/api/jobs", response_model=JobListResponse)
+    def jobs(
+        status: Annotated[str | None, Query(max_length=20)] = None,
+        limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
+        offset: Annotated[int, Query(ge=0, le=service.MAX_OFFSET)] = 0,
+    ) -> Response:
+        return _json(service.list_jobs(current(), status, limit, offset))
+
+    @app.get("/api/jobs/{job_id}", response_model=JobStatusResponse, responses=not_found)
+    def job_status(job_id: int) -> Response:
+        return _json(service.job_status(current(), job_id))
+
+    @app.get("/api/jobs/{job_id}/detail", response_model=JobDetailResponse, responses=not_found)
+    def job_detail(job_id: int) -> Response:
+        return _json(service.job_detail(current(), job_id))
+
+    @app.post("/api/jobs/{job_id}/retry", response_model=JobRetryResponse, responses=not_found)
+    def retry(job_id: int) -> Response:
+        return _json(service.retry(current(), job_id))
+
+    @app.post("/api/recover", response_model=RecoverResponse)
+    def recover() -> Response:
+        return _json(service.recover(current()))
+
+    _add_video_routes(app, current)
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def _add_video_routes(app: FastAPI, current: Any) -> None:
+    from vidgen.review import VideoListResponse, VideoResponse
+
+    @app.get("/api/videos", response_model=VideoListResponse)
+    def videos(
+        status: Annotated[str | None, Query(max_length=20)] = None,
+        limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
+    ) -> Response:
+        return _json(service.list_videos(current(), status, limit))
+
+    @app.post("/api/videos/{video_id}/approve", response_model=VideoResponse)
+    def approve(video_id: int) -> Response:
+        return _json(service.approve_video(current(), video_id))
+
+    @app.post("/api/videos/{video_id}/reject", response_model=VideoResponse)
+    def reject(
+        video_id: int,
+        reason: Annotated[str, Body(embed=True, min_length=1, max_length=1000)],
+    ) -> Response:
+        return _json(service.reject_video(current(), video_id, reason))
