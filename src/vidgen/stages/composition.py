@@ -1,0 +1,238 @@
+"""Stage 4, composition: one 9:16 H.264/AAC MP4 (+faststart) and a JPEG thumbnail per job.
+
+Inputs come from ``content_generation`` (plan, clips, voiceover with word timings) and the theme
+config (music bed, thumbnail time). Text is rendered to PNGs first (``vidgen.media.overlays``),
+then a single ffmpeg run composes everything (``vidgen.media.compose``). Nothing is published
+until ffmpeg succeeded and the probe agrees with the plan: size, codecs and duration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from vidgen.errors import FatalStageError, StageError
+from vidgen.files import temp_sibling
+from vidgen.media import ffmpeg
+from vidgen.media.compose import (
+    CompositionSpec,
+    build_command,
+    build_thumbnail_command,
+    caption_chunks,
+    scene_starts,
+    transition_for,
+)
+from vidgen.media.overlays import (
+    CAPTION_STYLE,
+    SCENE_TEXT_STYLE,
+    Overlay,
+    render_overlay,
+)
+from vidgen.stages.base import StageContext, StageResult
+
+DURATION_TOLERANCE = 0.5
+# A clip this much shorter than its recorded duration is damaged (truncated copy, full disk),
+# not merely imprecise: padding it with a frozen frame would hide the fault.
+CLIP_SHORTFALL = 0.5
+
+
+def _as_float(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FatalStageError(
+            f"content_generation output {what} is not a number: {value!r}"
+        ) from None
+    if number != number or number < 0:
+        raise FatalStageError(f"content_generation output {what} must be >= 0, got {value!r}")
+    return number
+
+
+def _inputs(ctx: StageContext) -> Mapping[str, Any]:
+    content = ctx.outputs.get("content_generation")
+    if not content:
+        raise FatalStageError("composition needs the content_generation outputs; none recorded")
+    for key in ("plan", "clips"):
+        if key not in content:
+            raise FatalStageError(f"content_generation outputs lack {key!r}")
+    return content
+
+
+def _check_clips(ctx: StageContext, clips: Sequence[Mapping[str, Any]]) -> list[Path]:
+    """Every clip must be readable video about as long as recorded, before ffmpeg starts."""
+    paths: list[Path] = []
+    for i, clip in enumerate(clips):
+        path = ctx.path(str(clip["path"]))
+        info = ffmpeg.probe(path)  # StageError if missing or unreadable
+        if info.video_codec is None:
+            raise StageError(f"clip {i + 1} ({path.name}) has no video stream")
+        recorded = _as_float(clip.get("duration", 0.0), f"clips[{i}].duration")
+        if info.duration + CLIP_SHORTFALL < recorded:
+            raise StageError(
+                f"clip {i + 1} ({path.name}) lasts {info.duration:.2f}s but was recorded as "
+                f"{recorded:.2f}s; the file looks truncated"
+            )
+        paths.append(path)
+    return paths
+
+
+def _music(ctx: StageContext) -> tuple[Path | None, float]:
+    music = ctx.config.config.music
+    if music is None:
+        return None, 0.0
+    path = ctx.config.resolve_path(music.path)
+    if not path.is_file():
+        raise FatalStageError(f"config music.path: file not found: {path}")
+    if music.volume <= 0:
+        return None, 0.0
+    return path, music.volume
+
+
+def _render_overlays(
+    ctx: StageContext,
+    scenes: Sequence[Mapping[str, Any]],
+    durations: Sequence[float],
+    voiceover: Mapping[str, Any] | None,
+    width: int,
+    height: int,
+) -> list[Overlay]:
+    folder = ctx.work_dir / "overlays"
+    total = float(sum(durations))
+    overlays: list[Overlay] = []
+    for i, (scene, start) in enumerate(zip(scenes, scene_starts(durations), strict=True)):
+        ctx.check_cancelled()
+        text = str(scene.get("on_screen_text") or "")
+        overlay = render_overlay(
+            text,
+            folder / f"scene-{i:02d}.png",
+            width=width,
+            height=height,
+            style=SCENE_TEXT_STYLE,
+            start=start,
+            end=start + durations[i],
+        )
+        if overlay is not None:
+            overlays.append(overlay)
+    if voiceover:
+        # Captions as PNGs too (not an ASS file): the same font fallback and bidi code as the
+        # scene text, no dependency on libass finding fonts, and ~10-20 small overlays cost
+        # little because each overlay only blends its own rectangle while enabled.
+        captions = caption_chunks(
+            voiceover.get("words") or [], voiceover.get("sentences") or [], total=total
+        )
+        for k, caption in enumerate(captions):
+            ctx.check_cancelled()
+            overlay = render_overlay(
+                caption.text,
+                folder / f"caption-{k:03d}.png",
+                width=width,
+                height=height,
+                style=CAPTION_STYLE,
+                start=caption.start,
+                end=caption.end,
+            )
+            if overlay is not None:
+                overlays.append(overlay)
+    return overlays
+
+
+def verify_output(path: Path, *, width: int, height: int, duration: float) -> ffmpeg.MediaInfo:
+    """Probe ``path``; delete it and raise StageError unless it is what the plan asked for."""
+    try:
+        info = ffmpeg.probe(path)
+        problems = []
+        if (info.width, info.height) != (width, height):
+            problems.append(f"size {info.width}x{info.height}, expected {width}x{height}")
+        if info.video_codec != "h264":
+            problems.append(f"video codec {info.video_codec}, expected h264")
+        if info.audio_codec != "aac":
+            problems.append(f"audio codec {info.audio_codec}, expected aac")
+        if abs(info.duration - duration) > DURATION_TOLERANCE:
+            problems.append(f"duration {info.duration:.2f}s, expected {duration:.2f}s")
+        if problems:
+            raise StageError(f"composed video is wrong: {'; '.join(problems)}")
+    except StageError:
+        path.unlink(missing_ok=True)
+        raise
+    return info
+
+
+def run(ctx: StageContext) -> StageResult:
+    content = _inputs(ctx)
+    plan = content["plan"]
+    scenes: list[Mapping[str, Any]] = list(plan.get("scenes") or [])
+    clips: list[Mapping[str, Any]] = list(content["clips"])
+    if not scenes:
+        raise FatalStageError("the production plan has no scenes")
+    if len(clips) != len(scenes):
+        raise FatalStageError(f"{len(clips)} clips were rendered for {len(scenes)} planned scenes")
+    durations = [
+        _as_float(scene.get("duration_seconds"), f"plan.scenes[{i}].duration_seconds")
+        for i, scene in enumerate(scenes)
+    ]
+    if any(d <= 0 for d in durations):
+        raise FatalStageError("every planned scene needs a positive duration_seconds")
+    default_w, default_h, default_fps = ctx.config.resolution
+    width = int(content.get("width") or default_w)
+    height = int(content.get("height") or default_h)
+    fps = int(content.get("fps") or default_fps)
+    total = float(sum(durations))
+
+    clip_paths = _check_clips(ctx, clips)
+    voiceover: Mapping[str, Any] | None = content.get("voiceover") or None
+    voice_path = ctx.path(str(voiceover["path"])) if voiceover and voiceover.get("path") else None
+    if voice_path is not None:
+        ffmpeg.probe(voice_path)  # a clear StageError now rather than a cryptic ffmpeg one
+        spoken = float(voiceover.get("duration") or 0.0) if voiceover else 0.0
+        if spoken > total + DURATION_TOLERANCE:
+            ctx.log(f"voiceover ({spoken:.1f}s) is longer than the video ({total:.1f}s); cut")
+    music_path, music_volume = _music(ctx)
+    overlays = _render_overlays(ctx, scenes, durations, voiceover, width, height)
+
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    video = ctx.work_dir / "video.mp4"
+    thumbnail = ctx.work_dir / "thumbnail.jpg"
+    video_tmp = temp_sibling(video)
+    thumb_tmp = temp_sibling(thumbnail)
+    spec = CompositionSpec(
+        clips=clip_paths,
+        scene_durations=durations,
+        output=video_tmp,
+        width=width,
+        height=height,
+        fps=fps,
+        voiceover=voice_path,
+        music=music_path,
+        music_volume=music_volume,
+        overlays=overlays,
+        transition=transition_for(durations),
+    )
+    try:
+        ctx.log(f"composing {len(clip_paths)} clips, {len(overlays)} overlays, {total:.1f}s")
+        ffmpeg.run(build_command(spec), ctx=ctx, what="ffmpeg composition")
+        info = verify_output(video_tmp, width=width, height=height, duration=total)
+        os.replace(video_tmp, video)
+        at = min(ctx.config.config.thumbnail_time, max(0.0, total - 0.5))
+        ffmpeg.run(build_thumbnail_command(video, at, thumb_tmp), ctx=ctx, what="ffmpeg thumbnail")
+        if not thumb_tmp.is_file() or thumb_tmp.stat().st_size == 0:
+            raise StageError("ffmpeg wrote no thumbnail frame")
+        os.replace(thumb_tmp, thumbnail)
+    finally:
+        video_tmp.unlink(missing_ok=True)
+        thumb_tmp.unlink(missing_ok=True)
+
+    return StageResult(
+        outputs={
+            "video_path": ctx.rel(video),
+            "thumbnail_path": ctx.rel(thumbnail),
+            "duration": round(info.duration, 3),
+            "width": width,
+            "height": height,
+            "video_codec": info.video_codec,
+            "audio_codec": info.audio_codec,
+            "size_bytes": video.stat().st_size,
+        },
+        files=[video, thumbnail],
+    )

@@ -1,0 +1,415 @@
+"""The composition stage: one ffmpeg run from synthetic clips, voiceover and music to an MP4."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageStat
+
+from vidgen.errors import StageError
+from vidgen.media.compose import (
+    CompositionSpec,
+    build_command,
+    build_filtergraph,
+    caption_chunks,
+    transition_for,
+)
+from vidgen.media.ffmpeg import ffmpeg_exe, probe
+from vidgen.media.overlays import (
+    SCENE_TEXT_STYLE,
+    _font_index_for,
+    clean_text,
+    font_chain,
+    render_text,
+    visual_runs,
+)
+from vidgen.stages import composition
+from vidgen.stages.base import StageContext
+
+TRICKY = (
+    "It's \"50%\" off: C:\\temp\\new 100%% {x} [0:v] $HOME `id` ; rm -rf / 'q'\n"
+    "second line 🚀🔥 שלום עולם مرحبا بالعالم"
+)
+VOICEOVER = (
+    "This is the first sentence of our voiceover. Then another short line, with a pause. Done!"
+)
+WORDS = VOICEOVER.split()
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+        check=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthetic sources made once: clips of several sizes, a short voiceover, a music loop."""
+    folder = tmp_path_factory.mktemp("media")
+    sources = {
+        "test-a.mp4": "testsrc2=s=320x240:r=25:d=3",
+        "test-b.mp4": "testsrc2=s=640x360:r=30:d=3",
+        "test-c.mp4": "testsrc2=s=360x640:r=24:d=3",
+        "flat-a.mp4": "color=c=0x2050a0:s=360x640:r=30:d=3",
+        "flat-b.mp4": "color=c=0x2050a0:s=360x640:r=30:d=3",
+        "flat-c.mp4": "color=c=0x2050a0:s=360x640:r=30:d=3",
+    }
+    for name, source in sources.items():
+        _ffmpeg("-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "ultrafast",
+                "-pix_fmt", "yuv420p", str(folder / name))  # fmt: skip
+    # Voiceover shorter than the video (3.5 s of 6.5 s): the stage must pad with silence.
+    _ffmpeg("-f", "lavfi", "-i", "sine=f=220:d=3.5", "-ar", "22050", "-ac", "1",
+            str(folder / "voice.wav"))  # fmt: skip
+    _ffmpeg("-f", "lavfi", "-i", "sine=f=660:d=2", "-ar", "44100", "-ac", "2",
+            str(folder / "music.wav"))  # fmt: skip
+    return folder
+
+
+def _words() -> list[dict[str, Any]]:
+    words, t = [], 0.1
+    for word in WORDS:
+        words.append({"text": word, "start": round(t, 3), "end": round(t + 0.22, 3)})
+        t += 0.27 + (0.3 if word.endswith((".", "!")) else 0.0)
+    return words
+
+
+def _outputs(
+    job_dir: Path,
+    media: Path,
+    *,
+    flat: bool = False,
+    texts: tuple[str, ...] = ('Hook: "wow"', "Step 2 — 100%", "Follow ✨"),
+    durations: tuple[float, ...] = (2.0, 2.5, 2.0),
+    width: int = 360,
+    height: int = 640,
+) -> dict[str, dict[str, Any]]:
+    """content_generation outputs as that stage records them, files copied into the job."""
+    folder = job_dir / "content_generation" / "attempt-1"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ("flat-a.mp4", "flat-b.mp4", "flat-c.mp4") if flat else (
+        "test-a.mp4", "test-b.mp4", "test-c.mp4")  # fmt: skip
+    clips = []
+    for i, (name, duration) in enumerate(zip(names, durations, strict=True)):
+        shutil.copyfile(media / name, folder / f"clip-{i}.mp4")
+        clips.append({"path": f"content_generation/attempt-1/clip-{i}.mp4", "duration": 3.0})
+        assert duration <= 3.0
+    shutil.copyfile(media / "voice.wav", folder / "voice.wav")
+    words = _words()
+    scenes = [
+        {
+            "index": i,
+            "duration_seconds": d,
+            "on_screen_text": text,
+            "narration": "n",
+            "keywords": [],
+        }
+        for i, (d, text) in enumerate(zip(durations, texts, strict=True))
+    ]
+    return {
+        "content_generation": {
+            "plan": {
+                "title": "T",
+                "description": "D",
+                "hashtags": ["#a"],
+                "style": "product-demo",
+                "scenes": scenes,
+                "voiceover_script": " ".join(WORDS),
+            },
+            "clips": clips,
+            "voiceover": {
+                "path": "content_generation/attempt-1/voice.wav",
+                "duration": 3.5,
+                "words": words,
+                "sentences": [{"text": " ".join(WORDS), "start": 0.1, "end": words[-1]["end"]}],
+            },
+            "width": width,
+            "height": height,
+            "fps": 30,
+        }
+    }
+
+
+@pytest.fixture
+def make_ctx(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., Any],
+    media: Path,
+) -> Callable[..., StageContext]:
+    def make(music: bool = False, **kwargs: Any) -> StageContext:
+        overrides: dict[str, Any] = {"thumbnail_time": 1.0}
+        if music:
+            overrides["music"] = {"path": str(media / "music.wav"), "volume": 0.3}
+        config = theme_config(**overrides)
+        ctx = stage_context("composition", config=config)
+        ctx.outputs = _outputs(ctx.job_dir, media, **kwargs)
+        return ctx
+
+    return make
+
+
+def _frame(video: Path, at: float, dest: Path) -> Image.Image:
+    _ffmpeg("-ss", f"{at:.3f}", "-i", str(video), "-frames:v", "1", "-update", "1", str(dest))
+    return Image.open(dest).convert("RGB")
+
+
+def _region_stddev(image: Image.Image, box: tuple[int, int, int, int]) -> float:
+    return sum(ImageStat.Stat(image.crop(box).convert("L")).stddev)
+
+
+def _pixels(image: Image.Image) -> list[tuple[int, int, int]]:
+    raw = image.convert("RGB").tobytes()
+    return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+
+
+def _leftovers(ctx: StageContext) -> list[Path]:
+    return [p for p in ctx.work_dir.rglob("*") if p.suffix in (".mp4", ".tmp", ".jpg")]
+
+
+# -- the stage end to end ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("music", [False, True], ids=["voice-only", "with-music"])
+def test_composes_preview_video(make_ctx: Callable[..., StageContext], music: bool) -> None:
+    ctx = make_ctx(music=music)
+    result = composition.run(ctx)
+
+    out = result.outputs
+    assert set(out) == {
+        "video_path", "thumbnail_path", "duration", "width", "height",
+        "video_codec", "audio_codec", "size_bytes",
+    }  # fmt: skip
+    video, thumb = ctx.path(out["video_path"]), ctx.path(out["thumbnail_path"])
+    assert result.files == [video, thumb]
+    assert (out["width"], out["height"]) == (360, 640)
+    assert (out["video_codec"], out["audio_codec"]) == ("h264", "aac")
+    assert out["size_bytes"] == video.stat().st_size
+
+    info = probe(video)
+    assert (info.width, info.height) == (360, 640)
+    assert info.video_codec == "h264" and info.video_profile == "High"
+    assert info.pixel_format == "yuv420p"
+    assert info.fps == 30
+    assert info.audio_codec == "aac" and info.sample_rate == 48000
+    assert abs(info.duration - 6.5) <= 0.5, info.duration
+    head = video.read_bytes()
+    assert 0 < head.find(b"moov") < head.find(b"mdat"), "moov atom must precede mdat (faststart)"
+
+    assert thumb.read_bytes()[:3] == b"\xff\xd8\xff"
+    with Image.open(thumb) as image:
+        assert image.format == "JPEG" and image.size == (360, 640)
+    assert not [p for p in ctx.work_dir.rglob("*.tmp")]
+
+
+def _loudness(video: Path) -> float:
+    proc = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(video),
+            "-af",
+            "ebur128",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    summary = proc.stderr.rsplit("Integrated loudness:", 1)[1]
+    return float(summary.split("I:", 1)[1].split("LUFS", 1)[0])
+
+
+def test_audio_is_normalised_and_stereo(make_ctx: Callable[..., StageContext]) -> None:
+    ctx = make_ctx(music=True)
+    video = ctx.path(composition.run(ctx).outputs["video_path"])
+    # Single-pass loudnorm on a short synthetic tone: within a few LU of -14, not exact.
+    assert -18.0 <= _loudness(video) <= -11.0
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(video)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "48000 Hz, stereo" in proc.stderr
+
+
+def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_path: Path) -> None:
+    # Flat blue clips: any detail in the text band can only come from our overlays.
+    with_text = make_ctx(flat=True)
+    without = make_ctx(flat=True, texts=("", "", ""))
+    without.outputs["content_generation"]["voiceover"]["words"] = []
+    without.outputs["content_generation"]["voiceover"]["sentences"] = []
+    video_text = with_text.path(composition.run(with_text).outputs["video_path"])
+    video_plain = without.path(composition.run(without).outputs["video_path"])
+
+    scene_band = (20, 80, 320, 240)  # around SCENE_TEXT_STYLE.center_y of a 360x640 frame
+    caption_band = (20, 380, 320, 500)  # around CAPTION_STYLE.center_y
+    framed = _frame(video_text, 3.0, tmp_path / "a.png")
+    plain = _frame(video_plain, 3.0, tmp_path / "b.png")
+    assert _region_stddev(plain, scene_band) < 3
+    assert _region_stddev(framed, scene_band) > 10
+    assert _region_stddev(framed, caption_band) > 10
+    # White fill is present in the scene text, yellow in the caption.
+    assert max(p[0] + p[1] + p[2] for p in _pixels(framed.crop(scene_band))) > 700
+    assert any(r > 200 and g > 180 and b < 120 for r, g, b in _pixels(framed.crop(caption_band)))
+
+
+def test_tricky_text_composes(make_ctx: Callable[..., StageContext], tmp_path: Path) -> None:
+    ctx = make_ctx(flat=True, texts=(TRICKY, "%{pts} \\n '\"", "שלום 50% :)"))
+    words = ctx.outputs["content_generation"]["voiceover"]["words"]
+    words[0]["text"] = "It's"
+    words[1]["text"] = '"100%":'
+    words[2]["text"] = "C:\\x"
+    words[3]["text"] = "שלום"
+    result = composition.run(ctx)
+    video = ctx.path(result.outputs["video_path"])
+    assert abs(probe(video).duration - 6.5) <= 0.5
+    frame = _frame(video, 1.0, tmp_path / "f.png")
+    assert _region_stddev(frame, (20, 60, 320, 260)) > 10
+
+
+def test_every_tricky_character_has_a_glyph() -> None:
+    text = clean_text(TRICKY)
+    missing = [ch for ch in text if not ch.isspace() and _font_index_for(ch) is None]
+    assert missing == []
+    names = {font_chain()[_font_index_for(ch) or 0].name for ch in "ש م 🚀"}
+    assert {"NotoSansHebrew[wght].ttf", "NotoSansArabic[wght].ttf", "NotoEmoji[wght].ttf"} <= names
+
+
+def test_rtl_runs_are_ordered_visually() -> None:
+    runs = visual_runs("שלום עולם 2024 Sale!")
+    # RTL paragraph: the LTR phrase sits left of the Hebrew, the final "!" leftmost.
+    assert [r.text.strip() for r in runs] == ["!", "2024 Sale", "שלום עולם"]
+    assert [r.level % 2 for r in runs] == [1, 0, 1]
+    ltr = visual_runs("Buy now שלום עולם today")
+    assert [r.text.strip() for r in ltr] == ["Buy now", "שלום עולם", "today"]
+
+
+def test_long_text_wraps_inside_the_safe_area() -> None:
+    image = render_text("word " * 60, 360, 640, SCENE_TEXT_STYLE)
+    assert image is not None
+    assert image.width <= 360 * (1 - 0.06 - 0.13) + 20
+    assert render_text("  \n ", 360, 640, SCENE_TEXT_STYLE) is None
+
+
+def test_truncated_clip_fails_without_leftovers(make_ctx: Callable[..., StageContext]) -> None:
+    ctx = make_ctx()
+    clip = ctx.path(ctx.outputs["content_generation"]["clips"][1]["path"])
+    data = clip.read_bytes()
+    clip.write_bytes(data[: len(data) // 3])
+    with pytest.raises(StageError):
+        composition.run(ctx)
+    assert _leftovers(ctx) == []
+
+
+def test_wrong_duration_is_rejected_and_deleted(
+    make_ctx: Callable[..., StageContext], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = make_ctx()
+
+    def short_command(spec: CompositionSpec) -> list[str]:
+        args = build_command(spec)
+        args[args.index("-t") + 1] = "3.000"  # an encoder that stops early
+        return args
+
+    monkeypatch.setattr(composition, "build_command", short_command)
+    with pytest.raises(StageError, match="duration"):
+        composition.run(ctx)
+    assert _leftovers(ctx) == []
+
+
+def test_verify_output_deletes_a_mismatched_file(
+    make_ctx: Callable[..., StageContext], tmp_path: Path
+) -> None:
+    ctx = make_ctx()
+    video = ctx.path(composition.run(ctx).outputs["video_path"])
+    copy = tmp_path / "copy.mp4"
+    shutil.copyfile(video, copy)
+    with pytest.raises(StageError, match="duration"):
+        composition.verify_output(copy, width=360, height=640, duration=12.0)
+    assert not copy.exists()
+    shutil.copyfile(video, copy)
+    with pytest.raises(StageError, match="size"):
+        composition.verify_output(copy, width=1080, height=1920, duration=6.5)
+    assert not copy.exists()
+
+
+def test_clip_lengths_do_not_change_the_total(make_ctx: Callable[..., StageContext]) -> None:
+    # Clips are 3 s each; scenes ask for 1.2 s, 3.4 s (padded with the last frame) and 2.0 s.
+    ctx = make_ctx(durations=(1.2, 3.0, 2.0))
+    ctx.outputs["content_generation"]["plan"]["scenes"][1]["duration_seconds"] = 3.4
+    video = ctx.path(composition.run(ctx).outputs["video_path"])
+    assert abs(probe(video).duration - 6.6) <= 0.1
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+
+
+def test_caption_chunks_are_short_timed_phrases() -> None:
+    words = _words()
+    captions = caption_chunks(words, total=10.0)
+    assert 3 <= len(captions) <= 8
+    joined = " ".join(c.text for c in captions).split()
+    assert joined == [w["text"] for w in words]
+    for caption in captions:
+        assert 1 <= len(caption.text.split()) <= 5
+        assert caption.end > caption.start
+    for before, after in itertools.pairwise(captions):
+        assert before.end <= after.start + 1e-9
+    # A phrase never runs across a sentence end.
+    assert all(not c.text[:-1].count(".") for c in captions)
+
+
+def test_caption_chunks_fall_back_to_sentences() -> None:
+    sentences = [{"text": "One two three four five six", "start": 0.0, "end": 3.0}]
+    captions = caption_chunks([], sentences, total=5.0)
+    assert [c.text for c in captions] == ["One two three four", "five six"] or len(captions) == 2
+    assert captions[0].start == 0.0 and captions[-1].end <= 5.0
+
+
+def test_filtergraph_accounts_for_transitions(tmp_path: Path) -> None:
+    durations = [2.0, 3.0, 1.5]
+    fade = transition_for(durations)
+    spec = CompositionSpec(
+        clips=[tmp_path / "a.mp4", tmp_path / "b.mp4", tmp_path / "c.mp4"],
+        scene_durations=durations,
+        output=tmp_path / "o.mp4",
+        width=360,
+        height=640,
+        voiceover=tmp_path / "v.wav",
+        transition=fade,
+    )
+    graph = build_filtergraph(spec)
+    assert f"trim=duration={2.0 + fade:.3f}" in graph
+    assert f"trim=duration={3.0 + fade:.3f}" in graph
+    assert "trim=duration=1.500" in graph
+    assert "offset=2.000" in graph and "offset=5.000" in graph
+    assert "sidechaincompress" not in graph and "loudnorm=I=-14.0" in graph
+    with_music = build_filtergraph(
+        CompositionSpec(**{**spec.__dict__, "music": tmp_path / "m.wav"})
+    )
+    assert "sidechaincompress" in with_music
+    args = build_command(spec)
+    assert args[args.index("-movflags") + 1] == "+faststart"
+    assert args[args.index("-profile:v") + 1] == "high"
+
+
+@pytest.mark.slow
+def test_full_size_composition(make_ctx: Callable[..., StageContext]) -> None:
+    ctx = make_ctx(music=True, texts=(TRICKY, "Step 2", "שלום עולם"), width=1080, height=1920)
+    result = composition.run(ctx)
+    info = probe(ctx.path(result.outputs["video_path"]))
+    assert (info.width, info.height) == (1080, 1920)
+    assert info.video_profile == "High" and info.pixel_format == "yuv420p"
+    assert abs(info.duration - 6.5) <= 0.5
+    with Image.open(ctx.path(result.outputs["thumbnail_path"])) as image:
+        assert image.size == (1080, 1920)
