@@ -1,0 +1,214 @@
+"""The review library: finished videos waiting for a human, and the approve/reject decision.
+
+A video lives in exactly one of three folders under ``settings.output_root`` -- ``review/``,
+``approved/`` or ``rejected/`` -- as three files sharing one name: ``job-<id>-<slug>.mp4``, the
+``.jpg`` thumbnail and the ``.json`` generation log. The ``Video`` row is the source of truth for
+which folder that is; the log JSON carries the same decision so the folder is self-describing.
+
+The CLI and HTTP layers call these functions and render the pydantic models they return.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from vidgen.errors import InvalidInput, NotFound, Refused
+from vidgen.files import atomic_write_text
+from vidgen.models import Video, VideoStatus, utcnow
+from vidgen.settings import Settings
+from vidgen.store import Store
+
+FOLDERS: dict[str, str] = {
+    VideoStatus.PENDING_REVIEW.value: "review",
+    VideoStatus.APPROVED.value: "approved",
+    VideoStatus.REJECTED.value: "rejected",
+}
+VIDEO_STATUSES: tuple[str, ...] = tuple(status.value for status in VideoStatus)
+MAX_LIST_LIMIT = 1000
+MAX_REASON_CHARS = 2000
+SLUG_CHARS = 40
+
+
+class VideoResponse(BaseModel):
+    id: int
+    job_id: int
+    status: str
+    title: str
+    video_path: str
+    thumbnail_path: str
+    log_path: str
+    duration_seconds: float
+    created_at: str
+    reviewed_at: str | None
+    reason: str | None
+
+
+class VideoListResponse(BaseModel):
+    count: int
+    videos: list[VideoResponse]
+
+
+def folder(settings: Settings, status: str) -> Path:
+    """The folder that holds videos with ``status``."""
+    return settings.output_root / FOLDERS[status]
+
+
+def slugify(text: str, max_chars: int = SLUG_CHARS) -> str:
+    """A file-name-safe ASCII slug: ``"FocusFlow: Warm light!"`` -> ``"focusflow-warm-light"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_chars:
+        slug = slug[:max_chars].rsplit("-", 1)[0] or slug[:max_chars]
+    return slug or "video"
+
+
+def base_name(job_id: int, title: str) -> str:
+    return f"job-{job_id}-{slugify(title)}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def to_response(video: Video) -> VideoResponse:
+    assert video.id is not None, "only stored videos have a response"
+    return VideoResponse(
+        id=video.id,
+        job_id=video.job_id,
+        status=video.status,
+        title=video.title,
+        video_path=video.video_path,
+        thumbnail_path=video.thumbnail_path,
+        log_path=video.log_path,
+        duration_seconds=video.duration_seconds,
+        created_at=video.created_at.isoformat(),
+        reviewed_at=_iso(video.reviewed_at),
+        reason=video.reason,
+    )
+
+
+def list_videos(
+    store: Store, settings: Settings, status: str | None = None, limit: int = 20
+) -> VideoListResponse:
+    """Videos newest first, optionally only those with ``status``."""
+    if status is not None and status not in VIDEO_STATUSES:
+        raise InvalidInput(
+            f"unknown video status {status!r}; use one of: {', '.join(VIDEO_STATUSES)}"
+        )
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT} (got {limit})")
+    query = select(Video)
+    if status is not None:
+        query = query.where(Video.status == status)
+    query = query.order_by(col(Video.created_at).desc(), col(Video.id).desc()).limit(limit)
+    with store.read() as session:
+        videos = [to_response(video) for video in session.exec(query).all()]
+    return VideoListResponse(count=len(videos), videos=videos)
+
+
+def get_video(store: Store, video_id: int) -> VideoResponse:
+    with store.read() as session:
+        video = session.get(Video, video_id)
+    if video is None:
+        raise NotFound(f"video {video_id} not found")
+    return to_response(video)
+
+
+def read_log(path: Path) -> dict[str, Any]:
+    """The generation log as a dict; Refused (naming the file) if it is not a JSON object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Refused(f"cannot read the generation log {path} ({exc}); restore the file") from None
+    if not isinstance(data, dict):
+        raise Refused(f"the generation log {path} is not a JSON object; restore the file")
+    return data
+
+
+def write_log(path: Path, log: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(log, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def approve_video(store: Store, settings: Settings, video_id: int) -> VideoResponse:
+    """Move a pending video's files to ``approved/`` and record the decision."""
+    return _decide(store, settings, video_id, VideoStatus.APPROVED.value, None)
+
+
+def reject_video(store: Store, settings: Settings, video_id: int, reason: str) -> VideoResponse:
+    """Move a pending video's files to ``rejected/`` and record why (``reason`` may be empty)."""
+    reason = reason.strip()
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput(
+            f"rejection reason is {len(reason)} characters; keep it under {MAX_REASON_CHARS}"
+        )
+    return _decide(store, settings, video_id, VideoStatus.REJECTED.value, reason or None)
+
+
+def _decide(
+    store: Store, settings: Settings, video_id: int, status: str, reason: str | None
+) -> VideoResponse:
+    # The write transaction (BEGIN IMMEDIATE) serialises two reviewers deciding the same video:
+    # the second one sees the first one's status and is refused instead of moving files twice.
+    with store.write() as session:
+        video = session.get(Video, video_id)
+        if video is None:
+            raise NotFound(f"video {video_id} not found")
+        if video.status != VideoStatus.PENDING_REVIEW.value:
+            raise Refused(
+                f"video {video_id} is already {video.status}; "
+                "only videos pending review can be approved or rejected"
+            )
+        dest_dir = folder(settings, status)
+        moves: list[tuple[str, Path, Path]] = []
+        for kind, current in (
+            ("video", video.video_path),
+            ("thumbnail", video.thumbnail_path),
+            ("generation log", video.log_path),
+        ):
+            src = Path(current)
+            dest = dest_dir / src.name
+            # A file already at its destination means an earlier decision was interrupted after
+            # moving it; finishing the move is the only way out, so that is not an error.
+            if not src.is_file() and not dest.is_file():
+                raise Refused(
+                    f"video {video_id}: the {kind} file {src} is missing; "
+                    "restore it before deciding"
+                )
+            moves.append((kind, src, dest))
+        log_src = moves[2][1] if moves[2][1].is_file() else moves[2][2]
+        log = read_log(log_src)
+
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        for _kind, src, dest in moves:
+            if src.is_file():
+                os.replace(src, dest)
+        now = utcnow()
+        video_dest, thumb_dest, log_dest = (dest for _kind, _src, dest in moves)
+        log["review"] = {"status": status, "reviewed_at": now.isoformat(), "reason": reason}
+        old_paths = log.get("paths")
+        log["paths"] = {
+            **(old_paths if isinstance(old_paths, dict) else {}),
+            "video": str(video_dest),
+            "thumbnail": str(thumb_dest),
+            "log": str(log_dest),
+        }
+        write_log(log_dest, log)
+
+        video.status = status
+        video.reviewed_at = now
+        video.reason = reason
+        video.video_path = str(video_dest)
+        video.thumbnail_path = str(thumb_dest)
+        video.log_path = str(log_dest)
+        session.add(video)
+        session.flush()
+        return to_response(video)

@@ -1,0 +1,170 @@
+"""Stage 3: plan the video, synthesize its voiceover and render one clip per scene.
+
+The plan comes from ``vidgen.planning`` (local templates by default, an LLM on request) fed with
+the theme config and the ``trend_analysis`` outputs. The voiceover is synthesized before any clip
+is rendered because it is the one step that can invalidate the plan: if the voice turns out
+slower than the configured rate and runs past the video, the script is cut to fit and spoken
+once more; if it still does not fit, the attempt fails with what to change. Only then is the
+plan written (``plan.json`` + a ``ContentPlan`` row) and the clips rendered.
+
+Render size: ``VIDGEN_PROFILE`` (``settings.profile``), when set, overrides the config's profile,
+so drafts and tests can render small without editing theme files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import select
+
+from vidgen.config import PROFILES
+from vidgen.errors import FatalStageError, StageError
+from vidgen.files import atomic_write_text
+from vidgen.media.tts import Voiceover, get_tts
+from vidgen.media.visuals import Clip, ClipSpec, get_visual_source
+from vidgen.models import ContentPlan
+from vidgen.planning import ProductionPlan, get_planner, shorten_for_speech
+from vidgen.stages.base import StageContext, StageResult
+
+# Aim a shortened script this far under the video length: speech rate is not exactly linear in
+# word count, and one more failed fit would fail the attempt.
+REFIT_MARGIN = 0.9
+
+
+def render_size(ctx: StageContext) -> tuple[int, int, int]:
+    """(width, height, fps): the VIDGEN_PROFILE override if set, else the config's profile."""
+    override = ctx.settings.profile
+    if override:
+        if override not in PROFILES:
+            raise FatalStageError(
+                f"VIDGEN_PROFILE={override!r} is not a render profile; "
+                f"use one of: {', '.join(PROFILES)}"
+            )
+        return PROFILES[override]
+    return ctx.config.resolution
+
+
+def clip_seed(job_id: int, index: int) -> int:
+    """A stable per-scene seed, so a retried job renders the same procedural footage."""
+    digest = hashlib.sha256(f"{job_id}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _speak(ctx: StageContext, plan: ProductionPlan) -> tuple[ProductionPlan, Voiceover, float]:
+    """Synthesize the voiceover; shorten the script once if it runs past the video."""
+    voice = ctx.config.config.voice
+    tts = get_tts(ctx.config.config.providers.tts)
+    out = ctx.work_dir / "voiceover.wav"
+    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice.name, rate=voice.rate, ctx=ctx)
+    cost = spoken.cost
+    if spoken.duration <= plan.duration_seconds:
+        return plan, spoken, cost
+    ratio = plan.duration_seconds / spoken.duration * REFIT_MARGIN
+    ctx.log(
+        f"voiceover ran {spoken.duration:.2f} s for a {plan.duration_seconds:g} s video; "
+        f"shortening the script to {ratio:.0%} and speaking it again"
+    )
+    plan = shorten_for_speech(plan, ratio)
+    ctx.check_cancelled()
+    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice.name, rate=voice.rate, ctx=ctx)
+    cost += spoken.cost
+    if spoken.duration > plan.duration_seconds:
+        raise StageError(
+            f"the voiceover runs {spoken.duration:.1f} s but the video is "
+            f"{plan.duration_seconds:g} s even after shortening the script; raise voice.rate or "
+            "video_duration_seconds, or shorten the talking points"
+        )
+    return plan, spoken, cost
+
+
+def _save_plan(ctx: StageContext, plan: ProductionPlan) -> int:
+    """Insert the job's ContentPlan row, or update it when this stage is re-run."""
+    with ctx.store.write() as session:
+        row = session.exec(select(ContentPlan).where(ContentPlan.job_id == ctx.job_id)).first()
+        if row is None:
+            row = ContentPlan(job_id=ctx.job_id, title=plan.title)
+        row.title = plan.title
+        row.plan = plan.model_dump(mode="json")
+        row.voiceover_script = plan.voiceover_script
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def run(ctx: StageContext) -> StageResult:
+    report: Mapping[str, Any] | None = ctx.outputs.get("trend_analysis")
+    if not isinstance(report, Mapping):
+        raise FatalStageError(
+            "content_generation needs the trend_analysis outputs; none were recorded for this job"
+        )
+    width, height, fps = render_size(ctx)
+    settings = ctx.config.config
+
+    planned = get_planner(ctx.config).plan(ctx.config, report, ctx.job_id)
+    ctx.check_cancelled()
+    plan, voiceover, tts_cost = _speak(ctx, planned.plan)
+    shortened = plan is not planned.plan
+
+    plan_path = ctx.work_dir / "plan.json"
+    document = {
+        "job_id": ctx.job_id,
+        "provider": planned.provider,
+        "model": planned.model,
+        "prompts": planned.prompts,
+        "voiceover_shortened": shortened,
+        "plan": plan.model_dump(mode="json"),
+    }
+    atomic_write_text(plan_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    plan_id = _save_plan(ctx, plan)
+
+    visuals = get_visual_source(
+        settings.providers.visuals, [ctx.config.resolve_path(p) for p in settings.images]
+    )
+    clips: list[Clip] = []
+    for scene in plan.scenes:
+        ctx.check_cancelled()
+        spec = ClipSpec(
+            index=scene.index,
+            duration=scene.duration_seconds,
+            width=width,
+            height=height,
+            fps=fps,
+            style=plan.style,
+            keywords=scene.keywords,
+            seed=clip_seed(ctx.job_id, scene.index),
+        )
+        clips.append(visuals.render(spec, ctx.work_dir / f"clip-{scene.index:02d}.mp4", ctx=ctx))
+
+    outputs: dict[str, Any] = {
+        "plan_id": plan_id,
+        "plan_path": ctx.rel(plan_path),
+        "plan": plan.model_dump(mode="json"),
+        "clips": [{"path": ctx.rel(clip.path), "duration": clip.duration} for clip in clips],
+        "voiceover": {
+            "path": ctx.rel(voiceover.path),
+            "duration": voiceover.duration,
+            "words": [word.model_dump(mode="json") for word in voiceover.words],
+            "sentences": [sentence.model_dump(mode="json") for sentence in voiceover.sentences],
+        },
+        "providers": {
+            "planner": planned.provider,
+            "visuals": visuals.name,
+            "tts": voiceover.provider,
+            "models": {"planner": planned.model, "tts": voiceover.model},
+            "clip_sources": [clip.source for clip in clips],
+        },
+        "prompts": planned.prompts,
+        "width": width,
+        "height": height,
+        "fps": fps,
+    }
+    cost = planned.cost + tts_cost + sum(clip.cost for clip in clips)
+    return StageResult(
+        outputs=outputs,
+        files=[plan_path, *(clip.path for clip in clips), voiceover.path],
+        cost=round(cost, 8),
+    )

@@ -1,0 +1,192 @@
+"""content_generation: a real plan, procedural clips and an espeak voiceover, at preview size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from vidgen.config import ThemeConfig
+from vidgen.errors import FatalStageError, StageError
+from vidgen.media import ffmpeg
+from vidgen.media.tts import Voiceover, WordTiming
+from vidgen.models import ContentPlan
+from vidgen.planning import get_planner
+from vidgen.stages import content_generation
+from vidgen.stages.base import StageContext
+from vidgen.store import Store
+
+REPORT: dict[str, Any] = {
+    "report_id": 1,
+    "report_path": "trend_analysis/attempt-1/report.json",
+    "trend_count": 12,
+    "top_hashtags": ["tech", "gadgets"],
+    "dominant_style": "product-demo",
+    "typical_duration_seconds": 20.0,
+    "top_videos": [],
+    "pattern": "product-demo, ~20 s, #tech #gadgets rising",
+}
+OUTPUT_KEYS = {
+    "plan_id", "plan_path", "plan", "clips", "voiceover", "providers", "prompts",
+    "width", "height", "fps",
+}  # fmt: skip
+
+
+def _plan_rows(store: Store) -> list[ContentPlan]:
+    with store.read() as session:
+        return list(session.exec(select(ContentPlan)).all())
+
+
+def test_generates_plan_clips_and_voiceover(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    store: Store,
+) -> None:
+    config = theme_config(video_duration_seconds=8, profile="full")  # VIDGEN_PROFILE=preview wins
+    ctx = stage_context("content_generation", {"trend_analysis": REPORT}, config=config)
+    result = content_generation.run(ctx)
+    out = result.outputs
+    assert set(out) == OUTPUT_KEYS
+    assert (out["width"], out["height"], out["fps"]) == (360, 640, 30)
+    json.dumps(out)  # recorded in a JSON checkpoint column
+
+    plan = out["plan"]
+    assert plan["duration_seconds"] == 8
+    assert sum(s["duration_seconds"] for s in plan["scenes"]) == pytest.approx(8, abs=1e-6)
+    assert "#tech" in plan["hashtags"]
+    saved = json.loads(ctx.path(out["plan_path"]).read_text())
+    assert saved["plan"] == plan
+    assert saved["provider"] == "local"
+    [row] = _plan_rows(store)
+    assert row.id == out["plan_id"]
+    assert row.job_id == ctx.job_id
+    assert row.plan == plan
+    assert row.voiceover_script == plan["voiceover_script"]
+
+    assert len(out["clips"]) == len(plan["scenes"])
+    for clip, scene in zip(out["clips"], plan["scenes"], strict=True):
+        info = ffmpeg.probe(ctx.path(clip["path"]))
+        assert (info.width, info.height, info.video_codec) == (360, 640, "h264")
+        assert clip["duration"] == pytest.approx(scene["duration_seconds"], abs=1 / 30 + 1e-6)
+
+    voice = out["voiceover"]
+    assert 0 < voice["duration"] <= 8
+    assert ffmpeg.probe(ctx.path(voice["path"])).audio_codec is not None
+    assert voice["words"] and set(voice["words"][0]) == {"text", "start", "end"}
+    assert voice["sentences"][0]["text"].endswith(".")
+
+    assert out["providers"]["planner"] == "local"
+    assert out["providers"]["visuals"] == "procedural"
+    assert out["providers"]["tts"] == "espeak"
+    assert out["prompts"]["trend_pattern"] == REPORT["pattern"]
+    assert result.cost == 0.0
+    assert set(result.files) == {
+        ctx.path(out["plan_path"]),
+        ctx.path(voice["path"]),
+        *(ctx.path(c["path"]) for c in out["clips"]),
+    }
+    assert all(path.is_file() for path in result.files)
+
+    # A re-run (a retried attempt) updates the job's plan row instead of adding one.
+    again = content_generation.run(ctx).outputs
+    assert again["plan_id"] == out["plan_id"]
+    assert again["plan"] == plan  # deterministic per job
+    assert len(_plan_rows(store)) == 1
+
+
+class ScriptedTTS:
+    """A TTS test double speaking at a fixed pace, writing a real (silent) WAV via ffmpeg."""
+
+    name = "espeak"
+
+    def __init__(self, seconds_per_word: float) -> None:
+        self.seconds_per_word = seconds_per_word
+        self.texts: list[str] = []
+
+    def synthesize(
+        self, text: str, out_path: Path, *, voice: str, rate: int, ctx: Any = None
+    ) -> Voiceover:
+        self.texts.append(text)
+        words = text.split()
+        duration = len(words) * self.seconds_per_word
+        ffmpeg.run(
+            ["-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", f"{duration:.3f}",
+             "-c:a", "pcm_s16le", str(out_path)]
+        )  # fmt: skip
+        timings = [
+            WordTiming(text=w, start=i * self.seconds_per_word, end=(i + 1) * self.seconds_per_word)
+            for i, w in enumerate(words)
+        ]
+        return Voiceover(
+            path=out_path,
+            duration=duration,
+            words=timings,
+            sentences=[WordTiming(text=text, start=0.0, end=duration)],
+            provider="scripted",
+            model=None,
+            cost=0.001,
+        )
+
+
+def test_slow_voice_gets_a_shorter_script(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = theme_config(video_duration_seconds=8)
+    ctx = stage_context("content_generation", {"trend_analysis": REPORT}, config=config)
+    planned = get_planner(config).plan(config, REPORT, ctx.job_id).plan
+    words = len(planned.voiceover_script.split())
+    tts = ScriptedTTS(seconds_per_word=8 / words * 1.3)  # 30% too slow for the script
+    monkeypatch.setattr(content_generation, "get_tts", lambda name: tts)
+    out = content_generation.run(ctx)
+    assert len(tts.texts) == 2
+    assert len(tts.texts[1].split()) < len(tts.texts[0].split())
+    assert out.outputs["voiceover"]["duration"] <= 8
+    assert out.outputs["plan"]["voiceover_script"] == tts.texts[1]
+    assert json.loads(ctx.path(out.outputs["plan_path"]).read_text())["voiceover_shortened"]
+    assert out.cost == pytest.approx(0.002)
+
+
+def test_voice_that_never_fits_is_a_stage_error(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(content_generation, "get_tts", lambda name: ScriptedTTS(30.0))
+    ctx = stage_context(
+        "content_generation",
+        {"trend_analysis": REPORT},
+        config=theme_config(video_duration_seconds=8),
+    )
+    with pytest.raises(StageError, match=r"the voiceover runs .* but the video is 8 s") as info:
+        content_generation.run(ctx)
+    assert "raise voice.rate" in str(info.value)
+    assert not list(ctx.work_dir.glob("clip-*.mp4"))  # nothing rendered for a plan that failed
+
+
+def test_needs_trend_analysis_outputs(stage_context: Callable[..., StageContext]) -> None:
+    with pytest.raises(FatalStageError, match="needs the trend_analysis outputs"):
+        content_generation.run(stage_context("content_generation"))
+
+
+def test_render_size_profile_override(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    ctx = stage_context("content_generation", config=theme_config(profile="full"))
+    assert content_generation.render_size(ctx) == (360, 640, 30)  # VIDGEN_PROFILE=preview
+    ctx.settings = ctx.settings.model_copy(update={"profile": None})
+    assert content_generation.render_size(ctx) == (1080, 1920, 30)
+    ctx.settings = ctx.settings.model_copy(update={"profile": "huge"})
+    with pytest.raises(FatalStageError, match="VIDGEN_PROFILE='huge' is not a render profile"):
+        content_generation.render_size(ctx)
+
+
+def test_clip_seed_is_stable_and_distinct() -> None:
+    assert content_generation.clip_seed(7, 0) == content_generation.clip_seed(7, 0)
+    assert len({content_generation.clip_seed(7, i) for i in range(6)}) == 6
