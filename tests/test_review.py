@@ -210,6 +210,25 @@ def test_review_stage_leaves_a_decided_video_alone(
     assert not (settings.output_root / "review" / Path(first["video_path"]).name).exists()
 
 
+def test_review_stage_keeps_a_decision_made_while_it_copied(
+    review_ctx: StageContext, settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = review_stage.run(review_ctx).outputs
+    real_copy = review_stage.publish_copy
+
+    def copy_while_a_reviewer_approves(src: Path, dest: Path) -> None:
+        if review.get_video(store, first["video_id"]).status == "pending_review":
+            review.approve_video(store, settings, first["video_id"])
+        real_copy(src, dest)
+
+    monkeypatch.setattr(review_stage, "publish_copy", copy_while_a_reviewer_approves)
+    again = review_stage.run(review_ctx).outputs
+    assert again["status"] == "approved"
+    assert not any((settings.output_root / "review").iterdir())
+    assert len(list((settings.output_root / "approved").iterdir())) == 3
+    assert len(_videos(store)) == 1
+
+
 def test_review_stage_missing_composed_video_is_retryable(review_ctx: StageContext) -> None:
     review_ctx.path(review_ctx.outputs["composition"]["video_path"]).unlink()
     with pytest.raises(StageError, match=r"composed video .* is missing"):

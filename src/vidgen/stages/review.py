@@ -138,28 +138,37 @@ def run(ctx: StageContext) -> StageResult:
 
     with ctx.store.write() as session:
         video = session.exec(select(Video).where(Video.job_id == ctx.job_id)).first()
-        stale: list[Path] = []
-        if video is None:
-            video = Video(job_id=ctx.job_id, video_path="", thumbnail_path="", log_path="")
+        if video is not None and video.status != VideoStatus.PENDING_REVIEW.value:
+            # A reviewer decided while we were copying: the decision stands, our copies go.
+            decided = video
         else:
-            # Same job, possibly a different title this time: drop the previous files.
-            stale = [
-                Path(p)
-                for p in (video.video_path, video.thumbnail_path, video.log_path)
-                if p and Path(p) not in (video_dest, thumb_dest, log_dest)
-            ]
-        video.plan_id = plan_id if isinstance(plan_id, int) else None
-        video.status = VideoStatus.PENDING_REVIEW.value
-        video.title = title
-        video.video_path = str(video_dest)
-        video.thumbnail_path = str(thumb_dest)
-        video.log_path = str(log_dest)
-        video.duration_seconds = float(composition.get("duration") or 0.0)
-        session.add(video)
-        session.flush()
-        log["video_id"] = video.id
-        # Written inside the transaction: if the log cannot be written, no row points at it.
-        write_log(log_dest, log)
+            decided = None
+            stale: list[Path] = []
+            if video is None:
+                video = Video(job_id=ctx.job_id, video_path="", thumbnail_path="", log_path="")
+            else:
+                # Same job, possibly a different title this time: drop the previous files.
+                stale = [
+                    Path(p)
+                    for p in (video.video_path, video.thumbnail_path, video.log_path)
+                    if p and Path(p) not in (video_dest, thumb_dest, log_dest)
+                ]
+            video.plan_id = plan_id if isinstance(plan_id, int) else None
+            video.status = VideoStatus.PENDING_REVIEW.value
+            video.title = title
+            video.video_path = str(video_dest)
+            video.thumbnail_path = str(thumb_dest)
+            video.log_path = str(log_dest)
+            video.duration_seconds = float(composition.get("duration") or 0.0)
+            session.add(video)
+            session.flush()
+            log["video_id"] = video.id
+            # Written inside the transaction: if the log cannot be written, no row points at it.
+            write_log(log_dest, log)
+    if decided is not None:
+        video_dest.unlink(missing_ok=True)
+        thumb_dest.unlink(missing_ok=True)
+        return _result(decided)
     for path in stale:
         path.unlink(missing_ok=True)
     return _result(video)
