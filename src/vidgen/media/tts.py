@@ -1,0 +1,642 @@
+"""Text to speech: the voiceover of a video and the word timings its captions follow.
+
+Two providers share one contract (``TTSProvider``): ``EspeakTTS`` runs offline through the
+libespeak-ng shipped in the ``espeakng-loader`` wheel and reports real word timings;
+``OpenAITTS`` calls the OpenAI speech endpoint and has to estimate them. ``get_tts`` picks one
+by the name used in theme configs (``providers.tts``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import difflib
+import io
+import os
+import re
+import threading
+import wave
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import httpx
+from pydantic import BaseModel
+
+from vidgen.errors import FatalStageError, StageError
+from vidgen.files import atomic_write_bytes, temp_sibling
+from vidgen.media import ffmpeg
+
+if TYPE_CHECKING:
+    from vidgen.stages.base import StageContext
+
+
+class WordTiming(BaseModel):
+    """A word (or a sentence) and when it is heard, in seconds from the start of the audio."""
+
+    text: str
+    start: float
+    end: float
+
+
+class Voiceover(BaseModel):
+    path: Path
+    duration: float
+    words: list[WordTiming]
+    sentences: list[WordTiming]
+    provider: str
+    model: str | None
+    cost: float
+
+
+@runtime_checkable
+class TTSProvider(Protocol):
+    """Contract every speech provider keeps.
+
+    ``synthesize(text, out_path, voice=, rate=, ctx=)`` speaks ``text`` and writes a mono 16-bit
+    PCM WAV at ``out_path`` atomically (a temporary sibling renamed into place, so a crash never
+    leaves half a file under the final name). It returns a ``Voiceover`` whose ``duration`` is the
+    WAV's length and whose ``words``/``sentences`` are in spoken order, with ``start < end``,
+    in seconds relative to the start of that WAV. ``rate`` is in words per minute.
+
+    Errors: ``StageError`` for what another attempt may fix (network, rate limit, server error,
+    ffmpeg crash); ``FatalStageError`` for what it cannot (unknown voice, missing or rejected API
+    key, empty text). Long work honours ``ctx`` cancellation.
+    """
+
+    name: str
+
+    def synthesize(
+        self,
+        text: str,
+        out_path: Path,
+        *,
+        voice: str,
+        rate: int,
+        ctx: StageContext | None = None,
+    ) -> Voiceover: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Word spans -> sentences (shared by both providers)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A word as a slice of the input text plus when it is heard."""
+
+    first: int  # character offsets into the text, end exclusive
+    last: int
+    start: float
+    end: float
+
+
+_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f]")
+_CLAUSE_BREAK = re.compile(r"[,;:\u2013\u2014]")
+
+
+def _sentences(text: str, spans: Sequence[_Span]) -> list[WordTiming]:
+    """Group words into sentences at sentence punctuation found between consecutive words.
+
+    Looking at the text *between* words rather than inside them keeps decimals ("3.5") and
+    abbreviations spoken as one word from splitting a sentence.
+    """
+    sentences: list[WordTiming] = []
+    group: list[_Span] = []
+    for index, span in enumerate(spans):
+        group.append(span)
+        following = spans[index + 1].first if index + 1 < len(spans) else len(text)
+        gap = text[span.last : following]
+        if index + 1 == len(spans) or _SENTENCE_END.search(gap):
+            # Keep the closing punctuation so a caption reads like the script.
+            tail = re.match(r"[^\s]*", gap)
+            stop = span.last + (tail.end() if tail else 0)
+            sentences.append(
+                WordTiming(
+                    text=" ".join(text[group[0].first : stop].split()),
+                    start=group[0].start,
+                    end=group[-1].end,
+                )
+            )
+            group = []
+    return sentences
+
+
+def _clamp(spans: Sequence[_Span], duration: float) -> list[_Span]:
+    """Timings are rounded to milliseconds; never let one point past the end of the audio."""
+    return [_Span(s.first, s.last, min(s.start, duration), min(s.end, duration)) for s in spans]
+
+
+def _words(text: str, spans: Sequence[_Span]) -> list[WordTiming]:
+    return [WordTiming(text=text[s.first : s.last], start=s.start, end=s.end) for s in spans]
+
+
+def _require_text(text: str) -> None:
+    if not text.strip():
+        raise FatalStageError("voiceover script is empty; the production plan has nothing to say")
+
+
+def _wav_duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as handle:
+        return handle.getnframes() / float(handle.getframerate())
+
+
+# --------------------------------------------------------------------------------------------
+# espeak-ng through ctypes
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_ESPEAK_INITIALIZE_DONT_EXIT = 0x8000  # without it libespeak-ng calls exit() on a data error
+_POS_CHARACTER = 1
+_ESPEAK_CHARS_UTF8 = 1
+_ESPEAK_RATE = 1
+_EE_OK = 0
+_EE_NOT_FOUND = 2
+_EVENT_LIST_TERMINATED = 0
+_EVENT_WORD = 1
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [
+        ("number", ctypes.c_int),
+        ("name", ctypes.c_char_p),
+        ("string", ctypes.c_char * 8),
+    ]
+
+
+class _Event(ctypes.Structure):
+    """``espeak_EVENT`` from speak_lib.h."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),  # 1-based, counted in characters
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),  # milliseconds
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
+
+
+class _VoiceInfo(ctypes.Structure):
+    """``espeak_VOICE`` from speak_lib.h."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),  # (priority byte, NUL-terminated language)*, then 0
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+_SynthCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
+
+
+class _EspeakEngine:
+    """The one libespeak-ng of this process.
+
+    The library keeps its voice, parameters and callback in globals, so every use goes through
+    ``lock`` and it is initialised exactly once.
+    """
+
+    lock = threading.Lock()
+    _instance: _EspeakEngine | None = None
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError as exc:
+            raise FatalStageError(
+                f"espeak TTS needs the espeakng-loader package ({exc}); reinstall vidgen"
+            ) from None
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
+        lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceInfo))
+        data_path = str(espeakng_loader.get_data_path()).encode()
+        rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _ESPEAK_INITIALIZE_DONT_EXIT
+        )
+        if rate <= 0:
+            raise FatalStageError(f"libespeak-ng failed to initialise (code {rate}); reinstall")
+        self.lib = lib
+        self.sample_rate = int(rate)
+        self.samples: array[int] = array("h")
+        self.events: list[tuple[int, int, int]] = []  # (text_position, length, audio ms)
+        self.cancel: threading.Event | None = None
+        self.deadline_check: StageContext | None = None
+        # ctypes only keeps the C thunk alive while this Python object lives.
+        self._callback = _SynthCallback(self._on_audio)
+        lib.espeak_SetSynthCallback(self._callback)
+
+    @classmethod
+    def get(cls) -> _EspeakEngine:
+        """The shared engine; callers must hold ``lock``."""
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def _on_audio(self, wav: Any, count: int, events: Any) -> int:
+        if wav and count > 0:
+            self.samples.frombytes(ctypes.string_at(wav, count * 2))
+        index = 0
+        while events[index].type != _EVENT_LIST_TERMINATED:
+            event = events[index]
+            if event.type == _EVENT_WORD:
+                self.events.append((event.text_position, event.length, event.audio_position))
+            index += 1
+        ctx = self.deadline_check
+        if ctx is not None and ctx.remaining() <= 0:
+            return 1  # non-zero asks espeak to abandon the utterance
+        if self.cancel is not None and self.cancel.is_set():
+            return 1
+        return 0
+
+    def voices(self) -> list[str]:
+        listing = self.lib.espeak_ListVoices(None)
+        names: set[str] = set()
+        index = 0
+        while listing[index]:
+            address = listing[index].contents.languages
+            while address and ctypes.c_ubyte.from_address(address).value != 0:
+                language = ctypes.string_at(address + 1)
+                names.add(language.decode("utf-8", "replace"))
+                address += len(language) + 2
+            index += 1
+        return sorted(names)
+
+
+_SILENCE_PEAK = 400  # of 32767: below this a 10 ms frame counts as a pause between words
+_FRAME_SECONDS = 0.01
+_TAIL_PAD = 0.12  # keep a breath after the last word so the audio does not end abruptly
+
+
+class EspeakTTS:
+    """Offline speech with espeak-ng; word starts come from espeak's own word events.
+
+    espeak reports when each word starts, not when it ends, so a word ends at the last
+    non-silent 10 ms frame before the next word starts (pauses at commas and full stops are not
+    counted as speech). Sentences are groups of words split at sentence punctuation. The WAV is
+    22.05 kHz mono 16-bit, trimmed to the last word plus a short pause. Cost is 0.
+    """
+
+    name = "espeak"
+
+    def list_voices(self) -> list[str]:
+        """Language voices espeak-ng knows (``en-us``, ``en-gb``, ``fr``...); ``+f3``-style
+        variants may be appended to any of them."""
+        with _EspeakEngine.lock:
+            return _EspeakEngine.get().voices()
+
+    def synthesize(
+        self,
+        text: str,
+        out_path: Path,
+        *,
+        voice: str,
+        rate: int,
+        ctx: StageContext | None = None,
+    ) -> Voiceover:
+        _require_text(text)
+        if ctx is not None:
+            ctx.check_cancelled()
+        with _EspeakEngine.lock:
+            engine = _EspeakEngine.get()
+            status = engine.lib.espeak_SetVoiceByName(voice.encode("utf-8"))
+            if status != _EE_OK:
+                known = engine.voices()
+                close = difflib.get_close_matches(voice.lower(), known, n=3)
+                hint = f" Did you mean {', '.join(close)}?" if close else ""
+                raise FatalStageError(
+                    f"espeak voice {voice!r} not found.{hint} List voices with: python -c "
+                    '"from vidgen.media.tts import EspeakTTS; print(EspeakTTS().list_voices())"'
+                )
+            engine.lib.espeak_SetParameter(_ESPEAK_RATE, max(80, min(450, int(rate))), 0)
+            engine.samples = array("h")
+            engine.events = []
+            engine.cancel = ctx.cancel if ctx is not None else None
+            engine.deadline_check = ctx
+            try:
+                encoded = text.encode("utf-8")
+                code = engine.lib.espeak_Synth(
+                    encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
+                )
+            finally:
+                engine.cancel = None
+                engine.deadline_check = None
+            samples, events, sample_rate = engine.samples, engine.events, engine.sample_rate
+        if ctx is not None:
+            ctx.check_cancelled()
+        if code != _EE_OK:
+            raise StageError(f"espeak-ng synthesis failed (code {code})")
+        if not samples or not events:
+            raise StageError("espeak-ng produced no audio for the voiceover script")
+
+        spans = self._spans(text, events, samples, sample_rate)
+        keep = min(len(samples), int((spans[-1].end + _TAIL_PAD) * sample_rate))
+        del samples[keep:]
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as handle:
+            handle.setnchannels(1)
+            handle.setsampwidth(2)
+            handle.setframerate(sample_rate)
+            handle.writeframes(samples.tobytes())
+        atomic_write_bytes(out_path, buffer.getvalue())
+        duration = len(samples) / sample_rate
+        spans = _clamp(spans, duration)
+        return Voiceover(
+            path=out_path,
+            duration=duration,
+            words=_words(text, spans),
+            sentences=_sentences(text, spans),
+            provider=self.name,
+            model=voice,
+            cost=0.0,
+        )
+
+    @staticmethod
+    def _spans(
+        text: str, events: list[tuple[int, int, int]], samples: array[int], sample_rate: int
+    ) -> list[_Span]:
+        # espeak emits several word events for one written token it expands ("2024" is spoken
+        # as "twenty twenty four", all pointing inside the same characters): merge them.
+        merged: list[tuple[int, int, float]] = []
+        for position, length, millis in events:
+            first = max(0, position - 1)
+            if merged and first < merged[-1][1]:
+                continue
+            last = min(len(text), first + max(1, length))
+            merged.append((first, last, millis / 1000.0))
+        total = len(samples) / sample_rate
+        frame = max(1, int(_FRAME_SECONDS * sample_rate))
+        spans: list[_Span] = []
+        for index, (first, last, start) in enumerate(merged):
+            limit = merged[index + 1][2] if index + 1 < len(merged) else total
+            start = min(start, total)
+            end = _last_voiced(samples, start, limit, sample_rate, frame)
+            spans.append(_Span(first, last, round(start, 3), round(max(end, start + 0.01), 3)))
+        return spans
+
+
+def _last_voiced(samples: array[int], start: float, limit: float, rate: int, frame: int) -> float:
+    """End (s) of the last loud frame in [start, limit); ``limit`` if the word never goes quiet."""
+    lo = int(start * rate)
+    position = int(limit * rate)
+    while position - frame >= lo:
+        chunk = samples[position - frame : position]
+        if max(chunk) > _SILENCE_PEAK or -min(chunk) > _SILENCE_PEAK:
+            return position / rate
+        position -= frame
+    return min(limit, start + 0.05)
+
+
+# --------------------------------------------------------------------------------------------
+# OpenAI speech API
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+OPENAI_VOICES: tuple[str, ...] = (
+    "alloy", "ash", "ballad", "cedar", "coral", "echo", "fable",
+    "marin", "nova", "onyx", "sage", "shimmer", "verse",
+)  # fmt: skip
+# USD per 1M input characters, OpenAI's published price for the tts models.
+OPENAI_TTS_PRICE_PER_MCHAR: dict[str, float] = {"tts-1": 15.0, "tts-1-hd": 30.0}
+# gpt-4o-mini-tts is billed per token; OpenAI quotes about $0.015 per minute of audio.
+OPENAI_TTS_PRICE_PER_MINUTE: dict[str, float] = {"gpt-4o-mini-tts": 0.015}
+_MAX_AUDIO_BYTES = 64 * 1024 * 1024
+_OUTPUT_RATE = 24000  # OpenAI's native rate; resampling would only add a step
+_WORDS_PER_MINUTE_AT_SPEED_1 = 165.0
+
+
+class OpenAITTS:
+    """Speech from OpenAI's ``POST /audio/speech`` (``response_format: wav``).
+
+    Configuration: ``VIDGEN_OPENAI_API_KEY`` (required), ``VIDGEN_OPENAI_BASE_URL`` (default
+    ``https://api.openai.com/v1``), ``VIDGEN_OPENAI_TTS_MODEL`` (default ``tts-1``). ``voice`` is
+    an OpenAI voice name (``alloy``, ``nova``...); ``rate`` maps to ``speed = rate / 165``.
+
+    The API returns audio only, no timings, so word timings are ESTIMATED: the clip is divided
+    among the words in proportion to their length in characters, with short pauses at commas and
+    longer ones at sentence ends. Captions follow speech closely enough for short videos but can
+    drift by a few hundred milliseconds in long sentences.
+
+    Cost: ``tts-1`` $15 and ``tts-1-hd`` $30 per million characters; ``gpt-4o-mini-tts`` about
+    $0.015 per minute of audio; other models are priced like ``tts-1`` (an estimate).
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._model = model
+        self._transport = transport
+
+    @property
+    def model(self) -> str:
+        return self._model or os.environ.get("VIDGEN_OPENAI_TTS_MODEL") or "tts-1"
+
+    def synthesize(
+        self,
+        text: str,
+        out_path: Path,
+        *,
+        voice: str,
+        rate: int,
+        ctx: StageContext | None = None,
+    ) -> Voiceover:
+        _require_text(text)
+        api_key = self._api_key or os.environ.get("VIDGEN_OPENAI_API_KEY")
+        if not api_key:
+            raise FatalStageError(
+                "OpenAI TTS needs an API key: set VIDGEN_OPENAI_API_KEY, "
+                "or use providers.tts: espeak"
+            )
+        if voice.lower() not in OPENAI_VOICES:
+            raise FatalStageError(
+                f"OpenAI TTS voice {voice!r} is not an OpenAI voice; set config voice.name to one "
+                f"of: {', '.join(OPENAI_VOICES)}"
+            )
+        base = (
+            self._base_url or os.environ.get("VIDGEN_OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL
+        ).rstrip("/")
+        model = self.model
+        speed = max(0.25, min(4.0, rate / _WORDS_PER_MINUTE_AT_SPEED_1))
+        timeout = 120.0
+        if ctx is not None:
+            ctx.check_cancelled()
+            timeout = max(1.0, min(timeout, ctx.remaining()))
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        raw = temp_sibling(out_path.with_suffix(".download"))
+        try:
+            self._download(
+                f"{base}/audio/speech",
+                api_key,
+                {
+                    "model": model,
+                    "input": text,
+                    "voice": voice.lower(),
+                    "response_format": "wav",
+                    "speed": round(speed, 3),
+                },
+                raw,
+                timeout,
+                ctx,
+            )
+            # Re-encode to a plain PCM WAV: streamed WAV responses can carry placeholder sizes in
+            # their header that the ``wave`` module and some players misread.
+            tmp = temp_sibling(out_path)
+            try:
+                ffmpeg.run(
+                    ["-i", str(raw), "-vn", "-ac", "1", "-ar", str(_OUTPUT_RATE),
+                     "-c:a", "pcm_s16le", "-f", "wav", str(tmp)],
+                    ctx=ctx,
+                    what="decoding the OpenAI speech audio",
+                )  # fmt: skip
+                duration = _wav_duration(tmp)
+                os.replace(tmp, out_path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        finally:
+            raw.unlink(missing_ok=True)
+        if duration <= 0:
+            raise StageError("OpenAI TTS returned empty audio")
+        spans = _clamp(_estimate_spans(text, duration), duration)
+        if model in OPENAI_TTS_PRICE_PER_MINUTE:
+            cost = OPENAI_TTS_PRICE_PER_MINUTE[model] * duration / 60.0
+        else:
+            cost = OPENAI_TTS_PRICE_PER_MCHAR.get(model, 15.0) * len(text) / 1_000_000
+        return Voiceover(
+            path=out_path,
+            duration=duration,
+            words=_words(text, spans),
+            sentences=_sentences(text, spans),
+            provider=self.name,
+            model=model,
+            cost=round(cost, 6),
+        )
+
+    def _download(
+        self,
+        url: str,
+        api_key: str,
+        body: dict[str, Any],
+        dest: Path,
+        timeout: float,
+        ctx: StageContext | None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"}
+        try:
+            with (
+                httpx.Client(timeout=timeout, transport=self._transport) as client,
+                client.stream("POST", url, json=body, headers=headers) as response,
+            ):
+                if response.status_code != 200:
+                    response.read()
+                    _raise_for_openai(response)
+                received = 0
+                with open(dest, "wb") as handle:
+                    for chunk in response.iter_bytes():
+                        received += len(chunk)
+                        if received > _MAX_AUDIO_BYTES:
+                            raise StageError(
+                                f"OpenAI TTS response exceeded {_MAX_AUDIO_BYTES} bytes; aborted"
+                            )
+                        handle.write(chunk)
+                        if ctx is not None:
+                            ctx.check_cancelled()
+        except httpx.TimeoutException:
+            raise StageError(f"OpenAI TTS timed out after {timeout:.0f} s") from None
+        except httpx.HTTPError as exc:
+            raise StageError(f"OpenAI TTS request failed: {type(exc).__name__}: {exc}") from None
+
+
+def _raise_for_openai(response: httpx.Response) -> None:
+    detail = ""
+    try:
+        payload = response.json()
+        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+            detail = str(payload["error"].get("message", ""))[:300]
+    except ValueError:
+        detail = response.text[:200]
+    status = response.status_code
+    if status in (401, 403):
+        raise FatalStageError(
+            f"OpenAI TTS rejected the API key (HTTP {status}); "
+            f"check VIDGEN_OPENAI_API_KEY. {detail}"
+        )
+    if status == 429 or status >= 500:
+        raise StageError(f"OpenAI TTS is unavailable (HTTP {status}); will retry. {detail}")
+    raise FatalStageError(f"OpenAI TTS refused the request (HTTP {status}): {detail}")
+
+
+_TOKEN = re.compile(r"\w(?:[\w'\u2019.\-]*\w)?")
+_CLAUSE_PAUSE = 2.0  # in "characters" of speaking time
+_SENTENCE_PAUSE = 4.0
+
+
+def _estimate_spans(text: str, duration: float) -> list[_Span]:
+    """Share ``duration`` among the words by length, leaving room for punctuation pauses."""
+    matches = list(_TOKEN.finditer(text))
+    if not matches:
+        return [_Span(0, len(text), 0.0, duration)]
+    units: list[tuple[float, float]] = []  # (pause before, speaking length)
+    for index, match in enumerate(matches):
+        pause = 0.0
+        if index > 0:
+            gap = text[matches[index - 1].end() : match.start()]
+            if _SENTENCE_END.search(gap):
+                pause = _SENTENCE_PAUSE
+            elif _CLAUSE_BREAK.search(gap):
+                pause = _CLAUSE_PAUSE
+        units.append((pause, float(len(match.group()))))
+    per_unit = duration / sum(pause + length for pause, length in units)
+    spans: list[_Span] = []
+    clock = 0.0
+    for match, (pause, length) in zip(matches, units, strict=True):
+        clock += pause * per_unit
+        start = clock
+        clock += length * per_unit
+        spans.append(_Span(match.start(), match.end(), round(start, 3), round(clock, 3)))
+    return spans
+
+
+def get_tts(name: str) -> TTSProvider:
+    """The provider named in ``providers.tts``: ``espeak`` (offline default) or ``openai``."""
+    if name == "espeak":
+        return EspeakTTS()
+    if name == "openai":
+        return OpenAITTS()
+    raise FatalStageError(f"unknown TTS provider {name!r}; use 'espeak' or 'openai'")
