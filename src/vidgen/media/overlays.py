@@ -22,6 +22,8 @@ captions that mix Hebrew/Arabic with Latin words, digits and emoji.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -118,11 +120,11 @@ def has_raqm() -> bool:
 def font_chain() -> tuple[Path, ...]:
     """Font files in fallback order: Roboto, then Noto for scripts and emoji Roboto lacks."""
     chain = [font_path("Bold")]
-    try:
-        import manimgx_fonts  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - the wheel is a dependency; degrade to Roboto only
+    # find_spec, not import: the wheel is only a folder of font files (and ships no type hints).
+    spec = importlib.util.find_spec("manimgx_fonts")
+    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
         return tuple(chain)
-    noto = Path(manimgx_fonts.__file__).parent
+    noto = Path(spec.origin).parent
     preferred = [
         "NotoSans[wght].ttf",
         "NotoSansHebrew[wght].ttf",
@@ -144,9 +146,9 @@ def font_chain() -> tuple[Path, ...]:
 
 @cache
 def _coverage(path: Path) -> frozenset[int]:
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-
-    with TTFont(str(path), lazy=True) as font:
+    # fontTools ships no type hints; importing it dynamically keeps mypy strict without stubs.
+    tt_font: Any = importlib.import_module("fontTools.ttLib").TTFont
+    with tt_font(str(path), lazy=True) as font:
         cmap = font.getBestCmap() or {}
     return frozenset(cmap)
 
@@ -255,11 +257,13 @@ def _logical_runs(line: str) -> list[_Run]:
             or (
                 level == current_level
                 and not ch.isalpha()
+                and not ch.isspace()
                 and ord(ch) in _coverage(font_chain()[current_font])
             )
         ):
-            # Keep spaces, punctuation, digits and marks in the current font so words do not
-            # break into many tiny runs (and joiners stay with their emoji).
+            # Keep punctuation, digits and marks in the current font so words do not break into
+            # many tiny runs (and joiners stay with their emoji). Spaces always come from the
+            # main font: an emoji font's space is as wide as an emoji.
             current_text += ch
             continue
         index = _font_index_for(ch)

@@ -145,8 +145,12 @@ def verify_output(path: Path, *, width: int, height: int, duration: float) -> ff
         problems = []
         if (info.width, info.height) != (width, height):
             problems.append(f"size {info.width}x{info.height}, expected {width}x{height}")
-        if info.video_codec != "h264":
-            problems.append(f"video codec {info.video_codec}, expected h264")
+        if info.video_codec != "h264" or info.video_profile != "High":
+            problems.append(
+                f"video {info.video_codec} ({info.video_profile}), expected h264 (High)"
+            )
+        if info.pixel_format != "yuv420p":
+            problems.append(f"pixel format {info.pixel_format}, expected yuv420p")
         if info.audio_codec != "aac":
             problems.append(f"audio codec {info.audio_codec}, expected aac")
         if abs(info.duration - duration) > DURATION_TOLERANCE:
