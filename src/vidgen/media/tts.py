@@ -355,10 +355,9 @@ class EspeakTTS:
             ctx.check_cancelled()
         if code != _EE_OK:
             raise StageError(f"espeak-ng synthesis failed (code {code})")
-        if not samples or not events:
-            raise StageError("espeak-ng produced no audio for the voiceover script")
-
-        spans = self._spans(text, events, samples, sample_rate)
+        spans = self._spans(text, events, samples, sample_rate) if samples else []
+        if not spans:
+            raise StageError("espeak-ng produced no audio or words for the voiceover script")
         keep = min(len(samples), int((spans[-1].end + _TAIL_PAD) * sample_rate))
         del samples[keep:]
         buffer = io.BytesIO()
@@ -392,6 +391,8 @@ class EspeakTTS:
             if merged and first < merged[-1][1]:
                 continue
             last = min(len(text), first + max(1, length))
+            if not text[first:last].strip():
+                continue  # a caption word must show something
             merged.append((first, last, millis / 1000.0))
         total = len(samples) / sample_rate
         frame = max(1, int(_FRAME_SECONDS * sample_rate))
