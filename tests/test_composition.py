@@ -446,3 +446,33 @@ def test_full_size_composition(make_ctx: Callable[..., StageContext]) -> None:
     assert abs(info.duration - 6.5) <= 0.5
     with Image.open(ctx.path(result.outputs["thumbnail_path"])) as image:
         assert image.size == (1080, 1920)
+
+
+@pytest.mark.parametrize("transition", [0.0, 0.3], ids=["cut", "cross-fade"])
+def test_two_clips_with_cut_or_fade(media: Path, tmp_path: Path, transition: float) -> None:
+    from vidgen.media.ffmpeg import run
+
+    spec = CompositionSpec(
+        clips=[media / "test-a.mp4", media / "test-b.mp4"],
+        scene_durations=[1.0, 1.5],
+        output=tmp_path / "out.mp4",
+        width=180,
+        height=320,
+        transition=transition,
+    )
+    assert ("xfade" in build_filtergraph(spec)) == (transition > 0)
+    run(build_command(spec))
+    info = probe(spec.output)
+    assert (info.width, info.height) == (180, 320) and abs(info.duration - 2.5) <= 0.1
+
+
+def test_single_clip_needs_no_transition(tmp_path: Path) -> None:
+    assert transition_for([4.0]) == 0.0
+    spec = CompositionSpec(
+        clips=[tmp_path / "a.mp4"], scene_durations=[4.0], output=tmp_path / "o.mp4", width=360,
+        height=640,
+    )  # fmt: skip
+    graph = build_filtergraph(spec)
+    assert "xfade" not in graph and "concat" not in graph and "[c0]format=yuv420p[vout]" in graph
+    with pytest.raises(ValueError, match="must match"):
+        build_command(CompositionSpec(**{**spec.__dict__, "scene_durations": [1.0, 2.0]}))

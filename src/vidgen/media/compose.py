@@ -86,8 +86,11 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
     for i, duration in enumerate(spec.scene_durations):
         length = duration + (fade if i < n - 1 else 0.0)
         parts.append(
-            f"[{i}:v]fps={fps},scale={w}:{h}:force_original_aspect_ratio=increase,"
-            f"crop={w}:{h},setsar=1,format=yuv420p,"
+            # Crop to 9:16 at the source size first, then scale once: scaling a landscape clip
+            # up to cover 1080x1920 before cropping would process a 3413x1920 frame.
+            f"[{i}:v]fps={fps},"
+            f"crop=w='min(iw,trunc(ih*{w}/{h}/2)*2)':h='min(ih,trunc(iw*{h}/{w}/2)*2)',"
+            f"scale={w}:{h},setsar=1,format=yuv420p,"
             f"tpad=stop_mode=clone:stop_duration={_t(length)},"
             f"trim=duration={_t(length)},setpts=PTS-STARTPTS[c{i}]"
         )
@@ -145,6 +148,11 @@ def _audio_chain(
             "[vmain][ducked]amix=inputs=2:duration=first:dropout_transition=0:normalize=0[mix]"
         )
         mixed = "mix"
+    if voice_input is None and music_input is None:
+        # Nothing to normalise, and loudnorm turns under 3 s of digital silence into NaNs that
+        # make the AAC encoder fail.
+        parts.append(f"[{mixed}]anull[aout]")
+        return parts
     # Single-pass loudnorm (dynamic mode) is within ~1 LU of target for speech: good enough for
     # feeds that renormalise anyway, and half the cost of a measured two-pass run.
     parts.append(
