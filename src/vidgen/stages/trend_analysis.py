@@ -1,0 +1,112 @@
+"""Stage 2: score the collected trends and write the trend report.
+
+Reads the rows named by ``trend_collection``'s ``trend_ids``, builds the report with
+``vidgen.analysis.build_report``, optionally asks an LLM for commentary
+(``providers.analysis: openai | anthropic``), writes ``trend_report.json`` atomically and records
+a ``TrendReport`` row. The LLM call comes before any write so a failed call leaves nothing
+half-recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import col, select
+
+from vidgen.analysis import TrendReportData, build_report
+from vidgen.errors import FatalStageError
+from vidgen.files import atomic_write_text
+from vidgen.models import Trend, TrendReport, utcnow
+from vidgen.providers.llm import get_llm
+from vidgen.stages.base import StageContext, StageResult
+
+REPORT_NAME = "trend_report.json"
+
+LLM_SYSTEM = (
+    "You are a short-form video strategist. You read trend statistics from TikTok, YouTube "
+    "Shorts and Instagram Reels and explain what is working. Be concrete and brief. Answer with "
+    'a JSON object: {"insights": [3 short strings], "hook_ideas": [3 opening lines under 12 '
+    'words], "recommended_style": one of cinematic|talking-head|tutorial|listicle|product-demo, '
+    '"recommended_duration_seconds": number}.'
+)
+
+
+def _llm_prompt(report: TrendReportData, theme: str) -> str:
+    summary: dict[str, Any] = {
+        "theme": theme,
+        "pattern": report.pattern,
+        "trend_count": report.trend_count,
+        "platforms": report.platforms,
+        "top_hashtags": [h.model_dump() for h in report.hashtag_scores],
+        "style_breakdown": report.style_breakdown,
+        "typical_duration_seconds": report.typical_duration_seconds,
+        "top_sounds": report.top_sounds,
+        "top_videos": [
+            {
+                "title": v.title,
+                "style": v.style,
+                "duration": v.duration_seconds,
+                "velocity": v.velocity,
+            }
+            for v in report.top_videos
+        ],
+    }
+    return "Trend statistics:\n" + json.dumps(summary, indent=1)
+
+
+def run(ctx: StageContext) -> StageResult:
+    collected = ctx.outputs.get("trend_collection")
+    if collected is None or "trend_ids" not in collected:
+        raise FatalStageError("trend_analysis needs trend_collection's outputs; rerun the job")
+    ids = [int(trend_id) for trend_id in collected["trend_ids"]]
+    with ctx.store.read() as session:
+        rows = list(session.exec(select(Trend).where(col(Trend.id).in_(ids))).all()) if ids else []
+    if not rows:
+        raise FatalStageError(
+            "none of the collected trends are in the store any more; retry the job from the start"
+        )
+    now = utcnow()
+    report = build_report(rows, now)
+    settings = ctx.config.config
+    cost = 0.0
+    if settings.providers.analysis != "local":
+        llm = get_llm(settings.providers.analysis, settings.llm_model)
+        ctx.log(f"asking {llm.provider}/{llm.model} for trend commentary")
+        answer = llm.complete_json(LLM_SYSTEM, _llm_prompt(report, ctx.theme))
+        report.llm_insights = {**answer.data, "provider": answer.provider, "model": answer.model}
+        cost = answer.cost
+    ctx.check_cancelled()
+
+    path = ctx.work_dir / REPORT_NAME
+    atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
+    rel = ctx.rel(path)
+    top_hashtags = report.top_hashtags
+    with ctx.store.write() as session:
+        row = TrendReport(
+            job_id=ctx.job_id,
+            trend_count=report.trend_count,
+            top_hashtags=top_hashtags,
+            dominant_style=report.dominant_style,
+            typical_duration_seconds=report.typical_duration_seconds,
+            report_path=rel,
+            summary=report.model_dump(mode="json"),
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        report_id = row.id
+    return StageResult(
+        outputs={
+            "report_id": report_id,
+            "report_path": rel,
+            "trend_count": report.trend_count,
+            "top_hashtags": top_hashtags,
+            "dominant_style": report.dominant_style,
+            "typical_duration_seconds": report.typical_duration_seconds,
+            "top_videos": [video.model_dump(mode="json") for video in report.top_videos],
+            "pattern": report.pattern,
+        },
+        files=[path],
+        cost=cost,
+    )

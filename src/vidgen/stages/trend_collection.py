@@ -1,0 +1,41 @@
+"""Stage 1: collect trending short videos from the configured source and store them.
+
+Outputs: ``{"source", "fetched", "new", "updated", "trend_ids", "platforms"}``; ``trend_ids`` are
+the stored rows of this fetch (new and refreshed), ascending. ``platforms`` counts the fetched
+videos per platform. Rerunning is safe: rows are upserted on (platform, external_id).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from vidgen.errors import StageError
+from vidgen.providers.trends import get_trend_source, upsert_trends
+from vidgen.stages.base import StageContext, StageResult
+
+
+def run(ctx: StageContext) -> StageResult:
+    settings = ctx.config.config
+    source = get_trend_source(settings.providers.trends)
+    ctx.log(f"fetching up to {settings.trend_limit} trends from {source.name}")
+    items = source.fetch(settings.trend_limit)
+    ctx.check_cancelled()
+    if not items:
+        # Usually transient (an empty chart page, a scraper hiccup); analysis needs at least one.
+        raise StageError(
+            f"trend source {source.name!r} returned no videos; it will be asked again "
+            "(or set providers.trends: sample)"
+        )
+    new_ids, updated_ids = upsert_trends(ctx.store, items)
+    ctx.log(f"stored {len(new_ids)} new and {len(updated_ids)} updated trends")
+    return StageResult(
+        outputs={
+            "source": source.name,
+            "fetched": len(items),
+            "new": len(new_ids),
+            "updated": len(updated_ids),
+            "trend_ids": sorted(new_ids + updated_ids),
+            "platforms": dict(sorted(Counter(item.platform for item in items).items())),
+        },
+        cost=source.cost,
+    )
