@@ -147,7 +147,7 @@ CATEGORIES: dict[str, tuple[list[str], list[str], float]] = {
             "{n} things every new cat owner should know",
             "How to teach your puppy to sit in {n} days",
             "Storytime: my cat opened the fridge",
-            "Unboxing the {product} for my dog",
+            "Unboxing the {pet_product} for my dog",
         ],
         1.5,
     ),
@@ -181,6 +181,14 @@ PRODUCTS = [
     "air purifier",
     "massage gun",
     "label printer",
+]
+PET_PRODUCTS = [
+    "self-cleaning litter box",
+    "treat camera",
+    "slow feeder",
+    "GPS collar",
+    "lick mat",
+    "automatic ball launcher",
 ]
 DISHES = [
     "garlic butter pasta",
@@ -289,6 +297,7 @@ def _title(rng: random.Random, template: str) -> str:
         n=rng.choice([3, 5, 5, 7, 10]),
         price=rng.choice([20, 25, 50, 100]),
         product=rng.choice(PRODUCTS),
+        pet_product=rng.choice(PET_PRODUCTS),
         dish=rng.choice(DISHES),
         city=rng.choice(CITIES),
         thing=rng.choice(THINGS),
