@@ -476,3 +476,12 @@ def test_single_clip_needs_no_transition(tmp_path: Path) -> None:
     assert "xfade" not in graph and "concat" not in graph and "[c0]format=yuv420p[vout]" in graph
     with pytest.raises(ValueError, match="must match"):
         build_command(CompositionSpec(**{**spec.__dict__, "scene_durations": [1.0, 2.0]}))
+
+
+def test_overlong_text_is_cut_with_an_ellipsis() -> None:
+    from vidgen.media.overlays import CAPTION_STYLE, _layout
+
+    size, lines = _layout("many words here " * 200, CAPTION_STYLE, 360, 280)
+    assert size == round(360 * CAPTION_STYLE.min_size_ratio)
+    assert len(lines) == CAPTION_STYLE.max_lines and lines[-1].endswith("\u2026")
+    assert render_text("x" * 10_000, 360, 640, SCENE_TEXT_STYLE) is not None

@@ -38,6 +38,7 @@ RGBA = tuple[int, int, int, int]
 
 _RAQM = bool(features.check("raqm"))
 _LAYOUT = ImageFont.Layout.RAQM if _RAQM else ImageFont.Layout.BASIC
+MAX_TEXT_CHARS = 400
 # Fonts are variable ([wght]); headline text reads best bold on busy video.
 _BOLD_WEIGHT = 700.0
 
@@ -306,9 +307,17 @@ def _direction(run: _Run) -> str | None:
     return "rtl" if run.level % 2 else "ltr"
 
 
+def _glyph_text(run: _Run) -> str:
+    """What to hand Pillow: without raqm it cannot reorder, so RTL runs are reversed here
+    (right for Hebrew; Arabic then shows unjoined letters, still in the right order)."""
+    if not _RAQM and run.level % 2:
+        return run.text[::-1]
+    return run.text
+
+
 def _run_width(run: _Run, size: int) -> float:
     font = _font(font_chain()[run.font], size)
-    return float(font.getlength(run.text, direction=_direction(run)))
+    return float(font.getlength(_glyph_text(run), direction=_direction(run)))
 
 
 def line_width(line: str, size: int) -> float:
@@ -361,13 +370,21 @@ def _layout(text: str, style: TextStyle, width: int, max_width: float) -> tuple[
     smallest = max(8, round(width * style.min_size_ratio))
     while True:
         lines = wrap(text, size, max_width)
-        if len(lines) <= style.max_lines or size <= smallest:
-            return size, lines[: max(style.max_lines, 1)] if size <= smallest else lines
+        if len(lines) <= style.max_lines:
+            return size, lines
+        if size <= smallest:
+            # Still too long at the smallest legible size: cut, and say so with an ellipsis.
+            kept = lines[: style.max_lines]
+            kept[-1] = kept[-1].rstrip() + "\u2026"
+            return size, kept
         size = max(smallest, int(size * 0.9))
 
 
 def render_text(text: str, width: int, height: int, style: TextStyle) -> Image.Image | None:
     """The text block as a tight RGBA image (None if the text is blank)."""
+    if len(text) > MAX_TEXT_CHARS:
+        # Bounds the wrap/measure work; more would not fit on a phone screen anyway.
+        text = text[:MAX_TEXT_CHARS]
     safe = SAFE_AREA.box(width, height)
     max_width = (safe[2] - safe[0]) * 0.96
     size, lines = _layout(text, style, width, max_width)
@@ -394,7 +411,7 @@ def render_text(text: str, width: int, height: int, style: TextStyle) -> Image.I
                 font = _font(font_chain()[run.font], size)
                 draw.text(
                     (x, baseline),
-                    run.text,
+                    _glyph_text(run),
                     font=font,
                     anchor="ls",
                     direction=_direction(run),
