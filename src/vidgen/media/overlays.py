@@ -90,7 +90,7 @@ SCENE_TEXT_STYLE = TextStyle(
     center_y=0.24,
 )
 CAPTION_STYLE = TextStyle(
-    size_ratio=0.062,
+    size_ratio=0.07,
     fill=(255, 230, 60, 255),
     stroke_ratio=0.11,
     stroke_fill=(0, 0, 0, 255),
