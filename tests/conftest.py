@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("VIDGEN_PROFILE", "preview")
     monkeypatch.chdir(cwd)
     reset_stores()
+    _reset_queues()
     yield vidgen_home
     reset_stores()
+    _reset_queues()
+
+
+def _reset_queues() -> None:
+    from vidgen.queue import reset_queues
+    from vidgen.runner import SHUTDOWN
+
+    reset_queues()
+    SHUTDOWN.clear()
 
 
 @pytest.fixture
@@ -104,3 +116,50 @@ def stage_context(
         )
 
     return make
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``vidgen ARGS`` in-process exactly as the console script does (minus os._exit)."""
+    from vidgen.cli.main import run
+
+    def invoke(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = run(list(args))
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return invoke
+
+
+@pytest.fixture
+def stagekit(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Use the scripted test stages (tests/stagekit); returns the home folder."""
+    monkeypatch.setenv("VIDGEN_STAGE_PACKAGE", "stagekit")
+    return home
+
+
+@pytest.fixture
+def drain(home: Path) -> Callable[[], int]:
+    """Run every message waiting in the real SqliteHuey queue in this process, like a worker."""
+    from vidgen.queue import get_huey
+
+    def run_all() -> int:
+        huey = get_huey(load_settings())
+        count = 0
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            count += 1
+        return count
+
+    return run_all

@@ -84,8 +84,8 @@ def reset_queues() -> None:
 
 def enqueue_job(settings: Settings, job_id: int) -> str:
     """Put ``job_id`` on the queue; returns the task id. QueueUnavailable if the queue is broken."""
-    get_huey(settings)
     try:
+        get_huey(settings)
         result = _tasks[settings.queue](job_id)
     except VidgenError:
         raise
@@ -99,8 +99,10 @@ def enqueue_job(settings: Settings, job_id: int) -> str:
 
 def queued_job_ids(settings: Settings) -> set[int]:
     """Job ids of the messages waiting in the queue (QueueUnavailable if unreadable)."""
-    huey = get_huey(settings)
     try:
+        huey = get_huey(settings)
         return {int(task.args[0]) for task in huey.pending() if task.args}
+    except VidgenError:
+        raise
     except Exception as exc:
         raise QueueUnavailable(f"the queue {settings.queue} is unreadable ({exc})") from exc

@@ -149,7 +149,7 @@ class JobRunner:
         settings: Settings,
         *,
         owner: str | None = None,
-        stage_loader: Callable[[str], StageFunction] = load_stage,
+        stage_loader: Callable[[str], StageFunction] | None = None,
         stage_names: tuple[str, ...] = PIPELINE_STAGES,
         requeue: Callable[[int], str] | None = None,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
@@ -158,7 +158,7 @@ class JobRunner:
         self.settings = settings
         self.store = get_store(settings)
         self.owner = owner or new_owner_id()
-        self.stage_loader = stage_loader
+        self.stage_loader = stage_loader or (lambda name: load_stage(name, settings.stage_package))
         self.stage_names = stage_names
         self.requeue_fn = requeue
         self.on_event = on_event or (lambda event, data: None)

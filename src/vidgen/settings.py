@@ -39,7 +39,11 @@ class Settings(BaseModel):
     lease_seconds: float = Field(60.0, gt=0, le=86400)
     busy_timeout: float = Field(30.0, gt=0, le=3600)
     api_token: str | None = None
-    worker_poll: float = Field(0.5, gt=0, le=60)
+    stage_package: str = Field(
+        "vidgen.stages",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="Package the stage modules are imported from (custom stages, tests)",
+    )
 
     @property
     def db_url(self) -> str:

@@ -33,7 +33,7 @@ def run(args: list[str] | None = None) -> int:
 
     code = 0
     try:
-        result = app(args=args, standalone_mode=False)
+        result = app(args=args, prog_name="vidgen", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except typer.Exit as exc:
         code = exc.exit_code

@@ -72,8 +72,17 @@ class StageFunction(Protocol):
     def __call__(self, ctx: StageContext) -> StageResult: ...
 
 
-def load_stage(name: str) -> StageFunction:
-    """Import ``vidgen.stages.<name>`` and return its ``run``; imported only when the stage runs."""
-    module = import_module(f"vidgen.stages.{name}")
+def load_stage(name: str, package: str = "vidgen.stages") -> StageFunction:
+    """Import ``<package>.<name>`` and return its ``run``; imported only when the stage runs.
+
+    ``package`` comes from ``VIDGEN_STAGE_PACKAGE``: a team can replace or wrap stages without
+    forking vidgen, and the test suite injects faults the same way.
+    """
+    try:
+        module = import_module(f"{package}.{name}")
+    except ModuleNotFoundError as exc:
+        from vidgen.errors import FatalStageError
+
+        raise FatalStageError(f"stage module {package}.{name} not found ({exc})") from None
     run: StageFunction = module.run
     return run
