@@ -60,7 +60,10 @@ def test_generate_uses_the_shipped_config_from_any_folder(cli: Cli, store) -> No
 
 
 def test_config_lookup_prefers_env_then_cwd(
-    cli: Cli, store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    cli: Cli,
+    store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from vidgen.models import Job
 
@@ -107,7 +110,11 @@ def test_generate_rejects_bad_config_files_and_records_nothing(
     ("field", "value", "expected"),
     [
         ("video_duration_seconds", 500, "config.video_duration_seconds: Input should be less"),
-        ("video_duration_seconds", "long", "config.video_duration_seconds: Input should be a valid"),
+        (
+            "video_duration_seconds",
+            "long",
+            "config.video_duration_seconds: Input should be a valid",
+        ),
         ("style", "vlog", "config.style: Input should be"),
         ("profile", "4k", "config.profile"),
         ("unknown_key", 1, "config.unknown_key: Extra inputs are not permitted"),
@@ -208,7 +215,10 @@ def test_retry_refuses_jobs_that_are_not_failed(cli: Cli) -> None:
 
 
 def test_failed_job_resumes_from_its_checkpoint(
-    cli: Cli, stagekit: Path, drain, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    cli: Cli,
+    stagekit: Path,
+    drain,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setenv("STAGEKIT_COMPOSITION", "fail:5")
     cli("generate", "--theme", "resume me")
@@ -269,7 +279,10 @@ def test_status_watch_follows_to_the_end(cli: Cli, stagekit: Path, drain) -> Non
 
 
 def test_recover_requeues_pending_jobs_missing_from_the_queue(
-    cli: Cli, stagekit: Path, drain, settings  # type: ignore[no-untyped-def]
+    cli: Cli,
+    stagekit: Path,
+    drain,
+    settings,  # type: ignore[no-untyped-def]
 ) -> None:
     from vidgen.queue import get_huey, reset_queues, sqlite_queue_path
 

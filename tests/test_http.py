@@ -43,7 +43,11 @@ def test_generate_with_theme_and_confined_config(client: TestClient, settings) -
 
 
 def test_every_command_and_route_return_the_same_json(
-    client: TestClient, cli: Cli, stagekit: Path, drain, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    client: TestClient,
+    cli: Cli,
+    stagekit: Path,
+    drain,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
     cli("generate", "--theme", "first")
@@ -56,7 +60,10 @@ def test_every_command_and_route_return_the_same_json(
         (("status", "2", "--json"), ("GET", "/api/jobs/2")),
         (("jobs", "--json"), ("GET", "/api/jobs")),
         (("jobs", "--status", "failed", "--json"), ("GET", "/api/jobs?status=failed")),
-        (("jobs", "--limit", "1", "--offset", "1", "--json"), ("GET", "/api/jobs?limit=1&offset=1")),
+        (
+            ("jobs", "--limit", "1", "--offset", "1", "--json"),
+            ("GET", "/api/jobs?limit=1&offset=1"),
+        ),
         (("videos", "--json"), ("GET", "/api/videos")),
     ]
     for args, (method, url) in pairs:

@@ -242,7 +242,10 @@ def test_heartbeat_keeps_a_long_stage_alive(
 
 
 def test_shutdown_cancels_the_stage_and_requeues_the_job(
-    cli: Cli, stagekit: Path, drain, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    cli: Cli,
+    stagekit: Path,
+    drain,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setenv("STAGEKIT_CONTENT_GENERATION", "pause")
     job_id = _new_job(cli)

@@ -46,7 +46,9 @@ class Providers(_Strict):
 
 
 class Voice(_Strict):
-    name: str = Field("en-us", min_length=1, max_length=40, description="espeak-ng voice or API voice")
+    name: str = Field(
+        "en-us", min_length=1, max_length=40, description="espeak-ng voice or API voice"
+    )
     rate: int = Field(165, ge=80, le=400, description="words per minute")
 
 
@@ -158,7 +160,9 @@ def load_config(path: Path) -> ThemeConfig:
     where = str(path)
     try:
         if not path.exists():
-            raise InvalidInput(f"{where}: config file not found; pass --config with an existing file")
+            raise InvalidInput(
+                f"{where}: config file not found; pass --config with an existing file"
+            )
         if not path.is_file():
             raise InvalidInput(f"{where}: not a regular file; pass --config with a YAML file")
         size = path.stat().st_size
@@ -179,7 +183,7 @@ def load_config(path: Path) -> ThemeConfig:
             f"{where}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
         ) from None
     try:
-        raw = yaml.load(text, Loader=_CountingLoader)  # noqa: S506 - SafeLoader subclass
+        raw = yaml.load(text, Loader=_CountingLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

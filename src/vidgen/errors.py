@@ -1,6 +1,7 @@
 """The one flat list of vidgen's exceptions.
 
-Library code raises these; only the CLI (exit codes) and the HTTP shim (status codes) translate them.
+Library code raises these; only the CLI (exit codes) and the HTTP shim (status codes)
+translate them.
 Every message is a single line a user can act on.
 """
 
@@ -18,7 +19,7 @@ class NotFound(VidgenError):
 
 
 class Refused(VidgenError):
-    """The request is understood but not allowed in the current state (e.g. retrying a running job)."""
+    """Understood but not allowed in the current state (e.g. retrying a running job)."""
 
 
 class StoreBusy(VidgenError):
@@ -30,7 +31,7 @@ class StageError(VidgenError):
 
 
 class FatalStageError(VidgenError):
-    """A stage failed in a way no retry can fix (bad config, missing credentials): fail the job now."""
+    """A failure no retry can fix (bad config, missing credentials): fail the job now."""
 
 
 class StageTimeout(StageError):

@@ -63,7 +63,7 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | No
     Half of ``min(cap, base * 2**(attempt-1))`` is fixed, the other half random, so retries from
     many jobs spread out but a retry never comes sooner than half the nominal delay.
     """
-    nominal = min(cap, base * 2 ** (attempt - 1))
+    nominal: float = min(cap, base * 2.0 ** (attempt - 1))
     return nominal / 2 + (rng or random).uniform(0, nominal / 2)
 
 
@@ -170,7 +170,9 @@ class JobRunner:
         """Claim and run the job; None if it was not pending (already taken or finished)."""
         try:
             with self.store.write() as session:
-                job = transitions.claim(session, self.job_id, self.owner, self.settings.lease_seconds)
+                job = transitions.claim(
+                    session, self.job_id, self.owner, self.settings.lease_seconds
+                )
         except Refused:
             log.info("job %s is not pending; nothing to do", self.job_id)
             return None
@@ -193,7 +195,9 @@ class JobRunner:
                 self.on_event("skipped", {"stage": stage})
                 continue
             try:
-                outputs[stage] = self._run_stage_with_retries(stage, job, config, outputs, heartbeat)
+                outputs[stage] = self._run_stage_with_retries(
+                    stage, job, config, outputs, heartbeat
+                )
             except _LeaseLost:
                 log.error("job %s: lease lost during %s; stopping", self.job_id, stage)
                 return None
@@ -398,7 +402,9 @@ class JobRunner:
         if self.requeue_fn is not None:
             task_id = self.requeue_fn(self.job_id)
             with self.store.write() as session:
-                session.execute(update(Job).where(col(Job.id) == self.job_id).values(task_id=task_id))
+                session.execute(
+                    update(Job).where(col(Job.id) == self.job_id).values(task_id=task_id)
+                )
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
         self.on_event("job_requeued", {"stage": stage})
         return JobStatus.PENDING

@@ -166,7 +166,9 @@ def list_jobs(
     query = select(Job)
     if status is not None:
         query = query.where(Job.status == status)
-    query = query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
+    query = (
+        query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
+    )
     with store.read() as session:
         jobs = session.exec(query).all()
     completed = _completed_by_job(store, [job.id for job in jobs if job.id is not None])
@@ -190,7 +192,7 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
         stages.append(
             StageDetail(
                 stage=name,
-                state="waiting" if cp is None else cp.status,  # type: ignore[arg-type]
+                state="waiting" if cp is None else cp.status,
                 attempt=cp.attempt if cp else None,
                 started_at=_iso(cp.started_at) if cp else None,
                 finished_at=_iso(cp.finished_at) if cp else None,
@@ -277,8 +279,13 @@ def retry(settings: Settings, job_id: int) -> JobRetryResponse:
 
 def recover(settings: Settings) -> RecoverResponse:
     """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
-    from vidgen.queue import QueueUnavailable, enqueue_job, queued_job_ids, reset_queues
-    from vidgen.queue import sqlite_queue_path
+    from vidgen.queue import (
+        QueueUnavailable,
+        enqueue_job,
+        queued_job_ids,
+        reset_queues,
+        sqlite_queue_path,
+    )
     from vidgen.runner import reap_expired_leases
 
     store = get_store(settings)
@@ -321,7 +328,9 @@ def recover(settings: Settings) -> RecoverResponse:
 # -- review ---------------------------------------------------------------------------------
 
 
-def list_videos(settings: Settings, status: str | None = None, limit: int = 20) -> VideoListResponse:
+def list_videos(
+    settings: Settings, status: str | None = None, limit: int = 20
+) -> VideoListResponse:
     from vidgen import review
 
     check_page(limit, 0)

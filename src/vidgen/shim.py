@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    not_found = {404: {"description": "No such job"}}
+    not_found: dict[int | str, dict[str, Any]] = {404: {"description": "No such job"}}
 
     @app.get("/api/health", response_model=HealthResponse)
     def health() -> Response:

@@ -103,9 +103,12 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction takes the write lock up front and commits on success."""
-        with self._busy_guard(), Session(self._writer, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with (
+            self._busy_guard(),
+            Session(self._writer, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,6 +1,5 @@
-from vidgen.stages.base import StageContext, StageResult
-
 from stagekit import run_stage
+from vidgen.stages.base import StageContext, StageResult
 
 
 def run(ctx: StageContext) -> StageResult:

@@ -24,16 +24,23 @@ def generate(
     ] = None,
     config: Annotated[
         str | None,
-        typer.Option("--config", "-c", help="Theme config YAML; default: $VIDGEN_CONFIG, "
-                     "./sample-data.yml, then the shipped sample."),
+        typer.Option(
+            "--config",
+            "-c",
+            help="Theme config YAML; default: $VIDGEN_CONFIG, "
+            "./sample-data.yml, then the shipped sample.",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print PipelineTriggerResponse JSON.")
     ] = False,
     wait: Annotated[
         bool,
-        typer.Option("--wait", help="Follow the job live until it ends (runs it here if no "
-                     "worker is running); exit 0 if completed, 1 if failed."),
+        typer.Option(
+            "--wait",
+            help="Follow the job live until it ends (runs it here if no "
+            "worker is running); exit 0 if completed, 1 if failed.",
+        ),
     ] = False,
 ) -> None:
     """Queue a video job for the worker."""

@@ -41,8 +41,11 @@ def jobs_table(result: JobListResponse) -> RenderableType:
 def jobs(
     status: Annotated[
         str | None,
-        typer.Option("--status", "-s", help="Only jobs with this status: pending, running, "
-                     "completed or failed."),
+        typer.Option(
+            "--status",
+            "-s",
+            help="Only jobs with this status: pending, running, completed or failed.",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many jobs (1-1000).")] = 20,
     offset: Annotated[int, typer.Option("--offset", help="Skip this many newest jobs.")] = 0,

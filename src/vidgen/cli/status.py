@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from vidgen.schemas import JobDetailResponse
 
 
-def stage_table(detail: JobDetailResponse, elapsed: dict[str, float] | None = None) -> RenderableType:
+def stage_table(
+    detail: JobDetailResponse, elapsed: dict[str, float] | None = None
+) -> RenderableType:
     from rich.table import Table
 
     from vidgen.cli.output import STATE_ICON

@@ -28,7 +28,9 @@ def ffmpeg_exe() -> str:
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError) as exc:
-        raise FatalStageError(f"no ffmpeg binary available ({exc}); reinstall imageio-ffmpeg") from None
+        raise FatalStageError(
+            f"no ffmpeg binary available ({exc}); reinstall imageio-ffmpeg"
+        ) from None
 
 
 def _tail(text: str, lines: int = 6) -> str:
@@ -61,7 +63,9 @@ def run(
                 if cancelled or time.monotonic() > deadline:
                     proc.kill()
                     proc.communicate()
-                    raise StageTimeout(f"{what} was stopped (time limit or worker shutdown)") from None
+                    raise StageTimeout(
+                        f"{what} was stopped (time limit or worker shutdown)"
+                    ) from None
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -97,7 +101,7 @@ _AUDIO = re.compile(r"Stream #\S+.*?: Audio: (?P<codec>\w+).*?, (?P<rate>\d+) Hz
 
 
 def probe(path: Path) -> MediaInfo:
-    """Read container duration, stream codecs and size of a media file (StageError if unreadable)."""
+    """Read duration, stream codecs and size of a media file (StageError if unreadable)."""
     if not path.is_file():
         raise StageError(f"cannot probe {path}: file does not exist")
     proc = subprocess.run(
