@@ -289,7 +289,7 @@ class JobRunner:
             job_id=self.job_id,
             stage=stage,
             attempt=attempt,
-            theme=job.theme,
+            theme=config.config.theme,
             config=config,
             settings=self.settings,
             job_dir=self.job_dir,
