@@ -22,6 +22,7 @@ from vidgen.errors import InvalidInput
 
 MAX_CONFIG_BYTES = 1_000_000
 MAX_YAML_ALIASES = 100
+MAX_YAML_DEPTH = 50
 
 Style = Literal["cinematic", "talking-head", "tutorial", "listicle", "product-demo"]
 STYLES: tuple[str, ...] = ("cinematic", "talking-head", "tutorial", "listicle", "product-demo")
@@ -35,6 +36,18 @@ PROFILES: dict[str, tuple[int, int, int]] = {
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # Same rule as --theme: text ends up in plans, overlays and argv of TTS tools.
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, str):
+                bad = next((ch for ch in text if ord(ch) < 32 and ch not in "\n\t"), None)
+                if bad is not None:
+                    raise ValueError(f"contains control character {bad!r}; remove it")
+        return value
 
 
 class Providers(_Strict):
@@ -120,13 +133,33 @@ class _CountingLoader(yaml.SafeLoader):
     """SafeLoader that refuses alias bombs ("billion laughs") before they are expanded."""
 
     aliases_seen = 0
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.aliases_seen += 1
             if self.aliases_seen > MAX_YAML_ALIASES:
                 raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} YAML aliases (&anchor/*ref)")
-        return super().compose_node(parent, index)
+        # Deep nesting would otherwise end in a RecursionError traceback.
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise yaml.YAMLError(f"nested more than {MAX_YAML_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        # PyYAML keeps the last of two equal keys; a second 'config:' would silently win.
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
 
 
 def packaged_config_path() -> Path:
@@ -184,6 +217,9 @@ def load_config(path: Path) -> ThemeConfig:
         ) from None
     try:
         raw = yaml.load(text, Loader=_CountingLoader)
+    except ValueError as exc:  # a 5000-digit integer, a date like 2024-13-45
+        reason = " ".join(str(exc).split(";")[0].split())
+        raise InvalidInput(f"{where}: invalid YAML: cannot read a value ({reason})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
