@@ -8,10 +8,13 @@ HTTP ``config_path`` is confined to the themes folder.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,7 +54,11 @@ def _json(model: Any) -> Response:
 
 
 class BodyLimit:
-    """Reject bodies over MAX_BODY_BYTES, declared or streamed, before a route reads them."""
+    """Reject bodies over MAX_BODY_BYTES, declared or streamed (chunked), before a route runs.
+
+    The body is read here, up to the limit, and replayed to the app: a limit enforced inside the
+    route's own read would surface as FastAPI's generic 400 "error parsing the body".
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -61,44 +68,56 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        if declared is not None and not declared.isdigit():
+            await _reply(send, 400, "Content-Length must be a whole number of bytes")
+            return
+        if declared is not None and int(declared) > MAX_BODY_BYTES:
             await _too_large(send)
             return
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":  # client went away: let the app see that
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
             if seen > MAX_BODY_BYTES:
-                raise _BodyTooLarge()
-            return message
+                await _too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([whole], receive), send)
 
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            await _too_large(send)
 
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
 
-class _BodyTooLarge(Exception):
-    pass
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 async def _too_large(send: Send) -> None:
-    body = render_json_detail(f"request body larger than {MAX_BODY_BYTES} bytes")
+    await _reply(send, 413, f"request body larger than {MAX_BODY_BYTES} bytes")
+
+
+async def _reply(send: Send, status: int, message: str) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json")],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": render_json_detail(message)})
 
 
 def render_json_detail(message: str) -> bytes:
-    import json
-
     return json.dumps({"detail": message}, ensure_ascii=False).encode()
 
 
@@ -116,13 +135,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
         return JSONResponse({"detail": " ".join(str(exc).split())}, status_code=status_for(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input back and answers 500 when it holds a lone
+        # surrogate ("\ud800" in JSON) that UTF-8 cannot encode; escape those instead.
+        body = json.dumps(
+            {"detail": jsonable_encoder(exc.errors())},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        )
+        data = body.encode("utf-8", errors="backslashreplace")
+        return Response(content=data, status_code=422, media_type="application/json")
+
     @app.middleware("http")
     async def _auth(request: Request, call_next: Any) -> Response:
-        token = current().api_token
+        try:
+            token = current().api_token
+        except VidgenError as exc:
+            return JSONResponse({"detail": " ".join(str(exc).split())}, status_code=503)
         if token and request.url.path != "/api/health":
-            given = request.headers.get("authorization", "")
-            expected = f"Bearer {token}"
-            if not secrets.compare_digest(given.encode(), expected.encode()):
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+            if scheme.lower() != "bearer" or not secrets.compare_digest(
+                given.encode(), token.encode()
+            ):
                 return JSONResponse(
                     {"detail": "missing or wrong bearer token: send Authorization: Bearer <token>"},
                     status_code=401,
