@@ -82,15 +82,35 @@ def check_theme(theme: str | None) -> str | None:
     return theme
 
 
+def check_stage_package(package: str) -> None:
+    """Refuse a job up front rather than queue one no worker can run."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise InvalidInput(
+            f"VIDGEN_STAGE_PACKAGE={package!r} cannot be imported: install that package "
+            "or unset VIDGEN_STAGE_PACKAGE to use vidgen.stages"
+        )
+
+
 def confined_config_path(raw: str, themes_root: Path) -> Path:
     """An HTTP config_path must name a file inside the themes folder, after resolving links."""
     if "\x00" in raw:
         raise InvalidInput("config_path contains a NUL byte")
-    root = themes_root.resolve()
-    candidate = Path(raw)
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    resolved = candidate.resolve()
+    try:
+        root = themes_root.resolve()
+        candidate = Path(raw)
+        if not candidate.is_absolute():
+            candidate = root / candidate
+        resolved = candidate.resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        raise InvalidInput(
+            f"config_path {raw!r} cannot be resolved ({exc}); fix the link or pass another name"
+        ) from None
     if not resolved.is_relative_to(root):
         raise InvalidInput(
             f"config_path {raw!r} is outside the themes folder {root}; "
@@ -226,6 +246,9 @@ def generate(
     from vidgen.queue import enqueue_job
 
     check_theme(theme)
+    check_stage_package(settings.stage_package)
+    if config_path is not None and not config_path.strip():
+        config_path = None  # like an empty --config: the default lookup, over HTTP too
     if confine_config and config_path is not None:
         path = confined_config_path(config_path, settings.themes_root)
     else:
