@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,14 +31,20 @@ class Settings(BaseModel):
     output_dir: Path | None = Field(None, description="Where review/approved/rejected live")
     themes_dir: Path | None = Field(None, description="The only folder HTTP config_path may name")
     config: Path | None = Field(None, description="Default theme config (VIDGEN_CONFIG)")
-    profile: str | None = Field(None, description="Override the config's render profile")
+    profile: Literal["full", "preview"] | None = Field(
+        None, description="Override the config's render profile"
+    )
     stage_attempts: int = Field(3, ge=1, le=20)
     backoff_base: float = Field(2.0, ge=0, le=3600)
     backoff_max: float = Field(60.0, ge=0, le=86400)
     stage_timeout: float = Field(900.0, gt=0, le=86400)
     lease_seconds: float = Field(60.0, gt=0, le=86400)
     busy_timeout: float = Field(30.0, gt=0, le=3600)
-    api_token: str | None = None
+    api_token: str | None = Field(
+        None,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Bearer token for the HTTP shim: printable ASCII, no spaces",
+    )
     stage_package: str = Field(
         "vidgen.stages",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
@@ -88,9 +94,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         var = _field_env_name(field)
-        raise InvalidInput(
-            f"{var}={env.get(var, '')!r} is invalid: {err['msg']}. Fix or unset {var}."
-        ) from None
+        msg = err["msg"]
+        if err["type"] == "string_pattern_mismatch":  # a regex means nothing to most users
+            msg = f"it must be {_PATTERN_MEANING.get(field, 'in the documented format')}"
+        shown = "(hidden)" if field == "api_token" else repr(env.get(var, ""))
+        raise InvalidInput(f"{var}={shown} is invalid: {msg}. Fix or unset {var}.") from None
+
+
+_PATTERN_MEANING = {
+    "api_token": "printable ASCII with no spaces, e.g. from: openssl rand -hex 32",
+    "stage_package": "a dotted Python package name such as vidgen.stages",
+}
 
 
 _PATH_FIELDS = {"home", "output_dir", "themes_dir", "config"}
