@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from vidgen import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from vidgen.errors import StoreBusy
+from vidgen.errors import InvalidInput, StoreBusy
 from vidgen.settings import Settings
 
 SCHEMA_VERSION = 1
@@ -80,6 +80,7 @@ class Store:
             if _sqlite_path(self.settings.db_url) is not None:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    conn.commit()  # without it the rollback on close undoes the version mark
 
     @contextmanager
     def _busy_guard(self) -> Iterator[None]:
@@ -122,9 +123,39 @@ def get_store(settings: Settings) -> Store:
     key = settings.db_url
     store = _stores.get(key)
     if store is None or store.settings != settings:
-        store = Store(settings)
+        store = _open(settings)
         _stores[key] = store
     return store
+
+
+def _open(settings: Settings) -> Store:
+    """A Store, or InvalidInput naming the setting to fix (a bad URL or home is not a crash)."""
+    which = "VIDGEN_DATABASE_URL" if settings.database_url else "VIDGEN_HOME"
+    try:
+        return Store(settings)
+    except StoreBusy:
+        raise
+    except (ArgumentError, ImportError) as exc:  # unparsable URL, unknown dialect, no driver
+        raise InvalidInput(
+            f"VIDGEN_DATABASE_URL={public_url(settings.db_url)!r} cannot be used ({exc}); "
+            "use sqlite:////path/to/vidgen.db or unset VIDGEN_DATABASE_URL"
+        ) from None
+    except (OSError, SQLAlchemyError) as exc:  # home is a file, folder not writable, not a db
+        if isinstance(exc, OSError):
+            reason: object = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+        else:
+            reason = getattr(exc, "orig", None) or exc
+        raise InvalidInput(
+            f"cannot open the job store {public_url(settings.db_url)} ({reason}); check {which}"
+        ) from None
+
+
+def public_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages and /api/health."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
 
 
 def reset_stores() -> None:
