@@ -173,7 +173,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/health", response_model=HealthResponse)
     def health() -> Response:
         s = current()
-        return _json(HealthResponse(version=__version__, store=s.db_url, queue=s.queue))
+        from vidgen.store import public_url
+
+        # Unauthenticated route: never show a password from VIDGEN_DATABASE_URL/QUEUE_URL.
+        return _json(
+            HealthResponse(
+                version=__version__, store=public_url(s.db_url), queue=public_url(s.queue)
+            )
+        )
 
     @app.post("/api/generate", response_model=PipelineTriggerResponse)
     def generate(body: Annotated[PipelineTriggerRequest | None, Body()] = None) -> Response:
