@@ -27,6 +27,8 @@ def serve(
 ) -> None:
     """Serve the REST API (POST /api/generate, GET /api/jobs, ...); docs at /docs."""
     settings = load_settings_or_fail()
+    if not host.strip():
+        die("--host is empty: pass an address such as 127.0.0.1", EXIT_USAGE)
     if not is_loopback(host) and not settings.api_token:
         die(
             f"refusing to listen on {host} without VIDGEN_API_TOKEN: set a token "
@@ -39,7 +41,38 @@ def serve(
         from vidgen.shim import create_app
     except ImportError:
         die("the HTTP shim needs its extra: pip install 'vidgen[http]'", EXIT_USAGE)
+    check_bindable(host, port)
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+def check_bindable(host: str, port: int) -> None:
+    """One clear line now instead of uvicorn's startup log and exit code 3 later."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        die(
+            f"cannot use --host {host!r} ({exc}): pass an IP address such as 127.0.0.1 "
+            "or a name this machine resolves",
+            EXIT_USAGE,
+        )
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                die(
+                    f"cannot listen on {host}: it is not an address of this machine; "
+                    "pass one of its addresses (or 0.0.0.0 for all, with a token)",
+                    EXIT_USAGE,
+                )
+            die(
+                f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port "
+                "or stop the program using it"
+            )
 
 
 def register(app: typer.Typer) -> None:
