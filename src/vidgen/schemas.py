@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PipelineTriggerRequest(BaseModel):
+    # A misspelt field ("theem") is a 422, not a silently default job.
+    model_config = ConfigDict(extra="forbid")
+
     theme: str | None = Field(None, max_length=200)
     config_path: str | None = Field(None, max_length=4096)
 
