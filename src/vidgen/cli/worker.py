@@ -22,12 +22,27 @@ BEAT_SECONDS = 5.0
 
 
 def _make_consumer(huey: Any, workers: int) -> Any:
-    from huey.consumer import Consumer
+    from huey.consumer import Consumer, Worker
 
     from vidgen.runner import SHUTDOWN
 
+    class VidgenWorker(Worker):  # type: ignore[misc]
+        """Takes no new message once a signal arrived.
+
+        Huey's main loop notices the signal only on its next tick (0.1 s); without this, a
+        slot whose job was just requeued would dequeue and start the next job meanwhile.
+        """
+
+        def loop(self, now: Any = None) -> None:
+            if SHUTDOWN.is_set():
+                self.stop_flag.wait(0.05)
+                return
+            super().loop(now)
+
     class VidgenConsumer(Consumer):  # type: ignore[misc]
         """SIGINT and SIGTERM both mean: cancel running stages, requeue their jobs, exit."""
+
+        worker_class = VidgenWorker
 
         def _set_signal_handlers(self) -> None:
             signal.signal(signal.SIGINT, self._handle_signal)
