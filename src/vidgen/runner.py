@@ -168,6 +168,10 @@ class JobRunner:
 
     def run(self) -> JobStatus | None:
         """Claim and run the job; None if it was not pending (already taken or finished)."""
+        if SHUTDOWN.is_set() and self.requeue_fn is not None:
+            # A worker that is stopping hands back a message it picked up instead of starting it.
+            self.requeue_fn(self.job_id)
+            return None
         try:
             with self.store.write() as session:
                 job = transitions.claim(
