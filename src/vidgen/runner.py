@@ -319,7 +319,9 @@ class JobRunner:
                 thread.join(0.05)
                 if SHUTDOWN.is_set() or heartbeat.lost.is_set() or ctx.remaining() < 0:
                     ctx.cancel.set()
-                    thread.join(CANCEL_GRACE)
+                    stopping = SHUTDOWN.is_set() or heartbeat.lost.is_set()
+                    # A timed-out stage gets no longer to wind down than it had to run.
+                    thread.join(CANCEL_GRACE if stopping else min(CANCEL_GRACE, timeout))
                     if heartbeat.lost.is_set():
                         raise _LeaseLost()
                     if SHUTDOWN.is_set():
