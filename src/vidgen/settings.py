@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vidgen.errors import InvalidInput
 
@@ -50,6 +50,15 @@ class Settings(BaseModel):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
         description="Package the stage modules are imported from (custom stages, tests)",
     )
+
+    @field_validator("home", "output_dir", "themes_dir", mode="after")
+    @classmethod
+    def _folder_or_absent(cls, path: Path | None) -> Path | None:
+        # Caught here, every command says which variable is wrong; otherwise the first mkdir
+        # under it fails with an OSError somewhere deep in a stage.
+        if path is not None and path.exists() and not path.is_dir():
+            raise ValueError(f"{path} is a file, not a folder")
+        return path
 
     @property
     def db_url(self) -> str:
@@ -94,7 +103,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         var = _field_env_name(field)
-        msg = err["msg"]
+        msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "string_pattern_mismatch":  # a regex means nothing to most users
             msg = f"it must be {_PATTERN_MEANING.get(field, 'in the documented format')}"
         shown = "(hidden)" if field == "api_token" else repr(env.get(var, ""))
