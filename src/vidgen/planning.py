@@ -235,7 +235,8 @@ def _keywords(*texts: str, extra: Iterable[str] = (), limit: int = 6) -> list[st
 def _short_text(text: str, limit: int = MAX_ON_SCREEN_CHARS) -> str:
     """A caption for the screen: the first clause, cut on a word boundary."""
     text = " ".join(text.split()).rstrip(".!")
-    first = re.split(r"[,;:]| - | — ", text, maxsplit=1)[0].strip()
+    # A clause ends at punctuation followed by a space: "10:30" and "C:\\x" are not clauses.
+    first = re.split(r"[,;:](?=\s)| - | — ", text, maxsplit=1)[0].strip()
     if len(first) >= 12:
         text = first
     if len(text) <= limit:
