@@ -29,7 +29,14 @@ from sqlmodel import col, select
 
 from vidgen import transitions
 from vidgen.config import ThemeConfig, load_config
-from vidgen.errors import FatalStageError, InvalidInput, Refused, StageTimeout, VidgenError
+from vidgen.errors import (
+    FatalStageError,
+    InvalidInput,
+    Refused,
+    StageError,
+    StageTimeout,
+    VidgenError,
+)
 from vidgen.files import file_digest
 from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, utcnow
 from vidgen.settings import Settings
@@ -68,6 +75,9 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | No
 
 
 def one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # a SQLAlchemy error: the driver's message says it all
+    if isinstance(orig, Exception):
+        exc = orig
     text = " ".join(str(exc).split()) or type(exc).__name__
     if not isinstance(exc, VidgenError | OSError):
         text = f"{type(exc).__name__}: {text}"
@@ -163,6 +173,7 @@ class JobRunner:
         self.requeue_fn = requeue
         self.on_event = on_event or (lambda event, data: None)
         self.job_dir = settings.jobs_dir / str(job_id)
+        self.current_stage: str | None = None
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -184,6 +195,16 @@ class JobRunner:
         heartbeat.start()
         try:
             return self._run_stages(job, heartbeat)
+        except Exception as exc:
+            # The store itself failed (disk full, I/O error). Record why if it still can;
+            # if not, the lease runs out and the reaper fails the job: it is never stuck.
+            stage = self.current_stage or self.stage_names[0]
+            log.exception("job %s: worker error during %s", self.job_id, stage)
+            try:
+                return self._fail(stage, f"{stage} failed: {one_line(exc)}")
+            except Exception:
+                log.exception("job %s: could not record the failure either", self.job_id)
+                return None
         finally:
             heartbeat.stop_event.set()
 
@@ -198,6 +219,7 @@ class JobRunner:
             if stage in outputs:
                 self.on_event("skipped", {"stage": stage})
                 continue
+            self.current_stage = stage
             try:
                 outputs[stage] = self._run_stage_with_retries(
                     stage, job, config, outputs, heartbeat
@@ -245,6 +267,10 @@ class JobRunner:
             started = time.monotonic()
             try:
                 result = self._call_stage(stage, attempt, job, config, outputs, heartbeat)
+                try:
+                    self._complete_checkpoint(checkpoint_id, started, result)
+                except Exception as exc:  # e.g. "database or disk is full": not recorded = failed
+                    raise StageError(f"could not record the checkpoint: {one_line(exc)}") from exc
             except (_Interrupted, _LeaseLost) as exc:
                 if isinstance(exc, _Interrupted):
                     self._finish_checkpoint(
@@ -269,7 +295,6 @@ class JobRunner:
                     if heartbeat.lost.is_set():
                         raise _LeaseLost() from None
                 continue
-            self._complete_checkpoint(checkpoint_id, started, result)
             self.on_event("stage_completed", {"stage": stage, "attempt": attempt})
             return result.outputs
         plural = "attempt" if attempts == 1 else "attempts"
