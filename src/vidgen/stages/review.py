@@ -96,75 +96,101 @@ def run(ctx: StageContext) -> StageResult:
     log_dest = review_dir / f"{name}.json"
 
     ctx.check_cancelled()
-    publish_copy(video_src, video_dest)
-    publish_copy(thumb_src, thumb_dest)
+    # Files of an attempt that fails part-way (say the disk fills up after the video was copied)
+    # are removed again: a reviewer never finds a video without its thumbnail, log and row.
+    recorded = (
+        {Path(p) for p in (existing.video_path, existing.thumbnail_path, existing.log_path)}
+        if existing
+        else set()
+    )
+    try:
+        publish_copy(video_src, video_dest)
+        publish_copy(thumb_src, thumb_dest)
 
-    stages = _stage_timings(ctx)
-    log: dict[str, Any] = {
-        "job_id": ctx.job_id,
-        "video_id": None,
-        "generated_at": utcnow().isoformat(),
-        "theme": ctx.theme,
-        "config_path": job.config_path if job is not None else None,
-        "config": ctx.config.model_dump(mode="json"),
-        "trend": {
-            "pattern": trends.get("pattern"),
-            "report_id": trends.get("report_id"),
-            "report_path": (
-                str(ctx.path(str(trends["report_path"]))) if trends.get("report_path") else None
+        stages = _stage_timings(ctx)
+        log: dict[str, Any] = {
+            "job_id": ctx.job_id,
+            "video_id": None,
+            "generated_at": utcnow().isoformat(),
+            "theme": ctx.theme,
+            "config_path": job.config_path if job is not None else None,
+            "config": ctx.config.model_dump(mode="json"),
+            "trend": {
+                "pattern": trends.get("pattern"),
+                "report_id": trends.get("report_id"),
+                "report_path": (
+                    str(ctx.path(str(trends["report_path"]))) if trends.get("report_path") else None
+                ),
+                "top_hashtags": trends.get("top_hashtags"),
+                "dominant_style": trends.get("dominant_style"),
+                "typical_duration_seconds": trends.get("typical_duration_seconds"),
+            },
+            "plan_id": plan_id,
+            "plan": dict(plan),
+            "prompts": generation.get("prompts"),
+            "providers": generation.get("providers"),
+            "stages": stages,
+            "total_cost": round(
+                sum(s["cost"] or 0.0 for s in stages if s["status"] == "completed"), 6
             ),
-            "top_hashtags": trends.get("top_hashtags"),
-            "dominant_style": trends.get("dominant_style"),
-            "typical_duration_seconds": trends.get("typical_duration_seconds"),
-        },
-        "plan_id": plan_id,
-        "plan": dict(plan),
-        "prompts": generation.get("prompts"),
-        "providers": generation.get("providers"),
-        "stages": stages,
-        "total_cost": round(sum(s["cost"] or 0.0 for s in stages if s["status"] == "completed"), 6),
-        "video": {
-            key: composition.get(key)
-            for key in ("duration", "width", "height", "video_codec", "audio_codec", "size_bytes")
-        },
-        "paths": {
-            "video": str(video_dest),
-            "thumbnail": str(thumb_dest),
-            "log": str(log_dest),
-            "job_dir": str(ctx.job_dir),
-        },
-        "review": {"status": VideoStatus.PENDING_REVIEW.value, "reviewed_at": None, "reason": None},
-    }
+            "video": {
+                key: composition.get(key)
+                for key in (
+                    "duration",
+                    "width",
+                    "height",
+                    "video_codec",
+                    "audio_codec",
+                    "size_bytes",
+                )
+            },
+            "paths": {
+                "video": str(video_dest),
+                "thumbnail": str(thumb_dest),
+                "log": str(log_dest),
+                "job_dir": str(ctx.job_dir),
+            },
+            "review": {
+                "status": VideoStatus.PENDING_REVIEW.value,
+                "reviewed_at": None,
+                "reason": None,
+            },
+        }
 
-    with ctx.store.write() as session:
-        video = session.exec(select(Video).where(Video.job_id == ctx.job_id)).first()
-        if video is not None and video.status != VideoStatus.PENDING_REVIEW.value:
-            # A reviewer decided while we were copying: the decision stands, our copies go.
-            decided = video
-        else:
-            decided = None
-            stale: list[Path] = []
-            if video is None:
-                video = Video(job_id=ctx.job_id, video_path="", thumbnail_path="", log_path="")
+        with ctx.store.write() as session:
+            video = session.exec(select(Video).where(Video.job_id == ctx.job_id)).first()
+            if video is not None and video.status != VideoStatus.PENDING_REVIEW.value:
+                # A reviewer decided while we were copying: the decision stands, our copies go.
+                decided = video
             else:
-                # Same job, possibly a different title this time: drop the previous files.
-                stale = [
-                    Path(p)
-                    for p in (video.video_path, video.thumbnail_path, video.log_path)
-                    if p and Path(p) not in (video_dest, thumb_dest, log_dest)
-                ]
-            video.plan_id = plan_id if isinstance(plan_id, int) else None
-            video.status = VideoStatus.PENDING_REVIEW.value
-            video.title = title
-            video.video_path = str(video_dest)
-            video.thumbnail_path = str(thumb_dest)
-            video.log_path = str(log_dest)
-            video.duration_seconds = float(composition.get("duration") or 0.0)
-            session.add(video)
-            session.flush()
-            log["video_id"] = video.id
-            # Written inside the transaction: if the log cannot be written, no row points at it.
-            write_log(log_dest, log)
+                decided = None
+                stale: list[Path] = []
+                if video is None:
+                    video = Video(job_id=ctx.job_id, video_path="", thumbnail_path="", log_path="")
+                else:
+                    # Same job, possibly a different title this time: drop the previous files.
+                    stale = [
+                        Path(p)
+                        for p in (video.video_path, video.thumbnail_path, video.log_path)
+                        if p and Path(p) not in (video_dest, thumb_dest, log_dest)
+                    ]
+                video.plan_id = plan_id if isinstance(plan_id, int) else None
+                video.status = VideoStatus.PENDING_REVIEW.value
+                video.title = title
+                video.video_path = str(video_dest)
+                video.thumbnail_path = str(thumb_dest)
+                video.log_path = str(log_dest)
+                video.duration_seconds = float(composition.get("duration") or 0.0)
+                session.add(video)
+                session.flush()
+                log["video_id"] = video.id
+                # Written inside the transaction: if the log cannot be written, no row points at it.
+                write_log(log_dest, log)
+    except BaseException:
+        for path in (video_dest, thumb_dest, log_dest):
+            if path not in recorded:
+                path.unlink(missing_ok=True)
+        raise
     if decided is not None:
         video_dest.unlink(missing_ok=True)
         thumb_dest.unlink(missing_ok=True)
