@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from vidgen.settings import Settings
 
 POLL_SECONDS = 0.25
+REAP_SECONDS = 5.0
+
+
+def _reap_every(settings: Settings) -> float:
+    """Look for a dead worker's job at once, then about as often as leases are renewed."""
+    return min(REAP_SECONDS, settings.heartbeat_seconds)
+
+
 TERMINAL = ("completed", "failed")
 
 
@@ -57,7 +65,7 @@ def follow(settings: Settings, job_id: int, *, run_here: bool, as_json: bool) ->
 
     out = console()
     detail = service.job_detail(settings, job_id)
-    last_reap = time.monotonic()
+    last_reap = 0.0
     try:
         if as_json or not out.is_terminal:
             detail = _poll_plain(settings, job_id, worker_thread, quiet=as_json)
@@ -72,7 +80,9 @@ def follow(settings: Settings, job_id: int, *, run_here: bool, as_json: bool) ->
                     live.update(job_panel(detail, _elapsed(detail)))
                     if _finished(detail, worker_thread):
                         break
-                    if worker_thread is None and time.monotonic() - last_reap > 5:
+                    if worker_thread is None and time.monotonic() - last_reap > _reap_every(
+                        settings
+                    ):
                         reap_expired_leases(store)
                         last_reap = time.monotonic()
                     time.sleep(POLL_SECONDS)
@@ -103,7 +113,7 @@ def _poll_plain(
     from vidgen.store import get_store
 
     seen: dict[str, str] = {}
-    last_reap = time.monotonic()
+    last_reap = 0.0
     while True:
         detail = service.job_detail(settings, job_id)
         for stage in detail.stages:
@@ -125,7 +135,7 @@ def _poll_plain(
                 if detail.video_path:
                     print(f"video: {detail.video_path}", flush=True)
             return detail
-        if worker_thread is None and time.monotonic() - last_reap > 5:
+        if worker_thread is None and time.monotonic() - last_reap > _reap_every(settings):
             reap_expired_leases(get_store(settings))
             last_reap = time.monotonic()
         time.sleep(POLL_SECONDS)
