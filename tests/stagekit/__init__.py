@@ -10,11 +10,20 @@ reused. ``STAGEKIT_<STAGE>`` scripts a fault:
 - ``sleep:S``  sleep S seconds, checking cancellation
 - ``pause``    wait (cooperatively) until ``$VIDGEN_HOME/release-<stage>`` exists
 - ``real``     run vidgen's real stage
+- ``pause+real``  pause as above, then run the real stage
+- ``fakevideo``   (composition) write a ``STAGEKIT_FAKEVIDEO_BYTES``-byte video.mp4 and a
+  thumbnail.jpg with the outputs the real review stage needs
+- ``enospc+real`` run the real stage, but on its first run any file copy into a ``.jpg``
+  writes half the bytes and raises ``OSError(ENOSPC)``, as a full disk does
+- ``diskfull-checkpoint`` on its first run, the store write that records this stage's checkpoint
+  fails with SQLite's "database or disk is full"
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -39,11 +48,18 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
     with open(home / "runs.log", "a") as log:
         log.write(f"{name} {ctx.job_id} {ctx.attempt}\n")
     script = os.environ.get(f"STAGEKIT_{name.upper()}", "")
-    if script == "real":
-        from importlib import import_module
-
-        result: StageResult = import_module(f"vidgen.stages.{name}").run(ctx)
-        return result
+    first_run = sum(1 for row in runs_log(home) if row[0] == name and row[1] == ctx.job_id) == 1
+    if script == "pause+real":
+        _pause(name, ctx)
+        script = "real"
+    if script == "enospc+real" and first_run:
+        return _with_full_disk_on_jpg(name, ctx)
+    if script in ("real", "enospc+real"):
+        return _real(name, ctx)
+    if script == "fakevideo":
+        return _fake_video(ctx)
+    if script == "diskfull-checkpoint" and first_run:
+        _fail_next_checkpoint_write(ctx)
     if script.startswith("fail:"):
         failures = int(script.split(":")[1])
         if sum(1 for row in runs_log(home) if row[0] == name and row[1] == ctx.job_id) <= failures:
@@ -59,10 +75,7 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
             ctx.check_cancelled()
             time.sleep(0.02)
     elif script == "pause":
-        (home / f"inside-{name}").touch()
-        while not (home / f"release-{name}").exists():
-            ctx.check_cancelled()
-            time.sleep(0.02)
+        _pause(name, ctx)
     out = ctx.work_dir / f"{name}.txt"
     out.write_text(f"{name} output for job {ctx.job_id}\n")
     return StageResult(
@@ -70,3 +83,76 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
         files=[out],
         cost=0.01,
     )
+
+
+def _pause(name: str, ctx: StageContext) -> None:
+    home = ctx.settings.home
+    (home / f"inside-{name}").touch()
+    while not (home / f"release-{name}").exists():
+        ctx.check_cancelled()
+        time.sleep(0.02)
+
+
+def _real(name: str, ctx: StageContext) -> StageResult:
+    from importlib import import_module
+
+    result: StageResult = import_module(f"vidgen.stages.{name}").run(ctx)
+    return result
+
+
+def _with_full_disk_on_jpg(name: str, ctx: StageContext) -> StageResult:
+    import shutil
+
+    import vidgen.files
+
+    real_copy = shutil.copyfile
+
+    def copyfile(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> object:
+        if ".jpg." not in os.fspath(dst):
+            return real_copy(src, dst)
+        data = Path(src).read_bytes()
+        Path(dst).write_bytes(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(dst))
+
+    original = vidgen.files.shutil
+    fake = type("FullDiskShutil", (), {"copyfile": staticmethod(copyfile)})
+    vidgen.files.shutil = fake  # type: ignore[assignment]
+    try:
+        return _real(name, ctx)
+    finally:
+        vidgen.files.shutil = original
+
+
+def _fake_video(ctx: StageContext) -> StageResult:
+    size = int(os.environ.get("STAGEKIT_FAKEVIDEO_BYTES", str(2 << 20)))
+    video = ctx.work_dir / "video.mp4"
+    thumbnail = ctx.work_dir / "thumbnail.jpg"
+    video.write_bytes(os.urandom(size))
+    thumbnail.write_bytes(os.urandom(size // 4))
+    return StageResult(
+        outputs={
+            "video_path": ctx.rel(video),
+            "thumbnail_path": ctx.rel(thumbnail),
+            "duration": 1.0,
+            "width": 1080,
+            "height": 1920,
+            "video_codec": "h264",
+            "audio_codec": "aac",
+            "size_bytes": size,
+        },
+        files=[video, thumbnail],
+    )
+
+
+def _fail_next_checkpoint_write(ctx: StageContext) -> None:
+    """Make the runner's next write of a completed checkpoint hit a full disk, once."""
+    from sqlalchemy import event
+
+    engine = ctx.store.engine
+
+    def before(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE CHECKPOINT") and "outputs" in statement:
+            event.remove(engine, "before_cursor_execute", before)
+            raise sqlite3.OperationalError("database or disk is full")
+
+    event.listen(engine, "before_cursor_execute", before)
