@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vidgen.cli.output import emit, fail, load_settings_or_fail
 from vidgen.errors import VidgenError
-from vidgen.schemas import RecoverResponse
+
+if TYPE_CHECKING:
+    from vidgen.schemas import RecoverResponse
 
 
 def _human(result: RecoverResponse) -> str:
