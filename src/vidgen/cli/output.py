@@ -7,7 +7,6 @@ exceptions to exit codes.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -36,6 +35,8 @@ def console() -> Console:
 
 def render_json(model: BaseModel) -> str:
     """Compact UTF-8 JSON, the same bytes FastAPI's JSONResponse sends."""
+    import json  # only --json output needs it; keeps `vidgen --help` light
+
     return json.dumps(
         model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
-import socket
 import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +17,12 @@ if TYPE_CHECKING:
     from vidgen.store import Store
 
 BEAT_SECONDS = 5.0
+
+
+def _hostname() -> str:
+    import socket  # here, not at the top: `vidgen --help` imports this module
+
+    return socket.gethostname()
 
 
 def _make_consumer(huey: Any, workers: int) -> Any:
@@ -74,7 +78,7 @@ class _Beat(threading.Thread):
             if row is None:
                 row = WorkerBeat(
                     id=self.worker_id,
-                    hostname=socket.gethostname(),
+                    hostname=_hostname(),
                     pid=os.getpid(),
                     queue=self.settings.queue,
                 )
@@ -82,6 +86,8 @@ class _Beat(threading.Thread):
             session.add(row)
 
     def run(self) -> None:
+        import logging
+
         from vidgen.runner import reap_expired_leases
 
         log = logging.getLogger("vidgen.worker")
@@ -111,6 +117,8 @@ def worker(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each task.")] = False,
 ) -> None:
     """Run queued jobs until SIGINT/SIGTERM (which requeue the jobs in progress)."""
+    import logging
+
     from rich.logging import RichHandler
 
     from vidgen import service
