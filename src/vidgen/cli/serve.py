@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vidgen.cli.output import EXIT_USAGE, die, load_settings_or_fail
+from vidgen.cli.output import EXIT_USAGE, die, fail, load_settings_or_fail
 
 
 def is_loopback(host: str) -> bool:
@@ -41,6 +41,13 @@ def serve(
         from vidgen.shim import create_app
     except ImportError:
         die("the HTTP shim needs its extra: pip install 'vidgen[http]'", EXIT_USAGE)
+    from vidgen.errors import VidgenError
+    from vidgen.store import get_store
+
+    try:
+        get_store(settings)  # a store that cannot open fails here, not in every request
+    except VidgenError as exc:
+        fail(exc)
     check_bindable(host, port)
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
