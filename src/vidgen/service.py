@@ -116,6 +116,11 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
             f"config_path {raw!r} is outside the themes folder {root}; "
             "put the config there and pass its name"
         )
+    if not resolved.is_file():  # load_config's wording ("pass --config") is for the CLI
+        raise InvalidInput(
+            f"config_path {raw!r} is not a file in the themes folder {root}; "
+            "put the YAML file there and pass its name"
+        )
     return resolved
 
 
