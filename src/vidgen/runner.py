@@ -35,6 +35,7 @@ from vidgen.errors import (
     Refused,
     StageError,
     StageTimeout,
+    StoreBusy,
     VidgenError,
 )
 from vidgen.files import file_digest
@@ -140,8 +141,14 @@ class _Heartbeat(threading.Thread):
                     held = transitions.renew_lease(
                         session, self.job_id, self.owner, self.settings.lease_seconds
                     )
-            except Exception:  # a busy store must not kill the heartbeat; try again next beat
-                log.warning("job %s: lease renewal failed; will retry", self.job_id, exc_info=True)
+            except Exception as exc:  # a busy store must not kill the heartbeat; try next beat
+                busy = isinstance(exc, VidgenError)  # expected: one line, no traceback
+                log.warning(
+                    "job %s: lease renewal failed (%s); will retry",
+                    self.job_id,
+                    one_line(exc),
+                    exc_info=not busy,
+                )
                 continue
             if not held:
                 self.lost.set()
@@ -190,6 +197,14 @@ class JobRunner:
                 )
         except Refused:
             log.info("job %s is not pending; nothing to do", self.job_id)
+            return None
+        except StoreBusy as exc:
+            if self.requeue_fn is None:
+                raise
+            # The message is already consumed: dropping it would leave the job pending with
+            # nothing in the queue until the next recover. Put it back instead.
+            log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
+            self.requeue_fn(self.job_id)
             return None
         heartbeat = _Heartbeat(self.store, self.job_id, self.owner, self.settings)
         heartbeat.start()
