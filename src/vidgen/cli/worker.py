@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -97,6 +98,8 @@ class _Beat(threading.Thread):
                 self.beat()
                 for job_id in reap_expired_leases(self.store):
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
+            except VidgenError as exc:  # a busy store: expected, one line is enough
+                log.warning("worker heartbeat failed (%s); will retry", exc)
             except Exception:
                 log.warning("worker heartbeat failed; will retry", exc_info=True)
 
@@ -141,7 +144,10 @@ def worker(
         fail(exc)
     worker_id = new_owner_id()
     beat = _Beat(store, settings, worker_id)
-    beat.beat()
+    try:
+        beat.beat()
+    except VidgenError as exc:  # a busy store: the beat thread tries again; jobs wait for it
+        logging.getLogger("vidgen.worker").warning("%s", exc)
     beat.start()
     typer.echo(
         f"vidgen worker {worker_id}: {workers} slot(s) on {settings.queue}; "
@@ -152,7 +158,9 @@ def worker(
         _make_consumer(huey, workers).run()
     finally:
         beat.stop_event.set()
-        beat.remove()
+        # A busy store may refuse this; the row expires on its own (live_workers reads last_seen).
+        with contextlib.suppress(VidgenError):
+            beat.remove()
     typer.echo("vidgen worker stopped; jobs in progress were put back in the queue.", err=True)
 
 
