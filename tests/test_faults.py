@@ -1,0 +1,667 @@
+"""Issue 5's fault matrix: real ``vidgen`` processes are killed, signalled, starved and raced,
+and no job is ever lost. Every scenario is described in docs/RELIABILITY.md.
+
+Each test gets its own VIDGEN_HOME and drives ``python -m vidgen.cli.main`` subprocesses with the
+scripted stages of ``tests/stagekit`` (a short lease, fast backoff). Spawned processes run in
+their own process group and are SIGKILLed at teardown, whatever happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stagekit import runs_log
+from vidgen.files import file_digest
+from vidgen.stages import PIPELINE_STAGES
+
+TESTS = Path(__file__).resolve().parent
+LEASE = 1.5
+VIDGEN = [sys.executable, "-m", "vidgen.cli.main"]
+RETRY_REFUSED = "Cannot retry job with status '{}'. Only 'failed' jobs can be retried."
+
+
+class Proc:
+    """A spawned vidgen process whose output goes to files (never a full pipe)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, logs: Path) -> None:
+        self.args = args
+        stem = logs / f"{len(list(logs.glob('*.out'))):03d}-{args[0]}"
+        self.out_path, self.err_path = Path(f"{stem}.out"), Path(f"{stem}.err")
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.popen = subprocess.Popen(
+                [*VIDGEN, *args], env=env, cwd=cwd, stdout=out, stderr=err, start_new_session=True
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def wait(self, timeout: float = 60) -> int:
+        return self.popen.wait(timeout)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    @property
+    def out(self) -> str:
+        return self.out_path.read_text(errors="replace")
+
+    @property
+    def err(self) -> str:
+        return self.err_path.read_text(errors="replace")
+
+    def kill_group(self) -> None:
+        """SIGKILL the process and anything it started (ffmpeg), like the OOM killer would."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)  # also children left behind by the leader
+        self.popen.wait(10)
+
+
+class Factory:
+    """One vidgen installation in a temp folder, driven only through subprocesses."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.home = root / "home"
+        self.cwd = root / "cwd"
+        self.logs = root / "logs"
+        for folder in (self.home, self.cwd, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDGEN_", "STAGEKIT_"))}
+        pythonpath = [str(TESTS), env.get("PYTHONPATH", "")]
+        env.update(
+            VIDGEN_HOME=str(self.home),
+            VIDGEN_STAGE_PACKAGE="stagekit",
+            VIDGEN_PROFILE="preview",
+            VIDGEN_LEASE_SECONDS=str(LEASE),
+            VIDGEN_BACKOFF_BASE="0.01",
+            VIDGEN_BACKOFF_MAX="0.05",
+            PYTHONPATH=os.pathsep.join(p for p in pythonpath if p),
+            COLUMNS="200",
+        )
+        self.env = env
+        self.procs: list[Proc] = []
+
+    # -- processes -------------------------------------------------------------------------
+
+    def spawn(self, *args: str, **extra_env: str) -> Proc:
+        proc = Proc(list(args), {**self.env, **extra_env}, self.cwd, self.logs)
+        self.procs.append(proc)
+        return proc
+
+    def vidgen(self, *args: str, timeout: float = 60, **extra_env: str) -> Proc:
+        proc = self.spawn(*args, **extra_env)
+        proc.wait(timeout)
+        return proc
+
+    def worker(self, *args: str, **extra_env: str) -> Proc:
+        return self.spawn("worker", *args, **extra_env)
+
+    def generate(self, **extra_env: str) -> int:
+        proc = self.vidgen("generate", "--json", **extra_env)
+        assert proc.popen.returncode == 0, proc.err
+        return int(json.loads(proc.out)["job_id"])
+
+    def retry(self, job_id: int) -> dict[str, Any]:
+        proc = self.vidgen("retry", str(job_id), "--json")
+        assert proc.popen.returncode == 0, proc.err
+        body: dict[str, Any] = json.loads(proc.out)
+        return body
+
+    def cleanup(self) -> None:
+        for proc in self.procs:
+            proc.kill_group()
+
+    def all_output(self) -> str:
+        return "".join(p.out + p.err for p in self.procs)
+
+    # -- reading state (directly, as another process would) ------------------------------------
+
+    def _query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        conn = sqlite3.connect(self.home / "vidgen.db", timeout=30)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        rows = self._query("SELECT * FROM job WHERE id = ?", job_id)
+        return dict(rows[0]) if rows else {}
+
+    def status(self, job_id: int) -> str | None:
+        return self.job(job_id).get("status")
+
+    def checkpoints(self, job_id: int) -> list[dict[str, Any]]:
+        rows = self._query("SELECT * FROM checkpoint WHERE job_id = ? ORDER BY id", job_id)
+        return [dict(row) for row in rows]
+
+    def queued_messages(self) -> int:
+        conn = sqlite3.connect(self.home / "queue.db", timeout=30)
+        try:
+            return int(conn.execute("SELECT count(*) FROM task").fetchone()[0])
+        finally:
+            conn.close()
+
+    def runs(self, job_id: int) -> Counter[str]:
+        return Counter(stage for stage, jid, _ in runs_log(self.home) if jid == job_id)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float, what: str) -> float:
+        """Poll until ``predicate()``; returns the seconds it took. Fails with the process logs."""
+        started = time.monotonic()
+        while not predicate():
+            if time.monotonic() - started > timeout:
+                tails = "\n".join(
+                    f"--- {' '.join(p.args)} (pid {p.pid}, rc {p.popen.poll()})\n"
+                    f"{p.out[-1500:]}{p.err[-3000:]}"
+                    for p in self.procs
+                )
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{tails}")
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def wait_status(self, job_id: int, status: str, timeout: float = 60) -> float:
+        return self.wait_for(
+            lambda: self.status(job_id) == status, timeout, f"job {job_id} to be {status}"
+        )
+
+    def wait_inside(self, stage: str, timeout: float = 60) -> None:
+        marker = self.home / f"inside-{stage}"
+        self.wait_for(marker.exists, timeout, f"a worker to be inside {stage}")
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Iterator[Factory]:
+    made = Factory(tmp_path)
+    try:
+        yield made
+    finally:
+        made.cleanup()
+
+
+def _stage_env(stage: str, script: str) -> dict[str, str]:
+    return {f"STAGEKIT_{stage.upper()}": script}
+
+
+def _expected_runs(rerun: set[str]) -> Counter[str]:
+    return Counter({s: 2 if s in rerun else 1 for s in PIPELINE_STAGES})
+
+
+def _digests(folder: Path) -> dict[str, tuple[dict[str, int | str], int]]:
+    return {
+        str(p.relative_to(folder)): (file_digest(p), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+# -- 1. SIGKILL inside each stage ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("stage", "reaper"),
+    [
+        ("trend_collection", "worker"),
+        ("trend_analysis", "recover"),
+        ("content_generation", "worker"),
+        ("composition", "status --watch"),
+        ("review", "worker"),
+    ],
+)
+def test_sigkill_inside_a_stage_fails_the_job_and_retry_resumes_there(
+    factory: Factory, stage: str, reaper: str
+) -> None:
+    job_id = factory.generate()
+    doomed = factory.worker(**_stage_env(stage, "pause"))
+    factory.wait_inside(stage)
+    doomed.kill_group()
+    killed_at = time.monotonic()
+    assert factory.status(job_id) == "running"
+
+    rescuer: Proc | None = None
+    if reaper == "worker":
+        rescuer = factory.worker()
+    elif reaper == "recover":
+
+        def recovered() -> bool:
+            body = json.loads(factory.vidgen("recover", "--json").out)
+            return job_id in body["failed_lost_job_ids"]
+
+        factory.wait_for(recovered, LEASE + 10, "vidgen recover to reap the job")
+    else:
+        watch = factory.spawn("status", str(job_id), "--watch")
+        assert watch.wait(LEASE + 15) == 1
+        assert f"worker lost during {stage}" in watch.out
+    factory.wait_for(lambda: factory.status(job_id) != "running", LEASE + 10, "the job to leave")
+    # Within the lease plus one reaping interval and a process start-up.
+    assert time.monotonic() - killed_at < LEASE + 6
+
+    job = factory.job(job_id)
+    assert job["status"] == "failed"
+    assert job["stage"] == stage
+    assert job["error_message"] == f"worker lost during {stage}"
+    assert job["lease_owner"] is None
+    last = factory.checkpoints(job_id)[-1]
+    assert (last["stage"], last["status"]) == (stage, "failed")
+    assert last["error"] == f"worker lost during {stage}"
+
+    before = PIPELINE_STAGES[: PIPELINE_STAGES.index(stage)]
+    kept = _digests(factory.home / "jobs" / str(job_id))
+    body = factory.retry(job_id)
+    assert body["resume_from"] == stage
+    assert body["skipping_stages"] == list(before)
+    if rescuer is None:
+        factory.worker()
+    factory.wait_status(job_id, "completed")
+
+    assert factory.runs(job_id) == _expected_runs({stage})
+    checkpoints = factory.checkpoints(job_id)
+    for earlier in before:
+        rows = [c for c in checkpoints if c["stage"] == earlier]
+        assert [(c["attempt"], c["status"]) for c in rows] == [(1, "completed")]
+    # The earlier stages' files were reused as they were, not rewritten.
+    now = _digests(factory.home / "jobs" / str(job_id))
+    for rel, digest in kept.items():
+        if rel.split("/")[0] in before:
+            assert now[rel] == digest, rel
+    review = [c for c in checkpoints if c["stage"] == "review" and c["status"] == "completed"]
+    assert json.loads(review[-1]["outputs"])["saw"] == sorted(PIPELINE_STAGES[:-1])
+
+
+@pytest.mark.slow
+def test_missing_or_corrupt_checkpoint_file_reruns_that_stage_through_processes(
+    factory: Factory,
+) -> None:
+    worker = factory.worker(VIDGEN_STAGE_ATTEMPTS="1", **_stage_env("review", "fail:1"))
+    missing, corrupt = factory.generate(), factory.generate()
+    for job_id in (missing, corrupt):
+        factory.wait_status(job_id, "failed")
+    jobs = factory.home / "jobs"
+    (jobs / str(missing) / "trend_analysis" / "attempt-1" / "trend_analysis.txt").unlink()
+    (
+        jobs / str(corrupt) / "content_generation" / "attempt-1" / "content_generation.txt"
+    ).write_text("half a fil")
+    for job_id in (missing, corrupt):
+        factory.retry(job_id)
+    for job_id in (missing, corrupt):
+        factory.wait_status(job_id, "completed")
+    assert worker.alive()
+    assert factory.runs(missing) == _expected_runs(set(PIPELINE_STAGES[1:]))
+    assert factory.runs(corrupt) == _expected_runs(set(PIPELINE_STAGES[2:]))
+
+
+@pytest.mark.slow
+def test_sigkill_during_real_composition_reuses_the_real_rendered_files(
+    factory: Factory,
+) -> None:
+    real = {f"STAGEKIT_{s.upper()}": "real" for s in PIPELINE_STAGES}
+    factory.env.update(real)
+    job_id = factory.generate()
+    doomed = factory.worker(**_stage_env("composition", "pause+real"))
+    factory.wait_inside("composition", timeout=90)
+    doomed.kill_group()
+    job_dir = factory.home / "jobs" / str(job_id)
+    rendered = _digests(job_dir / "content_generation")
+    assert any(name.endswith(".wav") for name in rendered) or len(rendered) > 2
+
+    factory.worker()  # reaps the lost job on its heartbeat
+    factory.wait_status(job_id, "failed", timeout=LEASE + 10)
+    assert factory.job(job_id)["error_message"] == "worker lost during composition"
+    factory.retry(job_id)
+    factory.wait_status(job_id, "completed", timeout=120)
+
+    assert factory.runs(job_id) == _expected_runs({"composition"})
+    assert _digests(job_dir / "content_generation") == rendered
+    review = factory.home / "output" / "review"
+    names = sorted(p.suffix for p in review.iterdir())
+    assert names == [".jpg", ".json", ".mp4"]
+    log = json.loads(next(review.glob("*.json")).read_text())
+    stages = [(s["stage"], s["status"]) for s in log["stages"]]
+    assert stages.count(("content_generation", "completed")) == 1
+    assert ("composition", "failed") in stages
+
+
+# -- 2. SIGTERM / SIGINT mid-stage --------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_mid_stage_requeues_the_job_and_the_next_worker_finishes_it(
+    factory: Factory, signum: signal.Signals
+) -> None:
+    first, second = factory.generate(), factory.generate()
+    task_before = factory.job(first)["task_id"]
+    stopping = factory.worker(**_stage_env("content_generation", "pause"))
+    factory.wait_inside("content_generation")
+    os.kill(stopping.pid, signum)
+    assert stopping.wait(30) == 0, stopping.err
+    assert "put back in the queue" in stopping.err
+
+    job = factory.job(first)
+    assert job["status"] == "pending"
+    assert job["lease_owner"] is None
+    assert job["task_id"] != task_before  # enqueued again, under a new task id
+    checkpoints = factory.checkpoints(first)
+    assert all(c["status"] != "running" for c in checkpoints)
+    last = checkpoints[-1]
+    assert (last["stage"], last["status"]) == ("content_generation", "failed")
+    assert last["error"] == "interrupted: worker shut down"
+    # It stopped taking work: the second job was not started.
+    assert factory.status(second) == "pending"
+    assert factory.runs(second) == Counter()
+    assert factory.queued_messages() == 2
+
+    factory.worker()
+    for job_id in (first, second):
+        factory.wait_status(job_id, "completed")
+    assert factory.runs(first) == _expected_runs({"content_generation"})
+    assert factory.runs(second) == _expected_runs(set())
+
+
+# -- 3. Cron burst ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_cron_burst_of_50_generates_makes_50_jobs_each_run_once(factory: Factory) -> None:
+    workers = [factory.worker(), factory.worker()]
+    burst = [factory.spawn("generate", "--json") for _ in range(50)]
+    for proc in burst:
+        assert proc.wait(120) == 0, proc.err
+    ids = sorted(int(json.loads(proc.out)["job_id"]) for proc in burst)
+    assert ids == list(range(1, 51))
+    factory.wait_for(
+        lambda: factory._query("SELECT count(*) FROM job WHERE status = 'completed'")[0][0] == 50,
+        120,
+        "all 50 jobs to complete",
+    )
+    assert factory._query("SELECT count(*) FROM job")[0][0] == 50
+    runs = Counter((stage, job_id) for stage, job_id, _ in runs_log(factory.home))
+    assert len(runs) == 50 * len(PIPELINE_STAGES)
+    assert set(runs.values()) == {1}
+    assert all(w.alive() for w in workers)
+    output = factory.all_output()
+    assert "database is locked" not in output
+    assert "Traceback" not in output
+
+
+# -- 4. Retry race ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ten_simultaneous_retries_queue_the_job_exactly_once(factory: Factory) -> None:
+    failing = factory.vidgen("generate", "--wait", **_stage_env("trend_collection", "fatal"))
+    assert failing.popen.returncode == 1, failing.err
+    job_id = 1
+    assert factory.status(job_id) == "failed"
+    before = factory.queued_messages()  # generate's own message is still there (a no-op now)
+
+    racers = [factory.spawn("retry", str(job_id)) for _ in range(10)]
+    codes = [proc.wait(60) for proc in racers]
+    winners = [proc for proc, code in zip(racers, codes, strict=True) if code == 0]
+    losers = [proc for proc, code in zip(racers, codes, strict=True) if code != 0]
+    assert len(winners) == 1, [p.err for p in racers]
+    assert "Queued" in winners[0].out
+    refused = {RETRY_REFUSED.format("pending"), RETRY_REFUSED.format("running")}
+    for proc in losers:
+        assert proc.popen.returncode == 1
+        assert proc.err.strip().removeprefix("Error: ") in refused, proc.err
+    assert factory.queued_messages() == before + 1
+
+    factory.worker()
+    factory.wait_status(job_id, "completed")
+    assert factory.runs(job_id) == _expected_runs({"trend_collection"})
+
+
+# -- 5. Store held in an exclusive transaction --------------------------------------------------
+
+HOLD_SECONDS = 10.0
+LOCKER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+conn.execute("UPDATE job SET theme = theme")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+@pytest.mark.slow
+def test_store_locked_for_10_s_commands_wait_or_say_busy(factory: Factory) -> None:
+    factory.generate()  # the store exists, in WAL mode
+    db = factory.home / "vidgen.db"
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(db), str(HOLD_SECONDS)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        locked_at = time.monotonic()
+        patient = {cmd: factory.spawn(*cmd.split()) for cmd in ("generate", "status 1", "jobs")}
+        busy = {
+            cmd: factory.spawn(*cmd.split(), VIDGEN_BUSY_TIMEOUT="2")
+            for cmd in ("generate", "retry 1")
+        }
+        # Readers never queue behind a writer (WAL): they answer even with a short timeout.
+        readers = {
+            cmd: factory.spawn(*cmd.split(), "--json", VIDGEN_BUSY_TIMEOUT="2")
+            for cmd in ("status 1", "jobs")
+        }
+        for cmd, proc in readers.items():
+            assert proc.wait(30) == 0, (cmd, proc.err)
+            assert json.loads(proc.out)
+        for cmd, proc in busy.items():
+            assert proc.wait(30) == 1, (cmd, proc.out, proc.err)
+            lines = proc.err.strip().splitlines()
+            assert len(lines) == 1, (cmd, proc.err)
+            assert "store" in lines[0] and "locked" in lines[0], lines[0]
+            assert "Traceback" not in proc.err
+        assert time.monotonic() - locked_at < HOLD_SECONDS
+        for cmd, proc in patient.items():
+            assert proc.wait(60) == 0, (cmd, proc.err)
+        assert time.monotonic() - locked_at >= HOLD_SECONDS - 0.5  # generate waited its turn
+    finally:
+        locker.kill()
+        locker.wait()
+    assert factory._query("PRAGMA integrity_check")[0][0] == "ok"
+    # The patient generate made job 2; the busy one left nothing half-made behind.
+    assert [row[0] for row in factory._query("SELECT id FROM job ORDER BY id")] == [1, 2]
+    assert factory.status(1) == "pending"
+    factory.worker()
+    for job_id in (1, 2):
+        factory.wait_status(job_id, "completed")
+
+
+@pytest.mark.slow
+def test_worker_outlasts_a_locked_store_without_dropping_the_job(factory: Factory) -> None:
+    job_id = factory.generate()
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(factory.home / "vidgen.db"), "4"],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        # Its claims give up after 1 s while the lock is held for 4 s.
+        worker = factory.worker(VIDGEN_BUSY_TIMEOUT="1")
+        factory.wait_status(job_id, "completed", timeout=40)
+    finally:
+        locker.kill()
+        locker.wait()
+    assert worker.alive()
+    said = " ".join((worker.out + worker.err).split())
+    assert "stayed locked" in said  # it said why it was waiting
+    assert "Traceback" not in said
+    assert factory.runs(job_id) == _expected_runs(set())
+
+
+# -- 6. Disk full -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs (root only); skipped where mounting is not permitted."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _review_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.mark.slow
+def test_full_review_disk_fails_clearly_leaves_nothing_and_retry_completes(
+    factory: Factory, small_disk: Path
+) -> None:
+    factory.env.update(
+        VIDGEN_OUTPUT_DIR=str(small_disk),
+        VIDGEN_STAGE_ATTEMPTS="2",
+        STAGEKIT_COMPOSITION="fakevideo",
+        STAGEKIT_FAKEVIDEO_BYTES=str(2 << 20),  # twice the disk
+        STAGEKIT_REVIEW="real",
+    )
+    factory.worker()
+    job_id = factory.generate()
+    factory.wait_status(job_id, "failed")
+    job = factory.job(job_id)
+    assert job["stage"] == "review"
+    assert "No space left on device" in job["error_message"]
+    assert _review_files(small_disk) == []  # no partial MP4, no temp file
+
+    remount = ["mount", "-o", "remount,size=16m", str(small_disk)]
+    subprocess.run(remount, check=True)
+    factory.retry(job_id)
+    factory.wait_status(job_id, "completed")
+    files = _review_files(small_disk / "review")
+    assert [Path(f).suffix for f in files] == [".jpg", ".json", ".mp4"]
+    video = next((small_disk / "review").glob("*.mp4"))
+    composed = factory.home / "jobs" / str(job_id) / "composition" / "attempt-1" / "video.mp4"
+    assert video.read_bytes() == composed.read_bytes()
+    assert factory.runs(job_id) == _expected_runs({"review"}) + Counter({"review": 1})
+
+
+@pytest.mark.slow
+def test_enospc_publishing_the_thumbnail_leaves_no_orphan_video(factory: Factory) -> None:
+    factory.env.update(
+        VIDGEN_STAGE_ATTEMPTS="1",
+        STAGEKIT_COMPOSITION="fakevideo",
+        STAGEKIT_FAKEVIDEO_BYTES="100000",
+        STAGEKIT_REVIEW="enospc+real",
+    )
+    factory.worker()
+    job_id = factory.generate()
+    factory.wait_status(job_id, "failed")
+    job = factory.job(job_id)
+    assert job["stage"] == "review"
+    assert "No space left on device" in job["error_message"]
+    review = factory.home / "output" / "review"
+    assert _review_files(review) == []  # the video published before the thumbnail is gone too
+    assert factory._query("SELECT count(*) FROM video")[0][0] == 0
+
+    factory.retry(job_id)
+    factory.wait_status(job_id, "completed")
+    assert [Path(f).suffix for f in _review_files(review)] == [".jpg", ".json", ".mp4"]
+
+
+@pytest.mark.slow
+def test_disk_full_while_recording_a_checkpoint_fails_clearly_and_retry_completes(
+    factory: Factory,
+) -> None:
+    factory.env.update(VIDGEN_STAGE_ATTEMPTS="1", STAGEKIT_COMPOSITION="diskfull-checkpoint")
+    worker = factory.worker()
+    job_id = factory.generate()
+    factory.wait_for(
+        lambda: factory.status(job_id) != "running" and factory.runs(job_id)["composition"] == 1,
+        30,
+        "the job to stop running",
+    )
+    job = factory.job(job_id)
+    assert job["status"] == "failed"
+    assert job["stage"] == "composition"
+    assert "database or disk is full" in job["error_message"]
+    assert "worker lost" not in job["error_message"]
+    assert all(c["status"] != "running" for c in factory.checkpoints(job_id))
+
+    factory.retry(job_id)
+    factory.wait_status(job_id, "completed")
+    assert worker.alive()
+    assert factory.runs(job_id) == _expected_runs({"composition"})
+
+
+# -- 7. A stage that hangs ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_hung_stage_in_a_worker_process_becomes_failed_attempts(factory: Factory) -> None:
+    worker = factory.worker(
+        VIDGEN_STAGE_TIMEOUT="1", VIDGEN_STAGE_ATTEMPTS="2", **_stage_env("trend_analysis", "hang")
+    )
+    job_id = factory.generate()
+    took = factory.wait_status(job_id, "failed", timeout=40)
+    assert took < 20
+    job = factory.job(job_id)
+    assert job["stage"] == "trend_analysis"
+    assert job["error_message"] == (
+        "trend_analysis failed after 2 attempts: trend_analysis exceeded its time limit of 1 s"
+    )
+    attempts = [c for c in factory.checkpoints(job_id) if c["stage"] == "trend_analysis"]
+    assert [(c["attempt"], c["status"]) for c in attempts] == [(1, "failed"), (2, "failed")]
+    assert worker.alive()  # the hung thread did not take the worker down
+
+
+# -- 8. Queue file deleted or corrupted ---------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["deleted", "corrupted"])
+def test_lost_or_corrupt_queue_is_rebuilt_from_the_store(factory: Factory, damage: str) -> None:
+    job_ids = [factory.generate() for _ in range(3)]
+    queue = factory.home / "queue.db"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{queue}{suffix}").unlink(missing_ok=True)
+    if damage == "deleted":
+        queue.unlink()
+        recover = factory.vidgen("recover", "--json")
+        assert recover.popen.returncode == 0, recover.err
+        assert json.loads(recover.out)["requeued_job_ids"] == job_ids
+        worker = factory.worker()
+    else:
+        queue.write_bytes(b"this is not a database " * 200)
+        worker = factory.worker()  # recovers on start
+        factory.wait_for(lambda: "unreadable" in worker.err, 20, "the worker's recovery line")
+        assert "re-enqueued 3 pending job(s)" in worker.err
+    for job_id in job_ids:
+        factory.wait_status(job_id, "completed")
+        assert factory.runs(job_id) == _expected_runs(set())
