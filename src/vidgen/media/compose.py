@@ -50,6 +50,10 @@ class CompositionSpec:
     music: Path | None = None
     music_volume: float = 0.25
     overlays: Sequence[Overlay] = field(default_factory=tuple)
+    # Set when every clip has this (width, height): clips are joined at that size and scaled to
+    # the output once, instead of each being upscaled before the cross-fades. The cross-fades
+    # hold later clips' frames until their turn, so this is what keeps memory low.
+    clip_size: tuple[int, int] | None = None
     transition: float = DEFAULT_TRANSITION
     preset: str = "veryfast"
     crf: int = 21
@@ -82,15 +86,18 @@ def _t(value: float) -> str:
 def _video_chain(spec: CompositionSpec) -> list[str]:
     n = len(spec.clips)
     w, h, fps, fade = spec.width, spec.height, spec.fps, spec.transition
+    # Crop to 9:16 at the source size first, then scale once: scaling a landscape clip up to
+    # cover 1080x1920 before cropping would process a 3413x1920 frame.
+    fit = (
+        f"crop=w='min(iw,trunc(ih*{w}/{h}/2)*2)':h='min(ih,trunc(iw*{h}/{w}/2)*2)',"
+        f"scale={w}:{h},setsar=1,"
+    )
+    per_clip_fit = "" if spec.clip_size is not None else fit
     parts: list[str] = []
     for i, duration in enumerate(spec.scene_durations):
         length = duration + (fade if i < n - 1 else 0.0)
         parts.append(
-            # Crop to 9:16 at the source size first, then scale once: scaling a landscape clip
-            # up to cover 1080x1920 before cropping would process a 3413x1920 frame.
-            f"[{i}:v]fps={fps},"
-            f"crop=w='min(iw,trunc(ih*{w}/{h}/2)*2)':h='min(ih,trunc(iw*{h}/{w}/2)*2)',"
-            f"scale={w}:{h},setsar=1,format=yuv420p,"
+            f"[{i}:v]fps={fps},{per_clip_fit}format=yuv420p,"
             f"tpad=stop_mode=clone:stop_duration={_t(length)},"
             f"trim=duration={_t(length)},setpts=PTS-STARTPTS[c{i}]"
         )
@@ -106,6 +113,9 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
         else:
             parts.append(f"[{current}][c{i}]concat=n=2:v=1:a=0[{label}]")
         current = label
+    if spec.clip_size is not None:
+        parts.append(f"[{current}]{fit}format=yuv420p[fitted]")
+        current = "fitted"
     for j, overlay in enumerate(spec.overlays):
         label = f"o{j}"
         # gte/lt rather than between(): adjacent items must never share a frame at the boundary.

@@ -57,9 +57,15 @@ class VisualSource(Protocol):
     Errors: ``StageError`` for what another attempt may fix (network, ffmpeg crash);
     ``FatalStageError`` for what it cannot (missing or rejected API key, missing image file).
     Long work honours ``ctx`` cancellation (``vidgen.media.ffmpeg.run`` does it for ffmpeg).
+
+    ``source_scale`` is the fraction of the output size worth rendering this source at: the
+    caller asks for clips that size and composition scales the joined clips up once. Footage with
+    real detail says 1.0; smooth generated backgrounds say less, which makes every clip cheaper to
+    encode and the composition cheaper to decode and hold in memory.
     """
 
     name: str
+    source_scale: float
 
     def render(
         self, spec: ClipSpec, out_path: Path, *, ctx: StageContext | None = None
@@ -194,6 +200,8 @@ class ProceduralVisuals:
     """
 
     name = "procedural"
+    # The pattern is computed at 1/20 resolution and upscaled: half size loses nothing visible.
+    source_scale = 0.5
 
     def render(self, spec: ClipSpec, out_path: Path, *, ctx: StageContext | None = None) -> Clip:
         _frame_count(spec)
@@ -325,6 +333,7 @@ class ImageKenBurns:
     """
 
     name = "images"
+    source_scale = 1.0
 
     def __init__(self, images: list[Path]) -> None:
         if not images:
@@ -426,6 +435,7 @@ class PexelsVideos:
     """
 
     name = "pexels"
+    source_scale = 1.0
 
     def __init__(
         self, *, api_key: str | None = None, transport: httpx.BaseTransport | None = None

@@ -60,9 +60,15 @@ def _inputs(ctx: StageContext) -> Mapping[str, Any]:
     return content
 
 
-def _check_clips(ctx: StageContext, clips: Sequence[Mapping[str, Any]]) -> list[Path]:
-    """Every clip must be readable video about as long as recorded, before ffmpeg starts."""
+def _check_clips(
+    ctx: StageContext, clips: Sequence[Mapping[str, Any]]
+) -> tuple[list[Path], tuple[int, int] | None]:
+    """Every clip must be readable video about as long as recorded, before ffmpeg starts.
+
+    Also returns the clips' common (width, height), or None when they differ.
+    """
     paths: list[Path] = []
+    sizes: set[tuple[int | None, int | None]] = set()
     for i, clip in enumerate(clips):
         path = ctx.path(str(clip["path"]))
         info = ffmpeg.probe(path)  # StageError if missing or unreadable
@@ -75,7 +81,11 @@ def _check_clips(ctx: StageContext, clips: Sequence[Mapping[str, Any]]) -> list[
                 f"{recorded:.2f}s; the file looks truncated"
             )
         paths.append(path)
-    return paths
+        sizes.add((info.width, info.height))
+    common = sizes.pop() if len(sizes) == 1 else None
+    if common is None or common[0] is None or common[1] is None:
+        return paths, None
+    return paths, (common[0], common[1])
 
 
 def _music(ctx: StageContext) -> tuple[Path | None, float]:
@@ -184,7 +194,7 @@ def run(ctx: StageContext) -> StageResult:
     fps = int(content.get("fps") or default_fps)
     total = float(sum(durations))
 
-    clip_paths = _check_clips(ctx, clips)
+    clip_paths, clip_size = _check_clips(ctx, clips)
     voiceover: Mapping[str, Any] | None = content.get("voiceover") or None
     voice_path = ctx.path(str(voiceover["path"])) if voiceover and voiceover.get("path") else None
     if voice_path is not None:
@@ -211,6 +221,7 @@ def run(ctx: StageContext) -> StageResult:
         music=music_path,
         music_volume=music_volume,
         overlays=overlays,
+        clip_size=clip_size,
         transition=transition_for(durations),
     )
     try:

@@ -34,6 +34,12 @@ from vidgen.stages.base import StageContext, StageResult
 REFIT_MARGIN = 0.9
 
 
+def source_size(width: int, height: int, scale: float) -> tuple[int, int]:
+    """Clip size for a visuals source: the output size times its ``source_scale``, kept even."""
+    scale = min(1.0, max(0.1, scale))
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
 def render_size(ctx: StageContext) -> tuple[int, int, int]:
     """(width, height, fps): the VIDGEN_PROFILE override if set, else the config's profile."""
     override = ctx.settings.profile
@@ -124,14 +130,15 @@ def run(ctx: StageContext) -> StageResult:
     visuals = get_visual_source(
         settings.providers.visuals, [ctx.config.resolve_path(p) for p in settings.images]
     )
+    clip_width, clip_height = source_size(width, height, visuals.source_scale)
     clips: list[Clip] = []
     for scene in plan.scenes:
         ctx.check_cancelled()
         spec = ClipSpec(
             index=scene.index,
             duration=scene.duration_seconds,
-            width=width,
-            height=height,
+            width=clip_width,
+            height=clip_height,
             fps=fps,
             style=plan.style,
             keywords=scene.keywords,
