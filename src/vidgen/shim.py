@@ -16,6 +16,7 @@ from fastapi import Body, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidgen import __version__, service
@@ -117,6 +118,28 @@ async def _reply(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": render_json_detail(message)})
 
 
+class ErrorResponse(BaseModel):
+    """Every error body. ``detail`` is one line saying what to fix, or, when FastAPI itself
+    rejects a parameter or body, its list of field errors."""
+
+    detail: str | list[dict[str, Any]]
+
+
+_ERROR_MEANING = {
+    400: "Refused in the current state (e.g. retrying a job that has not failed)",
+    401: "Missing or wrong bearer token (only when VIDGEN_API_TOKEN is set)",
+    404: "No such job or video",
+    413: f"Request body larger than {MAX_BODY_BYTES} bytes",
+    422: "Invalid input; the detail says what to fix",
+    503: "The job store or queue is unavailable",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer."""
+    return {code: {"model": ErrorResponse, "description": _ERROR_MEANING[code]} for code in codes}
+
+
 def render_json_detail(message: str) -> bytes:
     return json.dumps({"detail": message}, ensure_ascii=False).encode()
 
@@ -168,8 +191,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    not_found: dict[int | str, dict[str, Any]] = {404: {"description": "No such job"}}
-
     @app.get("/api/health", response_model=HealthResponse)
     def health() -> Response:
         s = current()
@@ -182,14 +203,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         )
 
-    @app.post("/api/generate", response_model=PipelineTriggerResponse)
+    @app.post(
+        "/api/generate", response_model=PipelineTriggerResponse, responses=errors(401, 413, 422)
+    )
     def generate(body: Annotated[PipelineTriggerRequest | None, Body()] = None) -> Response:
         request = body or PipelineTriggerRequest()
         return _json(
             service.generate(current(), request.theme, request.config_path, confine_config=True)
         )
 
-    @app.get("/api/jobs", response_model=JobListResponse)
+    @app.get("/api/jobs", response_model=JobListResponse, responses=errors(401, 422))
     def jobs(
         status: Annotated[str | None, Query(max_length=20)] = None,
         limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
@@ -197,19 +220,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> Response:
         return _json(service.list_jobs(current(), status, limit, offset))
 
-    @app.get("/api/jobs/{job_id}", response_model=JobStatusResponse, responses=not_found)
+    @app.get(
+        "/api/jobs/{job_id}", response_model=JobStatusResponse, responses=errors(401, 404, 422)
+    )
     def job_status(job_id: int) -> Response:
         return _json(service.job_status(current(), job_id))
 
-    @app.get("/api/jobs/{job_id}/detail", response_model=JobDetailResponse, responses=not_found)
+    @app.get(
+        "/api/jobs/{job_id}/detail",
+        response_model=JobDetailResponse,
+        responses=errors(401, 404, 422),
+    )
     def job_detail(job_id: int) -> Response:
         return _json(service.job_detail(current(), job_id))
 
-    @app.post("/api/jobs/{job_id}/retry", response_model=JobRetryResponse, responses=not_found)
+    @app.post(
+        "/api/jobs/{job_id}/retry",
+        response_model=JobRetryResponse,
+        responses=errors(400, 401, 404, 422, 503),
+    )
     def retry(job_id: int) -> Response:
         return _json(service.retry(current(), job_id))
 
-    @app.post("/api/recover", response_model=RecoverResponse)
+    @app.post("/api/recover", response_model=RecoverResponse, responses=errors(401, 503))
     def recover() -> Response:
         return _json(service.recover(current()))
 
@@ -221,18 +254,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _add_video_routes(app: FastAPI, current: Any) -> None:
     from vidgen.review import VideoListResponse, VideoResponse
 
-    @app.get("/api/videos", response_model=VideoListResponse)
+    @app.get("/api/videos", response_model=VideoListResponse, responses=errors(401, 422))
     def videos(
         status: Annotated[str | None, Query(max_length=20)] = None,
         limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
     ) -> Response:
         return _json(service.list_videos(current(), status, limit))
 
-    @app.post("/api/videos/{video_id}/approve", response_model=VideoResponse)
+    @app.post(
+        "/api/videos/{video_id}/approve",
+        response_model=VideoResponse,
+        responses=errors(400, 401, 404, 422),
+    )
     def approve(video_id: int) -> Response:
         return _json(service.approve_video(current(), video_id))
 
-    @app.post("/api/videos/{video_id}/reject", response_model=VideoResponse)
+    @app.post(
+        "/api/videos/{video_id}/reject",
+        response_model=VideoResponse,
+        responses=errors(400, 401, 404, 413, 422),
+    )
     def reject(
         video_id: int,
         reason: Annotated[str, Body(embed=True, min_length=1, max_length=1000)],
