@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from conftest import SAMPLE_CONFIG
 from stagekit import runs_log
 from vidgen.files import file_digest
 from vidgen.stages import PIPELINE_STAGES
@@ -237,6 +239,7 @@ def test_sigkill_inside_a_stage_fails_the_job_and_retry_resumes_there(
     if reaper == "worker":
         rescuer = factory.worker()
     elif reaper == "recover":
+        time.sleep(max(0.0, killed_at + LEASE - time.monotonic()))  # nothing to reap before
 
         def recovered() -> bool:
             body = json.loads(factory.vidgen("recover", "--json").out)
@@ -262,11 +265,11 @@ def test_sigkill_inside_a_stage_fails_the_job_and_retry_resumes_there(
 
     before = PIPELINE_STAGES[: PIPELINE_STAGES.index(stage)]
     kept = _digests(factory.home / "jobs" / str(job_id))
+    if rescuer is None:
+        factory.worker()  # starts while the retry is being queued
     body = factory.retry(job_id)
     assert body["resume_from"] == stage
     assert body["skipping_stages"] == list(before)
-    if rescuer is None:
-        factory.worker()
     factory.wait_status(job_id, "completed")
 
     assert factory.runs(job_id) == _expected_runs({stage})
@@ -311,7 +314,13 @@ def test_sigkill_during_real_composition_reuses_the_real_rendered_files(
 ) -> None:
     real = {f"STAGEKIT_{s.upper()}": "real" for s in PIPELINE_STAGES}
     factory.env.update(real)
-    job_id = factory.generate()
+    raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    raw["config"].update(video_duration_seconds=6, thumbnail_time=1)  # the shortest video
+    short = factory.root / "short.yml"
+    short.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    proc = factory.vidgen("generate", "--config", str(short), "--json")
+    assert proc.popen.returncode == 0, proc.err
+    job_id = int(json.loads(proc.out)["job_id"])
     doomed = factory.worker(**_stage_env("composition", "pause+real"))
     factory.wait_inside("composition", timeout=90)
     doomed.kill_group()
