@@ -1,0 +1,79 @@
+"""What a user does: make a real video with the real stages, then review it. Offline, no keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import CliResult
+from vidgen.media.ffmpeg import probe
+
+Cli = Callable[..., CliResult]
+
+
+def _make_video(cli: Cli, expected_size: tuple[int, int]) -> dict[str, object]:
+    result = cli("generate", "--wait")
+    assert result.code == 0, result.out + result.err
+    assert "job 1 completed" in result.out
+    status = cli("status", "1", "--json").json()
+    assert status["status"] == "completed" and status["progress_pct"] == 100.0
+
+    videos = cli("videos", "--json").json()
+    assert videos["count"] == 1
+    video = videos["videos"][0]
+    assert video["status"] == "pending_review"
+    path = Path(video["video_path"])
+    assert path.parent.name == "review" and path.suffix == ".mp4"
+    info = probe(path)
+    assert (info.width, info.height) == expected_size
+    assert info.video_codec == "h264" and info.video_profile == "High"
+    assert info.pixel_format == "yuv420p" and info.fps == 30
+    assert info.audio_codec == "aac" and info.sample_rate == 48000
+    assert abs(info.duration - 20.0) <= 0.5
+    head = path.read_bytes()[: 1 << 20]
+    assert head.find(b"moov") < head.find(b"mdat") or b"mdat" not in head  # +faststart
+
+    thumbnail = Path(video["thumbnail_path"])
+    assert thumbnail.read_bytes()[:3] == b"\xff\xd8\xff"  # JPEG
+    log = json.loads(Path(video["log_path"]).read_text())
+    assert log["theme"] == "Product Demo"
+    assert log["trend"]["pattern"]
+    assert [s["stage"] for s in log["stages"]][:4] == [
+        "trend_collection",
+        "trend_analysis",
+        "content_generation",
+        "composition",
+    ]
+    assert log["providers"]["tts"] == "espeak"
+    assert log["total_cost"] == 0.0
+    assert not list(path.parent.glob(".*.tmp"))  # nothing half-written left behind
+    return video
+
+
+def test_preview_video_end_to_end_then_approve(cli: Cli, home: Path) -> None:
+    video = _make_video(cli, (360, 640))
+    human = cli("status", "1")
+    assert "completed" in human.out and Path(str(video["video_path"])).name in human.out
+
+    approved = cli("approve", str(video["id"]), "--json")
+    assert approved.code == 0, approved.err
+    moved = approved.json()
+    assert moved["status"] == "approved"
+    assert Path(moved["video_path"]).parent.name == "approved"
+    assert Path(moved["video_path"]).is_file()
+    assert not Path(str(video["video_path"])).exists()
+    again = cli("reject", str(video["id"]), "--reason", "too late")
+    assert again.code == 1 and "already" in again.err
+    assert cli("videos", "--status", "approved", "--json").json()["count"] == 1
+
+
+@pytest.mark.slow
+def test_full_size_video_end_to_end(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VIDGEN_PROFILE")
+    video = _make_video(cli, (1080, 1920))
+    rejected = cli("reject", str(video["id"]), "--reason", "logo too small", "--json").json()
+    assert rejected["status"] == "rejected" and rejected["reason"] == "logo too small"
+    assert Path(rejected["video_path"]).parent.name == "rejected"
