@@ -385,6 +385,20 @@ def test_bad_environment_variable_refuses_generate(
     assert job_count(home) == 0
 
 
+@pytest.mark.parametrize("command", ["recover", "worker"])
+def test_bad_queue_url_stops_recover_and_worker(
+    cli: Cli, home: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("VIDGEN_QUEUE_URL", "amqp://rabbit")
+    assert_one_line_error(cli(command), (2,), "VIDGEN_QUEUE_URL='amqp://rabbit' is not supported")
+
+
+def test_config_path_too_long_for_the_os(cli: Cli, home: Path, tmp_path: Path) -> None:
+    path = tmp_path / ("x" * 300) / "theme.yml"
+    assert_one_line_error(cli("generate", "--config", str(path)), (2,), "cannot read the config")
+    assert job_count(home) == 0
+
+
 def test_http_with_bad_environment_answers_503_not_500(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
