@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import emit, fail, load_settings_or_fail
-from vidgen.errors import VidgenError
+from vidgen.cli.output import respond
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -54,11 +53,7 @@ def jobs(
     """List jobs, newest first."""
     from vidgen import service
 
-    settings = load_settings_or_fail()
-    try:
-        emit(service.list_jobs(settings, status, limit, offset), as_json, jobs_table)
-    except VidgenError as exc:
-        fail(exc)
+    respond(lambda s: service.list_jobs(s, status, limit, offset), as_json, jobs_table)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from rich.console import Console, RenderableType
 
+    from vidgen.settings import Settings
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 _console: Console | None = None
@@ -59,11 +61,25 @@ def fail(exc: VidgenError) -> NoReturn:
     raise typer.Exit(exit_code_for(exc))
 
 
-def load_settings_or_fail() -> Any:
+def respond(
+    call: Callable[[Settings], BaseModel],
+    as_json: bool,
+    human: Callable[[Any], RenderableType | str],
+) -> None:
+    """The body of every read/act command: settings, one service call, one rendering."""
+    settings = load_settings_or_fail()
+    try:
+        emit(call(settings), as_json, human)
+    except VidgenError as exc:
+        fail(exc)
+
+
+def load_settings_or_fail() -> Settings:
     from vidgen.settings import load_settings
 
     try:
-        return load_settings()
+        settings: Settings = load_settings()
+        return settings
     except VidgenError as exc:
         fail(exc)
 

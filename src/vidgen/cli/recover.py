@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import emit, fail, load_settings_or_fail
-from vidgen.errors import VidgenError
+from vidgen.cli.output import respond
 
 if TYPE_CHECKING:
     from vidgen.schemas import RecoverResponse
@@ -23,11 +22,7 @@ def recover(
     """Make the queue match the store (also done automatically when a worker starts)."""
     from vidgen import service
 
-    settings = load_settings_or_fail()
-    try:
-        emit(service.recover(settings), as_json, _human)
-    except VidgenError as exc:
-        fail(exc)
+    respond(service.recover, as_json, _human)
 
 
 def register(app: typer.Typer) -> None:

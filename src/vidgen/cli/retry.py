@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import emit, fail, load_settings_or_fail
-from vidgen.errors import VidgenError
+from vidgen.cli.output import respond
 
 if TYPE_CHECKING:
     from vidgen.schemas import JobRetryResponse
@@ -29,11 +28,7 @@ def retry(
     """Queue a failed job again; completed stages are skipped and their outputs reused."""
     from vidgen import service
 
-    settings = load_settings_or_fail()
-    try:
-        emit(service.retry(settings, job_id), as_json, _human)
-    except VidgenError as exc:
-        fail(exc)
+    respond(lambda s: service.retry(s, job_id), as_json, _human)
 
 
 def register(app: typer.Typer) -> None:

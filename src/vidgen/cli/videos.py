@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import emit, fail, load_settings_or_fail
-from vidgen.errors import VidgenError
+from vidgen.cli.output import respond
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -57,11 +56,7 @@ def videos(
     """List generated videos and their review state."""
     from vidgen import service
 
-    settings = load_settings_or_fail()
-    try:
-        emit(service.list_videos(settings, status, limit), as_json, videos_table)
-    except VidgenError as exc:
-        fail(exc)
+    respond(lambda s: service.list_videos(s, status, limit), as_json, videos_table)
 
 
 def approve(
@@ -71,11 +66,7 @@ def approve(
     """Approve a video: move it to the approved folder."""
     from vidgen import service
 
-    settings = load_settings_or_fail()
-    try:
-        emit(service.approve_video(settings, video_id), as_json, _moved)
-    except VidgenError as exc:
-        fail(exc)
+    respond(lambda s: service.approve_video(s, video_id), as_json, _moved)
 
 
 def reject(
@@ -86,11 +77,7 @@ def reject(
     """Reject a video with a reason: move it to the rejected folder."""
     from vidgen import service
 
-    settings = load_settings_or_fail()
-    try:
-        emit(service.reject_video(settings, video_id, reason), as_json, _moved)
-    except VidgenError as exc:
-        fail(exc)
+    respond(lambda s: service.reject_video(s, video_id, reason), as_json, _moved)
 
 
 def register(app: typer.Typer) -> None:
