@@ -1,0 +1,339 @@
+"""4. Composition: a 20 s 1080x1920 30 fps video, vidgen's stage vs. the limit and a peer.
+
+The job: 4 clips (1920x1080 sources, cropped to 9:16) with 0.35 s cross-fades, 3 scene-text
+overlays, word-timed captions, an espeak voiceover and a looped music bed, ducked under the voice
+and loudness-normalised; H.264 High (libx264 veryfast, CRF 21) + AAC 160k, +faststart.
+
+- vidgen: ``vidgen.stages.composition.run(ctx)`` as the runner calls it: probe inputs, render
+  the text PNGs, one ffmpeg run, verify the output, write the thumbnail.
+- (a) the practical limit: one hand-written ffmpeg command doing the same video and audio work
+  with the same encoder settings and the same ffmpeg binary, given the PNGs ready-made.
+- (b) MoviePy 2 in its own virtualenv (bench/.venv-moviepy), same inputs and PNGs, same
+  encoder settings; no ducking/loudnorm (MoviePy has none), so it does less audio work.
+
+Inputs are generated once under bench/results/composition-inputs/: clips with ffmpeg's lavfi
+sources, the voiceover with vidgen's espeak TTS, the music as a mix of sines.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from common import (
+    BENCH,
+    RESULTS,
+    ROOT,
+    BenchError,
+    Row,
+    Section,
+    log,
+    median,
+    python_has_module,
+    run_cmd,
+)
+
+INPUTS = RESULTS / "composition-inputs"
+MOVIEPY_VENV = BENCH / ".venv-moviepy"
+MOVIEPY_PY = MOVIEPY_VENV / "bin" / "python"
+WIDTH, HEIGHT, FPS = 1080, 1920, 30
+SCENES = [
+    (5.0, "Meet FocusFlow"),
+    (5.0, "Warm light for your evenings"),
+    (5.0, "One touch: reading or screen mode"),
+    (5.0, ""),
+]
+SCRIPT = (
+    "Meet FocusFlow, the desk lamp that works the way you do. Warm light in the evening, "
+    "cool light for deep work. One touch switches between reading and screen modes. "
+    "And it charges your phone while you work. Grab yours today."
+)
+SOURCES = [
+    "testsrc2=size=1920x1080:rate=30",
+    "testsrc=size=1920x1080:rate=30",
+    "smptehdbars=size=1920x1080:rate=30",
+    "mandelbrot=size=1920x1080:rate=30",
+]
+CLIP_SECONDS = 6.0
+
+
+def _cpu() -> float:
+    """CPU seconds (user + sys) of this process and its finished children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
+TARGET_LIMIT = 1.15
+TARGET_PEER = 5.0
+
+
+def _ffmpeg() -> str:
+    from vidgen.media.ffmpeg import ffmpeg_exe
+
+    return ffmpeg_exe()
+
+
+def _ff(args: list[str]) -> None:
+    run_cmd([_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args])
+
+
+def ensure_inputs() -> dict[str, Any]:
+    """Generate clips, voiceover, music, config and overlay PNGs once; return the manifest."""
+    manifest_path = INPUTS / "manifest.json"
+    if manifest_path.is_file():
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+        if all(Path(p).is_file() for p in manifest["clips"]):
+            return manifest
+    import yaml
+
+    from vidgen.media.compose import caption_chunks, scene_starts, transition_for
+    from vidgen.media.overlays import CAPTION_STYLE, SCENE_TEXT_STYLE, render_overlay
+    from vidgen.media.tts import EspeakTTS
+
+    log("  composition: generating inputs (once; cached)...")
+    shutil.rmtree(INPUTS, ignore_errors=True)
+    INPUTS.mkdir(parents=True)
+    clips = []
+    for i, source in enumerate(SOURCES):
+        clip = INPUTS / f"clip-{i}.mp4"
+        _ff(["-f", "lavfi", "-i", source, "-t", f"{CLIP_SECONDS}", "-c:v", "libx264",
+             "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", str(clip)])  # fmt: skip
+        clips.append(str(clip))
+    music = INPUTS / "music.m4a"
+    _ff(["-f", "lavfi", "-i", "sine=frequency=220:duration=30",
+         "-f", "lavfi", "-i", "sine=frequency=277.18:duration=30",
+         "-f", "lavfi", "-i", "sine=frequency=329.63:duration=30",
+         "-filter_complex", "amix=inputs=3,volume=0.8", "-c:a", "aac", "-b:a", "128k",
+         str(music)])  # fmt: skip
+    voice = EspeakTTS().synthesize(SCRIPT, INPUTS / "voiceover.wav", voice="en-us", rate=165)
+    words = [w.model_dump() for w in voice.words]
+    sentences = [s.model_dump() for s in voice.sentences]
+
+    config = yaml.safe_load((ROOT / "sample-data.yml").read_text())
+    config["config"]["profile"] = "full"
+    config["config"]["music"] = {"path": "music.m4a", "volume": 0.25}
+    (INPUTS / "theme.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    durations = [d for d, _ in SCENES]
+    total = sum(durations)
+    overlays = []
+    starts = scene_starts(durations)
+    for i, ((duration, text), start) in enumerate(zip(SCENES, starts, strict=True)):
+        o = render_overlay(text, INPUTS / "overlays" / f"scene-{i}.png", width=WIDTH,
+                           height=HEIGHT, style=SCENE_TEXT_STYLE, start=start,
+                           end=start + duration)  # fmt: skip
+        if o is not None:
+            overlays.append(o)
+    for k, caption in enumerate(caption_chunks(words, sentences, total=total)):
+        o = render_overlay(caption.text, INPUTS / "overlays" / f"caption-{k:02d}.png",
+                           width=WIDTH, height=HEIGHT, style=CAPTION_STYLE,
+                           start=caption.start, end=caption.end)  # fmt: skip
+        if o is not None:
+            overlays.append(o)
+    manifest = {
+        "width": WIDTH, "height": HEIGHT, "fps": FPS,
+        "clips": clips, "scene_durations": durations, "scene_texts": [t for _, t in SCENES],
+        "transition": transition_for(durations),
+        "overlays": [{"path": str(o.path), "x": o.x, "y": o.y, "start": o.start, "end": o.end}
+                     for o in overlays],
+        "voiceover": str(voice.path), "voice_duration": voice.duration,
+        "words": words, "sentences": sentences,
+        "music": str(music), "music_volume": 0.25, "config": str(INPUTS / "theme.yml"),
+    }  # fmt: skip
+    manifest_path.write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
+    """What a person fluent in ffmpeg would write for this video, given the PNGs."""
+    durations, fade = m["scene_durations"], m["transition"]
+    n, total = len(m["clips"]), sum(durations)
+    args = [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    for clip in m["clips"]:
+        args += ["-i", clip]
+    for overlay in m["overlays"]:
+        args += ["-i", overlay["path"]]
+    args += ["-i", m["voiceover"], "-stream_loop", "-1", "-i", m["music"]]
+    graph = []
+    for i, duration in enumerate(durations):
+        length = duration + (fade if i < n - 1 else 0)
+        graph.append(f"[{i}:v]trim=duration={length},setpts=PTS-STARTPTS,crop=ih*9/16:ih,"
+                     f"scale={m['width']}:{m['height']},setsar=1,fps={m['fps']},format=yuv420p[c{i}]")
+    last, offset = "c0", 0.0
+    for i in range(1, n):
+        offset += durations[i - 1]
+        graph.append(f"[{last}][c{i}]xfade=transition=fade:duration={fade}:offset={offset}[x{i}]")
+        last = f"x{i}"
+    for j, o in enumerate(m["overlays"]):
+        graph.append(f"[{last}][{n + j}:v]overlay={o['x']}:{o['y']}:"
+                     f"enable='between(t,{o['start']:.3f},{o['end']:.3f})'[o{j}]")
+        last = f"o{j}"
+    voice, music = n + len(m["overlays"]), n + len(m["overlays"]) + 1
+    graph += [
+        f"[{last}]null[vout]",
+        f"[{voice}:a]aresample=48000,aformat=channel_layouts=stereo,apad,atrim=0:{total},"
+        "asplit=2[voice][key]",
+        f"[{music}:a]aresample=48000,aformat=channel_layouts=stereo,"
+        f"volume={m['music_volume']},atrim=0:{total}[bed]",
+        "[bed][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked]",
+        "[voice][ducked]amix=inputs=2:duration=first:normalize=0,"
+        "loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[aout]",
+    ]  # fmt: skip
+    args += [
+        "-filter_complex", ";".join(graph), "-map", "[vout]", "-map", "[aout]",
+        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-crf", "21",
+        "-pix_fmt", "yuv420p", "-r", str(m["fps"]), "-g", str(m["fps"] * 2),
+        "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-t", str(total),
+        "-movflags", "+faststart", str(out),
+    ]  # fmt: skip
+    return args
+
+
+def ensure_moviepy() -> str:
+    if MOVIEPY_PY.is_file() and python_has_module(str(MOVIEPY_PY), "moviepy"):
+        return str(MOVIEPY_PY)
+    python3 = shutil.which("python3") or "python3"
+    log(f"  composition: creating {MOVIEPY_VENV} and installing moviepy (once)...")
+    run_cmd([python3, "-m", "venv", str(MOVIEPY_VENV)])
+    run_cmd([str(MOVIEPY_PY), "-m", "pip", "install", "--quiet", "moviepy"], timeout=1200)
+    return str(MOVIEPY_PY)
+
+
+class _Stage:
+    """Calls the real composition stage with a context like the runner's."""
+
+    def __init__(self, m: dict[str, Any], work_root: Path) -> None:
+        from vidgen.config import load_config
+        from vidgen.settings import load_settings
+
+        self.config = load_config(Path(m["config"]))
+        self.settings = load_settings({"VIDGEN_HOME": str(work_root / "home")})
+        self.work_root = work_root
+        self.content = {
+            "plan": {"scenes": [{"duration_seconds": d, "on_screen_text": t}
+                                for d, t in zip(m["scene_durations"], m["scene_texts"],
+                                                strict=True)]},
+            "clips": [{"path": Path(c).name, "duration": CLIP_SECONDS} for c in m["clips"]],
+            "voiceover": {"path": Path(m["voiceover"]).name, "duration": m["voice_duration"],
+                          "words": m["words"], "sentences": m["sentences"]},
+            "width": m["width"], "height": m["height"], "fps": m["fps"],
+        }  # fmt: skip
+        self.runs = 0
+        self.last: dict[str, Any] = {}
+
+    def __call__(self) -> tuple[float, float]:
+        from vidgen.stages import composition
+        from vidgen.stages.base import StageContext
+
+        self.runs += 1
+        work = self.work_root / f"vidgen-{self.runs}"
+        work.mkdir(parents=True)
+        ctx = StageContext(
+            job_id=1, stage="composition", attempt=1, theme="bench", config=self.config,
+            settings=self.settings, job_dir=INPUTS, work_dir=work,
+            outputs={"content_generation": self.content}, store=None,  # type: ignore[arg-type]
+        )  # fmt: skip
+        with Timer() as timer:
+            result = composition.run(ctx)
+        self.last = result.outputs
+        shutil.rmtree(work)
+        return timer.wall, timer.cpu
+
+
+def run(quick: bool) -> Section:
+    repeats = 2 if quick else 5
+    peer_runs = 1 if quick else 2
+    section = Section("composition", "4. Composition (20 s, 1080x1920, 30 fps)")
+    m = ensure_inputs()
+    moviepy = ensure_moviepy()
+    work_root = INPUTS / "work"
+    shutil.rmtree(work_root, ignore_errors=True)
+    work_root.mkdir(parents=True)
+    (work_root / "home").mkdir()
+    stage = _Stage(m, work_root)
+    hand_out = work_root / "hand.mp4"
+
+    def hand() -> tuple[float, float]:
+        with Timer() as timer:
+            subprocess.run(hand_written_command(m, hand_out), check=True)
+        return timer.wall, timer.cpu
+
+    log(f"  composition: vidgen stage and hand-written ffmpeg x {repeats} rounds (+1 warm-up)")
+    stage()  # warm-up: fonts, page cache, imports
+    hand()
+    samples: dict[str, list[tuple[float, float]]] = {"vidgen": [], "hand": []}
+    for round_no in range(repeats):
+        order = ("vidgen", "hand") if round_no % 2 == 0 else ("hand", "vidgen")
+        for name in order:
+            samples[name].append(stage() if name == "vidgen" else hand())
+    from vidgen.media.ffmpeg import probe
+
+    hand_info = probe(hand_out)
+    if abs(hand_info.duration - 20.0) > 0.5 or (hand_info.width, hand_info.height) != (1080, 1920):
+        raise BenchError(f"hand-written ffmpeg made the wrong video: {hand_info}")
+
+    log(f"  composition: MoviePy x {peer_runs} (slow; no warm-up run)")
+    peer_out = work_root / "moviepy.mp4"
+    peer: list[tuple[float, float]] = []
+    for _ in range(peer_runs):
+        with Timer() as timer:
+            run_cmd([moviepy, str(BENCH / "moviepy_compose.py"), str(INPUTS / "manifest.json"),
+                     str(peer_out)], timeout=3600, cwd=work_root)  # fmt: skip
+        peer.append((timer.wall, timer.cpu))
+    peer_info = probe(peer_out)
+
+    def med(values: list[tuple[float, float]], idx: int) -> float:
+        return median([v[idx] for v in values])
+
+    vg, limit, slow = med(samples["vidgen"], 0), med(samples["hand"], 0), med(peer, 0)
+    vg_cpu, limit_cpu, slow_cpu = med(samples["vidgen"], 1), med(samples["hand"], 1), med(peer, 1)
+    section.rows += [
+        Row("composition stage vs one hand-written ffmpeg run", vg,
+            baseline_name="(a) hand-written ffmpeg, same encoder", baseline=limit,
+            ratio=vg / limit, target=f"<= {TARGET_LIMIT:.2f}x (a)",
+            met=vg / limit <= TARGET_LIMIT, samples=repeats),
+        Row("composition stage vs MoviePy", vg,
+            baseline_name=f"(b) MoviePy {_moviepy_version(moviepy)}", baseline=slow,
+            ratio=slow / vg, ratio_label="x faster",
+            target=f">= {TARGET_PEER:.0f}x faster than (b)",
+            met=slow / vg >= TARGET_PEER, samples=peer_runs),
+        Row("  CPU time (user+sys) vs (a)", vg_cpu, baseline_name="(a) hand-written ffmpeg",
+            baseline=limit_cpu, ratio=vg_cpu / limit_cpu, samples=repeats,
+            note="less sensitive to other load on the machine than wall time"),
+        Row("  CPU time (user+sys) vs (b)", vg_cpu, baseline_name="(b) MoviePy",
+            baseline=slow_cpu, ratio=slow_cpu / vg_cpu, ratio_label="x less", samples=peer_runs),
+    ]  # fmt: skip
+    section.notes.append(
+        f"vidgen and (a): median of {repeats} alternating runs after one warm-up each. "
+        f"(b) MoviePy: {peer_runs} run(s) only, no warm-up (minutes per run; reported as "
+        f"measured: {', '.join(f'{t:.0f} s' for t, _ in peer)}). CPU rows: user+sys seconds of "
+        "the process and its children, less disturbed by other load than wall time. "
+        "Outputs: vidgen "
+        f"{stage.last.get('size_bytes', 0) / 1e6:.1f} MB, (a) {hand_info.size_bytes / 1e6:.1f} MB,"
+        f" (b) {peer_info.size_bytes / 1e6:.1f} MB, all {hand_info.duration:.1f} s. "
+        f"{len(m['overlays'])} overlays (3 scene texts + captions)."
+    )
+    shutil.rmtree(work_root, ignore_errors=True)
+    return section
+
+
+def _moviepy_version(python: str) -> str:
+    proc = subprocess.run(
+        [python, "-c", "from importlib.metadata import version; print(version('moviepy'))"],
+        capture_output=True,
+        text=True,
+    )
+    return proc.stdout.strip()

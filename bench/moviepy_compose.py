@@ -1,0 +1,80 @@
+"""The composition benchmark's peer: the same video made with MoviePy.
+
+Runs in bench/.venv-moviepy (MoviePy pins Pillow<12, so it is never a vidgen dependency):
+
+    bench/.venv-moviepy/bin/python bench/moviepy_compose.py MANIFEST.json OUT.mp4
+
+The manifest (written by composition.py) names the 4 clips, scene durations, cross-fade length,
+the overlay PNGs vidgen rendered (scene text and captions, with position and timing), the
+voiceover, the music bed and its volume. MoviePy has no ducking or loudness normalisation, so its
+audio work is a plain mix (less than vidgen does). Encoder settings match vidgen's.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from moviepy import (
+    AudioFileClip,
+    CompositeAudioClip,
+    CompositeVideoClip,
+    ImageClip,
+    VideoFileClip,
+    afx,
+    vfx,
+)
+
+
+def main(manifest_path: str, out: str) -> None:
+    with open(manifest_path) as handle:
+        m = json.load(handle)
+    width, height, fps, fade = m["width"], m["height"], m["fps"], m["transition"]
+    durations = m["scene_durations"]
+    total = float(sum(durations))
+    layers = []
+    start = 0.0
+    for i, (path, duration) in enumerate(zip(m["clips"], durations, strict=True)):
+        length = duration + (fade if i < len(durations) - 1 else 0.0)
+        clip = VideoFileClip(path, audio=False).subclipped(0, length)
+        w, h = clip.size
+        crop_w = min(w, int(h * width / height) // 2 * 2)
+        crop_h = min(h, int(w * height / width) // 2 * 2)
+        clip = clip.cropped(x_center=w / 2, y_center=h / 2, width=crop_w, height=crop_h)
+        clip = clip.resized((width, height)).with_start(start)
+        if i > 0 and fade > 0:
+            clip = clip.with_effects([vfx.CrossFadeIn(fade)])
+        layers.append(clip)
+        start += duration
+    for overlay in m["overlays"]:
+        layers.append(
+            ImageClip(overlay["path"])
+            .with_position((overlay["x"], overlay["y"]))
+            .with_start(overlay["start"])
+            .with_duration(overlay["end"] - overlay["start"])
+        )
+    video = CompositeVideoClip(layers, size=(width, height)).with_duration(total)
+    voice = AudioFileClip(m["voiceover"])
+    music = (
+        AudioFileClip(m["music"])
+        .with_effects([afx.AudioLoop(duration=total), afx.MultiplyVolume(m["music_volume"])])
+    )
+    audio = CompositeAudioClip([voice, music]).with_duration(total)
+    video = video.with_audio(audio)
+    video.write_videofile(
+        out,
+        fps=fps,
+        codec="libx264",
+        preset="veryfast",
+        audio_codec="aac",
+        audio_bitrate="160k",
+        audio_fps=48000,
+        ffmpeg_params=["-crf", "21", "-profile:v", "high", "-pix_fmt", "yuv420p",
+                       "-g", str(fps * 2), "-ac", "2", "-movflags", "+faststart"],
+        temp_audiofile=out + ".temp-audio.m4a",
+        logger=None,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

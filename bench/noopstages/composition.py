@@ -1,0 +1,3 @@
+from noopstages import noop as run
+
+__all__ = ["run"]
