@@ -46,7 +46,7 @@ def test_generates_plan_clips_and_voiceover(
     theme_config: Callable[..., ThemeConfig],
     store: Store,
 ) -> None:
-    config = theme_config(video_duration_seconds=8, profile="full")  # VIDGEN_PROFILE=preview wins
+    config = theme_config(video_duration_seconds=8)  # preview profile: 360x640
     ctx = stage_context("content_generation", {"trend_analysis": REPORT}, config=config)
     result = content_generation.run(ctx)
     out = result.outputs
@@ -173,19 +173,6 @@ def test_voice_that_never_fits_is_a_stage_error(
 def test_needs_trend_analysis_outputs(stage_context: Callable[..., StageContext]) -> None:
     with pytest.raises(FatalStageError, match="needs the trend_analysis outputs"):
         content_generation.run(stage_context("content_generation"))
-
-
-def test_render_size_profile_override(
-    stage_context: Callable[..., StageContext],
-    theme_config: Callable[..., ThemeConfig],
-) -> None:
-    ctx = stage_context("content_generation", config=theme_config(profile="full"))
-    assert content_generation.render_size(ctx) == (360, 640, 30)  # VIDGEN_PROFILE=preview
-    ctx.settings = ctx.settings.model_copy(update={"profile": None})
-    assert content_generation.render_size(ctx) == (1080, 1920, 30)
-    ctx.settings = ctx.settings.model_copy(update={"profile": "huge"})
-    with pytest.raises(FatalStageError, match="VIDGEN_PROFILE='huge' is not a render profile"):
-        content_generation.render_size(ctx)
 
 
 def test_clip_seed_is_stable_and_distinct() -> None:

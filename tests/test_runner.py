@@ -262,3 +262,22 @@ def test_shutdown_cancels_the_stage_and_requeues_the_job(
     (stagekit / "release-content_generation").touch()
     assert drain() >= 1  # the requeued message runs it to the end
     assert cli("status", str(job_id), "--json").json()["status"] == "completed"
+
+
+def test_stages_see_the_profile_override_and_the_effective_theme(
+    cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VIDGEN_PROFILE and --theme are applied once, by the runner, to the config stages get."""
+    assert cli("generate", "--theme", "Night Market").code == 0
+    assert cli("generate").code == 0
+    with store.read() as session:
+        themed, plain = session.get(Job, 1), session.get(Job, 2)
+    assert themed is not None and plain is not None
+    runner = JobRunner(1, load_settings())
+    config = runner._load_config(themed)
+    assert config.resolution == (360, 640, 30)  # the sample says full; VIDGEN_PROFILE=preview
+    assert config.config.theme == "Night Market"
+    monkeypatch.delenv("VIDGEN_PROFILE")
+    config = JobRunner(2, load_settings())._load_config(plain)
+    assert config.resolution == (1080, 1920, 30)
+    assert config.config.theme == "Product Demo"

@@ -259,9 +259,7 @@ class JobRunner:
         if job.theme != "default":  # an explicit --theme overrides the file's theme
             block = config.config.model_copy(update={"theme": job.theme})
             config = config.model_copy(update={"config": block})
-        if self.settings.profile:
-            if self.settings.profile not in ("full", "preview"):
-                raise InvalidInput(f"VIDGEN_PROFILE={self.settings.profile!r}: use full or preview")
+        if self.settings.profile:  # VIDGEN_PROFILE: e.g. quick drafts of every theme
             settings_block = config.config.model_copy(update={"profile": self.settings.profile})
             config = config.model_copy(update={"config": settings_block})
         return config

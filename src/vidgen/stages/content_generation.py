@@ -7,8 +7,8 @@ slower than the configured rate and runs past the video, the script is cut to fi
 once more; if it still does not fit, the attempt fails with what to change. Only then is the
 plan written (``plan.json`` + a ``ContentPlan`` row) and the clips rendered.
 
-Render size: ``VIDGEN_PROFILE`` (``settings.profile``), when set, overrides the config's profile,
-so drafts and tests can render small without editing theme files.
+Render size: ``ctx.config.resolution``; the runner has already applied a ``VIDGEN_PROFILE``
+override to the config, so drafts and tests render small without editing theme files.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlmodel import select
 
-from vidgen.config import PROFILES
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import atomic_write_text
 from vidgen.media.tts import Voiceover, get_tts
@@ -38,19 +37,6 @@ def source_size(width: int, height: int, scale: float) -> tuple[int, int]:
     """Clip size for a visuals source: the output size times its ``source_scale``, kept even."""
     scale = min(1.0, max(0.1, scale))
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
-
-
-def render_size(ctx: StageContext) -> tuple[int, int, int]:
-    """(width, height, fps): the VIDGEN_PROFILE override if set, else the config's profile."""
-    override = ctx.settings.profile
-    if override:
-        if override not in PROFILES:
-            raise FatalStageError(
-                f"VIDGEN_PROFILE={override!r} is not a render profile; "
-                f"use one of: {', '.join(PROFILES)}"
-            )
-        return PROFILES[override]
-    return ctx.config.resolution
 
 
 def clip_seed(job_id: int, index: int) -> int:
@@ -107,7 +93,7 @@ def run(ctx: StageContext) -> StageResult:
         raise FatalStageError(
             "content_generation needs the trend_analysis outputs; none were recorded for this job"
         )
-    width, height, fps = render_size(ctx)
+    width, height, fps = ctx.config.resolution
     settings = ctx.config.config
 
     planned = get_planner(ctx.config).plan(ctx.config, report, ctx.job_id)
