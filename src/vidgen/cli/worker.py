@@ -14,6 +14,9 @@ from vidgen.cli.output import fail, load_settings_or_fail
 from vidgen.errors import VidgenError
 
 if TYPE_CHECKING:
+    import logging
+    from pathlib import Path
+
     from vidgen.settings import Settings
     from vidgen.store import Store
 
@@ -60,16 +63,51 @@ def _make_consumer(huey: Any, workers: int) -> Any:
             self._signum = signum
             self._restart, self._graceful = False, True
 
-    return VidgenConsumer(huey, workers=workers, worker_type="thread", periodic=False)
+    # An idle queue is polled at most every second (Huey would back off to 10 s): a job queued
+    # after a quiet spell starts promptly, and one SQLite read a second costs nothing.
+    return VidgenConsumer(
+        huey, workers=workers, worker_type="thread", periodic=False, max_delay=1.0
+    )
+
+
+def _file_identity(path: Path | None) -> tuple[int, int] | None:
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st is not None else None
 
 
 class _Beat(threading.Thread):
-    """Tells the store this worker is alive, and fails jobs of workers that are not."""
+    """Tells the store this worker is alive, fails jobs of workers that are not, and follows
+    the SQLite queue file if it is deleted or replaced while the worker runs."""
 
-    def __init__(self, store: Store, settings: Settings, worker_id: str) -> None:
+    def __init__(self, store: Store, settings: Settings, worker_id: str, huey: Any = None) -> None:
+        from vidgen.queue import sqlite_queue_path
+
         super().__init__(name="vidgen-worker-beat", daemon=True)
         self.store, self.settings, self.worker_id = store, settings, worker_id
         self.stop_event = threading.Event()
+        self.huey = huey
+        self.queue_path = sqlite_queue_path(settings) if huey is not None else None
+        self.queue_identity = _file_identity(self.queue_path)
+
+    def follow_queue_file(self, log: logging.Logger) -> None:
+        """Reopen a queue file that was deleted or replaced, then re-enqueue pending jobs.
+
+        Huey keeps one connection open: without this, a worker whose queue file was removed
+        (by hand, or renamed by ``vidgen recover`` because it was corrupt) kept polling the
+        old file while new jobs went into the new one and were never run.
+        """
+        from vidgen import service
+
+        if self.queue_path is None or _file_identity(self.queue_path) == self.queue_identity:
+            return
+        log.warning("the queue file %s was deleted or replaced; reopening it", self.queue_path)
+        self.huey.storage.close()
+        self.huey.storage.initialize_schema()
+        self.queue_identity = _file_identity(self.queue_path)
+        log.warning("%s", service.recover(self.settings).message)
 
     def beat(self) -> None:
         from vidgen.models import WorkerBeat, utcnow
@@ -96,6 +134,7 @@ class _Beat(threading.Thread):
         while not self.stop_event.wait(interval):
             try:
                 self.beat()
+                self.follow_queue_file(log)
                 for job_id in reap_expired_leases(self.store):
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
             except VidgenError as exc:  # a busy store: expected, one line is enough
@@ -143,7 +182,7 @@ def worker(
     except VidgenError as exc:
         fail(exc)
     worker_id = new_owner_id()
-    beat = _Beat(store, settings, worker_id)
+    beat = _Beat(store, settings, worker_id, huey)
     try:
         beat.beat()
     except VidgenError as exc:  # a busy store: the beat thread tries again; jobs wait for it
