@@ -671,6 +671,37 @@ def test_lost_or_corrupt_queue_is_rebuilt_from_the_store(factory: Factory, damag
         worker = factory.worker()  # recovers on start
         factory.wait_for(lambda: "unreadable" in worker.err, 20, "the worker's recovery line")
         assert "re-enqueued 3 pending job(s)" in worker.err
+        assert list(factory.home.glob("queue.db.corrupt-*"))  # kept for inspection
     for job_id in job_ids:
         factory.wait_status(job_id, "completed")
         assert factory.runs(job_id) == _expected_runs(set())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["deleted", "corrupted"])
+def test_queue_damaged_under_a_running_worker_is_followed(factory: Factory, damage: str) -> None:
+    worker = factory.worker()
+    first = factory.generate()
+    factory.wait_status(first, "completed")
+    queue = factory.home / "queue.db"
+    if damage == "deleted":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{queue}{suffix}").unlink(missing_ok=True)
+        later = [factory.generate() for _ in range(2)]  # these go into a brand-new queue file
+    else:
+        os.kill(worker.pid, signal.SIGSTOP)  # frozen, so the new jobs stay pending meanwhile
+        try:
+            later = [factory.generate() for _ in range(2)]
+            with open(queue, "r+b") as handle:  # corrupted in place, under the worker's feet
+                handle.write(b"this is not a database " * 200)
+            recover = factory.vidgen("recover", "--json")
+            assert recover.popen.returncode == 0, recover.err
+            body = json.loads(recover.out)
+            assert body["queue_reset"] is True
+            assert body["requeued_job_ids"] == later
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+    for job_id in later:
+        factory.wait_status(job_id, "completed", timeout=30)
+        assert factory.runs(job_id) == _expected_runs(set())
+    assert worker.alive()
