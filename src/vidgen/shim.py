@@ -14,9 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidgen import __version__, service
@@ -126,7 +128,8 @@ class ErrorResponse(BaseModel):
 
 
 _ERROR_MEANING = {
-    400: "Refused in the current state (e.g. retrying a job that has not failed)",
+    400: "Refused in the current state (e.g. retrying a job that has not failed), "
+    "or a body that is not UTF-8 JSON",
     401: "Missing or wrong bearer token (only when VIDGEN_API_TOKEN is set)",
     404: "No such job or video",
     413: f"Request body larger than {MAX_BODY_BYTES} bytes",
@@ -157,6 +160,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(VidgenError)
     async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
         return JSONResponse({"detail": " ".join(str(exc).split())}, status_code=status_for(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not UTF-8 JSON; say what to send instead.
+            return JSONResponse(
+                {"detail": 'request body is not UTF-8 JSON: send an object like {"theme": "..."}'},
+                status_code=400,
+            )
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -204,7 +217,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.post(
-        "/api/generate", response_model=PipelineTriggerResponse, responses=errors(401, 413, 422)
+        "/api/generate",
+        response_model=PipelineTriggerResponse,
+        responses=errors(400, 401, 413, 422),
     )
     def generate(body: Annotated[PipelineTriggerRequest | None, Body()] = None) -> Response:
         request = body or PipelineTriggerRequest()
