@@ -524,6 +524,8 @@ def test_http_generate_survives_malformed_json(
     )
     assert response.status_code == status, response.text
     assert "detail" in response.json() or status == 200
+    if status == 400:
+        assert response.json()["detail"].startswith("request body is not UTF-8 JSON")
     assert job_count(home) == (1 if status == 200 else 0)
 
 

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from conftest import SAMPLE_CONFIG
 from vidgen.shim import create_app
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 40
 
 # Settings are read per request, so the app follows the `home` fixture's VIDGEN_HOME; loading
 # the schema itself touches no store.
@@ -45,6 +45,7 @@ def themes(home: Path) -> Path:
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
+    database=None,
 )
 def test_shim_conforms_to_its_schema(case: Any, themes: Path) -> None:
     # positive_data_acceptance is left out on purpose: the schema cannot say that a theme must
