@@ -692,6 +692,8 @@ def test_queue_damaged_under_a_running_worker_is_followed(factory: Factory, dama
         os.kill(worker.pid, signal.SIGSTOP)  # frozen, so the new jobs stay pending meanwhile
         try:
             later = [factory.generate() for _ in range(2)]
+            for suffix in ("-wal", "-shm"):  # the messages' pages may still be in the WAL
+                Path(f"{queue}{suffix}").unlink(missing_ok=True)
             with open(queue, "r+b") as handle:  # corrupted in place, under the worker's feet
                 handle.write(b"this is not a database " * 200)
             recover = factory.vidgen("recover", "--json")

@@ -38,8 +38,9 @@ def runs_log(home: Path) -> list[tuple[str, int, int]]:
         return []
     rows = []
     for line in path.read_text().splitlines():
-        stage, job_id, attempt = line.split()
-        rows.append((stage, int(job_id), int(attempt)))
+        fields = line.split()
+        if len(fields) == 3:  # another worker process may be half-way through appending a line
+            rows.append((fields[0], int(fields[1]), int(fields[2])))
     return rows
 
 
@@ -48,7 +49,9 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
     with open(home / "runs.log", "a") as log:
         log.write(f"{name} {ctx.job_id} {ctx.attempt}\n")
     script = os.environ.get(f"STAGEKIT_{name.upper()}", "")
-    first_run = sum(1 for row in runs_log(home) if row[0] == name and row[1] == ctx.job_id) == 1
+    first_run = script in ("enospc+real", "diskfull-checkpoint") and (
+        sum(1 for row in runs_log(home) if row[0] == name and row[1] == ctx.job_id) == 1
+    )
     if script == "pause+real":
         _pause(name, ctx)
         script = "real"
