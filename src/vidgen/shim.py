@@ -267,7 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_video_routes(app: FastAPI, current: Any) -> None:
-    from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.review import MAX_REASON_CHARS, VideoListResponse, VideoResponse
 
     @app.get("/api/videos", response_model=VideoListResponse, responses=errors(401, 422))
     def videos(
@@ -291,6 +291,6 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
     )
     def reject(
         video_id: int,
-        reason: Annotated[str, Body(embed=True, min_length=1, max_length=1000)],
+        reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
     ) -> Response:
         return _json(service.reject_video(current(), video_id, reason))
