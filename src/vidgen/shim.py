@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vidgen import __version__, service
 from vidgen.cli.output import render_json
 from vidgen.errors import InvalidInput, NotFound, Refused, StoreBusy, VidgenError
+from vidgen.review import MAX_REASON_CHARS
 from vidgen.schemas import (
     HealthResponse,
     JobDetailResponse,
@@ -267,7 +268,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_video_routes(app: FastAPI, current: Any) -> None:
-    from vidgen.review import MAX_REASON_CHARS, VideoListResponse, VideoResponse
+    from vidgen.review import VideoListResponse, VideoResponse
 
     @app.get("/api/videos", response_model=VideoListResponse, responses=errors(401, 422))
     def videos(
