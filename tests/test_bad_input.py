@@ -453,7 +453,7 @@ HTTP_CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/videos/5/reject", None, 422, "reason"),
     ("POST", "/api/videos/5/reject", {"reason": ""}, 422, "reason"),
     ("POST", "/api/videos/5/reject", {"reason": "   "}, 422, "needs a reason"),
-    ("POST", "/api/videos/5/reject", {"reason": "x" * 1001}, 422, "reason"),
+    ("POST", "/api/videos/5/reject", {"reason": "x" * 2001}, 422, "reason"),
     ("POST", "/api/videos/5/reject", {"reason": 5}, 422, "reason"),
     # limits, offsets, statuses
     ("GET", "/api/jobs?limit=0", None, 422, "limit"),
