@@ -16,6 +16,9 @@ from vidgen.settings import Settings, load_settings
 from vidgen.stages.base import StageContext
 from vidgen.store import Store, get_store, reset_stores
 
+# Fixtures for recorded-HTTP tests (sleeps, mocked) live in tests/httpkit.py.
+pytest_plugins = ["httpkit"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CONFIG = REPO_ROOT / "sample-data.yml"
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
+from httpkit import SleepRecorder, recorded
 from vidgen.errors import FatalStageError, StageError
 from vidgen.providers.llm import (
     ANTHROPIC_KEY_ENV,
@@ -30,7 +30,6 @@ from vidgen.providers.llm import (
 from vidgen.stages import trend_analysis, trend_collection
 from vidgen.stages.base import StageContext
 
-FIXTURES = Path(__file__).parent / "fixtures" / "http"
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 EXPECTED_DATA = {
     "insights": [
@@ -46,29 +45,6 @@ EXPECTED_DATA = {
     "recommended_style": "product-demo",
     "recommended_duration_seconds": 21,
 }
-
-
-def recorded(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> SleepRecorder:
-    return SleepRecorder()
-
-
-@pytest.fixture
-def mocked() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 def openai(sleeps: SleepRecorder, **kwargs: Any) -> OpenAIChat:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -16,6 +16,7 @@ import pytest
 import respx
 from sqlmodel import select
 
+from httpkit import SleepRecorder, recorded
 from vidgen.errors import FatalStageError, StageError
 from vidgen.models import Trend
 from vidgen.providers.http import RetryPolicy, retry_after_seconds
@@ -36,40 +37,16 @@ from vidgen.stages import trend_collection
 from vidgen.stages.base import StageContext
 from vidgen.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "http"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 YOUTUBE_URL = "https://www.googleapis.com/youtube/v3/videos"
 APIFY_URL = "https://api.apify.com/v2/acts/clockworks~tiktok-scraper/run-sync-get-dataset-items"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def recorded(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
 def dataset() -> dict[str, Any]:
     text = (resources.files("vidgen") / "data" / "trends.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> SleepRecorder:
-    return SleepRecorder()
-
-
-@pytest.fixture
-def mocked() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 def youtube(sleeps: SleepRecorder, **kwargs: Any) -> YouTubeTrendSource:
