@@ -205,6 +205,10 @@ def load_config(path: Path) -> ThemeConfig:
                 "a theme config is a small YAML file"
             )
         data = path.read_bytes()
+        key = (str(path.absolute()), data)
+        cached = _parsed.get(key)
+        if cached is not None:  # same file, same bytes: skip YAML parsing and validation
+            return cached.model_copy(deep=True)
     except PermissionError:
         raise InvalidInput(f"{where}: cannot read the config file (permission denied)") from None
     except OSError as exc:
@@ -238,4 +242,14 @@ def load_config(path: Path) -> ThemeConfig:
         shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:60]!r})"
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise InvalidInput(f"{where}: {field}: {msg}{shown}") from None
-    return cfg.model_copy(update={"source": path.absolute()})
+    cfg = cfg.model_copy(update={"source": path.absolute()})
+    if len(_parsed) >= 32:
+        _parsed.clear()
+    _parsed[key] = cfg
+    return cfg.model_copy(deep=True)
+
+
+# Parsed configs by (absolute path, file bytes). A worker loads the same theme file for every
+# job; pure-Python YAML parsing plus validation was ~10 ms of each job's orchestration cost.
+# Keyed on the content, so an edited file is always parsed again.
+_parsed: dict[tuple[str, bytes], ThemeConfig] = {}
