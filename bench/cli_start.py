@@ -8,6 +8,7 @@ commands that read or write the store. Note the floor pays interpreter teardown;
 
 from __future__ import annotations
 
+import resource
 import tempfile
 from pathlib import Path
 
@@ -44,12 +45,22 @@ def run(quick: bool) -> Section:
         env = bench_env(VIDGEN_HOME=str(Path(tmp) / "home"), VIDGEN_CONFIG=str(SAMPLE_CONFIG))
         for _ in range(5):  # a few jobs to list and show
             run_cmd([VIDGEN, "generate", "--json"], env=env)
+        cpu: dict[str, list[float]] = {}
+
+        def timed(name: str, cmd: list[str]) -> float:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall = time_cmd(cmd, env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            cpu.setdefault(name, []).append(used)
+            return wall
+
         cases = {
-            "floor:cli": lambda: time_cmd(FLOOR_CLI, env),
-            "floor:store": lambda: time_cmd(FLOOR_STORE, env),
+            "floor:cli": lambda: timed("floor:cli", FLOOR_CLI),
+            "floor:store": lambda: timed("floor:store", FLOOR_STORE),
         }
         for measure, args, _floor, _target in CASES:
-            cases[measure] = lambda args=args: time_cmd([VIDGEN, *args], env)
+            cases[measure] = lambda m=measure, args=args: timed(m, [VIDGEN, *args])
         log(f"  cli: {len(cases)} commands x {repeats} rounds (+1 warm-up)")
         samples = interleaved(cases, repeats)
     floors = {"cli": median(samples["floor:cli"]), "store": median(samples["floor:store"])}
@@ -72,6 +83,16 @@ def run(quick: bool) -> Section:
                 samples=repeats,
             )
         )
+    cpu_med = {name: median(values[1:]) for name, values in cpu.items()}  # [0] is the warm-up
+    section.notes.append(
+        "CPU (user+sys, less disturbed by other load than wall time), medians: "
+        + "; ".join(
+            f"{measure} {cpu_med[measure] * 1000:.0f} ms = "
+            f"{cpu_med[measure] / cpu_med[f'floor:{floor}']:.2f}x floor"
+            for measure, _args, floor, _target in CASES
+        )
+        + f"; floors {cpu_med['floor:cli'] * 1000:.0f} / {cpu_med['floor:store'] * 1000:.0f} ms."
+    )
     section.notes.append(
         f"Median of {repeats} interleaved runs each after one warm-up; temp VIDGEN_HOME with 5+ "
         "jobs (generate adds one per run). The floors pay interpreter teardown, vidgen exits "

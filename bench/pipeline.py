@@ -72,7 +72,7 @@ class _TreeMonitor(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(0.02):
             tree = _children()
-            todo, total = [self.root], 0
+            todo, total = list(tree.get(self.root, [])), 0  # the wrapper itself is not vidgen
             while todo:
                 pid = todo.pop()
                 rss, name = _rss(pid)

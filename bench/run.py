@@ -83,7 +83,9 @@ def markdown(sections: list[Section], machine: dict[str, str]) -> str:
         "",
         "Written by `make bench` (`.venv/bin/python bench/run.py`); medians of repeated runs, "
         "baseline and vidgen measured in the same run. Ratios are vidgen / baseline unless the "
-        "column says otherwise. A missed target is reported, not hidden.",
+        "column says otherwise. A missed target is reported, not hidden. Each benchmark keeps "
+        "its latest run (date in the notes); wall times move with other load on the machine, "
+        "the CPU rows much less.",
         "",
         "| machine | |",
         "|---|---|",
