@@ -54,8 +54,15 @@ class CompositionSpec:
     # the output once, instead of each being upscaled before the cross-fades. The cross-fades
     # hold later clips' frames until their turn, so this is what keeps memory low.
     clip_size: tuple[int, int] | None = None
+    # The finished soundtrack from build_audio_command. With it, the video run only encodes
+    # audio: loudnorm's 3 s lookahead inside the video graph held ~90 MB of raw frames waiting
+    # for the audio to catch up, for a mix that takes well under a second on its own.
+    mixed_audio: Path | None = None
     transition: float = DEFAULT_TRANSITION
     preset: str = "veryfast"
+    # Slice threads instead of frame threads: x264 stops holding a frame per thread plus their
+    # lookahead (about 75 MB at 1080x1920) for ~0.5% more bytes and the same CPU time.
+    x264_params: str = "sliced-threads=1"
     crf: int = 21
     loudness: float = -14.0
 
@@ -174,6 +181,8 @@ def _audio_chain(
 
 def build_filtergraph(spec: CompositionSpec) -> str:
     n = len(spec.clips)
+    if spec.mixed_audio is not None:
+        return ";".join(_video_chain(spec))
     voice_input = n + len(spec.overlays) if spec.voiceover is not None else None
     music_input = None
     if spec.music is not None:
@@ -194,19 +203,47 @@ def build_command(spec: CompositionSpec) -> list[str]:
         args += ["-i", str(clip)]
     for overlay in spec.overlays:
         args += ["-i", str(overlay.path)]
-    if spec.voiceover is not None:
-        args += ["-i", str(spec.voiceover)]
-    if spec.music is not None:
-        args += ["-stream_loop", "-1", "-i", str(spec.music)]
+    if spec.mixed_audio is not None:
+        args += ["-i", str(spec.mixed_audio)]
+        audio_map = f"{len(spec.clips) + len(spec.overlays)}:a"
+    else:
+        if spec.voiceover is not None:
+            args += ["-i", str(spec.voiceover)]
+        if spec.music is not None:
+            args += ["-stream_loop", "-1", "-i", str(spec.music)]
+        audio_map = "[aout]"
     args += [
         "-filter_complex", build_filtergraph(spec),
-        "-map", "[vout]", "-map", "[aout]",
+        "-map", "[vout]", "-map", audio_map,
         "-c:v", "libx264", "-preset", spec.preset, "-profile:v", "high", "-crf", str(spec.crf),
+        "-x264-params", spec.x264_params,
         "-pix_fmt", "yuv420p", "-r", str(spec.fps), "-g", str(spec.fps * 2),
         "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2",
         "-t", _t(spec.total),
         "-movflags", "+faststart",
         "-f", "mp4", str(spec.output),
+    ]  # fmt: skip
+    return args
+
+
+def build_audio_command(spec: CompositionSpec, dest: Path) -> list[str]:
+    """The soundtrack alone: voiceover over ducked music, loudness-normalised, as a 48 kHz WAV.
+
+    Same audio graph as the all-in-one command; pass ``dest`` as ``mixed_audio`` afterwards.
+    """
+    args: list[str] = []
+    voice_input = music_input = None
+    if spec.voiceover is not None:
+        args += ["-i", str(spec.voiceover)]
+        voice_input = 0
+    if spec.music is not None:
+        args += ["-stream_loop", "-1", "-i", str(spec.music)]
+        music_input = 1 if voice_input is not None else 0
+    graph = ";".join(_audio_chain(spec, voice_input, music_input))
+    args += [
+        "-filter_complex", graph, "-map", "[aout]",
+        "-c:a", "pcm_s16le", "-ar", "48000", "-ac", "2", "-t", _t(spec.total),
+        "-f", "wav", str(dest),
     ]  # fmt: skip
     return args
 

@@ -1,8 +1,9 @@
 """Stage 4, composition: one 9:16 H.264/AAC MP4 (+faststart) and a JPEG thumbnail per job.
 
 Inputs come from ``content_generation`` (plan, clips, voiceover with word timings) and the theme
-config (music bed, thumbnail time). Text is rendered to PNGs first (``vidgen.media.overlays``),
-then a single ffmpeg run composes everything (``vidgen.media.compose``). Nothing is published
+config (music bed, thumbnail time). Text is rendered to PNGs first (``vidgen.media.overlays``)
+and the soundtrack is mixed and loudness-normalised by a short audio-only ffmpeg run; then a
+single ffmpeg run composes the video (``vidgen.media.compose``). Nothing is published
 until ffmpeg succeeded and the probe agrees with the plan: size, codecs and duration.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from vidgen.files import temp_sibling
 from vidgen.media import ffmpeg
 from vidgen.media.compose import (
     CompositionSpec,
+    build_audio_command,
     build_command,
     build_thumbnail_command,
     caption_chunks,
@@ -224,7 +227,10 @@ def run(ctx: StageContext) -> StageResult:
         clip_size=clip_size,
         transition=transition_for(durations),
     )
+    audio_tmp = temp_sibling(ctx.work_dir / "soundtrack.wav")
     try:
+        ffmpeg.run(build_audio_command(spec, audio_tmp), ctx=ctx, what="ffmpeg soundtrack")
+        spec = replace(spec, mixed_audio=audio_tmp)
         ctx.log(f"composing {len(clip_paths)} clips, {len(overlays)} overlays, {total:.1f}s")
         ffmpeg.run(build_command(spec), ctx=ctx, what="ffmpeg composition")
         info = verify_output(video_tmp, width=width, height=height, duration=total)
@@ -235,6 +241,7 @@ def run(ctx: StageContext) -> StageResult:
             raise StageError("ffmpeg wrote no thumbnail frame")
         os.replace(thumb_tmp, thumbnail)
     finally:
+        audio_tmp.unlink(missing_ok=True)
         video_tmp.unlink(missing_ok=True)
         thumb_tmp.unlink(missing_ok=True)
 
