@@ -2,7 +2,7 @@
 
 The job: 4 clips (1920x1080 sources, cropped to 9:16) with 0.35 s cross-fades, 3 scene-text
 overlays, word-timed captions, an espeak voiceover and a looped music bed, ducked under the voice
-and loudness-normalised; H.264 High (libx264 veryfast, CRF 21) + AAC 160k, +faststart.
+and loudness-normalised; H.264 High (libx264 veryfast, CRF 21, slice threads) + AAC 160k, +faststart.
 
 - vidgen: ``vidgen.stages.composition.run(ctx)`` as the runner calls it: probe inputs, render
   the text PNGs, one ffmpeg run, verify the output, write the thumbnail. Also timed: the
@@ -196,6 +196,7 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
     args += [
         "-filter_complex", ";".join(graph), "-map", "[vout]", "-map", "[aout]",
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-crf", "21",
+        "-x264-params", "sliced-threads=1",
         "-pix_fmt", "yuv420p", "-r", str(m["fps"]), "-g", str(m["fps"] * 2),
         "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-t", str(total),
         "-movflags", "+faststart", str(out),
