@@ -2,7 +2,8 @@
 
 The job: 4 clips (1920x1080 sources, cropped to 9:16) with 0.35 s cross-fades, 3 scene-text
 overlays, word-timed captions, an espeak voiceover and a looped music bed, ducked under the voice
-and loudness-normalised; H.264 High (libx264 veryfast, CRF 21, slice threads) + AAC 160k, +faststart.
+and loudness-normalised; H.264 High (libx264 veryfast, CRF 21, slice threads) + AAC 160k,
++faststart.
 
 - vidgen: ``vidgen.stages.composition.run(ctx)`` as the runner calls it: probe inputs, render
   the text PNGs, one ffmpeg run, verify the output, write the thumbnail. Also timed: the
