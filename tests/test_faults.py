@@ -582,6 +582,48 @@ def test_full_review_disk_fails_clearly_leaves_nothing_and_retry_completes(
 
 
 @pytest.mark.slow
+def test_full_disk_while_composing_fails_clearly_and_retry_completes(
+    factory: Factory, small_disk: Path
+) -> None:
+    """The real stages, with the job folders on a 3 MiB disk: the clips and voiceover fit, the
+    composition's soundtrack and video do not. The store, queue and review folder live
+    elsewhere, as they would on a machine whose scratch disk filled up."""
+    subprocess.run(["mount", "-o", "remount,size=3m", str(small_disk)], check=True)
+    factory.env.update(
+        VIDGEN_HOME=str(small_disk),
+        VIDGEN_DATABASE_URL=f"sqlite:///{factory.home / 'vidgen.db'}",
+        VIDGEN_QUEUE_URL=f"sqlite:///{factory.home / 'queue.db'}",
+        VIDGEN_OUTPUT_DIR=str(factory.home / "output"),
+        VIDGEN_STAGE_PACKAGE="vidgen.stages",
+        VIDGEN_STAGE_ATTEMPTS="2",
+    )
+    factory.worker()
+    job_id = factory.generate()
+    factory.wait_status(job_id, "failed", timeout=120)
+    job = factory.job(job_id)
+    assert job["stage"] == "composition"
+    assert "no space left on device" in job["error_message"].lower()
+    composition = small_disk / "jobs" / str(job_id) / "composition"
+    assert not [p.name for p in composition.rglob("*") if p.suffix in (".mp4", ".wav", ".tmp")]
+    assert _review_files(factory.home / "output") == []
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    factory.retry(job_id)
+    factory.wait_status(job_id, "completed", timeout=120)
+    assert [Path(f).suffix for f in _review_files(factory.home / "output" / "review")] == [
+        ".jpg",
+        ".json",
+        ".mp4",
+    ]
+    runs = factory._query(
+        "SELECT stage, count(*) FROM checkpoint WHERE job_id = ? GROUP BY stage", job_id
+    )
+    counts = {row[0]: row[1] for row in runs}
+    assert counts["content_generation"] == 1  # its clips and voiceover were reused
+    assert counts["composition"] == 3  # two attempts on the full disk, one after
+
+
+@pytest.mark.slow
 def test_enospc_publishing_the_thumbnail_leaves_no_orphan_video(factory: Factory) -> None:
     factory.env.update(
         VIDGEN_STAGE_ATTEMPTS="1",
