@@ -17,6 +17,7 @@ Sleeping is injectable so tests exercise the retry path without waiting.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -53,6 +54,18 @@ class Credential:
     # Some APIs answer a bad key with HTTP 400 (Google: "API key not valid"); these substrings of
     # the error body mark such a 400 as a credential problem rather than a bad request.
     bad_key_markers: tuple[str, ...] = ()
+
+
+def require_key(explicit: str | None, env_var: str, who: str, fallback: str) -> str:
+    """The API key passed in, else ``$env_var``; FatalStageError naming both fixes if neither.
+
+    ``who`` needs the key ("The YouTube trend source"); ``fallback`` is the offline choice that
+    needs none ("use providers.trends: sample").
+    """
+    key = explicit if explicit is not None else os.environ.get(env_var, "")
+    if not key.strip():
+        raise FatalStageError(f"{who} needs an API key: set {env_var} or {fallback}")
+    return key.strip()
 
 
 def default_timeout(read: float = 30.0) -> httpx.Timeout:

@@ -17,7 +17,14 @@ import httpx
 from pydantic import BaseModel
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.providers.http import Credential, RetryPolicy, Sleep, default_timeout, request_json
+from vidgen.providers.http import (
+    Credential,
+    RetryPolicy,
+    Sleep,
+    default_timeout,
+    request_json,
+    require_key,
+)
 
 OPENAI_KEY_ENV = "VIDGEN_OPENAI_API_KEY"
 OPENAI_BASE_URL_ENV = "VIDGEN_OPENAI_BASE_URL"
@@ -119,15 +126,6 @@ def parse_json_object(text: str, who: str) -> dict[str, Any]:
     return value
 
 
-def _require_key(explicit: str | None, env_var: str, provider: str) -> str:
-    key = explicit if explicit is not None else os.environ.get(env_var, "")
-    if not key.strip():
-        raise FatalStageError(
-            f"the {provider} LLM needs an API key: set {env_var} or choose the 'local' provider"
-        )
-    return key.strip()
-
-
 def _with_json_instruction(system: str, user: str) -> str:
     # OpenAI's json_object mode refuses prompts that never mention JSON; say it once, explicitly.
     if "json" in (system + user).lower():
@@ -150,7 +148,9 @@ class _HTTPLLM:
         timeout: float,
     ) -> None:
         self.model = model
-        self._key = _require_key(api_key, key_env, self.provider)
+        self._key = require_key(
+            api_key, key_env, f"the {self.provider} LLM", "choose the 'local' provider"
+        )
         self._client = client
         self._sleep = sleep
         self._policy = policy

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +22,14 @@ from sqlmodel import col, select
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.models import Trend, utcnow
-from vidgen.providers.http import Credential, RetryPolicy, Sleep, default_timeout, request_json
+from vidgen.providers.http import (
+    Credential,
+    RetryPolicy,
+    Sleep,
+    default_timeout,
+    request_json,
+    require_key,
+)
 from vidgen.store import Store
 
 TREND_SOURCES: tuple[str, ...] = ("sample", "youtube", "tiktok")
@@ -90,18 +96,12 @@ class TrendSource(Protocol):
     def fetch(self, limit: int) -> list[TrendItem]: ...
 
 
+NO_KEY_FALLBACK = "use providers.trends: sample"
+
+
 def _check_limit(limit: int) -> None:
     if limit < 1:
         raise FatalStageError(f"trend_limit must be at least 1 (got {limit})")
-
-
-def _require_key(explicit: str | None, env_var: str, service: str) -> str:
-    key = explicit if explicit is not None else os.environ.get(env_var, "")
-    if not key.strip():
-        raise FatalStageError(
-            f"{service} needs an API key: set {env_var} or use providers.trends: sample"
-        )
-    return key.strip()
 
 
 def hashtags_in(*texts: str) -> list[str]:
@@ -206,7 +206,9 @@ class YouTubeTrendSource:
         sleep: Sleep = time.sleep,
         policy: RetryPolicy = RetryPolicy(),
     ) -> None:
-        self._key = _require_key(api_key, YOUTUBE_KEY_ENV, "The YouTube trend source")
+        self._key = require_key(
+            api_key, YOUTUBE_KEY_ENV, "The YouTube trend source", NO_KEY_FALLBACK
+        )
         self._region = region
         self._client = client
         self._sleep = sleep
@@ -328,7 +330,9 @@ class TikTokTrendSource:
         sleep: Sleep = time.sleep,
         policy: RetryPolicy = RetryPolicy(attempts=3),
     ) -> None:
-        self._token = _require_key(token, APIFY_TOKEN_ENV, "The TikTok trend source (Apify)")
+        self._token = require_key(
+            token, APIFY_TOKEN_ENV, "The TikTok trend source (Apify)", NO_KEY_FALLBACK
+        )
         self._actor = actor.replace("/", "~")
         self._hashtags = list(hashtags)
         self._price = price_per_item
