@@ -13,8 +13,10 @@ import pytest
 from PIL import Image, ImageStat
 
 from vidgen.errors import StageError
+from vidgen.media import ffmpeg
 from vidgen.media.compose import (
     CompositionSpec,
+    build_audio_command,
     build_command,
     build_filtergraph,
     caption_chunks,
@@ -264,6 +266,31 @@ def test_audio_is_normalised_and_stereo(make_ctx: Callable[..., StageContext]) -
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert "48000 Hz, stereo" in proc.stderr
+
+
+@pytest.mark.parametrize("provider", ["espeak", "piper"])
+def test_real_voices_reach_minus_14_lufs(provider: str, tmp_path: Path) -> None:
+    from vidgen.media.tts import get_tts
+
+    script = (
+        "Meet the lamp that follows your day. Cool light for deep work, warm light at night. "
+        "One touch switches modes, and it charges your phone while you read. Try it today!"
+    )
+    voice = get_tts(provider).synthesize(script, tmp_path / "voice.wav", voice="en-us", rate=165)
+    total = voice.duration + 1.0
+    spec = CompositionSpec(
+        clips=[tmp_path / "unused.mp4"],
+        scene_durations=[total],
+        output=tmp_path / "unused-out.mp4",
+        width=360,
+        height=640,
+        voiceover=voice.path,
+    )
+    soundtrack = tmp_path / "soundtrack.wav"
+    ffmpeg.run(build_audio_command(spec, soundtrack), what="soundtrack")
+    # Each provider's voice is shaped differently (Piper's sentences peak at full scale); all of
+    # them must land within 1 LU of the platforms' -14 LUFS.
+    assert -15.0 <= _loudness(soundtrack) <= -13.0
 
 
 def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_path: Path) -> None:

@@ -143,9 +143,12 @@ def _audio_chain(
     parts: list[str] = []
     if voice_input is not None:
         # apad+atrim: silence after a short voiceover, a cut if it runs past the last scene.
+        # A gentle speech compressor first: loudnorm may not raise a voice past its true-peak
+        # ceiling, so peaky voices (Piper normalises each sentence to full scale) ended near
+        # -16 LUFS instead of -14. Evening out the peaks lets every voice reach the target.
         parts.append(
-            f"[{voice_input}:a]{stereo},apad=whole_dur={total},atrim=duration={total},"
-            f"asetpts=PTS-STARTPTS[voice]"
+            f"[{voice_input}:a]{stereo},{VOICE_COMPRESSOR},apad=whole_dur={total},"
+            f"atrim=duration={total},asetpts=PTS-STARTPTS[voice]"
         )
     else:
         parts.append(f"anullsrc=r=48000:cl=stereo,atrim=duration={total}[voice]")
@@ -177,6 +180,9 @@ def _audio_chain(
         f"apad=whole_dur={total},atrim=duration={total}[aout]"
     )
     return parts
+
+
+VOICE_COMPRESSOR = "acompressor=threshold=0.1:ratio=4:attack=5:release=120:makeup=2"
 
 
 def build_filtergraph(spec: CompositionSpec) -> str:
