@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from vidgen.media.ffmpeg import probe
 Cli = Callable[..., CliResult]
 
 
-def _make_video(cli: Cli, expected_size: tuple[int, int]) -> dict[str, object]:
-    result = cli("generate", "--wait")
+def _make_video(
+    cli: Cli, expected_size: tuple[int, int], *options: str, tts: str = "espeak"
+) -> dict[str, object]:
+    result = cli("generate", *options, "--wait")
     assert result.code == 0, result.out + result.err
     assert "job 1 completed" in result.out
     status = cli("status", "1", "--json").json()
@@ -47,7 +50,7 @@ def _make_video(cli: Cli, expected_size: tuple[int, int]) -> dict[str, object]:
         "content_generation",
         "composition",
     ]
-    assert log["providers"]["tts"] == "espeak"
+    assert log["providers"]["tts"] == tts
     assert log["total_cost"] == 0.0
     assert not list(path.parent.glob(".*.tmp"))  # nothing half-written left behind
     return video
@@ -68,6 +71,31 @@ def test_preview_video_end_to_end_then_approve(cli: Cli, home: Path) -> None:
     again = cli("reject", str(video["id"]), "--reason", "too late")
     assert again.code == 1 and "already" in again.err
     assert cli("videos", "--status", "approved", "--json").json()["count"] == 1
+
+
+def test_preview_video_with_the_neural_voice_from_a_relative_voice_path(
+    cli: Cli, tmp_path: Path
+) -> None:
+    from vidgen.config import packaged_config_path
+    from vidgen.media.piper_tts import resolve_voice
+
+    bundled = resolve_voice("en-us")
+    voices = tmp_path / "theme" / "voices"
+    voices.mkdir(parents=True)
+    shutil.copy(bundled.model, voices / "narrator.onnx")
+    shutil.copy(bundled.config, voices / "narrator.onnx.json")
+    config = packaged_config_path().read_text()
+    config = config.replace("tts: espeak ", "tts: piper  ").replace(
+        "name: en-us ", "name: voices/narrator.onnx "
+    )
+    assert "tts: piper" in config and "voices/narrator.onnx" in config
+    (tmp_path / "theme" / "theme.yml").write_text(config)
+
+    video = _make_video(
+        cli, (360, 640), "--config", str(tmp_path / "theme" / "theme.yml"), tts="piper"
+    )
+    log = json.loads(Path(str(video["log_path"])).read_text())
+    assert log["providers"]["models"]["tts"] == "narrator"
 
 
 @pytest.mark.slow

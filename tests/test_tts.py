@@ -1,4 +1,4 @@
-"""Speech providers: real espeak-ng synthesis, OpenAI only through recorded responses."""
+"""Speech providers: real espeak-ng and Piper synthesis, OpenAI only through recorded responses."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 import respx
 
 from vidgen.errors import FatalStageError, StageError
+from vidgen.media.piper_tts import PiperTTS
 from vidgen.media.tts import (
     EspeakTTS,
     OpenAITTS,
@@ -73,6 +74,7 @@ def openai_speech(monkeypatch: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]
 PROVIDERS: dict[str, tuple[Callable[[], TTSProvider], str]] = {
     "espeak": (EspeakTTS, "en-us"),
     "openai": (OpenAITTS, "alloy"),
+    "piper": (PiperTTS, "en-us"),
 }
 
 

