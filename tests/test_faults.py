@@ -8,182 +8,27 @@ their own process group and are SIGKILLed at teardown, whatever happened.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from conftest import SAMPLE_CONFIG
+from processkit import LEASE, Factory, Proc
 from stagekit import runs_log
 from vidgen.files import file_digest
 from vidgen.stages import PIPELINE_STAGES
 
-TESTS = Path(__file__).resolve().parent
-LEASE = 1.5
-VIDGEN = [sys.executable, "-m", "vidgen.cli.main"]
 RETRY_REFUSED = "Cannot retry job with status '{}'. Only 'failed' jobs can be retried."
-
-
-class Proc:
-    """A spawned vidgen process whose output goes to files (never a full pipe)."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, logs: Path) -> None:
-        self.args = args
-        stem = logs / f"{len(list(logs.glob('*.out'))):03d}-{args[0]}"
-        self.out_path, self.err_path = Path(f"{stem}.out"), Path(f"{stem}.err")
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.popen = subprocess.Popen(
-                [*VIDGEN, *args], env=env, cwd=cwd, stdout=out, stderr=err, start_new_session=True
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def wait(self, timeout: float = 60) -> int:
-        return self.popen.wait(timeout)
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    @property
-    def out(self) -> str:
-        return self.out_path.read_text(errors="replace")
-
-    @property
-    def err(self) -> str:
-        return self.err_path.read_text(errors="replace")
-
-    def kill_group(self) -> None:
-        """SIGKILL the process and anything it started (ffmpeg), like the OOM killer would."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGKILL)  # also children left behind by the leader
-        self.popen.wait(10)
-
-
-class Factory:
-    """One vidgen installation in a temp folder, driven only through subprocesses."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.home = root / "home"
-        self.cwd = root / "cwd"
-        self.logs = root / "logs"
-        for folder in (self.home, self.cwd, self.logs):
-            folder.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDGEN_", "STAGEKIT_"))}
-        pythonpath = [str(TESTS), env.get("PYTHONPATH", "")]
-        env.update(
-            VIDGEN_HOME=str(self.home),
-            VIDGEN_STAGE_PACKAGE="stagekit",
-            VIDGEN_PROFILE="preview",
-            VIDGEN_LEASE_SECONDS=str(LEASE),
-            VIDGEN_BACKOFF_BASE="0.01",
-            VIDGEN_BACKOFF_MAX="0.05",
-            PYTHONPATH=os.pathsep.join(p for p in pythonpath if p),
-            COLUMNS="200",
-        )
-        self.env = env
-        self.procs: list[Proc] = []
-
-    # -- processes -------------------------------------------------------------------------
-
-    def spawn(self, *args: str, **extra_env: str) -> Proc:
-        proc = Proc(list(args), {**self.env, **extra_env}, self.cwd, self.logs)
-        self.procs.append(proc)
-        return proc
-
-    def vidgen(self, *args: str, timeout: float = 60, **extra_env: str) -> Proc:
-        proc = self.spawn(*args, **extra_env)
-        proc.wait(timeout)
-        return proc
-
-    def worker(self, *args: str, **extra_env: str) -> Proc:
-        return self.spawn("worker", *args, **extra_env)
-
-    def generate(self, **extra_env: str) -> int:
-        proc = self.vidgen("generate", "--json", **extra_env)
-        assert proc.popen.returncode == 0, proc.err
-        return int(json.loads(proc.out)["job_id"])
-
-    def retry(self, job_id: int) -> dict[str, Any]:
-        proc = self.vidgen("retry", str(job_id), "--json")
-        assert proc.popen.returncode == 0, proc.err
-        body: dict[str, Any] = json.loads(proc.out)
-        return body
-
-    def cleanup(self) -> None:
-        for proc in self.procs:
-            proc.kill_group()
-
-    def all_output(self) -> str:
-        return "".join(p.out + p.err for p in self.procs)
-
-    # -- reading state (directly, as another process would) ------------------------------------
-
-    def _query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
-        conn = sqlite3.connect(self.home / "vidgen.db", timeout=30)
-        conn.row_factory = sqlite3.Row
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
-
-    def job(self, job_id: int) -> dict[str, Any]:
-        rows = self._query("SELECT * FROM job WHERE id = ?", job_id)
-        return dict(rows[0]) if rows else {}
-
-    def status(self, job_id: int) -> str | None:
-        return self.job(job_id).get("status")
-
-    def checkpoints(self, job_id: int) -> list[dict[str, Any]]:
-        rows = self._query("SELECT * FROM checkpoint WHERE job_id = ? ORDER BY id", job_id)
-        return [dict(row) for row in rows]
-
-    def queued_messages(self) -> int:
-        conn = sqlite3.connect(self.home / "queue.db", timeout=30)
-        try:
-            return int(conn.execute("SELECT count(*) FROM task").fetchone()[0])
-        finally:
-            conn.close()
-
-    def runs(self, job_id: int) -> Counter[str]:
-        return Counter(stage for stage, jid, _ in runs_log(self.home) if jid == job_id)
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float, what: str) -> float:
-        """Poll until ``predicate()``; returns the seconds it took. Fails with the process logs."""
-        started = time.monotonic()
-        while not predicate():
-            if time.monotonic() - started > timeout:
-                tails = "\n".join(
-                    f"--- {' '.join(p.args)} (pid {p.pid}, rc {p.popen.poll()})\n"
-                    f"{p.out[-1500:]}{p.err[-3000:]}"
-                    for p in self.procs
-                )
-                raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{tails}")
-            time.sleep(0.05)
-        return time.monotonic() - started
-
-    def wait_status(self, job_id: int, status: str, timeout: float = 60) -> float:
-        return self.wait_for(
-            lambda: self.status(job_id) == status, timeout, f"job {job_id} to be {status}"
-        )
-
-    def wait_inside(self, stage: str, timeout: float = 60) -> None:
-        marker = self.home / f"inside-{stage}"
-        self.wait_for(marker.exists, timeout, f"a worker to be inside {stage}")
 
 
 @pytest.fixture
