@@ -91,8 +91,7 @@ def enqueue_job(settings: Settings, job_id: int) -> str:
         raise
     except Exception as exc:
         raise QueueUnavailable(
-            f"the queue {settings.queue} could not take job {job_id} ({exc}); "
-            "run 'vidgen recover' to repair it"
+            f"the queue {settings.queue} could not take job {job_id} ({exc}); {_fix_hint(settings)}"
         ) from exc
     return str(result.id) if result is not None else ""
 
@@ -105,4 +104,12 @@ def queued_job_ids(settings: Settings) -> set[int]:
     except VidgenError:
         raise
     except Exception as exc:
-        raise QueueUnavailable(f"the queue {settings.queue} is unreadable ({exc})") from exc
+        raise QueueUnavailable(
+            f"the queue {settings.queue} is unreadable ({exc}); {_fix_hint(settings)}"
+        ) from exc
+
+
+def _fix_hint(settings: Settings) -> str:
+    if sqlite_queue_path(settings) is not None:
+        return "run 'vidgen recover' to repair it"
+    return "check that the server is running and reachable, or fix VIDGEN_QUEUE_URL"

