@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -123,7 +125,10 @@ class Factory:
 
     # -- reading state (directly, as another process would) ------------------------------------
 
-    def _query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+    def _query(self, sql: str, *params: Any) -> list[Any]:
+        url = self.env.get("VIDGEN_DATABASE_URL")
+        if url:
+            return _query_url(url, sql, *params)
         conn = sqlite3.connect(self.home / "vidgen.db", timeout=30)
         conn.row_factory = sqlite3.Row
         try:
@@ -174,3 +179,69 @@ class Factory:
     def wait_inside(self, stage: str, timeout: float = 60) -> None:
         marker = self.home / f"inside-{stage}"
         self.wait_for(marker.exists, timeout, f"a worker to be inside {stage}")
+
+
+# -- services the scale-out tests start themselves ---------------------------------------------
+
+
+def redis_server_exe() -> str | None:
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return shutil.which("redis-server", path=search)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    def __init__(self, exe: str, folder: Path) -> None:
+        self.exe, self.folder, self.port = exe, folder, _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "redis.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.folder)],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError((self.folder / "redis.log").read_text()[-2000:])
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+_engines: dict[str, Any] = {}
+
+
+def _query_url(url: str, sql: str, *params: Any) -> list[Any]:
+    """``_query`` against a database server: rows as mappings, ``?`` placeholders as in sqlite3."""
+    from sqlalchemy import create_engine, text
+
+    engine = _engines.get(url) or _engines.setdefault(url, create_engine(url))
+    names = [f"p{i}" for i in range(len(params))]
+    for name in names:
+        sql = sql.replace("?", f":{name}", 1)
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), dict(zip(names, params, strict=True)))
+        return [row._mapping for row in rows]

