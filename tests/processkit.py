@@ -126,8 +126,8 @@ class Factory:
     # -- reading state (directly, as another process would) ------------------------------------
 
     def _query(self, sql: str, *params: Any) -> list[Any]:
-        url = self.env.get("VIDGEN_DATABASE_URL")
-        if url:
+        url = self.env.get("VIDGEN_DATABASE_URL", "")
+        if url and not url.startswith("sqlite"):
             return _query_url(url, sql, *params)
         conn = sqlite3.connect(self.home / "vidgen.db", timeout=30)
         conn.row_factory = sqlite3.Row
