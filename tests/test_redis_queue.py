@@ -100,3 +100,25 @@ def test_a_worker_rides_out_a_redis_outage(factory: Factory, redis: RedisServer)
     factory.wait_status(after, "completed", timeout=60)
     assert worker.alive()
     assert factory.runs(after) == Counter(PIPELINE_STAGES)
+
+
+def test_a_sqlite_queue_process_does_not_load_the_redis_client(tmp_path: Path) -> None:
+    # huey imports redis whenever it is installed; vidgen keeps it out of SQLite-queue
+    # processes (~20 MB and ~60 ms each), and a later `import redis` still works.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from vidgen.queue import get_huey\n"
+        "from vidgen.settings import load_settings\n"
+        "get_huey(load_settings())\n"
+        "print(sys.modules.get('redis') is not None)\n"
+        "import redis\n"
+        "print(redis.Redis.__name__)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "VIDGEN_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "Redis"]
