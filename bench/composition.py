@@ -78,6 +78,8 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
+
+
 TARGET_LIMIT = 1.15
 TARGET_PEER = 5.0
 
@@ -172,16 +174,20 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
     graph = []
     for i, duration in enumerate(durations):
         length = duration + (fade if i < n - 1 else 0)
-        graph.append(f"[{i}:v]trim=duration={length},setpts=PTS-STARTPTS,crop=trunc(ih*9/16/2)*2:ih,"
-                     f"scale={m['width']}:{m['height']},setsar=1,fps={m['fps']},format=yuv420p[c{i}]")
+        graph.append(
+            f"[{i}:v]trim=duration={length},setpts=PTS-STARTPTS,crop=trunc(ih*9/16/2)*2:ih,"
+            f"scale={m['width']}:{m['height']},setsar=1,fps={m['fps']},format=yuv420p[c{i}]"
+        )
     last, offset = "c0", 0.0
     for i in range(1, n):
         offset += durations[i - 1]
         graph.append(f"[{last}][c{i}]xfade=transition=fade:duration={fade}:offset={offset}[x{i}]")
         last = f"x{i}"
     for j, o in enumerate(m["overlays"]):
-        graph.append(f"[{last}][{n + j}:v]overlay={o['x']}:{o['y']}:"
-                     f"enable='between(t,{o['start']:.3f},{o['end']:.3f})'[o{j}]")
+        graph.append(
+            f"[{last}][{n + j}:v]overlay={o['x']}:{o['y']}:"
+            f"enable='between(t,{o['start']:.3f},{o['end']:.3f})'[o{j}]"
+        )
         last = f"o{j}"
     voice, music = n + len(m["overlays"]), n + len(m["overlays"]) + 1
     graph += [
@@ -197,7 +203,7 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
     args += [
         "-filter_complex", ";".join(graph), "-map", "[vout]", "-map", "[aout]",
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-crf", "21",
-        "-x264-params", "sliced-threads=1",
+        "-x264-params", "sliced-threads=1:rc-lookahead=5",
         "-pix_fmt", "yuv420p", "-r", str(m["fps"]), "-g", str(m["fps"] * 2),
         "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-t", str(total),
         "-movflags", "+faststart", str(out),

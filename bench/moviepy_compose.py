@@ -55,9 +55,8 @@ def main(manifest_path: str, out: str) -> None:
         )
     video = CompositeVideoClip(layers, size=(width, height)).with_duration(total)
     voice = AudioFileClip(m["voiceover"])
-    music = (
-        AudioFileClip(m["music"])
-        .with_effects([afx.AudioLoop(duration=total), afx.MultiplyVolume(m["music_volume"])])
+    music = AudioFileClip(m["music"]).with_effects(
+        [afx.AudioLoop(duration=total), afx.MultiplyVolume(m["music_volume"])]
     )
     audio = CompositeAudioClip([voice, music]).with_duration(total)
     video = video.with_audio(audio)

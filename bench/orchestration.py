@@ -113,9 +113,7 @@ def run(quick: bool) -> Section:
         store_db = home / "vidgen.db"
         rawhuey_tasks.five_stages(0)  # creates the Huey file (and a task for the warm-up)
 
-        vidgen_worker = _Consumer(
-            [VIDGEN, "worker"], vg_env, Path(tmp) / "worker.log"
-        )
+        vidgen_worker = _Consumer([VIDGEN, "worker"], vg_env, Path(tmp) / "worker.log")
         huey_worker = _Consumer(
             [str(VENV_BIN / "huey_consumer"), "rawhuey_tasks.huey", *CONSUMER_ARGS],
             hu_env,
@@ -127,8 +125,14 @@ def run(quick: bool) -> Section:
                 cpu = vidgen_worker.cpu()
                 blocker = service.generate(settings, theme=BLOCKER_THEME).job_id
                 _wait_for(
-                    lambda: _count(store_db, "SELECT count(*) FROM job WHERE id = ? AND "
-                                   "status = 'running'", (blocker,)) == 1,
+                    lambda: (
+                        _count(
+                            store_db,
+                            "SELECT count(*) FROM job WHERE id = ? AND status = 'running'",
+                            (blocker,),
+                        )
+                        == 1
+                    ),
                     60,
                     "the blocker job to start",
                 )
@@ -138,8 +142,14 @@ def run(quick: bool) -> Section:
                 if enqueue > BLOCKER_SECONDS * 0.8:
                     raise BenchError(f"enqueueing {jobs} jobs took {enqueue:.2f} s: too slow")
                 _wait_for(
-                    lambda: _count(store_db, "SELECT count(*) FROM job WHERE id = ? AND "
-                                   "status = 'completed'", (blocker,)) == 1,
+                    lambda: (
+                        _count(
+                            store_db,
+                            "SELECT count(*) FROM job WHERE id = ? AND status = 'completed'",
+                            (blocker,),
+                        )
+                        == 1
+                    ),
                     60,
                     "the blocker job to end",
                 )
@@ -187,8 +197,9 @@ def run(quick: bool) -> Section:
 
             # Both consumers must be up and idle before the first batch.
             _wait_for(
-                lambda: _count(store_db, "SELECT count(*) FROM job WHERE status = 'completed'")
-                >= 1,
+                lambda: (
+                    _count(store_db, "SELECT count(*) FROM job WHERE status = 'completed'") >= 1
+                ),
                 60,
                 "vidgen worker to start",
                 poll=0.05,

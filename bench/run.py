@@ -129,9 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"which to run (default: all): {', '.join(BENCHMARKS)}",
     )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument(
-        "--no-write", action="store_true", help="do not update bench/RESULTS.md"
-    )
+    parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args(argv)
     chosen = args.benchmarks or list(BENCHMARKS)
     machine = machine_info()

@@ -113,11 +113,14 @@ def build_store(home: Path) -> None:
 
 
 def _db_mb(home: Path) -> float:
-    return sum(
-        (home / name).stat().st_size
-        for name in ("vidgen.db", "vidgen.db-wal")
-        if (home / name).exists()
-    ) / 1e6
+    return (
+        sum(
+            (home / name).stat().st_size
+            for name in ("vidgen.db", "vidgen.db-wal")
+            if (home / name).exists()
+        )
+        / 1e6
+    )
 
 
 def run(quick: bool) -> Section:

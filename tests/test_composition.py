@@ -20,11 +20,13 @@ from vidgen.media.compose import (
     build_command,
     build_filtergraph,
     caption_chunks,
+    overlay_layers,
     transition_for,
 )
 from vidgen.media.ffmpeg import ffmpeg_exe, probe
 from vidgen.media.overlays import (
     SCENE_TEXT_STYLE,
+    Overlay,
     _font_index_for,
     clean_text,
     font_chain,
@@ -293,6 +295,52 @@ def test_real_voices_reach_minus_14_lufs(provider: str, tmp_path: Path) -> None:
     assert -15.0 <= _loudness(soundtrack) <= -13.0
 
 
+def test_overlays_share_one_canvas_per_band(tmp_path: Path) -> None:
+    scene = [Overlay(tmp_path / f"s{i}.png", 41 + i, 101, i * 2.0, i * 2.0 + 2, 200, 81)
+             for i in range(3)]  # fmt: skip
+    captions = [Overlay(tmp_path / f"c{i}.png", 60, 401 + (i % 2) * 9, i * 1.0, i + 1.0, 151, 40)
+                for i in range(6)]  # fmt: skip
+    layers = overlay_layers([*scene, *captions])
+    assert [len(layer.members) for layer in layers] == [3, 6]
+    top, bottom = layers
+    # Even corners and sizes (yuv420 chroma), covering every member.
+    assert (top.x, top.y, top.width, top.height) == (40, 100, 204, 82)
+    assert (bottom.x, bottom.y, bottom.width, bottom.height) == (60, 400, 152, 50)
+    assert (bottom.start, bottom.end) == (0.0, 6.0)
+    assert [index for index, _ in bottom.members] == [3, 4, 5, 6, 7, 8]
+    spec = CompositionSpec(
+        clips=[tmp_path / "a.mp4"], scene_durations=[6.0], output=tmp_path / "o.mp4",
+        width=360, height=640, overlays=[*scene, *captions],
+    )  # fmt: skip
+    graph = build_filtergraph(spec)
+    # Nine texts, but only two overlays onto the full frame.
+    assert graph.count("overlay=") == 9 + 2 and graph.count("color=c=black@0") == 2
+
+
+def test_each_text_shows_exactly_in_its_window(media: Path, tmp_path: Path) -> None:
+    def text(name: str, words: str, start: float, end: float, y: int) -> Overlay:
+        image = render_text(words, 360, 640, SCENE_TEXT_STYLE)
+        assert image is not None
+        image.save(tmp_path / name)
+        return Overlay(tmp_path / name, 30, y, start, end, image.width, image.height)
+
+    first = text("a.png", "First", 0.5, 1.0, 300)
+    second = text("b.png", "Second", 1.0, 1.5, 304)  # same band, right after the first
+    spec = CompositionSpec(
+        clips=[media / "flat-a.mp4"], scene_durations=[3.0], output=tmp_path / "o.mp4",
+        width=360, height=640, overlays=[first, second],
+    )  # fmt: skip
+    ffmpeg.run(build_command(spec), what="composition")
+    band = (0, 280, 360, 400)
+    shown = {t: _region_stddev(_frame(spec.output, t, tmp_path / f"{t}.png"), band)
+             for t in (0.3, 0.75, 1.25, 2.0)}  # fmt: skip
+    assert shown[0.3] < 3 and shown[2.0] < 3, shown  # before and after: nothing
+    assert shown[0.75] > 10 and shown[1.25] > 10, shown
+    a = _frame(spec.output, 0.75, tmp_path / "a-frame.png").crop(band)
+    b = _frame(spec.output, 1.25, tmp_path / "b-frame.png").crop(band)
+    assert a.tobytes() != b.tobytes()  # the second text replaced the first
+
+
 def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_path: Path) -> None:
     # Flat blue clips: any detail in the text band can only come from our overlays.
     with_text = make_ctx(flat=True)
@@ -459,6 +507,9 @@ def test_filtergraph_accounts_for_transitions(tmp_path: Path) -> None:
     )
     assert "sidechaincompress" in with_music
     args = build_command(spec)
+    # Memory: one filter thread and a short x264 lookahead (see CompositionSpec).
+    assert args[args.index("-filter_complex_threads") + 1] == "1"
+    assert "rc-lookahead=5" in args[args.index("-x264-params") + 1]
     assert args[args.index("-movflags") + 1] == "+faststart"
     assert args[args.index("-profile:v") + 1] == "high"
 

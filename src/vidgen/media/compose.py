@@ -62,7 +62,9 @@ class CompositionSpec:
     preset: str = "veryfast"
     # Slice threads instead of frame threads: x264 stops holding a frame per thread plus their
     # lookahead (about 75 MB at 1080x1920) for ~0.5% more bytes and the same CPU time.
-    x264_params: str = "sliced-threads=1"
+    # A 5-frame lookahead instead of veryfast's 10 saves another ~40 MB at 1080x1920; measured
+    # on the default job: SSIM 0.9936 vs 0.9938 against a CRF 8 reference, 2% fewer bytes.
+    x264_params: str = "sliced-threads=1:rc-lookahead=5"
     crf: int = 21
     loudness: float = -14.0
 
@@ -88,6 +90,70 @@ def scene_starts(scene_durations: Sequence[float]) -> list[float]:
 
 def _t(value: float) -> str:
     return f"{value:.3f}"
+
+
+@dataclass(frozen=True)
+class OverlayLayer:
+    """Overlays close together on screen (the scene text band, the caption band), drawn on one
+    transparent canvas of ``width`` x ``height`` at (``x``, ``y``) and shown from ``start``
+    to ``end``; ``members`` pairs each overlay with its index in ``spec.overlays``."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    start: float
+    end: float
+    members: tuple[tuple[int, Overlay], ...]
+
+
+_LAYER_GAP = 48  # px: overlays closer than this vertically share a canvas
+
+
+def _overlay_size(overlay: Overlay) -> tuple[int, int]:
+    if overlay.width > 0 and overlay.height > 0:
+        return overlay.width, overlay.height
+    from PIL import Image
+
+    with Image.open(overlay.path) as image:  # reads the header only
+        return image.size
+
+
+def overlay_layers(overlays: Sequence[Overlay]) -> list[OverlayLayer]:
+    """Group overlays into horizontal bands by their vertical position, one canvas each.
+
+    Canvas corners and sizes are even so that yuv420 chroma lines up with the frame.
+    """
+    boxes = []
+    for index, overlay in enumerate(overlays):
+        w, h = _overlay_size(overlay)
+        boxes.append((overlay.y, overlay.y + h, overlay.x, overlay.x + w, index, overlay))
+    boxes.sort(key=lambda box: box[0])
+    bands: list[list[tuple[int, int, int, int, int, Overlay]]] = []
+    for box in boxes:
+        if bands and box[0] <= max(b[1] for b in bands[-1]) + _LAYER_GAP:
+            bands[-1].append(box)
+        else:
+            bands.append([box])
+    layers = []
+    for band in bands:
+        x0 = min(b[2] for b in band) // 2 * 2
+        y0 = min(b[0] for b in band) // 2 * 2
+        x1 = max(b[3] for b in band)
+        y1 = max(b[1] for b in band)
+        members = tuple(sorted(((b[4], b[5]) for b in band), key=lambda m: m[0]))
+        layers.append(
+            OverlayLayer(
+                x=x0,
+                y=y0,
+                width=x1 - x0 + (x1 - x0) % 2,
+                height=y1 - y0 + (y1 - y0) % 2,
+                start=min(o.start for _, o in members),
+                end=max(o.end for _, o in members),
+                members=members,
+            )
+        )
+    return layers
 
 
 def _video_chain(spec: CompositionSpec) -> list[str]:
@@ -123,12 +189,28 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
     if spec.clip_size is not None:
         parts.append(f"[{current}]{fit}format=yuv420p[fitted]")
         current = "fitted"
-    for j, overlay in enumerate(spec.overlays):
-        label = f"o{j}"
-        # gte/lt rather than between(): adjacent items must never share a frame at the boundary.
+    for k, layer in enumerate(overlay_layers(spec.overlays)):
+        # Each text goes onto a small transparent canvas, and only the canvas onto the frame:
+        # every overlay filter holds a frame of what it draws on, so sixteen of them on the
+        # full 1080x1920 frame held ~55 MB; on band-sized canvases they hold a sixth of that.
+        canvas = f"k{k}"
         parts.append(
-            f"[{current}][{n + j}:v]overlay=x={overlay.x}:y={overlay.y}:eof_action=repeat:"
-            f"enable='gte(t,{_t(overlay.start)})*lt(t,{_t(overlay.end)})'[{label}]"
+            f"color=c=black@0:s={layer.width}x{layer.height}:r={fps}:d={_t(spec.total)},"
+            f"format=yuva420p[{canvas}]"
+        )
+        for j, overlay in layer.members:
+            label = f"k{k}o{j}"
+            # gte/lt rather than between(): adjacent items must never share a frame.
+            parts.append(
+                f"[{canvas}][{n + j}:v]overlay=x={overlay.x - layer.x}:y={overlay.y - layer.y}:"
+                f"eof_action=repeat:"
+                f"enable='gte(t,{_t(overlay.start)})*lt(t,{_t(overlay.end)})'[{label}]"
+            )
+            canvas = label
+        label = f"o{k}"
+        parts.append(
+            f"[{current}][{canvas}]overlay=x={layer.x}:y={layer.y}:eof_action=pass:"
+            f"enable='gte(t,{_t(layer.start)})*lt(t,{_t(layer.end)})'[{label}]"
         )
         current = label
     parts.append(f"[{current}]format=yuv420p[vout]")
@@ -204,7 +286,9 @@ def build_command(spec: CompositionSpec) -> list[str]:
         raise ValueError(
             f"{len(spec.clips)} clips for {len(spec.scene_durations)} scenes; they must match"
         )
-    args: list[str] = []
+    # One filter thread: x264 keeps both cores busy anyway, and each extra filter thread held
+    # its own frames (~17 MB at 1080x1920) for no measurable gain in wall time.
+    args: list[str] = ["-filter_complex_threads", "1"]
     for clip in spec.clips:
         args += ["-i", str(clip)]
     for overlay in spec.overlays:

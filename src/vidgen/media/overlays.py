@@ -108,6 +108,9 @@ class Overlay:
     y: int
     start: float
     end: float
+    # The PNG's size; 0 means unknown (read from the file when composing).
+    width: int = 0
+    height: int = 0
 
 
 def has_raqm() -> bool:
@@ -464,4 +467,6 @@ def render_overlay(
     dest.parent.mkdir(parents=True, exist_ok=True)
     image.save(dest, format="PNG", optimize=False, compress_level=1)
     x, y = place(image.size, width, height, style)
-    return Overlay(path=dest, x=x, y=y, start=start, end=end)
+    return Overlay(
+        path=dest, x=x, y=y, start=start, end=end, width=image.width, height=image.height
+    )
