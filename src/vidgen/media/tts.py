@@ -138,6 +138,37 @@ def _require_text(text: str) -> None:
         raise FatalStageError("voiceover script is empty; the production plan has nothing to say")
 
 
+def _publish(
+    text: str,
+    out_path: Path,
+    pcm: bytes,
+    sample_rate: int,
+    spans: Sequence[_Span],
+    provider: str,
+    model: str,
+) -> Voiceover:
+    """Write mono 16-bit ``pcm`` as a WAV at ``out_path`` atomically and describe it (the
+    offline providers' last step; their cost is 0)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(sample_rate)
+        handle.writeframes(pcm)
+    atomic_write_bytes(out_path, buffer.getvalue())
+    duration = len(pcm) / 2 / sample_rate
+    spans = _clamp(spans, duration)
+    return Voiceover(
+        path=out_path,
+        duration=duration,
+        words=_words(text, spans),
+        sentences=_sentences(text, spans),
+        provider=provider,
+        model=model,
+        cost=0.0,
+    )
+
+
 def _wav_duration(path: Path) -> float:
     with wave.open(str(path), "rb") as handle:
         return handle.getnframes() / float(handle.getframerate())
@@ -361,24 +392,7 @@ class EspeakTTS:
             raise StageError("espeak-ng produced no audio or words for the voiceover script")
         keep = min(len(samples), int((spans[-1].end + _TAIL_PAD) * sample_rate))
         del samples[keep:]
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as handle:
-            handle.setnchannels(1)
-            handle.setsampwidth(2)
-            handle.setframerate(sample_rate)
-            handle.writeframes(samples.tobytes())
-        atomic_write_bytes(out_path, buffer.getvalue())
-        duration = len(samples) / sample_rate
-        spans = _clamp(spans, duration)
-        return Voiceover(
-            path=out_path,
-            duration=duration,
-            words=_words(text, spans),
-            sentences=_sentences(text, spans),
-            provider=self.name,
-            model=voice,
-            cost=0.0,
-        )
+        return _publish(text, out_path, samples.tobytes(), sample_rate, spans, self.name, voice)
 
     @staticmethod
     def _spans(
