@@ -190,6 +190,59 @@ def test_sigkill_during_real_composition_reuses_the_real_rendered_files(
     assert ("composition", "failed") in stages
 
 
+@pytest.mark.slow
+def test_sigkill_of_the_worker_alone_takes_its_ffmpeg_with_it(factory: Factory) -> None:
+    """The OOM killer picks one process, not the group: ffmpeg must not render on, orphaned."""
+    factory.env.update({f"STAGEKIT_{s.upper()}": "real" for s in PIPELINE_STAGES})
+    factory.env["VIDGEN_PROFILE"] = "full"  # a composition long enough to catch mid-run
+    worker = factory.worker()
+    job_id = factory.generate()
+    ffmpeg_pids: list[int] = []
+
+    def composing() -> bool:
+        ffmpeg_pids[:] = [
+            pid for pid in _children_of(worker.pid)
+            if "composition" in _cmdline(pid) and "libx264" in _cmdline(pid)
+        ]  # fmt: skip
+        return bool(ffmpeg_pids)
+
+    factory.wait_for(composing, 120, "the composition's ffmpeg to start")
+    os.kill(worker.pid, signal.SIGKILL)  # the worker alone, not its process group
+    worker.wait(10)
+    factory.wait_for(lambda: not any(_alive(pid) for pid in ffmpeg_pids), 5, "ffmpeg to die")
+    assert factory.status(job_id) == "running"  # until a lease reaper fails it, as tested above
+
+
+def _children_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent (init, now) has to reap it
+
+
 # -- 2. SIGTERM / SIGINT mid-stage --------------------------------------------------------------
 
 

@@ -7,9 +7,14 @@ There is no ffprobe in the wheel, so ``probe`` parses ``ffmpeg -i`` output.
 
 from __future__ import annotations
 
+import ctypes
+import os
 import re
+import signal
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,6 +38,42 @@ def ffmpeg_exe() -> str:
         ) from None
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+@cache
+def _prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has Linux SIGKILL ffmpeg if the thread that started it dies.
+
+    Without it, a worker killed outright (OOM killer, ``kill -9``) left its ffmpeg rendering to
+    the end, using CPU and memory for a file nothing would read. It only calls prctl (resolved
+    before the fork) and getppid, so it is safe in the forked child of a threaded process.
+    """
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
 def _tail(text: str, lines: int = 6) -> str:
     kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
     return " | ".join(kept)
@@ -51,7 +92,12 @@ def run(
     if ctx is not None:
         deadline = min(deadline, ctx.deadline)
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        preexec_fn=_die_with_parent(),  # safe with threads: see _die_with_parent
     )
     try:
         while True:
