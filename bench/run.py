@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     BENCH,
+    Row,
     Section,
     fmt_met,
     fmt_ratio,
@@ -63,18 +64,27 @@ def render_table(sections: list[Section]) -> Table:
         for i, row in enumerate(section.rows):
             met = fmt_met(row.met)
             style = {"yes": "green", "NO": "red"}.get(met, "")
+            title = section.title.split(" (")[0] if i == 0 else ""
             table.add_row(
-                section.title.split(" (")[0] if i == 0 else "",
-                row.measure,
-                row.baseline_name,
-                fmt_value(row.baseline, row.unit),
-                fmt_value(row.value, row.unit),
-                fmt_ratio(row),
-                row.target,
+                *_cells(title, row)[:-1],
                 f"[{style}]{met}[/]" if style else met,
                 end_section=i == len(section.rows) - 1,
             )
     return table
+
+
+def _cells(title: str, row: Row) -> list[str]:
+    """One result row as the terminal table and RESULTS.md both show it."""
+    return [
+        title,
+        row.measure,
+        row.baseline_name,
+        fmt_value(row.baseline, row.unit),
+        fmt_value(row.value, row.unit),
+        fmt_ratio(row),
+        row.target,
+        fmt_met(row.met),
+    ]
 
 
 def markdown(sections: list[Section], machine: dict[str, str]) -> str:
@@ -97,16 +107,7 @@ def markdown(sections: list[Section], machine: dict[str, str]) -> str:
     ]
     for section in sections:
         for i, row in enumerate(section.rows):
-            cells = [
-                f"**{section.title.split(' (')[0]}**" if i == 0 else "",
-                row.measure,
-                row.baseline_name,
-                fmt_value(row.baseline, row.unit),
-                fmt_value(row.value, row.unit),
-                fmt_ratio(row),
-                row.target,
-                fmt_met(row.met),
-            ]
+            cells = _cells(f"**{section.title.split(' (')[0]}**" if i == 0 else "", row)
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines.append("")
     met = [row.met for section in sections for row in section.rows if row.met is not None]

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vidgen.media.overlays import Overlay
 
@@ -119,6 +119,15 @@ def _overlay_size(overlay: Overlay) -> tuple[int, int]:
         return image.size
 
 
+class _Box(NamedTuple):
+    left: int
+    top: int
+    right: int
+    bottom: int
+    position: int  # in spec.overlays, which is also its ffmpeg input order
+    overlay: Overlay
+
+
 def overlay_layers(overlays: Sequence[Overlay]) -> list[OverlayLayer]:
     """Group overlays into horizontal bands by their vertical position, one canvas each.
 
@@ -127,29 +136,28 @@ def overlay_layers(overlays: Sequence[Overlay]) -> list[OverlayLayer]:
     boxes = []
     for index, overlay in enumerate(overlays):
         w, h = _overlay_size(overlay)
-        boxes.append((overlay.y, overlay.y + h, overlay.x, overlay.x + w, index, overlay))
-    boxes.sort(key=lambda box: box[0])
-    bands: list[list[tuple[int, int, int, int, int, Overlay]]] = []
-    for box in boxes:
-        if bands and box[0] <= max(b[1] for b in bands[-1]) + _LAYER_GAP:
+        boxes.append(_Box(overlay.x, overlay.y, overlay.x + w, overlay.y + h, index, overlay))
+    bands: list[list[_Box]] = []
+    for box in sorted(boxes, key=lambda box: box.top):
+        if bands and box.top <= max(b.bottom for b in bands[-1]) + _LAYER_GAP:
             bands[-1].append(box)
         else:
             bands.append([box])
     layers = []
     for band in bands:
-        x0 = min(b[2] for b in band) // 2 * 2
-        y0 = min(b[0] for b in band) // 2 * 2
-        x1 = max(b[3] for b in band)
-        y1 = max(b[1] for b in band)
-        members = tuple(sorted(((b[4], b[5]) for b in band), key=lambda m: m[0]))
+        x0 = min(b.left for b in band) // 2 * 2
+        y0 = min(b.top for b in band) // 2 * 2
+        x1 = max(b.right for b in band)
+        y1 = max(b.bottom for b in band)
+        members = tuple((b.position, b.overlay) for b in sorted(band, key=lambda b: b.position))
         layers.append(
             OverlayLayer(
                 x=x0,
                 y=y0,
                 width=x1 - x0 + (x1 - x0) % 2,
                 height=y1 - y0 + (y1 - y0) % 2,
-                start=min(o.start for _, o in members),
-                end=max(o.end for _, o in members),
+                start=min(b.overlay.start for b in band),
+                end=max(b.overlay.end for b in band),
                 members=members,
             )
         )
