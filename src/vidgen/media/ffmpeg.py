@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from vidgen.errors import FatalStageError, StageError, StageTimeout
 
 if TYPE_CHECKING:
-    from vidgen.stages.base import StageContext
+    from vidgen.cancel import CancelToken
 
 
 @cache
@@ -82,7 +82,7 @@ def _tail(text: str, lines: int = 6) -> str:
 def run(
     args: list[str],
     *,
-    ctx: StageContext | None = None,
+    ctx: CancelToken | None = None,
     timeout: float | None = None,
     what: str = "ffmpeg",
 ) -> subprocess.CompletedProcess[str]:

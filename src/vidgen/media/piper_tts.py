@@ -26,7 +26,7 @@ from vidgen.errors import FatalStageError, StageError
 from vidgen.media.tts import Voiceover, _estimate_spans, _publish, _require_text, _Span
 
 if TYPE_CHECKING:
-    from vidgen.stages.base import StageContext
+    from vidgen.cancel import CancelToken
 
 # Python packages that ship Piper voices as package data, each with ``model_path()`` and
 # ``config_path()``. Installed ones are offered by name and by language.
@@ -175,7 +175,7 @@ class PiperTTS:
         *,
         voice: str,
         rate: int,
-        ctx: StageContext | None = None,
+        ctx: CancelToken | None = None,
     ) -> Voiceover:
         _require_text(text)
         voice_file = resolve_voice(voice)

@@ -30,7 +30,7 @@ from vidgen.files import atomic_write_bytes, temp_sibling
 from vidgen.media import ffmpeg
 
 if TYPE_CHECKING:
-    from vidgen.stages.base import StageContext
+    from vidgen.cancel import CancelToken
 
 
 class WordTiming(BaseModel):
@@ -75,7 +75,7 @@ class TTSProvider(Protocol):
         *,
         voice: str,
         rate: int,
-        ctx: StageContext | None = None,
+        ctx: CancelToken | None = None,
     ) -> Voiceover: ...
 
 
@@ -282,7 +282,7 @@ class _EspeakEngine:
         self.samples: array[int] = array("h")
         self.events: list[tuple[int, int, int]] = []  # (text_position, length, audio ms)
         self.cancel: threading.Event | None = None
-        self.deadline_check: StageContext | None = None
+        self.deadline_check: CancelToken | None = None
         # ctypes only keeps the C thunk alive while this Python object lives.
         self._callback = _SynthCallback(self._on_audio)
         lib.espeak_SetSynthCallback(self._callback)
@@ -353,7 +353,7 @@ class EspeakTTS:
         *,
         voice: str,
         rate: int,
-        ctx: StageContext | None = None,
+        ctx: CancelToken | None = None,
     ) -> Voiceover:
         _require_text(text)
         if ctx is not None:
@@ -491,7 +491,7 @@ class OpenAITTS:
         *,
         voice: str,
         rate: int,
-        ctx: StageContext | None = None,
+        ctx: CancelToken | None = None,
     ) -> Voiceover:
         _require_text(text)
         api_key = self._api_key or os.environ.get("VIDGEN_OPENAI_API_KEY")
@@ -571,7 +571,7 @@ class OpenAITTS:
         body: dict[str, Any],
         dest: Path,
         timeout: float,
-        ctx: StageContext | None,
+        ctx: CancelToken | None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"}
         try:

@@ -22,7 +22,7 @@ from vidgen.files import temp_sibling
 from vidgen.media import ffmpeg
 
 if TYPE_CHECKING:
-    from vidgen.stages.base import StageContext
+    from vidgen.cancel import CancelToken
 
 
 class ClipSpec(BaseModel):
@@ -68,7 +68,7 @@ class VisualSource(Protocol):
     source_scale: float
 
     def render(
-        self, spec: ClipSpec, out_path: Path, *, ctx: StageContext | None = None
+        self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None
     ) -> Clip: ...
 
 
@@ -109,7 +109,7 @@ def _publish(
     args: list[str],
     out_path: Path,
     *,
-    ctx: StageContext | None,
+    ctx: CancelToken | None,
     what: str,
 ) -> float:
     """Run ffmpeg into a temporary sibling, check the result, rename it into place."""
@@ -203,7 +203,7 @@ class ProceduralVisuals:
     # The pattern is computed at 1/20 resolution and upscaled: half size loses nothing visible.
     source_scale = 0.5
 
-    def render(self, spec: ClipSpec, out_path: Path, *, ctx: StageContext | None = None) -> Clip:
+    def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
         _frame_count(spec)
         style = spec.style if spec.style in _PALETTES else "product-demo"
         rng = random.Random(f"{style}:{spec.seed}:{spec.index}")
@@ -343,7 +343,7 @@ class ImageKenBurns:
     def image_for(self, spec: ClipSpec) -> Path:
         return self.images[spec.index % len(self.images)]
 
-    def render(self, spec: ClipSpec, out_path: Path, *, ctx: StageContext | None = None) -> Clip:
+    def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
         frames = _frame_count(spec)
         image = self.image_for(spec)
         rng = random.Random(f"kenburns:{spec.seed}:{spec.index}")
@@ -443,7 +443,7 @@ class PexelsVideos:
         self._api_key = api_key
         self._transport = transport
 
-    def render(self, spec: ClipSpec, out_path: Path, *, ctx: StageContext | None = None) -> Clip:
+    def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
         _frame_count(spec)
         api_key = self._api_key or os.environ.get("VIDGEN_PEXELS_API_KEY")
         if not api_key:
@@ -544,7 +544,7 @@ class PexelsVideos:
         return [v for v in videos if isinstance(v, dict)]
 
     @staticmethod
-    def _download(client: httpx.Client, link: str, dest: Path, ctx: StageContext | None) -> None:
+    def _download(client: httpx.Client, link: str, dest: Path, ctx: CancelToken | None) -> None:
         received = 0
         try:
             with client.stream("GET", link) as response:
