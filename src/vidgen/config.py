@@ -11,6 +11,8 @@ copy shipped inside the package (so cron, starting in ``$HOME``, works with no f
 
 from __future__ import annotations
 
+import os
+import stat
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -89,6 +91,9 @@ class ThemeSettings(_Strict):
     images: list[Path] = Field(default_factory=list, max_length=50)
     trend_limit: int = Field(200, ge=1, le=5000)
     llm_model: str | None = Field(None, max_length=100)
+    max_cost_usd: float | None = Field(
+        None, ge=0, le=10_000, description="most a job may spend on paid providers, in USD"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ThemeSettings:
@@ -133,6 +138,46 @@ class ThemeConfig(_Strict):
         if name.endswith(".onnx") or "/" in name or "\\" in name:
             return str(self.resolve_path(Path(name).expanduser()))
         return name
+
+    def named_files(self) -> list[tuple[str, Path]]:
+        """Every local file the config names, as (field, resolved path)."""
+        block = self.config
+        named: list[tuple[str, Path]] = []
+        if block.music is not None:
+            named.append(("config.music.path", self.resolve_path(block.music.path.expanduser())))
+        for index, image in enumerate(block.images):
+            named.append((f"config.images[{index}]", self.resolve_path(image.expanduser())))
+        if block.providers.tts == "piper" and self.voice_name != block.voice.name:
+            named.append(("config.voice.name", Path(self.voice_name)))
+        return named
+
+    def check_files(self) -> None:
+        """Raise InvalidInput if a file the config names is missing, unreadable or not a
+        regular file: found when the job is queued, not three stages later.
+
+        Kinds are checked with ``stat`` (never ``open``), so a FIFO cannot block the caller.
+        """
+        where = f"{self.source}: " if self.source is not None else ""
+        for field, path in self.named_files():
+            try:
+                mode = os.stat(path).st_mode
+            except FileNotFoundError:
+                raise InvalidInput(
+                    f"{where}{field}: {path} not found; fix the path (relative paths are "
+                    "relative to the config file) or remove the entry"
+                ) from None
+            except OSError as exc:
+                raise InvalidInput(
+                    f"{where}{field}: cannot use {path} ({exc.strerror}); fix the path"
+                ) from None
+            if not stat.S_ISREG(mode):
+                kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+                raise InvalidInput(f"{where}{field}: {path} is {kind}; name a media file")
+            if not os.access(path, os.R_OK):
+                raise InvalidInput(
+                    f"{where}{field}: {path} cannot be read (permission denied); "
+                    "fix its permissions"
+                )
 
     def resolve_path(self, path: Path) -> Path:
         """Relative media paths in a config are relative to the config file, not the cwd."""

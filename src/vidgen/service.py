@@ -8,31 +8,38 @@ the edges turn those into exit codes or HTTP statuses. Nothing here prints.
 from __future__ import annotations
 
 import logging
+import stat
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, update
-from sqlmodel import col, select
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
 
 from vidgen import transitions
-from vidgen.config import load_config, resolve_config_path
-from vidgen.errors import InvalidInput, NotFound
-from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video
+from vidgen.config import ThemeConfig, load_config, resolve_config_path
+from vidgen.errors import InvalidInput, NotFound, Refused
+from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video, VideoStatus, utcnow
 from vidgen.schemas import (
+    BatchEntry,
+    BatchTriggerResponse,
+    GenerateSkippedResponse,
     JobDetailResponse,
     JobListResponse,
     JobRetryResponse,
     JobStatusResponse,
     PipelineTriggerResponse,
+    PruneResponse,
     RecoverResponse,
     StageDetail,
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import Store, get_store
+from vidgen.store import Store, get_store, public_url
 
 if TYPE_CHECKING:
     from vidgen.review import VideoListResponse, VideoResponse
@@ -196,9 +203,10 @@ def list_jobs(
     )
     with store.read() as session:
         jobs = session.exec(query).all()
+    total = count_jobs(store, status)
     completed = _completed_by_job(store, [job.id for job in jobs if job.id is not None])
     items = [to_status(job, completed[job.id]) for job in jobs if job.id is not None]
-    return JobListResponse(count=len(items), jobs=items)
+    return JobListResponse(count=len(items), total=total, jobs=items)
 
 
 def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
@@ -240,42 +248,334 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
 # -- changing jobs --------------------------------------------------------------------------
 
 
-def generate(
-    settings: Settings,
-    theme: str | None = None,
-    config_path: str | None = None,
-    *,
-    confine_config: bool = False,
-) -> PipelineTriggerResponse:
-    """Validate the config, record a pending job, enqueue it and return at once."""
-    from vidgen.queue import enqueue_job
+@dataclass(frozen=True)
+class _NewJob:
+    """A job request that passed every check; nothing is recorded until all of a batch pass."""
 
+    theme: str
+    config_path: Path
+    paid: tuple[str, ...]
+
+
+def _check_job_request(
+    settings: Settings, theme: str | None, config_path: str | None, *, confine_config: bool
+) -> _NewJob:
+    """Everything that can be known before a job is queued: theme, config, the files it names."""
     check_theme(theme)
-    check_stage_package(settings.stage_package)
     if config_path is not None and not config_path.strip():
         config_path = None  # like an empty --config: the default lookup, over HTTP too
     if confine_config and config_path is not None:
         path = confined_config_path(config_path, settings.themes_root)
     else:
         path = resolve_config_path(config_path, settings.config)
-    load_config(path)  # raises InvalidInput with file, field and reason; nothing recorded yet
+    config = load_config(path)  # raises InvalidInput with file, field and reason
+    config.check_files()
+    return _NewJob(
+        theme=theme if theme is not None else "default",
+        config_path=path,
+        paid=paid_providers(config),
+    )
+
+
+def generate(
+    settings: Settings,
+    theme: str | None = None,
+    config_path: str | None = None,
+    *,
+    confine_config: bool = False,
+    skip_if_queued: bool = False,
+) -> PipelineTriggerResponse | GenerateSkippedResponse:
+    """Validate the config, record a pending job, enqueue it and return at once.
+
+    With ``skip_if_queued``, a pending or running job for the same theme and config file means
+    nothing is queued (a cron overlap guard); the check and the insert share one transaction.
+    """
+    check_stage_package(settings.stage_package)
+    new = _check_job_request(settings, theme, config_path, confine_config=confine_config)
     store = get_store(settings)
-    with store.write() as session:
-        job = Job(theme=theme if theme is not None else "default", config_path=str(path))
-        session.add(job)
-        session.flush()
-        assert job.id is not None
-        job_id = job.id
-    try:
-        task_id = enqueue_job(settings, job_id)
-    except Exception:
-        # Not queued means not created: leave no pending job that nobody will run.
+    check_daily_budget(settings, store, [new])
+    if skip_if_queued:
         with store.write() as session:
-            session.execute(delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
-            session.execute(delete(Job).where(col(Job.id) == job_id))
-        raise
-    _set_task_id(store, job_id, task_id)
-    return PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
+            existing = find_active_job(session, new.theme, str(new.config_path))
+            if existing is not None:
+                assert existing.id is not None
+                return GenerateSkippedResponse(
+                    job_id=existing.id,
+                    job_status=existing.status,
+                    theme=existing.theme,
+                    poll_url=f"/api/jobs/{existing.id}",
+                    message=f"Job {existing.id} for theme {existing.theme!r} is already "
+                    f"{existing.status}; nothing queued",
+                )
+            job_id = insert_job(session, new.theme, str(new.config_path))
+        return _enqueue_new(settings, store, [job_id])[0]
+    with store.write() as session:
+        job_id = insert_job(session, new.theme, str(new.config_path))
+    return _enqueue_new(settings, store, [job_id])[0]
+
+
+MAX_BATCH = 100
+
+
+def load_batch_file(raw_path: str) -> list[BatchEntry]:
+    """Read a YAML or JSON list of ``{theme, config}`` entries; InvalidInput names the entry."""
+    import yaml
+    from pydantic import ValidationError
+
+    path = Path(raw_path).expanduser()
+    where = str(path)
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise InvalidInput(
+                f"{where}: not a regular file; pass --batch with a YAML or JSON file"
+            )
+        if path.stat().st_size > 1_000_000:
+            raise InvalidInput(f"{where}: larger than 1 MB; a batch file is a short list")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(
+            f"{where}: batch file not found; pass --batch with an existing file"
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{where}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise InvalidInput(f"{where}: cannot read the batch file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)  # JSON is YAML, so one parser reads both
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidInput(
+            f"{where}: invalid YAML/JSON{at}: {getattr(exc, 'problem', exc)}"
+        ) from None
+    if isinstance(data, dict) and set(data) == {"jobs"}:
+        data = data["jobs"]
+    if not isinstance(data, list):
+        raise InvalidInput(
+            f"{where}: expected a list of entries like "
+            "- {theme: 'Product Demo', config: theme.yml}"
+        )
+    entries: list[BatchEntry] = []
+    for index, item in enumerate(data):
+        try:
+            entry = BatchEntry.model_validate(item)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(part) for part in err["loc"]) or "(entry)"
+            msg = str(err["msg"])
+            raise InvalidInput(f"{where}: entry {index}: {field}: {msg}") from None
+        if entry.config is not None and not Path(entry.config).expanduser().is_absolute():
+            # Relative config paths in a batch file are relative to the batch file.
+            entry = entry.model_copy(
+                update={"config": str(path.absolute().parent / Path(entry.config).expanduser())}
+            )
+        entries.append(entry)
+    return entries
+
+
+def generate_batch(
+    settings: Settings, entries: list[BatchEntry], *, confine_config: bool = False
+) -> BatchTriggerResponse:
+    """Check every entry first; one bad entry and no job is created."""
+    if not entries:
+        raise InvalidInput("the batch is empty: list at least one {theme, config} entry")
+    if len(entries) > MAX_BATCH:
+        raise InvalidInput(f"the batch has {len(entries)} entries; send at most {MAX_BATCH}")
+    check_stage_package(settings.stage_package)
+    checked: list[_NewJob] = []
+    for index, entry in enumerate(entries):
+        try:
+            checked.append(
+                _check_job_request(
+                    settings, entry.theme, entry.config, confine_config=confine_config
+                )
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(f"entry {index}: {exc}") from None
+    store = get_store(settings)
+    check_daily_budget(settings, store, checked)
+    with store.write() as session:
+        ids = [insert_job(session, new.theme, str(new.config_path)) for new in checked]
+    jobs = _enqueue_new(settings, store, ids)
+    return BatchTriggerResponse(count=len(jobs), jobs=jobs)
+
+
+def _enqueue_new(
+    settings: Settings, store: Store, job_ids: list[int]
+) -> list[PipelineTriggerResponse]:
+    from vidgen.queue import enqueue_job
+
+    results: list[PipelineTriggerResponse] = []
+    for position, job_id in enumerate(job_ids):
+        try:
+            task_id = enqueue_job(settings, job_id)
+        except Exception:
+            # Not queued means not created: leave no pending job that nobody will run.
+            delete_jobs(store, job_ids[position:])
+            raise
+        _set_task_id(store, job_id, task_id)
+        results.append(
+            PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
+        )
+    return results
+
+
+# -- budgets --------------------------------------------------------------------------------
+
+# Providers that bill per call; everything else (local, sample, espeak, piper, youtube quota,
+# pexels) costs 0 and is never refused.
+PAID_PROVIDERS: dict[str, frozenset[str]] = {
+    "trends": frozenset({"tiktok"}),
+    "analysis": frozenset({"openai", "anthropic"}),
+    "planner": frozenset({"openai", "anthropic"}),
+    "tts": frozenset({"openai"}),
+    "visuals": frozenset(),
+}
+
+
+def paid_providers(config: ThemeConfig) -> tuple[str, ...]:
+    chosen = config.config.providers.model_dump()
+    return tuple(
+        f"{kind}: {chosen[kind]}" for kind, paid in PAID_PROVIDERS.items() if chosen[kind] in paid
+    )
+
+
+def check_daily_budget(settings: Settings, store: Store, jobs: list[_NewJob]) -> None:
+    """Refuse jobs that would call paid providers once today's recorded spend reaches
+    VIDGEN_DAILY_BUDGET_USD; jobs with only free providers always pass."""
+    budget = settings.daily_budget_usd
+    paid = sorted({name for job in jobs for name in job.paid})
+    if budget is None or not paid:
+        return
+    spent = spent_since(store, start_of_today())
+    if spent >= budget:
+        raise Refused(
+            f"today's provider spend ${spent:.4f} has reached VIDGEN_DAILY_BUDGET_USD="
+            f"{budget:g} (this job uses {', '.join(paid)}); nothing queued: raise the budget, "
+            "use local providers, or wait until 00:00 UTC"
+        )
+
+
+def start_of_today() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# -- retention ------------------------------------------------------------------------------
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``7d``, ``12h``, ``30m``, ``90s``, ``2w`` or combinations such as ``1d12h``."""
+    import re
+
+    cleaned = text.strip().lower()
+    pieces = re.findall(r"(\d{1,9})([smhdw])", cleaned)
+    if not cleaned or "".join(n + u for n, u in pieces) != cleaned:
+        raise InvalidInput(
+            f"--older-than {text!r} is not a duration: write a number and a unit, "
+            "like 7d, 12h, 30m (s, m, h, d, w)"
+        )
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in pieces)
+    if seconds > 100 * 365 * 86400:
+        raise InvalidInput(f"--older-than {text!r} is more than 100 years; use a shorter one")
+    return timedelta(seconds=seconds)
+
+
+def _tree_size(path: Path) -> tuple[int, int]:
+    """(files, bytes) under ``path``, without following symlinks."""
+    import os
+
+    files = size = 0
+    for root, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                size += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+            files += 1
+    return files, size
+
+
+def prune(
+    settings: Settings, older_than: str, *, dry_run: bool = False, rejected: bool = False
+) -> PruneResponse:
+    """Delete the work files (``<home>/jobs/<id>/``) of jobs that ended before ``older_than``
+    ago. Videos in review/ and approved/ are never touched; with ``rejected``, the files of
+    videos rejected before then go too. The store keeps every job's record."""
+    import shutil
+
+    from vidgen.review import FOLDERS
+
+    age = parse_duration(older_than)
+    cutoff = utcnow() - age
+    store = get_store(settings)
+    jobs_root = settings.jobs_dir
+    folders = (
+        sorted(int(p.name) for p in jobs_root.iterdir() if p.name.isdigit() and p.is_dir())
+        if jobs_root.is_dir()
+        else []
+    )
+    ended = ended_jobs_among(store, folders, cutoff)
+    files = size = 0
+    for job_id in ended:
+        folder = jobs_root / str(job_id)
+        count, used = _tree_size(folder)
+        files, size = files + count, size + used
+        if not dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
+    videos = 0
+    if rejected:
+        rejected_dir = (settings.output_root / FOLDERS[VideoStatus.REJECTED.value]).resolve()
+        for video in rejected_videos_before(store, cutoff):
+            found = False
+            base = Path(video.video_path)
+            for path in {
+                Path(video.video_path),
+                Path(video.thumbnail_path),
+                Path(video.log_path),
+                base.with_suffix(".srt"),
+            }:
+                # Only ever inside rejected/: a path that moved elsewhere is not ours to delete.
+                if not path.resolve().is_relative_to(rejected_dir) or not path.is_file():
+                    continue
+                found = True
+                files, size = files + 1, size + path.lstat().st_size
+                if not dry_run:
+                    path.unlink(missing_ok=True)
+            videos += found
+    verb = "would free" if dry_run else "freed"
+    extra = f" and {videos} rejected video(s)" if rejected else ""
+    return PruneResponse(
+        dry_run=dry_run,
+        older_than=older_than,
+        cutoff=cutoff.isoformat(),
+        jobs=len(ended),
+        job_ids=ended,
+        rejected_videos=videos,
+        files=files,
+        bytes=size,
+        message=f"{verb} {size} bytes in {files} file(s): work files of {len(ended)} job(s) "
+        f"that ended before {cutoff.isoformat(timespec='seconds')}{extra}",
+    )
+
+
+# -- workers --------------------------------------------------------------------------------
+
+
+def serving_workers(settings: Settings) -> int:
+    """Live workers (a heartbeat within the lease) that read this store's queue."""
+    return live_workers_on(get_store(settings), settings.queue, max(10.0, settings.lease_seconds))
+
+
+def no_worker_hint(settings: Settings, job_id: int) -> str:
+    return (
+        f"no worker is serving {settings.home} (queue {public_url(settings.queue)}), so job "
+        f"{job_id} waits until one starts: run 'vidgen worker' (or 'make worker' in the "
+        "checkout), or add the @reboot line from the README's cron section"
+    )
 
 
 def _set_task_id(store: Store, job_id: int, task_id: str) -> None:
@@ -383,3 +683,95 @@ def check_video_id(video_id: int) -> int:
     if not 1 <= video_id <= MAX_JOB_ID:
         raise NotFound(f"Video {video_id} not found (video ids are positive whole numbers)")
     return video_id
+
+
+# -- ops queries (small, one per need; they move into the store package) --------------------
+
+
+def count_jobs(store: Store, status: str | None) -> int:
+    query = select(func.count()).select_from(Job)
+    if status is not None:
+        query = query.where(Job.status == status)
+    with store.read() as session:
+        return int(session.exec(query).one())
+
+
+def insert_job(session: Session, theme: str, config_path: str) -> int:
+    job = Job(theme=theme, config_path=config_path)
+    session.add(job)
+    session.flush()
+    assert job.id is not None
+    return job.id
+
+
+def delete_jobs(store: Store, job_ids: list[int]) -> None:
+    if not job_ids:
+        return
+    with store.write() as session:
+        session.execute(delete(Checkpoint).where(col(Checkpoint.job_id).in_(job_ids)))
+        session.execute(delete(Job).where(col(Job.id).in_(job_ids)))
+
+
+def find_active_job(session: Session, theme: str, config_path: str) -> Job | None:
+    """The newest pending or running job for this theme and config file, if any."""
+    return session.exec(
+        select(Job)
+        .where(
+            Job.theme == theme,
+            Job.config_path == config_path,
+            col(Job.status).in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
+        )
+        .order_by(col(Job.id).desc())
+        .limit(1)
+    ).first()
+
+
+def spent_since(store: Store, since: datetime) -> float:
+    """Provider spend recorded in checkpoints that finished at or after ``since``."""
+    with store.read() as session:
+        total = session.exec(
+            select(func.coalesce(func.sum(Checkpoint.cost), 0.0)).where(
+                col(Checkpoint.finished_at) >= since
+            )
+        ).one()
+    return float(total)
+
+
+def live_workers_on(store: Store, queue: str, within: float) -> int:
+    from vidgen.models import WorkerBeat
+
+    since = utcnow() - timedelta(seconds=within)
+    with store.read() as session:
+        rows = session.exec(
+            select(WorkerBeat.id).where(WorkerBeat.last_seen >= since, WorkerBeat.queue == queue)
+        ).all()
+    return len(rows)
+
+
+def ended_jobs_among(store: Store, job_ids: list[int], before: datetime) -> list[int]:
+    """Of ``job_ids``, those completed or failed before ``before``."""
+    found: list[int] = []
+    for start in range(0, len(job_ids), 500):
+        chunk = job_ids[start : start + 500]
+        with store.read() as session:
+            rows = session.exec(
+                select(Job.id).where(
+                    col(Job.id).in_(chunk),
+                    col(Job.status).in_([JobStatus.COMPLETED.value, JobStatus.FAILED.value]),
+                    col(Job.updated_at) < before,
+                )
+            ).all()
+        found.extend(job_id for job_id in rows if job_id is not None)
+    return sorted(found)
+
+
+def rejected_videos_before(store: Store, before: datetime) -> list[Video]:
+    with store.read() as session:
+        return list(
+            session.exec(
+                select(Video).where(
+                    Video.status == VideoStatus.REJECTED.value,
+                    col(Video.reviewed_at) < before,
+                )
+            ).all()
+        )

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     stage_timeout: float = Field(900.0, gt=0, le=86400)
     lease_seconds: float = Field(60.0, gt=0, le=86400)
     busy_timeout: float = Field(30.0, gt=0, le=3600)
+    daily_budget_usd: float | None = Field(
+        None, ge=0, le=1_000_000, description="Refuse new paid jobs once today's spend reaches it"
+    )
     api_token: str | None = Field(
         None,
         pattern=r"^[\x21-\x7e]+$",

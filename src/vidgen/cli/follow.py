@@ -8,6 +8,7 @@ this wait forever.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -38,6 +39,27 @@ def _elapsed(detail: JobDetailResponse) -> dict[str, float]:
         for stage in detail.stages
         if stage.state == "running" and stage.started_at
     }
+
+
+class _UnservedNotice:
+    """Says once, within seconds, that a pending job has no live worker to run it; the
+    follower keeps waiting (a worker started later picks the job up)."""
+
+    def __init__(self, settings: Settings, job_id: int) -> None:
+        self.settings, self.job_id = settings, job_id
+        self.said = False
+        self.next_check = 0.0
+
+    def message(self, status: str) -> str | None:
+        from vidgen import service
+
+        if self.said or status != "pending" or time.monotonic() < self.next_check:
+            return None
+        self.next_check = time.monotonic() + 2.0
+        if service.serving_workers(self.settings) > 0:
+            return None
+        self.said = True
+        return f"{service.no_worker_hint(self.settings, self.job_id)}. Still waiting (Ctrl-C stops)."
 
 
 def _start_in_process(settings: Settings, job_id: int) -> threading.Thread:
@@ -74,10 +96,14 @@ def follow(settings: Settings, job_id: int, *, run_here: bool, as_json: bool) ->
 
             from vidgen.cli.status import job_panel
 
+            notice = _UnservedNotice(settings, job_id) if worker_thread is None else None
             with Live(job_panel(detail), console=out, refresh_per_second=8) as live:
                 while True:
                     detail = service.job_detail(settings, job_id)
                     live.update(job_panel(detail, _elapsed(detail)))
+                    note = notice.message(detail.status) if notice is not None else None
+                    if note is not None:
+                        live.console.print(f"[yellow]{note}[/]")
                     if _finished(detail, worker_thread):
                         break
                     if worker_thread is None and time.monotonic() - last_reap > _reap_every(
@@ -114,8 +140,12 @@ def _poll_plain(
 
     seen: dict[str, str] = {}
     last_reap = 0.0
+    notice = _UnservedNotice(settings, job_id) if worker_thread is None else None
     while True:
         detail = service.job_detail(settings, job_id)
+        note = notice.message(detail.status) if notice is not None else None
+        if note is not None:
+            print(f"Note: {note}", file=sys.stderr, flush=True)
         for stage in detail.stages:
             key = f"{stage.state}:{stage.attempt}"
             if seen.get(stage.stage) != key and stage.state != "waiting":

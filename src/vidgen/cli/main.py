@@ -8,21 +8,56 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
-from vidgen.cli import generate, jobs, recover, retry, serve, status, videos, worker
+from vidgen.cli import generate, jobs, prune, recover, retry, serve, status, videos, worker
+from vidgen.cli.output import example
 
 app = typer.Typer(
     name="vidgen",
     help="Unattended short-video factory: queue a job, let a worker render it, review the MP4.",
+    epilog=example(
+        "vidgen generate --theme 'Product Demo'",
+        "vidgen worker",
+        "vidgen status 12 --watch",
+    ),
     no_args_is_help=True,
-    add_completion=False,
+    # Typer's --install-completion/--show-completion: its completion module is imported by
+    # typer.main anyway, so this costs start-up nothing measurable (bench/cli_start.py).
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (generate, jobs, status, retry, worker, recover, serve):
+
+def _print_version(value: bool) -> None:
+    if value:
+        from vidgen import __version__
+
+        typer.echo(f"vidgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Unattended short-video factory: queue a job, let a worker render it, review the MP4."""
+
+
+for module in (generate, jobs, status, retry, worker, recover, prune, serve):
     module.register(app)
 videos.register(app)
 

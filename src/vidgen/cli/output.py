@@ -111,3 +111,9 @@ def die(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     sys.stdout.flush()
     raise typer.Exit(code)
+
+
+def example(*commands: str) -> str:
+    """A help epilog with example command lines, kept verbatim (click's \\b: no re-wrapping)."""
+    heading = "Example:" if len(commands) == 1 else "Examples:"
+    return "\b\n" + heading + "\n" + "\n".join(f"  {command}" for command in commands)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vidgen.cli.output import fail, load_settings_or_fail
+from vidgen.cli.output import example, fail, load_settings_or_fail
 from vidgen.errors import VidgenError
 
 if TYPE_CHECKING:
@@ -154,7 +154,10 @@ class _Beat(threading.Thread):
 
 def worker(
     workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, max=64, help="Jobs to run at once.")
+        int,
+        typer.Option(
+            "--workers", "-w", min=1, max=64, metavar="N", help="Jobs to run at once (1-64)."
+        ),
     ] = 1,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each task.")] = False,
 ) -> None:
@@ -204,4 +207,7 @@ def worker(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("worker")(worker)
+    app.command(
+        "worker",
+        epilog=example("vidgen worker", "vidgen worker --workers 2"),
+    )(worker)
