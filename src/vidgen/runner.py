@@ -340,6 +340,7 @@ class JobRunner:
             store=self.store,
             deadline=time.monotonic() + timeout,
             log=lambda message: log.info("job %s %s: %s", self.job_id, stage, message),
+            spent_usd=self._spent_so_far(),
         )
         heartbeat.cancel_targets.append(ctx.cancel)
         box: dict[str, Any] = {}
@@ -373,6 +374,12 @@ class JobRunner:
         if not isinstance(result, StageResult):
             raise TypeError(f"stage {stage} returned {type(result).__name__}, not StageResult")
         return result
+
+    def _spent_so_far(self) -> float:
+        """The job's recorded provider spend, for ``config.max_cost_usd`` checks."""
+        with self.store.read() as session:
+            job = session.get(Job, self.job_id, populate_existing=True)
+        return float(job.total_cost) if job is not None else 0.0
 
     # -- checkpoints -----------------------------------------------------------------------
 

@@ -26,14 +26,14 @@ from vidgen.cli.output import render_json
 from vidgen.errors import InvalidInput, NotFound, Refused, StoreBusy, VidgenError
 from vidgen.review import MAX_REASON_CHARS
 from vidgen.schemas import (
+    BatchEntry,
+    BatchTriggerResponse,
+    GenerateSkippedResponse,
     HealthResponse,
     JobDetailResponse,
     JobListResponse,
     JobRetryResponse,
     JobStatusResponse,
-    BatchEntry,
-    BatchTriggerResponse,
-    GenerateSkippedResponse,
     PipelineTriggerRequest,
     PipelineTriggerResponse,
     PruneRequest,
@@ -296,9 +296,7 @@ def _add_ops_routes(app: FastAPI, current: Any) -> None:
     @app.post("/api/prune", response_model=PruneResponse, responses=errors(401, 413, 422))
     def prune(body: PruneRequest) -> Response:
         return _json(
-            service.prune(
-                current(), body.older_than, dry_run=body.dry_run, rejected=body.rejected
-            )
+            service.prune(current(), body.older_than, dry_run=body.dry_run, rejected=body.rejected)
         )
 
 

@@ -59,7 +59,9 @@ class _UnservedNotice:
         if service.serving_workers(self.settings) > 0:
             return None
         self.said = True
-        return f"{service.no_worker_hint(self.settings, self.job_id)}. Still waiting (Ctrl-C stops)."
+        return (
+            f"{service.no_worker_hint(self.settings, self.job_id)}. Still waiting (Ctrl-C stops)."
+        )
 
 
 def _start_in_process(settings: Settings, job_id: int) -> threading.Thread:

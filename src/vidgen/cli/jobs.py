@@ -37,7 +37,9 @@ def jobs_table(result: JobListResponse) -> RenderableType:
     if result.total > result.count:
         from rich.console import Group
 
-        return Group(table, f"[dim]{result.count} of {result.total} jobs; see more with --offset[/]")
+        return Group(
+            table, f"[dim]{result.count} of {result.total} jobs; see more with --offset[/]"
+        )
     return table
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from vidgen.cli import generate, jobs, prune, recover, retry, serve, status, videos, worker
-from vidgen.cli.output import example
+from vidgen.cli.output import example, plain_help_command
 
 app = typer.Typer(
     name="vidgen",
@@ -60,6 +60,9 @@ def _root(
 for module in (generate, jobs, status, retry, worker, recover, prune, serve):
     module.register(app)
 videos.register(app)
+_plain = plain_help_command()
+for _info in app.registered_commands:
+    _info.cls = _plain
 
 
 def run(args: list[str] | None = None) -> int:
