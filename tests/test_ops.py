@@ -127,9 +127,7 @@ def test_generate_says_when_no_worker_serves_the_home(cli: Cli, home: Path, stor
         session.add(WorkerBeat(id="w1", hostname="h", pid=1, queue=f"sqlite:///{home}/queue.db"))
     assert cli("generate").err == ""
     with store.write() as session:  # one that stopped beating long ago does not count
-        session.execute(
-            update(WorkerBeat).values(last_seen=utcnow() - timedelta(hours=1))
-        )
+        session.execute(update(WorkerBeat).values(last_seen=utcnow() - timedelta(hours=1)))
     assert "no worker is serving" in cli("generate").err
 
 
@@ -298,9 +296,7 @@ def test_daily_budget_refuses_paid_jobs_once_spent(
     assert cli("generate", "--config", str(paid)).code == 0  # $0.30 < $0.50
     _record_spend(store, 0.25)
     before = job_count(store)
-    one_line_error(
-        cli("generate", "--config", str(paid)), 1, "VIDGEN_DAILY_BUDGET_USD", "$0.5500"
-    )
+    one_line_error(cli("generate", "--config", str(paid)), 1, "VIDGEN_DAILY_BUDGET_USD", "$0.5500")
     batch = tmp_path / "batch.yml"
     batch.write_text(f"- {{config: {paid}}}\n")
     one_line_error(cli("generate", "--batch", str(batch)), 1, "VIDGEN_DAILY_BUDGET_USD")

@@ -53,8 +53,44 @@ def _root(
             help="Print the version and exit.",
         ),
     ] = False,
+    log_file: Annotated[
+        str | None,
+        typer.Option(
+            "--log-file",
+            metavar="PATH",
+            help="Append this command's output and errors to PATH, creating its folder "
+            "(for cron: works on a fresh HOME, where '>> ~/.vidgen/x.log' cannot).",
+        ),
+    ] = None,
 ) -> None:
     """Unattended short-video factory: queue a job, let a worker render it, review the MP4."""
+    if log_file is not None:
+        _redirect_to(log_file)
+
+
+def _redirect_to(raw: str) -> None:
+    """Point stdout and stderr (the file descriptors, so child processes too) at a log file,
+    after one line saying when and what ran."""
+    import shlex
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from vidgen.cli.output import EXIT_USAGE, die
+
+    path = Path(raw).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        die(f"--log-file {raw}: cannot write there ({exc.strerror}); pick another file", EXIT_USAGE)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    command = shlex.join(["vidgen", *sys.argv[1:]])
+    os.write(fd, f"{stamp} {command}\n".encode(errors="backslashreplace"))
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 for module in (generate, jobs, status, retry, worker, recover, prune, serve):
