@@ -467,3 +467,53 @@ def test_prune_rejects_a_bad_duration(cli: Cli, client: TestClient, bad: str) ->
     one_line_error(cli("prune", "--older-than", bad), 2, "like 7d, 12h, 30m")
     response = client.post("/api/prune", json={"older_than": bad})
     assert response.status_code == 422
+
+
+def test_the_profile_is_recorded_at_generate_and_used_by_the_worker(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from vidgen.runner import JobRunner
+    from vidgen.settings import load_settings
+
+    monkeypatch.setenv("VIDGEN_PROFILE", "preview")  # the generating process's setting
+    assert cli("generate").code == 0
+    monkeypatch.delenv("VIDGEN_PROFILE")
+    full = write_config(tmp_path, profile="full")
+    assert cli("generate", "--config", str(full)).code == 0  # no override: the config's
+    assert cli("status", "1").out.count("profile preview") == 1
+    for job_id, expected in ((1, "preview"), (2, "full")):
+        detail = json.loads(TestClient(create_app()).get(f"/api/jobs/{job_id}/detail").text)
+        assert detail["profile"] == expected
+    # The worker's own VIDGEN_PROFILE does not change what the jobs were queued with.
+    monkeypatch.setenv("VIDGEN_PROFILE", "full")
+    settings = load_settings()
+    from vidgen.store import get_store
+
+    with get_store(settings).read() as session:
+        jobs = [session.get(Job, 1), session.get(Job, 2)]
+    profiles = [JobRunner(job.id, settings)._load_config(job).config.profile for job in jobs]
+    monkeypatch.setenv("VIDGEN_PROFILE", "preview")
+    settings = load_settings()
+    profiles += [JobRunner(job.id, settings)._load_config(job).config.profile for job in jobs]
+    assert profiles == ["preview", "full", "preview", "full"]
+
+
+def test_a_store_from_before_the_profile_column_is_upgraded(home: Path) -> None:
+    import sqlite3
+
+    from vidgen.settings import load_settings
+    from vidgen.store import get_store, reset_stores
+
+    assert get_store(load_settings())  # today's schema
+    reset_stores()
+    db = home / "vidgen.db"
+    with sqlite3.connect(db) as conn:  # what vidgen 0.1 made: no job.profile, version 1
+        conn.execute("ALTER TABLE job DROP COLUMN profile")
+        conn.execute("INSERT INTO job (status, stage, theme, created_at, updated_at, "
+                     "attempts_started, total_cost) VALUES ('failed', 'review', 'old', "
+                     "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 0, 0)")  # fmt: skip
+        conn.execute("PRAGMA user_version = 1")
+    store = get_store(load_settings())
+    with store.read() as session:
+        old = session.get(Job, 1)
+    assert old is not None and old.theme == "old" and old.profile is None

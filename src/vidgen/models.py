@@ -74,6 +74,9 @@ class Job(SQLModel, table=True):
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts_started: int = 0
     total_cost: float = 0.0
+    # The render profile fixed when the job was queued (VIDGEN_PROFILE of the generating
+    # process, else the config's), so the worker's environment cannot change it.
+    profile: str | None = None
 
 
 class Checkpoint(SQLModel, table=True):

@@ -73,6 +73,7 @@ class StageDetail(BaseModel):
 
 class JobDetailResponse(JobStatusResponse):
     config_path: str | None
+    profile: str | None  # render profile recorded when the job was queued
     total_cost: float
     stages: list[StageDetail]
     video_path: str | None

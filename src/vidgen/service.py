@@ -239,6 +239,7 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,
+        profile=job.profile,
         total_cost=round(job.total_cost, 6),
         stages=stages,
         video_path=video.video_path if video else None,
@@ -255,6 +256,7 @@ class _NewJob:
     theme: str
     config_path: Path
     paid: tuple[str, ...]
+    profile: str
 
 
 def _check_job_request(
@@ -274,6 +276,7 @@ def _check_job_request(
         theme=theme if theme is not None else "default",
         config_path=path,
         paid=paid_providers(config),
+        profile=settings.profile or config.config.profile,
     )
 
 
@@ -307,10 +310,10 @@ def generate(
                     message=f"Job {existing.id} for theme {existing.theme!r} is already "
                     f"{existing.status}; nothing queued",
                 )
-            job_id = insert_job(session, new.theme, str(new.config_path))
+            job_id = insert_job(session, new.theme, str(new.config_path), new.profile)
         return _enqueue_new(settings, store, [job_id])[0]
     with store.write() as session:
-        job_id = insert_job(session, new.theme, str(new.config_path))
+        job_id = insert_job(session, new.theme, str(new.config_path), new.profile)
     return _enqueue_new(settings, store, [job_id])[0]
 
 
@@ -396,7 +399,7 @@ def generate_batch(
     store = get_store(settings)
     check_daily_budget(settings, store, checked)
     with store.write() as session:
-        ids = [insert_job(session, new.theme, str(new.config_path)) for new in checked]
+        ids = [insert_job(session, new.theme, str(new.config_path), new.profile) for new in checked]
     jobs = _enqueue_new(settings, store, ids)
     return BatchTriggerResponse(count=len(jobs), jobs=jobs)
 
@@ -696,8 +699,8 @@ def count_jobs(store: Store, status: str | None) -> int:
         return int(session.exec(query).one())
 
 
-def insert_job(session: Session, theme: str, config_path: str) -> int:
-    job = Job(theme=theme, config_path=config_path)
+def insert_job(session: Session, theme: str, config_path: str, profile: str | None) -> int:
+    job = Job(theme=theme, config_path=config_path, profile=profile)
     session.add(job)
     session.flush()
     assert job.id is not None

@@ -293,7 +293,7 @@ def _add_ops_routes(app: FastAPI, current: Any) -> None:
     ) -> Response:
         return _json(service.generate_batch(current(), body, confine_config=True))
 
-    @app.post("/api/prune", response_model=PruneResponse, responses=errors(401, 413, 422))
+    @app.post("/api/prune", response_model=PruneResponse, responses=errors(400, 401, 413, 422))
     def prune(body: PruneRequest) -> Response:
         return _json(
             service.prune(current(), body.older_than, dry_run=body.dry_run, rejected=body.rejected)
