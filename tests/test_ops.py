@@ -517,3 +517,43 @@ def test_a_store_from_before_the_profile_column_is_upgraded(home: Path) -> None:
     with store.read() as session:
         old = session.get(Job, 1)
     assert old is not None and old.theme == "old" and old.profile is None
+
+
+def test_the_worker_applies_prune_after_hourly(
+    cli: Cli,
+    store: Store,
+    stagekit: Path,
+    drain: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import logging
+
+    from vidgen.cli.worker import _Beat
+    from vidgen.settings import load_settings
+
+    cli("generate")
+    cli("generate")
+    drain()
+    _age(store, [1], 20)
+    monkeypatch.setenv("VIDGEN_PRUNE_AFTER", "14d")
+    settings = load_settings()
+    beat = _Beat(store, settings, "w1")
+    beat.prune_if_due(logging.getLogger("test"))
+    assert sorted(p.name for p in settings.jobs_dir.iterdir()) == ["2"]
+    _age(store, [2], 20)
+    beat.prune_if_due(logging.getLogger("test"))  # not due again for an hour
+    assert sorted(p.name for p in settings.jobs_dir.iterdir()) == ["2"]
+    monkeypatch.setenv("VIDGEN_PRUNE_AFTER", "two weeks")
+    one_line_error(cli("jobs"), 2, "VIDGEN_PRUNE_AFTER", "like 14d")
+
+
+def test_videos_table_names_video_and_job_ids(cli: Cli, store: Store, settings: Any) -> None:
+    with store.write() as session:
+        for theme in ("a", "b", "c"):
+            session.add(Job(theme=theme, status="completed"))
+    _video(store, settings, 3, "pending_review", 0)
+    table = cli("videos").out
+    header = next(line for line in table.splitlines() if "status" in line)
+    assert "video" in header and "job" in header
+    row = next(line for line in table.splitlines() if "pending" in line)
+    assert row.split("│")[1].strip() == "1" and row.split("│")[2].strip() == "3"

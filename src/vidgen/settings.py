@@ -43,6 +43,11 @@ class Settings(BaseModel):
     daily_budget_usd: float | None = Field(
         None, ge=0, le=1_000_000, description="Refuse new paid jobs once today's spend reaches it"
     )
+    prune_after: str | None = Field(
+        None,
+        pattern=r"^\s*(\d{1,9}[smhdwSMHDW])+\s*$",
+        description="Workers delete work files of jobs that ended longer ago than this",
+    )
     api_token: str | None = Field(
         None,
         pattern=r"^[\x21-\x7e]+$",
@@ -116,6 +121,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 _PATTERN_MEANING = {
     "api_token": "printable ASCII with no spaces, e.g. from: openssl rand -hex 32",
     "stage_package": "a dotted Python package name such as vidgen.stages",
+    "prune_after": "a duration: a number and a unit, like 14d, 12h or 30m",
 }
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from vidgen.store import Store
 
 BEAT_SECONDS = 5.0
+PRUNE_EVERY_SECONDS = 3600.0  # VIDGEN_PRUNE_AFTER: at start, then hourly
 
 
 def _hostname() -> str:
@@ -91,6 +92,20 @@ class _Beat(threading.Thread):
         self.huey = huey
         self.queue_path = sqlite_queue_path(settings) if huey is not None else None
         self.queue_identity = _file_identity(self.queue_path)
+        self.next_prune = 0.0
+
+    def prune_if_due(self, log: logging.Logger) -> None:
+        """Apply VIDGEN_PRUNE_AFTER: the same as ``vidgen prune --older-than`` it."""
+        import time
+
+        from vidgen import retention
+
+        if self.settings.prune_after is None or time.monotonic() < self.next_prune:
+            return
+        self.next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        result = retention.prune(self.store, self.settings, self.settings.prune_after)
+        if result.jobs:
+            log.info("VIDGEN_PRUNE_AFTER=%s: %s", self.settings.prune_after, result.message)
 
     def follow_queue_file(self, log: logging.Logger) -> None:
         """Reopen a queue file that was deleted or replaced, then re-enqueue pending jobs.
@@ -135,6 +150,7 @@ class _Beat(threading.Thread):
             try:
                 self.beat()
                 self.follow_queue_file(log)
+                self.prune_if_due(log)
                 for job_id in reap_expired_leases(self.store):
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
             except VidgenError as exc:  # a busy store: expected, one line is enough
