@@ -200,10 +200,10 @@ def test_batch_queues_every_entry_and_matches_http(
 @pytest.mark.parametrize(
     ("content", "needles"),
     [
-        ("- {theme: ok}\n- {theme: ''}\n", ("entry 1:", "theme is empty")),
-        ("- {theme: ok}\n- {theem: typo}\n", ("entry 1:", "theem", "Extra inputs")),
-        ("- {theme: ok}\n- {config: missing.yml}\n", ("entry 1:", "missing.yml", "not found")),
-        ("- {theme: ok}\n- 12\n", ("entry 1:",)),
+        ("- {theme: ok}\n- {theme: ''}\n", ("entry 2 of 2:", "theme is empty")),
+        ("- {theme: ok}\n- {theem: typo}\n", ("entry 2 of 2:", "theem", "Extra inputs")),
+        ("- {theme: ok}\n- {config: missing.yml}\n", ("entry 2 of 2:", "missing.yml", "not found")),
+        ("- {theme: ok}\n- 12\n", ("entry 2 of 2:",)),
         ("theme: not a list\n", ("expected a list",)),
         ("[]\n", ("batch is empty",)),
         ("- [unclosed\n", ("invalid YAML/JSON",)),
@@ -225,12 +225,12 @@ def test_batch_entry_with_a_bad_config_field_is_named(
     batch = tmp_path / "batch.yml"
     batch.write_text("- {theme: fine}\n- {theme: other, config: bad.yml}\n")
     one_line_error(
-        cli("generate", "--batch", str(batch)), 2, "entry 1:", "config.video_duration_seconds"
+        cli("generate", "--batch", str(batch)), 2, "entry 2 of 2:", "config.video_duration_seconds"
     )
     one_line_error(cli("generate", "--batch", str(tmp_path / "nope.yml")), 2, "not found")
     one_line_error(cli("generate", "--batch", str(batch), "--theme", "x"), 2, "--batch")
     bad_http = client.post("/api/generate/batch", json=[{"theme": "ok"}, {"theme": ""}])
-    assert bad_http.status_code == 422 and "entry 1" in bad_http.json()["detail"]
+    assert bad_http.status_code == 422 and "entry 2 of 2" in bad_http.json()["detail"]
     assert client.post("/api/generate/batch", json={"theme": "x"}).status_code == 422
     assert job_count(store) == 0
 

@@ -367,7 +367,9 @@ def load_batch_file(raw_path: str) -> list[BatchEntry]:
             err = exc.errors()[0]
             field = ".".join(str(part) for part in err["loc"]) or "(entry)"
             msg = str(err["msg"])
-            raise InvalidInput(f"{where}: entry {index}: {field}: {msg}") from None
+            raise InvalidInput(
+                f"{where}: entry {index + 1} of {len(data)}: {field}: {msg}"
+            ) from None
         if entry.config is not None and not Path(entry.config).expanduser().is_absolute():
             # Relative config paths in a batch file are relative to the batch file.
             entry = entry.model_copy(
@@ -395,7 +397,7 @@ def generate_batch(
                 )
             )
         except InvalidInput as exc:
-            raise InvalidInput(f"entry {index}: {exc}") from None
+            raise InvalidInput(f"entry {index + 1} of {len(entries)}: {exc}") from None
     store = get_store(settings)
     check_daily_budget(settings, store, checked)
     with store.write() as session:
