@@ -14,12 +14,13 @@ from sqlmodel import select
 
 from conftest import CliResult
 from stagekit import runs_log
-from vidgen import service, transitions
+from vidgen import service
 from vidgen.errors import NotFound, Refused
-from vidgen.models import Checkpoint, Job, JobStatus, utcnow
-from vidgen.runner import SHUTDOWN, JobRunner, backoff_delay, reap_expired_leases
+from vidgen.pipeline.runner import SHUTDOWN, JobRunner, backoff_delay, reap_expired_leases
 from vidgen.settings import load_settings
 from vidgen.store import Store
+from vidgen.store import jobs as transitions
+from vidgen.store.models import Checkpoint, Job, JobStatus, utcnow
 
 Cli = Callable[..., CliResult]
 
@@ -93,7 +94,7 @@ def test_hung_stage_hits_its_time_limit(
     monkeypatch.setenv("STAGEKIT_TREND_COLLECTION", "hang")
     monkeypatch.setenv("VIDGEN_STAGE_TIMEOUT", "0.3")
     monkeypatch.setenv("VIDGEN_STAGE_ATTEMPTS", "2")
-    monkeypatch.setattr("vidgen.runner.CANCEL_GRACE", 0.1)
+    monkeypatch.setattr("vidgen.pipeline.runner.CANCEL_GRACE", 0.1)
     job_id = _new_job(cli)
     started = time.monotonic()
     assert _run(job_id) == JobStatus.FAILED

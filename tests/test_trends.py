@@ -18,7 +18,6 @@ from sqlmodel import select
 
 from httpkit import SleepRecorder, recorded
 from vidgen.errors import FatalStageError, StageError
-from vidgen.models import Trend
 from vidgen.providers.http import RetryPolicy, retry_after_seconds
 from vidgen.providers.trends import (
     APIFY_TOKEN_ENV,
@@ -36,6 +35,7 @@ from vidgen.providers.trends import (
 from vidgen.stages import trend_collection
 from vidgen.stages.base import StageContext
 from vidgen.store import Store
+from vidgen.store.models import Trend
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 YOUTUBE_URL = "https://www.googleapis.com/youtube/v3/videos"

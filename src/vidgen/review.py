@@ -23,9 +23,9 @@ from sqlmodel import col, select
 
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import atomic_write_text
-from vidgen.models import Video, VideoStatus, utcnow
 from vidgen.settings import Settings
 from vidgen.store import Store
+from vidgen.store.models import Video, VideoStatus, utcnow
 
 FOLDERS: dict[str, str] = {
     VideoStatus.PENDING_REVIEW.value: "review",

@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from vidgen import transitions
 from vidgen.config import load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound
-from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video
 from vidgen.schemas import (
     JobDetailResponse,
     JobListResponse,
@@ -33,6 +31,8 @@ from vidgen.schemas import (
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.store import Store, get_store
+from vidgen.store import jobs as transitions
+from vidgen.store.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video
 
 if TYPE_CHECKING:
     from vidgen.review import VideoListResponse, VideoResponse
@@ -248,7 +248,7 @@ def generate(
     confine_config: bool = False,
 ) -> PipelineTriggerResponse:
     """Validate the config, record a pending job, enqueue it and return at once."""
-    from vidgen.queue import enqueue_job
+    from vidgen.pipeline.queue import enqueue_job
 
     check_theme(theme)
     check_stage_package(settings.stage_package)
@@ -285,7 +285,7 @@ def _set_task_id(store: Store, job_id: int, task_id: str) -> None:
 
 def retry(settings: Settings, job_id: int) -> JobRetryResponse:
     """failed -> pending and enqueue; completed stages are skipped when the job runs."""
-    from vidgen.queue import enqueue_job
+    from vidgen.pipeline.queue import enqueue_job
 
     check_job_id(job_id)
     store = get_store(settings)
@@ -307,14 +307,14 @@ def retry(settings: Settings, job_id: int) -> JobRetryResponse:
 
 def recover(settings: Settings) -> RecoverResponse:
     """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
-    from vidgen.queue import (
+    from vidgen.pipeline.queue import (
         QueueUnavailable,
         enqueue_job,
         queued_job_ids,
         reset_queues,
         sqlite_queue_path,
     )
-    from vidgen.runner import reap_expired_leases
+    from vidgen.pipeline.runner import reap_expired_leases
 
     store = get_store(settings)
     lost = reap_expired_leases(store)

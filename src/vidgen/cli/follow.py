@@ -41,8 +41,8 @@ def _elapsed(detail: JobDetailResponse) -> dict[str, float]:
 
 
 def _start_in_process(settings: Settings, job_id: int) -> threading.Thread:
-    from vidgen.queue import enqueue_job
-    from vidgen.runner import JobRunner
+    from vidgen.pipeline.queue import enqueue_job
+    from vidgen.pipeline.runner import JobRunner
 
     runner = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid))
     thread = threading.Thread(target=runner.run, name=f"vidgen-job-{job_id}", daemon=True)
@@ -53,7 +53,7 @@ def _start_in_process(settings: Settings, job_id: int) -> threading.Thread:
 def follow(settings: Settings, job_id: int, *, run_here: bool, as_json: bool) -> int:
     """Block until the job is completed (return 0) or failed (return 1)."""
     from vidgen import service
-    from vidgen.runner import SHUTDOWN, live_workers, reap_expired_leases
+    from vidgen.pipeline.runner import SHUTDOWN, live_workers, reap_expired_leases
     from vidgen.store import get_store
 
     store = get_store(settings)
@@ -109,7 +109,7 @@ def _poll_plain(
 ) -> JobDetailResponse:
     """For pipes and logs (cron, CI): one line per stage change instead of a live panel."""
     from vidgen import service
-    from vidgen.runner import reap_expired_leases
+    from vidgen.pipeline.runner import reap_expired_leases
     from vidgen.store import get_store
 
     seen: dict[str, str] = {}

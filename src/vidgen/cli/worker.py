@@ -32,7 +32,7 @@ def _hostname() -> str:
 def _make_consumer(huey: Any, workers: int) -> Any:
     from huey.consumer import Consumer, Worker
 
-    from vidgen.runner import SHUTDOWN
+    from vidgen.pipeline.runner import SHUTDOWN
 
     class VidgenWorker(Worker):  # type: ignore[misc]
         """Takes no new message once a signal arrived.
@@ -83,7 +83,7 @@ class _Beat(threading.Thread):
     the SQLite queue file if it is deleted or replaced while the worker runs."""
 
     def __init__(self, store: Store, settings: Settings, worker_id: str, huey: Any = None) -> None:
-        from vidgen.queue import sqlite_queue_path
+        from vidgen.pipeline.queue import sqlite_queue_path
 
         super().__init__(name="vidgen-worker-beat", daemon=True)
         self.store, self.settings, self.worker_id = store, settings, worker_id
@@ -110,7 +110,7 @@ class _Beat(threading.Thread):
         log.warning("%s", service.recover(self.settings).message)
 
     def beat(self) -> None:
-        from vidgen.models import WorkerBeat, utcnow
+        from vidgen.store.models import WorkerBeat, utcnow
 
         with self.store.write() as session:
             row = session.get(WorkerBeat, self.worker_id)
@@ -127,7 +127,7 @@ class _Beat(threading.Thread):
     def run(self) -> None:
         import logging
 
-        from vidgen.runner import reap_expired_leases
+        from vidgen.pipeline.runner import reap_expired_leases
 
         log = logging.getLogger("vidgen.worker")
         interval = min(BEAT_SECONDS, self.settings.heartbeat_seconds)
@@ -146,7 +146,7 @@ class _Beat(threading.Thread):
         from sqlalchemy import delete
         from sqlmodel import col
 
-        from vidgen.models import WorkerBeat
+        from vidgen.store.models import WorkerBeat
 
         with self.store.write() as session:
             session.execute(delete(WorkerBeat).where(col(WorkerBeat.id) == self.worker_id))
@@ -164,8 +164,8 @@ def worker(
     from rich.logging import RichHandler
 
     from vidgen import service
-    from vidgen.queue import get_huey
-    from vidgen.runner import new_owner_id
+    from vidgen.pipeline.queue import get_huey
+    from vidgen.pipeline.runner import new_owner_id
     from vidgen.store import get_store
 
     logging.basicConfig(

@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.models import Trend, utcnow
 from vidgen.providers.http import (
     Credential,
     RetryPolicy,
@@ -31,6 +30,7 @@ from vidgen.providers.http import (
     require_key,
 )
 from vidgen.store import Store
+from vidgen.store.models import Trend, utcnow
 
 TREND_SOURCES: tuple[str, ...] = ("sample", "youtube", "tiktok")
 

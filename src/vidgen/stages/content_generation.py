@@ -24,9 +24,9 @@ from vidgen.errors import FatalStageError, StageError
 from vidgen.files import atomic_write_text
 from vidgen.media.tts import Voiceover, get_tts
 from vidgen.media.visuals import Clip, ClipSpec, get_visual_source
-from vidgen.models import ContentPlan
 from vidgen.planning import ProductionPlan, get_planner, shorten_for_speech
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store.models import ContentPlan
 
 # Aim a shortened script this far under the video length: speech rate is not exactly linear in
 # word count, and one more failed fit would fail the attempt.

@@ -20,9 +20,9 @@ from sqlmodel import col, select
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import publish_copy
-from vidgen.models import Checkpoint, Job, Video, VideoStatus, utcnow
 from vidgen.review import base_name, folder, write_log
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store.models import Checkpoint, Job, Video, VideoStatus, utcnow
 
 
 def _outputs(ctx: StageContext, stage: str) -> Mapping[str, Any]:

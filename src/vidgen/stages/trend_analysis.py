@@ -17,9 +17,9 @@ from sqlmodel import col, select
 from vidgen.analysis import TrendReportData, build_report
 from vidgen.errors import FatalStageError
 from vidgen.files import atomic_write_text
-from vidgen.models import Trend, TrendReport, utcnow
 from vidgen.providers.llm import get_llm
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store.models import Trend, TrendReport, utcnow
 
 REPORT_NAME = "trend_report.json"
 

@@ -60,7 +60,7 @@ class Job(SQLModel, table=True):
     __table_args__ = (Index("ix_job_status_created", "status", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    # Written only by vidgen.transitions.transition().
+    # Written only by vidgen.store.jobs.transition().
     status: str = Field(default=JobStatus.PENDING.value, index=False)
     stage: str | None = "initialization"
     theme: str = "default"

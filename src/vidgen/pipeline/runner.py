@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from vidgen import transitions
 from vidgen.config import ThemeConfig, load_config
 from vidgen.errors import (
     FatalStageError,
@@ -39,11 +38,12 @@ from vidgen.errors import (
     VidgenError,
 )
 from vidgen.files import file_digest
-from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, utcnow
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
 from vidgen.store import Store, get_store
+from vidgen.store import jobs as transitions
+from vidgen.store.models import Checkpoint, CheckpointStatus, Job, JobStatus, utcnow
 
 log = logging.getLogger("vidgen.runner")
 
@@ -495,7 +495,7 @@ def reap_expired_leases(store: Store) -> list[int]:
 
 def live_workers(store: Store, within: float) -> int:
     """How many workers reported in during the last ``within`` seconds."""
-    from vidgen.models import WorkerBeat
+    from vidgen.store.models import WorkerBeat
 
     since = utcnow() - timedelta(seconds=within)
     with store.read() as session:

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from vidgen import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from vidgen.errors import InvalidInput, StoreBusy
 from vidgen.settings import Settings
+from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 SCHEMA_VERSION = 1
 _IMMEDIATE = "vidgen_immediate"

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from vidgen.errors import NotFound, Refused
-from vidgen.models import Job, JobStatus, utcnow
+from vidgen.store.models import Job, JobStatus, utcnow
 
 P, R, C, F = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED
 

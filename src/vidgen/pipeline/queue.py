@@ -32,7 +32,7 @@ class QueueUnavailable(VidgenError):
 
 
 def _run_job_task(job_id: int) -> str | None:
-    from vidgen.runner import JobRunner
+    from vidgen.pipeline.runner import JobRunner
 
     settings = load_settings()
     status = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid)).run()
