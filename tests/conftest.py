@@ -46,8 +46,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _reset_queues() -> None:
+    from vidgen.pipeline.execute import SHUTDOWN
     from vidgen.pipeline.queue import reset_queues
-    from vidgen.pipeline.runner import SHUTDOWN
 
     reset_queues()
     SHUTDOWN.clear()

@@ -16,11 +16,14 @@ from conftest import CliResult
 from stagekit import runs_log
 from vidgen import service
 from vidgen.errors import NotFound, Refused
-from vidgen.pipeline.runner import SHUTDOWN, JobRunner, backoff_delay, reap_expired_leases
+from vidgen.pipeline.execute import SHUTDOWN
+from vidgen.pipeline.retries import backoff_delay
+from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.store import Store
 from vidgen.store import jobs as transitions
 from vidgen.store.models import Checkpoint, Job, JobStatus, utcnow
+from vidgen.store.workers import reap_expired_leases
 
 Cli = Callable[..., CliResult]
 
@@ -94,7 +97,7 @@ def test_hung_stage_hits_its_time_limit(
     monkeypatch.setenv("STAGEKIT_TREND_COLLECTION", "hang")
     monkeypatch.setenv("VIDGEN_STAGE_TIMEOUT", "0.3")
     monkeypatch.setenv("VIDGEN_STAGE_ATTEMPTS", "2")
-    monkeypatch.setattr("vidgen.pipeline.runner.CANCEL_GRACE", 0.1)
+    monkeypatch.setattr("vidgen.pipeline.execute.CANCEL_GRACE", 0.1)
     job_id = _new_job(cli)
     started = time.monotonic()
     assert _run(job_id) == JobStatus.FAILED

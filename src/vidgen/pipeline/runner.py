@@ -1,160 +1,52 @@
 """Run one job through ``PIPELINE_STAGES``, checkpointing after each stage.
 
-The runner claims the job (pending -> running) with a lease that a heartbeat thread renews, reuses
-the recorded outputs of stages already completed (after checking their files are intact), and
-runs the rest. Each stage attempt is a checkpoint row; retryable failures back off exponentially
-with jitter; a hung stage hits its time limit; a shutdown cancels the current stage and puts the
-job back in the queue. Any other worker finds expired leases (``reap_expired_leases``) and fails
-those jobs, so a killed worker never leaves a job ``running`` forever.
+The runner claims the job (pending -> running) with a lease that a heartbeat renews
+(``pipeline.lease``), reuses the recorded outputs of stages already completed after checking
+their files are intact (``pipeline.resume``), and runs the rest, each attempt in a thread under
+its time limit (``pipeline.execute``). Retryable failures back off exponentially with jitter
+(``pipeline.retries``); a shutdown cancels the current stage and puts the job back in the
+queue. Everything is recorded through the store (checkpoints, job moves) and every step is a
+named ``RunnerEvent`` (``pipeline.events``). Any other worker finds expired leases
+(``vidgen.store.workers.reap_expired_leases``) and fails those jobs, so a killed worker never
+leaves a job ``running`` forever.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import random
-import shutil
-import socket
-import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col, select
-
 from vidgen.config import ThemeConfig, load_config
-from vidgen.errors import (
-    FatalStageError,
-    InvalidInput,
-    Refused,
-    StageError,
-    StageTimeout,
-    StoreBusy,
-    VidgenError,
+from vidgen.errors import FatalStageError, InvalidInput, Refused, StageError, StoreBusy
+from vidgen.pipeline import events
+from vidgen.pipeline.execute import (
+    SHUTDOWN,
+    Interrupted,
+    LeaseLost,
+    call_stage,
+    prepare_work_dir,
 )
-from vidgen.files import file_digest
+from vidgen.pipeline.lease import Heartbeat, new_owner_id, one_line
+from vidgen.pipeline.resume import file_digests, reusable_outputs
+from vidgen.pipeline.retries import backoff_delay
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
-from vidgen.store import Store, get_store
-from vidgen.store import jobs as transitions
-from vidgen.store.models import Checkpoint, CheckpointStatus, Job, JobStatus, utcnow
+from vidgen.store import checkpoints, get_store
+from vidgen.store import jobs as job_rows
+from vidgen.store.models import Job
+from vidgen.store.status import JobStatus, RunnerEvent
 
 log = logging.getLogger("vidgen.runner")
 
-# Set by ``vidgen worker`` on SIGINT/SIGTERM: running stages are cancelled and their jobs requeued.
-SHUTDOWN = threading.Event()
-# Seconds a cancelled stage thread gets to wind down before we stop waiting for it.
-CANCEL_GRACE = 10.0
 
-
-class _Interrupted(Exception):
-    """The worker is shutting down; the job goes back to the queue."""
-
-
-class _LeaseLost(Exception):
-    """Another worker declared this one lost; the job is no longer ours to write."""
-
-
-def new_owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Delay before attempt ``attempt + 1``: exponential, capped, with "equal jitter".
-
-    Half of ``min(cap, base * 2**(attempt-1))`` is fixed, the other half random, so retries from
-    many jobs spread out but a retry never comes sooner than half the nominal delay.
-    """
-    nominal: float = min(cap, base * 2.0 ** (attempt - 1))
-    return nominal / 2 + (rng or random).uniform(0, nominal / 2)
-
-
-def one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)  # a SQLAlchemy error: the driver's message says it all
-    if isinstance(orig, Exception):
-        exc = orig
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if not isinstance(exc, VidgenError | OSError):
-        text = f"{type(exc).__name__}: {text}"
-    return text[:500]
-
-
-def files_intact(job_dir: Path, files: dict[str, Any]) -> bool:
-    """True if every recorded file still exists with the same size and sha256."""
-    for rel, expected in files.items():
-        path = job_dir / rel
-        try:
-            if path.stat().st_size != expected.get("size") or file_digest(path) != expected:
-                return False
-        except OSError:
-            return False
-    return True
-
-
-def latest_checkpoints(store: Store, job_id: int) -> dict[str, Checkpoint]:
-    with store.read() as session:
-        rows = session.exec(
-            select(Checkpoint).where(Checkpoint.job_id == job_id).order_by(col(Checkpoint.id))
-        ).all()
-    return {row.stage: row for row in rows}
-
-
-def reusable_outputs(store: Store, job_id: int, job_dir: Path) -> dict[str, dict[str, Any]]:
-    """Outputs of the leading stages that completed and whose files are intact, in order.
-
-    A stage whose files went missing or changed runs again, and so does everything after it,
-    because later stages were built from its outputs.
-    """
-    latest = latest_checkpoints(store, job_id)
-    reuse: dict[str, dict[str, Any]] = {}
-    for stage in PIPELINE_STAGES:
-        checkpoint = latest.get(stage)
-        if checkpoint is None or checkpoint.status != CheckpointStatus.COMPLETED:
-            break
-        if not files_intact(job_dir, checkpoint.files):
-            log.warning("job %s: %s files missing or changed; running it again", job_id, stage)
-            break
-        reuse[stage] = checkpoint.outputs
-    return reuse
-
-
-class _Heartbeat(threading.Thread):
-    """Renews the job's lease; if it is lost, cancels the running stage."""
-
-    def __init__(self, store: Store, job_id: int, owner: str, settings: Settings) -> None:
-        super().__init__(name=f"vidgen-heartbeat-{job_id}", daemon=True)
-        self.store, self.job_id, self.owner, self.settings = store, job_id, owner, settings
-        self.stop_event = threading.Event()
-        self.lost = threading.Event()
-        self.cancel_targets: list[threading.Event] = []
-
-    def run(self) -> None:
-        while not self.stop_event.wait(self.settings.heartbeat_seconds):
-            try:
-                with self.store.write() as session:
-                    held = transitions.renew_lease(
-                        session, self.job_id, self.owner, self.settings.lease_seconds
-                    )
-            except Exception as exc:  # a busy store must not kill the heartbeat; try next beat
-                busy = isinstance(exc, VidgenError)  # expected: one line, no traceback
-                log.warning(
-                    "job %s: lease renewal failed (%s); will retry",
-                    self.job_id,
-                    one_line(exc),
-                    exc_info=not busy,
-                )
-                continue
-            if not held:
-                self.lost.set()
-                for event in self.cancel_targets:
-                    event.set()
-                return
+class _StageFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class JobRunner:
@@ -169,7 +61,6 @@ class JobRunner:
         stage_loader: Callable[[str], StageFunction] | None = None,
         stage_names: tuple[str, ...] = PIPELINE_STAGES,
         requeue: Callable[[int], str] | None = None,
-        on_event: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.job_id = job_id
         self.settings = settings
@@ -178,9 +69,11 @@ class JobRunner:
         self.stage_loader = stage_loader or (lambda name: load_stage(name, settings.stage_package))
         self.stage_names = stage_names
         self.requeue_fn = requeue
-        self.on_event = on_event or (lambda event, data: None)
         self.job_dir = settings.jobs_dir / str(job_id)
         self.current_stage: str | None = None
+
+    def _event(self, kind: RunnerEvent, **fields: Any) -> None:
+        events.emit(self.store, self.job_id, kind, **fields)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -192,9 +85,7 @@ class JobRunner:
             return None
         try:
             with self.store.write() as session:
-                job = transitions.claim(
-                    session, self.job_id, self.owner, self.settings.lease_seconds
-                )
+                job = job_rows.claim(session, self.job_id, self.owner, self.settings.lease_seconds)
         except Refused:
             log.info("job %s is not pending; nothing to do", self.job_id)
             return None
@@ -206,7 +97,8 @@ class JobRunner:
             log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
             self.requeue_fn(self.job_id)
             return None
-        heartbeat = _Heartbeat(self.store, self.job_id, self.owner, self.settings)
+        self._event(RunnerEvent.JOB_CLAIMED, message=f"claimed by {self.owner}")
+        heartbeat = Heartbeat(self.store, self.job_id, self.owner, self.settings)
         heartbeat.start()
         try:
             return self._run_stages(job, heartbeat)
@@ -223,32 +115,33 @@ class JobRunner:
         finally:
             heartbeat.stop_event.set()
 
-    def _run_stages(self, job: Job, heartbeat: _Heartbeat) -> JobStatus | None:
+    def _run_stages(self, job: Job, heartbeat: Heartbeat) -> JobStatus | None:
         first = self.stage_names[0]
         try:
             config = self._load_config(job)
         except InvalidInput as exc:
             return self._fail(first, f"config no longer valid: {exc}")
-        outputs = reusable_outputs(self.store, self.job_id, self.job_dir)
+        outputs = reusable_outputs(self.store, self.job_id, self.job_dir, PIPELINE_STAGES)
         for stage in self.stage_names:
             if stage in outputs:
-                self.on_event("skipped", {"stage": stage})
+                self._event(RunnerEvent.STAGE_SKIPPED, stage=stage)
                 continue
             self.current_stage = stage
             try:
                 outputs[stage] = self._run_stage_with_retries(
                     stage, job, config, outputs, heartbeat
                 )
-            except _LeaseLost:
+            except LeaseLost:
                 log.error("job %s: lease lost during %s; stopping", self.job_id, stage)
+                self._event(RunnerEvent.LEASE_LOST, stage=stage)
                 return None
-            except _Interrupted:
+            except Interrupted:
                 return self._requeue(stage)
             except _StageFailed as failed:
                 return self._fail(stage, failed.message)
         with self.store.write() as session:
-            transitions.complete(session, self.job_id, self.owner)
-        self.on_event("job_completed", {})
+            job_rows.complete(session, self.job_id, self.owner)
+        self._event(RunnerEvent.JOB_COMPLETED)
         return JobStatus.COMPLETED
 
     def _load_config(self, job: Job) -> ThemeConfig:
@@ -270,45 +163,61 @@ class JobRunner:
         job: Job,
         config: ThemeConfig,
         outputs: dict[str, dict[str, Any]],
-        heartbeat: _Heartbeat,
+        heartbeat: Heartbeat,
     ) -> dict[str, Any]:
         attempts = self.settings.stage_attempts
         last_error = ""
         for attempt_in_run in range(1, attempts + 1):
-            checkpoint_id, attempt = self._start_checkpoint(stage)
-            self.on_event("stage_started", {"stage": stage, "attempt": attempt})
+            checkpoint_id, attempt = checkpoints.start(self.store, self.job_id, stage, self.owner)
+            self._event(RunnerEvent.STAGE_STARTED, stage=stage, attempt=attempt)
             started = time.monotonic()
             try:
-                result = self._call_stage(stage, attempt, job, config, outputs, heartbeat)
+                result = self._call_stage(stage, attempt, config, outputs, heartbeat)
                 try:
                     self._complete_checkpoint(checkpoint_id, started, result)
                 except Exception as exc:  # e.g. "database or disk is full": not recorded = failed
                     raise StageError(f"could not record the checkpoint: {one_line(exc)}") from exc
-            except (_Interrupted, _LeaseLost) as exc:
-                if isinstance(exc, _Interrupted):
-                    self._finish_checkpoint(
+            except (Interrupted, LeaseLost) as exc:
+                if isinstance(exc, Interrupted):
+                    self._fail_checkpoint(
                         checkpoint_id, started, error="interrupted: worker shut down"
                     )
                 raise
             except FatalStageError as exc:
-                self._finish_checkpoint(checkpoint_id, started, error=one_line(exc), exc=exc)
-                self.on_event("stage_failed", {"stage": stage, "attempt": attempt})
+                self._fail_checkpoint(checkpoint_id, started, error=one_line(exc), exc=exc)
+                self._event(
+                    RunnerEvent.STAGE_FAILED, stage=stage, attempt=attempt, message=one_line(exc)
+                )
                 raise _StageFailed(f"{stage} failed: {one_line(exc)}") from None
             except Exception as exc:  # retryable: StageError, OSError, bugs in a provider...
                 last_error = one_line(exc)
-                self._finish_checkpoint(checkpoint_id, started, error=last_error, exc=exc)
-                self.on_event("stage_failed", {"stage": stage, "attempt": attempt})
+                self._fail_checkpoint(checkpoint_id, started, error=last_error, exc=exc)
+                self._event(
+                    RunnerEvent.STAGE_FAILED, stage=stage, attempt=attempt, message=last_error
+                )
                 if attempt_in_run < attempts:
                     delay = backoff_delay(
                         attempt_in_run, self.settings.backoff_base, self.settings.backoff_max
                     )
-                    self.on_event("backoff", {"stage": stage, "delay": delay})
+                    self._event(
+                        RunnerEvent.BACKOFF,
+                        stage=stage,
+                        attempt=attempt,
+                        message=f"next attempt in {delay:.1f} s",
+                        data={"delay": delay},
+                    )
                     if SHUTDOWN.wait(delay):
-                        raise _Interrupted() from None
+                        raise Interrupted() from None
                     if heartbeat.lost.is_set():
-                        raise _LeaseLost() from None
+                        raise LeaseLost() from None
                 continue
-            self.on_event("stage_completed", {"stage": stage, "attempt": attempt})
+            took = round(time.monotonic() - started, 3)
+            self._event(
+                RunnerEvent.STAGE_COMPLETED,
+                stage=stage,
+                attempt=attempt,
+                data={"duration_seconds": took, "cost": result.cost},
+            )
             return result.outputs
         plural = "attempt" if attempts == 1 else "attempts"
         raise _StageFailed(f"{stage} failed after {attempts} {plural}: {last_error}")
@@ -317,15 +226,10 @@ class JobRunner:
         self,
         stage: str,
         attempt: int,
-        job: Job,
         config: ThemeConfig,
         outputs: dict[str, dict[str, Any]],
-        heartbeat: _Heartbeat,
+        heartbeat: Heartbeat,
     ) -> StageResult:
-        """Run the stage in a thread so a time limit or shutdown can stop waiting for it."""
-        work_dir = self.job_dir / stage / f"attempt-{attempt}"
-        shutil.rmtree(work_dir, ignore_errors=True)
-        work_dir.mkdir(parents=True, exist_ok=True)
         timeout = self.settings.stage_timeout
         ctx = StageContext(
             job_id=self.job_id,
@@ -335,168 +239,51 @@ class JobRunner:
             config=config,
             settings=self.settings,
             job_dir=self.job_dir,
-            work_dir=work_dir,
+            work_dir=self.job_dir / stage / f"attempt-{attempt}",
             outputs=dict(outputs),
             store=self.store,
             deadline=time.monotonic() + timeout,
             log=lambda message: log.info("job %s %s: %s", self.job_id, stage, message),
         )
-        heartbeat.cancel_targets.append(ctx.cancel)
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["result"] = self.stage_loader(stage)(ctx)
-            except BaseException as exc:
-                box["error"] = exc
-
-        thread = threading.Thread(target=target, name=f"vidgen-{stage}-{self.job_id}", daemon=True)
-        thread.start()
-        try:
-            while thread.is_alive():
-                thread.join(0.05)
-                if SHUTDOWN.is_set() or heartbeat.lost.is_set() or ctx.remaining() < 0:
-                    ctx.cancel.set()
-                    stopping = SHUTDOWN.is_set() or heartbeat.lost.is_set()
-                    # A timed-out stage gets no longer to wind down than it had to run.
-                    thread.join(CANCEL_GRACE if stopping else min(CANCEL_GRACE, timeout))
-                    if heartbeat.lost.is_set():
-                        raise _LeaseLost()
-                    if SHUTDOWN.is_set():
-                        raise _Interrupted()
-                    raise StageTimeout(f"{stage} exceeded its time limit of {timeout:g} s")
-        finally:
-            heartbeat.cancel_targets.remove(ctx.cancel)
-        if "error" in box:
-            raise box["error"]
-        result = box.get("result")
-        if not isinstance(result, StageResult):
-            raise TypeError(f"stage {stage} returned {type(result).__name__}, not StageResult")
-        return result
+        prepare_work_dir(ctx)
+        ctx.deadline = time.monotonic() + timeout
+        return call_stage(lambda: self.stage_loader(stage), ctx, heartbeat, timeout)
 
     # -- checkpoints -----------------------------------------------------------------------
 
-    def _start_checkpoint(self, stage: str) -> tuple[int, int]:
-        with self.store.write() as session:
-            previous = session.exec(
-                select(Checkpoint.id).where(
-                    Checkpoint.job_id == self.job_id, Checkpoint.stage == stage
-                )
-            ).all()
-            checkpoint = Checkpoint(job_id=self.job_id, stage=stage, attempt=len(previous) + 1)
-            session.add(checkpoint)
-            session.execute(
-                update(Job)
-                .where(col(Job.id) == self.job_id, col(Job.lease_owner) == self.owner)
-                .values(stage=stage, updated_at=utcnow(), attempts_started=Job.attempts_started + 1)
-            )
-            session.flush()
-            assert checkpoint.id is not None
-            return checkpoint.id, checkpoint.attempt
-
-    def _finish_checkpoint(
+    def _fail_checkpoint(
         self, checkpoint_id: int, started: float, *, error: str, exc: BaseException | None = None
     ) -> None:
         trace = "".join(traceback.format_exception(exc)) if exc is not None else None
-        with self.store.write() as session:
-            checkpoint = session.get(Checkpoint, checkpoint_id)
-            assert checkpoint is not None
-            checkpoint.status = CheckpointStatus.FAILED.value
-            checkpoint.finished_at = utcnow()
-            checkpoint.duration_seconds = round(time.monotonic() - started, 3)
-            checkpoint.error = error
-            checkpoint.traceback = trace
-            session.add(checkpoint)
+        checkpoints.fail(self.store, checkpoint_id, time.monotonic() - started, error, trace)
 
     def _complete_checkpoint(self, checkpoint_id: int, started: float, result: StageResult) -> None:
-        files = {}
-        for path in result.files:
-            rel = str(Path(path).resolve().relative_to(self.job_dir.resolve()))
-            files[rel] = file_digest(Path(path))
-        with self.store.write() as session:
-            checkpoint = session.get(Checkpoint, checkpoint_id)
-            assert checkpoint is not None
-            checkpoint.status = CheckpointStatus.COMPLETED.value
-            checkpoint.finished_at = utcnow()
-            checkpoint.duration_seconds = round(time.monotonic() - started, 3)
-            checkpoint.outputs = result.outputs
-            checkpoint.files = files
-            checkpoint.cost = result.cost
-            session.add(checkpoint)
-            session.execute(
-                update(Job)
-                .where(col(Job.id) == self.job_id)
-                .values(total_cost=Job.total_cost + result.cost, updated_at=utcnow())
-            )
+        files = file_digests(self.job_dir, result.files)
+        checkpoints.complete(
+            self.store,
+            checkpoint_id,
+            time.monotonic() - started,
+            result.outputs,
+            files,
+            result.cost,
+        )
 
     # -- endings ---------------------------------------------------------------------------
 
     def _fail(self, stage: str, message: str) -> JobStatus | None:
         try:
             with self.store.write() as session:
-                transitions.fail(session, self.job_id, stage, message, self.owner)
+                job_rows.fail(session, self.job_id, stage, message, self.owner)
         except Refused:
             return None  # the lease was taken from us; the reaper already recorded the failure
-        self.on_event("job_failed", {"stage": stage, "error": message})
+        self._event(RunnerEvent.JOB_FAILED, stage=stage, message=message)
         return JobStatus.FAILED
 
     def _requeue(self, stage: str) -> JobStatus | None:
         with self.store.write() as session:
-            transitions.requeue(session, self.job_id, self.owner, None)
+            job_rows.requeue(session, self.job_id, self.owner, None)
         if self.requeue_fn is not None:
-            task_id = self.requeue_fn(self.job_id)
-            with self.store.write() as session:
-                session.execute(
-                    update(Job).where(col(Job.id) == self.job_id).values(task_id=task_id)
-                )
+            job_rows.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
-        self.on_event("job_requeued", {"stage": stage})
+        self._event(RunnerEvent.JOB_REQUEUED, stage=stage)
         return JobStatus.PENDING
-
-
-class _StageFailed(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def reap_expired_leases(store: Store) -> list[int]:
-    """Fail every running job whose lease ran out (its worker died); returns their ids."""
-    now = utcnow()
-    with store.read() as session:
-        expired = session.exec(
-            select(Job.id, Job.stage).where(
-                Job.status == JobStatus.RUNNING.value, col(Job.lease_expires_at) < now
-            )
-        ).all()
-    failed: list[int] = []
-    for job_id, stage in expired:
-        assert job_id is not None
-        try:
-            with store.write() as session:
-                transitions.fail_if_lease_expired(session, job_id, stage or "unknown", now)
-                session.execute(
-                    update(Checkpoint)
-                    .where(
-                        col(Checkpoint.job_id) == job_id,
-                        col(Checkpoint.status) == CheckpointStatus.RUNNING.value,
-                    )
-                    .values(
-                        status=CheckpointStatus.FAILED.value,
-                        finished_at=now,
-                        error=f"worker lost during {stage}",
-                    )
-                )
-        except Refused:
-            continue  # renewed or finished in the meantime
-        failed.append(job_id)
-    return failed
-
-
-def live_workers(store: Store, within: float) -> int:
-    """How many workers reported in during the last ``within`` seconds."""
-    from vidgen.store.models import WorkerBeat
-
-    since = utcnow() - timedelta(seconds=within)
-    with store.read() as session:
-        return len(session.exec(select(WorkerBeat.id).where(WorkerBeat.last_seen >= since)).all())

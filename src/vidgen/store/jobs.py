@@ -1,8 +1,10 @@
-"""The one place that changes ``job.status``.
+"""``Job`` rows: the one module that writes them, ``job.status`` included.
 
 Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``requeue``,
 ``retry``); each is a single conditional UPDATE (``... WHERE status IN (allowed sources)``), so a
 move either happens exactly once or is refused, even with many processes racing for it.
+The session-level functions run in the caller's transaction (so a checkpoint and the job's
+stage change together); the ``store``-level ones open their own.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from vidgen.errors import NotFound, Refused
-from vidgen.store.models import Job, JobStatus, utcnow
+from vidgen.store.engine import Store
+from vidgen.store.models import Checkpoint, Event, Job, JobStatus, utcnow
 
 P, R, C, F = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED
 
@@ -150,3 +154,80 @@ def renew_lease(session: Session, job_id: int, owner: str, lease_seconds: float)
         .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def set_stage(session: Session, job_id: int, owner: str, stage: str) -> None:
+    """The stage a running job is in, while ``owner`` holds its lease. Not a status move."""
+    session.execute(
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.lease_owner) == owner)
+        .values(stage=stage, updated_at=utcnow())
+    )
+
+
+def touch(session: Session, job_id: int) -> None:
+    """Mark the job as changed now (a checkpoint of it completed)."""
+    session.execute(update(Job).where(col(Job.id) == job_id).values(updated_at=utcnow()))
+
+
+# -- store-level: each opens its own transaction ---------------------------------------------
+
+
+def create(store: Store, theme: str, config_path: str) -> int:
+    """Record a new pending job (stage ``initialization``); returns its id."""
+    with store.write() as session:
+        job = Job(theme=theme, config_path=config_path)
+        session.add(job)
+        session.flush()
+        assert job.id is not None
+        return job.id
+
+
+def delete(store: Store, job_id: int) -> None:
+    """Remove a job that was never queued, with anything recorded for it."""
+    with store.write() as session:
+        session.execute(sql_delete(Event).where(col(Event.job_id) == job_id))
+        session.execute(sql_delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
+        session.execute(sql_delete(Job).where(col(Job.id) == job_id))
+
+
+def set_task_id(store: Store, job_id: int, task_id: str | None) -> None:
+    with store.write() as session:
+        session.execute(update(Job).where(col(Job.id) == job_id).values(task_id=task_id))
+
+
+def get(store: Store, job_id: int) -> Job | None:
+    with store.read() as session:
+        return session.get(Job, job_id)
+
+
+def newest(store: Store, status: str | None, limit: int, offset: int) -> list[Job]:
+    """Jobs newest first (ties: higher id first), optionally only those with ``status``."""
+    query = select(Job)
+    if status is not None:
+        query = query.where(Job.status == status)
+    query = (
+        query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
+    )
+    with store.read() as session:
+        return list(session.exec(query).all())
+
+
+def pending_ids(store: Store) -> list[int]:
+    """Ids of pending jobs, oldest first."""
+    with store.read() as session:
+        rows = session.exec(
+            select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(col(Job.id))
+        ).all()
+    return [job_id for job_id in rows if job_id is not None]
+
+
+def expired_leases(store: Store, now: datetime) -> list[tuple[int, str | None]]:
+    """(id, stage) of running jobs whose lease ran out before ``now``."""
+    with store.read() as session:
+        rows = session.exec(
+            select(Job.id, Job.stage).where(
+                Job.status == JobStatus.RUNNING.value, col(Job.lease_expires_at) < now
+            )
+        ).all()
+    return [(job_id, stage) for job_id, stage in rows if job_id is not None]
