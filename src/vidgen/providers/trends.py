@@ -27,8 +27,9 @@ from vidgen.providers.http import (
     request_json,
     require_key,
 )
+from vidgen.registry import names
 
-TREND_SOURCES: tuple[str, ...] = ("sample", "youtube", "tiktok")
+TREND_SOURCES: tuple[str, ...] = names("trends")
 
 YOUTUBE_KEY_ENV = "VIDGEN_YOUTUBE_API_KEY"
 APIFY_TOKEN_ENV = "VIDGEN_APIFY_TOKEN"
