@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent, VideoStatus
 
+# The status enums are re-exported: the tables' defaults use them, and tests read them here.
 __all__ = [
     "Checkpoint",
     "CheckpointStatus",
