@@ -100,8 +100,7 @@ def test_record_event_keeps_its_fields(cli: Cli, store: Store) -> None:
 
 def test_the_job_cost_is_the_sum_of_its_completed_attempts(cli: Cli, store: Store) -> None:
     job_id = _new_job(cli)
-    with store.write() as session:
-        jobs.claim(session, job_id, "w", 60)
+    jobs.claim(store, job_id, "w", 60)
     first, _ = checkpoints.start(store, job_id, "trend_collection", "w")
     checkpoints.complete(store, first, 0.1, {}, {}, 0.25)
     failed, _ = checkpoints.start(store, job_id, "trend_analysis", "w")

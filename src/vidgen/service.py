@@ -253,8 +253,7 @@ def retry(settings: Settings, job_id: int) -> JobRetryResponse:
 
     check_job_id(job_id)
     store = get_store(settings)
-    with store.write() as session:
-        jobs.retry(session, job_id)
+    jobs.retry(store, job_id)
     completed = _completed_by_job(store, [job_id])[job_id]
     resume_from = next((s for s in PIPELINE_STAGES if s not in completed), None)
     task_id = enqueue_job(settings, job_id)

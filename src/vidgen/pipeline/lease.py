@@ -49,10 +49,9 @@ class Heartbeat(threading.Thread):
     def run(self) -> None:
         while not self.stop_event.wait(self.settings.heartbeat_seconds):
             try:
-                with self.store.write() as session:
-                    held = job_rows.renew_lease(
-                        session, self.job_id, self.owner, self.settings.lease_seconds
-                    )
+                held = job_rows.renew_lease(
+                    self.store, self.job_id, self.owner, self.settings.lease_seconds
+                )
             except Exception as exc:  # a busy store must not kill the heartbeat; try next beat
                 busy = isinstance(exc, VidgenError)  # expected: one line, no traceback
                 log.warning(

@@ -84,8 +84,7 @@ class JobRunner:
             self.requeue_fn(self.job_id)
             return None
         try:
-            with self.store.write() as session:
-                job = job_rows.claim(session, self.job_id, self.owner, self.settings.lease_seconds)
+            job = job_rows.claim(self.store, self.job_id, self.owner, self.settings.lease_seconds)
         except Refused:
             log.info("job %s is not pending; nothing to do", self.job_id)
             return None
@@ -139,8 +138,7 @@ class JobRunner:
                 return self._requeue(stage)
             except _StageFailed as failed:
                 return self._fail(stage, failed.message)
-        with self.store.write() as session:
-            job_rows.complete(session, self.job_id, self.owner)
+        job_rows.complete(self.store, self.job_id, self.owner)
         self._event(RunnerEvent.JOB_COMPLETED)
         return JobStatus.COMPLETED
 
@@ -272,16 +270,14 @@ class JobRunner:
 
     def _fail(self, stage: str, message: str) -> JobStatus | None:
         try:
-            with self.store.write() as session:
-                job_rows.fail(session, self.job_id, stage, message, self.owner)
+            job_rows.fail(self.store, self.job_id, stage, message, self.owner)
         except Refused:
             return None  # the lease was taken from us; the reaper already recorded the failure
         self._event(RunnerEvent.JOB_FAILED, stage=stage, message=message)
         return JobStatus.FAILED
 
     def _requeue(self, stage: str) -> JobStatus | None:
-        with self.store.write() as session:
-            job_rows.requeue(session, self.job_id, self.owner, None)
+        job_rows.requeue(self.store, self.job_id, self.owner, None)
         if self.requeue_fn is not None:
             job_rows.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)

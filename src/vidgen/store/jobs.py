@@ -3,8 +3,9 @@
 Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``requeue``,
 ``retry``); each is a single conditional UPDATE (``... WHERE status IN (allowed sources)``), so a
 move either happens exactly once or is refused, even with many processes racing for it.
-The session-level functions run in the caller's transaction (so a checkpoint and the job's
-stage change together); the ``store``-level ones open their own.
+Each move opens its own write transaction; the few ``session``-level functions
+(``fail_if_lease_expired``, ``set_stage``, ``touch``) run inside another store module's
+transaction so that two tables change together.
 """
 
 from __future__ import annotations
@@ -63,43 +64,46 @@ def transition(
     return job
 
 
-def claim(session: Session, job_id: int, owner: str, lease_seconds: float) -> Job:
+def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> Job:
     """pending -> running, taking a lease for ``owner``."""
-    return transition(
-        session,
-        job_id,
-        R,
-        lease_owner=owner,
-        lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
-        error_message=None,
-    )
+    with store.write() as session:
+        return transition(
+            session,
+            job_id,
+            R,
+            lease_owner=owner,
+            lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
+            error_message=None,
+        )
 
 
-def complete(session: Session, job_id: int, owner: str) -> Job:
-    return transition(
-        session,
-        job_id,
-        C,
-        where=col(Job.lease_owner) == owner,
-        stage="completed",
-        lease_owner=None,
-        lease_expires_at=None,
-    )
+def complete(store: Store, job_id: int, owner: str) -> Job:
+    with store.write() as session:
+        return transition(
+            session,
+            job_id,
+            C,
+            where=col(Job.lease_owner) == owner,
+            stage="completed",
+            lease_owner=None,
+            lease_expires_at=None,
+        )
 
 
-def fail(session: Session, job_id: int, stage: str, message: str, owner: str | None) -> Job:
+def fail(store: Store, job_id: int, stage: str, message: str, owner: str | None) -> Job:
     """running -> failed; with ``owner`` only while that worker still holds the lease."""
-    where = col(Job.lease_owner) == owner if owner is not None else None
-    return transition(
-        session,
-        job_id,
-        F,
-        where=where,
-        stage=stage,
-        error_message=message,
-        lease_owner=None,
-        lease_expires_at=None,
-    )
+    with store.write() as session:
+        where = col(Job.lease_owner) == owner if owner is not None else None
+        return transition(
+            session,
+            job_id,
+            F,
+            where=where,
+            stage=stage,
+            error_message=message,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
 
 
 def fail_if_lease_expired(session: Session, job_id: int, stage: str, now: datetime) -> Job:
@@ -116,44 +120,47 @@ def fail_if_lease_expired(session: Session, job_id: int, stage: str, now: dateti
     )
 
 
-def requeue(session: Session, job_id: int, owner: str, task_id: str | None) -> Job:
+def requeue(store: Store, job_id: int, owner: str, task_id: str | None) -> Job:
     """running -> pending, when a worker shuts down cleanly in the middle of a job."""
-    return transition(
-        session,
-        job_id,
-        P,
-        sources=frozenset({R}),
-        where=col(Job.lease_owner) == owner,
-        lease_owner=None,
-        lease_expires_at=None,
-        task_id=task_id,
-    )
-
-
-def retry(session: Session, job_id: int) -> Job:
-    """failed -> pending, refused with the contract's message for any other status."""
-    try:
-        return transition(session, job_id, P, sources=frozenset({F}), error_message=None)
-    except Refused:
-        job = session.get(Job, job_id)
-        status = job.status if job is not None else "unknown"
-        raise Refused(
-            f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried."
-        ) from None
-
-
-def renew_lease(session: Session, job_id: int, owner: str, lease_seconds: float) -> bool:
-    """Extend a running job's lease; False if this worker no longer holds it. Not a status move."""
-    result = session.execute(
-        update(Job)
-        .where(
-            col(Job.id) == job_id,
-            col(Job.status) == R.value,
-            col(Job.lease_owner) == owner,
+    with store.write() as session:
+        return transition(
+            session,
+            job_id,
+            P,
+            sources=frozenset({R}),
+            where=col(Job.lease_owner) == owner,
+            lease_owner=None,
+            lease_expires_at=None,
+            task_id=task_id,
         )
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def retry(store: Store, job_id: int) -> Job:
+    """failed -> pending, refused with the contract's message for any other status."""
+    with store.write() as session:
+        try:
+            return transition(session, job_id, P, sources=frozenset({F}), error_message=None)
+        except Refused:
+            job = session.get(Job, job_id)
+            status = job.status if job is not None else "unknown"
+            raise Refused(
+                f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried."
+            ) from None
+
+
+def renew_lease(store: Store, job_id: int, owner: str, lease_seconds: float) -> bool:
+    """Extend a running job's lease; False if this worker no longer holds it. Not a status move."""
+    with store.write() as session:
+        result = session.execute(
+            update(Job)
+            .where(
+                col(Job.id) == job_id,
+                col(Job.status) == R.value,
+                col(Job.lease_owner) == owner,
+            )
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def set_stage(session: Session, job_id: int, owner: str, stage: str) -> None:
