@@ -6,9 +6,9 @@ their files are intact (``pipeline.resume``), and runs the rest, each attempt in
 its time limit (``pipeline.execute``). Retryable failures back off exponentially with jitter
 (``pipeline.retries``); a shutdown cancels the current stage and puts the job back in the
 queue. Everything is recorded through the store (checkpoints, job moves) and every step is a
-named ``RunnerEvent`` (``pipeline.events``). Any other worker finds expired leases
-(``vidgen.store.workers.reap_expired_leases``) and fails those jobs, so a killed worker never
-leaves a job ``running`` forever.
+named ``RunnerEvent``, stored with the move it belongs to (``pipeline.events``). Any other
+worker finds expired leases (``vidgen.store.workers.reap_expired_leases``) and fails those
+jobs, so a killed worker never leaves a job ``running`` forever.
 """
 
 from __future__ import annotations
@@ -71,9 +71,7 @@ class JobRunner:
         self.requeue_fn = requeue
         self.job_dir = settings.jobs_dir / str(job_id)
         self.current_stage: str | None = None
-
-    def _event(self, kind: RunnerEvent, **fields: Any) -> None:
-        events.emit(self.store, self.job_id, kind, **fields)
+        self.events = events.JobEvents(self.store, job_id)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -96,7 +94,7 @@ class JobRunner:
             log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
             self.requeue_fn(self.job_id)
             return None
-        self._event(RunnerEvent.JOB_CLAIMED, message=f"claimed by {self.owner}")
+        self.events.notify()  # job_claimed
         heartbeat = Heartbeat(self.store, self.job_id, self.owner, self.settings)
         heartbeat.start()
         try:
@@ -123,7 +121,7 @@ class JobRunner:
         outputs = reusable_outputs(self.store, self.job_id, self.job_dir, PIPELINE_STAGES)
         for stage in self.stage_names:
             if stage in outputs:
-                self._event(RunnerEvent.STAGE_SKIPPED, stage=stage)
+                self.events.record(RunnerEvent.STAGE_SKIPPED, stage=stage)
                 continue
             self.current_stage = stage
             try:
@@ -132,14 +130,14 @@ class JobRunner:
                 )
             except LeaseLost:
                 log.error("job %s: lease lost during %s; stopping", self.job_id, stage)
-                self._event(RunnerEvent.LEASE_LOST, stage=stage)
+                self.events.record(RunnerEvent.LEASE_LOST, stage=stage)
                 return None
             except Interrupted:
                 return self._requeue(stage)
             except _StageFailed as failed:
                 return self._fail(stage, failed.message)
         job_rows.complete(self.store, self.job_id, self.owner)
-        self._event(RunnerEvent.JOB_COMPLETED)
+        self.events.notify()  # job_completed
         return JobStatus.COMPLETED
 
     def _load_config(self, job: Job) -> ThemeConfig:
@@ -167,7 +165,7 @@ class JobRunner:
         last_error = ""
         for attempt_in_run in range(1, attempts + 1):
             checkpoint_id, attempt = checkpoints.start(self.store, self.job_id, stage, self.owner)
-            self._event(RunnerEvent.STAGE_STARTED, stage=stage, attempt=attempt)
+            self.events.notify()  # stage_started
             started = time.monotonic()
             try:
                 result = self._call_stage(stage, attempt, config, outputs, heartbeat)
@@ -183,21 +181,15 @@ class JobRunner:
                 raise
             except FatalStageError as exc:
                 self._fail_checkpoint(checkpoint_id, started, error=one_line(exc), exc=exc)
-                self._event(
-                    RunnerEvent.STAGE_FAILED, stage=stage, attempt=attempt, message=one_line(exc)
-                )
                 raise _StageFailed(f"{stage} failed: {one_line(exc)}") from None
             except Exception as exc:  # retryable: StageError, OSError, bugs in a provider...
                 last_error = one_line(exc)
                 self._fail_checkpoint(checkpoint_id, started, error=last_error, exc=exc)
-                self._event(
-                    RunnerEvent.STAGE_FAILED, stage=stage, attempt=attempt, message=last_error
-                )
                 if attempt_in_run < attempts:
                     delay = backoff_delay(
                         attempt_in_run, self.settings.backoff_base, self.settings.backoff_max
                     )
-                    self._event(
+                    self.events.record(
                         RunnerEvent.BACKOFF,
                         stage=stage,
                         attempt=attempt,
@@ -209,13 +201,6 @@ class JobRunner:
                     if heartbeat.lost.is_set():
                         raise LeaseLost() from None
                 continue
-            took = round(time.monotonic() - started, 3)
-            self._event(
-                RunnerEvent.STAGE_COMPLETED,
-                stage=stage,
-                attempt=attempt,
-                data={"duration_seconds": took, "cost": result.cost},
-            )
             return result.outputs
         plural = "attempt" if attempts == 1 else "attempts"
         raise _StageFailed(f"{stage} failed after {attempts} {plural}: {last_error}")
@@ -254,6 +239,7 @@ class JobRunner:
     ) -> None:
         trace = "".join(traceback.format_exception(exc)) if exc is not None else None
         checkpoints.fail(self.store, checkpoint_id, time.monotonic() - started, error, trace)
+        self.events.notify()  # stage_failed
 
     def _complete_checkpoint(self, checkpoint_id: int, started: float, result: StageResult) -> None:
         files = file_digests(self.job_dir, result.files)
@@ -265,6 +251,7 @@ class JobRunner:
             files,
             result.cost,
         )
+        self.events.notify()  # stage_completed
 
     # -- endings ---------------------------------------------------------------------------
 
@@ -273,7 +260,7 @@ class JobRunner:
             job_rows.fail(self.store, self.job_id, stage, message, self.owner)
         except Refused:
             return None  # the lease was taken from us; the reaper already recorded the failure
-        self._event(RunnerEvent.JOB_FAILED, stage=stage, message=message)
+        self.events.notify()  # job_failed
         return JobStatus.FAILED
 
     def _requeue(self, stage: str) -> JobStatus | None:
@@ -281,5 +268,5 @@ class JobRunner:
         if self.requeue_fn is not None:
             job_rows.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
-        self._event(RunnerEvent.JOB_REQUEUED, stage=stage)
+        self.events.notify()  # job_requeued
         return JobStatus.PENDING

@@ -16,13 +16,18 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from vidgen.store import jobs
+from vidgen.store import events, jobs
 from vidgen.store.engine import Store
 from vidgen.store.models import Checkpoint, CheckpointStatus, utcnow
+from vidgen.store.status import RunnerEvent
 
 
 def start(store: Store, job_id: int, stage: str, owner: str) -> tuple[int, int]:
-    """A ``running`` checkpoint for the next attempt of ``stage``; returns (id, attempt)."""
+    """A ``running`` checkpoint for the next attempt of ``stage``; returns (id, attempt).
+
+    Records ``stage_started``; ``fail`` and ``complete`` record ``stage_failed`` (message: the
+    error) and ``stage_completed`` (data: duration_seconds, cost), each in the same transaction.
+    """
     with store.write() as session:
         previous = session.exec(
             select(Checkpoint.id).where(Checkpoint.job_id == job_id, Checkpoint.stage == stage)
@@ -31,6 +36,9 @@ def start(store: Store, job_id: int, stage: str, owner: str) -> tuple[int, int]:
         session.add(checkpoint)
         jobs.set_stage(session, job_id, owner, stage)
         session.flush()
+        events.add(
+            session, job_id, RunnerEvent.STAGE_STARTED, stage=stage, attempt=checkpoint.attempt
+        )
         assert checkpoint.id is not None
         return checkpoint.id, checkpoint.attempt
 
@@ -47,6 +55,14 @@ def fail(
         checkpoint.error = error
         checkpoint.traceback = traceback
         session.add(checkpoint)
+        events.add(
+            session,
+            checkpoint.job_id,
+            RunnerEvent.STAGE_FAILED,
+            stage=checkpoint.stage,
+            attempt=checkpoint.attempt,
+            message=error,
+        )
 
 
 def complete(
@@ -68,6 +84,14 @@ def complete(
         checkpoint.cost = cost
         session.add(checkpoint)
         jobs.touch(session, checkpoint.job_id)
+        events.add(
+            session,
+            checkpoint.job_id,
+            RunnerEvent.STAGE_COMPLETED,
+            stage=checkpoint.stage,
+            attempt=checkpoint.attempt,
+            data={"duration_seconds": checkpoint.duration_seconds, "cost": cost},
+        )
 
 
 def fail_running(session: Session, job_id: int, now: datetime, error: str) -> None:

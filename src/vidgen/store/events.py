@@ -1,18 +1,44 @@
 """``Event`` rows: the named runner events of each job (``RunnerEvent``), in order.
 
-The runner records them (``record_event``); ``vidgen logs``, webhooks and the dashboard read them
-(``events_for_job``, with ``after_id`` for following a running job).
+The moves that are events record them in their own transaction (``jobs.claim`` ->
+``job_claimed``, ``checkpoints.start`` -> ``stage_started``, ...: one write, not two, per step);
+the others are recorded with ``record_event``. ``vidgen logs``, webhooks and the dashboard read
+them (``events_for_job``, with ``after_id`` for following a running job).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from vidgen.store.engine import Store
 from vidgen.store.models import Event, utcnow
 from vidgen.store.status import RunnerEvent
+
+
+def add(
+    session: Session,
+    job_id: int,
+    kind: RunnerEvent,
+    *,
+    stage: str | None = None,
+    attempt: int | None = None,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append an event in the caller's transaction (it happens if, and only if, the move does)."""
+    row = Event(
+        job_id=job_id,
+        at=utcnow(),
+        kind=kind.value,
+        stage=stage,
+        attempt=attempt,
+        message=message,
+        data=dict(data or {}),
+    )
+    session.add(row)
+    return row
 
 
 def record_event(
@@ -27,16 +53,7 @@ def record_event(
 ) -> Event:
     """Append one event to the job's history; returns the stored row."""
     with store.write() as session:
-        row = Event(
-            job_id=job_id,
-            at=utcnow(),
-            kind=kind.value,
-            stage=stage,
-            attempt=attempt,
-            message=message,
-            data=dict(data or {}),
-        )
-        session.add(row)
+        row = add(session, job_id, kind, stage=stage, attempt=attempt, message=message, data=data)
         session.flush()
         return row
 

@@ -18,8 +18,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from vidgen.errors import NotFound, Refused
+from vidgen.store import events
 from vidgen.store.engine import Store
 from vidgen.store.models import Checkpoint, Event, Job, JobStatus, utcnow
+from vidgen.store.status import RunnerEvent
 
 P, R, C, F = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED
 
@@ -65,9 +67,9 @@ def transition(
 
 
 def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> Job:
-    """pending -> running, taking a lease for ``owner``."""
+    """pending -> running, taking a lease for ``owner``; records ``job_claimed``."""
     with store.write() as session:
-        return transition(
+        job = transition(
             session,
             job_id,
             R,
@@ -75,11 +77,14 @@ def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> Job:
             lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
             error_message=None,
         )
+        events.add(session, job_id, RunnerEvent.JOB_CLAIMED, message=f"claimed by {owner}")
+        return job
 
 
 def complete(store: Store, job_id: int, owner: str) -> Job:
+    """running -> completed while ``owner`` holds the lease; records ``job_completed``."""
     with store.write() as session:
-        return transition(
+        job = transition(
             session,
             job_id,
             C,
@@ -88,13 +93,17 @@ def complete(store: Store, job_id: int, owner: str) -> Job:
             lease_owner=None,
             lease_expires_at=None,
         )
+        events.add(session, job_id, RunnerEvent.JOB_COMPLETED)
+        return job
 
 
 def fail(store: Store, job_id: int, stage: str, message: str, owner: str | None) -> Job:
-    """running -> failed; with ``owner`` only while that worker still holds the lease."""
+    """running -> failed; with ``owner`` only while that worker still holds the lease.
+
+    Records ``job_failed`` with the stage and message."""
     with store.write() as session:
         where = col(Job.lease_owner) == owner if owner is not None else None
-        return transition(
+        job = transition(
             session,
             job_id,
             F,
@@ -104,26 +113,33 @@ def fail(store: Store, job_id: int, stage: str, message: str, owner: str | None)
             lease_owner=None,
             lease_expires_at=None,
         )
+        events.add(session, job_id, RunnerEvent.JOB_FAILED, stage=stage, message=message)
+        return job
 
 
 def fail_if_lease_expired(session: Session, job_id: int, stage: str, now: datetime) -> Job:
-    """running -> failed for a job whose worker stopped renewing its lease."""
-    return transition(
+    """running -> failed for a job whose worker stopped renewing its lease (``job_failed``)."""
+    message = f"worker lost during {stage}"
+    job = transition(
         session,
         job_id,
         F,
         where=col(Job.lease_expires_at) < now,
         stage=stage,
-        error_message=f"worker lost during {stage}",
+        error_message=message,
         lease_owner=None,
         lease_expires_at=None,
     )
+    events.add(session, job_id, RunnerEvent.JOB_FAILED, stage=stage, message=message)
+    return job
 
 
 def requeue(store: Store, job_id: int, owner: str, task_id: str | None) -> Job:
-    """running -> pending, when a worker shuts down cleanly in the middle of a job."""
+    """running -> pending, when a worker shuts down cleanly in the middle of a job.
+
+    Records ``job_requeued`` with the stage it was in."""
     with store.write() as session:
-        return transition(
+        job = transition(
             session,
             job_id,
             P,
@@ -133,6 +149,8 @@ def requeue(store: Store, job_id: int, owner: str, task_id: str | None) -> Job:
             lease_expires_at=None,
             task_id=task_id,
         )
+        events.add(session, job_id, RunnerEvent.JOB_REQUEUED, stage=job.stage)
+        return job
 
 
 def retry(store: Store, job_id: int) -> Job:
