@@ -23,9 +23,9 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from conftest import REPO_ROOT, SAMPLE_CONFIG, CliResult
-from vidgen.models import Checkpoint, Job, Video, WorkerBeat, utcnow
 from vidgen.shim import create_app
 from vidgen.store import Store
+from vidgen.store.models import Checkpoint, Job, Video, WorkerBeat, utcnow
 
 Cli = Callable[..., CliResult]
 COMMANDS = (
@@ -41,9 +41,9 @@ def client(home: Path) -> Iterator[TestClient]:
 
 
 def job_count(store: Store) -> int:
-    from vidgen.service import count_jobs
+    from vidgen.store import jobs
 
-    return count_jobs(store, None)
+    return jobs.count(store, None)
 
 
 def write_config(folder: Path, name: str = "theme.yml", **overrides: Any) -> Path:
@@ -472,7 +472,7 @@ def test_prune_rejects_a_bad_duration(cli: Cli, client: TestClient, bad: str) ->
 def test_the_profile_is_recorded_at_generate_and_used_by_the_worker(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from vidgen.runner import JobRunner
+    from vidgen.pipeline.runner import JobRunner
     from vidgen.settings import load_settings
 
     monkeypatch.setenv("VIDGEN_PROFILE", "preview")  # the generating process's setting
@@ -507,12 +507,12 @@ def test_a_store_from_before_the_profile_column_is_upgraded(home: Path) -> None:
     assert get_store(load_settings())  # today's schema
     reset_stores()
     db = home / "vidgen.db"
-    with sqlite3.connect(db) as conn:  # what vidgen 0.1 made: no job.profile, version 1
+    with sqlite3.connect(db) as conn:  # a schema-2 store: no job.profile yet
         conn.execute("ALTER TABLE job DROP COLUMN profile")
-        conn.execute("INSERT INTO job (status, stage, theme, created_at, updated_at, "
-                     "attempts_started, total_cost) VALUES ('failed', 'review', 'old', "
-                     "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 0, 0)")  # fmt: skip
-        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO job (status, stage, theme, created_at, updated_at) "
+                     "VALUES ('failed', 'review', 'old', "
+                     "'2026-01-01 00:00:00', '2026-01-01 00:00:00')")  # fmt: skip
+        conn.execute("PRAGMA user_version = 2")
     store = get_store(load_settings())
     with store.read() as session:
         old = session.get(Job, 1)
@@ -526,9 +526,8 @@ def test_the_worker_applies_prune_after_hourly(
     drain: Callable[[], int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import logging
 
-    from vidgen.cli.worker import _Beat
+    from vidgen.pipeline.worker import Beat
     from vidgen.settings import load_settings
 
     cli("generate")
@@ -537,11 +536,11 @@ def test_the_worker_applies_prune_after_hourly(
     _age(store, [1], 20)
     monkeypatch.setenv("VIDGEN_PRUNE_AFTER", "14d")
     settings = load_settings()
-    beat = _Beat(store, settings, "w1")
-    beat.prune_if_due(logging.getLogger("test"))
+    beat = Beat(store, settings, "w1")
+    beat.prune_if_due()
     assert sorted(p.name for p in settings.jobs_dir.iterdir()) == ["2"]
     _age(store, [2], 20)
-    beat.prune_if_due(logging.getLogger("test"))  # not due again for an hour
+    beat.prune_if_due()  # not due again for an hour
     assert sorted(p.name for p in settings.jobs_dir.iterdir()) == ["2"]
     monkeypatch.setenv("VIDGEN_PRUNE_AFTER", "two weeks")
     one_line_error(cli("jobs"), 2, "VIDGEN_PRUNE_AFTER", "like 14d")

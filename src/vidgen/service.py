@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import logging
 import stat
-import time
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, update
-from sqlmodel import Session, col, select
-
-from vidgen import transitions
 from vidgen.config import ThemeConfig, load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound, Refused
-from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video, utcnow
 from vidgen.schemas import (
     BatchEntry,
     BatchTriggerResponse,
     GenerateSkippedResponse,
+    HealthResponse,
     JobDetailResponse,
     JobListResponse,
     JobRetryResponse,
@@ -39,10 +33,14 @@ from vidgen.schemas import (
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import Store, get_store, public_url
+from vidgen.store import Store, checkpoints, get_store, jobs, public_url, videos, workers
+from vidgen.store.status import CheckpointStatus, JobStatus
 
 if TYPE_CHECKING:
+    from vidgen.pipeline.follow import Following
+    from vidgen.pipeline.worker import WorkerHost
     from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.store.models import Job
 
 log = logging.getLogger("vidgen.service")
 
@@ -136,20 +134,10 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
 
 def _completed_by_job(store: Store, job_ids: Iterable[int]) -> dict[int, list[str]]:
     """completed_stages for each job: stages whose latest checkpoint completed, in stage order."""
-    ids = list(job_ids)
-    latest: dict[int, dict[str, str]] = defaultdict(dict)
-    if ids:
-        with store.read() as session:
-            rows = session.exec(
-                select(Checkpoint.job_id, Checkpoint.stage, Checkpoint.status)
-                .where(col(Checkpoint.job_id).in_(ids))
-                .order_by(col(Checkpoint.id))
-            ).all()
-        for job_id, stage, status in rows:
-            latest[job_id][stage] = status
+    states = checkpoints.latest_states(store, job_ids)
     return {
-        job_id: [s for s in PIPELINE_STAGES if latest[job_id].get(s) == CheckpointStatus.COMPLETED]
-        for job_id in ids
+        job_id: [s for s in PIPELINE_STAGES if latest.get(s) == CheckpointStatus.COMPLETED]
+        for job_id, latest in states.items()
     }
 
 
@@ -176,8 +164,7 @@ def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
 
 def _get_job(store: Store, job_id: int) -> Job:
     check_job_id(job_id)
-    with store.read() as session:
-        job = session.get(Job, job_id)
+    job = jobs.get(store, job_id)
     if job is None:
         raise NotFound(f"Job {job_id} not found")
     return job
@@ -195,17 +182,10 @@ def list_jobs(
     check_status(status)
     check_page(limit, offset)
     store = get_store(settings)
-    query = select(Job)
-    if status is not None:
-        query = query.where(Job.status == status)
-    query = (
-        query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
-    )
-    with store.read() as session:
-        jobs = session.exec(query).all()
-    total = count_jobs(store, status)
-    completed = _completed_by_job(store, [job.id for job in jobs if job.id is not None])
-    items = [to_status(job, completed[job.id]) for job in jobs if job.id is not None]
+    found = jobs.newest(store, status, limit, offset)
+    total = jobs.count(store, status)
+    completed = _completed_by_job(store, [job.id for job in found if job.id is not None])
+    items = [to_status(job, completed[job.id]) for job in found if job.id is not None]
     return JobListResponse(count=len(items), total=total, jobs=items)
 
 
@@ -213,12 +193,8 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
     """Status plus every stage's latest checkpoint, cost and the video, for people."""
     store = get_store(settings)
     job = _get_job(store, job_id)
-    with store.read() as session:
-        checkpoints = session.exec(
-            select(Checkpoint).where(Checkpoint.job_id == job_id).order_by(col(Checkpoint.id))
-        ).all()
-        video = session.exec(select(Video).where(Video.job_id == job_id)).first()
-    latest = {cp.stage: cp for cp in checkpoints}
+    latest = checkpoints.latest(store, job_id)
+    video = videos.for_job(store, job_id)
     stages = []
     for name in PIPELINE_STAGES:
         cp = latest.get(name)
@@ -234,13 +210,13 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
                 error=cp.error if cp else None,
             )
         )
-    completed = [s.stage for s in stages if s.state == "completed"]
+    completed = [s.stage for s in stages if s.state == CheckpointStatus.COMPLETED.value]
     base = to_status(job, completed)
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,
         profile=job.profile,
-        total_cost=round(job.total_cost, 6),
+        total_cost=round(checkpoints.total_cost(store, job_id), 6),
         stages=stages,
         video_path=video.video_path if video else None,
     )
@@ -298,22 +274,21 @@ def generate(
     store = get_store(settings)
     check_daily_budget(settings, store, [new])
     if skip_if_queued:
-        with store.write() as session:
-            existing = find_active_job(session, new.theme, str(new.config_path))
-            if existing is not None:
-                assert existing.id is not None
-                return GenerateSkippedResponse(
-                    job_id=existing.id,
-                    job_status=existing.status,
-                    theme=existing.theme,
-                    poll_url=f"/api/jobs/{existing.id}",
-                    message=f"Job {existing.id} for theme {existing.theme!r} is already "
-                    f"{existing.status}; nothing queued",
-                )
-            job_id = insert_job(session, new.theme, str(new.config_path), new.profile)
-        return _enqueue_new(settings, store, [job_id])[0]
-    with store.write() as session:
-        job_id = insert_job(session, new.theme, str(new.config_path), new.profile)
+        job_id, existing = jobs.create_unless_active(
+            store, new.theme, str(new.config_path), new.profile
+        )
+        if existing is not None:
+            assert existing.id is not None
+            return GenerateSkippedResponse(
+                job_id=existing.id,
+                job_status=existing.status,
+                theme=existing.theme,
+                poll_url=f"/api/jobs/{existing.id}",
+                message=f"Job {existing.id} for theme {existing.theme!r} is already "
+                f"{existing.status}; nothing queued",
+            )
+    else:
+        job_id = jobs.create(store, new.theme, str(new.config_path), new.profile)
     return _enqueue_new(settings, store, [job_id])[0]
 
 
@@ -400,16 +375,17 @@ def generate_batch(
             raise InvalidInput(f"entry {index + 1} of {len(entries)}: {exc}") from None
     store = get_store(settings)
     check_daily_budget(settings, store, checked)
-    with store.write() as session:
-        ids = [insert_job(session, new.theme, str(new.config_path), new.profile) for new in checked]
-    jobs = _enqueue_new(settings, store, ids)
-    return BatchTriggerResponse(count=len(jobs), jobs=jobs)
+    ids = jobs.create_many(
+        store, [(new.theme, str(new.config_path), new.profile) for new in checked]
+    )
+    queued = _enqueue_new(settings, store, ids)
+    return BatchTriggerResponse(count=len(queued), jobs=queued)
 
 
 def _enqueue_new(
     settings: Settings, store: Store, job_ids: list[int]
 ) -> list[PipelineTriggerResponse]:
-    from vidgen.queue import enqueue_job
+    from vidgen.pipeline.queue import enqueue_job
 
     results: list[PipelineTriggerResponse] = []
     for position, job_id in enumerate(job_ids):
@@ -417,9 +393,10 @@ def _enqueue_new(
             task_id = enqueue_job(settings, job_id)
         except Exception:
             # Not queued means not created: leave no pending job that nobody will run.
-            delete_jobs(store, job_ids[position:])
+            for unqueued in job_ids[position:]:
+                jobs.delete(store, unqueued)
             raise
-        _set_task_id(store, job_id, task_id)
+        jobs.set_task_id(store, job_id, task_id)
         results.append(
             PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
         )
@@ -446,14 +423,14 @@ def paid_providers(config: ThemeConfig) -> tuple[str, ...]:
     )
 
 
-def check_daily_budget(settings: Settings, store: Store, jobs: list[_NewJob]) -> None:
+def check_daily_budget(settings: Settings, store: Store, new_jobs: list[_NewJob]) -> None:
     """Refuse jobs that would call paid providers once today's recorded spend reaches
     VIDGEN_DAILY_BUDGET_USD; jobs with only free providers always pass."""
     budget = settings.daily_budget_usd
-    paid = sorted({name for job in jobs for name in job.paid})
+    paid = sorted({name for job in new_jobs for name in job.paid})
     if budget is None or not paid:
         return
-    spent = spent_since(store, start_of_today())
+    spent = checkpoints.spent_since(store, start_of_today())
     if spent >= budget:
         raise Refused(
             f"today's provider spend ${spent:.4f} has reached VIDGEN_DAILY_BUDGET_USD="
@@ -474,7 +451,7 @@ def prune(
     settings: Settings, older_than: str, *, dry_run: bool = False, rejected: bool = False
 ) -> PruneResponse:
     """``vidgen prune`` / ``POST /api/prune``; the worker runs the same for VIDGEN_PRUNE_AFTER."""
-    from vidgen import retention
+    from vidgen.pipeline import retention
 
     return retention.prune(
         get_store(settings), settings, older_than, dry_run=dry_run, rejected=rejected
@@ -486,7 +463,8 @@ def prune(
 
 def serving_workers(settings: Settings) -> int:
     """Live workers (a heartbeat within the lease) that read this store's queue."""
-    return live_workers_on(get_store(settings), settings.queue, max(10.0, settings.lease_seconds))
+    within = max(10.0, settings.lease_seconds)
+    return workers.live_count(get_store(settings), within, queue=settings.queue)
 
 
 def no_worker_hint(settings: Settings, job_id: int) -> str:
@@ -497,23 +475,17 @@ def no_worker_hint(settings: Settings, job_id: int) -> str:
     )
 
 
-def _set_task_id(store: Store, job_id: int, task_id: str) -> None:
-    with store.write() as session:
-        session.execute(update(Job).where(col(Job.id) == job_id).values(task_id=task_id))
-
-
 def retry(settings: Settings, job_id: int) -> JobRetryResponse:
     """failed -> pending and enqueue; completed stages are skipped when the job runs."""
-    from vidgen.queue import enqueue_job
+    from vidgen.pipeline.queue import enqueue_job
 
     check_job_id(job_id)
     store = get_store(settings)
-    with store.write() as session:
-        transitions.retry(session, job_id)
+    jobs.retry(store, job_id)
     completed = _completed_by_job(store, [job_id])[job_id]
     resume_from = next((s for s in PIPELINE_STAGES if s not in completed), None)
     task_id = enqueue_job(settings, job_id)
-    _set_task_id(store, job_id, task_id)
+    jobs.set_task_id(store, job_id, task_id)
     skipping = f", skipping {len(completed)} completed stage(s)" if completed else ""
     return JobRetryResponse(
         job_id=job_id,
@@ -526,50 +498,41 @@ def retry(settings: Settings, job_id: int) -> JobRetryResponse:
 
 def recover(settings: Settings) -> RecoverResponse:
     """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
-    from vidgen.queue import (
-        QueueUnavailable,
-        enqueue_job,
-        queued_job_ids,
-        reset_queues,
-        sqlite_queue_path,
-    )
-    from vidgen.runner import reap_expired_leases
+    from vidgen.pipeline.recovery import recover as recover_queue
 
-    store = get_store(settings)
-    lost = reap_expired_leases(store)
-    queue_reset = False
-    try:
-        queued = queued_job_ids(settings)
-    except QueueUnavailable:
-        path = sqlite_queue_path(settings)
-        if path is None:
-            raise
-        # Keep the broken file for inspection; the store knows which jobs still need running.
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(f"{path}{suffix}")
-            if part.exists():
-                part.rename(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
-        reset_queues()
-        queue_reset = True
-        queued = queued_job_ids(settings)
-    with store.read() as session:
-        pending = session.exec(
-            select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(col(Job.id))
-        ).all()
-    requeued = []
-    for job_id in pending:
-        if job_id is not None and job_id not in queued:
-            _set_task_id(store, job_id, enqueue_job(settings, job_id))
-            requeued.append(job_id)
-    parts = [f"re-enqueued {len(requeued)} pending job(s)", f"failed {len(lost)} lost job(s)"]
-    if queue_reset:
-        parts.insert(0, "queue file was unreadable and has been replaced")
-    return RecoverResponse(
-        requeued_job_ids=requeued,
-        failed_lost_job_ids=lost,
-        queue_reset=queue_reset,
-        message="; ".join(parts),
+    return recover_queue(settings)
+
+
+# -- the runtime, for the faces that host it -----------------------------------------------
+
+
+def open_store(settings: Settings) -> None:
+    """Open the job store now: a store that cannot open fails here, not in every request."""
+    get_store(settings)
+
+
+def health(settings: Settings) -> HealthResponse:
+    from vidgen import __version__
+    from vidgen.store import public_url
+
+    # Shown unauthenticated: never a password from VIDGEN_DATABASE_URL/QUEUE_URL.
+    return HealthResponse(
+        version=__version__, store=public_url(settings.db_url), queue=public_url(settings.queue)
     )
+
+
+def worker_host(settings: Settings, slots: int) -> WorkerHost:
+    """The worker runtime behind ``vidgen worker`` (see ``vidgen.pipeline.worker``)."""
+    from vidgen.pipeline.worker import WorkerHost
+
+    return WorkerHost(settings, slots)
+
+
+def follow_job(settings: Settings, job_id: int, *, run_here: bool) -> Following:
+    """The runtime side of ``generate --wait`` / ``status --watch`` (``vidgen.pipeline.follow``)."""
+    from vidgen.pipeline.follow import Following
+
+    return Following(settings, job_id, run_here=run_here)
 
 
 # -- review ---------------------------------------------------------------------------------
@@ -602,66 +565,3 @@ def check_video_id(video_id: int) -> int:
     if not 1 <= video_id <= MAX_JOB_ID:
         raise NotFound(f"Video {video_id} not found (video ids are positive whole numbers)")
     return video_id
-
-
-# -- ops queries (small, one per need; they move into the store package) --------------------
-
-
-def count_jobs(store: Store, status: str | None) -> int:
-    query = select(func.count()).select_from(Job)
-    if status is not None:
-        query = query.where(Job.status == status)
-    with store.read() as session:
-        return int(session.exec(query).one())
-
-
-def insert_job(session: Session, theme: str, config_path: str, profile: str | None) -> int:
-    job = Job(theme=theme, config_path=config_path, profile=profile)
-    session.add(job)
-    session.flush()
-    assert job.id is not None
-    return job.id
-
-
-def delete_jobs(store: Store, job_ids: list[int]) -> None:
-    if not job_ids:
-        return
-    with store.write() as session:
-        session.execute(delete(Checkpoint).where(col(Checkpoint.job_id).in_(job_ids)))
-        session.execute(delete(Job).where(col(Job.id).in_(job_ids)))
-
-
-def find_active_job(session: Session, theme: str, config_path: str) -> Job | None:
-    """The newest pending or running job for this theme and config file, if any."""
-    return session.exec(
-        select(Job)
-        .where(
-            Job.theme == theme,
-            Job.config_path == config_path,
-            col(Job.status).in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
-        )
-        .order_by(col(Job.id).desc())
-        .limit(1)
-    ).first()
-
-
-def spent_since(store: Store, since: datetime) -> float:
-    """Provider spend recorded in checkpoints that finished at or after ``since``."""
-    with store.read() as session:
-        total = session.exec(
-            select(func.coalesce(func.sum(Checkpoint.cost), 0.0)).where(
-                col(Checkpoint.finished_at) >= since
-            )
-        ).one()
-    return float(total)
-
-
-def live_workers_on(store: Store, queue: str, within: float) -> int:
-    from vidgen.models import WorkerBeat
-
-    since = utcnow() - timedelta(seconds=within)
-    with store.read() as session:
-        rows = session.exec(
-            select(WorkerBeat.id).where(WorkerBeat.last_seen >= since, WorkerBeat.queue == queue)
-        ).all()
-    return len(rows)

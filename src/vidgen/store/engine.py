@@ -18,12 +18,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from vidgen import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from vidgen.errors import InvalidInput, StoreBusy
 from vidgen.settings import Settings
+from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-# 2: job.profile
-SCHEMA_VERSION = 2
+# 2: the event table; Job.attempts_started and Job.total_cost dropped (cost is derived).
+# 3: job.profile (the render profile recorded when the job is queued).
+SCHEMA_VERSION = 3
+_DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 # Columns added after a table first shipped: (table, column, SQL type); create_all skips them.
 _ADDED_COLUMNS = (("job", "profile", "VARCHAR"),)
 _IMMEDIATE = "vidgen_immediate"
@@ -87,10 +89,12 @@ class Store:
                 with self.engine.begin() as conn:
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
                     SQLModel.metadata.create_all(conn)
+                    _drop_old_columns(conn)
                     _add_new_columns(conn)
             else:
                 with self._writer.begin() as conn:
                     SQLModel.metadata.create_all(conn)
+                    _drop_old_columns(conn)
                     _add_new_columns(conn)
             if _sqlite_path(self.settings.db_url) is not None:
                 with self.engine.connect() as conn:
@@ -128,6 +132,18 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _drop_old_columns(conn: Any) -> None:
+    """Drop columns an older vidgen created (NOT NULL without a default, they break inserts)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for table, columns in _DROPPED_COLUMNS.items():
+        present = {column["name"] for column in inspector.get_columns(table)}
+        for column in columns:
+            if column in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
 
 
 _stores: dict[str, Store] = {}

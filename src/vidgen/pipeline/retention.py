@@ -11,16 +11,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import col, select
-
 from vidgen.errors import InvalidInput
-from vidgen.models import Job, JobStatus, Video, VideoStatus, utcnow
 from vidgen.schemas import PruneResponse
 from vidgen.settings import Settings
-from vidgen.store import Store
+from vidgen.store import Store, jobs
+from vidgen.store import videos as video_rows
+from vidgen.store.models import utcnow
+from vidgen.store.status import VideoStatus
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -74,7 +74,7 @@ def prune(
         if jobs_root.is_dir()
         else []
     )
-    ended = ended_jobs_among(store, folders, cutoff)
+    ended = jobs.ended_among(store, folders, cutoff)
     files = size = 0
     for job_id in ended:
         folder = jobs_root / str(job_id)
@@ -85,7 +85,7 @@ def prune(
     videos = 0
     if rejected:
         rejected_dir = (settings.output_root / FOLDERS[VideoStatus.REJECTED.value]).resolve()
-        for video in rejected_videos_before(store, cutoff):
+        for video in video_rows.rejected_before(store, cutoff):
             found = False
             base = Path(video.video_path)
             for path in {
@@ -116,32 +116,3 @@ def prune(
         message=f"{verb} {size} bytes in {files} file(s): work files of {len(ended)} job(s) "
         f"that ended before {cutoff.isoformat(timespec='seconds')}{extra}",
     )
-
-
-def ended_jobs_among(store: Store, job_ids: list[int], before: datetime) -> list[int]:
-    """Of ``job_ids``, those completed or failed before ``before``."""
-    found: list[int] = []
-    for start in range(0, len(job_ids), 500):
-        chunk = job_ids[start : start + 500]
-        with store.read() as session:
-            rows = session.exec(
-                select(Job.id).where(
-                    col(Job.id).in_(chunk),
-                    col(Job.status).in_([JobStatus.COMPLETED.value, JobStatus.FAILED.value]),
-                    col(Job.updated_at) < before,
-                )
-            ).all()
-        found.extend(job_id for job_id in rows if job_id is not None)
-    return sorted(found)
-
-
-def rejected_videos_before(store: Store, before: datetime) -> list[Video]:
-    with store.read() as session:
-        return list(
-            session.exec(
-                select(Video).where(
-                    Video.status == VideoStatus.REJECTED.value,
-                    col(Video.reviewed_at) < before,
-                )
-            ).all()
-        )
