@@ -24,7 +24,6 @@ import pytest
 from conftest import REPO_ROOT
 
 PLACEHOLDER = "/path/to/vidgen/.venv/bin/vidgen"
-pytestmark = pytest.mark.slow  # a real worker process
 
 
 def cron_lines() -> list[tuple[str, str]]:
@@ -104,6 +103,7 @@ def job_status(home: Path, exe: Path, job_id: int) -> str:
     return str(json.loads(out)["status"])
 
 
+@pytest.mark.slow  # a real worker process
 def test_every_readme_cron_line_works_verbatim_on_a_fresh_home(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -147,3 +147,15 @@ def test_every_readme_cron_line_works_verbatim_on_a_fresh_home(tmp_path: Path) -
         assert "Traceback" not in out + err + cron_log.read_text()
     assert (home / ".vidgen" / "vidgen.db").exists()
     assert not (home / "sample-data.yml").exists()  # the shipped config was found by itself
+
+
+@pytest.mark.parametrize("target", ["run", "worker"])
+def test_make_uses_the_home_plain_vidgen_and_cron_use(target: str) -> None:
+    """`make run`/`make worker` must not pick a home of their own: cron would never see it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDGEN_")}
+    database = subprocess.run(
+        ["make", "-pn", target], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    ).stdout
+    assert database, "make -pn printed nothing"
+    defined = [line for line in database.splitlines() if re.match(r"VIDGEN_\w+ :?= ", line)]
+    assert defined == [], defined
