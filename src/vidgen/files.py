@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import uuid
 from pathlib import Path
 
@@ -55,3 +56,29 @@ def file_digest(path: Path) -> dict[str, int | str]:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def regular_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None if it can.
+
+    Decided with ``stat`` and ``access`` only: opening a FIFO named as an image or a music
+    file would block the reader until someone writes to it (a stage until its time limit).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "file not found"
+    except NotADirectoryError:
+        return "file not found (a parent is not a folder)"
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a regular file"
+    if not stat.S_ISREG(mode):
+        kind = "a socket" if stat.S_ISSOCK(mode) else "a device"
+        return f"is {kind}, not a regular file"
+    if not os.access(path, os.R_OK):
+        return "is not readable (permission denied)"
+    return None

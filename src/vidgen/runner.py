@@ -472,9 +472,13 @@ def reap_expired_leases(store: Store) -> list[int]:
     failed: list[int] = []
     for job_id, stage in expired:
         assert job_id is not None
+        stage = stage or "initialization"
+        message = f"worker lost during {stage}"
+        if stage == "initialization":  # killed after its claim, before its first checkpoint
+            message += f", before {_next_stage(store, job_id)}"
         try:
             with store.write() as session:
-                transitions.fail_if_lease_expired(session, job_id, stage or "unknown", now)
+                transitions.fail_if_lease_expired(session, job_id, stage, now, message)
                 session.execute(
                     update(Checkpoint)
                     .where(
@@ -484,13 +488,23 @@ def reap_expired_leases(store: Store) -> list[int]:
                     .values(
                         status=CheckpointStatus.FAILED.value,
                         finished_at=now,
-                        error=f"worker lost during {stage}",
+                        error=message,
                     )
                 )
         except Refused:
             continue  # renewed or finished in the meantime
         failed.append(job_id)
     return failed
+
+
+def _next_stage(store: Store, job_id: int) -> str:
+    """The stage a job would have run next: the first one without a completed checkpoint."""
+    done = {
+        stage
+        for stage, checkpoint in latest_checkpoints(store, job_id).items()
+        if checkpoint.status == CheckpointStatus.COMPLETED
+    }
+    return next((s for s in PIPELINE_STAGES if s not in done), PIPELINE_STAGES[-1])
 
 
 def live_workers(store: Store, within: float) -> int:

@@ -98,7 +98,9 @@ def fail(session: Session, job_id: int, stage: str, message: str, owner: str | N
     )
 
 
-def fail_if_lease_expired(session: Session, job_id: int, stage: str, now: datetime) -> Job:
+def fail_if_lease_expired(
+    session: Session, job_id: int, stage: str, now: datetime, message: str | None = None
+) -> Job:
     """running -> failed for a job whose worker stopped renewing its lease."""
     return transition(
         session,
@@ -106,7 +108,7 @@ def fail_if_lease_expired(session: Session, job_id: int, stage: str, now: dateti
         F,
         where=col(Job.lease_expires_at) < now,
         stage=stage,
-        error_message=f"worker lost during {stage}",
+        error_message=message or f"worker lost during {stage}",
         lease_owner=None,
         lease_expires_at=None,
     )
