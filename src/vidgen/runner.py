@@ -38,7 +38,7 @@ from vidgen.errors import (
     StoreBusy,
     VidgenError,
 )
-from vidgen.files import file_digest
+from vidgen.files import Swept, file_digest, sweep_temp
 from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, utcnow
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
@@ -206,6 +206,7 @@ class JobRunner:
             log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
             self.requeue_fn(self.job_id)
             return None
+        self._sweep_leftovers()
         heartbeat = _Heartbeat(self.store, self.job_id, self.owner, self.settings)
         heartbeat.start()
         try:
@@ -222,6 +223,22 @@ class JobRunner:
                 return None
         finally:
             heartbeat.stop_event.set()
+
+    def _sweep_leftovers(self) -> None:
+        """The job is ours now: what its killed attempts left (temporary files, half a
+        publication) goes before anything runs. A sweep never fails the job."""
+        try:
+            swept = sweep_job_leftovers(self.store, self.settings, self.job_id)
+        except Exception as exc:
+            log.warning("job %s: could not remove leftovers (%s)", self.job_id, one_line(exc))
+            return
+        if swept.files:
+            log.info(
+                "job %s: removed %d file(s), %d bytes, left by killed attempts",
+                self.job_id,
+                swept.files,
+                swept.bytes,
+            )
 
     def _run_stages(self, job: Job, heartbeat: _Heartbeat) -> JobStatus | None:
         first = self.stage_names[0]
@@ -458,6 +475,18 @@ class _StageFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def sweep_job_leftovers(
+    store: Store, settings: Settings, job_id: int, *, dry_run: bool = False
+) -> Swept:
+    """Temporary files under the job's folder and an unfinished publication in the review
+    folder. Only for a job that is not running, or that the caller has just claimed."""
+    from vidgen.review import sweep_leftovers
+
+    swept = sweep_temp(settings.jobs_dir / str(job_id), dry_run=dry_run)
+    swept.add(sweep_leftovers(store, settings, job_id, dry_run=dry_run))
+    return swept
 
 
 def reap_expired_leases(store: Store) -> list[int]:

@@ -7,7 +7,9 @@ the edges turn those into exit codes or HTTP statuses. Nothing here prints.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,6 +22,7 @@ from sqlmodel import col, select
 from vidgen import transitions
 from vidgen.config import load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound
+from vidgen.files import Swept
 from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video
 from vidgen.schemas import (
     JobDetailResponse,
@@ -369,6 +372,9 @@ def recover(settings: Settings) -> RecoverResponse:
             _set_task_id(store, job_id, enqueue_job(settings, job_id))
             requeued.append(job_id)
     parts = [f"re-enqueued {len(requeued)} pending job(s)", f"failed {len(lost)} lost job(s)"]
+    swept = sweep_dead_attempts(settings)
+    if swept.files:
+        parts.append(f"removed {swept.files} file(s) ({swept.bytes} bytes) left by killed attempts")
     if queue_reset:
         parts.insert(0, "queue file was unreadable and has been replaced")
     return RecoverResponse(
@@ -377,6 +383,41 @@ def recover(settings: Settings) -> RecoverResponse:
         queue_reset=queue_reset,
         message="; ".join(parts),
     )
+
+
+_JOB_NAME = re.compile(r"^(?:\.publish-|\.)?job-(\d+)-")
+
+
+def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:
+    """Remove what killed attempts of jobs that are not running left behind: temporary files
+    in their job folders, unfinished publications in the review folder. For ``recover`` and
+    ``prune``; a running job's files are never touched (each job is checked and swept while
+    holding the store's write lock, so no worker can claim it in between)."""
+    from vidgen.runner import sweep_job_leftovers
+
+    store = get_store(settings)
+    candidates: set[int] = set()
+    with contextlib.suppress(OSError):
+        candidates |= {int(p.name) for p in settings.jobs_dir.iterdir() if p.name.isdigit()}
+    with contextlib.suppress(OSError):
+        review_dir = settings.output_root / "review"
+        for entry in review_dir.iterdir():
+            match = _JOB_NAME.match(entry.name)
+            if match:
+                candidates.add(int(match.group(1)))
+    swept = Swept()
+    for job_id in sorted(candidates):
+        if not sweep_job_leftovers(store, settings, job_id, dry_run=True).files:
+            continue  # nothing to remove: no lock taken
+        if dry_run:
+            swept.add(sweep_job_leftovers(store, settings, job_id, dry_run=True))
+            continue
+        with store.write() as session:
+            job = session.get(Job, job_id)
+            if job is not None and job.status == JobStatus.RUNNING.value:
+                continue
+            swept.add(sweep_job_leftovers(store, settings, job_id))
+    return swept
 
 
 # -- review ---------------------------------------------------------------------------------

@@ -105,16 +105,13 @@ def is_in_memory_sqlite(url: str) -> bool:
     ``sqlite://``, ``sqlite:///``, ``sqlite:///:memory:``, ``file::memory:`` and any
     ``mode=memory`` URI (parsed by hand: settings must not import SQLAlchemy)."""
     scheme, sep, rest = url.partition("://")
-    if not sep or not scheme.lower().split("+")[0] == "sqlite":
+    if not sep or scheme.lower().split("+")[0] != "sqlite":
         return False
-    path, _, query = rest.partition("?")
+    path = rest.partition("?")[0]
     database = path[1:] if path.startswith("/") else path  # sqlite:///x -> "x"
-    lowered = url.lower()
-    if "mode=memory" in lowered.replace("%3d", "="):
+    if "mode=memory" in url.lower().replace("%3d", "="):
         return True
-    if database.removeprefix("file:").startswith(":memory:") or database in ("", "file:"):
-        return True
-    return False
+    return database.removeprefix("file:").startswith(":memory:") or database in ("", "file:")
 
 
 def _field_env_name(name: str) -> str:

@@ -19,9 +19,9 @@ from typing import Any
 from sqlmodel import col, select
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import publish_copy
+from vidgen.files import Publication, sweep_publication
 from vidgen.models import Checkpoint, Job, Video, VideoStatus, utcnow
-from vidgen.review import base_name, folder, write_log
+from vidgen.review import base_name, folder, log_text
 from vidgen.stages.base import StageContext, StageResult
 
 
@@ -91,21 +91,29 @@ def run(ctx: StageContext) -> StageResult:
 
     review_dir = folder(ctx.settings, VideoStatus.PENDING_REVIEW.value)
     name = base_name(ctx.job_id, title)
-    video_dest = review_dir / f"{name}.mp4"
-    thumb_dest = review_dir / f"{name}.jpg"
-    log_dest = review_dir / f"{name}.json"
+    # The publication: every file a reviewer gets, staged together and renamed into place in
+    # the transaction that records the row. One more file (subtitles) is one more entry.
+    publication = Publication(review_dir, name)
+    files: list[tuple[str, Path]] = [("video", video_src), ("thumbnail", thumb_src)]
+    suffixes = {"video": ".mp4", "thumbnail": ".jpg"}
+    video_dest = publication.dest(".mp4")
+    thumb_dest = publication.dest(".jpg")
+    log_dest = publication.dest(".json")
 
     ctx.check_cancelled()
-    # Files of an attempt that fails part-way (say the disk fills up after the video was copied)
-    # are removed again: a reviewer never finds a video without its thumbnail, log and row.
+    # Files a recorded Video row points at are kept if this attempt fails part-way; anything
+    # else it published is removed: a reviewer never finds a video without its thumbnail, log
+    # and row. A process killed here leaves only names review.sweep_leftovers removes.
     recorded = (
         {Path(p) for p in (existing.video_path, existing.thumbnail_path, existing.log_path)}
         if existing
         else set()
     )
+    decided: Video | None = None
     try:
-        publish_copy(video_src, video_dest)
-        publish_copy(thumb_src, thumb_dest)
+        for kind, src in files:
+            publication.add_copy(src, suffixes[kind])
+            ctx.check_cancelled()
 
         stages = _stage_timings(ctx)
         log: dict[str, Any] = {
@@ -163,17 +171,8 @@ def run(ctx: StageContext) -> StageResult:
                 # A reviewer decided while we were copying: the decision stands, our copies go.
                 decided = video
             else:
-                decided = None
-                stale: list[Path] = []
                 if video is None:
                     video = Video(job_id=ctx.job_id, video_path="", thumbnail_path="", log_path="")
-                else:
-                    # Same job, possibly a different title this time: drop the previous files.
-                    stale = [
-                        Path(p)
-                        for p in (video.video_path, video.thumbnail_path, video.log_path)
-                        if p and Path(p) not in (video_dest, thumb_dest, log_dest)
-                    ]
                 video.plan_id = plan_id if isinstance(plan_id, int) else None
                 video.status = VideoStatus.PENDING_REVIEW.value
                 video.title = title
@@ -184,17 +183,17 @@ def run(ctx: StageContext) -> StageResult:
                 session.add(video)
                 session.flush()
                 log["video_id"] = video.id
-                # Written inside the transaction: if the log cannot be written, no row points at it.
-                write_log(log_dest, log)
+                publication.add_text(".json", log_text(log))
+                # Renamed into place inside the transaction: if a rename fails, no row points
+                # at the files; if the commit fails, discard() takes them away again.
+                publication.commit()
     except BaseException:
-        for path in (video_dest, thumb_dest, log_dest):
-            if path not in recorded:
-                path.unlink(missing_ok=True)
+        publication.discard(keep=recorded)
         raise
     if decided is not None:
-        video_dest.unlink(missing_ok=True)
-        thumb_dest.unlink(missing_ok=True)
+        publication.discard()
         return _result(decided)
-    for path in stale:
-        path.unlink(missing_ok=True)
+    # Same job, possibly a different title this time: the previous files (and anything a killed
+    # attempt left) go; the row now points at this publication only.
+    sweep_publication(review_dir, f"job-{ctx.job_id}-", set(publication.entries))
     return _result(video)
