@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from vidgen import transitions
@@ -40,10 +41,11 @@ from vidgen.errors import (
 )
 from vidgen.files import Swept, file_digest, sweep_temp
 from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, utcnow
+from vidgen.outage import outage_for
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
-from vidgen.store import Store, get_store
+from vidgen.store import Store, get_store, public_url
 
 log = logging.getLogger("vidgen.runner")
 
@@ -142,7 +144,8 @@ class _Heartbeat(threading.Thread):
                         session, self.job_id, self.owner, self.settings.lease_seconds
                     )
             except Exception as exc:  # a busy store must not kill the heartbeat; try next beat
-                busy = isinstance(exc, VidgenError)  # expected: one line, no traceback
+                # Expected (busy or unreachable store): one line, no traceback.
+                busy = isinstance(exc, VidgenError | SQLAlchemyError | OSError)
                 log.warning(
                     "job %s: lease renewal failed (%s); will retry",
                     self.job_id,
@@ -198,12 +201,17 @@ class JobRunner:
         except Refused:
             log.info("job %s is not pending; nothing to do", self.job_id)
             return None
-        except StoreBusy as exc:
+        except (StoreBusy, SQLAlchemyError, OSError) as exc:
             if self.requeue_fn is None:
                 raise
             # The message is already consumed: dropping it would leave the job pending with
-            # nothing in the queue until the next recover. Put it back instead.
-            log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
+            # nothing in the queue until the next recover. Put it back instead -- after a
+            # wait if the store is unreachable (it fails at once, unlike a busy one).
+            if isinstance(exc, StoreBusy):
+                log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
+            else:
+                store = f"the job store {public_url(self.settings.db_url)}"
+                SHUTDOWN.wait(outage_for(store, log).failed(exc))
             self.requeue_fn(self.job_id)
             return None
         self._sweep_leftovers()

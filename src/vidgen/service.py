@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -337,10 +336,11 @@ def retry(settings: Settings, job_id: int) -> JobRetryResponse:
 def recover(settings: Settings) -> RecoverResponse:
     """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
     from vidgen.queue import (
+        QueueDamaged,
         QueueUnavailable,
         enqueue_job,
         queued_job_ids,
-        reset_queues,
+        replace_damaged_queue,
         sqlite_queue_path,
     )
     from vidgen.runner import reap_expired_leases
@@ -350,16 +350,13 @@ def recover(settings: Settings) -> RecoverResponse:
     queue_reset = False
     try:
         queued = queued_job_ids(settings)
-    except QueueUnavailable:
-        path = sqlite_queue_path(settings)
-        if path is None:
+    except QueueUnavailable as exc:
+        # A damaged file is known at once (no lock wait); a merely locked one is not replaced.
+        locked = not isinstance(exc, QueueDamaged) and "locked" in str(exc)
+        if sqlite_queue_path(settings) is None or locked:
             raise
-        # Keep the broken file for inspection; the store knows which jobs still need running.
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(f"{path}{suffix}")
-            if part.exists():
-                part.rename(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
-        reset_queues()
+        # Kept for inspection; the store knows which jobs still need running.
+        replace_damaged_queue(settings)
         queue_reset = True
         queued = queued_job_ids(settings)
     with store.read() as session:

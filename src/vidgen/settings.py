@@ -99,6 +99,11 @@ class Settings(BaseModel):
     def heartbeat_seconds(self) -> float:
         return max(0.05, self.lease_seconds / 4)
 
+    @property
+    def worker_beat_seconds(self) -> float:
+        """How often a worker reports in, reaps lost jobs and checks its queue file."""
+        return min(5.0, self.heartbeat_seconds)
+
 
 def is_in_memory_sqlite(url: str) -> bool:
     """True for the SQLAlchemy/SQLite URL forms that open a private in-memory database:
