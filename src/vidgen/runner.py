@@ -223,7 +223,15 @@ class JobRunner:
             # The store itself failed (disk full, I/O error). Record why if it still can;
             # if not, the lease runs out and the reaper fails the job: it is never stuck.
             stage = self.current_stage or self.stage_names[0]
-            log.exception("job %s: worker error during %s", self.job_id, stage)
+            # A store that went away is an outage (one line); anything else is a bug to show.
+            expected = isinstance(exc, VidgenError | SQLAlchemyError | OSError)
+            log.error(
+                "job %s: worker error during %s: %s",
+                self.job_id,
+                stage,
+                one_line(exc),
+                exc_info=not expected,
+            )
             try:
                 return self._fail(stage, f"{stage} failed: {one_line(exc)}")
             except Exception:
