@@ -12,8 +12,8 @@ import time
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from vidgen.cli.worker import _Beat
-from vidgen.outage import Outage
+from vidgen.pipeline.outage import Outage
+from vidgen.pipeline.worker import Beat
 from vidgen.settings import Settings
 from vidgen.store import Store
 
@@ -58,7 +58,7 @@ def test_worker_beat_against_an_unreachable_store_backs_off_quietly(
         return real_write()
 
     monkeypatch.setattr(store, "write", write)
-    beat = _Beat(store, settings, "worker-under-test")
+    beat = Beat(store, settings, "worker-under-test")
     with caplog.at_level(logging.WARNING, logger="vidgen.worker"):
         beat.start()
         time.sleep(3.2)  # 13 beats at 0.25 s without backoff

@@ -125,7 +125,7 @@ def queue_damage(settings: Settings) -> str | None:
 
 
 def _run_job_task(job_id: int) -> str | None:
-    from vidgen.runner import JobRunner
+    from vidgen.pipeline.runner import JobRunner
 
     settings = load_settings()
     status = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid)).run()
@@ -247,12 +247,15 @@ def _fix_hint(settings: Settings) -> str:
     return "check that the server is running and reachable, or fix VIDGEN_QUEUE_URL"
 
 
-def replace_damaged_queue(settings: Settings) -> None:
-    """Move the damaged SQLite queue files aside (kept for inspection) so the next use makes a
-    new queue; the store knows which jobs still need running (``recover`` re-enqueues them)."""
+def replace_broken(settings: Settings) -> bool:
+    """Set a damaged SQLite queue file aside and start a new one; False if not SQLite.
+
+    The broken file is kept for inspection (``queue.db.corrupt-<time>``); the store knows which
+    jobs still need running, so ``recover`` re-enqueues them into the new file.
+    """
     path = sqlite_queue_path(settings)
     if path is None:
-        return
+        return False
     # This process's connection is closed before the files move and opened again after, on
     # the new file: the same Huey (a worker's consumer polls it) then follows the new queue.
     # A second connection opened on the new file while the old one was still open on the
@@ -267,3 +270,4 @@ def replace_damaged_queue(settings: Settings) -> None:
             os.replace(part, part.with_name(f"{part.name}.corrupt-{stamp}"))
     if huey is not None:
         huey.storage.initialize_schema()
+    return True
