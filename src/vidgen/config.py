@@ -11,8 +11,6 @@ copy shipped inside the package (so cron, starting in ``$HOME``, works with no f
 
 from __future__ import annotations
 
-import os
-import stat
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -156,44 +154,27 @@ class ThemeConfig(_Strict):
         return name
 
     def named_files(self) -> list[tuple[str, Path]]:
-        """Every local file the config names, as (field, resolved path)."""
-        block = self.config
+        """(field, resolved path) of every input file this config names."""
         named: list[tuple[str, Path]] = []
-        if block.music is not None:
-            named.append(("config.music.path", self.resolve_path(block.music.path.expanduser())))
-        for index, image in enumerate(block.images):
-            named.append((f"config.images[{index}]", self.resolve_path(image.expanduser())))
-        if block.providers.tts == "piper" and self.voice_name != block.voice.name:
+        if self.config.music is not None:
+            named.append(("config.music.path", self.resolve_path(self.config.music.path)))
+        for index, image in enumerate(self.config.images):
+            named.append((f"config.images[{index}]", self.resolve_path(image)))
+        if self.config.voice.name.endswith(".onnx"):
             named.append(("config.voice.name", Path(self.voice_name)))
         return named
 
     def check_files(self) -> None:
-        """Raise InvalidInput if a file the config names is missing, unreadable or not a
-        regular file: found when the job is queued, not three stages later.
+        """Every file the config names is a readable regular file, or InvalidInput with the
+        config file, the field and the reason. Checked at ``generate`` time with ``stat``,
+        never by opening: a FIFO would block (see ``files.regular_file_problem``)."""
+        from vidgen.files import regular_file_problem
 
-        Kinds are checked with ``stat`` (never ``open``), so a FIFO cannot block the caller.
-        """
-        where = f"{self.source}: " if self.source is not None else ""
+        where = str(self.source) if self.source is not None else "config"
         for field, path in self.named_files():
-            try:
-                mode = os.stat(path).st_mode
-            except FileNotFoundError:
-                raise InvalidInput(
-                    f"{where}{field}: {path} not found; fix the path (relative paths are "
-                    "relative to the config file) or remove the entry"
-                ) from None
-            except OSError as exc:
-                raise InvalidInput(
-                    f"{where}{field}: cannot use {path} ({exc.strerror}); fix the path"
-                ) from None
-            if not stat.S_ISREG(mode):
-                kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-                raise InvalidInput(f"{where}{field}: {path} is {kind}; name a media file")
-            if not os.access(path, os.R_OK):
-                raise InvalidInput(
-                    f"{where}{field}: {path} cannot be read (permission denied); "
-                    "fix its permissions"
-                )
+            problem = regular_file_problem(path)
+            if problem is not None:
+                raise InvalidInput(f"{where}: {field}: {path}: {problem}; fix the path")
 
     def resolve_path(self, path: Path) -> Path:
         """Relative media paths in a config are relative to the config file, not the cwd."""
@@ -242,13 +223,24 @@ def packaged_config_path() -> Path:
 def resolve_config_path(explicit: str | Path | None, env_config: Path | None = None) -> Path:
     """The documented lookup order; returns an absolute path (which may not exist if explicit)."""
     if explicit is not None and str(explicit).strip() != "":
-        return Path(explicit).expanduser().absolute()
+        return _expand(Path(explicit)).absolute()
     if env_config is not None:
-        return env_config.expanduser().absolute()
+        return _expand(env_config).absolute()
     local = Path.cwd() / "sample-data.yml"
     if local.is_file():
         return local.absolute()
     return packaged_config_path()
+
+
+def _expand(path: Path) -> Path:
+    try:
+        return path.expanduser()
+    except RuntimeError:  # "~nosuchuser/x.yml": Python cannot determine that home directory
+        user = str(path).split("/", 1)[0]
+        raise InvalidInput(
+            f"{path}: no user {user[1:]!r} to expand {user!r} for; "
+            "pass the config as an absolute path"
+        ) from None
 
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:
