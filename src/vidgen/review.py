@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import atomic_write_text
 from vidgen.models import Video, VideoStatus, utcnow
+from vidgen.schemas import JobDetailResponse, PlanSummary, StageDetail
 from vidgen.settings import Settings
 from vidgen.store import Store
 
@@ -55,6 +56,16 @@ class VideoResponse(BaseModel):
 class VideoListResponse(BaseModel):
     count: int
     videos: list[VideoResponse]
+
+
+class JobPageResponse(BaseModel):
+    """Everything the dashboard's job page shows: stages, plan, video and its captions."""
+
+    job: JobDetailResponse
+    attempts: list[StageDetail]
+    plan: PlanSummary | None
+    video: VideoResponse | None
+    captions_path: str | None
 
 
 def folder(settings: Settings, status: str) -> Path:

@@ -86,3 +86,49 @@ class HealthResponse(BaseModel):
     version: str
     store: str
     queue: str
+
+
+class JobCard(JobStatusResponse):
+    """One row of the dashboard's jobs list: the status plus what a reviewer looks for first."""
+
+    total_cost: float
+    title: str | None
+    video_id: int | None
+    video_status: str | None
+
+
+class JobCardListResponse(BaseModel):
+    count: int
+    total: int
+    jobs: list[JobCard]
+
+
+class PlanScene(BaseModel):
+    index: int
+    duration_seconds: float
+    on_screen_text: str
+    narration: str
+
+
+class PlanSummary(BaseModel):
+    """The production plan a job wrote (content_generation), as a reviewer reads it."""
+
+    title: str
+    description: str
+    hashtags: list[str]
+    style: str | None
+    voiceover_script: str
+    scenes: list[PlanScene]
+
+
+VideoFileKind = Literal["video", "thumbnail", "captions"]
+
+
+class VideoFileResponse(BaseModel):
+    """A file vidgen published for a video, looked up by the video's id (never a given path)."""
+
+    video_id: int
+    kind: VideoFileKind
+    path: str
+    media_type: str
+    size_bytes: int

@@ -12,30 +12,35 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
 from vidgen import transitions
 from vidgen.config import load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound
-from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video
+from vidgen.models import Checkpoint, CheckpointStatus, ContentPlan, Job, JobStatus, Video
 from vidgen.schemas import (
+    JobCard,
+    JobCardListResponse,
     JobDetailResponse,
     JobListResponse,
     JobRetryResponse,
     JobStatusResponse,
     PipelineTriggerResponse,
+    PlanScene,
+    PlanSummary,
     RecoverResponse,
     StageDetail,
+    VideoFileResponse,
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.store import Store, get_store
 
 if TYPE_CHECKING:
-    from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.review import JobPageResponse, VideoListResponse, VideoResponse
 
 log = logging.getLogger("vidgen.service")
 
@@ -383,3 +388,154 @@ def check_video_id(video_id: int) -> int:
     if not 1 <= video_id <= MAX_JOB_ID:
         raise NotFound(f"Video {video_id} not found (video ids are positive whole numbers)")
     return video_id
+
+
+# -- the dashboard's read models --------------------------------------------------------------
+
+VIDEO_MEDIA_TYPES: dict[str, tuple[str, str]] = {
+    # kind -> (suffix beside the video, media type)
+    "video": (".mp4", "video/mp4"),
+    "thumbnail": (".jpg", "image/jpeg"),
+    "captions": (".srt", "application/x-subrip"),
+}
+
+
+def job_cards(
+    settings: Settings, status: str | None = None, limit: int = 20, offset: int = 0
+) -> JobCardListResponse:
+    """The jobs list with what the dashboard shows beside each status: cost, title, video."""
+    check_status(status)
+    check_page(limit, offset)
+    store = get_store(settings)
+    query = select(Job)
+    counted = select(func.count()).select_from(Job)
+    if status is not None:
+        query = query.where(Job.status == status)
+        counted = counted.where(Job.status == status)
+    query = (
+        query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
+    )
+    with store.read() as session:
+        jobs = [job for job in session.exec(query).all() if job.id is not None]
+        total = session.exec(counted).one()
+        ids = [job.id for job in jobs if job.id is not None]
+        videos = {
+            v.job_id: v for v in session.exec(select(Video).where(col(Video.job_id).in_(ids)))
+        }
+        titles = dict(
+            session.exec(
+                select(ContentPlan.job_id, ContentPlan.title)
+                .where(col(ContentPlan.job_id).in_(ids))
+                .order_by(col(ContentPlan.id))
+            ).all()
+        )
+    completed = _completed_by_job(store, ids)
+    cards = []
+    for job in jobs:
+        assert job.id is not None
+        video = videos.get(job.id)
+        cards.append(
+            JobCard(
+                **to_status(job, completed[job.id]).model_dump(),
+                total_cost=round(job.total_cost, 6),
+                title=video.title if video else titles.get(job.id),
+                video_id=video.id if video else None,
+                video_status=video.status if video else None,
+            )
+        )
+    return JobCardListResponse(count=len(cards), total=int(total), jobs=cards)
+
+
+def _plan_summary(raw: dict[str, Any], title: str, script: str) -> PlanSummary:
+    scenes: list[PlanScene] = []
+    for item in raw.get("scenes") or []:
+        if isinstance(item, dict):
+            scenes.append(
+                PlanScene(
+                    index=int(item.get("index", len(scenes))),
+                    duration_seconds=float(item.get("duration_seconds", 0.0)),
+                    on_screen_text=str(item.get("on_screen_text", "")),
+                    narration=str(item.get("narration", "")),
+                )
+            )
+    hashtags = raw.get("hashtags")
+    style = raw.get("style")
+    return PlanSummary(
+        title=title,
+        description=str(raw.get("description", "")),
+        hashtags=[str(tag) for tag in hashtags] if isinstance(hashtags, list) else [],
+        style=str(style) if style else None,
+        voiceover_script=script or str(raw.get("voiceover_script", "")),
+        scenes=scenes,
+    )
+
+
+def job_page(settings: Settings, job_id: int) -> JobPageResponse:
+    """A job's stages (every attempt), the plan it wrote, its video and the captions file."""
+    from vidgen.review import JobPageResponse, to_response
+
+    detail = job_detail(settings, job_id)
+    store = get_store(settings)
+    with store.read() as session:
+        checkpoints = session.exec(
+            select(Checkpoint).where(Checkpoint.job_id == job_id).order_by(col(Checkpoint.id))
+        ).all()
+        plan_row = session.exec(
+            select(ContentPlan)
+            .where(ContentPlan.job_id == job_id)
+            .order_by(col(ContentPlan.id).desc())
+        ).first()
+        video = session.exec(select(Video).where(Video.job_id == job_id)).first()
+    attempts = [
+        StageDetail(
+            stage=cp.stage,
+            state=cp.status,
+            attempt=cp.attempt,
+            started_at=_iso(cp.started_at),
+            finished_at=_iso(cp.finished_at),
+            duration_seconds=cp.duration_seconds,
+            cost=cp.cost,
+            error=cp.error,
+        )
+        for cp in checkpoints
+    ]
+    plan = (
+        _plan_summary(plan_row.plan, plan_row.title, plan_row.voiceover_script)
+        if plan_row is not None
+        else None
+    )
+    captions = Path(video.video_path).with_suffix(".srt") if video is not None else None
+    return JobPageResponse(
+        job=detail,
+        attempts=attempts,
+        plan=plan,
+        video=to_response(video) if video is not None else None,
+        captions_path=str(captions) if captions is not None and captions.is_file() else None,
+    )
+
+
+def video_file(settings: Settings, video_id: int, kind: str) -> VideoFileResponse:
+    """The path of a file vidgen published for ``video_id``: looked up in the store, and only
+    ever inside the output folder, so no caller can name a path of its own."""
+    from vidgen.review import get_video
+
+    if kind not in VIDEO_MEDIA_TYPES:
+        raise InvalidInput(f"unknown file kind {kind!r}: use one of {', '.join(VIDEO_MEDIA_TYPES)}")
+    video = get_video(get_store(settings), check_video_id(video_id))
+    suffix, media_type = VIDEO_MEDIA_TYPES[kind]
+    recorded = {"video": video.video_path, "thumbnail": video.thumbnail_path}.get(kind)
+    path = Path(recorded) if recorded else Path(video.video_path).with_suffix(suffix)
+    try:
+        resolved = path.resolve()
+        inside = resolved.is_relative_to(settings.output_root.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside or not resolved.is_file():
+        raise NotFound(f"video {video_id} has no {kind} file")
+    return VideoFileResponse(
+        video_id=video_id,
+        kind=kind,
+        path=str(resolved),
+        media_type=media_type,
+        size_bytes=resolved.stat().st_size,
+    )
