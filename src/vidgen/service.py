@@ -78,7 +78,9 @@ def check_theme(theme: str | None) -> str | None:
     if theme is None:
         return None
     if not theme.strip():
-        raise InvalidInput("theme is empty: pass a theme such as --theme 'Product Demo' or omit it")
+        raise InvalidInput(
+            "theme is empty: give a theme such as 'Product Demo', or none for the default"
+        )
     if len(theme) > 200:
         raise InvalidInput(f"theme is {len(theme)} characters long: keep it to 200 or fewer")
     bad = [ch for ch in theme if ord(ch) < 32 and ch not in "\n\t"]
@@ -380,7 +382,7 @@ def reject_video(settings: Settings, video_id: int, reason: str) -> VideoRespons
     from vidgen import review
 
     if not reason.strip():
-        raise InvalidInput("a rejection needs a reason: pass --reason 'what is wrong'")
+        raise InvalidInput("a rejection needs a reason: say what is wrong with the video")
     return review.reject_video(get_store(settings), settings, check_video_id(video_id), reason)
 
 
