@@ -144,7 +144,6 @@ def test_token_guards_every_route_but_health(
         "/api/recover",
         "/api/health",
         "/docs",
-        "/redoc",
         "/openapi.json",
         "/",
         "/jobs/1",

@@ -35,12 +35,13 @@ PAGE_CSP = (
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "object-src 'none'; worker-src 'self' blob:"
+    "object-src 'none'"
 )
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it Chromium sends "Origin: null" on the page's own form posts.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 
@@ -176,13 +177,13 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
             filename=Path(found.path).name,
         )
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return _page("docs.html", csp=DOCS_CSP)
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return _page("redoc.html", csp=DOCS_CSP)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs/assets", StaticFiles(directory=_docs_assets()), name="docs-assets")
