@@ -280,8 +280,11 @@ def test_a_reviewer_watches_approves_rejects_retries_and_generates(
     page.reload()
     play(page, rec)
 
-    # Reject with a reason.
+    # Reject with a reason; the captions file beside the video is shown on the page.
+    srt = "1\n00:00:00,000 --> 00:00:01,500\nToo dark to read\n"
+    Path(site.video_of(reject_id)["video_path"]).with_suffix(".srt").write_text(srt)
     page.goto(f"{base}/jobs/{reject_id}")
+    wait_text(page, "#captions", "Too dark to read")
     page.click("#reject")
     page.fill("#reason", "Too dark in the first scene")
     page.click("#reject-confirm")
