@@ -257,7 +257,7 @@ def create_app(
     @app.post(
         "/api/generate",
         response_model=PipelineTriggerResponse,
-        responses=errors(400, 401, 413, 422),
+        responses=errors(400, 401, 403, 413, 422),
     )
     def generate(body: Annotated[PipelineTriggerRequest | None, Body()] = None) -> Response:
         request = body or PipelineTriggerRequest()
@@ -290,12 +290,12 @@ def create_app(
     @app.post(
         "/api/jobs/{job_id}/retry",
         response_model=JobRetryResponse,
-        responses=errors(400, 401, 404, 422, 503),
+        responses=errors(400, 401, 403, 404, 422, 503),
     )
     def retry(job_id: int) -> Response:
         return _json(service.retry(current(), job_id))
 
-    @app.post("/api/recover", response_model=RecoverResponse, responses=errors(401, 503))
+    @app.post("/api/recover", response_model=RecoverResponse, responses=errors(401, 403, 503))
     def recover() -> Response:
         return _json(service.recover(current()))
 
@@ -320,7 +320,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
     @app.post(
         "/api/videos/{video_id}/approve",
         response_model=VideoResponse,
-        responses=errors(400, 401, 404, 422),
+        responses=errors(400, 401, 403, 404, 422),
     )
     def approve(video_id: int) -> Response:
         return _json(service.approve_video(current(), video_id))
@@ -328,7 +328,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
     @app.post(
         "/api/videos/{video_id}/reject",
         response_model=VideoResponse,
-        responses=errors(400, 401, 404, 413, 422),
+        responses=errors(400, 401, 403, 404, 413, 422),
     )
     def reject(
         video_id: int,

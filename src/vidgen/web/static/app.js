@@ -9,6 +9,7 @@ const POLL_MS = 2000;
 const STATUSES = ["pending", "running", "completed", "failed"];
 if (FEATURES.has("cancel")) STATUSES.push("cancelled");
 const STAGES = {
+  initialization: "Queued",
   trend_collection: "Collect trends",
   trend_analysis: "Analyse trends",
   content_generation: "Script, voice & clips",
