@@ -312,6 +312,13 @@ def test_a_reviewer_watches_approves_rejects_retries_and_generates(
     listed = site.cli("jobs", "--limit", "100")["jobs"]
     assert [job["status"] for job in listed if job["theme"] == theme] == ["pending"]
 
+    if mode == "token":  # signing out ends the session: the page asks for the token again
+        page.click("#logout button")
+        page.wait_for_url(f"{base}/login")
+        assert not [c for c in context.cookies() if c["name"] == "vidgen_session"]
+        page.goto(f"{base}/jobs/{approve_id}")
+        page.wait_for_url(lambda url: url.startswith(f"{base}/login?next="))
+
     rec.check_all_local(base)
     context.close()
 

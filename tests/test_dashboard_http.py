@@ -170,6 +170,16 @@ def test_login_sets_an_httponly_strict_cookie_of_a_hash(locked: TestClient) -> N
         assert away.headers["location"] == "/", evil
 
 
+def test_logout_ends_the_session(locked: TestClient) -> None:
+    locked.cookies.set(SESSION_COOKIE, session_value(TOKEN))
+    assert locked.get("/api/jobs").status_code == 200
+    out = locked.post("/logout", follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    cleared = out.headers["set-cookie"]
+    assert cleared.startswith(f'{SESSION_COOKIE}=""') and "Max-Age=0" in cleared
+    one_line(locked.post("/logout", headers={"origin": "http://evil.example"}), 403)
+
+
 def test_cookie_opens_reads_and_writes_need_the_csrf_header(locked: TestClient, cli: Cli) -> None:
     cli("generate")
     locked.cookies.set(SESSION_COOKIE, session_value(TOKEN))

@@ -30,9 +30,10 @@ from vidgen.settings import Settings
 SESSION_COOKIE = "vidgen_session"
 CSRF_HEADER = "x-vidgen-csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Reachable without a token: the health probe, the login form and the page's own static files
-# (the same bytes as in the pip package, nothing about any job).
-PUBLIC_PATHS = frozenset({"/api/health", "/login", "/favicon.ico"})
+# Reachable without a token: the health probe, signing in and out, and the page's own static
+# files (the same bytes as in the pip package, nothing about any job). Cross-site posts to
+# /login and /logout are still refused.
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/", "/docs/assets/")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
