@@ -284,7 +284,7 @@ def test_a_row_pointing_outside_the_output_folder_is_not_served(
 ) -> None:  # fmt: skip
     from sqlalchemy import update
 
-    from vidgen.models import Video
+    from vidgen.store.models import Video
     from vidgen.store import get_store
 
     monkeypatch.setenv("STAGEKIT_COMPOSITION", "tinyvideo")

@@ -14,12 +14,10 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidgen import __version__, service
-from vidgen.cli.output import render_json
 from vidgen.errors import InvalidInput, NotFound, Refused, StoreBusy, VidgenError
 from vidgen.review import MAX_REASON_CHARS
 from vidgen.schemas import (
@@ -33,8 +31,14 @@ from vidgen.schemas import (
     RecoverResponse,
 )
 from vidgen.settings import Settings, load_settings
+from vidgen.web.responses import (
+    MAX_BODY_BYTES,
+    detail_response,
+    errors,
+    render_json_detail,
+)
+from vidgen.web.responses import json_response as _json
 
-MAX_BODY_BYTES = 64 * 1024
 ERROR_STATUS: list[tuple[type[VidgenError], int]] = [
     (NotFound, 404),
     (Refused, 400),
@@ -48,10 +52,6 @@ def status_for(exc: VidgenError) -> int:
         if isinstance(exc, kind):
             return code
     return 503 if type(exc).__name__ == "QueueUnavailable" else 500
-
-
-def _json(model: Any) -> Response:
-    return Response(content=render_json(model), media_type="application/json")
 
 
 class BodyLimit:
@@ -116,40 +116,6 @@ async def _reply(send: Send, status: int, message: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": render_json_detail(message)})
-
-
-class ErrorResponse(BaseModel):
-    """Every error body: ``detail`` is one line saying what to fix."""
-
-    detail: str
-
-
-_ERROR_MEANING = {
-    400: "Refused in the current state (e.g. retrying a job that has not failed), "
-    "or a body that is not UTF-8 JSON",
-    401: "Missing or wrong bearer token (only when VIDGEN_API_TOKEN is set)",
-    403: "A cross-site request from a browser, refused",
-    404: "No such job or video",
-    413: f"Request body larger than {MAX_BODY_BYTES} bytes",
-    422: "Invalid input; the detail says what to fix",
-    503: "The job store or queue is unavailable",
-}
-
-
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses a route can answer."""
-    return {code: {"model": ErrorResponse, "description": _ERROR_MEANING[code]} for code in codes}
-
-
-def render_json_detail(message: str) -> bytes:
-    return json.dumps({"detail": message}, ensure_ascii=False).encode()
-
-
-def detail_response(message: str, status_code: int, **headers: str) -> Response:
-    """``{"detail": "<one line>"}``; a lone surrogate echoed from the input cannot break it."""
-    line = " ".join(message.split())
-    data = render_json_detail(line.encode("utf-8", "backslashreplace").decode("utf-8"))
-    return Response(data, status_code=status_code, media_type="application/json", headers=headers)
 
 
 def _shown(value: Any, limit: int = 60, raw: bool = False) -> str:
@@ -244,15 +210,8 @@ def create_app(
 
     @app.get("/api/health", response_model=HealthResponse)
     def health() -> Response:
-        s = current()
-        from vidgen.store import public_url
-
-        # Unauthenticated route: never show a password from VIDGEN_DATABASE_URL/QUEUE_URL.
-        return _json(
-            HealthResponse(
-                version=__version__, store=public_url(s.db_url), queue=public_url(s.queue)
-            )
-        )
+        # Unauthenticated route: service.health never shows a password from a URL.
+        return _json(service.health(current()))
 
     @app.post(
         "/api/generate",

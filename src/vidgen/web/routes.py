@@ -77,7 +77,8 @@ def _safe_next(raw: str | None) -> str:
 
 def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
     from vidgen.review import JobPageResponse
-    from vidgen.shim import _json, errors
+    from vidgen.web.responses import errors
+    from vidgen.web.responses import json_response as _json
 
     def shell(request: Request) -> HTMLResponse:
         token = current().api_token

@@ -86,7 +86,7 @@ def wants_page(request: Request) -> bool:
 def add_guard(
     app: FastAPI, current: Callable[[], Settings], allowed_hosts: list[str] | None
 ) -> None:
-    from vidgen.shim import detail_response
+    from vidgen.web.responses import detail_response
 
     allowed = {name.lower().strip("[]") for name in allowed_hosts} if allowed_hosts else None
 
