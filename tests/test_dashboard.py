@@ -259,6 +259,10 @@ def test_a_reviewer_watches_approves_rejects_retries_and_generates(
         "#timeline [data-stage]", "els => els.map(e => e.dataset.state)"
     )
     assert states == ["completed"] * 5
+    wait_text(page, "#log", "job_completed")  # the job's log: the runner's events in order
+    log_lines = page.inner_text("#log").splitlines()
+    assert "job_claimed" in log_lines[0] and "job_completed" in log_lines[-1]
+    assert sum("stage_completed" in line for line in log_lines) == 5
     if mode == "open":
         log = json.loads(Path(site.video_of(approve_id)["log_path"]).read_text())
         assert page.inner_text("#job-title") == log["plan"]["title"]
@@ -298,6 +302,8 @@ def test_a_reviewer_watches_approves_rejects_retries_and_generates(
     page.goto(f"{base}/jobs/{failed_id}")
     wait_text(page, "#job-error", "cannot work with this config")
     assert "composition" in page.inner_text("#timeline [data-state=failed]")
+    wait_text(page, "#log", "stage_failed")
+    assert "cannot work with this config" in page.inner_text("#log")
     page.click("#retry")
     wait_text(page, ".job-head", "pending")
     assert site.cli("status", str(failed_id))["status"] == "pending"

@@ -318,6 +318,11 @@ def test_dashboard_read_models(
     assert [a["state"] for a in composition] == ["failed", "completed"]
     assert composition[0]["error"] == "composition scripted failure"
     assert page["job"]["status"] == cli("status", "1", "--json").json()["status"]
+    kinds = [event["kind"] for event in page["events"]]
+    assert kinds[0] == "job_claimed" and kinds[-1] == "job_completed"
+    failed_event = next(e for e in page["events"] if e["kind"] == "stage_failed")
+    assert failed_event["stage"] == "composition" and failed_event["attempt"] == 1
+    assert "composition scripted failure" in failed_event["message"]
     one_line(client.get("/api/dashboard/jobs/9"), 404)
     one_line(client.get("/api/dashboard/jobs?status=bogus"), 422)
 

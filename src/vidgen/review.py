@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import atomic_write_text
-from vidgen.schemas import JobDetailResponse, PlanSummary, StageDetail
+from vidgen.schemas import JobDetailResponse, JobEvent, PlanSummary, StageDetail
 from vidgen.settings import Settings
 from vidgen.store import Store, videos
 from vidgen.store.models import Video
@@ -63,6 +63,7 @@ class JobPageResponse(BaseModel):
 
     job: JobDetailResponse
     attempts: list[StageDetail]
+    events: list[JobEvent]
     plan: PlanSummary | None
     video: VideoResponse | None
     captions_path: str | None

@@ -7,7 +7,7 @@ addition that never renames or removes these.
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,6 +127,18 @@ class PlanSummary(BaseModel):
     style: str | None
     voiceover_script: str
     scenes: list[PlanScene]
+
+
+class JobEvent(BaseModel):
+    """One named runner event of a job (job_claimed, stage_started, stage_failed, backoff...)."""
+
+    id: int
+    at: str
+    kind: str
+    stage: str | None
+    attempt: int | None
+    message: str
+    data: dict[str, Any]
 
 
 VideoFileKind = Literal["video", "thumbnail", "captions"]

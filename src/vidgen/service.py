@@ -19,6 +19,7 @@ from vidgen.schemas import (
     JobCard,
     JobCardListResponse,
     JobDetailResponse,
+    JobEvent,
     JobListResponse,
     JobRetryResponse,
     JobStatusResponse,
@@ -31,7 +32,7 @@ from vidgen.schemas import (
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import Store, checkpoints, get_store, jobs, trends, videos
+from vidgen.store import Store, checkpoints, events, get_store, jobs, trends, videos
 from vidgen.store.status import CheckpointStatus, JobStatus
 
 if TYPE_CHECKING:
@@ -348,6 +349,7 @@ def check_video_id(video_id: int) -> int:
 
 # -- the dashboard's read models --------------------------------------------------------------
 
+MAX_PAGE_EVENTS = 300  # the job page shows the latest runner events, not a whole history
 VIDEO_MEDIA_TYPES: dict[str, tuple[str, str]] = {
     # kind -> (suffix beside the video, media type)
     "video": (".mp4", "video/mp4"),
@@ -428,6 +430,7 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
         )
         for cp in checkpoints.for_job(store, job_id)
     ]
+    recent = events.events_for_job(store, job_id)[-MAX_PAGE_EVENTS:]
     plan_row = trends.plan_for_job(store, job_id)
     plan = (
         _plan_summary(plan_row.plan, plan_row.title, plan_row.voiceover_script)
@@ -439,6 +442,18 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
     return JobPageResponse(
         job=detail,
         attempts=attempts,
+        events=[
+            JobEvent(
+                id=event.id or 0,
+                at=event.at.isoformat(),
+                kind=event.kind,
+                stage=event.stage,
+                attempt=event.attempt,
+                message=event.message,
+                data=event.data,
+            )
+            for event in recent
+        ],
         plan=plan,
         video=to_response(video) if video is not None else None,
         captions_path=str(captions) if captions is not None and captions.is_file() else None,

@@ -326,18 +326,28 @@ function planSection(plan) {
   );
 }
 
+function eventDetails(data) {
+  // The numbers a runner event carries: a stage's time and cost, a backoff's wait.
+  if (!data || typeof data !== "object") return "";
+  const parts = [];
+  if (typeof data.duration_seconds === "number") parts.push(seconds(data.duration_seconds));
+  if (typeof data.cost === "number" && data.cost > 0) parts.push(money(data.cost));
+  if (typeof data.delay === "number") parts.push(`waiting ${seconds(data.delay)}`);
+  return parts.join(" · ");
+}
+
 function renderLog(data) {
-  // GET /api/jobs/{id}/logs: {events: [...]} (or a bare list); each event an object or a line.
+  // The job page's runner events, or GET /api/jobs/{id}/logs ({events: [...]} or a bare list).
   const events = Array.isArray(data) ? data : (data && (data.events || data.lines || data.logs)) || [];
   if (!events.length) return "No events recorded yet.";
   return events
     .map((event) => {
       if (typeof event !== "object" || event === null) return String(event);
       const when = event.at || event.time || event.timestamp || event.created_at || "";
-      const what = event.event || event.kind || event.type || "";
+      const what = event.kind || event.event || event.type || "";
       const where = event.stage ? `${event.stage}${event.attempt ? ` #${event.attempt}` : ""}` : "";
-      const text = event.message || event.detail || event.error || "";
-      const head = [when && new Date(when).toLocaleTimeString(), what, where].filter(Boolean).join("  ");
+      const text = [event.message || event.detail || event.error || "", eventDetails(event.data)].filter(Boolean).join("  ");
+      const head = [when && new Date(when).toLocaleTimeString(), what.padEnd(16), where].filter(Boolean).join("  ");
       const tail = event.traceback || event.stderr_tail || event.tail || "";
       return `${head}  ${text}`.trim() + (tail ? `\n    ${String(tail).trim().replace(/\n/g, "\n    ")}` : "");
     })
@@ -351,8 +361,8 @@ function jobPage(root, jobId) {
   const stages = h("div", {});
   const plan = h("div", {});
   const captions = h("div", {});
-  const log = h("pre", { class: "log", id: "log" }, FEATURES.has("logs") ? "Loading…" : "");
-  const logSection = section("Log", FEATURES.has("logs") ? log : h("p", { class: "muted", id: "log-missing" }, "This server has no job log (GET /api/jobs/{id}/logs); the timeline shows each attempt's error."));
+  const log = h("pre", { class: "log", id: "log" }, "Loading…");
+  const logSection = section("Log", log);
   fill(root,
     h("a", { class: "back", href: "/" }, "← All jobs"),
     head,
@@ -443,10 +453,10 @@ function jobPage(root, jobId) {
         fill(captions, section("Captions", h("pre", { class: "captions", id: "captions" }, text), h("div", { class: "files" }, h("a", { href: fileUrl(video.id, "captions"), download: "" }, "Download .srt"))));
       } else fill(captions);
     }
-    if (FEATURES.has("logs")) {
-      const text = renderLog(await api(`/api/jobs/${jobId}/logs`));
-      if (log.textContent !== text) log.textContent = text;
-    }
+    // The server's job log when it has one (richer: tracebacks, ffmpeg output), else the
+    // runner events the job page carries.
+    const text = renderLog(FEATURES.has("logs") ? await api(`/api/jobs/${jobId}/logs`) : page.events);
+    if (log.textContent !== text) log.textContent = text;
   };
   poll(refresh);
 }
