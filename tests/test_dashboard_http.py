@@ -284,8 +284,8 @@ def test_a_row_pointing_outside_the_output_folder_is_not_served(
 ) -> None:  # fmt: skip
     from sqlalchemy import update
 
-    from vidgen.store.models import Video
     from vidgen.store import get_store
+    from vidgen.store.models import Video
 
     monkeypatch.setenv("STAGEKIT_COMPOSITION", "tinyvideo")
     monkeypatch.setenv("STAGEKIT_REVIEW", "real")
