@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from conftest import SAMPLE_CONFIG, CliResult
 from vidgen.shim import MAX_BODY_BYTES, create_app
+from vidgen.web.security import is_public
 
 Cli = Callable[..., CliResult]
 TOKEN = "s3cret-token-for-tests"
@@ -112,10 +113,14 @@ def test_serve_reports_a_busy_port_and_a_foreign_host(
 
 
 def _all_paths(client: TestClient) -> list[tuple[str, str]]:
-    """Every route the app has (API, /docs, /redoc, /openapi.json...), with a concrete path."""
+    """Every route the app has (API, dashboard, /docs, /openapi.json...) but the public login
+    form and static files (tested in test_dashboard_http.py), with a concrete path."""
     out = []
     for route in client.app.routes:  # type: ignore[attr-defined]
         path = route.path.replace("{job_id}", "1").replace("{video_id}", "1")
+        path = path.replace("{kind}", "video")
+        if is_public(path) and path != "/api/health":
+            continue
         for method in sorted(getattr(route, "methods", None) or {"GET"}):
             if method != "HEAD":
                 out.append((method, path))
@@ -140,6 +145,11 @@ def test_token_guards_every_route_but_health(
         "/api/health",
         "/docs",
         "/openapi.json",
+        "/",
+        "/jobs/1",
+        "/api/dashboard/jobs",
+        "/api/dashboard/jobs/1",
+        "/api/videos/1/files/video",
     }
     bad_headers: list[dict[str, str]] = [
         {},

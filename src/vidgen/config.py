@@ -259,10 +259,10 @@ def load_config(path: Path) -> ThemeConfig:
     try:
         if not path.exists():
             raise InvalidInput(
-                f"{where}: config file not found; pass --config with an existing file"
+                f"{where}: config file not found; name an existing theme file"
             )
         if not path.is_file():
-            raise InvalidInput(f"{where}: not a regular file; pass --config with a YAML file")
+            raise InvalidInput(f"{where}: not a regular file; name a YAML theme file")
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
             raise InvalidInput(

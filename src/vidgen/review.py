@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Swept, atomic_write_text, sweep_publication
+from vidgen.schemas import JobDetailResponse, JobEvent, PlanSummary, StageDetail
 from vidgen.settings import Settings
 from vidgen.store import Store, videos
 from vidgen.store.models import Video
@@ -55,6 +56,17 @@ class VideoResponse(BaseModel):
 class VideoListResponse(BaseModel):
     count: int
     videos: list[VideoResponse]
+
+
+class JobPageResponse(BaseModel):
+    """Everything the dashboard's job page shows: stages, plan, video and its captions."""
+
+    job: JobDetailResponse
+    attempts: list[StageDetail]
+    events: list[JobEvent]
+    plan: PlanSummary | None
+    video: VideoResponse | None
+    captions_path: str | None
 
 
 def folder(settings: Settings, status: str) -> Path:

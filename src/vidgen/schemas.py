@@ -7,7 +7,7 @@ addition that never renames or removes these.
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -144,3 +144,61 @@ class PruneResponse(BaseModel):
     files: int
     bytes: int
     message: str
+
+
+class JobCard(JobStatusResponse):
+    """One row of the dashboard's jobs list: the status plus what a reviewer looks for first."""
+
+    total_cost: float
+    title: str | None
+    video_id: int | None
+    video_status: str | None
+
+
+class JobCardListResponse(BaseModel):
+    count: int
+    total: int
+    jobs: list[JobCard]
+
+
+class PlanScene(BaseModel):
+    index: int
+    duration_seconds: float
+    on_screen_text: str
+    narration: str
+
+
+class PlanSummary(BaseModel):
+    """The production plan a job wrote (content_generation), as a reviewer reads it."""
+
+    title: str
+    description: str
+    hashtags: list[str]
+    style: str | None
+    voiceover_script: str
+    scenes: list[PlanScene]
+
+
+class JobEvent(BaseModel):
+    """One named runner event of a job (job_claimed, stage_started, stage_failed, backoff...)."""
+
+    id: int
+    at: str
+    kind: str
+    stage: str | None
+    attempt: int | None
+    message: str
+    data: dict[str, Any]
+
+
+VideoFileKind = Literal["video", "thumbnail", "captions"]
+
+
+class VideoFileResponse(BaseModel):
+    """A file vidgen published for a video, looked up by the video's id (never a given path)."""
+
+    video_id: int
+    kind: VideoFileKind
+    path: str
+    media_type: str
+    size_bytes: int

@@ -9,15 +9,11 @@ HTTP ``config_path`` is confined to the themes folder.
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,11 +34,16 @@ from vidgen.schemas import (
     PruneRequest,
     PruneResponse,
     RecoverResponse,
-    render_json,
 )
 from vidgen.settings import Settings, load_settings
+from vidgen.web.responses import (
+    MAX_BODY_BYTES,
+    detail_response,
+    errors,
+    render_json_detail,
+)
+from vidgen.web.responses import json_response as _json
 
-MAX_BODY_BYTES = 64 * 1024
 ERROR_STATUS: list[tuple[type[VidgenError], int]] = [
     (NotFound, 404),
     (Refused, 400),
@@ -56,10 +57,6 @@ def status_for(exc: VidgenError) -> int:
         if isinstance(exc, kind):
             return code
     return 503 if type(exc).__name__ == "QueueUnavailable" else 500
-
-
-def _json(model: Any) -> Response:
-    return Response(content=render_json(model), media_type="application/json")
 
 
 class BodyLimit:
@@ -126,89 +123,95 @@ async def _reply(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": render_json_detail(message)})
 
 
-class ErrorResponse(BaseModel):
-    """Every error body. ``detail`` is one line saying what to fix, or, when FastAPI itself
-    rejects a parameter or body, its list of field errors."""
-
-    detail: str | list[dict[str, Any]]
-
-
-_ERROR_MEANING = {
-    400: "Refused in the current state (e.g. retrying a job that has not failed), "
-    "or a body that is not UTF-8 JSON",
-    401: "Missing or wrong bearer token (only when VIDGEN_API_TOKEN is set)",
-    404: "No such job or video",
-    413: f"Request body larger than {MAX_BODY_BYTES} bytes",
-    422: "Invalid input; the detail says what to fix",
-    503: "The job store or queue is unavailable",
-}
+def _shown(value: Any, limit: int = 60, raw: bool = False) -> str:
+    """A value as the client sent it: query and path values raw, body values as JSON."""
+    if raw and isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses a route can answer."""
-    return {code: {"model": ErrorResponse, "description": _ERROR_MEANING[code]} for code in codes}
+def validation_detail(errors: list[Any], path: str = "") -> tuple[int, str]:
+    """FastAPI's list of field errors as one line that names the value and what to send.
+
+    A body that is not JSON at all is a 400 (malformed); anything else is a 422.
+    """
+    first = errors[0] if errors else {}
+    kind = str(first.get("type", ""))
+    loc = [str(part) for part in first.get("loc", ())]
+    message = str(first.get("msg", "invalid input"))
+    if kind == "json_invalid":
+        reason = (first.get("ctx") or {}).get("error", "JSON decode error")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return 400, (
+            f'request body is not valid JSON ({reason}{at}): send an object like {{"theme": "..."}}'
+        )
+    where, name = (loc[0], ".".join(loc[1:])) if loc else ("request", "")
+    value = first.get("input")
+    if kind == "extra_forbidden":
+        line = f"unknown field {_shown(name)} in the body: check its spelling"
+    elif where == "body" and not name:
+        line = f"body {_shown(value)}: {message}"
+        if kind in ("model_attributes_type", "dict_type", "model_type"):
+            line = (
+                f"body {_shown(value)} is not a JSON object: "
+                + 'send an object like {"theme": "..."}'
+            )
+    elif kind == "missing":
+        line = f"{where} field {name!r} is missing: {message}"
+    elif where == "query":
+        line = f"{name}={_shown(value, raw=True)}: {message}"
+    elif where == "path":
+        line = f"{_shown(path, 120, raw=True)}: {name} {_shown(value)}: {message}"
+    else:
+        line = f"{where} field {name!r} = {_shown(value)}: {message}"
+    more = len(errors) - 1
+    if more > 0:
+        line += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return 422, line
 
 
-def render_json_detail(message: str) -> bytes:
-    return json.dumps({"detail": message}, ensure_ascii=False).encode()
+def create_app(
+    settings: Settings | None = None, *, allowed_hosts: list[str] | None = None
+) -> FastAPI:
+    """The app. ``allowed_hosts``: Host header names to accept (``vidgen serve`` passes its
+    loopback names when no token is set, so a DNS-rebinding page cannot reach the API)."""
 
-
-def create_app(settings: Settings | None = None) -> FastAPI:
     def current() -> Settings:
         return settings if settings is not None else load_settings()
 
     app = FastAPI(
         title="vidgen",
         version=__version__,
-        description="Queue, watch and retry short-video jobs. Same service as the vidgen CLI.",
+        description="Queue, watch and retry short-video jobs. Same service as the vidgen CLI. "
+        "With VIDGEN_API_TOKEN set, send `Authorization: Bearer <token>` (the dashboard at / "
+        "and these docs use a session cookie instead, after asking for the token once).",
+        docs_url=None,  # served offline by vidgen.web, from files in a Python package
+        redoc_url=None,
     )
 
     @app.exception_handler(VidgenError)
-    async def _vidgen_error(request: Request, exc: VidgenError) -> JSONResponse:
-        return JSONResponse({"detail": " ".join(str(exc).split())}, status_code=status_for(exc))
+    async def _vidgen_error(request: Request, exc: VidgenError) -> Response:
+        return detail_response(str(exc), status_for(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # FastAPI's words for a body that is not UTF-8 JSON; say what to send instead.
-            return JSONResponse(
-                {"detail": 'request body is not UTF-8 JSON: send an object like {"theme": "..."}'},
-                status_code=400,
+            return detail_response(
+                'request body is not UTF-8 JSON: send an object like {"theme": "..."}', 400
             )
-        return await http_exception_handler(request, exc)
+        return detail_response(str(exc.detail), exc.status_code, **(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        # FastAPI's own handler echoes the input back and answers 500 when it holds a lone
-        # surrogate ("\ud800" in JSON) that UTF-8 cannot encode; escape those instead.
-        body = json.dumps(
-            {"detail": jsonable_encoder(exc.errors())},
-            ensure_ascii=False,
-            separators=(",", ":"),
-            default=str,
-        )
-        data = body.encode("utf-8", errors="backslashreplace")
-        return Response(content=data, status_code=422, media_type="application/json")
+        status_code, line = validation_detail(list(exc.errors()), request.url.path)
+        return detail_response(line, status_code)
 
-    @app.middleware("http")
-    async def _auth(request: Request, call_next: Any) -> Response:
-        try:
-            token = current().api_token
-        except VidgenError as exc:
-            return JSONResponse({"detail": " ".join(str(exc).split())}, status_code=503)
-        if token and request.url.path != "/api/health":
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
-            if scheme.lower() != "bearer" or not secrets.compare_digest(
-                given.encode(), token.encode()
-            ):
-                return JSONResponse(
-                    {"detail": "missing or wrong bearer token: send Authorization: Bearer <token>"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-        response: Response = await call_next(request)
-        return response
+    from vidgen.web.security import add_guard
+
+    add_guard(app, current, allowed_hosts)
 
     @app.get("/api/health", response_model=HealthResponse)
     def health() -> Response:
@@ -218,7 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post(
         "/api/generate",
         response_model=PipelineTriggerResponse | GenerateSkippedResponse,
-        responses=errors(400, 401, 413, 422),
+        responses=errors(400, 401, 403, 413, 422),
     )
     def generate(body: Annotated[PipelineTriggerRequest | None, Body()] = None) -> Response:
         request = body or PipelineTriggerRequest()
@@ -259,16 +262,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post(
         "/api/jobs/{job_id}/retry",
         response_model=JobRetryResponse,
-        responses=errors(400, 401, 404, 422, 503),
+        responses=errors(400, 401, 403, 404, 422, 503),
     )
     def retry(job_id: int) -> Response:
         return _json(service.retry(current(), job_id))
 
-    @app.post("/api/recover", response_model=RecoverResponse, responses=errors(401, 503))
+    @app.post("/api/recover", response_model=RecoverResponse, responses=errors(401, 403, 503))
     def recover() -> Response:
         return _json(service.recover(current()))
 
     _add_video_routes(app, current)
+    from vidgen.web.routes import mount
+
+    mount(app, current)
     app.add_middleware(BodyLimit)
     return app
 
@@ -279,14 +285,14 @@ def _add_ops_routes(app: FastAPI, current: Any) -> None:
     @app.post(
         "/api/generate/batch",
         response_model=BatchTriggerResponse,
-        responses=errors(400, 401, 413, 422),
+        responses=errors(400, 401, 403, 413, 422),
     )
     def generate_batch(
         body: Annotated[list[BatchEntry], Body(max_length=service.MAX_BATCH)],
     ) -> Response:
         return _json(service.generate_batch(current(), body, confine_config=True))
 
-    @app.post("/api/prune", response_model=PruneResponse, responses=errors(400, 401, 413, 422))
+    @app.post("/api/prune", response_model=PruneResponse, responses=errors(400, 401, 403, 413, 422))
     def prune(body: PruneRequest) -> Response:
         return _json(
             service.prune(current(), body.older_than, dry_run=body.dry_run, rejected=body.rejected)
@@ -306,7 +312,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
     @app.post(
         "/api/videos/{video_id}/approve",
         response_model=VideoResponse,
-        responses=errors(400, 401, 404, 422),
+        responses=errors(400, 401, 403, 404, 422),
     )
     def approve(video_id: int) -> Response:
         return _json(service.approve_video(current(), video_id))
@@ -314,7 +320,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
     @app.post(
         "/api/videos/{video_id}/reject",
         response_model=VideoResponse,
-        responses=errors(400, 401, 404, 413, 422),
+        responses=errors(400, 401, 403, 404, 413, 422),
     )
     def reject(
         video_id: int,

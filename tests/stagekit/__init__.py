@@ -13,6 +13,8 @@ reused. ``STAGEKIT_<STAGE>`` scripts a fault:
 - ``pause+real``  pause as above, then run the real stage
 - ``fakevideo``   (composition) write a ``STAGEKIT_FAKEVIDEO_BYTES``-byte video.mp4 and a
   thumbnail.jpg with the outputs the real review stage needs
+- ``tinyvideo``    (composition) a real 2-second 360x640 H.264/AAC MP4 and a JPEG thumbnail
+  made with the bundled ffmpeg in well under a second: a video a browser can play
 - ``enospc+real`` run the real stage, but on its first run any file copy into a ``.jpg``
   writes half the bytes and raises ``OSError(ENOSPC)``, as a full disk does
 - ``diskfull-checkpoint`` on its first run, the store write that records this stage's checkpoint
@@ -77,6 +79,8 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
         return _real(name, ctx)
     if script == "fakevideo":
         return _fake_video(ctx)
+    if script == "tinyvideo":
+        return _tiny_video(ctx)
     if script == "diskfull-checkpoint" and first_run:
         _fail_next_checkpoint_write(ctx)
     if script.startswith("fail:"):
@@ -206,6 +210,43 @@ def _fake_video(ctx: StageContext) -> StageResult:
             "video_codec": "h264",
             "audio_codec": "aac",
             "size_bytes": size,
+        },
+        files=[video, thumbnail],
+    )
+
+
+def _tiny_video(ctx: StageContext) -> StageResult:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    video = ctx.work_dir / "video.mp4"
+    thumbnail = ctx.work_dir / "thumbnail.jpg"
+    seconds = 2.0
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y",
+         "-f", "lavfi", "-i", f"testsrc2=size=360x640:rate=30:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+         "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(video)],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-y", "-ss", "0.5", "-i", str(video), "-frames:v", "1",
+         str(thumbnail)],
+        check=True,
+    )  # fmt: skip
+    return StageResult(
+        outputs={
+            "video_path": ctx.rel(video),
+            "thumbnail_path": ctx.rel(thumbnail),
+            "duration": seconds,
+            "width": 360,
+            "height": 640,
+            "video_codec": "h264",
+            "audio_codec": "aac",
+            "size_bytes": video.stat().st_size,
         },
         files=[video, thumbnail],
     )

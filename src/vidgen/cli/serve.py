@@ -51,7 +51,12 @@ def serve(
     except VidgenError as exc:
         fail(exc)
     check_bindable(host, port)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # Without a token only loopback names may reach it: a web page whose own name resolves to
+    # 127.0.0.1 (DNS rebinding) is refused instead of driving the API.
+    from vidgen.web.security import LOOPBACK_HOSTS
+
+    allowed = None if settings.api_token else [*LOOPBACK_HOSTS, host]
+    uvicorn.run(create_app(allowed_hosts=allowed), host=host, port=port, log_level="info")
 
 
 def check_bindable(host: str, port: int) -> None:

@@ -171,3 +171,21 @@ def spent_since(store: Store, since: datetime) -> float:
             )
         ).one()
     return float(value)
+
+
+def total_costs(store: Store, job_ids: Iterable[int]) -> dict[int, float]:
+    """``total_cost`` for many jobs in one query (jobs with no completed attempt cost 0)."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    with store.read() as session:
+        rows = session.exec(
+            select(Checkpoint.job_id, func.sum(Checkpoint.cost))
+            .where(
+                col(Checkpoint.job_id).in_(ids),
+                Checkpoint.status == CheckpointStatus.COMPLETED.value,
+            )
+            .group_by(col(Checkpoint.job_id))
+        ).all()
+    found = {job_id: float(cost or 0.0) for job_id, cost in rows}
+    return {job_id: found.get(job_id, 0.0) for job_id in ids}

@@ -141,3 +141,27 @@ def save_plan(
         session.flush()
         assert row.id is not None
         return row.id
+
+
+def plan_for_job(store: Store, job_id: int) -> ContentPlan | None:
+    """The job's production plan (its latest, should a re-run have written another)."""
+    with store.read() as session:
+        return session.exec(
+            select(ContentPlan)
+            .where(ContentPlan.job_id == job_id)
+            .order_by(col(ContentPlan.id).desc())
+        ).first()
+
+
+def plan_titles(store: Store, job_ids: Iterable[int]) -> dict[int, str]:
+    """The title of each of ``job_ids`` that has written a plan."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    with store.read() as session:
+        rows = session.exec(
+            select(ContentPlan.job_id, ContentPlan.title)
+            .where(col(ContentPlan.job_id).in_(ids))
+            .order_by(col(ContentPlan.id))
+        ).all()
+    return {job_id: title for job_id, title in rows}  # the latest plan's title wins

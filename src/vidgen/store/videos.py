@@ -8,7 +8,7 @@ columns always change together, here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -156,3 +156,13 @@ def rejected_before(store: Store, before: datetime) -> list[Video]:
                 )
             ).all()
         )
+
+
+def for_jobs(store: Store, job_ids: Iterable[int]) -> dict[int, Video]:
+    """The video of each of ``job_ids`` that has one."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    with store.read() as session:
+        rows = session.exec(select(Video).where(col(Video.job_id).in_(ids))).all()
+    return {video.job_id: video for video in rows}

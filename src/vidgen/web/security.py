@@ -1,0 +1,132 @@
+"""Who may use the API: bearer token or the dashboard's session cookie, and no cross-site writes.
+
+- Without ``VIDGEN_API_TOKEN`` the server listens on loopback only; requests are not
+  authenticated, but a browser page from another site still cannot make it act: any unsafe
+  request (POST...) whose ``Origin`` or ``Sec-Fetch-Site`` says it comes from elsewhere is
+  refused, and ``vidgen serve`` accepts only loopback ``Host`` names (no DNS rebinding).
+- With a token every route but the public ones needs ``Authorization: Bearer <token>`` or the
+  session cookie the login page sets (HttpOnly, SameSite=Strict). The cookie holds an HMAC of
+  the token, not the token, so changing the token ends every session. A request that
+  authenticates with the cookie and changes something must also carry ``X-Vidgen-CSRF: 1``,
+  which a cross-site form cannot send and a cross-site script cannot send without a CORS
+  preflight this server never grants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from vidgen.errors import VidgenError
+from vidgen.settings import Settings
+
+SESSION_COOKIE = "vidgen_session"
+CSRF_HEADER = "x-vidgen-csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reachable without a token: the health probe, signing in and out, and the page's own static
+# files (the same bytes as in the pip package, nothing about any job). Cross-site posts to
+# /login and /logout are still refused.
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
+PUBLIC_PREFIXES = ("/static/", "/docs/assets/")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def session_value(token: str) -> str:
+    return hmac.new(token.encode(), b"vidgen dashboard session v1", hashlib.sha256).hexdigest()
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def _host_name(host_header: str) -> str:
+    """``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:8000`` -> ``::1``."""
+    return (urlsplit(f"//{host_header}").hostname or "").lower()
+
+
+def cross_site(request: Request) -> str | None:
+    """Why a browser request comes from another site, or None."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site: {fetch_site}"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None  # not a browser, or a same-origin request of an old one
+    if (
+        origin == "null"
+        or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+    ):
+        return f"Origin {origin}"
+    return None
+
+
+def bearer_ok(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+    return scheme.lower() == "bearer" and secrets.compare_digest(given.encode(), token.encode())
+
+
+def cookie_ok(request: Request, token: str) -> bool:
+    given = request.cookies.get(SESSION_COOKIE, "")
+    return bool(given) and secrets.compare_digest(given.encode(), session_value(token).encode())
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating (not a script asking for JSON)."""
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def add_guard(
+    app: FastAPI, current: Callable[[], Settings], allowed_hosts: list[str] | None
+) -> None:
+    from vidgen.web.responses import detail_response
+
+    allowed = {name.lower().strip("[]") for name in allowed_hosts} if allowed_hosts else None
+
+    @app.middleware("http")
+    async def _guard(request: Request, call_next: Any) -> Response:
+        if allowed is not None:
+            host = _host_name(request.headers.get("host", ""))
+            if host not in allowed:
+                return detail_response(
+                    f"Host {host!r} is not this server's name: open it as "
+                    f"http://{sorted(allowed)[0]}:<port>/",
+                    400,
+                )
+        unsafe = request.method not in SAFE_METHODS
+        if unsafe and (why := cross_site(request)) is not None:
+            return detail_response(
+                f"cross-site request refused ({why}): use the dashboard on this server "
+                "or a client that is not a browser",
+                403,
+            )
+        try:
+            token = current().api_token
+        except VidgenError as exc:
+            return detail_response(str(exc), 503)
+        path = request.url.path
+        if token and not is_public(path) and not bearer_ok(request, token):
+            if cookie_ok(request, token):
+                if unsafe and request.headers.get(CSRF_HEADER) != "1":
+                    return detail_response(
+                        f"a request signed in by the session cookie must send the header "
+                        f"{CSRF_HEADER.title()}: 1",
+                        403,
+                    )
+            elif wants_page(request):
+                return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+            else:
+                return detail_response(
+                    "missing or wrong bearer token: send Authorization: Bearer <token>",
+                    401,
+                    **{"WWW-Authenticate": "Bearer"},
+                )
+        response: Response = await call_next(request)
+        return response
