@@ -1,7 +1,7 @@
 """Stage 5: file the composed video for human review with its generation log.
 
 Copies the video and thumbnail out of the job folder into ``<output_root>/review/`` as
-``job-<id>-<slug>.mp4/.jpg`` (temporary name + rename, so a reviewer never opens half a file),
+``job-<id>-<slug>.mp4/.jpg/.srt`` (temporary name + rename, so a reviewer never opens half a file),
 writes ``job-<id>-<slug>.json`` -- everything needed to judge or reproduce the video: theme,
 trend pattern, plan, prompts, providers and models, per-stage timings and cost, paths -- and
 records a ``Video`` row with status ``pending_review``.
@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import publish_copy
 from vidgen.models import Checkpoint, Job, Video, VideoStatus, utcnow
-from vidgen.review import base_name, folder, write_log
+from vidgen.review import base_name, folder, subtitles_of, write_log
 from vidgen.stages.base import StageContext, StageResult
 
 
@@ -71,7 +71,13 @@ def run(ctx: StageContext) -> StageResult:
         )
     video_src = ctx.path(str(composition["video_path"]))
     thumb_src = ctx.path(str(composition["thumbnail_path"]))
-    for kind, path in (("video", video_src), ("thumbnail", thumb_src)):
+    srt_src = (
+        ctx.path(str(composition["subtitles_path"])) if composition.get("subtitles_path") else None
+    )
+    checked = [("video", video_src), ("thumbnail", thumb_src)]
+    if srt_src is not None:
+        checked.append(("subtitle file", srt_src))
+    for kind, path in checked:
         if not path.is_file():
             raise StageError(f"the composed {kind} {path} is missing; retry to compose it again")
 
@@ -94,18 +100,23 @@ def run(ctx: StageContext) -> StageResult:
     video_dest = review_dir / f"{name}.mp4"
     thumb_dest = review_dir / f"{name}.jpg"
     log_dest = review_dir / f"{name}.json"
+    # The captions beside the video under the same name (creators upload them with it).
+    srt_dest = review_dir / f"{name}.srt"
 
     ctx.check_cancelled()
     # Files of an attempt that fails part-way (say the disk fills up after the video was copied)
     # are removed again: a reviewer never finds a video without its thumbnail, log and row.
     recorded = (
         {Path(p) for p in (existing.video_path, existing.thumbnail_path, existing.log_path)}
+        | {subtitles_of(Path(existing.video_path))}
         if existing
         else set()
     )
     try:
         publish_copy(video_src, video_dest)
         publish_copy(thumb_src, thumb_dest)
+        if srt_src is not None:
+            publish_copy(srt_src, srt_dest)
 
         stages = _stage_timings(ctx)
         log: dict[str, Any] = {
@@ -148,6 +159,7 @@ def run(ctx: StageContext) -> StageResult:
                 "video": str(video_dest),
                 "thumbnail": str(thumb_dest),
                 "log": str(log_dest),
+                "subtitles": str(srt_dest) if srt_src is not None else None,
                 "job_dir": str(ctx.job_dir),
             },
             "review": {
@@ -171,8 +183,13 @@ def run(ctx: StageContext) -> StageResult:
                     # Same job, possibly a different title this time: drop the previous files.
                     stale = [
                         Path(p)
-                        for p in (video.video_path, video.thumbnail_path, video.log_path)
-                        if p and Path(p) not in (video_dest, thumb_dest, log_dest)
+                        for p in (
+                            video.video_path,
+                            video.thumbnail_path,
+                            video.log_path,
+                            str(subtitles_of(Path(video.video_path))) if video.video_path else "",
+                        )
+                        if p and Path(p) not in (video_dest, thumb_dest, log_dest, srt_dest)
                     ]
                 video.plan_id = plan_id if isinstance(plan_id, int) else None
                 video.status = VideoStatus.PENDING_REVIEW.value
@@ -187,13 +204,14 @@ def run(ctx: StageContext) -> StageResult:
                 # Written inside the transaction: if the log cannot be written, no row points at it.
                 write_log(log_dest, log)
     except BaseException:
-        for path in (video_dest, thumb_dest, log_dest):
+        for path in (video_dest, thumb_dest, log_dest, srt_dest):
             if path not in recorded:
                 path.unlink(missing_ok=True)
         raise
     if decided is not None:
         video_dest.unlink(missing_ok=True)
         thumb_dest.unlink(missing_ok=True)
+        srt_dest.unlink(missing_ok=True)
         return _result(decided)
     for path in stale:
         path.unlink(missing_ok=True)
