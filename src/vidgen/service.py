@@ -258,10 +258,13 @@ def generate(
         path = confined_config_path(config_path, settings.themes_root)
     else:
         path = resolve_config_path(config_path, settings.config)
-    load_config(path)  # raises InvalidInput with file, field and reason; nothing recorded yet
+    # Raises InvalidInput with file, field and reason; nothing recorded yet.
+    config = load_config(path)
     store = get_store(settings)
     with store.write() as session:
-        job = Job(theme=theme if theme is not None else "default", config_path=str(path))
+        # Without --theme the job records the config's own theme, so `vidgen jobs` says what
+        # the video is about instead of "default".
+        job = Job(theme=theme if theme is not None else config.config.theme, config_path=str(path))
         session.add(job)
         session.flush()
         assert job.id is not None

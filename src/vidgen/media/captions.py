@@ -84,7 +84,9 @@ def split_sentences(script: str) -> list[list[tuple[int, int]]]:
     return sentences
 
 
-def _locate(script: str, words: Sequence[Mapping[str, Any]]) -> list[tuple[int, int, float, float]]:
+def locate_words(
+    script: str, words: Sequence[Mapping[str, Any]]
+) -> list[tuple[int, int, float, float]]:
     """Character range and timing of each timed word, found in order in the script.
 
     Every provider reports words as slices of the text it was given, so a forward search finds
@@ -117,7 +119,7 @@ def timed_sentences(
     caption shows a bare "—". Without any word timings the sentence timings are shared among
     their words by length, the only estimate left.
     """
-    located = _locate(script, words)
+    located = locate_words(script, words)
     groups = split_sentences(script)
     if not located:
         located = _estimate_from_sentences(script, groups, sentences)

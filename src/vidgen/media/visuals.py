@@ -67,9 +67,7 @@ class VisualSource(Protocol):
     name: str
     source_scale: float
 
-    def render(
-        self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None
-    ) -> Clip: ...
+    def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip: ...
 
 
 # --------------------------------------------------------------------------------------------
