@@ -128,7 +128,7 @@ def test_fit_words() -> None:
 
 
 def test_word_budget() -> None:
-    assert word_budget(20, 165) == math.floor(20 * 165 / 60 * 0.85)
+    assert word_budget(20, 165) == math.floor(20 * 165 / 60 * 0.92)
     assert word_budget(0.1, 80) == 1
 
 

@@ -37,8 +37,10 @@ MIN_SCENES = 3
 MAX_SCENES = 6
 MAX_HASHTAGS = 10
 MAX_ON_SCREEN_CHARS = 60
-# Spoken words per second is rate/60; keep 15% of the time for pauses between sentences.
-SPEECH_FILL = 0.85
+# Spoken words per second is rate/60. Both offline voices speak about voice.rate words per
+# minute with their pauses included (Piper: 47 words in 17 s at 165), so only a little slack is
+# kept; a voice that still runs over is shortened once and spoken again.
+SPEECH_FILL = 0.92
 # Below this a scene flashes by too fast to read its on-screen text.
 SECONDS_PER_SCENE_TARGET = 2.5
 # Durations must add up; floats only to within rounding.
@@ -137,7 +139,8 @@ def words_per_second(rate_wpm: int) -> float:
 
 def word_budget(duration_seconds: float, rate_wpm: int) -> int:
     """How many words fit in ``duration_seconds`` at ``rate_wpm`` with room for pauses."""
-    return max(1, math.floor(duration_seconds * words_per_second(rate_wpm)))
+    # The epsilon keeps 7.0 words from flooring to 6 through float rounding.
+    return max(1, math.floor(duration_seconds * words_per_second(rate_wpm) + 1e-6))
 
 
 def count_words(text: str) -> int:
@@ -795,7 +798,7 @@ You plan short vertical social videos. Reply with ONE JSON object and nothing el
 }
 Rules: scene durations add up exactly to the requested total. Each scene's narration must be
 speakable within its duration at the given words-per-minute rate: at most duration x rate / 60 x
-0.85 words. Be concrete; use only facts from the content references."""
+0.92 words. Be concrete; use only facts from the content references."""
 
 
 def build_user_prompt(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
