@@ -29,6 +29,14 @@ REPORT: dict[str, Any] = {
     "typical_duration_seconds": 20.0,
     "top_videos": [],
     "pattern": "product-demo, ~20 s, #tech #gadgets rising",
+    "topics": [
+        {
+            "topic": "FocusFlow Desk Lamp",
+            "keywords": ["desk", "lamp"],
+            "hashtags": ["desksetup"],
+            "trends": [],
+        }
+    ],
 }
 OUTPUT_KEYS = {
     "plan_id", "plan_path", "plan", "clips", "voiceover", "providers", "prompts",
@@ -82,7 +90,7 @@ def test_generates_plan_clips_and_voiceover(
     total = plan["duration_seconds"]
     assert sum(s["duration_seconds"] for s in plan["scenes"]) == pytest.approx(total, abs=1e-6)
     assert_scenes_follow_voice(plan, voice["words"])
-    assert "#tech" in plan["hashtags"]
+    assert "#desksetup" in plan["hashtags"] and "#tech" not in plan["hashtags"]  # on topic
     saved = json.loads(ctx.path(out["plan_path"]).read_text())
     assert saved["plan"] == plan
     assert saved["provider"] == "local"

@@ -148,7 +148,8 @@ def test_local_plans_add_up_and_fit_speech(
             assert len(plan.scenes) == scenes
 
 
-@pytest.mark.parametrize(("points", "expected"), [(0, 3), (1, 3), (2, 4), (3, 5), (4, 6), (9, 6)])
+# One scene per talking point, and the description's sentence too while there is time for it.
+@pytest.mark.parametrize(("points", "expected"), [(0, 3), (1, 4), (2, 5), (3, 6), (4, 6), (9, 6)])
 def test_one_scene_per_talking_point_capped(
     theme_config: Callable[..., ThemeConfig], points: int, expected: int
 ) -> None:

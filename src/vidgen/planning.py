@@ -52,7 +52,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _STOPWORDS = frozenset(
     re.findall(
         r"\w+",
-        "a an and are as at be but by for from has have in into is it its of on or so than "
+        "a an and are as at be but by for from has have in into is it its of on or so than my "
         "that the their this to was were will with you your yours our we us can one every "
         "while any all more just get got here there what when why how who which",
     )
@@ -341,13 +341,17 @@ def choose_subject(config: ThemeConfig, report: Mapping[str, Any], job_id: int) 
 
 
 def spoken_count(number: int) -> str:
-    """Views as a narrator says them: 241424 -> "241 thousand", 1356100 -> "1.4 million"."""
+    """Views as a narrator says them: 241424 -> "241 thousand", 6699 -> "6.7 thousand",
+    1356100 -> "1.4 million"."""
     if number >= 1_000_000:
         value = f"{number / 1_000_000:.1f}".removesuffix(".0")
         return f"{value} million"
     if number >= 10_000:
         return f"{round(number / 1000)} thousand"
-    return f"{number:,}"
+    if number >= 1000:
+        # "6.7 thousand", not "six thousand six hundred ninety nine": short to say and to read.
+        return f"{number / 1000:.1f}".removesuffix(".0") + " thousand"
+    return str(number)
 
 
 PLATFORM_TAGS: dict[str, str] = {
@@ -364,7 +368,7 @@ _HOOKS: dict[str, tuple[str, ...]] = {
     "product-demo": (
         "Stop scrolling. This is the {title}.",
         "You need to see what the {title} can do.",
-        "Here is the {title}, in {seconds} seconds.",
+        "Here is the {title}, in under {seconds} seconds.",
     ),
     "tutorial": (
         "Here is how to get the most out of the {title}.",
@@ -419,6 +423,12 @@ def _seed(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
     return f"{job_id}:{digest.hexdigest()}"
 
 
+# Planning estimates: a hook and a call to action take about this many words together, and each
+# talking point gains a connector ("On top of that,").
+_ROUGH_HOOK_AND_CTA_WORDS = 17
+_ROUGH_CONNECTOR_WORDS = 2
+
+
 def default_scene_count(config: ThemeConfig, talking_points: int) -> int:
     """Hook + one scene per talking point + call to action, capped so scenes stay readable."""
     settings = config.config
@@ -458,6 +468,20 @@ class LocalPlanner:
         while len(points) < n_middle:
             points.append(fillers[(len(points) - len(ref.talking_points)) % len(fillers)])
         points = points[:n_middle]
+        # Fit the script to the target: while the video has time to say more, say what the
+        # description says too (a short script would make a short video, never a silent one).
+        described: set[str] = set()
+        if settings.scenes is None:
+            cap = max(MIN_SCENES, min(MAX_SCENES, math.floor(duration / SECONDS_PER_SCENE_TARGET)))
+            extras = [f for f in fillers[: len(fillers) - len(_FILLERS)] if f not in points]
+            room = word_budget(duration, rate) - _ROUGH_HOOK_AND_CTA_WORDS
+            while extras and len(points) + 2 < cap:
+                said = sum(count_words(p) + _ROUGH_CONNECTOR_WORDS for p in [*points, extras[0]])
+                if said > room:
+                    break
+                described.add(extras[0])
+                points.append(extras.pop(0))
+            n_middle = len(points)
 
         pattern = str(report.get("pattern") or "")
         dominant = str(report.get("dominant_style") or "")
@@ -489,6 +513,8 @@ class LocalPlanner:
         for i, point in enumerate(points):
             sentence = _sentence(point)
             voice = f"{connectors[min(i, len(connectors) - 1)]} {_lower_first(sentence)}"
+            if point in described:  # a sentence of its own: "A folding silicone kettle ..."
+                voice = sentence
             drafts.append((_short_text(point), [voice, sentence], _keywords(point, title)))
         drafts.append(
             (
@@ -758,19 +784,22 @@ def retime_to_speech(
 
 
 def shorten_for_speech(plan: ProductionPlan, ratio: float) -> ProductionPlan:
-    """The same plan with every scene's narration cut to ``ratio`` of its words (0 < ratio < 1).
+    """The same plan with its narration cut to about ``ratio`` of its words (0 < ratio < 1).
 
-    Used when the synthesized voice turned out slower than the configured rate.
+    Used when the synthesized voice turned out slower than the configured rate. Words come off
+    the longest narrations first, so a short hook or call to action ("Follow for more.") stays
+    whole instead of every line losing its end.
     """
+    budgets = [count_words(scene.narration) for scene in plan.scenes]
+    target = max(len(budgets), math.floor(sum(budgets) * ratio))
+    while sum(budgets) > target:
+        longest = max(range(len(budgets)), key=lambda i: (budgets[i], -i))
+        if budgets[longest] <= 1:
+            break
+        budgets[longest] -= 1
     scenes = [
-        scene.model_copy(
-            update={
-                "narration": fit_words(
-                    scene.narration, max(1, math.floor(count_words(scene.narration) * ratio))
-                )
-            }
-        )
-        for scene in plan.scenes
+        scene.model_copy(update={"narration": fit_words(scene.narration, budget)})
+        for scene, budget in zip(plan.scenes, budgets, strict=True)
     ]
     script = " ".join(scene.narration for scene in scenes)
     return plan.model_copy(update={"scenes": scenes, "voiceover_script": script})
