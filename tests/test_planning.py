@@ -488,7 +488,7 @@ def test_a_theme_picks_the_references_it_matches(theme_config: Callable[..., The
 def test_a_theme_nothing_matches_is_the_subject_itself(
     theme_config: Callable[..., ThemeConfig],
 ) -> None:
-    config = with_theme(theme_config(), "Morning Routine")
+    config = with_theme(theme_config(video_duration_seconds=30), "Morning Routine")
     result = LocalPlanner().plan(config, REPORT, 1)
     plan = result.plan
     assert_plan_sound(plan, config)
@@ -503,6 +503,14 @@ def test_a_theme_nothing_matches_is_the_subject_itself(
     assert not {"#pets", "#catsoftiktok", "#focusflowdesklamp"} & set(plan.hashtags)
     assert result.prompts["subject"] == "theme"
     assert plan.scenes[-1].narration == "Follow for more morning routine ideas."
+    # A shorter video: two ideas with their numbers, else the ideas without; whole sentences.
+    for seconds, expected in ((20, "2 Morning"), (15, "3 Morning")):
+        short = with_theme(theme_config(video_duration_seconds=seconds), "Morning Routine")
+        plan = LocalPlanner().plan(short, REPORT, 1).plan
+        assert_plan_sound(plan, short)
+        assert plan.scenes[0].narration.startswith(expected)
+        assert ("241 thousand views." in plan.voiceover_script) == (seconds == 20)
+        assert "First: 5 step skincare routine for glass skin" in plan.voiceover_script
 
 
 def test_two_themes_give_different_scripts(theme_config: Callable[..., ThemeConfig]) -> None:

@@ -144,7 +144,18 @@ def word_budget(duration_seconds: float, rate_wpm: int) -> int:
 
 
 def count_words(text: str) -> int:
-    return len(text.split())
+    """Words as they are *spoken*: a number is said as several ("241" is "two hundred forty
+    one", "1.4" is "one point four"), which a count of written words would miss."""
+    total = 0
+    for token in text.split():
+        digits = re.sub(r"\D", "", token)
+        if len(digits) <= 1 or (len(digits) == 2 and digits.endswith("0")):
+            total += 1
+        elif "." in token.strip(".") or len(digits) == 2:
+            total += 3 if "." in token.strip(".") else 2
+        else:
+            total += 4
+    return total
 
 
 def fit_words(text: str, budget: int) -> str:
@@ -597,8 +608,16 @@ class LocalPlanner:
         )
         ideas = subject.trends[: n_scenes - 2]
         drafts: list[tuple[str, list[str], list[str]]] = []
-        # As many ideas as the video has time to say, each with its number of views.
-        while len(ideas) > 1 and _words_for(ideas, theme) > word_budget(duration, rate):
+        # As many ideas as the video has time to say, with their numbers of views if they fit.
+        # Two ideas with their numbers say more than three without.
+        budget = word_budget(duration, rate)
+        counted = ideas
+        while len(counted) > 1 and _words_for(counted, theme) > budget:
+            counted = counted[:-1]
+        with_views = len(counted) >= min(2, len(ideas)) and _words_for(counted, theme) <= budget
+        if with_views:
+            ideas = counted
+        while len(ideas) > 1 and _words_for(ideas, theme, views=False) > budget:
             ideas = ideas[:-1]
         if ideas:
             count = len(ideas)
@@ -606,6 +625,7 @@ class LocalPlanner:
             drafts.append((_short_text(hook), [hook, f"{theme}, trending now."], _keywords(theme)))
             for i, idea in enumerate(ideas):
                 name, voices = _idea_lines(i, idea)
+                voices = voices if with_views else voices[-1:]
                 drafts.append((_short_text(f"#{i + 1} {name}"), voices, _keywords(name, theme)))
         else:
             # Nothing collected about the theme: say so plainly and give the viewer a reason.
@@ -695,9 +715,9 @@ def _idea_lines(i: int, idea: Mapping[str, Any]) -> tuple[str, list[str]]:
     return name, [short]
 
 
-def _words_for(ideas: Sequence[Mapping[str, Any]], theme: str) -> int:
+def _words_for(ideas: Sequence[Mapping[str, Any]], theme: str, views: bool = True) -> int:
     hook, _ = _theme_hook(len(ideas), theme)
-    lines = [_idea_lines(i, idea)[1][0] for i, idea in enumerate(ideas)]
+    lines = [_idea_lines(i, idea)[1][0 if views else -1] for i, idea in enumerate(ideas)]
     return count_words(hook) + sum(count_words(line) for line in lines) + 6  # + the call to action
 
 
