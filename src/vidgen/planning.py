@@ -159,11 +159,16 @@ def count_words(text: str) -> int:
 
 
 def fit_words(text: str, budget: int) -> str:
-    """``text`` cut to at most ``budget`` words, ending on a whole word and a full stop."""
+    """``text`` cut to at most ``budget`` spoken words (``count_words``), ending on a whole
+    word and a full stop."""
     words = text.split()
-    if len(words) <= budget:
+    if count_words(text) <= budget:
         return text.strip()
-    kept = words[: max(1, budget)]
+    kept: list[str] = []
+    for word in words:
+        if kept and count_words(" ".join([*kept, word])) > budget:
+            break
+        kept.append(word)
     # A cut that ends on "and"/"the" sounds broken when spoken; drop such dangling words.
     while len(kept) > 1 and kept[-1].strip(",;:-").lower() in _STOPWORDS:
         kept.pop()
