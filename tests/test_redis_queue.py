@@ -97,7 +97,7 @@ def test_a_sqlite_queue_process_does_not_load_the_redis_client(tmp_path: Path) -
 
     code = (
         "import sys\n"
-        "from vidgen.queue import get_huey\n"
+        "from vidgen.pipeline.queue import get_huey\n"
         "from vidgen.settings import load_settings\n"
         "get_huey(load_settings())\n"
         "print(sys.modules.get('redis') is not None)\n"

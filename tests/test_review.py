@@ -15,11 +15,11 @@ from sqlmodel import select
 from vidgen import review
 from vidgen.errors import InvalidInput, NotFound, Refused, StageError
 from vidgen.media import ffmpeg
-from vidgen.models import Checkpoint, ContentPlan, Video
 from vidgen.settings import Settings
 from vidgen.stages import review as review_stage
 from vidgen.stages.base import StageContext
 from vidgen.store import Store
+from vidgen.store.models import Checkpoint, ContentPlan, Video
 
 PLAN = {
     "title": "FocusFlow Desk Lamp: Warm light in the evening",

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vidgen.errors import InvalidInput
+from vidgen.registry import names
 
 MAX_CONFIG_BYTES = 1_000_000
 MAX_YAML_ALIASES = 100
@@ -50,12 +51,27 @@ class _Strict(BaseModel):
         return value
 
 
+if TYPE_CHECKING:
+    TrendsName = str
+    AnalysisName = str
+    PlannerName = str
+    VisualsName = str
+    TtsName = str
+else:
+    # The allowed names come from the registry (a Literal of them: same validation and errors).
+    TrendsName = Literal[names("trends")]
+    AnalysisName = Literal[names("analysis")]
+    PlannerName = Literal[names("planner")]
+    VisualsName = Literal[names("visuals")]
+    TtsName = Literal[names("tts")]
+
+
 class Providers(_Strict):
-    trends: Literal["sample", "youtube", "tiktok"] = "sample"
-    analysis: Literal["local", "openai", "anthropic"] = "local"
-    planner: Literal["local", "openai", "anthropic"] = "local"
-    visuals: Literal["procedural", "images", "pexels"] = "procedural"
-    tts: Literal["espeak", "piper", "openai"] = "piper"
+    trends: TrendsName = "sample"
+    analysis: AnalysisName = "local"
+    planner: PlannerName = "local"
+    visuals: VisualsName = "procedural"
+    tts: TtsName = "piper"
 
 
 class Voice(_Strict):

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import col, select
 
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import atomic_write_text
-from vidgen.models import Video, VideoStatus, utcnow
 from vidgen.settings import Settings
-from vidgen.store import Store
+from vidgen.store import Store, videos
+from vidgen.store.models import Video
+from vidgen.store.status import VideoStatus
 
 FOLDERS: dict[str, str] = {
     VideoStatus.PENDING_REVIEW.value: "review",
@@ -112,18 +112,12 @@ def list_videos(
         )
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT} (got {limit})")
-    query = select(Video)
-    if status is not None:
-        query = query.where(Video.status == status)
-    query = query.order_by(col(Video.created_at).desc(), col(Video.id).desc()).limit(limit)
-    with store.read() as session:
-        videos = [to_response(video) for video in session.exec(query).all()]
-    return VideoListResponse(count=len(videos), videos=videos)
+    found = [to_response(video) for video in videos.newest(store, status, limit)]
+    return VideoListResponse(count=len(found), videos=found)
 
 
 def get_video(store: Store, video_id: int) -> VideoResponse:
-    with store.read() as session:
-        video = session.get(Video, video_id)
+    video = videos.get(store, video_id)
     if video is None:
         raise NotFound(f"video {video_id} not found")
     return to_response(video)
@@ -146,7 +140,7 @@ def write_log(path: Path, log: dict[str, Any]) -> None:
 
 def approve_video(store: Store, settings: Settings, video_id: int) -> VideoResponse:
     """Move a pending video's files to ``approved/`` and record the decision."""
-    return _decide(store, settings, video_id, VideoStatus.APPROVED.value, None)
+    return _decide(store, settings, video_id, VideoStatus.APPROVED, None)
 
 
 def reject_video(store: Store, settings: Settings, video_id: int, reason: str) -> VideoResponse:
@@ -156,31 +150,19 @@ def reject_video(store: Store, settings: Settings, video_id: int, reason: str) -
         raise InvalidInput(
             f"rejection reason is {len(reason)} characters; keep it under {MAX_REASON_CHARS}"
         )
-    return _decide(store, settings, video_id, VideoStatus.REJECTED.value, reason or None)
+    return _decide(store, settings, video_id, VideoStatus.REJECTED, reason or None)
 
 
 def _decide(
-    store: Store, settings: Settings, video_id: int, status: str, reason: str | None
+    store: Store, settings: Settings, video_id: int, status: VideoStatus, reason: str | None
 ) -> VideoResponse:
-    # The write transaction (BEGIN IMMEDIATE) serialises two reviewers deciding the same video:
-    # the second one sees the first one's status and is refused instead of moving files twice.
-    with store.write() as session:
-        video = session.get(Video, video_id)
-        if video is None:
-            raise NotFound(f"video {video_id} not found")
-        if video.status != VideoStatus.PENDING_REVIEW.value:
-            raise Refused(
-                f"video {video_id} is already {video.status}; "
-                "only videos pending review can be approved or rejected"
-            )
-        dest_dir = folder(settings, status)
+    # videos.decide holds the write lock while the files move and changes the status with a
+    # conditional UPDATE: a second reviewer deciding the same video is refused, files untouched.
+    def move_files(video: Video, now: datetime) -> tuple[Path, Path, Path]:
+        dest_dir = folder(settings, status.value)
         moves: list[tuple[str, Path, Path]] = []
-        for kind, current in (
-            ("video", video.video_path),
-            ("thumbnail", video.thumbnail_path),
-            ("generation log", video.log_path),
-        ):
-            src = Path(current)
+        kinds = ("video", "thumbnail", "generation log")
+        for kind, src in zip(kinds, videos.paths(video), strict=True):
             dest = dest_dir / src.name
             # A file already at its destination means an earlier decision was interrupted after
             # moving it; finishing the move is the only way out, so that is not an error.
@@ -202,9 +184,8 @@ def _decide(
         for _kind, src, dest in moves:
             if src.is_file():
                 os.replace(src, dest)
-        now = utcnow()
         video_dest, thumb_dest, log_dest = (dest for _kind, _src, dest in moves[:3])
-        log["review"] = {"status": status, "reviewed_at": now.isoformat(), "reason": reason}
+        log["review"] = {"status": status.value, "reviewed_at": now.isoformat(), "reason": reason}
         old_paths = log.get("paths")
         log["paths"] = {
             **(old_paths if isinstance(old_paths, dict) else {}),
@@ -214,13 +195,6 @@ def _decide(
             **({"subtitles": str(moves[3][2])} if len(moves) > 3 else {}),
         }
         write_log(log_dest, log)
+        return video_dest, thumb_dest, log_dest
 
-        video.status = status
-        video.reviewed_at = now
-        video.reason = reason
-        video.video_path = str(video_dest)
-        video.thumbnail_path = str(thumb_dest)
-        video.log_path = str(log_dest)
-        session.add(video)
-        session.flush()
-        return to_response(video)
+    return to_response(videos.decide(store, video_id, status, reason, move_files))

@@ -19,13 +19,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import select
-
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import atomic_write_text
 from vidgen.media.tts import Voiceover, choose_voice, get_tts
 from vidgen.media.visuals import Clip, ClipSpec, get_visual_source
-from vidgen.models import ContentPlan
 from vidgen.planning import (
     SPEECH_TAIL,
     ProductionPlan,
@@ -35,6 +32,7 @@ from vidgen.planning import (
     with_joined_script,
 )
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store import trends
 
 # Aim a shortened script this far under the video length: speech rate is not exactly linear in
 # word count, and one more failed fit would fail the attempt.
@@ -103,17 +101,13 @@ def _speech_end(spoken: Voiceover) -> float:
 
 def _save_plan(ctx: StageContext, plan: ProductionPlan) -> int:
     """Insert the job's ContentPlan row, or update it when this stage is re-run."""
-    with ctx.store.write() as session:
-        row = session.exec(select(ContentPlan).where(ContentPlan.job_id == ctx.job_id)).first()
-        if row is None:
-            row = ContentPlan(job_id=ctx.job_id, title=plan.title)
-        row.title = plan.title
-        row.plan = plan.model_dump(mode="json")
-        row.voiceover_script = plan.voiceover_script
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        return row.id
+    return trends.save_plan(
+        ctx.store,
+        ctx.job_id,
+        title=plan.title,
+        plan=plan.model_dump(mode="json"),
+        voiceover_script=plan.voiceover_script,
+    )
 
 
 def run(ctx: StageContext) -> StageResult:

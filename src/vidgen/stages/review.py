@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
-
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import publish_copy
-from vidgen.models import Checkpoint, Job, Video, VideoStatus, utcnow
 from vidgen.review import base_name, folder, subtitles_of, write_log
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store import checkpoints, jobs, videos
+from vidgen.store.models import Video, utcnow
+from vidgen.store.status import CheckpointStatus, VideoStatus
 
 
 def _outputs(ctx: StageContext, stage: str) -> Mapping[str, Any]:
@@ -43,10 +43,6 @@ def _result(video: Video) -> StageResult:
 
 
 def _stage_timings(ctx: StageContext) -> list[dict[str, Any]]:
-    with ctx.store.read() as session:
-        rows = session.exec(
-            select(Checkpoint).where(Checkpoint.job_id == ctx.job_id).order_by(col(Checkpoint.id))
-        ).all()
     return [
         {
             "stage": row.stage,
@@ -58,7 +54,7 @@ def _stage_timings(ctx: StageContext) -> list[dict[str, Any]]:
             "cost": row.cost,
             "error": row.error,
         }
-        for row in rows
+        for row in checkpoints.for_job(ctx.store, ctx.job_id)
     ]
 
 
@@ -88,9 +84,8 @@ def run(ctx: StageContext) -> StageResult:
     title = str(plan.get("title") or ctx.theme)
     plan_id = generation.get("plan_id")
 
-    with ctx.store.read() as session:
-        existing = session.exec(select(Video).where(Video.job_id == ctx.job_id)).first()
-        job = session.get(Job, ctx.job_id)
+    existing = videos.for_job(ctx.store, ctx.job_id)
+    job = jobs.get(ctx.store, ctx.job_id)
     if existing is not None and existing.status != VideoStatus.PENDING_REVIEW.value:
         ctx.log(f"video {existing.id} was already {existing.status}; leaving it as it is")
         return _result(existing)
@@ -106,12 +101,9 @@ def run(ctx: StageContext) -> StageResult:
     ctx.check_cancelled()
     # Files of an attempt that fails part-way (say the disk fills up after the video was copied)
     # are removed again: a reviewer never finds a video without its thumbnail, log and row.
-    recorded = (
-        {Path(p) for p in (existing.video_path, existing.thumbnail_path, existing.log_path)}
-        | {subtitles_of(Path(existing.video_path))}
-        if existing
-        else set()
-    )
+    recorded = set(videos.paths(existing)) if existing else set()
+    if existing is not None:
+        recorded.add(subtitles_of(Path(existing.video_path)))
     try:
         publish_copy(video_src, video_dest)
         publish_copy(thumb_src, thumb_dest)
@@ -142,7 +134,8 @@ def run(ctx: StageContext) -> StageResult:
             "providers": generation.get("providers"),
             "stages": stages,
             "total_cost": round(
-                sum(s["cost"] or 0.0 for s in stages if s["status"] == "completed"), 6
+                sum(s["cost"] or 0.0 for s in stages if s["status"] == CheckpointStatus.COMPLETED),
+                6,
             ),
             "video": {
                 key: composition.get(key)
@@ -169,40 +162,24 @@ def run(ctx: StageContext) -> StageResult:
             },
         }
 
-        with ctx.store.write() as session:
-            video = session.exec(select(Video).where(Video.job_id == ctx.job_id)).first()
-            if video is not None and video.status != VideoStatus.PENDING_REVIEW.value:
-                # A reviewer decided while we were copying: the decision stands, our copies go.
-                decided = video
-            else:
-                decided = None
-                stale: list[Path] = []
-                if video is None:
-                    video = Video(job_id=ctx.job_id, video_path="", thumbnail_path="", log_path="")
-                else:
-                    # Same job, possibly a different title this time: drop the previous files.
-                    stale = [
-                        Path(p)
-                        for p in (
-                            video.video_path,
-                            video.thumbnail_path,
-                            video.log_path,
-                            str(subtitles_of(Path(video.video_path))) if video.video_path else "",
-                        )
-                        if p and Path(p) not in (video_dest, thumb_dest, log_dest, srt_dest)
-                    ]
-                video.plan_id = plan_id if isinstance(plan_id, int) else None
-                video.status = VideoStatus.PENDING_REVIEW.value
-                video.title = title
-                video.video_path = str(video_dest)
-                video.thumbnail_path = str(thumb_dest)
-                video.log_path = str(log_dest)
-                video.duration_seconds = float(composition.get("duration") or 0.0)
-                session.add(video)
-                session.flush()
-                log["video_id"] = video.id
-                # Written inside the transaction: if the log cannot be written, no row points at it.
-                write_log(log_dest, log)
+        def write_the_log(video: Video) -> None:
+            log["video_id"] = video.id
+            # Written inside the transaction: if the log cannot be written, no row points at it.
+            write_log(log_dest, log)
+
+        video, decided, stale = videos.file_for_review(
+            ctx.store,
+            ctx.job_id,
+            plan_id=plan_id if isinstance(plan_id, int) else None,
+            title=title,
+            files=(video_dest, thumb_dest, log_dest),
+            duration_seconds=float(composition.get("duration") or 0.0),
+            before_commit=write_the_log,
+        )
+        # The captions of a previous filing under another name go with its video.
+        stale += [
+            subtitles_of(p) for p in stale if p.suffix == ".mp4" and subtitles_of(p) != srt_dest
+        ]
     except BaseException:
         for path in (video_dest, thumb_dest, log_dest, srt_dest):
             if path not in recorded:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ class QueueUnavailable(VidgenError):
 
 
 def _run_job_task(job_id: int) -> str | None:
-    from vidgen.runner import JobRunner
+    from vidgen.pipeline.runner import JobRunner
 
     settings = load_settings()
     status = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid)).run()
@@ -116,6 +117,23 @@ def enqueue_job(settings: Settings, job_id: int) -> str:
             f"the queue {settings.queue} could not take job {job_id} ({exc}); {_fix_hint(settings)}"
         ) from exc
     return str(result.id) if result is not None else ""
+
+
+def replace_broken(settings: Settings) -> bool:
+    """Set an unreadable SQLite queue file aside and start a new one; False if not SQLite.
+
+    The broken file is kept for inspection; the store knows which jobs still need running, so
+    ``recover`` re-enqueues them into the new file.
+    """
+    path = sqlite_queue_path(settings)
+    if path is None:
+        return False
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.rename(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
+    reset_queues()
+    return True
 
 
 def queued_job_ids(settings: Settings) -> set[int]:
