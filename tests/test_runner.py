@@ -95,7 +95,7 @@ def test_hung_stage_hits_its_time_limit(
     cli: Cli, stagekit: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STAGEKIT_TREND_COLLECTION", "hang")
-    monkeypatch.setenv("VIDGEN_STAGE_TIMEOUT", "0.3")
+    monkeypatch.setenv("VIDGEN_STAGE_TIMEOUT", "1")  # the smallest allowed
     monkeypatch.setenv("VIDGEN_STAGE_ATTEMPTS", "2")
     monkeypatch.setattr("vidgen.pipeline.execute.CANCEL_GRACE", 0.1)
     job_id = _new_job(cli)
@@ -103,7 +103,7 @@ def test_hung_stage_hits_its_time_limit(
     assert _run(job_id) == JobStatus.FAILED
     assert time.monotonic() - started < 5
     status = cli("status", str(job_id), "--json").json()
-    assert "exceeded its time limit of 0.3 s" in status["error_message"]
+    assert "exceeded its time limit of 1 s" in status["error_message"]
 
 
 def test_resume_reuses_outputs_and_reruns_a_stage_whose_files_changed(
@@ -231,8 +231,8 @@ def test_expired_lease_fails_the_job_naming_the_stage(cli: Cli, store: Store) ->
 def test_heartbeat_keeps_a_long_stage_alive(
     cli: Cli, stagekit: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("VIDGEN_LEASE_SECONDS", "0.4")
-    monkeypatch.setenv("STAGEKIT_TREND_COLLECTION", "sleep:1.5")
+    monkeypatch.setenv("VIDGEN_LEASE_SECONDS", "1")  # the smallest allowed
+    monkeypatch.setenv("STAGEKIT_TREND_COLLECTION", "sleep:3")
     job_id = _new_job(cli)
     reaped: list[int] = []
     runner = threading.Thread(target=lambda: _run(job_id))

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from vidgen.errors import InvalidInput, NotFound, Refused
-from vidgen.files import atomic_write_text
+from vidgen.files import Swept, atomic_write_text, sweep_publication
 from vidgen.settings import Settings
 from vidgen.store import Store, videos
 from vidgen.store.models import Video
@@ -134,8 +134,34 @@ def read_log(path: Path) -> dict[str, Any]:
     return data
 
 
+def log_text(log: dict[str, Any]) -> str:
+    return json.dumps(log, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
 def write_log(path: Path, log: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(log, indent=2, ensure_ascii=False, default=str) + "\n")
+    atomic_write_text(path, log_text(log))
+
+
+def sweep_leftovers(
+    store: Store, settings: Settings, job_id: int, *, dry_run: bool = False
+) -> Swept:
+    """Remove what an unfinished publication of ``job_id`` left in the review folder.
+
+    A process killed while publishing leaves a staging folder, a temporary name, or files
+    renamed into place before their ``Video`` row was committed. Everything in ``review/``
+    named after the job is removed except the files of the publication its row records (all
+    files sharing that base name: video, thumbnail, log, subtitles). Called when the job is
+    claimed and, for jobs that are not running, by ``recover``.
+    """
+    video = videos.for_job(store, job_id)
+    review_dir = folder(settings, VideoStatus.PENDING_REVIEW.value)
+    keep: set[Path] = set()
+    if video is not None and video.video_path:
+        stem = Path(video.video_path).stem
+        here = Path(video.video_path).parent
+        if here.exists():
+            keep = {p for p in here.iterdir() if p.name.startswith(f"{stem}.")}
+    return sweep_publication(review_dir, f"job-{job_id}-", keep, dry_run=dry_run)
 
 
 def approve_video(store: Store, settings: Settings, video_id: int) -> VideoResponse:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from vidgen.config import load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound
+from vidgen.files import Swept
 from vidgen.schemas import (
     HealthResponse,
     JobDetailResponse,
@@ -77,7 +78,23 @@ def check_theme(theme: str | None) -> str | None:
     bad = [ch for ch in theme if ord(ch) < 32 and ch not in "\n\t"]
     if bad:
         raise InvalidInput(f"theme contains control character {bad[0]!r}: remove it")
+    check_utf8("theme", theme)
     return theme
+
+
+def check_utf8(what: str, text: str) -> str:
+    """Refuse text that cannot be stored: bytes from argv that are not UTF-8 arrive as lone
+    surrogates (Python's surrogateescape), and the store's encoder would crash on them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = text[exc.start]
+        byte = f"byte 0x{ord(char) - 0xDC00:02x}" if 0xDC80 <= ord(char) <= 0xDCFF else repr(char)
+        raise InvalidInput(
+            f"{what} is not valid UTF-8 text ({byte} at position {exc.start}); "
+            "pass it as UTF-8 (check the terminal's or cron's locale)"
+        ) from None
+    return text
 
 
 def check_stage_package(package: str) -> None:
@@ -114,7 +131,14 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
             f"config_path {raw!r} is outside the themes folder {root}; "
             "put the config there and pass its name"
         )
-    if not resolved.is_file():  # load_config's wording ("pass --config") is for the CLI
+    try:
+        is_file = resolved.is_file()
+    except OSError as exc:  # ENAMETOOLONG (a component over 255 bytes), EACCES on a folder...
+        raise InvalidInput(
+            f"config_path {raw[:80]!r}{'...' if len(raw) > 80 else ''} cannot be used "
+            f"({exc.strerror}); pass the name of a YAML file in the themes folder"
+        ) from None
+    if not is_file:  # load_config's wording ("pass --config") is for the CLI
         raise InvalidInput(
             f"config_path {raw!r} is not a file in the themes folder {root}; "
             "put the YAML file there and pass its name"
@@ -230,12 +254,15 @@ def generate(
     check_stage_package(settings.stage_package)
     if config_path is not None and not config_path.strip():
         config_path = None  # like an empty --config: the default lookup, over HTTP too
+    if config_path is not None:
+        check_utf8("config path", config_path)
     if confine_config and config_path is not None:
         path = confined_config_path(config_path, settings.themes_root)
     else:
         path = resolve_config_path(config_path, settings.config)
-    # Raises InvalidInput with file, field and reason; nothing recorded yet.
+    # Both raise InvalidInput with file, field and reason; nothing is recorded yet.
     config = load_config(path)
+    config.check_files()
     store = get_store(settings)
     # Without --theme the job records the config's own theme, so `vidgen jobs` says what the
     # video is about instead of "default".
@@ -276,6 +303,13 @@ def recover(settings: Settings) -> RecoverResponse:
     from vidgen.pipeline.recovery import recover as recover_queue
 
     return recover_queue(settings)
+
+
+def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:
+    """Remove temp files and unfinished publications of jobs that are not running (prune)."""
+    from vidgen.pipeline.recovery import sweep_dead_attempts as sweep
+
+    return sweep(settings, dry_run=dry_run)
 
 
 # -- the runtime, for the faces that host it -----------------------------------------------

@@ -15,7 +15,7 @@ import uuid
 
 from vidgen.errors import VidgenError
 from vidgen.settings import Settings
-from vidgen.store import Store
+from vidgen.store import STORE_ERRORS, Store
 from vidgen.store import jobs as job_rows
 
 log = logging.getLogger("vidgen.runner")
@@ -53,7 +53,8 @@ class Heartbeat(threading.Thread):
                     self.store, self.job_id, self.owner, self.settings.lease_seconds
                 )
             except Exception as exc:  # a busy store must not kill the heartbeat; try next beat
-                busy = isinstance(exc, VidgenError)  # expected: one line, no traceback
+                # Expected (busy or unreachable store): one line, no traceback.
+                busy = isinstance(exc, (VidgenError, *STORE_ERRORS))
                 log.warning(
                     "job %s: lease renewal failed (%s); will retry",
                     self.job_id,

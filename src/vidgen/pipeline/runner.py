@@ -20,7 +20,15 @@ from collections.abc import Callable
 from typing import Any
 
 from vidgen.config import ThemeConfig, load_config
-from vidgen.errors import FatalStageError, InvalidInput, Refused, StageError, StoreBusy
+from vidgen.errors import (
+    FatalStageError,
+    InvalidInput,
+    Refused,
+    StageError,
+    StoreBusy,
+    VidgenError,
+)
+from vidgen.files import Swept, sweep_temp
 from vidgen.pipeline import events
 from vidgen.pipeline.execute import (
     SHUTDOWN,
@@ -30,17 +38,20 @@ from vidgen.pipeline.execute import (
     prepare_work_dir,
 )
 from vidgen.pipeline.lease import Heartbeat, new_owner_id, one_line
+from vidgen.pipeline.outage import outage_for
 from vidgen.pipeline.resume import file_digests, reusable_outputs
 from vidgen.pipeline.retries import backoff_delay
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
-from vidgen.store import checkpoints, get_store
+from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
 from vidgen.store import jobs as job_rows
 from vidgen.store.models import Job
 from vidgen.store.status import JobStatus, RunnerEvent
 
 log = logging.getLogger("vidgen.runner")
+# A claim that fails with one of these puts the message back (busy, or store unreachable).
+_CLAIM_RETRY: tuple[type[BaseException], ...] = (StoreBusy, *STORE_ERRORS)
 
 
 class _StageFailed(Exception):
@@ -86,15 +97,21 @@ class JobRunner:
         except Refused:
             log.info("job %s is not pending; nothing to do", self.job_id)
             return None
-        except StoreBusy as exc:
+        except _CLAIM_RETRY as exc:
             if self.requeue_fn is None:
                 raise
             # The message is already consumed: dropping it would leave the job pending with
-            # nothing in the queue until the next recover. Put it back instead.
-            log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
+            # nothing in the queue until the next recover. Put it back instead -- after a
+            # wait if the store is unreachable (it fails at once, unlike a busy one).
+            if isinstance(exc, StoreBusy):
+                log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
+            else:
+                store = f"the job store {public_url(self.settings.db_url)}"
+                SHUTDOWN.wait(outage_for(store, log).failed(exc))
             self.requeue_fn(self.job_id)
             return None
         self.events.notify()  # job_claimed
+        self._sweep_leftovers()
         heartbeat = Heartbeat(self.store, self.job_id, self.owner, self.settings)
         heartbeat.start()
         try:
@@ -103,7 +120,15 @@ class JobRunner:
             # The store itself failed (disk full, I/O error). Record why if it still can;
             # if not, the lease runs out and the reaper fails the job: it is never stuck.
             stage = self.current_stage or self.stage_names[0]
-            log.exception("job %s: worker error during %s", self.job_id, stage)
+            # A store that went away is an outage (one line); anything else is a bug to show.
+            expected = isinstance(exc, (VidgenError, *STORE_ERRORS))
+            log.error(
+                "job %s: worker error during %s: %s",
+                self.job_id,
+                stage,
+                one_line(exc),
+                exc_info=not expected,
+            )
             try:
                 return self._fail(stage, f"{stage} failed: {one_line(exc)}")
             except Exception:
@@ -111,6 +136,22 @@ class JobRunner:
                 return None
         finally:
             heartbeat.stop_event.set()
+
+    def _sweep_leftovers(self) -> None:
+        """The job is ours now: what its killed attempts left (temporary files, half a
+        publication) goes before anything runs. A sweep never fails the job."""
+        try:
+            swept = sweep_job_leftovers(self.store, self.settings, self.job_id)
+        except Exception as exc:
+            log.warning("job %s: could not remove leftovers (%s)", self.job_id, one_line(exc))
+            return
+        if swept.files:
+            log.info(
+                "job %s: removed %d file(s), %d bytes, left by killed attempts",
+                self.job_id,
+                swept.files,
+                swept.bytes,
+            )
 
     def _run_stages(self, job: Job, heartbeat: Heartbeat) -> JobStatus | None:
         first = self.stage_names[0]
@@ -270,3 +311,15 @@ class JobRunner:
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
         self.events.notify()  # job_requeued
         return JobStatus.PENDING
+
+
+def sweep_job_leftovers(
+    store: Store, settings: Settings, job_id: int, *, dry_run: bool = False
+) -> Swept:
+    """Temporary files under the job's folder and an unfinished publication in the review
+    folder. Only for a job that is not running, or that the caller has just claimed."""
+    from vidgen.review import sweep_leftovers
+
+    swept = sweep_temp(settings.jobs_dir / str(job_id), dry_run=dry_run)
+    swept.add(sweep_leftovers(store, settings, job_id, dry_run=dry_run))
+    return swept

@@ -20,35 +20,67 @@ from typing import Any
 
 from vidgen.errors import VidgenError
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import new_owner_id
+from vidgen.pipeline.lease import new_owner_id, one_line
+from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.queue import get_huey, sqlite_queue_path
 from vidgen.settings import Settings
-from vidgen.store import Store, get_store, workers
+from vidgen.store import STORE_ERRORS, Store, get_store, public_url, workers
 
-BEAT_SECONDS = 5.0
 log = logging.getLogger("vidgen.worker")
 
 
-def make_consumer(huey: Any, slots: int) -> Any:
-    from huey.consumer import Consumer, Worker
+def make_consumer(huey: Any, slots: int, outage: Outage) -> Any:
+    from huey.consumer import Consumer, Scheduler, Worker
 
     class VidgenWorker(Worker):  # type: ignore[misc]
-        """Takes no new message once a signal arrived.
+        """Huey's worker loop, with two changes.
 
-        Huey's main loop notices the signal only on its next tick (0.1 s); without this, a
-        slot whose job was just requeued would dequeue and start the next job meanwhile.
+        It takes no new message once a signal arrived: Huey's main loop notices the signal
+        only on its next tick (0.1 s); without this, a slot whose job was just requeued would
+        dequeue and start the next job meanwhile. And a queue it cannot read (Redis down)
+        is one line per retry with its wait, backing off, not a traceback per poll.
         """
 
         def loop(self, now: Any = None) -> None:
             if SHUTDOWN.is_set():
                 self.stop_flag.wait(0.05)
                 return
-            super().loop(now)
+            try:
+                task = self.huey.dequeue()
+            except Exception as exc:
+                self.stop_flag.wait(outage.failed(exc))
+                return
+            outage.recovered()
+            if task is None:
+                if not self.huey.storage.blocking:
+                    self.sleep()
+                return
+            self.delay = self.default_delay
+            try:
+                self.huey.execute(task, now)
+            except Exception as exc:  # e.g. storing the (unused) result while Redis went away
+                self._logger.warning("message %s: %s", task.id, one_line(exc))
+
+    class VidgenScheduler(Scheduler):  # type: ignore[misc]
+        """vidgen schedules nothing, but Huey's scheduler reads the schedule every second:
+        while the queue is unreachable that read is left to the workers' retries."""
+
+        def loop(self, now: Any = None) -> None:
+            if outage.active:
+                self.stop_flag.wait(self.interval)
+                return
+            try:
+                for task in self.huey.read_schedule(now):  # vidgen sets no eta: always empty
+                    self.huey.enqueue(task)
+            except Exception as exc:
+                outage.failed(exc)
+            self.stop_flag.wait(self.interval)
 
     class VidgenConsumer(Consumer):  # type: ignore[misc]
         """SIGINT and SIGTERM both mean: cancel running stages, requeue their jobs, exit."""
 
         worker_class = VidgenWorker
+        scheduler_class = VidgenScheduler
 
         def _set_signal_handlers(self) -> None:
             signal.signal(signal.SIGINT, self._handle_signal)
@@ -103,6 +135,29 @@ class Beat(threading.Thread):
         self.queue_identity = _file_identity(self.queue_path)
         log.warning("%s", recover(self.settings).message)
 
+    def repair_damaged_queue(self) -> None:
+        """Replace a damaged queue file at once and re-enqueue the pending jobs.
+
+        A queue.db truncated under a running worker kept answering it from its open
+        connection while the messages in it were gone, and every other process waited out
+        its busy timeout on it; the jobs stayed pending until someone ran ``vidgen recover``.
+        """
+        from vidgen.pipeline.queue import queue_damage
+        from vidgen.pipeline.recovery import recover
+
+        if self.queue_path is None:
+            return
+        damage = queue_damage(self.settings)
+        if damage is None:
+            return
+        # Moves it aside, reopens this worker's queue (the same Huey) on a new file and
+        # re-enqueues the pending jobs.
+        result = recover(self.settings)
+        self.queue_identity = _file_identity(self.queue_path)
+        log.warning(
+            "the queue file %s was damaged (%s): %s", self.queue_path, damage, result.message
+        )
+
     def beat(self) -> None:
         workers.beat(
             self.store,
@@ -113,15 +168,22 @@ class Beat(threading.Thread):
         )
 
     def run(self) -> None:
-        interval = min(BEAT_SECONDS, self.settings.heartbeat_seconds)
-        while not self.stop_event.wait(interval):
+        interval = self.settings.worker_beat_seconds
+        store_down = outage_for(f"the job store {public_url(self.settings.db_url)}", log)
+        wait = interval
+        while not self.stop_event.wait(wait):
+            wait = interval
             try:
                 self.beat()
+                store_down.recovered()
+                self.repair_damaged_queue()
                 self.follow_queue_file()
                 for job_id in workers.reap_expired_leases(self.store):
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
             except VidgenError as exc:  # a busy store: expected, one line is enough
                 log.warning("worker heartbeat failed (%s); will retry", exc)
+            except STORE_ERRORS as exc:  # store unreachable: back off, one line per retry
+                wait = max(interval, store_down.failed(exc))
             except Exception:
                 log.warning("worker heartbeat failed; will retry", exc_info=True)
 
@@ -155,8 +217,9 @@ class WorkerHost:
         self._beat.start()
 
     def run(self) -> None:
+        queue_down = outage_for(f"the queue {self.settings.queue}", log)
         try:
-            make_consumer(self._huey, self.slots).run()
+            make_consumer(self._huey, self.slots, queue_down).run()
         finally:
             self.stop()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import atomic_write_text, temp_sibling
+from vidgen.files import atomic_write_text, regular_file_problem, temp_sibling
 from vidgen.media import captions, ffmpeg
 from vidgen.media.compose import (
     CompositionSpec,
@@ -97,8 +97,9 @@ def _music(ctx: StageContext) -> tuple[Path | None, float]:
     if music is None:
         return None, 0.0
     path = ctx.config.resolve_path(music.path)
-    if not path.is_file():
-        raise FatalStageError(f"config music.path: file not found: {path}")
+    problem = regular_file_problem(path)  # stat only: opening a FIFO would block the mix
+    if problem is not None:
+        raise FatalStageError(f"config music.path: {path}: {problem}")
     if music.volume <= 0:
         return None, 0.0
     return path, music.volume

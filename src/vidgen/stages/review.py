@@ -1,7 +1,7 @@
 """Stage 5: file the composed video for human review with its generation log.
 
 Copies the video and thumbnail out of the job folder into ``<output_root>/review/`` as
-``job-<id>-<slug>.mp4/.jpg/.srt`` (temporary name + rename, so a reviewer never opens half a file),
+``job-<id>-<slug>.mp4/.jpg`` (temporary name + rename, so a reviewer never opens half a file),
 writes ``job-<id>-<slug>.json`` -- everything needed to judge or reproduce the video: theme,
 trend pattern, plan, prompts, providers and models, per-stage timings and cost, paths -- and
 records a ``Video`` row with status ``pending_review``.
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import publish_copy
-from vidgen.review import base_name, folder, subtitles_of, write_log
+from vidgen.files import Publication, sweep_publication
+from vidgen.review import base_name, folder, log_text, subtitles_of
 from vidgen.stages.base import StageContext, StageResult
 from vidgen.store import checkpoints, jobs, videos
 from vidgen.store.models import Video, utcnow
@@ -67,6 +67,7 @@ def run(ctx: StageContext) -> StageResult:
         )
     video_src = ctx.path(str(composition["video_path"]))
     thumb_src = ctx.path(str(composition["thumbnail_path"]))
+    # The captions (composition records them when there was a voiceover).
     srt_src = (
         ctx.path(str(composition["subtitles_path"])) if composition.get("subtitles_path") else None
     )
@@ -92,23 +93,29 @@ def run(ctx: StageContext) -> StageResult:
 
     review_dir = folder(ctx.settings, VideoStatus.PENDING_REVIEW.value)
     name = base_name(ctx.job_id, title)
-    video_dest = review_dir / f"{name}.mp4"
-    thumb_dest = review_dir / f"{name}.jpg"
-    log_dest = review_dir / f"{name}.json"
-    # The captions beside the video under the same name (creators upload them with it).
-    srt_dest = review_dir / f"{name}.srt"
+    # The publication: every file a reviewer gets, staged together and renamed into place in
+    # the transaction that records the row. One more file (subtitles) is one more entry.
+    publication = Publication(review_dir, name)
+    files: list[tuple[Path, str]] = [(video_src, ".mp4"), (thumb_src, ".jpg")]
+    video_dest = publication.dest(".mp4")
+    thumb_dest = publication.dest(".jpg")
+    log_dest = publication.dest(".json")
+    # The captions beside the video under the same base name (creators upload them with it).
+    srt_dest = publication.dest(".srt") if srt_src is not None else None
+    if srt_src is not None:
+        files.append((srt_src, ".srt"))
 
     ctx.check_cancelled()
-    # Files of an attempt that fails part-way (say the disk fills up after the video was copied)
-    # are removed again: a reviewer never finds a video without its thumbnail, log and row.
+    # Files a recorded Video row points at are kept if this attempt fails part-way; anything
+    # else it published is removed: a reviewer never finds a video without its thumbnail, log
+    # and row. A process killed here leaves only names review.sweep_leftovers removes.
     recorded = set(videos.paths(existing)) if existing else set()
     if existing is not None:
         recorded.add(subtitles_of(Path(existing.video_path)))
     try:
-        publish_copy(video_src, video_dest)
-        publish_copy(thumb_src, thumb_dest)
-        if srt_src is not None:
-            publish_copy(srt_src, srt_dest)
+        for src, suffix in files:
+            publication.add_copy(src, suffix)
+            ctx.check_cancelled()
 
         stages = _stage_timings(ctx)
         log: dict[str, Any] = {
@@ -152,7 +159,7 @@ def run(ctx: StageContext) -> StageResult:
                 "video": str(video_dest),
                 "thumbnail": str(thumb_dest),
                 "log": str(log_dest),
-                "subtitles": str(srt_dest) if srt_src is not None else None,
+                "subtitles": str(srt_dest) if srt_dest is not None else None,
                 "job_dir": str(ctx.job_dir),
             },
             "review": {
@@ -162,34 +169,29 @@ def run(ctx: StageContext) -> StageResult:
             },
         }
 
-        def write_the_log(video: Video) -> None:
+        def publish(video: Video) -> None:
             log["video_id"] = video.id
-            # Written inside the transaction: if the log cannot be written, no row points at it.
-            write_log(log_dest, log)
+            publication.add_text(".json", log_text(log))
+            # Renamed into place inside the transaction: if a rename fails, no row points at
+            # the files; if the commit fails, discard() takes them away again.
+            publication.commit()
 
-        video, decided, stale = videos.file_for_review(
+        video, decided, _stale = videos.file_for_review(
             ctx.store,
             ctx.job_id,
             plan_id=plan_id if isinstance(plan_id, int) else None,
             title=title,
             files=(video_dest, thumb_dest, log_dest),
             duration_seconds=float(composition.get("duration") or 0.0),
-            before_commit=write_the_log,
+            before_commit=publish,
         )
-        # The captions of a previous filing under another name go with its video.
-        stale += [
-            subtitles_of(p) for p in stale if p.suffix == ".mp4" and subtitles_of(p) != srt_dest
-        ]
     except BaseException:
-        for path in (video_dest, thumb_dest, log_dest, srt_dest):
-            if path not in recorded:
-                path.unlink(missing_ok=True)
+        publication.discard(keep=recorded)
         raise
-    if decided is not None:
-        video_dest.unlink(missing_ok=True)
-        thumb_dest.unlink(missing_ok=True)
-        srt_dest.unlink(missing_ok=True)
+    if decided is not None:  # a reviewer decided while we were copying: the decision stands
+        publication.discard()
         return _result(decided)
-    for path in stale:
-        path.unlink(missing_ok=True)
+    # Same job, possibly a different title this time: the previous files (and anything a killed
+    # attempt left) go; the row now points at this publication only.
+    sweep_publication(review_dir, f"job-{ctx.job_id}-", set(publication.entries))
     return _result(video)

@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vidgen.store.engine import Store, get_store, public_url, reset_stores
+    from vidgen.store.engine import STORE_ERRORS, Store, get_store, public_url, reset_stores
 
-__all__ = ["Store", "get_store", "public_url", "reset_stores"]
+__all__ = ["STORE_ERRORS", "Store", "get_store", "public_url", "reset_stores"]
 
 
 def __getattr__(name: str) -> Any:

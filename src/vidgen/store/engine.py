@@ -29,6 +29,11 @@ _IMMEDIATE = "vidgen_immediate"
 _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use
 
 
+# What a store that is down or broken raises (the driver's errors, file-system errors): the
+# pipeline treats these as an outage -- one log line, back off -- without importing SQLAlchemy.
+STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+
+
 def _sqlite_path(url: str) -> Path | None:
     if url.startswith("sqlite:///"):
         return Path(url.removeprefix("sqlite:///"))

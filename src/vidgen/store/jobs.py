@@ -10,8 +10,9 @@ transaction so that two tables change together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update
@@ -22,6 +23,8 @@ from vidgen.store import events
 from vidgen.store.engine import Store
 from vidgen.store.models import Checkpoint, Event, Job, JobStatus, utcnow
 from vidgen.store.status import RunnerEvent
+
+T = TypeVar("T")
 
 P, R, C, F = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED
 
@@ -117,9 +120,11 @@ def fail(store: Store, job_id: int, stage: str, message: str, owner: str | None)
         return job
 
 
-def fail_if_lease_expired(session: Session, job_id: int, stage: str, now: datetime) -> Job:
+def fail_if_lease_expired(
+    session: Session, job_id: int, stage: str, now: datetime, message: str | None = None
+) -> Job:
     """running -> failed for a job whose worker stopped renewing its lease (``job_failed``)."""
-    message = f"worker lost during {stage}"
+    message = message or f"worker lost during {stage}"
     job = transition(
         session,
         job_id,
@@ -256,3 +261,13 @@ def expired_leases(store: Store, now: datetime) -> list[tuple[int, str | None]]:
             )
         ).all()
     return [(job_id, stage) for job_id, stage in rows if job_id is not None]
+
+
+def unless_running(store: Store, job_id: int, action: Callable[[], T]) -> T | None:
+    """``action()`` while holding the store's write lock, unless the job is running: no worker
+    can claim the job in between (cleaning up after a dead attempt must not race a live one)."""
+    with store.write() as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.status == JobStatus.RUNNING.value:
+            return None
+        return action()

@@ -45,10 +45,14 @@ def reap_expired_leases(store: Store) -> list[int]:
     now = utcnow()
     failed: list[int] = []
     for job_id, stage in jobs.expired_leases(store, now):
+        stage = stage or "initialization"
+        message = f"worker lost during {stage}"
+        if stage == "initialization":  # killed after its claim, before its first checkpoint
+            message += ", before its first stage"
         try:
             with store.write() as session:
-                jobs.fail_if_lease_expired(session, job_id, stage or "unknown", now)
-                checkpoints.fail_running(session, job_id, now, f"worker lost during {stage}")
+                jobs.fail_if_lease_expired(session, job_id, stage, now, message)
+                checkpoints.fail_running(session, job_id, now, message)
         except Refused:
             continue  # renewed or finished in the meantime
         failed.append(job_id)
