@@ -99,12 +99,13 @@ def ensure_inputs() -> dict[str, Any]:
     manifest_path = INPUTS / "manifest.json"
     if manifest_path.is_file():
         manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-        if all(Path(p).is_file() for p in manifest["clips"]):
+        if all(Path(p).is_file() for p in manifest["clips"]) and "subtitles" in manifest:
             return manifest
     import yaml
 
-    from vidgen.media.compose import caption_chunks, scene_starts, transition_for
-    from vidgen.media.overlays import CAPTION_STYLE, SCENE_TEXT_STYLE, render_overlay
+    from vidgen.media import captions
+    from vidgen.media.compose import scene_starts, transition_for
+    from vidgen.media.overlays import SCENE_TEXT_STYLE, render_overlay
     from vidgen.media.tts import EspeakTTS
 
     log("  composition: generating inputs (once; cached)...")
@@ -141,12 +142,15 @@ def ensure_inputs() -> dict[str, Any]:
                            end=start + duration)  # fmt: skip
         if o is not None:
             overlays.append(o)
-    for k, caption in enumerate(caption_chunks(words, sentences, total=total)):
-        o = render_overlay(caption.text, INPUTS / "overlays" / f"caption-{k:02d}.png",
-                           width=WIDTH, height=HEIGHT, style=CAPTION_STYLE,
-                           start=caption.start, end=caption.end)  # fmt: skip
-        if o is not None:
-            overlays.append(o)
+    # Captions as the stage makes them: karaoke ASS for libass, with the packaged fonts only.
+    cues = captions.build_cues(SCRIPT, words, sentences, total=total)
+    subtitles = INPUTS / "captions.ass"
+    subtitles.write_text(captions.to_ass(cues, width=WIDTH, height=HEIGHT,
+                                         font_for=captions.font_runs))  # fmt: skip
+    fonts = INPUTS / "fonts"
+    fonts.mkdir()
+    for font in captions.font_files():
+        (fonts / font.name).symlink_to(font)
     manifest = {
         "width": WIDTH, "height": HEIGHT, "fps": FPS,
         "clips": clips, "scene_durations": durations, "scene_texts": [t for _, t in SCENES],
@@ -156,6 +160,7 @@ def ensure_inputs() -> dict[str, Any]:
         "voiceover": str(voice.path), "voice_duration": voice.duration,
         "words": words, "sentences": sentences,
         "music": str(music), "music_volume": 0.25, "config": str(INPUTS / "theme.yml"),
+        "subtitles": str(subtitles), "fonts_dir": str(fonts), "captions": len(cues),
     }  # fmt: skip
     manifest_path.write_text(json.dumps(manifest, indent=1))
     return manifest
@@ -191,7 +196,7 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
         last = f"o{j}"
     voice, music = n + len(m["overlays"]), n + len(m["overlays"]) + 1
     graph += [
-        f"[{last}]null[vout]",
+        f"[{last}]ass=filename={m['subtitles']}:fontsdir={m['fonts_dir']}[vout]",
         f"[{voice}:a]aresample=48000,aformat=channel_layouts=stereo,apad,atrim=0:{total},"
         "asplit=2[voice][key]",
         f"[{music}:a]aresample=48000,aformat=channel_layouts=stereo,"
@@ -286,6 +291,7 @@ def run(quick: bool) -> Section:
         overlays=[Overlay(Path(o["path"]), o["x"], o["y"], o["start"], o["end"])
                   for o in m["overlays"]],
         transition=m["transition"],
+        subtitles=Path(m["subtitles"]), fonts_dir=Path(m["fonts_dir"]),
     )  # fmt: skip
 
     def own() -> tuple[float, float]:
@@ -358,7 +364,7 @@ def run(quick: bool) -> Section:
         "Outputs: vidgen "
         f"{stage.last.get('size_bytes', 0) / 1e6:.1f} MB, (a) {hand_info.size_bytes / 1e6:.1f} MB,"
         f" (b) {peer_info.size_bytes / 1e6:.1f} MB, all {hand_info.duration:.1f} s. "
-        f"{len(m['overlays'])} overlays (3 scene texts + captions)."
+        f"{len(m['overlays'])} scene-text overlays + {m['captions']} karaoke caption cues (libass)."
     )
     shutil.rmtree(work_root, ignore_errors=True)
     return section

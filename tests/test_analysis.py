@@ -192,6 +192,10 @@ def test_build_report() -> None:
         build_report([], NOW)
 
 
+def on_topic_only(tags: list[str]) -> bool:
+    return not {"pets", "catsoftiktok", "fyp", "viral"} & set(tags)
+
+
 def test_trend_analysis_stage_writes_report_and_row(
     stage_context: Callable[..., StageContext], theme_config: Callable[..., Any]
 ) -> None:
@@ -215,7 +219,15 @@ def test_trend_analysis_stage_writes_report_and_row(
         "typical_duration_seconds",
         "top_videos",
         "pattern",
+        "topics",
     }
+    # Related trends for the theme and for each content reference, for the planner.
+    assert [t["topic"] for t in out["topics"]] == [
+        "Product Demo", "FocusFlow Desk Lamp", "PocketBrew Travel Kettle",
+    ]  # fmt: skip
+    lamp = out["topics"][1]
+    assert "desksetup" in lamp["keywords"] and "desksetup" in lamp["hashtags"]
+    assert on_topic_only(lamp["hashtags"])
     assert out["trend_count"] == 120
     assert out["report_path"] == "trend_analysis/attempt-1/trend_report.json"
     path = ctx.path(out["report_path"])
@@ -243,3 +255,27 @@ def test_trend_analysis_needs_collected_trends(
     empty = {"trend_collection": {"trend_ids": [999_999]}}
     with pytest.raises(FatalStageError, match=r"none of the collected"):
         trend_analysis.run(stage_context("trend_analysis", outputs=empty))
+
+
+def test_topic_trends_are_related_and_never_the_global_list() -> None:
+    from vidgen.analysis import topic_phrases, topic_trends
+
+    topic = topic_trends("Fitness", topic_phrases(["Fitness"], with_words=True), TRENDS, NOW)
+    assert topic.trends, "some sample trends are about fitness"
+    for video in topic.trends:
+        trend = next(t for t in TRENDS if t.external_id == video.external_id)
+        text = (trend.title + " " + " ".join(trend.hashtags)).lower()
+        assert "fitness" in text
+    assert topic.hashtags and "fyp" not in topic.hashtags
+    assert topic.hashtags[0] == "fitness"  # the tag that is the topic leads
+    unrelated = topic_trends("Quantum knitting", ["quantum", "knitting"], TRENDS, NOW)
+    assert unrelated.trends == [] and unrelated.hashtags == []
+
+
+def test_short_keywords_match_whole_hashtags_only() -> None:
+    from vidgen.analysis import topic_match
+
+    trend = TRENDS[0].model_copy(update={"title": "Leg day", "hashtags": ["workout", "homegym"]})
+    assert topic_match(trend, ["work"]) == 0  # not #workout
+    assert topic_match(trend, ["workout"]) == 1
+    assert topic_match(trend, ["leg"]) == 2  # a title word counts double

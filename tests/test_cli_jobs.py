@@ -39,7 +39,7 @@ def test_generate_records_a_pending_job_and_returns_at_once(cli: Cli) -> None:
         **status,
         "status": "pending",
         "stage": "initialization",
-        "theme": "default",
+        "theme": "Product Demo",  # the config's theme when --theme is absent
         "completed_stages": [],
         "total_stages": 5,
         "progress_pct": 0.0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from vidgen.media.compose import (
     build_audio_command,
     build_command,
     build_filtergraph,
-    caption_chunks,
     overlay_layers,
     transition_for,
 )
@@ -204,10 +202,10 @@ def test_composes_preview_video(make_ctx: Callable[..., StageContext], music: bo
     out = result.outputs
     assert set(out) == {
         "video_path", "thumbnail_path", "duration", "width", "height",
-        "video_codec", "audio_codec", "size_bytes",
+        "video_codec", "audio_codec", "size_bytes", "subtitles_path",
     }  # fmt: skip
     video, thumb = ctx.path(out["video_path"]), ctx.path(out["thumbnail_path"])
-    assert result.files == [video, thumb]
+    assert result.files == [video, thumb, ctx.path(out["subtitles_path"])]
     assert (out["width"], out["height"]) == (360, 640)
     assert (out["video_codec"], out["audio_codec"]) == ("h264", "aac")
     assert out["size_bytes"] == video.stat().st_size
@@ -460,28 +458,6 @@ def test_clip_lengths_do_not_change_the_total(make_ctx: Callable[..., StageConte
 
 
 # -- pure helpers ------------------------------------------------------------------------------
-
-
-def test_caption_chunks_are_short_timed_phrases() -> None:
-    words = _words()
-    captions = caption_chunks(words, total=10.0)
-    assert 3 <= len(captions) <= 8
-    joined = " ".join(c.text for c in captions).split()
-    assert joined == [w["text"] for w in words]
-    for caption in captions:
-        assert 1 <= len(caption.text.split()) <= 5
-        assert caption.end > caption.start
-    for before, after in itertools.pairwise(captions):
-        assert before.end <= after.start + 1e-9
-    # A phrase never runs across a sentence end.
-    assert all(not c.text[:-1].count(".") for c in captions)
-
-
-def test_caption_chunks_fall_back_to_sentences() -> None:
-    sentences = [{"text": "One two three four five six", "start": 0.0, "end": 3.0}]
-    captions = caption_chunks([], sentences, total=5.0)
-    assert [c.text for c in captions] == ["One two three four", "five six"] or len(captions) == 2
-    assert captions[0].start == 0.0 and captions[-1].end <= 5.0
 
 
 def test_filtergraph_accounts_for_transitions(tmp_path: Path) -> None:

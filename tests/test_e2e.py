@@ -16,7 +16,7 @@ Cli = Callable[..., CliResult]
 
 
 def _make_video(
-    cli: Cli, expected_size: tuple[int, int], *options: str, tts: str = "espeak"
+    cli: Cli, expected_size: tuple[int, int], *options: str, tts: str = "piper"
 ) -> dict[str, object]:
     result = cli("generate", *options, "--wait")
     assert result.code == 0, result.out + result.err
@@ -35,7 +35,10 @@ def _make_video(
     assert info.video_codec == "h264" and info.video_profile == "High"
     assert info.pixel_format == "yuv420p" and info.fps == 30
     assert info.audio_codec == "aac" and info.sample_rate == 48000
-    assert abs(info.duration - 20.0) <= 0.5
+    # As long as the narration (a breath after the last word), at most the configured 20 s.
+    assert 8.0 <= info.duration <= 20.0 + 0.05
+    srt = path.with_suffix(".srt")
+    assert srt.is_file() and "-->" in srt.read_text(encoding="utf-8")  # captions beside it
     head = path.read_bytes()[: 1 << 20]
     assert head.find(b"moov") < head.find(b"mdat") or b"mdat" not in head  # +faststart
 
@@ -68,6 +71,9 @@ def test_preview_video_end_to_end_then_approve(cli: Cli, home: Path) -> None:
     assert Path(moved["video_path"]).parent.name == "approved"
     assert Path(moved["video_path"]).is_file()
     assert not Path(str(video["video_path"])).exists()
+    # The captions moved with it.
+    assert Path(moved["video_path"]).with_suffix(".srt").is_file()
+    assert not Path(str(video["video_path"])).with_suffix(".srt").exists()
     again = cli("reject", str(video["id"]), "--reason", "too late")
     assert again.code == 1 and "already" in again.err
     assert cli("videos", "--status", "approved", "--json").json()["count"] == 1
@@ -85,9 +91,7 @@ def test_preview_video_with_the_neural_voice_from_a_relative_voice_path(
     shutil.copy(bundled.model, voices / "narrator.onnx")
     shutil.copy(bundled.config, voices / "narrator.onnx.json")
     config = packaged_config_path().read_text()
-    config = config.replace("tts: espeak ", "tts: piper  ").replace(
-        "name: en-us ", "name: voices/narrator.onnx "
-    )
+    config = config.replace("name: en-us ", "name: voices/narrator.onnx ")
     assert "tts: piper" in config and "voices/narrator.onnx" in config
     (tmp_path / "theme" / "theme.yml").write_text(config)
 

@@ -27,7 +27,7 @@ def test_generate_accepts_an_empty_body(client: TestClient, cli: Cli) -> None:
     assert body["job_id"] == 1 and body["status"] == "queued"
     assert body["poll_url"] == "/api/jobs/1"
     assert body["message"] == "Pipeline execution started"
-    assert cli("status", "1", "--json").json()["theme"] == "default"
+    assert cli("status", "1", "--json").json()["theme"] == "Product Demo"
 
 
 def test_generate_with_theme_and_confined_config(client: TestClient, settings) -> None:  # type: ignore[no-untyped-def]

@@ -177,7 +177,7 @@ def test_batch_queues_every_entry_and_matches_http(
     assert body["count"] == 3 and [job["job_id"] for job in body["jobs"]] == [1, 2, 3]
     assert all(job["status"] == "queued" for job in body["jobs"])
     themes_seen = [cli("status", str(i), "--json").json()["theme"] for i in (1, 2, 3)]
-    assert themes_seen == ["Morning Routine", "Evening Wind-down", "default"]
+    assert themes_seen == ["Morning Routine", "Evening Wind-down", "Product Demo"]
     human = cli("generate", "--batch", str(batch))
     assert "Queued 3 job(s): 4 5 6" in human.out
 

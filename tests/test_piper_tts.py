@@ -31,7 +31,7 @@ SCRIPT = "Meet the new desk lamp. It charges your phone, dims itself at night, a
 BUNDLED = "en_US-joe-medium"
 
 
-def test_the_neural_extra_ships_an_english_voice() -> None:
+def test_the_base_install_ships_an_english_voice() -> None:
     voices = installed_voices()
     assert [v.name for v in voices] == [BUNDLED]
     assert voices[0].language == "en_US"
@@ -63,14 +63,14 @@ def test_a_voice_file_is_used_from_its_path_and_needs_its_config(tmp_path: Path)
         resolve_voice(str(tmp_path / "missing.onnx"))
 
 
-def test_without_the_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_install_says_what_to_reinstall(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(piper_tts, "VOICE_PACKAGES", ("no_such_voice_package",))
-    with pytest.raises(FatalStageError, match=r"pip install 'vidgen\[neural\]'"):
+    with pytest.raises(FatalStageError, match=r"reinstall vidgen \(pip install vidgen\)"):
         resolve_voice("en-us")
     monkeypatch.setattr(piper_tts._LoadedVoices, "cache", {})
     monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
     voice = piper_tts.PiperVoiceFile("x", Path("x.onnx"), Path("x.onnx.json"), "en_US")
-    with pytest.raises(FatalStageError, match=r"needs piper-tts; install the neural extra"):
+    with pytest.raises(FatalStageError, match=r"needs piper-tts; reinstall vidgen"):
         piper_tts._LoadedVoices.get(voice)
 
 
@@ -176,20 +176,17 @@ def test_spoken_words_skip_markers_punctuation_and_separators() -> None:
     assert total == 565
 
 
-def test_a_missing_voice_file_fails_the_job_once_saying_what_to_fix(
+def test_a_missing_voice_file_is_refused_at_generate_saying_what_to_fix(
     cli: Any, home: Path, tmp_path: Path
 ) -> None:
     from vidgen.config import packaged_config_path
 
     config = packaged_config_path().read_text()
-    config = config.replace("tts: espeak ", "tts: piper  ").replace(
-        "name: en-us ", "name: voices/missing.onnx "
-    )
+    assert "tts: piper " in config  # the default voice
+    config = config.replace("name: en-us ", "name: voices/missing.onnx ")
     (tmp_path / "theme.yml").write_text(config)
     result = cli("generate", "--config", str(tmp_path / "theme.yml"), "--wait")
-    assert result.code == 1
-    assert "missing.onnx not found; check voice.name" in result.out + result.err
-    status = cli("status", "1", "--json").json()
-    assert (status["status"], status["stage"]) == ("failed", "content_generation")
-    assert "check voice.name" in status["error_message"]
-    assert "attempt 2" not in result.out + result.err  # a missing file is not retried
+    # Checked before anything is queued: a usage error naming the file, and no job.
+    assert result.code == 2
+    assert "missing.onnx: file not found" in result.err
+    assert cli("jobs", "--json").json()["count"] == 0

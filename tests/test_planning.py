@@ -35,11 +35,30 @@ REPORT: dict[str, Any] = {
     "report_id": 1,
     "report_path": "trend_analysis/attempt-1/report.json",
     "trend_count": 40,
-    "top_hashtags": ["desksetup", "productivity", "fyp", "WFH"],
+    # The global top list is about other videos: it must never reach a plan.
+    "top_hashtags": ["pets", "catsoftiktok", "fyp"],
     "dominant_style": "product-demo",
     "typical_duration_seconds": 21.0,
-    "top_videos": [{"title": "My desk setup tour", "views": 120000}],
-    "pattern": "product-demo, ~21 s, #desksetup #productivity rising",
+    "top_videos": [{"title": "POV: your dog hears the treat bag", "views": 120000}],
+    "pattern": "product-demo, ~21 s, #pets #catsoftiktok rising",
+    "topics": [
+        {
+            "topic": "FocusFlow Desk Lamp",
+            "keywords": ["focusflow", "desk", "lamp", "desksetup"],
+            "hashtags": ["desksetup", "productivity", "WFH"],
+            "trends": [{"title": "My desk setup tour", "views": 120000}],
+        },
+        {
+            "topic": "Morning Routine",
+            "keywords": ["morningroutine", "morning", "routine"],
+            "hashtags": ["morningroutine", "skincareroutine", "grwm"],
+            "trends": [
+                {"title": "5 step skincare routine for glass skin", "views": 241424},
+                {"title": "Morning run through Lisbon at sunrise, cinematic", "views": 1356100},
+                {"title": "Top 10 products that changed my morning", "views": 28219},
+            ],
+        },
+    ],
 }
 
 
@@ -109,7 +128,7 @@ def test_fit_words() -> None:
 
 
 def test_word_budget() -> None:
-    assert word_budget(20, 165) == math.floor(20 * 165 / 60 * 0.85)
+    assert word_budget(20, 165) == math.floor(20 * 165 / 60 * 0.92)
     assert word_budget(0.1, 80) == 1
 
 
@@ -129,7 +148,8 @@ def test_local_plans_add_up_and_fit_speech(
             assert len(plan.scenes) == scenes
 
 
-@pytest.mark.parametrize(("points", "expected"), [(0, 3), (1, 3), (2, 4), (3, 5), (4, 6), (9, 6)])
+# One scene per talking point, and the description's sentence too while there is time for it.
+@pytest.mark.parametrize(("points", "expected"), [(0, 3), (1, 4), (2, 5), (3, 6), (4, 6), (9, 6)])
 def test_one_scene_per_talking_point_capped(
     theme_config: Callable[..., ThemeConfig], points: int, expected: int
 ) -> None:
@@ -185,16 +205,18 @@ def test_local_planner_is_deterministic_per_job(theme_config: Callable[..., Them
     assert LocalPlanner().plan(config, REPORT, 3).plan.title == first.plan.title
 
 
-def test_hashtags_theme_trending_deduped_capped(theme_config: Callable[..., ThemeConfig]) -> None:
-    report = {**REPORT, "top_hashtags": [f"#Tag{i}" for i in range(20)] + ["productdemo"]}
-    plan = LocalPlanner().plan(theme_config(), report, 1).plan
-    assert plan.hashtags[0] == "#productdemo"  # the theme comes first
-    assert "#tag0" in plan.hashtags
-    assert len(plan.hashtags) == 10
+def test_hashtags_are_on_topic_deduped_capped(theme_config: Callable[..., ThemeConfig]) -> None:
     plan = LocalPlanner().plan(theme_config(), REPORT, 1).plan
-    assert plan.hashtags == [
-        "#productdemo", "#focusflowdesklamp", "#desksetup", "#productivity", "#fyp", "#wfh"
-    ]  # fmt: skip
+    # The product's own trend hashtags, never the global top list (#pets on a desk lamp).
+    assert plan.hashtags == ["#focusflowdesklamp", "#desksetup", "#productivity", "#wfh", "#fyp"]
+    assert not {"#pets", "#catsoftiktok"} & set(plan.hashtags)
+    many = [f"#Tag{i}" for i in range(20)]
+    topics = [{**REPORT["topics"][0], "hashtags": many}]
+    plan = LocalPlanner().plan(theme_config(), {**REPORT, "topics": topics}, 1).plan
+    assert plan.hashtags[:2] == ["#focusflowdesklamp", "#tag0"] and len(plan.hashtags) == 10
+    # A theme that picked the product leads the tags.
+    plan = LocalPlanner().plan(theme_config(theme="Desk setup"), REPORT, 1).plan
+    assert plan.hashtags[:2] == ["#desksetup", "#focusflowdesklamp"]
 
 
 def test_hashtags_follow_the_platform(theme_config: Callable[..., ThemeConfig]) -> None:
@@ -330,8 +352,12 @@ def test_llm_planner_valid_plan(theme_config: Callable[..., ThemeConfig]) -> Non
     # The prompt carries the brief: product, trend pattern, duration and word budget.
     brief = json.loads(llm.calls[0][1].split("\n", 1)[1])
     assert brief["product_or_topic"]["title"] == "FocusFlow Desk Lamp"
-    assert brief["trend_report"]["pattern"] == REPORT["pattern"]
-    assert brief["trend_report"]["top_video_titles"] == ["My desk setup tour"]
+    assert brief["trend_report"]["pattern"] == "product-demo, ~21 s"
+    assert brief["trend_report"]["related_trends"] == [
+        {"title": "My desk setup tour", "views": 120000}
+    ]
+    assert brief["trend_report"]["topic_hashtags"] == ["desksetup", "productivity", "WFH"]
+    assert "pets" not in llm.calls[0][1]  # never the global top list
     assert brief["total_duration_seconds"] == 20
     assert brief["max_total_words"] == word_budget(20, 165)
 
@@ -437,3 +463,140 @@ def test_llm_planner_through_openai_chat(
     assert result.cost == pytest.approx((912 * 0.15 + 310 * 0.60) / 1e6)
     assert [s.duration_seconds for s in result.plan.scenes] == [2.5, 6.5, 6.5, 4.5]
     assert result.plan.title == "FocusFlow: light that follows your day"
+
+
+# ------------------------------------------------------------------------------------------
+# The theme decides what the video is about
+
+
+def with_theme(config: ThemeConfig, theme: str) -> ThemeConfig:
+    """What the runner does with ``--theme``: override the file's theme for this job."""
+    block = config.config.model_copy(update={"theme": theme})
+    return config.model_copy(update={"config": block})
+
+
+def test_a_theme_picks_the_references_it_matches(theme_config: Callable[..., ThemeConfig]) -> None:
+    config = with_theme(theme_config(), "Travel")  # PocketBrew *Travel* Kettle, tags: travel
+    for job_id in (1, 2, 3):
+        plan = LocalPlanner().plan(config, REPORT, job_id).plan
+        assert "PocketBrew Travel Kettle" in plan.scenes[0].narration
+        assert "FocusFlow" not in plan.voiceover_script
+    config = with_theme(theme_config(), "desk setup")  # matches FocusFlow's tags only
+    assert "FocusFlow" in LocalPlanner().plan(config, REPORT, 2).plan.scenes[0].narration
+
+
+def test_a_theme_nothing_matches_is_the_subject_itself(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    config = with_theme(theme_config(video_duration_seconds=30), "Morning Routine")
+    result = LocalPlanner().plan(config, REPORT, 1)
+    plan = result.plan
+    assert_plan_sound(plan, config)
+    assert plan.scenes[0].narration == "3 Morning Routine ideas trending this week."
+    assert plan.title == "3 Morning Routine ideas trending this week"
+    script = plan.voiceover_script
+    # Built from the trends about the theme, with their numbers.
+    assert "First: 5 step skincare routine for glass skin, 241 thousand views." in script
+    assert "Second: Morning run through Lisbon at sunrise, cinematic, 1.4 million views." in script
+    assert "FocusFlow" not in script and "PocketBrew" not in script
+    assert plan.hashtags[:3] == ["#morningroutine", "#skincareroutine", "#grwm"]
+    assert not {"#pets", "#catsoftiktok", "#focusflowdesklamp"} & set(plan.hashtags)
+    assert result.prompts["subject"] == "theme"
+    assert plan.scenes[-1].narration == "Follow for more morning routine ideas."
+    # A shorter video: two ideas with their numbers, else the ideas without; whole sentences.
+    for seconds, expected in ((20, "2 Morning"), (15, "3 Morning")):
+        short = with_theme(theme_config(video_duration_seconds=seconds), "Morning Routine")
+        plan = LocalPlanner().plan(short, REPORT, 1).plan
+        assert_plan_sound(plan, short)
+        assert plan.scenes[0].narration.startswith(expected)
+        assert ("241 thousand views." in plan.voiceover_script) == (seconds == 20)
+        assert "First: 5 step skincare routine for glass skin" in plan.voiceover_script
+
+
+def test_two_themes_give_different_scripts(theme_config: Callable[..., ThemeConfig]) -> None:
+    config = theme_config()
+    scripts = [
+        LocalPlanner().plan(with_theme(config, theme), REPORT, 1).plan.voiceover_script
+        for theme in ("Morning Routine", "Travel")
+    ]
+    words = [set(re.findall(r"[a-z']+", s.lower())) for s in scripts]
+    overlap = len(words[0] & words[1]) / len(words[0] | words[1])
+    assert overlap < 0.3, (overlap, scripts)
+
+
+def test_a_theme_with_no_trends_still_makes_a_video_about_it(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    config = with_theme(theme_config(), "Quantum Knitting")
+    plan = LocalPlanner().plan(config, REPORT, 1).plan
+    assert_plan_sound(plan, config)
+    assert "Quantum Knitting" in plan.scenes[0].narration
+    assert plan.hashtags[0] == "#quantumknitting" and "#pets" not in plan.hashtags
+
+
+def test_the_file_theme_keeps_every_reference(theme_config: Callable[..., ThemeConfig]) -> None:
+    # "Product Demo" names no reference, but it is the file's own theme: its references stand.
+    config = theme_config()
+    assert not config.theme_is_explicit
+    assert "FocusFlow" in LocalPlanner().plan(config, REPORT, 1).plan.title
+    assert "PocketBrew" in LocalPlanner().plan(config, REPORT, 2).plan.title
+    assert with_theme(config, "Morning Routine").theme_is_explicit
+
+
+def test_llm_brief_for_a_theme_is_the_theme(theme_config: Callable[..., ThemeConfig]) -> None:
+    from vidgen.planning import build_user_prompt
+
+    config = with_theme(theme_config(), "Morning Routine")
+    brief = json.loads(build_user_prompt(config, REPORT, 1).split("\n", 1)[1])
+    assert brief["product_or_topic"]["title"] == "Morning Routine"
+    assert brief["opening_line_must_name"] == "Morning Routine"
+    assert [t["views"] for t in brief["trend_report"]["related_trends"]] == [
+        241424, 1356100, 28219,
+    ]  # fmt: skip
+    assert brief["trend_report"]["topic_hashtags"][0] == "morningroutine"
+
+
+# ------------------------------------------------------------------------------------------
+# Scenes timed to the voice
+
+
+def spoken(script: str, start: float = 0.05, pace: float = 0.3) -> list[dict[str, Any]]:
+    """Word timings as an engine reports them: slices of the script, a pause after sentences."""
+    words, t = [], start
+    for match in re.finditer(r"\S+", script):
+        words.append({"text": match.group().strip(".,!?"), "start": t, "end": t + pace - 0.05})
+        t += pace + (0.4 if match.group().endswith((".", "!", "?")) else 0.0)
+    return words
+
+
+def test_scenes_follow_the_spoken_sentences(theme_config: Callable[..., ThemeConfig]) -> None:
+    from vidgen.planning import SPEECH_TAIL, retime_to_speech, with_joined_script
+
+    plan = with_joined_script(LocalPlanner().plan(theme_config(), REPORT, 1).plan)
+    words = spoken(plan.voiceover_script)
+    timed = retime_to_speech(plan, words, max_duration=20)
+    assert timed.duration_seconds == pytest.approx(words[-1]["end"] + SPEECH_TAIL, abs=1e-3)
+    assert math.fsum(s.duration_seconds for s in timed.scenes) == pytest.approx(
+        timed.duration_seconds, abs=1e-6
+    )
+    # Every word of scene i is heard while scene i is on screen.
+    start, at = 0.0, 0
+    for scene in timed.scenes:
+        end = start + scene.duration_seconds
+        n = len(scene.narration.split())
+        for word in words[at : at + n]:
+            assert start <= word["start"] and word["end"] <= end + 1e-6, (scene.index, word)
+        at += n
+        start = end
+    assert [s.narration for s in timed.scenes] == [s.narration for s in plan.scenes]
+    # A voice that fills the video exactly keeps the planned length as the limit.
+    slow = spoken(plan.voiceover_script, pace=0.4)
+    assert retime_to_speech(plan, slow, max_duration=20).duration_seconds <= 20
+
+
+def test_the_script_is_the_scenes_narrations(theme_config: Callable[..., ThemeConfig]) -> None:
+    from vidgen.planning import with_joined_script
+
+    plan = LocalPlanner().plan(theme_config(), REPORT, 1).plan
+    odd = plan.model_copy(update={"voiceover_script": "Something else entirely."})
+    assert with_joined_script(odd).voiceover_script == " ".join(s.narration for s in plan.scenes)

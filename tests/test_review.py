@@ -32,6 +32,9 @@ PLAN = {
 }
 
 
+SRT = "1\n00:00:00,050 --> 00:00:01,000\nStop scrolling.\n"
+
+
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A two-second H.264/AAC MP4 and a JPEG thumbnail, made once by the bundled ffmpeg."""
@@ -60,6 +63,7 @@ def review_ctx(
     video, thumb = comp_dir / "final.mp4", comp_dir / "thumb.jpg"
     video.write_bytes(media[0].read_bytes())
     thumb.write_bytes(media[1].read_bytes())
+    (comp_dir / "captions.srt").write_text(SRT, encoding="utf-8")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with store.write() as session:
         plan_row = ContentPlan(job_id=ctx.job_id, title=str(PLAN["title"]), plan=PLAN)
@@ -106,6 +110,7 @@ def review_ctx(
             "video_codec": "h264",
             "audio_codec": "aac",
             "size_bytes": video.stat().st_size,
+            "subtitles_path": ctx.rel(comp_dir / "captions.srt"),
         },
     }
     return ctx
@@ -134,8 +139,10 @@ def test_review_stage_files_video_thumbnail_and_log(
     assert ffmpeg.probe(Path(out["video_path"])).video_codec == "h264"
     # No temporary names left behind next to the published files.
     assert sorted(p.name for p in (settings.output_root / "review").iterdir()) == sorted(
-        Path(f"{base}{ext}").name for ext in (".mp4", ".jpg", ".json")
+        Path(f"{base}{ext}").name for ext in (".mp4", ".jpg", ".json", ".srt")
     )
+    # The captions sit beside the video under its base name.
+    assert Path(f"{base}.srt").read_text(encoding="utf-8") == SRT
 
     log = json.loads(Path(out["log_path"]).read_text())
     assert log["job_id"] == review_ctx.job_id
@@ -160,6 +167,7 @@ def test_review_stage_files_video_thumbnail_and_log(
         "video": out["video_path"],
         "thumbnail": out["thumbnail_path"],
         "log": out["log_path"],
+        "subtitles": f"{base}.srt",
         "job_dir": str(review_ctx.job_dir),
     }
     assert log["review"] == {"status": "pending_review", "reviewed_at": None, "reason": None}
@@ -179,7 +187,7 @@ def test_review_stage_rerun_reuses_the_row(
     second = review_stage.run(review_ctx).outputs
     assert first == second
     assert len(_videos(store)) == 1
-    assert len(list((settings.output_root / "review").iterdir())) == 3
+    assert len(list((settings.output_root / "review").iterdir())) == 4
 
 
 def test_review_stage_rerun_with_new_title_replaces_old_files(
@@ -196,7 +204,7 @@ def test_review_stage_rerun_with_new_title_replaces_old_files(
     assert second["video_id"] == first["video_id"]
     assert second["video_path"].endswith("-another-title.mp4")
     assert not Path(first["video_path"]).exists()
-    assert len(list((settings.output_root / "review").iterdir())) == 3
+    assert len(list((settings.output_root / "review").iterdir())) == 4
 
 
 def test_review_stage_leaves_a_decided_video_alone(
@@ -227,7 +235,7 @@ def test_review_stage_keeps_a_decision_made_while_it_copied(
     again = review_stage.run(review_ctx).outputs
     assert again["status"] == "approved"
     assert not any((settings.output_root / "review").iterdir())
-    assert len(list((settings.output_root / "approved").iterdir())) == 3
+    assert len(list((settings.output_root / "approved").iterdir())) == 4
     assert len(_videos(store)) == 1
 
 
@@ -320,6 +328,9 @@ def test_approve_moves_files_and_updates_log_and_row(
         assert not old.exists()
         assert new == settings.output_root / "approved" / old.name
     assert after[0].read_bytes() == video_bytes
+    # The captions move with the video.
+    assert not before[0].with_suffix(".srt").exists()
+    assert after[0].with_suffix(".srt").read_text(encoding="utf-8") == SRT
     log = json.loads(after[2].read_text())
     assert log["review"] == {
         "status": "approved",
@@ -327,6 +338,7 @@ def test_approve_moves_files_and_updates_log_and_row(
         "reason": None,
     }
     assert log["paths"]["video"] == approved.video_path
+    assert log["paths"]["subtitles"] == str(after[0].with_suffix(".srt"))
     assert log["paths"]["job_dir"]  # untouched keys are kept
     assert review.get_video(store, approved.id) == approved
 
@@ -405,7 +417,7 @@ def test_interrupted_move_is_finished(
     moved.replace(approved_dir / moved.name)
     approved = review.approve_video(store, settings, pending["video_id"])
     assert Path(approved.video_path) == approved_dir / moved.name
-    assert len(list(approved_dir.iterdir())) == 3
+    assert len(list(approved_dir.iterdir())) == 4
     assert not any((settings.output_root / "review").iterdir())
 
 

@@ -19,6 +19,7 @@ from vidgen.media.tts import (
     EspeakTTS,
     OpenAITTS,
     TTSProvider,
+    VoiceChoice,
     Voiceover,
     _estimate_spans,
     get_tts,
@@ -274,3 +275,19 @@ def test_estimated_timings_pause_at_punctuation() -> None:
 def test_unknown_tts_provider_is_fatal() -> None:
     with pytest.raises(FatalStageError, match="unknown TTS provider"):
         get_tts("polly")
+
+
+def test_the_default_voice_is_piper_and_other_languages_fall_back_to_espeak() -> None:
+    from vidgen.media.tts import choose_voice
+
+    assert choose_voice("piper", "en-us", "en") == VoiceChoice("piper", "en-us")
+    # No bundled Piper voice speaks French: espeak-ng's French voice, with a note to log.
+    french = choose_voice("piper", "en-us", "fr")
+    assert (french.provider, french.voice) == ("espeak", "fr")
+    assert french.note and "no installed Piper voice speaks 'fr'" in french.note
+    # Chosen by config, espeak stays espeak; a named Piper file is never swapped.
+    assert choose_voice("espeak", "en-us", "en") == VoiceChoice("espeak", "en-us")
+    with pytest.raises(FatalStageError, match="not found"):
+        choose_voice("piper", "/nowhere/voice.onnx", "en")
+    with pytest.raises(FatalStageError, match="not found"):
+        choose_voice("piper", "xx-nolang", "en")

@@ -10,7 +10,7 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -348,6 +348,165 @@ class TopVideo(BaseModel):
     duration_seconds: float
 
 
+# -- topics: the trends and hashtags related to what one video is about -------------------------
+
+_TOPIC_WORD = re.compile(r"[^\W_]+")
+_TOPIC_STOPWORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be but by for from has have how i in into is it its my of on or so "
+        "than that the their this to was were will with you your our we us can one every while "
+        "any all more just get got here there what when why who which not no new best top day "
+        "days time week video videos things thing way ways really actually very",
+    )
+)
+
+
+def topic_stem(word: str) -> str:
+    """A crude English stem, enough to match "lamps" with "lamp" and "routines" with "routine"."""
+    word = word.lower()
+    for suffix in ("ies", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def topic_keywords(*texts: str) -> list[str]:
+    """Stems of the words that say what a text is about (no stopwords, 3+ letters, no digits)."""
+    out: list[str] = []
+    for text in texts:
+        for word in _TOPIC_WORD.findall(text):
+            stem = topic_stem(word)
+            keep = len(stem) >= 3 and not stem.isdigit() and stem not in _TOPIC_STOPWORDS
+            if keep and stem not in out:
+                out.append(stem)
+    return out
+
+
+def topic_phrases(texts: Sequence[str], *, with_words: bool) -> list[str]:
+    """Keywords for a topic: each text's word stems, and a multi-word text run together as
+    hashtags write it ("desk setup" -> "desksetup"). ``with_words=False`` keeps only the joined
+    form of multi-word texts, whose single words are often too general ("work from home")."""
+    out: list[str] = []
+    for text in texts:
+        every = [w.lower() for w in _TOPIC_WORD.findall(text)]
+        words = topic_keywords(text)
+        joined = ["".join(every)] if len(every) > 1 else []
+        candidates = [*joined, *words] if with_words or not joined else joined
+        out += [c for c in candidates if c not in out]
+    return out
+
+
+def topic_match(trend: TrendLike, keywords: Sequence[str]) -> int:
+    """How strongly a trend relates to ``keywords`` (0 = unrelated).
+
+    A keyword among the title's words scores 2, a hashtag that is the keyword (or contains a
+    keyword of 6+ letters: "skincareroutine" has "routine") scores 1. Short keywords must match
+    whole hashtags, so "work" does not find #workout.
+    """
+    title = set(topic_keywords(trend.title))
+    tags = [tag.lower().lstrip("#") for tag in trend.hashtags]
+    tags = [tag for tag in tags if tag and tag not in GENERIC_HASHTAGS]
+    hits = 0
+    for keyword in keywords:
+        if keyword in title:
+            hits += 2
+        if any(_tag_has(tag, keyword) for tag in tags):
+            hits += 1
+    return hits
+
+
+def _tag_has(tag: str, keyword: str) -> bool:
+    return tag == keyword or topic_stem(tag) == keyword or (len(keyword) >= 6 and keyword in tag)
+
+
+def _title_key(title: str) -> frozenset[str]:
+    return frozenset(topic_keywords(title))
+
+
+class TopicTrends(BaseModel):
+    """What is trending about one topic (a theme or a content reference)."""
+
+    topic: str
+    keywords: list[str]
+    hashtags: list[str] = Field(description="hashtags matching the topic or co-occurring with it")
+    trends: list[TopVideo] = Field(description="related trends, most related and fastest first")
+
+
+def topic_trends(
+    name: str,
+    keywords: Sequence[str],
+    trends: Sequence[TrendLike],
+    now: datetime,
+    n: int = 5,
+    hashtag_n: int = 6,
+) -> TopicTrends:
+    """The trends related to ``keywords`` and the hashtags they use, never the global list.
+
+    Trends are related when their title or hashtags carry a keyword (``topic_match``). The
+    trends listed are those whose *title* carries one (they are quoted in scripts), ranked by
+    match strength, then velocity, with near-duplicate titles ("Morning run through Lisbon" /
+    "... Seoul") shown once. Hashtags: those that contain a keyword
+    first, then those used on the related trends, by the velocity of those trends; generic reach
+    tags (#fyp, #viral) never count.
+    """
+    keywords = [k for k in keywords if k]
+    related = [(topic_match(t, keywords), t) for t in trends] if keywords else []
+    related = [(hits, t) for hits, t in related if hits > 0]
+    scored = sorted(
+        ((hits, score(t, now)) for hits, t in related),
+        key=lambda pair: (-pair[0], -pair[1].velocity, -pair[1].views, pair[1].external_id),
+    )
+    # Titles that say the topic first; trends related only by a hashtag fill up a short list.
+    in_title = [item for _, item in scored if _title_key(item.title) & set(keywords)]
+    if len(in_title) < 3:
+        in_title += [item for _, item in scored if item not in in_title]
+    shown: list[ScoredTrend] = []
+    keys: list[frozenset[str]] = []
+    for item in in_title:
+        key = _title_key(item.title)
+        if any(len(key & seen) >= max(1, round(0.6 * min(len(key), len(seen)))) for seen in keys):
+            continue
+        keys.append(key)
+        shown.append(item)
+        if len(shown) == n:
+            break
+    direct: dict[str, float] = defaultdict(float)
+    nearby: dict[str, float] = defaultdict(float)
+    for hits, trend in related:
+        velocity = engagement_velocity(trend, now) * hits
+        for tag in dict.fromkeys(t.lower().lstrip("#") for t in trend.hashtags):
+            if not tag or tag in GENERIC_HASHTAGS:
+                continue
+            if any(_tag_has(tag, k) for k in keywords):
+                direct[tag] += velocity
+            else:
+                nearby[tag] += velocity
+    ordered = sorted(direct, key=lambda t: (-direct[t], t)) + sorted(
+        nearby, key=lambda t: (-nearby[t], t)
+    )
+    return TopicTrends(
+        topic=name,
+        keywords=list(keywords),
+        hashtags=ordered[:hashtag_n],
+        trends=[_top_video(item) for item in shown],
+    )
+
+
+def _top_video(item: ScoredTrend) -> TopVideo:
+    return TopVideo(
+        platform=item.platform,
+        external_id=item.external_id,
+        title=item.title,
+        creator=item.creator,
+        views=item.views,
+        velocity=round(item.velocity, 3),
+        engagement_rate=round(item.engagement_rate, 5),
+        style=item.style,
+        duration_seconds=item.duration_seconds,
+    )
+
+
 class TrendReportData(BaseModel):
     generated_at: datetime
     trend_count: int
@@ -361,15 +520,27 @@ class TrendReportData(BaseModel):
     top_sounds: list[str]
     top_videos: list[TopVideo]
     pattern: str
+    topics: list[TopicTrends] = Field(
+        default_factory=list,
+        description="trends and hashtags related to the job's theme and to each content reference",
+    )
     llm_insights: dict[str, Any] | None = Field(
         None, description="optional commentary from an LLM (providers.analysis)"
     )
 
 
 def build_report(
-    trends: Sequence[TrendLike], now: datetime, top_n: int = 5, hashtag_n: int = 5
+    trends: Sequence[TrendLike],
+    now: datetime,
+    top_n: int = 5,
+    hashtag_n: int = 5,
+    topics: Mapping[str, Sequence[str]] | None = None,
 ) -> TrendReportData:
-    """The full analysis of ``trends`` as of ``now``; raises ValueError on an empty list."""
+    """The full analysis of ``trends`` as of ``now``; raises ValueError on an empty list.
+
+    ``topics`` maps a topic name (the theme, a product) to its keywords; each gets its related
+    trends and hashtags in ``report.topics``.
+    """
     if not trends:
         raise ValueError("build_report needs at least one trend")
     ranked = rank(trends, now)
@@ -393,19 +564,9 @@ def build_report(
         typical_duration_seconds=duration,
         median_engagement_rate=round(statistics.median(engagement_rate(t) for t in trends), 5),
         top_sounds=sorted(sounds, key=lambda s: (-sounds[s], s))[:3],
-        top_videos=[
-            TopVideo(
-                platform=item.platform,
-                external_id=item.external_id,
-                title=item.title,
-                creator=item.creator,
-                views=item.views,
-                velocity=round(item.velocity, 3),
-                engagement_rate=round(item.engagement_rate, 5),
-                style=item.style,
-                duration_seconds=item.duration_seconds,
-            )
-            for item in ranked[:top_n]
-        ],
+        top_videos=[_top_video(item) for item in ranked[:top_n]],
         pattern=describe_pattern(style, duration, tag_names),
+        topics=[
+            topic_trends(name, keywords, trends, now) for name, keywords in (topics or {}).items()
+        ],
     )

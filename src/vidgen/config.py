@@ -71,7 +71,7 @@ class Providers(_Strict):
     analysis: AnalysisName = "local"
     planner: PlannerName = "local"
     visuals: VisualsName = "procedural"
-    tts: TtsName = "espeak"
+    tts: TtsName = "piper"
 
 
 class Voice(_Strict):
@@ -125,6 +125,19 @@ class ContentReference(_Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=2000)
     talking_points: list[str] = Field(default_factory=list, max_length=20)
+    tags: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="what the reference is about, for matching --theme and trends",
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_short(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            if not tag.strip() or len(tag) > 60:
+                raise ValueError("each tag must be 1-60 characters")
+        return tags
 
     @field_validator("talking_points")
     @classmethod
@@ -139,6 +152,16 @@ class ThemeConfig(_Strict):
     config: ThemeSettings
     content_references: list[ContentReference] = Field(min_length=1, max_length=50)
     source: Path | None = Field(None, exclude=True, description="file this was loaded from")
+    file_theme: str | None = Field(
+        None, exclude=True, description="the file's own theme, before any --theme override"
+    )
+
+    @property
+    def theme_is_explicit(self) -> bool:
+        """True when the job's theme (``--theme``) differs from the one the file states."""
+        if self.file_theme is None:
+            return False
+        return self.config.theme.casefold().strip() != self.file_theme.casefold().strip()
 
     @property
     def resolution(self) -> tuple[int, int, int]:
@@ -307,7 +330,7 @@ def load_config(path: Path) -> ThemeConfig:
         shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:60]!r})"
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise InvalidInput(f"{where}: {field}: {msg}{shown}") from None
-    cfg = cfg.model_copy(update={"source": path.absolute()})
+    cfg = cfg.model_copy(update={"source": path.absolute(), "file_theme": cfg.config.theme})
     if len(_parsed) >= 32:
         _parsed.clear()
     _parsed[key] = cfg

@@ -15,16 +15,19 @@ Two invariants every plan keeps, whoever wrote it:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from vidgen.config import ThemeConfig
+from vidgen.analysis import topic_keywords, topic_phrases
+from vidgen.config import ContentReference, ThemeConfig
 from vidgen.errors import FatalStageError, StageError
 
 if TYPE_CHECKING:
@@ -34,8 +37,10 @@ MIN_SCENES = 3
 MAX_SCENES = 6
 MAX_HASHTAGS = 10
 MAX_ON_SCREEN_CHARS = 60
-# Spoken words per second is rate/60; keep 15% of the time for pauses between sentences.
-SPEECH_FILL = 0.85
+# Spoken words per second is rate/60. Both offline voices speak about voice.rate words per
+# minute with their pauses included (Piper: 47 words in 17 s at 165), so only a little slack is
+# kept; a voice that still runs over is shortened once and spoken again.
+SPEECH_FILL = 0.92
 # Below this a scene flashes by too fast to read its on-screen text.
 SECONDS_PER_SCENE_TARGET = 2.5
 # Durations must add up; floats only to within rounding.
@@ -47,7 +52,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _STOPWORDS = frozenset(
     re.findall(
         r"\w+",
-        "a an and are as at be but by for from has have in into is it its of on or so than "
+        "a an and are as at be but by for from has have in into is it its of on or so than my "
         "that the their this to was were will with you your yours our we us can one every "
         "while any all more just get got here there what when why how who which",
     )
@@ -134,19 +139,36 @@ def words_per_second(rate_wpm: int) -> float:
 
 def word_budget(duration_seconds: float, rate_wpm: int) -> int:
     """How many words fit in ``duration_seconds`` at ``rate_wpm`` with room for pauses."""
-    return max(1, math.floor(duration_seconds * words_per_second(rate_wpm)))
+    # The epsilon keeps 7.0 words from flooring to 6 through float rounding.
+    return max(1, math.floor(duration_seconds * words_per_second(rate_wpm) + 1e-6))
 
 
 def count_words(text: str) -> int:
-    return len(text.split())
+    """Words as they are *spoken*: a number is said as several ("241" is "two hundred forty
+    one", "1.4" is "one point four"), which a count of written words would miss."""
+    total = 0
+    for token in text.split():
+        digits = re.sub(r"\D", "", token)
+        if len(digits) <= 1 or (len(digits) == 2 and digits.endswith("0")):
+            total += 1
+        elif "." in token.strip(".") or len(digits) == 2:
+            total += 3 if "." in token.strip(".") else 2
+        else:
+            total += 4
+    return total
 
 
 def fit_words(text: str, budget: int) -> str:
-    """``text`` cut to at most ``budget`` words, ending on a whole word and a full stop."""
+    """``text`` cut to at most ``budget`` spoken words (``count_words``), ending on a whole
+    word and a full stop."""
     words = text.split()
-    if len(words) <= budget:
+    if count_words(text) <= budget:
         return text.strip()
-    kept = words[: max(1, budget)]
+    kept: list[str] = []
+    for word in words:
+        if kept and count_words(" ".join([*kept, word])) > budget:
+            break
+        kept.append(word)
     # A cut that ends on "and"/"the" sounds broken when spoken; drop such dangling words.
     while len(kept) > 1 and kept[-1].strip(",;:-").lower() in _STOPWORDS:
         kept.pop()
@@ -263,6 +285,91 @@ def _report_hashtags(report: Mapping[str, Any]) -> list[str]:
     return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
+# --------------------------------------------------------------------------------------------
+# What the video is about
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What one video is about: a content reference, or the theme itself (``reference`` None).
+
+    ``topic`` is the trend report's entry for it (``hashtags`` and ``trends`` related to it, see
+    ``vidgen.analysis.topic_trends``); empty when the report has none.
+    """
+
+    title: str
+    reference: ContentReference | None
+    topic: Mapping[str, Any]
+    theme: str
+    theme_matched: bool  # the theme chose this reference (or the video is about the theme)
+
+    @property
+    def hashtags(self) -> list[str]:
+        tags = self.topic.get("hashtags") or []
+        return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+    @property
+    def trends(self) -> list[Mapping[str, Any]]:
+        trends = self.topic.get("trends") or []
+        if not isinstance(trends, list):
+            return []
+        return [t for t in trends if isinstance(t, Mapping) and str(t.get("title") or "").strip()]
+
+
+def reference_matches(reference: ContentReference, theme: str) -> bool:
+    """Whether a theme names what a reference is about (its title, description or tags)."""
+    wanted = set(topic_phrases([theme], with_words=True))
+    have = set(topic_keywords(reference.title, reference.description, *reference.tags))
+    have |= set(topic_phrases(reference.tags, with_words=False))
+    return bool(wanted & have)
+
+
+def _topic(report: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    topics = report.get("topics")
+    if isinstance(topics, list):
+        for topic in topics:
+            if (
+                isinstance(topic, Mapping)
+                and str(topic.get("topic", "")).casefold() == name.casefold()
+            ):
+                return topic
+    return {}
+
+
+def choose_subject(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> Subject:
+    """The theme decides what the video is about.
+
+    References whose title, description or tags match the theme are the candidates (the job id
+    rotates through them). With none matching, a theme given with ``--theme`` makes the video
+    about the theme itself, from the trends collected for it; the file's own theme (no
+    ``--theme``) keeps every reference a candidate, since the file lists them for its theme.
+    """
+    theme = config.config.theme
+    refs = config.content_references
+    matching = [ref for ref in refs if reference_matches(ref, theme)]
+    if matching:
+        ref = matching[(job_id - 1) % len(matching)]
+        return Subject(ref.title, ref, _topic(report, ref.title), theme, True)
+    if not config.theme_is_explicit:
+        ref = refs[(job_id - 1) % len(refs)]
+        return Subject(ref.title, ref, _topic(report, ref.title), theme, False)
+    return Subject(theme, None, _topic(report, theme), theme, True)
+
+
+def spoken_count(number: int) -> str:
+    """Views as a narrator says them: 241424 -> "241 thousand", 6699 -> "6.7 thousand",
+    1356100 -> "1.4 million"."""
+    if number >= 1_000_000:
+        value = f"{number / 1_000_000:.1f}".removesuffix(".0")
+        return f"{value} million"
+    if number >= 10_000:
+        return f"{round(number / 1000)} thousand"
+    if number >= 1000:
+        # "6.7 thousand", not "six thousand six hundred ninety nine": short to say and to read.
+        return f"{number / 1000:.1f}".removesuffix(".0") + " thousand"
+    return str(number)
+
+
 PLATFORM_TAGS: dict[str, str] = {
     "tiktok": "#fyp",
     "youtube_shorts": "#shorts",
@@ -277,7 +384,7 @@ _HOOKS: dict[str, tuple[str, ...]] = {
     "product-demo": (
         "Stop scrolling. This is the {title}.",
         "You need to see what the {title} can do.",
-        "Here is the {title}, in {seconds} seconds.",
+        "Here is the {title}, in under {seconds} seconds.",
     ),
     "tutorial": (
         "Here is how to get the most out of the {title}.",
@@ -332,6 +439,12 @@ def _seed(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
     return f"{job_id}:{digest.hexdigest()}"
 
 
+# Planning estimates: a hook and a call to action take about this many words together, and each
+# talking point gains a connector ("On top of that,").
+_ROUGH_HOOK_AND_CTA_WORDS = 17
+_ROUGH_CONNECTOR_WORDS = 2
+
+
 def default_scene_count(config: ThemeConfig, talking_points: int) -> int:
     """Hook + one scene per talking point + call to action, capped so scenes stay readable."""
     settings = config.config
@@ -355,8 +468,10 @@ class LocalPlanner:
     def plan(self, config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> PlanResult:
         settings = config.config
         rng = random.Random(_seed(config, report, job_id))
-        refs = config.content_references
-        ref = refs[(job_id - 1) % len(refs)]
+        subject = choose_subject(config, report, job_id)
+        if subject.reference is None:
+            return self._theme_plan(config, report, subject, rng)
+        ref = subject.reference
         title = ref.title
         duration = settings.video_duration_seconds
         rate = settings.voice.rate
@@ -369,6 +484,20 @@ class LocalPlanner:
         while len(points) < n_middle:
             points.append(fillers[(len(points) - len(ref.talking_points)) % len(fillers)])
         points = points[:n_middle]
+        # Fit the script to the target: while the video has time to say more, say what the
+        # description says too (a short script would make a short video, never a silent one).
+        described: set[str] = set()
+        if settings.scenes is None:
+            cap = max(MIN_SCENES, min(MAX_SCENES, math.floor(duration / SECONDS_PER_SCENE_TARGET)))
+            extras = [f for f in fillers[: len(fillers) - len(_FILLERS)] if f not in points]
+            room = word_budget(duration, rate) - _ROUGH_HOOK_AND_CTA_WORDS
+            while extras and len(points) + 2 < cap:
+                said = sum(count_words(p) + _ROUGH_CONNECTOR_WORDS for p in [*points, extras[0]])
+                if said > room:
+                    break
+                described.add(extras[0])
+                points.append(extras.pop(0))
+            n_middle = len(points)
 
         pattern = str(report.get("pattern") or "")
         dominant = str(report.get("dominant_style") or "")
@@ -386,7 +515,8 @@ class LocalPlanner:
         cta_screen, cta_voice = rng.choice(_CTAS[settings.target_platform])
         cta_voice = cta_voice.format(theme=settings.theme.lower())
 
-        trending = _report_hashtags(report)
+        # Hashtags of the trends about this very product, never the report's global top list.
+        trending = subject.hashtags
         visual_hint = [settings.style.replace("-", " "), *(t.lstrip("#") for t in trending[:1])]
         # Each scene: on-screen text, narrations from preferred to shortest, visual keywords.
         drafts: list[tuple[str, list[str], list[str]]] = [
@@ -399,6 +529,8 @@ class LocalPlanner:
         for i, point in enumerate(points):
             sentence = _sentence(point)
             voice = f"{connectors[min(i, len(connectors) - 1)]} {_lower_first(sentence)}"
+            if point in described:  # a sentence of its own: "A folding silicone kettle ..."
+                voice = sentence
             drafts.append((_short_text(point), [voice, sentence], _keywords(point, title)))
         drafts.append(
             (
@@ -429,7 +561,12 @@ class LocalPlanner:
             )
 
         tags = normalize_hashtags(
-            [settings.theme, title, *trending, PLATFORM_TAGS[settings.target_platform]]
+            [
+                *([settings.theme] if subject.theme_matched else []),
+                title,
+                *trending,
+                PLATFORM_TAGS[settings.target_platform],
+            ]
         )
         description = " ".join(part for part in (ref.description.strip(), " ".join(tags)) if part)
         room = 100 - len(title) - 2
@@ -448,25 +585,246 @@ class LocalPlanner:
             "hook_family": hook_family,
             "hook": hook,
             "reference": title,
+            "subject": "reference",
+            "theme": settings.theme,
+            "theme_matched": str(subject.theme_matched).lower(),
+            "topic_hashtags": " ".join(f"#{t}" for t in trending),
             "trend_pattern": pattern,
         }
         return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
 
+    def _theme_plan(
+        self,
+        config: ThemeConfig,
+        report: Mapping[str, Any],
+        subject: Subject,
+        rng: random.Random,
+    ) -> PlanResult:
+        """A video about the theme itself: the trending videos about it, with their numbers."""
+        settings = config.config
+        theme = subject.theme
+        duration = settings.video_duration_seconds
+        rate = settings.voice.rate
+        n_scenes = settings.scenes or max(
+            MIN_SCENES,
+            min(
+                MAX_SCENES, math.floor(duration / SECONDS_PER_SCENE_TARGET), len(subject.trends) + 2
+            ),
+        )
+        ideas = subject.trends[: n_scenes - 2]
+        drafts: list[tuple[str, list[str], list[str]]] = []
+        # As many ideas as the video has time to say, with their numbers of views if they fit.
+        # Two ideas with their numbers say more than three without.
+        budget = word_budget(duration, rate)
+        counted = ideas
+        while len(counted) > 1 and _words_for(counted, theme) > budget:
+            counted = counted[:-1]
+        with_views = len(counted) >= min(2, len(ideas)) and _words_for(counted, theme) <= budget
+        if with_views:
+            ideas = counted
+        while len(ideas) > 1 and _words_for(ideas, theme, views=False) > budget:
+            ideas = ideas[:-1]
+        if ideas:
+            count = len(ideas)
+            hook, headline = _theme_hook(count, theme)
+            drafts.append((_short_text(hook), [hook, f"{theme}, trending now."], _keywords(theme)))
+            for i, idea in enumerate(ideas):
+                name, voices = _idea_lines(i, idea)
+                voices = voices if with_views else voices[-1:]
+                drafts.append((_short_text(f"#{i + 1} {name}"), voices, _keywords(name, theme)))
+        else:
+            # Nothing collected about the theme: say so plainly and give the viewer a reason.
+            hook = f"Nobody is talking about {theme} yet."
+            headline = f"{theme}: be the first"
+            drafts.append((_short_text(hook), [hook, f"{theme}."], _keywords(theme)))
+            points = [
+                f"No trending video is about {theme.lower()} this week",
+                "That means the first good one gets all the attention",
+                "Keep it short, show it in the first second, and post it today",
+            ]
+            for point in points[: n_scenes - 2]:
+                drafts.append((_short_text(point), [_sentence(point)], _keywords(point, theme)))
+        cta_screen, cta_voice = rng.choice(_CTAS[settings.target_platform])
+        if "{theme}" not in cta_voice:
+            cta_screen, cta_voice = _CTAS[settings.target_platform][0]
+        drafts.append(
+            (
+                cta_screen,
+                [cta_voice.format(theme=theme.lower()), "Follow for more."],
+                _keywords(theme, extra=["call to action"]),
+            )
+        )
+        wps = words_per_second(rate)
+        needs = [count_words(voices[0]) / wps for _, voices, _ in drafts]
+        durations = split_durations(duration, allot_seconds(duration, needs))
+        scenes: list[Scene] = []
+        for i, ((screen, voices, keywords), seconds) in enumerate(
+            zip(drafts, durations, strict=True)
+        ):
+            budget = word_budget(seconds, rate)
+            fitting = [v for v in voices if count_words(v) <= budget]
+            narration = fitting[0] if fitting else fit_words(voices[-1], budget)
+            scenes.append(
+                Scene(
+                    index=i,
+                    duration_seconds=seconds,
+                    on_screen_text=screen,
+                    narration=narration,
+                    keywords=keywords,
+                )
+            )
+        trending = subject.hashtags
+        tags = normalize_hashtags([theme, *trending, PLATFORM_TAGS[settings.target_platform]])
+        titles = "; ".join(" ".join(str(i["title"]).split()) for i in ideas)
+        summary = f"This week's trending {theme} videos: {titles}." if titles else headline + "."
+        plan = ProductionPlan(
+            title=headline[:100],
+            description=" ".join([summary, " ".join(tags)]),
+            hashtags=tags,
+            style=settings.style,
+            duration_seconds=duration,
+            scenes=scenes,
+            voiceover_script=" ".join(scene.narration for scene in scenes),
+        )
+        prompts = {
+            "template": "local-v1",
+            "hook_family": "theme-trends",
+            "hook": hook,
+            "reference": "",
+            "subject": "theme",
+            "theme": theme,
+            "theme_matched": "true",
+            "topic_hashtags": " ".join(f"#{t}" for t in trending),
+            "trend_pattern": str(report.get("pattern") or ""),
+        }
+        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
+
+
+_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth")
+
+
+def _theme_hook(count: int, theme: str) -> tuple[str, str]:
+    noun = "idea" if count == 1 else "ideas"
+    headline = f"{count} {theme} {noun} trending this week"
+    return headline + ".", headline
+
+
+def _idea_lines(i: int, idea: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """The idea's name and its narrations, preferred first ("First: <title>, 2 million views.")."""
+    name = " ".join(str(idea["title"]).split()).rstrip(".!?:;,")
+    views = idea.get("views")
+    ordinal = _ORDINALS[min(i, len(_ORDINALS) - 1)]
+    short = f"{ordinal}: {name}."
+    if isinstance(views, int | float) and not isinstance(views, bool) and views > 0:
+        return name, [f"{ordinal}: {name}, {spoken_count(int(views))} views.", short]
+    return name, [short]
+
+
+def _words_for(ideas: Sequence[Mapping[str, Any]], theme: str, views: bool = True) -> int:
+    hook, _ = _theme_hook(len(ideas), theme)
+    lines = [_idea_lines(i, idea)[1][0 if views else -1] for i, idea in enumerate(ideas)]
+    return count_words(hook) + sum(count_words(line) for line in lines) + 6  # + the call to action
+
+
+# The video runs on this long after the last word: a breath, never a silent tail.
+SPEECH_TAIL = 0.7
+# A scene's picture and text arrive this long before its first word is heard.
+SCENE_LEAD = 0.25
+# No scene shorter than this, whatever the timings say: a flash is not a scene.
+MIN_SCENE_SECONDS = 0.5
+
+
+def with_joined_script(plan: ProductionPlan) -> ProductionPlan:
+    """The plan whose voiceover is exactly its scenes' narrations in order.
+
+    Scene *i* is on screen while its narration is heard, so the script cannot say anything the
+    scenes do not (an LLM may write a script of its own; the narrations win).
+    """
+    joined = " ".join(" ".join(scene.narration.split()) for scene in plan.scenes)
+    if plan.voiceover_script == joined:
+        return plan
+    return plan.model_copy(update={"voiceover_script": joined})
+
+
+def retime_to_speech(
+    plan: ProductionPlan, words: Sequence[Mapping[str, Any]], *, max_duration: float
+) -> ProductionPlan:
+    """Scene durations from when each scene's narration is actually heard.
+
+    ``words`` are the voice's word timings (slices of ``plan.voiceover_script``, which must be
+    the joined narrations, see ``with_joined_script``). Scene *i* starts ``SCENE_LEAD`` before
+    its first word (never before the previous scene's last word) and the video ends
+    ``SPEECH_TAIL`` after the last word, at most ``max_duration``: the video is as long as
+    what is said, so nothing runs ahead of the picture and no silent tail is left.
+    """
+    from vidgen.media.captions import locate_words
+
+    script = plan.voiceover_script
+    located = locate_words(script, words)
+    if not located:
+        return plan
+    ranges: list[tuple[int, int]] = []
+    cursor = 0
+    for scene in plan.scenes:
+        text = " ".join(scene.narration.split())
+        at = script.find(text, cursor)
+        if at < 0:
+            return plan  # not the joined narrations: keep the planned durations
+        ranges.append((at, at + len(text)))
+        cursor = at + len(text)
+    spans: list[tuple[float, float] | None] = []
+    for first, last in ranges:
+        inside = [(a, b) for (p, q, a, b) in located if p < last and q > first]
+        spans.append((inside[0][0], inside[-1][1]) if inside else None)
+    known = [span for span in spans if span is not None]
+    speech_end = known[-1][1]
+    total = round(min(max_duration, speech_end + SPEECH_TAIL), 3)
+    boundaries = [0.0]
+    previous_end = 0.0
+    for i in range(1, len(spans)):
+        before, span = spans[i - 1], spans[i]
+        if before is not None:
+            previous_end = before[1]
+        if span is None:
+            start = previous_end + MIN_SCENE_SECONDS
+        else:
+            start = max(previous_end, span[0] - SCENE_LEAD)
+        start = max(start, boundaries[-1] + MIN_SCENE_SECONDS)
+        boundaries.append(round(start, 3))
+    # Keep room for the scenes that follow, even if timings were odd.
+    for i in range(len(boundaries) - 1, 0, -1):
+        room = total - MIN_SCENE_SECONDS * (len(boundaries) - i)
+        boundaries[i] = round(min(boundaries[i], room), 3)
+    if any(b <= a for a, b in itertools.pairwise([*boundaries, total])):
+        return plan
+    durations = [round(b - a, 3) for a, b in itertools.pairwise(boundaries)]
+    durations.append(round(total - math.fsum(durations), 7))
+    scenes = [
+        scene.model_copy(update={"duration_seconds": seconds})
+        for scene, seconds in zip(plan.scenes, durations, strict=True)
+    ]
+    return ProductionPlan.model_validate(
+        {**plan.model_dump(), "scenes": [s.model_dump() for s in scenes], "duration_seconds": total}
+    )
+
 
 def shorten_for_speech(plan: ProductionPlan, ratio: float) -> ProductionPlan:
-    """The same plan with every scene's narration cut to ``ratio`` of its words (0 < ratio < 1).
+    """The same plan with its narration cut to about ``ratio`` of its words (0 < ratio < 1).
 
-    Used when the synthesized voice turned out slower than the configured rate.
+    Used when the synthesized voice turned out slower than the configured rate. Words come off
+    the longest narrations first, so a short hook or call to action ("Follow for more.") stays
+    whole instead of every line losing its end.
     """
+    budgets = [count_words(scene.narration) for scene in plan.scenes]
+    target = max(len(budgets), math.floor(sum(budgets) * ratio))
+    while sum(budgets) > target:
+        longest = max(range(len(budgets)), key=lambda i: (budgets[i], -i))
+        if budgets[longest] <= 1:
+            break
+        budgets[longest] -= 1
     scenes = [
-        scene.model_copy(
-            update={
-                "narration": fit_words(
-                    scene.narration, max(1, math.floor(count_words(scene.narration) * ratio))
-                )
-            }
-        )
-        for scene in plan.scenes
+        scene.model_copy(update={"narration": fit_words(scene.narration, budget)})
+        for scene, budget in zip(plan.scenes, budgets, strict=True)
     ]
     script = " ".join(scene.narration for scene in scenes)
     return plan.model_copy(update={"scenes": scenes, "voiceover_script": script})
@@ -494,19 +852,24 @@ You plan short vertical social videos. Reply with ONE JSON object and nothing el
 }
 Rules: scene durations add up exactly to the requested total. Each scene's narration must be
 speakable within its duration at the given words-per-minute rate: at most duration x rate / 60 x
-0.85 words. Be concrete; use only facts from the content references."""
+0.92 words. Be concrete; use only facts from the content references."""
 
 
 def build_user_prompt(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
+    """The brief for a language model: the same subject, theme and related trends the local
+    planner works from (``choose_subject``), never the report's global hashtag list."""
     settings = config.config
-    refs = config.content_references
-    ref = refs[(job_id - 1) % len(refs)]
-    top_videos = report.get("top_videos") or []
-    titles = [
-        str(v.get("title"))
-        for v in (top_videos if isinstance(top_videos, list) else [])
-        if isinstance(v, Mapping) and v.get("title")
-    ][:5]
+    subject = choose_subject(config, report, job_id)
+    related = [{"title": str(t.get("title")), "views": t.get("views")} for t in subject.trends[:5]]
+    if subject.reference is not None:
+        about: dict[str, Any] = subject.reference.model_dump(mode="json")
+    else:
+        about = {
+            "title": subject.theme,
+            "description": f"A video about {subject.theme} itself, built from the trending "
+            "videos about it listed in trend_report.related_trends (quote their numbers).",
+            "talking_points": [t["title"] for t in related],
+        }
     brief = {
         "theme": settings.theme,
         "platform": settings.target_platform,
@@ -517,17 +880,20 @@ def build_user_prompt(config: ThemeConfig, report: Mapping[str, Any], job_id: in
         "language": settings.language,
         "voice_rate_words_per_minute": settings.voice.rate,
         "max_total_words": word_budget(settings.video_duration_seconds, settings.voice.rate),
-        "product_or_topic": ref.model_dump(mode="json"),
+        "opening_line_must_name": subject.title,
+        "product_or_topic": about,
         "trend_report": {
-            "pattern": report.get("pattern"),
-            "top_hashtags": _report_hashtags(report)[:10],
+            # The pattern's hashtags are the global top list: about other videos, so left out.
+            "pattern": re.sub(r",?\s*(?:#\w+\s*)+rising$", "", str(report.get("pattern") or "")),
+            "topic_hashtags": subject.hashtags[:10],
+            "related_trends": related,
             "dominant_style": report.get("dominant_style"),
             "typical_duration_seconds": report.get("typical_duration_seconds"),
-            "top_video_titles": titles,
         },
     }
     return (
-        "Plan one video from this brief. Use a few of the trending hashtags if they fit.\n"
+        "Plan one video from this brief. The first sentence names the product or topic. Use "
+        "only hashtags about this topic (topic_hashtags or your own), never unrelated ones.\n"
         + json.dumps(brief, indent=2, ensure_ascii=False)
     )
 

@@ -14,7 +14,7 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     "analysis": ("local", "openai", "anthropic"),
     "planner": ("local", "openai", "anthropic"),
     "visuals": ("procedural", "images", "pexels"),
-    "tts": ("espeak", "piper", "openai"),
+    "tts": ("piper", "espeak", "openai"),
 }
 
 

@@ -1,9 +1,10 @@
 """The review library: finished videos waiting for a human, and the approve/reject decision.
 
 A video lives in exactly one of three folders under ``settings.output_root`` -- ``review/``,
-``approved/`` or ``rejected/`` -- as three files sharing one name: ``job-<id>-<slug>.mp4``, the
-``.jpg`` thumbnail and the ``.json`` generation log. The ``Video`` row is the source of truth for
-which folder that is; the log JSON carries the same decision so the folder is self-describing.
+``approved/`` or ``rejected/`` -- as files sharing one name: ``job-<id>-<slug>.mp4``, the
+``.jpg`` thumbnail, the ``.json`` generation log and the ``.srt`` captions. The ``Video`` row is
+the source of truth for which folder that is; the log JSON carries the same decision so the
+folder is self-describing.
 
 The CLI and HTTP layers call these functions and render the pydantic models they return.
 """
@@ -85,6 +86,11 @@ def slugify(text: str, max_chars: int = SLUG_CHARS) -> str:
 
 def base_name(job_id: int, title: str) -> str:
     return f"job-{job_id}-{slugify(title)}"
+
+
+def subtitles_of(video_path: Path) -> Path:
+    """The ``.srt`` captions published beside a video, under the same base name."""
+    return video_path.with_suffix(".srt")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -206,12 +212,17 @@ def _decide(
             moves.append((kind, src, dest))
         log_src = moves[2][1] if moves[2][1].is_file() else moves[2][2]
         log = read_log(log_src)
+        # The captions travel with the video; videos made before captions existed have none.
+        srt_src = subtitles_of(moves[0][1])
+        srt_dest = dest_dir / srt_src.name
+        if srt_src.is_file() or srt_dest.is_file():
+            moves.append(("subtitles", srt_src, srt_dest))
 
         dest_dir.mkdir(parents=True, exist_ok=True)
         for _kind, src, dest in moves:
             if src.is_file():
                 os.replace(src, dest)
-        video_dest, thumb_dest, log_dest = (dest for _kind, _src, dest in moves)
+        video_dest, thumb_dest, log_dest = (dest for _kind, _src, dest in moves[:3])
         log["review"] = {"status": status.value, "reviewed_at": now.isoformat(), "reason": reason}
         old_paths = log.get("paths")
         log["paths"] = {
@@ -219,6 +230,7 @@ def _decide(
             "video": str(video_dest),
             "thumbnail": str(thumb_dest),
             "log": str(log_dest),
+            **({"subtitles": str(moves[3][2])} if len(moves) > 3 else {}),
         }
         write_log(log_dest, log)
         return video_dest, thumb_dest, log_dest

@@ -293,7 +293,9 @@ def _check_job_request(
     config = load_config(path)  # raises InvalidInput with file, field and reason
     config.check_files()
     return _NewJob(
-        theme=theme if theme is not None else "default",
+        # Without a theme the job records the config's own theme, so `vidgen jobs` says what
+        # the video is about instead of "default".
+        theme=theme if theme is not None else config.config.theme,
         config_path=path,
         paid=paid_providers(config),
         profile=settings.profile or config.config.profile,

@@ -16,26 +16,14 @@ Timing model (all in seconds of the output):
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from vidgen.media.overlays import Overlay
 
 DEFAULT_TRANSITION = 0.35
-# Escapes, not literals: the curly quotes and dashes are easy to misread in source.
-_CLOSERS = r"[\"'\u201d\u2019)\]]*$"
-_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\u061f]+" + _CLOSERS)
-_CLAUSE_END = re.compile(r"[,;:\u060c\u2014\u2013-]+" + _CLOSERS)
-
-
-@dataclass(frozen=True)
-class Caption:
-    text: str
-    start: float
-    end: float
 
 
 @dataclass(frozen=True)
@@ -59,6 +47,10 @@ class CompositionSpec:
     # for the audio to catch up, for a mix that takes well under a second on its own.
     mixed_audio: Path | None = None
     transition: float = DEFAULT_TRANSITION
+    # Word-synced captions (``vidgen.media.captions``): an ASS file libass draws last, over the
+    # scene text, with fonts only from ``fonts_dir`` (the packaged ones, never the system's).
+    subtitles: Path | None = None
+    fonts_dir: Path | None = None
     preset: str = "veryfast"
     # Slice threads instead of frame threads: x264 stops holding a frame per thread plus their
     # lookahead (about 75 MB at 1080x1920) for ~0.5% more bytes and the same CPU time.
@@ -221,8 +213,22 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
             f"enable='gte(t,{_t(layer.start)})*lt(t,{_t(layer.end)})'[{label}]"
         )
         current = label
+    if spec.subtitles is not None:
+        fonts = f":fontsdir={filter_value(str(spec.fonts_dir))}" if spec.fonts_dir else ""
+        parts.append(f"[{current}]ass=filename={filter_value(str(spec.subtitles))}{fonts}[subs]")
+        current = "subs"
     parts.append(f"[{current}]format=yuv420p[vout]")
     return parts
+
+
+def filter_value(text: str) -> str:
+    """``text`` as one filter option value inside a filtergraph: escaped for the option parser
+    (``\\ ' :``) and then for the graph parser (``\\ ' [ ] , ;``), so any path works."""
+    for ch in "\\':":
+        text = text.replace(ch, "\\" + ch)
+    for ch in "\\'[],;":
+        text = text.replace(ch, "\\" + ch)
+    return text
 
 
 def _audio_chain(
@@ -353,84 +359,3 @@ def build_thumbnail_command(video: Path, at: float, dest: Path) -> list[str]:
         "-frames:v", "1", "-q:v", "3", "-update", "1",
         "-c:v", "mjpeg", "-f", "image2", str(dest),
     ]  # fmt: skip
-
-
-# -- captions ----------------------------------------------------------------------------------
-
-
-def _words_from_sentences(sentences: Sequence[Mapping[str, Any]]) -> list[tuple[str, float, float]]:
-    """No word timings: spread each sentence's words evenly over its span, by length."""
-    words: list[tuple[str, float, float]] = []
-    for sentence in sentences:
-        tokens = str(sentence.get("text", "")).split()
-        start, end = float(sentence["start"]), float(sentence["end"])
-        weights = [len(token) + 1 for token in tokens]
-        total = sum(weights) or 1
-        t = start
-        for token, weight in zip(tokens, weights, strict=True):
-            step = (end - start) * weight / total
-            words.append((token, t, t + step))
-            t += step
-    return words
-
-
-def caption_chunks(
-    words: Sequence[Mapping[str, Any]],
-    sentences: Sequence[Mapping[str, Any]] = (),
-    *,
-    total: float,
-    max_words: int = 5,
-    target_words: int = 4,
-    min_words: int = 3,
-    max_gap: float = 0.7,
-) -> list[Caption]:
-    """Group voiceover words into 3-5 word phrases timed by the words themselves.
-
-    A phrase ends at a sentence end, at a clause mark once it has ``min_words``, at a pause longer
-    than ``max_gap`` or at ``target_words`` (``max_words`` if only one word of the sentence would
-    be left over, so no caption shows a lonely word).
-    """
-    timed = [
-        (str(w["text"]).strip(), float(w["start"]), float(w["end"]))
-        for w in words
-        if str(w.get("text", "")).strip()
-    ]
-    if not timed:
-        timed = _words_from_sentences(sentences)
-    timed = [(text, start, max(start, end)) for text, start, end in timed if start < total]
-    groups: list[list[tuple[str, float, float]]] = []
-    group: list[tuple[str, float, float]] = []
-    for i, word in enumerate(timed):
-        group.append(word)
-        text, _, end = word
-        following = timed[i + 1 :]
-        gap = following[0][1] - end if following else 0.0
-        left_in_sentence = 0
-        for later in following:
-            left_in_sentence += 1
-            if _SENTENCE_END.search(later[0]):
-                break
-        if (
-            not following
-            or _SENTENCE_END.search(text)
-            or (len(group) >= min_words and _CLAUSE_END.search(text))
-            or gap > max_gap
-            or len(group) >= max_words
-            or (len(group) >= target_words and left_in_sentence != 1)
-        ):
-            groups.append(group)
-            group = []
-    captions: list[Caption] = []
-    for k, chunk in enumerate(groups):
-        start = chunk[0][1]
-        end = chunk[-1][2]
-        if k + 1 < len(groups):
-            next_start = groups[k + 1][0][1]
-            # Hold the phrase until the next one when the pause is short: no flicker to nothing.
-            end = next_start if next_start - end < 0.5 else end + 0.25
-        else:
-            end += 0.4
-        end = min(end, total)
-        if end - start >= 0.05:
-            captions.append(Caption(" ".join(w[0] for w in chunk), start, end))
-    return captions

@@ -2,7 +2,7 @@
 
 Three providers share one contract (``TTSProvider``): ``EspeakTTS`` runs offline through the
 libespeak-ng shipped in the ``espeakng-loader`` wheel and reports real word timings;
-``PiperTTS`` (``vidgen.media.piper_tts``, the ``neural`` extra) runs a neural voice offline;
+``PiperTTS`` (``vidgen.media.piper_tts``, the default) runs a neural voice offline;
 ``OpenAITTS`` calls the OpenAI speech endpoint and has to estimate them. ``get_tts`` picks one
 by the name used in theme configs (``providers.tts``).
 """
@@ -15,6 +15,7 @@ import os
 import threading
 import wave
 from array import array
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -496,15 +497,60 @@ def _raise_for_openai(response: httpx.Response) -> None:
     raise FatalStageError(f"OpenAI TTS refused the request (HTTP {status}): {detail}")
 
 
+@dataclass(frozen=True)
+class VoiceChoice:
+    """Which provider speaks a job, with which voice, and why if that is not what was asked."""
+
+    provider: str
+    voice: str
+    note: str | None = None
+
+
+DEFAULT_VOICE = "en-us"
+
+
+def choose_voice(provider: str, voice: str, language: str) -> VoiceChoice:
+    """The provider and voice for ``providers.tts``, ``voice.name`` and ``language``.
+
+    The default ``voice.name`` (``en-us``) means "the language's voice": with ``language: fr``
+    it asks for French. Piper speaks it when an installed voice does; otherwise espeak-ng, which
+    has voices for about a hundred languages, takes over and ``note`` says so (the stage logs
+    it). A named Piper voice or ``.onnx`` path is never swapped for another engine.
+    """
+    wanted = voice
+    if voice.lower() == DEFAULT_VOICE and not language.lower().startswith("en"):
+        wanted = language
+    if provider != "piper":
+        return VoiceChoice(provider, wanted if provider == "espeak" else voice)
+    from vidgen.media.piper_tts import resolve_voice
+
+    try:
+        resolve_voice(wanted)
+    except FatalStageError:
+        explicit = wanted.endswith(".onnx") or "/" in wanted or "\\" in wanted
+        if explicit:
+            raise
+        known = EspeakTTS().list_voices()
+        if wanted.lower() not in known:
+            raise
+        return VoiceChoice(
+            "espeak",
+            wanted.lower(),
+            f"no installed Piper voice speaks {wanted!r}; using espeak-ng's {wanted.lower()!r} "
+            "voice instead (set voice.name to a Piper .onnx voice for a natural one)",
+        )
+    return VoiceChoice("piper", wanted)
+
+
 def get_tts(name: str) -> TTSProvider:
-    """The provider named in ``providers.tts``: ``espeak`` (offline default), ``piper``
-    (offline neural voice, the ``neural`` extra) or ``openai``."""
+    """The provider named in ``providers.tts``: ``piper`` (offline neural voice, the default),
+    ``espeak`` (offline, robotic, about a hundred languages) or ``openai``."""
     if name == "espeak":
         return EspeakTTS()
     if name == "openai":
         return OpenAITTS()
     if name == "piper":
-        # Imported here: it is an extra, and numpy/onnxruntime are heavy for every other run.
+        # Imported here: numpy/onnxruntime are heavy, and `vidgen status` must start instantly.
         from vidgen.media.piper_tts import PiperTTS
 
         return PiperTTS()

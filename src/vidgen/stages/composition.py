@@ -1,8 +1,10 @@
 """Stage 4, composition: one 9:16 H.264/AAC MP4 (+faststart) and a JPEG thumbnail per job.
 
 Inputs come from ``content_generation`` (plan, clips, voiceover with word timings) and the theme
-config (music bed, thumbnail time). Text is rendered to PNGs first (``vidgen.media.overlays``)
-and the soundtrack is mixed and loudness-normalised by a short audio-only ffmpeg run; then a
+config (music bed, thumbnail time). Scene text is rendered to PNGs first
+(``vidgen.media.overlays``); the narration's captions are written as karaoke ASS (burned in by
+libass with the packaged fonts) and as ``captions.srt`` for review (``vidgen.media.captions``);
+the soundtrack is mixed and loudness-normalised by a short audio-only ffmpeg run; then a
 single ffmpeg run composes the video (``vidgen.media.compose``). Nothing is published
 until ffmpeg succeeded and the probe agrees with the plan: size, codecs and duration.
 """
@@ -10,25 +12,24 @@ until ffmpeg succeeded and the probe agrees with the plan: size, codecs and dura
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import regular_file_problem, temp_sibling
-from vidgen.media import ffmpeg
+from vidgen.files import atomic_write_text, regular_file_problem, temp_sibling
+from vidgen.media import captions, ffmpeg
 from vidgen.media.compose import (
     CompositionSpec,
     build_audio_command,
     build_command,
     build_thumbnail_command,
-    caption_chunks,
     scene_starts,
     transition_for,
 )
 from vidgen.media.overlays import (
-    CAPTION_STYLE,
     SCENE_TEXT_STYLE,
     Overlay,
     render_overlay,
@@ -108,12 +109,10 @@ def _render_overlays(
     ctx: StageContext,
     scenes: Sequence[Mapping[str, Any]],
     durations: Sequence[float],
-    voiceover: Mapping[str, Any] | None,
     width: int,
     height: int,
 ) -> list[Overlay]:
     folder = ctx.work_dir / "overlays"
-    total = float(sum(durations))
     overlays: list[Overlay] = []
     for i, (scene, start) in enumerate(zip(scenes, scene_starts(durations), strict=True)):
         ctx.check_cancelled()
@@ -129,27 +128,43 @@ def _render_overlays(
         )
         if overlay is not None:
             overlays.append(overlay)
-    if voiceover:
-        # Captions as PNGs too (not an ASS file): the same font fallback and bidi code as the
-        # scene text, no dependency on libass finding fonts, and ~10-20 small overlays cost
-        # little because each overlay only blends its own rectangle while enabled.
-        captions = caption_chunks(
-            voiceover.get("words") or [], voiceover.get("sentences") or [], total=total
-        )
-        for k, caption in enumerate(captions):
-            ctx.check_cancelled()
-            overlay = render_overlay(
-                caption.text,
-                folder / f"caption-{k:03d}.png",
-                width=width,
-                height=height,
-                style=CAPTION_STYLE,
-                start=caption.start,
-                end=caption.end,
-            )
-            if overlay is not None:
-                overlays.append(overlay)
     return overlays
+
+
+def _write_captions(
+    ctx: StageContext,
+    script: str,
+    voiceover: Mapping[str, Any] | None,
+    total: float,
+    width: int,
+    height: int,
+) -> tuple[Path, Path, Path] | None:
+    """The narration's cues as ``captions.ass`` (burned in, karaoke) and ``captions.srt``
+    (published beside the video), plus the folder of packaged fonts libass may use."""
+    if not voiceover or not script.strip():
+        return None
+    cues = captions.build_cues(
+        script, voiceover.get("words") or [], voiceover.get("sentences") or [], total=total
+    )
+    if not cues:
+        return None
+    ass = ctx.work_dir / "captions.ass"
+    srt = ctx.work_dir / "captions.srt"
+    atomic_write_text(
+        ass, captions.to_ass(cues, width=width, height=height, font_for=captions.font_runs)
+    )
+    atomic_write_text(srt, captions.to_srt(cues))
+    # libass loads every font of one folder: links to the packaged fallback chain only.
+    fonts = ctx.work_dir / "fonts"
+    fonts.mkdir(parents=True, exist_ok=True)
+    for font in captions.font_files():
+        link = fonts / font.name
+        if not link.exists():
+            try:
+                link.symlink_to(font)
+            except OSError:  # a filesystem without symlinks
+                shutil.copyfile(font, link)
+    return ass, srt, fonts
 
 
 def verify_output(path: Path, *, width: int, height: int, duration: float) -> ffmpeg.MediaInfo:
@@ -207,7 +222,10 @@ def run(ctx: StageContext) -> StageResult:
         if spoken > total + DURATION_TOLERANCE:
             ctx.log(f"voiceover ({spoken:.1f}s) is longer than the video ({total:.1f}s); cut")
     music_path, music_volume = _music(ctx)
-    overlays = _render_overlays(ctx, scenes, durations, voiceover, width, height)
+    overlays = _render_overlays(ctx, scenes, durations, width, height)
+    script = str(plan.get("voiceover_script") or "")
+    written = _write_captions(ctx, script, voiceover, total, width, height)
+    subtitles, srt, fonts_dir = written if written else (None, None, None)
 
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     video = ctx.work_dir / "video.mp4"
@@ -227,6 +245,8 @@ def run(ctx: StageContext) -> StageResult:
         overlays=overlays,
         clip_size=clip_size,
         transition=transition_for(durations),
+        subtitles=subtitles,
+        fonts_dir=fonts_dir,
     )
     audio_tmp = temp_sibling(ctx.work_dir / "soundtrack.wav")
     try:
@@ -256,6 +276,7 @@ def run(ctx: StageContext) -> StageResult:
             "video_codec": info.video_codec,
             "audio_codec": info.audio_codec,
             "size_bytes": video.stat().st_size,
+            **({"subtitles_path": ctx.rel(srt)} if srt is not None else {}),
         },
-        files=[video, thumbnail],
+        files=[video, thumbnail, *([srt] if srt is not None else [])],
     )

@@ -2,10 +2,11 @@
 
 The plan comes from ``vidgen.planning`` (local templates by default, an LLM on request) fed with
 the theme config and the ``trend_analysis`` outputs. The voiceover is synthesized before any clip
-is rendered because it is the one step that can invalidate the plan: if the voice turns out
-slower than the configured rate and runs past the video, the script is cut to fit and spoken
-once more; if it still does not fit, the attempt fails with what to change. Only then is the
-plan written (``plan.json`` + a ``ContentPlan`` row) and the clips rendered.
+is rendered because it decides the timing: if the voice runs past the video, the script is cut
+to fit and spoken once more (if it still does not fit, the attempt fails with what to change);
+then every scene is timed to its spoken sentences and the video ends just after the last word,
+so the recorded scene durations are the real ones. Only then is the plan written
+(``plan.json`` + a ``ContentPlan`` row) and the clips rendered at those durations.
 
 Render size: ``ctx.config.resolution``; the runner has already applied a ``VIDGEN_PROFILE``
 override to the config, so drafts and tests render small without editing theme files.
@@ -20,9 +21,16 @@ from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import atomic_write_text
-from vidgen.media.tts import Voiceover, get_tts
+from vidgen.media.tts import Voiceover, choose_voice, get_tts
 from vidgen.media.visuals import Clip, ClipSpec, get_visual_source
-from vidgen.planning import ProductionPlan, get_planner, shorten_for_speech
+from vidgen.planning import (
+    SPEECH_TAIL,
+    ProductionPlan,
+    get_planner,
+    retime_to_speech,
+    shorten_for_speech,
+    with_joined_script,
+)
 from vidgen.stages.base import StageContext, StageResult
 from vidgen.store import trends
 
@@ -49,35 +57,55 @@ def _check_tts_cost(ctx: StageContext, tts: object, text: str, rate: int) -> Non
         ctx.check_cost(float(estimate(text, rate)), f"the {ctx.config.config.providers.tts} voice")
 
 
-def _speak(ctx: StageContext, plan: ProductionPlan) -> tuple[ProductionPlan, Voiceover, float]:
-    """Synthesize the voiceover; shorten the script once if it runs past the video."""
-    voice = ctx.config.config.voice
-    voice_name = ctx.config.voice_name
-    tts = get_tts(ctx.config.config.providers.tts)
+def _speak(
+    ctx: StageContext, plan: ProductionPlan
+) -> tuple[ProductionPlan, Voiceover, float, bool]:
+    """Synthesize the voiceover, shorten the script once if it runs past the video, then time
+    the scenes to the speech (``retime_to_speech``): the recorded durations are the real ones."""
+    settings = ctx.config.config
+    choice = choose_voice(settings.providers.tts, ctx.config.voice_name, settings.language)
+    if choice.note:
+        ctx.log(choice.note)
+    tts = get_tts(choice.provider)
     out = ctx.work_dir / "voiceover.wav"
-    _check_tts_cost(ctx, tts, plan.voiceover_script, voice.rate)
-    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice_name, rate=voice.rate, ctx=ctx)
+    target = plan.duration_seconds
+    plan = with_joined_script(plan)
+    rate = settings.voice.rate
+    _check_tts_cost(ctx, tts, plan.voiceover_script, rate)
+    spoken = tts.synthesize(plan.voiceover_script, out, voice=choice.voice, rate=rate, ctx=ctx)
     cost = spoken.cost
-    if spoken.duration <= plan.duration_seconds:
-        return plan, spoken, cost
-    ratio = plan.duration_seconds / spoken.duration * REFIT_MARGIN
-    ctx.log(
-        f"voiceover ran {spoken.duration:.2f} s for a {plan.duration_seconds:g} s video; "
-        f"shortening the script to {ratio:.0%} and speaking it again"
-    )
-    plan = shorten_for_speech(plan, ratio)
-    ctx.check_cancelled()
-    ctx.add_cost(cost)
-    _check_tts_cost(ctx, tts, plan.voiceover_script, voice.rate)
-    spoken = tts.synthesize(plan.voiceover_script, out, voice=voice_name, rate=voice.rate, ctx=ctx)
-    cost += spoken.cost
-    if spoken.duration > plan.duration_seconds:
-        raise StageError(
-            f"the voiceover runs {spoken.duration:.1f} s but the video is "
-            f"{plan.duration_seconds:g} s even after shortening the script; raise voice.rate or "
-            "video_duration_seconds, or shorten the talking points"
+    shortened = _speech_end(spoken) + SPEECH_TAIL > target
+    if shortened:
+        ratio = (target - SPEECH_TAIL) / max(_speech_end(spoken), 0.1) * REFIT_MARGIN
+        ctx.log(
+            f"voiceover ran {spoken.duration:.2f} s for a {target:g} s video; "
+            f"shortening the script to {ratio:.0%} and speaking it again"
         )
-    return plan, spoken, cost
+        plan = shorten_for_speech(plan, ratio)
+        ctx.check_cancelled()
+        ctx.add_cost(cost)
+        _check_tts_cost(ctx, tts, plan.voiceover_script, rate)
+        spoken = tts.synthesize(plan.voiceover_script, out, voice=choice.voice, rate=rate, ctx=ctx)
+        cost += spoken.cost
+        if _speech_end(spoken) > target:
+            raise StageError(
+                f"the voiceover runs {spoken.duration:.1f} s but the video is "
+                f"{target:g} s even after shortening the script; raise voice.rate or "
+                "video_duration_seconds, or shorten the talking points"
+            )
+    timed = retime_to_speech(
+        plan, [word.model_dump() for word in spoken.words], max_duration=target
+    )
+    if timed.duration_seconds < target:
+        ctx.log(
+            f"the narration takes {_speech_end(spoken):.1f} s: the video is "
+            f"{timed.duration_seconds:g} s instead of {target:g} s, so it never runs silent"
+        )
+    return timed, spoken, cost, shortened
+
+
+def _speech_end(spoken: Voiceover) -> float:
+    return spoken.words[-1].end if spoken.words else spoken.duration
 
 
 def _save_plan(ctx: StageContext, plan: ProductionPlan) -> int:
@@ -108,8 +136,7 @@ def run(ctx: StageContext) -> StageResult:
     planned = planner.plan(ctx.config, report, ctx.job_id)
     ctx.add_cost(planned.cost)
     ctx.check_cancelled()
-    plan, voiceover, tts_cost = _speak(ctx, planned.plan)
-    shortened = plan is not planned.plan
+    plan, voiceover, tts_cost, shortened = _speak(ctx, planned.plan)
 
     plan_path = ctx.work_dir / "plan.json"
     document = {

@@ -18,7 +18,7 @@ from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import Publication, sweep_publication
-from vidgen.review import base_name, folder, log_text
+from vidgen.review import base_name, folder, log_text, subtitles_of
 from vidgen.stages.base import StageContext, StageResult
 from vidgen.store import checkpoints, jobs, videos
 from vidgen.store.models import Video, utcnow
@@ -67,7 +67,14 @@ def run(ctx: StageContext) -> StageResult:
         )
     video_src = ctx.path(str(composition["video_path"]))
     thumb_src = ctx.path(str(composition["thumbnail_path"]))
-    for kind, path in (("video", video_src), ("thumbnail", thumb_src)):
+    # The captions (composition records them when there was a voiceover).
+    srt_src = (
+        ctx.path(str(composition["subtitles_path"])) if composition.get("subtitles_path") else None
+    )
+    checked = [("video", video_src), ("thumbnail", thumb_src)]
+    if srt_src is not None:
+        checked.append(("subtitle file", srt_src))
+    for kind, path in checked:
         if not path.is_file():
             raise StageError(f"the composed {kind} {path} is missing; retry to compose it again")
 
@@ -93,12 +100,18 @@ def run(ctx: StageContext) -> StageResult:
     video_dest = publication.dest(".mp4")
     thumb_dest = publication.dest(".jpg")
     log_dest = publication.dest(".json")
+    # The captions beside the video under the same base name (creators upload them with it).
+    srt_dest = publication.dest(".srt") if srt_src is not None else None
+    if srt_src is not None:
+        files.append((srt_src, ".srt"))
 
     ctx.check_cancelled()
     # Files a recorded Video row points at are kept if this attempt fails part-way; anything
     # else it published is removed: a reviewer never finds a video without its thumbnail, log
     # and row. A process killed here leaves only names review.sweep_leftovers removes.
     recorded = set(videos.paths(existing)) if existing else set()
+    if existing is not None:
+        recorded.add(subtitles_of(Path(existing.video_path)))
     try:
         for src, suffix in files:
             publication.add_copy(src, suffix)
@@ -146,6 +159,7 @@ def run(ctx: StageContext) -> StageResult:
                 "video": str(video_dest),
                 "thumbnail": str(thumb_dest),
                 "log": str(log_dest),
+                "subtitles": str(srt_dest) if srt_dest is not None else None,
                 "job_dir": str(ctx.job_dir),
             },
             "review": {

@@ -1,7 +1,8 @@
 """Stage 2: score the collected trends and write the trend report.
 
 Reads the rows named by ``trend_collection``'s ``trend_ids``, builds the report with
-``vidgen.analysis.build_report``, optionally asks an LLM for commentary
+``vidgen.analysis.build_report`` (including the trends and hashtags related to the job's theme
+and to each content reference, for the planner), optionally asks an LLM for commentary
 (``providers.analysis: openai | anthropic``), writes ``trend_report.json`` atomically and records
 a ``TrendReport`` row. The LLM call comes before any write so a failed call leaves nothing
 half-recorded.
@@ -12,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vidgen.analysis import TrendReportData, build_report
+from vidgen.analysis import TrendReportData, build_report, topic_keywords, topic_phrases
+from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError
 from vidgen.files import atomic_write_text
 from vidgen.providers.llm import estimate_cost, get_llm
@@ -54,6 +56,17 @@ def _llm_prompt(report: TrendReportData, theme: str) -> str:
     return "Trend statistics:\n" + json.dumps(summary, indent=1)
 
 
+def report_topics(config: ThemeConfig) -> dict[str, list[str]]:
+    """What the planner may make the video about: the theme and each content reference (its
+    title and tags; descriptions are too general to find related trends with)."""
+    topics = {config.config.theme: topic_phrases([config.config.theme], with_words=True)}
+    for ref in config.content_references:
+        keywords = topic_keywords(ref.title)
+        keywords += [k for k in topic_phrases(ref.tags, with_words=False) if k not in keywords]
+        topics.setdefault(ref.title, keywords)
+    return topics
+
+
 def run(ctx: StageContext) -> StageResult:
     collected = ctx.outputs.get("trend_collection")
     if collected is None or "trend_ids" not in collected:
@@ -65,8 +78,8 @@ def run(ctx: StageContext) -> StageResult:
             "none of the collected trends are in the store any more; retry the job from the start"
         )
     now = utcnow()
-    report = build_report(rows, now)
     settings = ctx.config.config
+    report = build_report(rows, now, topics=report_topics(ctx.config))
     cost = 0.0
     if settings.providers.analysis != "local":
         llm = get_llm(settings.providers.analysis, settings.llm_model)
@@ -102,6 +115,7 @@ def run(ctx: StageContext) -> StageResult:
             "typical_duration_seconds": report.typical_duration_seconds,
             "top_videos": [video.model_dump(mode="json") for video in report.top_videos],
             "pattern": report.pattern,
+            "topics": [topic.model_dump(mode="json") for topic in report.topics],
         },
         files=[path],
         cost=cost,

@@ -1,0 +1,433 @@
+"""Captions that quote the narration word for word: cues, karaoke ASS and SRT.
+
+The words of a cue are the script's own whitespace-separated tokens, punctuation and spelling
+included ("FocusFlow", "$49,"), so a caption never reads differently from what the plan says.
+Timings come from the voice engine's word timings (espeak-ng's word events, Piper's phoneme
+alignments): each timed word is a slice of the script, located in order, and a script token
+takes the time of the timed words inside it ("$49" is spoken as three words, shown as one).
+
+Rules every cue keeps (tests check them):
+
+- 1 to ``MAX_CUE_WORDS`` words, all from one sentence; a sentence's cues read, joined, exactly
+  as the sentence in the script;
+- cues break at clause punctuation first, then into balanced parts (5 words are 3 + 2, never
+  4 + 1), so no phrase is cut after a lonely word when it can be helped;
+- a cue is shown from its first word's start until the next cue starts (short pauses) or a
+  moment after its last word.
+
+The ASS writer highlights the word being spoken (one event per word, the active word in the
+highlight colour) and places the text inside the platforms' safe area; the SRT writer gives the
+same cues as plain text for upload (YouTube, TikTok). Everything here is pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+MAX_CUE_WORDS = 4
+# Hold a cue over a pause shorter than this, so the caption does not flicker to nothing.
+HOLD_GAP = 0.5
+# After the last word of a cue followed by a longer pause, keep it up this long.
+LINGER = 0.3
+_CLOSERS = r"[\"'\u201d\u2019)\]\u00bb]*$"
+SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\u061f]+" + _CLOSERS)
+CLAUSE_END = re.compile(r"[,;:\u060c\u2014\u2013]+" + _CLOSERS)
+_TOKEN = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class CueWord:
+    """A word exactly as written in the script, and when it is heard."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Cue:
+    words: tuple[CueWord, ...]
+    start: float
+    end: float
+    sentence: int  # index of the script sentence the cue belongs to
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+
+def _has_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+def split_sentences(script: str) -> list[list[tuple[int, int]]]:
+    """The script's tokens (character ranges) grouped into sentences.
+
+    A token ending in . ! ? or ... (closing quotes allowed) ends a sentence, the same rule the
+    voice engines use to pause; decimals such as "3.5" do not end one.
+    """
+    sentences: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    for match in _TOKEN.finditer(script):
+        current.append((match.start(), match.end()))
+        if SENTENCE_END.search(match.group()):
+            sentences.append(current)
+            current = []
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+def locate_words(
+    script: str, words: Sequence[Mapping[str, Any]]
+) -> list[tuple[int, int, float, float]]:
+    """Character range and timing of each timed word, found in order in the script.
+
+    Every provider reports words as slices of the text it was given, so a forward search finds
+    each one; a word that is not found (a provider that rewrote the text) is skipped.
+    """
+    located: list[tuple[int, int, float, float]] = []
+    cursor = 0
+    for word in words:
+        text = str(word.get("text", "")).strip()
+        if not text:
+            continue
+        at = script.find(text, cursor)
+        if at < 0:
+            continue
+        start, end = float(word["start"]), float(word["end"])
+        located.append((at, at + len(text), start, max(start, end)))
+        cursor = at + len(text)
+    return located
+
+
+def timed_sentences(
+    script: str,
+    words: Sequence[Mapping[str, Any]],
+    sentences: Sequence[Mapping[str, Any]] = (),
+) -> list[list[CueWord]]:
+    """The script's words per sentence, each timed by the voice's word timings.
+
+    A token with no timed word inside it (a dash, an emoji the voice skipped) gets the gap
+    between its neighbours; a token of punctuation alone joins the word before it so that no
+    caption shows a bare "—". Without any word timings the sentence timings are shared among
+    their words by length, the only estimate left.
+    """
+    located = locate_words(script, words)
+    groups = split_sentences(script)
+    if not located:
+        located = _estimate_from_sentences(script, groups, sentences)
+    out: list[list[CueWord]] = []
+    index = 0
+    for group in groups:
+        timed: list[tuple[str, float | None, float | None]] = []
+        for first, last in group:
+            starts: list[float] = []
+            ends: list[float] = []
+            while index < len(located) and located[index][0] < last:
+                _, b, start, end = located[index]
+                if b > first:
+                    starts.append(start)
+                    ends.append(end)
+                index += 1
+            text = script[first:last]
+            timing = (min(starts), max(ends)) if starts else (None, None)
+            if not _has_word(text) and timed:
+                prev_text, prev_start, prev_end = timed[-1]
+                timed[-1] = (f"{prev_text} {text}", prev_start, timing[1] or prev_end)
+                continue
+            timed.append((text, *timing))
+        out.append(_fill_gaps(timed))
+    return [sentence for sentence in out if sentence]
+
+
+def _fill_gaps(timed: Sequence[tuple[str, float | None, float | None]]) -> list[CueWord]:
+    words: list[CueWord] = []
+    known = [(s, e) for _, s, e in timed if s is not None and e is not None]
+    if not known:
+        return []
+    for i, (text, start, end) in enumerate(timed):
+        if start is None or end is None:
+            before = words[-1].end if words else known[0][0]
+            after = next((s for _, s, _ in timed[i + 1 :] if s is not None), before + 0.2)
+            start, end = before, max(before + 0.05, after)
+        words.append(CueWord(text, round(start, 3), round(max(end, start + 0.01), 3)))
+    return words
+
+
+def _estimate_from_sentences(
+    script: str,
+    groups: Sequence[Sequence[tuple[int, int]]],
+    sentences: Sequence[Mapping[str, Any]],
+) -> list[tuple[int, int, float, float]]:
+    spans = [(float(s["start"]), float(s["end"])) for s in sentences]
+    located: list[tuple[int, int, float, float]] = []
+    for group, (start, end) in zip(groups, spans, strict=False):
+        weights = [last - first + 1 for first, last in group]
+        total = sum(weights) or 1
+        clock = start
+        for (first, last), weight in zip(group, weights, strict=True):
+            step = (end - start) * weight / total
+            located.append((first, last, clock, clock + step))
+            clock += step
+    return located
+
+
+def _balanced(words: Sequence[CueWord], limit: int) -> list[list[CueWord]]:
+    parts = math.ceil(len(words) / limit)
+    size, extra = divmod(len(words), parts)
+    out: list[list[CueWord]] = []
+    at = 0
+    for k in range(parts):
+        take = size + (1 if k < extra else 0)
+        out.append(list(words[at : at + take]))
+        at += take
+    return out
+
+
+def group_words(sentence: Sequence[CueWord], limit: int = MAX_CUE_WORDS) -> list[list[CueWord]]:
+    """One sentence's words as cues of 1..``limit`` words, broken at clauses first."""
+    clauses: list[list[CueWord]] = []
+    current: list[CueWord] = []
+    for word in sentence:
+        current.append(word)
+        if CLAUSE_END.search(word.text):
+            clauses.append(current)
+            current = []
+    if current:
+        clauses.append(current)
+    # A one-word clause ("First,") reads better with what follows than alone.
+    merged: list[list[CueWord]] = []
+    for clause in clauses:
+        if merged and len(merged[-1]) == 1:
+            merged[-1] = merged[-1] + clause
+        else:
+            merged.append(clause)
+    if len(merged) > 1 and len(merged[-1]) == 1 and len(merged[-2]) < limit:
+        merged[-2] = merged[-2] + merged.pop()
+    return [part for clause in merged for part in _balanced(clause, limit)]
+
+
+def build_cues(
+    script: str,
+    words: Sequence[Mapping[str, Any]],
+    sentences: Sequence[Mapping[str, Any]] = (),
+    *,
+    total: float,
+    limit: int = MAX_CUE_WORDS,
+) -> list[Cue]:
+    """Caption cues for ``script`` spoken with these word (or sentence) timings."""
+    chunks: list[tuple[int, list[CueWord]]] = []
+    for number, sentence in enumerate(timed_sentences(script, words, sentences)):
+        chunks += [(number, chunk) for chunk in group_words(sentence, limit)]
+    cues: list[Cue] = []
+    for k, (number, chunk) in enumerate(chunks):
+        start = chunk[0].start
+        if start >= total:
+            break
+        end = chunk[-1].end
+        if k + 1 < len(chunks):
+            following = chunks[k + 1][1][0].start
+            end = following if following - end < HOLD_GAP else min(end + LINGER, following)
+        else:
+            end += LINGER
+        end = min(end, total)
+        if end > start:
+            cues.append(Cue(tuple(chunk), round(start, 3), round(end, 3), number))
+    return cues
+
+
+# -- writers -----------------------------------------------------------------------------------
+
+
+def _srt_time(seconds: float) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    """SubRip text: numbered cues, ``HH:MM:SS,mmm --> HH:MM:SS,mmm``, the cue's words."""
+    blocks = [
+        f"{n}\n{_srt_time(cue.start)} --> {_srt_time(cue.end)}\n{cue.text}\n"
+        for n, cue in enumerate(cues, start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def parse_srt(text: str) -> list[tuple[float, float, str]]:
+    """(start, end, text) of each cue in an SRT file (for tests and tools)."""
+    out: list[tuple[float, float, str]] = []
+    stamp = re.compile(r"(\d+):(\d\d):(\d\d),(\d{3})")
+
+    def seconds(match: re.Match[str]) -> float:
+        h, m, s, ms = (int(g) for g in match.groups())
+        return h * 3600 + m * 60 + s + ms / 1000
+
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = block.strip().splitlines()
+        if len(lines) < 3:
+            continue
+        times = list(stamp.finditer(lines[1]))
+        if len(times) != 2:
+            continue
+        out.append((seconds(times[0]), seconds(times[1]), "\n".join(lines[2:])))
+    return out
+
+
+@dataclass(frozen=True)
+class CaptionLook:
+    """How captions look, as fractions of the frame so every profile looks alike."""
+
+    font: str = "Roboto"
+    size_ratio: float = 0.068  # of the frame width
+    fill: tuple[int, int, int] = (255, 255, 255)
+    highlight: tuple[int, int, int] = (255, 222, 40)
+    outline_ratio: float = 0.11  # of the font size
+    # Bottom of the caption block, as a fraction of the frame height from the bottom: above the
+    # ~20% the platforms cover with the caption, handle and music ticker.
+    bottom_margin: float = 0.27
+    left_margin: float = 0.07
+    right_margin: float = 0.15  # the like/comment/share column
+
+
+CAPTION_LOOK = CaptionLook()
+
+
+def _ass_colour(rgb: tuple[int, int, int], alpha: int = 0) -> str:
+    r, g, b = rgb
+    return f"&H{alpha:02X}{b:02X}{g:02X}{r:02X}"
+
+
+def _override_colour(rgb: tuple[int, int, int]) -> str:
+    r, g, b = rgb
+    return f"&H{b:02X}{g:02X}{r:02X}&"
+
+
+def _ass_time(seconds: float) -> str:
+    centis = max(0, round(seconds * 100))
+    hours, rest = divmod(centis, 360_000)
+    minutes, rest = divmod(rest, 6000)
+    secs, centis = divmod(rest, 100)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}.{centis:02d}"
+
+
+def ass_escape(text: str) -> str:
+    """Text that libass shows literally: no override blocks, no \\N-style escapes."""
+    # A backslash would start an escape and braces an override block; lookalikes keep the
+    # caption readable where the exact bytes live in the .srt.
+    return text.replace("\\", "\u29f5").replace("{", "\u2774").replace("}", "\u2775")
+
+
+def to_ass(
+    cues: Sequence[Cue],
+    *,
+    width: int,
+    height: int,
+    look: CaptionLook = CAPTION_LOOK,
+    font_for: Any = None,
+) -> str:
+    """An ASS script drawing each cue with the word being spoken in the highlight colour.
+
+    ``font_for(text)`` may split a word into ``(font family, text)`` runs for scripts the main
+    font lacks (Hebrew, Arabic, emoji); runs in another family get a ``\\fn`` override.
+    """
+    size = max(8, round(width * look.size_ratio))
+    outline = max(1.0, size * look.outline_ratio)
+    margin_l = round(width * look.left_margin)
+    margin_r = round(width * look.right_margin)
+    margin_v = round(height * look.bottom_margin)
+    header = (
+        "[Script Info]\n"
+        "ScriptType: v4.00+\n"
+        f"PlayResX: {width}\n"
+        f"PlayResY: {height}\n"
+        "WrapStyle: 0\n"
+        "ScaledBorderAndShadow: yes\n"
+        "\n"
+        "[V4+ Styles]\n"
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+        f"Style: Caption,{look.font},{size},{_ass_colour(look.fill)},"
+        f"{_ass_colour(look.highlight)},{_ass_colour((0, 0, 0))},{_ass_colour((0, 0, 0), 0x60)},"
+        f"-1,0,0,0,100,100,0,0,1,{outline:.1f},{max(1.0, outline / 2):.1f},2,"
+        f"{margin_l},{margin_r},{margin_v},1\n"
+        "\n"
+        "[Events]\n"
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+    )
+    highlight = _override_colour(look.highlight)
+    fill = _override_colour(look.fill)
+
+    def render(word: str) -> str:
+        if font_for is None:
+            return ass_escape(word)
+        parts = []
+        for family, run in font_for(word):
+            run = ass_escape(run)
+            parts.append(run if family == look.font else f"{{\\fn{family}}}{run}{{\\fn}}")
+        return "".join(parts)
+
+    lines: list[str] = []
+    for cue in cues:
+        rendered = [render(word.text) for word in cue.words]
+        for k, word in enumerate(cue.words):
+            start = cue.start if k == 0 else word.start
+            end = cue.end if k + 1 == len(cue.words) else cue.words[k + 1].start
+            start, end = max(start, cue.start), min(end, cue.end)
+            if end - start < 0.01:
+                continue
+            text = " ".join(
+                f"{{\\c{highlight}}}{part}{{\\c{fill}}}" if j == k else part
+                for j, part in enumerate(rendered)
+            )
+            lines.append(
+                f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Caption,,0,0,0,,{text}\n"
+            )
+    return header + "".join(lines)
+
+
+# -- fonts for libass --------------------------------------------------------------------------
+
+
+def font_runs(text: str) -> list[tuple[str, str]]:
+    """``text`` split into (font family, run) by the first packaged font that has each
+    character, the same fallback chain as the scene text (Roboto, then Noto)."""
+    from vidgen.media.overlays import _font_index_for
+
+    families = font_families()
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        index = _font_index_for(ch)
+        family = families[index] if index is not None else families[0]
+        if runs and (runs[-1][0] == family or not ch.strip()):
+            runs[-1] = (runs[-1][0], runs[-1][1] + ch)
+        else:
+            runs.append((family, ch))
+    return runs
+
+
+@cache
+def font_families() -> tuple[str, ...]:
+    """Family names of the packaged fallback chain, in order (what ASS ``Fontname`` matches)."""
+    from PIL import ImageFont
+
+    from vidgen.media.overlays import font_chain
+
+    return tuple(str(ImageFont.truetype(str(path), 10).getname()[0]) for path in font_chain())
+
+
+def font_files() -> tuple[Path, ...]:
+    """The font files libass is pointed at (``fontsdir=``), so no system font is ever needed."""
+    from vidgen.media.overlays import font_chain
+
+    return font_chain()

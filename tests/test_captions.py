@@ -1,0 +1,190 @@
+"""Captions quote the narration word for word: cues, SRT and karaoke ASS (vidgen.media.captions)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vidgen.media.captions import (
+    MAX_CUE_WORDS,
+    Cue,
+    build_cues,
+    parse_srt,
+    split_sentences,
+    to_ass,
+    to_srt,
+)
+
+SCRIPT = (
+    "Stop scrolling. This is the FocusFlow Desk Lamp, only $49! First, warm light in the "
+    "evening, cool light for deep work. Plus, one touch to switch between reading and screen "
+    "modes. And it charges your phone while you work — all day. Follow for more."
+)
+
+
+def sentences_of(script: str) -> list[str]:
+    return [" ".join(script[a:b] for a, b in group) for group in split_sentences(script)]
+
+
+def assert_quotes_script(cues: list[Cue], script: str) -> None:
+    """Cues joined are the script, token for token; none crosses a sentence; 1-4 words each."""
+    assert " ".join(cue.text for cue in cues).split() == script.split()
+    sentences = sentences_of(script)
+    for number, sentence in enumerate(sentences):
+        mine = [cue.text for cue in cues if cue.sentence == number]
+        assert " ".join(mine) == sentence, (number, mine)
+    for cue in cues:
+        assert 1 <= len(cue.words) <= MAX_CUE_WORDS, cue.text
+        # No cue holds a sentence end anywhere but at its last word.
+        assert not any(re.search(r"[.!?]$", w.text) for w in cue.words[:-1]), cue.text
+
+
+def engine_words(script: str, *, drop_punct: bool = True) -> list[dict[str, Any]]:
+    """Word timings as the engines report them: slices of the script, "$49" as "$49", pauses
+    after sentences; punctuation outside the words like Piper does."""
+    words, t = [], 0.05
+    for match in re.finditer(r"\S+", script):
+        text = match.group()
+        if drop_punct:
+            text = text.strip(".,!?;:")
+        if not any(ch.isalnum() for ch in text):
+            continue
+        words.append({"text": text, "start": round(t, 3), "end": round(t + 0.25, 3)})
+        t += 0.3 + (0.35 if match.group().endswith((".", "!", "?")) else 0.0)
+    return words
+
+
+def test_cues_quote_the_script_exactly() -> None:
+    cues = build_cues(SCRIPT, engine_words(SCRIPT), total=30.0)
+    assert_quotes_script(cues, SCRIPT)
+    texts = [cue.text for cue in cues]
+    assert "FocusFlow Desk Lamp," in texts and "only $49!" in texts
+    # The dash joins the word before it, never a caption of its own.
+    assert any(cue.text.endswith("work —") for cue in cues)
+    # No lonely word when the sentence has more: "First," goes with what follows.
+    assert all(len(cue.words) > 1 for cue in cues if cue.text != "Stop scrolling.")
+
+
+def test_cues_follow_the_word_timings() -> None:
+    words = engine_words(SCRIPT)
+    cues = build_cues(SCRIPT, words, total=30.0)
+    starts = {w["text"]: w["start"] for w in words}
+    for cue in cues:
+        first = cue.words[0].text.strip(".,!?;:")
+        assert cue.start == starts[first]
+        assert cue.end > cue.start
+    for before, after in itertools.pairwise(cues):
+        assert before.end <= after.start + 1e-9
+    # A word spoken as several ("$49" -> "dollar forty nine") keeps the span of all of them.
+    split = [dict(w) for w in words if w["text"] != "$49"]
+    at = next(i for i, w in enumerate(split) if w["text"] == "only") + 1
+    split[at:at] = [
+        {"text": "$", "start": 2.0, "end": 2.2},
+        {"text": "49", "start": 2.2, "end": 2.6},
+    ]
+    cue = next(c for c in build_cues(SCRIPT, split, total=30.0) if "$49!" in c.text)
+    assert cue.words[-1].text == "$49!" and cue.words[-1].start == 2.0
+    assert cue.words[-1].end == 2.6
+
+
+def test_cues_without_word_timings_use_the_sentences() -> None:
+    script = "One two three four five. Six seven."
+    sentences = [
+        {"text": "One two three four five.", "start": 0.0, "end": 2.0},
+        {"text": "Six seven.", "start": 2.5, "end": 3.5},
+    ]
+    cues = build_cues(script, [], sentences, total=5.0)
+    assert [cue.text for cue in cues] == ["One two three", "four five.", "Six seven."]
+    assert cues[-1].start >= 2.5 and cues[-1].end <= 5.0
+
+
+def test_cues_stop_at_the_end_of_the_video() -> None:
+    cues = build_cues(SCRIPT, engine_words(SCRIPT), total=3.0)
+    assert cues and all(cue.end <= 3.0 for cue in cues)
+
+
+def test_srt_round_trips_the_cues() -> None:
+    cues = build_cues(SCRIPT, engine_words(SCRIPT), total=30.0)
+    srt = to_srt(cues)
+    assert srt.startswith("1\n00:00:00,050 --> ")
+    parsed = parse_srt(srt)
+    assert [text for _, _, text in parsed] == [cue.text for cue in cues]
+    assert all(abs(a - c.start) < 0.002 and abs(b - c.end) < 0.002
+               for (a, b, _), c in zip(parsed, cues, strict=True))  # fmt: skip
+
+
+def test_ass_highlights_each_word_in_turn() -> None:
+    script = "Hello brave {new} world."
+    words = [
+        {"text": "Hello", "start": 0.0, "end": 0.4},
+        {"text": "brave", "start": 0.5, "end": 0.9},
+        {"text": "{new}", "start": 1.0, "end": 1.4},
+        {"text": "world", "start": 1.5, "end": 1.9},
+    ]
+    cues = build_cues(script, words, total=5.0)
+    ass = to_ass(cues, width=1080, height=1920)
+    assert "PlayResX: 1080" in ass and "PlayResY: 1920" in ass
+    events = [line for line in ass.splitlines() if line.startswith("Dialogue:")]
+    assert len(events) == 4  # one per word: the spoken one highlighted
+    assert events[0].split(",", 3)[1:3] == ["0:00:00.00", "0:00:00.50"]
+    highlighted = [re.search(r"\\c&H28DEFF&}([^{]+)\{", e) for e in events]
+    assert [m.group(1) if m else None for m in highlighted] == [
+        "Hello", "brave", "\u2774new\u2775", "world.",
+    ]  # fmt: skip
+    # Braces from the script never open an override block.
+    assert "{new}" not in ass
+    # Inside the safe area: bottom margin above the platform UI, right margin off the buttons.
+    style = next(line for line in ass.splitlines() if line.startswith("Style: Caption"))
+    margin_l, margin_r, margin_v = (int(v) for v in style.split(",")[-4:-1])
+    assert margin_v >= 0.2 * 1920 and margin_r >= 0.12 * 1080 and margin_l >= 0.05 * 1080
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "Warm light. Cool light? Yes!",
+        "It costs 3.5 dollars, really. \u201cQuoted.\u201d Done",
+        "One.",
+        "a b c d e f g h i j",
+    ],
+)
+def test_any_script_quotes_exactly(script: str) -> None:
+    cues = build_cues(script, engine_words(script), total=60.0)
+    assert_quotes_script(cues, script)
+
+
+def test_caption_fonts_fall_back_by_script() -> None:
+    from vidgen.media.captions import font_families, font_runs
+
+    assert font_families()[0] == "Roboto"
+    runs = font_runs("Hi \u05e9\u05dc\u05d5\u05dd")
+    assert runs[0] == ("Roboto", "Hi ") and runs[1][0] == "Noto Sans Hebrew"
+
+
+def test_libass_draws_captions_from_any_path(tmp_path: Path) -> None:
+    """The ASS file and font folder may live under a home with quotes, colons, commas."""
+    from vidgen.media import ffmpeg
+    from vidgen.media.captions import font_files
+    from vidgen.media.compose import filter_value
+
+    odd = tmp_path / "it's a: [test], ok; 100%"
+    fonts = odd / "fonts"
+    fonts.mkdir(parents=True)
+    for font in font_files()[:2]:
+        (fonts / font.name).symlink_to(font)
+    cues = build_cues("Hello world.", engine_words("Hello world."), total=2.0)
+    ass = odd / "c.ass"
+    ass.write_text(to_ass(cues, width=180, height=320), encoding="utf-8")
+    out = tmp_path / "f.png"
+    graph = f"ass=filename={filter_value(str(ass))}:fontsdir={filter_value(str(fonts))}"
+    ffmpeg.run(["-f", "lavfi", "-i", "color=c=black:s=180x320:d=1:r=10",
+                "-filter_complex", graph, "-ss", "0.2", "-frames:v", "1", "-update", "1",
+                str(out)])  # fmt: skip
+    from PIL import Image
+
+    with Image.open(out) as image:
+        assert image.convert("L").getextrema()[1] > 200  # white text on black
