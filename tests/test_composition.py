@@ -148,7 +148,7 @@ def make_ctx(
     media: Path,
 ) -> Callable[..., StageContext]:
     def make(music: bool = False, **kwargs: Any) -> StageContext:
-        overrides: dict[str, Any] = {"thumbnail_time": 1.0}
+        overrides: dict[str, Any] = {"thumbnail_time": 1.0, "music": "none"}
         if music:
             overrides["music"] = {"path": str(media / "music.wav"), "volume": 0.3}
         config = theme_config(**overrides)
@@ -204,7 +204,7 @@ def test_composes_preview_video(make_ctx: Callable[..., StageContext], music: bo
     out = result.outputs
     assert set(out) == {
         "video_path", "thumbnail_path", "duration", "width", "height",
-        "video_codec", "audio_codec", "size_bytes",
+        "video_codec", "audio_codec", "size_bytes", "assets", "attribution",
     }  # fmt: skip
     video, thumb = ctx.path(out["video_path"]), ctx.path(out["thumbnail_path"])
     assert result.files == [video, thumb]
@@ -350,7 +350,8 @@ def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_pa
     video_text = with_text.path(composition.run(with_text).outputs["video_path"])
     video_plain = without.path(composition.run(without).outputs["video_path"])
 
-    scene_band = (20, 80, 320, 240)  # around SCENE_TEXT_STYLE.center_y of a 360x640 frame
+    # Around the scene text's centre (0.265 of a 360x640 frame), below the card title pill.
+    scene_band = (20, 112, 320, 230)
     caption_band = (20, 380, 320, 500)  # around CAPTION_STYLE.center_y
     framed = _frame(video_text, 3.0, tmp_path / "a.png")
     plain = _frame(video_plain, 3.0, tmp_path / "b.png")

@@ -10,6 +10,7 @@ until ffmpeg succeeded and the probe agrees with the plan: size, codecs and dura
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -29,9 +30,14 @@ from vidgen.media.compose import (
 )
 from vidgen.media.overlays import (
     CAPTION_STYLE,
-    SCENE_TEXT_STYLE,
     Overlay,
     render_overlay,
+)
+from vidgen.media.scenes import (
+    SceneVisual,
+    plan_scene_visuals,
+    render_kinetic_text,
+    render_static_layer,
 )
 from vidgen.stages.base import StageContext, StageResult
 
@@ -91,16 +97,27 @@ def _check_clips(
     return paths, (common[0], common[1])
 
 
-def _music(ctx: StageContext) -> tuple[Path | None, float]:
+def _music(ctx: StageContext, seed: str) -> tuple[Path | None, float, dict[str, Any] | None]:
+    """The music bed: the config's file, none (``music: none``) or a packaged track by mood."""
     music = ctx.config.config.music
+    if music == "none":
+        return None, 0.0, None
     if music is None:
-        return None, 0.0
+        from vidgen.media import music as library
+
+        settings = ctx.config.config
+        track = library.choose_track(settings.style, settings.tone, seed)
+        if track is None:
+            ctx.log("no packaged music library found (immich-memories-music); no music bed")
+            return None, 0.0, None
+        return track.path, library.DEFAULT_VOLUME, track.asset()
     path = ctx.config.resolve_path(music.path)
     if not path.is_file():
         raise FatalStageError(f"config music.path: file not found: {path}")
     if music.volume <= 0:
-        return None, 0.0
-    return path, music.volume
+        return None, 0.0, None
+    asset = {"kind": "music", "id": str(path), "licence": "user-supplied", "attribution": None}
+    return path, music.volume, asset
 
 
 def _render_overlays(
@@ -108,26 +125,32 @@ def _render_overlays(
     scenes: Sequence[Mapping[str, Any]],
     durations: Sequence[float],
     voiceover: Mapping[str, Any] | None,
+    visuals: Sequence[SceneVisual],
     width: int,
     height: int,
+    fps: int,
 ) -> list[Overlay]:
     folder = ctx.work_dir / "overlays"
     total = float(sum(durations))
     overlays: list[Overlay] = []
-    for i, (scene, start) in enumerate(zip(scenes, scene_starts(durations), strict=True)):
+    for visual, scene, start, duration in zip(
+        visuals, scenes, scene_starts(durations), durations, strict=True
+    ):
         ctx.check_cancelled()
-        text = str(scene.get("on_screen_text") or "")
-        overlay = render_overlay(
-            text,
-            folder / f"scene-{i:02d}.png",
-            width=width,
-            height=height,
-            style=SCENE_TEXT_STYLE,
-            start=start,
-            end=start + durations[i],
-        )
-        if overlay is not None:
-            overlays.append(overlay)
+        end = start + duration
+        i = visual.index
+        overlays.append(
+            render_static_layer(
+                visual, folder / f"scene-{i:02d}-card.png",
+                width=width, height=height, start=start, end=end,
+            )
+        )  # fmt: skip
+        text = render_kinetic_text(
+            visual, str(scene.get("on_screen_text") or ""), folder / f"scene-{i:02d}-text",
+            width=width, height=height, fps=fps, start=start, end=end,
+        )  # fmt: skip
+        if text is not None:
+            overlays.append(text)
     if voiceover:
         # Captions as PNGs too (not an ASS file): the same font fallback and bidi code as the
         # scene text, no dependency on libass finding fonts, and ~10-20 small overlays cost
@@ -149,6 +172,16 @@ def _render_overlays(
             if overlay is not None:
                 overlays.append(overlay)
     return overlays
+
+
+def attribution(assets: Sequence[Mapping[str, Any]]) -> str | None:
+    """The credit line a video owes its assets (CC BY icons), or None if it owes none."""
+    lines: list[str] = []
+    for asset in assets:
+        text = asset.get("attribution")
+        if text and str(text) not in lines:
+            lines.append(str(text))
+    return "; ".join(lines) or None
 
 
 def verify_output(path: Path, *, width: int, height: int, duration: float) -> ffmpeg.MediaInfo:
@@ -205,8 +238,13 @@ def run(ctx: StageContext) -> StageResult:
         spoken = float(voiceover.get("duration") or 0.0) if voiceover else 0.0
         if spoken > total + DURATION_TOLERANCE:
             ctx.log(f"voiceover ({spoken:.1f}s) is longer than the video ({total:.1f}s); cut")
-    music_path, music_volume = _music(ctx)
-    overlays = _render_overlays(ctx, scenes, durations, voiceover, width, height)
+    music_path, music_volume, music_asset = _music(ctx, f"{ctx.job_id}:{plan.get('title')}")
+    visuals = plan_scene_visuals(
+        scenes, style=str(plan.get("style") or ctx.config.config.style),
+        title=str(plan.get("title") or ""), theme=ctx.theme,
+    )  # fmt: skip
+    overlays = _render_overlays(ctx, scenes, durations, voiceover, visuals, width, height, fps)
+    assets = [visual.asset() for visual in visuals] + ([music_asset] if music_asset else [])
 
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     video = ctx.work_dir / "video.mp4"
@@ -241,6 +279,8 @@ def run(ctx: StageContext) -> StageResult:
             raise StageError("ffmpeg wrote no thumbnail frame")
         os.replace(thumb_tmp, thumbnail)
     finally:
+        # The rendered layers are intermediates (~100 MB of TIFF frames at full size).
+        shutil.rmtree(ctx.work_dir / "overlays", ignore_errors=True)
         audio_tmp.unlink(missing_ok=True)
         video_tmp.unlink(missing_ok=True)
         thumb_tmp.unlink(missing_ok=True)
@@ -255,6 +295,9 @@ def run(ctx: StageContext) -> StageResult:
             "video_codec": info.video_codec,
             "audio_codec": info.audio_codec,
             "size_bytes": video.stat().st_size,
+            # What the video shows and plays, with licences; review writes it into the log.
+            "assets": assets,
+            "attribution": attribution(assets),
         },
         files=[video, thumbnail],
     )
