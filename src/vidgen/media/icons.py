@@ -190,7 +190,12 @@ def _forms(word: str) -> list[str]:
 
 
 def candidates(words: Iterable[str]) -> list[tuple[str, str]]:
-    """(icon name, word) pairs for the words, best first: curated, then names, then terms."""
+    """(icon name, word) pairs for the words, best first.
+
+    Tiers: a curated picture or an icon named exactly like the word, then icons with the word in
+    their name or label, then icons listing it among their search terms; within a tier the
+    scene's more important word (earlier in ``scene_words``) wins.
+    """
     index = _index()
     ranked: list[tuple[int, int, str, str]] = []
     for position, word in enumerate(words):
@@ -198,6 +203,8 @@ def candidates(words: Iterable[str]) -> list[tuple[str, str]]:
             picks: list[tuple[int, str]] = []
             if form in _CURATED and _CURATED[form] in index.codepoints:
                 picks.append((0, _CURATED[form]))
+            if form in index.codepoints:  # the word is an icon's whole name: "rocket"
+                picks.append((0, form))
             picks += [(1, name) for name in index.by_name_word.get(form, ())[:3]]
             picks += [(2, name) for name in index.by_term.get(form, ())[:3]]
             for tier, name in picks:

@@ -20,7 +20,7 @@ from pathlib import Path
 LIBRARY = "immich-memories-music"
 LICENCE = "MIT"
 SOURCE_URL = "https://pypi.org/project/immich-memories-music/"
-DEFAULT_VOLUME = 0.22
+DEFAULT_VOLUME = 0.15
 
 MOODS = ("calm", "energetic", "happy", "nostalgic", "tender")
 _STYLE_MOOD = {
