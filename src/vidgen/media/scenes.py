@@ -306,23 +306,34 @@ def _faded(image: Image.Image, factor: float) -> Image.Image:
     return faded
 
 
-def render_kinetic_text(
+@dataclass(frozen=True)
+class TextAnimation:
+    """One scene's text as states of its block: (image, seconds shown), from ``start``."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    start: float
+    end: float
+    states: tuple[tuple[Image.Image, float], ...]
+
+
+def kinetic_text(
     visual: SceneVisual,
     text: str,
-    folder: Path,
     *,
     width: int,
     height: int,
     fps: int,
     start: float,
     end: float,
-) -> Overlay | None:
-    """The scene text, words rising in one by one, as a concat-demuxer image sequence."""
+) -> TextAnimation | None:
+    """The scene text with its words rising in one after another (key words in the accent)."""
     style = _STYLES.get(visual.layout, SCENE_TEXT_STYLE)
     text = clean_text(text)
     if not text:
         return None
-    folder.mkdir(parents=True, exist_ok=True)
     safe = SAFE_AREA.box(width, height)
     max_width = (safe[2] - safe[0]) * 0.96
     size, lines = _layout(text, style, width, max_width)
@@ -393,23 +404,82 @@ def render_kinetic_text(
     if sum(d for _, d in sequence) > scene_len:
         # Too many words for the scene (a very short one): show the finished text at once.
         sequence = [(state(len(words), None), scene_len)]
-    listing = ["ffconcat version 1.0"]
-    for k, (image, seconds) in enumerate(sequence):
-        # Uncompressed TIFF: RGBA that ffmpeg reads, written ~8x faster than PNG (zlib was
-        # 2.4 s of a full-size job); the files are intermediates, deleted after composing.
-        path = folder / f"t{k:03d}.tif"
-        image.save(path, format="TIFF")
-        listing += [f"file '{path.name}'", f"duration {seconds:.4f}"]
-    # The concat demuxer ignores the last entry's duration unless the file is listed again.
-    listing.append(f"file 't{len(sequence) - 1:03d}.tif'")
-    concat = folder / "sequence.ffconcat"
-    concat.write_text("\n".join(listing) + "\n", encoding="utf-8")
     # Centre the block in the safe area, around the style's height.
     x = _even(width / 2 + left)
     y = _even(height * style.center_y - (canvas_h - rise) / 2)
     y = max(safe[1], min(y, safe[3] - canvas_h))
     x = max(0, min(x, width - canvas_w))
+    return TextAnimation(x, y, canvas_w, canvas_h, start, end, tuple(sequence))
+
+
+def write_text_track(animations: Sequence[TextAnimation], folder: Path) -> Overlay | None:
+    """All scenes' text animations as ONE image sequence on one shared canvas, in time order.
+
+    One stream that ffmpeg reads in step with the video, instead of one per scene: separate
+    streams were decoded at once and their frames held until their scene came (~100 MB at
+    1080x1920). Between animations the canvas is empty; each animation's last state is held to
+    its scene's end. Frames are uncompressed TIFF (RGBA), written ~8x faster than PNG; they are
+    intermediates, deleted after composing.
+    """
+    animations = sorted(animations, key=lambda a: a.start)
+    if not animations:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    x0 = min(a.x for a in animations)
+    y0 = min(a.y for a in animations)
+    w = _even(max(a.x + a.width for a in animations) - x0 + 1)
+    h = _even(max(a.y + a.height for a in animations) - y0 + 1)
+    blank = folder / "blank.tif"
+    Image.new("RGBA", (w, h), (0, 0, 0, 0)).save(blank, format="TIFF")
+    # (file, start time) entries; durations are differences of start times, so no drift.
+    entries: list[tuple[str, float]] = []
+    written: dict[int, str] = {}
+    t = 0.0
+    for animation in animations:
+        if animation.start > t + 1e-6 or not entries:
+            entries.append((blank.name, t))
+        t = max(t, animation.start)
+        for image, seconds in animation.states:
+            name = written.get(id(image))
+            if name is None:
+                name = f"t{len(written):04d}.tif"
+                canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+                canvas.paste(image, (animation.x - x0, animation.y - y0))
+                canvas.save(folder / name, format="TIFF")
+                written[id(image)] = name
+            if entries and entries[-1][1] >= t - 1e-9:
+                entries[-1] = (name, entries[-1][1])  # a zero-length gap: replace it
+            else:
+                entries.append((name, t))
+            t += seconds
+        t = max(t, animation.end)
+    end = max(a.end for a in animations)
+    listing = ["ffconcat version 1.0"]
+    for k, (name, at) in enumerate(entries):
+        until = entries[k + 1][1] if k + 1 < len(entries) else end
+        listing += [f"file '{name}'", f"duration {max(0.0, until - at):.6f}"]
+    # The concat demuxer ignores the last entry's duration unless the file is listed again.
+    listing.append(f"file '{entries[-1][0]}'")
+    concat = folder / "text.ffconcat"
+    concat.write_text("\n".join(listing) + "\n", encoding="utf-8")
     return Overlay(
-        path=concat, x=x, y=y, start=start, end=end, width=canvas_w, height=canvas_h,
-        motion="sequence",
-    )  # fmt: skip
+        path=concat, x=x0, y=y0, start=0.0, end=end, width=w, height=h, motion="sequence"
+    )
+
+
+def render_kinetic_text(
+    visual: SceneVisual,
+    text: str,
+    folder: Path,
+    *,
+    width: int,
+    height: int,
+    fps: int,
+    start: float,
+    end: float,
+) -> Overlay | None:
+    """One scene's text alone as an image-sequence overlay (``write_text_track`` of one)."""
+    animation = kinetic_text(
+        visual, text, width=width, height=height, fps=fps, start=start, end=end
+    )
+    return None if animation is None else write_text_track([animation], folder)

@@ -35,9 +35,11 @@ from vidgen.media.overlays import (
 )
 from vidgen.media.scenes import (
     SceneVisual,
+    TextAnimation,
+    kinetic_text,
     plan_scene_visuals,
-    render_kinetic_text,
     render_static_layer,
+    write_text_track,
 )
 from vidgen.stages.base import StageContext, StageResult
 
@@ -133,24 +135,27 @@ def _render_overlays(
     folder = ctx.work_dir / "overlays"
     total = float(sum(durations))
     overlays: list[Overlay] = []
+    animations: list[TextAnimation] = []
     for visual, scene, start, duration in zip(
         visuals, scenes, scene_starts(durations), durations, strict=True
     ):
         ctx.check_cancelled()
         end = start + duration
-        i = visual.index
         overlays.append(
             render_static_layer(
-                visual, folder / f"scene-{i:02d}-card.png",
+                visual, folder / f"scene-{visual.index:02d}-card.png",
                 width=width, height=height, start=start, end=end,
             )
         )  # fmt: skip
-        text = render_kinetic_text(
-            visual, str(scene.get("on_screen_text") or ""), folder / f"scene-{i:02d}-text",
+        animation = kinetic_text(
+            visual, str(scene.get("on_screen_text") or ""),
             width=width, height=height, fps=fps, start=start, end=end,
         )  # fmt: skip
-        if text is not None:
-            overlays.append(text)
+        if animation is not None:
+            animations.append(animation)
+    text_track = write_text_track(animations, folder / "text")
+    if text_track is not None:
+        overlays.append(text_track)
     if voiceover:
         # Captions as PNGs too (not an ASS file): the same font fallback and bidi code as the
         # scene text, no dependency on libass finding fonts, and ~10-20 small overlays cost
