@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,7 +308,11 @@ def _faded(image: Image.Image, factor: float) -> Image.Image:
 
 @dataclass(frozen=True)
 class TextAnimation:
-    """One scene's text as states of its block: (image, seconds shown), from ``start``."""
+    """One scene's text: its words (small images placed on the block) and when each appears.
+
+    States are drawn one at a time by ``states()``, never all held: at 1080x1920 the ~100
+    states of a video's text are ~130 MB of RGBA.
+    """
 
     x: int
     y: int
@@ -316,7 +320,27 @@ class TextAnimation:
     height: int
     start: float
     end: float
-    states: tuple[tuple[Image.Image, float], ...]
+    words: tuple[_Word, ...]
+    rise: int
+    schedule: tuple[tuple[int, float | None, float], ...]
+
+    def states(self) -> Iterator[tuple[Image.Image, float, tuple[int, float | None]]]:
+        """(block image, seconds, key) in order; equal keys are equal images."""
+        settled = Image.new("RGBA", (self.width, self.height), (0, 0, 0, 0))
+        placed = 0
+        for visible, rising, seconds in self.schedule:
+            while placed < visible:
+                word = self.words[placed]
+                settled.alpha_composite(word.image, (word.x, word.y))
+                placed += 1
+            if rising is None or visible >= len(self.words):
+                yield settled, seconds, (visible, None)
+                continue
+            canvas = settled.copy()
+            word = self.words[visible]
+            dy = round(self.rise * (1 - rising))
+            canvas.alpha_composite(_faded(word.image, 0.25 + 0.75 * rising), (word.x, word.y + dy))
+            yield canvas, seconds, (visible, rising)
 
 
 def kinetic_text(
@@ -374,42 +398,26 @@ def kinetic_text(
     lead = 0.0 if visual.layout == "hook" else 0.1
     frame = 1.0 / fps
 
-    settled = [Image.new("RGBA", (canvas_w, canvas_h), (0, 0, 0, 0))]
-    for word in words:  # settled[k]: the first k words in place
-        canvas = settled[-1].copy()
-        canvas.alpha_composite(word.image, (word.x - left, word.y - top))
-        settled.append(canvas)
-
-    def state(visible: int, rising: float | None) -> Image.Image:
-        if rising is None or visible >= len(words):
-            return settled[visible]
-        canvas = settled[visible].copy()
-        word = words[visible]
-        dy = round(rise * (1 - rising))
-        canvas.alpha_composite(
-            _faded(word.image, 0.25 + 0.75 * rising), (word.x - left, word.y - top + dy)
-        )
-        return canvas
-
-    # (image, seconds shown). Each word takes WORD_RISE_FRAMES frames to rise and fade in.
-    sequence: list[tuple[Image.Image, float]] = []
+    # (words in place, rise progress of the next word or None, seconds shown). Each word takes
+    # WORD_RISE_FRAMES frames to rise and fade in.
+    schedule: list[tuple[int, float | None, float]] = []
     scene_len = max(frame, end - start)
     if lead > 0:
-        sequence.append((state(0, None), lead))
+        schedule.append((0, None, lead))
     for k in range(len(words)):
         for f in range(WORD_RISE_FRAMES):
-            sequence.append((state(k, (f + 1) / (WORD_RISE_FRAMES + 1)), frame))
-        hold = max(frame, step - WORD_RISE_FRAMES * frame)
-        sequence.append((state(k + 1, None), hold))
-    if sum(d for _, d in sequence) > scene_len:
+            schedule.append((k, (f + 1) / (WORD_RISE_FRAMES + 1), frame))
+        schedule.append((k + 1, None, max(frame, step - WORD_RISE_FRAMES * frame)))
+    if sum(d for _, _, d in schedule) > scene_len:
         # Too many words for the scene (a very short one): show the finished text at once.
-        sequence = [(state(len(words), None), scene_len)]
+        schedule = [(len(words), None, scene_len)]
+    words = [_Word(w.image, w.x - left, w.y - top) for w in words]  # block coordinates
     # Centre the block in the safe area, around the style's height.
     x = _even(width / 2 + left)
     y = _even(height * style.center_y - (canvas_h - rise) / 2)
     y = max(safe[1], min(y, safe[3] - canvas_h))
     x = max(0, min(x, width - canvas_w))
-    return TextAnimation(x, y, canvas_w, canvas_h, start, end, tuple(sequence))
+    return TextAnimation(x, y, canvas_w, canvas_h, start, end, tuple(words), rise, tuple(schedule))
 
 
 def write_text_track(animations: Sequence[TextAnimation], folder: Path) -> Overlay | None:
@@ -433,20 +441,22 @@ def write_text_track(animations: Sequence[TextAnimation], folder: Path) -> Overl
     Image.new("RGBA", (w, h), (0, 0, 0, 0)).save(blank, format="TIFF")
     # (file, start time) entries; durations are differences of start times, so no drift.
     entries: list[tuple[str, float]] = []
-    written: dict[int, str] = {}
+    files = 0
     t = 0.0
     for animation in animations:
         if animation.start > t + 1e-6 or not entries:
             entries.append((blank.name, t))
         t = max(t, animation.start)
-        for image, seconds in animation.states:
-            name = written.get(id(image))
+        written: dict[tuple[int, float | None], str] = {}
+        for image, seconds, key in animation.states():
+            name = written.get(key)
             if name is None:
-                name = f"t{len(written):04d}.tif"
+                name = f"t{files:04d}.tif"
+                files += 1
                 canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
                 canvas.paste(image, (animation.x - x0, animation.y - y0))
                 canvas.save(folder / name, format="TIFF")
-                written[id(image)] = name
+                written[key] = name
             if entries and entries[-1][1] >= t - 1e-9:
                 entries[-1] = (name, entries[-1][1])  # a zero-length gap: replace it
             else:

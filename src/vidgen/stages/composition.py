@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -244,14 +245,32 @@ def run(ctx: StageContext) -> StageResult:
         if spoken > total + DURATION_TOLERANCE:
             ctx.log(f"voiceover ({spoken:.1f}s) is longer than the video ({total:.1f}s); cut")
     music_path, music_volume, music_asset = _music(ctx, f"{ctx.job_id}:{plan.get('title')}")
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    audio_tmp = temp_sibling(ctx.work_dir / "soundtrack.wav")
+    audio_spec = CompositionSpec(
+        clips=clip_paths, scene_durations=durations, output=audio_tmp, width=width,
+        height=height, voiceover=voice_path, music=music_path, music_volume=music_volume,
+    )  # fmt: skip
+    # The soundtrack (one short ffmpeg run) is mixed while Python draws the layers.
+    pool = ThreadPoolExecutor(max_workers=1)
+    soundtrack = pool.submit(
+        ffmpeg.run, build_audio_command(audio_spec, audio_tmp), ctx=ctx, what="ffmpeg soundtrack"
+    )
+    pool.shutdown(wait=False)
     visuals = plan_scene_visuals(
         scenes, style=str(plan.get("style") or ctx.config.config.style),
         title=str(plan.get("title") or ""), theme=ctx.theme,
     )  # fmt: skip
-    overlays = _render_overlays(ctx, scenes, durations, voiceover, visuals, width, height, fps)
+    try:
+        overlays = _render_overlays(ctx, scenes, durations, voiceover, visuals, width, height, fps)
+        soundtrack.result()  # wait for the mix (and raise its error) before composing
+    except BaseException:
+        wait([soundtrack])  # never leave ffmpeg writing a file we are about to delete
+        audio_tmp.unlink(missing_ok=True)
+        shutil.rmtree(ctx.work_dir / "overlays", ignore_errors=True)
+        raise
     assets = [visual.asset() for visual in visuals] + ([music_asset] if music_asset else [])
 
-    ctx.work_dir.mkdir(parents=True, exist_ok=True)
     video = ctx.work_dir / "video.mp4"
     thumbnail = ctx.work_dir / "thumbnail.jpg"
     video_tmp = temp_sibling(video)
@@ -270,9 +289,7 @@ def run(ctx: StageContext) -> StageResult:
         clip_size=clip_size,
         transition=transition_for(durations),
     )
-    audio_tmp = temp_sibling(ctx.work_dir / "soundtrack.wav")
     try:
-        ffmpeg.run(build_audio_command(spec, audio_tmp), ctx=ctx, what="ffmpeg soundtrack")
         spec = replace(spec, mixed_audio=audio_tmp)
         ctx.log(f"composing {len(clip_paths)} clips, {len(overlays)} overlays, {total:.1f}s")
         ffmpeg.run(build_command(spec), ctx=ctx, what="ffmpeg composition")
