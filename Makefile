@@ -35,8 +35,9 @@ run: $(RUN_STAMP)
 worker: $(RUN_STAMP)
 	$(BIN)/vidgen worker
 
-## The whole suite, as CI runs it (includes the real-worker and full-size tests).
-test: $(DEV_STAMP)
+## The whole suite, as CI runs it: the lint (style, types, layer contracts) first, then every
+## test (includes the real-worker and full-size tests).
+test: lint
 	$(BIN)/python -m pytest
 
 ## Skip the slow tests while iterating.
@@ -46,6 +47,7 @@ test-fast: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py

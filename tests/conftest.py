@@ -46,8 +46,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _reset_queues() -> None:
-    from vidgen.queue import reset_queues
-    from vidgen.runner import SHUTDOWN
+    from vidgen.pipeline.execute import SHUTDOWN
+    from vidgen.pipeline.queue import reset_queues
 
     reset_queues()
     SHUTDOWN.clear()
@@ -92,7 +92,7 @@ def stage_context(
         config: ThemeConfig | None = None,
         job_id: int | None = None,
     ) -> StageContext:
-        from vidgen.models import Job
+        from vidgen.store.models import Job
 
         cfg = config or theme_config()
         if job_id is None:
@@ -156,7 +156,7 @@ def stagekit(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def drain(home: Path) -> Callable[[], int]:
     """Run every message waiting in the real SqliteHuey queue in this process, like a worker."""
-    from vidgen.queue import get_huey
+    from vidgen.pipeline.queue import get_huey
 
     def run_all() -> int:
         huey = get_huey(load_settings())

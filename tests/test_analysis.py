@@ -23,10 +23,10 @@ from vidgen.analysis import (
     typical_duration,
 )
 from vidgen.errors import FatalStageError
-from vidgen.models import TrendReport
 from vidgen.providers.trends import TrendItem
 from vidgen.stages import trend_analysis, trend_collection
 from vidgen.stages.base import StageContext
+from vidgen.store.models import TrendReport
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

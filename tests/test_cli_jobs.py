@@ -49,7 +49,7 @@ def test_generate_records_a_pending_job_and_returns_at_once(cli: Cli) -> None:
 
 def test_generate_uses_the_shipped_config_from_any_folder(cli: Cli, store) -> None:  # type: ignore[no-untyped-def]
     from vidgen.config import packaged_config_path
-    from vidgen.models import Job
+    from vidgen.store.models import Job
 
     assert cli("generate", "--theme", "Cron Theme").code == 0
     with store.read() as session:
@@ -65,7 +65,7 @@ def test_config_lookup_prefers_env_then_cwd(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from vidgen.models import Job
+    from vidgen.store.models import Job
 
     local = Path.cwd() / "sample-data.yml"
     local.write_text(SAMPLE_CONFIG.read_text())
@@ -284,7 +284,7 @@ def test_recover_requeues_pending_jobs_missing_from_the_queue(
     drain,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    from vidgen.queue import get_huey, reset_queues, sqlite_queue_path
+    from vidgen.pipeline.queue import get_huey, reset_queues, sqlite_queue_path
 
     cli("generate")
     cli("generate")

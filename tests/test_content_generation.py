@@ -14,11 +14,11 @@ from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError, StageError
 from vidgen.media import ffmpeg
 from vidgen.media.tts import Voiceover, WordTiming
-from vidgen.models import ContentPlan
 from vidgen.planning import get_planner
 from vidgen.stages import content_generation
 from vidgen.stages.base import StageContext
 from vidgen.store import Store
+from vidgen.store.models import ContentPlan
 
 REPORT: dict[str, Any] = {
     "report_id": 1,

@@ -97,7 +97,7 @@ def test_a_sqlite_queue_process_does_not_load_the_redis_client(tmp_path: Path) -
 
     code = (
         "import sys\n"
-        "from vidgen.queue import get_huey\n"
+        "from vidgen.pipeline.queue import get_huey\n"
         "from vidgen.settings import load_settings\n"
         "get_huey(load_settings())\n"
         "print(sys.modules.get('redis') is not None)\n"
@@ -109,3 +109,30 @@ def test_a_sqlite_queue_process_does_not_load_the_redis_client(tmp_path: Path) -
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["False", "Redis"]
+
+
+def test_a_redis_outage_is_one_line_per_retry_not_a_traceback_per_poll(
+    factory: Factory, redis: RedisServer
+) -> None:
+    """Issue 11 (item 11): the worker polled a dead Redis about once a second and logged a
+    full traceback each time. Now: one line per retry with its wait (1, 2, 4 ... s, capped at
+    30 s), one line when Redis answers again, and the next job runs."""
+    worker = factory.worker()
+    before = factory.generate()
+    factory.wait_status(before, "completed", timeout=60)
+    redis.kill()
+    down = 8.0
+    time.sleep(down)
+    redis.start()
+    after = factory.generate()
+    factory.wait_status(after, "completed", timeout=60)
+    factory.wait_for(lambda: "reachable again" in worker.out + worker.err, 40, "the recovery line")
+    said = worker.out + worker.err
+    assert "Traceback" not in said
+    retries = [line for line in said.splitlines() if "is unreachable" in line]
+    # Waits of 1 + 2 + 4 s fill the outage: a handful of lines, not one per poll.
+    assert 1 <= len(retries) <= 5, retries
+    assert all("retrying in" in line for line in retries)
+    assert sum("reachable again" in line for line in said.splitlines()) == 1
+    assert worker.alive()
+    assert factory.runs(after) == Counter(PIPELINE_STAGES)

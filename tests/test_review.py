@@ -15,11 +15,11 @@ from sqlmodel import select
 from vidgen import review
 from vidgen.errors import InvalidInput, NotFound, Refused, StageError
 from vidgen.media import ffmpeg
-from vidgen.models import Checkpoint, ContentPlan, Video
 from vidgen.settings import Settings
 from vidgen.stages import review as review_stage
 from vidgen.stages.base import StageContext
 from vidgen.store import Store
+from vidgen.store.models import Checkpoint, ContentPlan, Video
 
 PLAN = {
     "title": "FocusFlow Desk Lamp: Warm light in the evening",
@@ -214,14 +214,16 @@ def test_review_stage_keeps_a_decision_made_while_it_copied(
     review_ctx: StageContext, settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = review_stage.run(review_ctx).outputs
-    real_copy = review_stage.publish_copy
+    import vidgen.files
+
+    real_copy = vidgen.files.publish_copy
 
     def copy_while_a_reviewer_approves(src: Path, dest: Path) -> None:
         if review.get_video(store, first["video_id"]).status == "pending_review":
             review.approve_video(store, settings, first["video_id"])
         real_copy(src, dest)
 
-    monkeypatch.setattr(review_stage, "publish_copy", copy_while_a_reviewer_approves)
+    monkeypatch.setattr(vidgen.files, "publish_copy", copy_while_a_reviewer_approves)
     again = review_stage.run(review_ctx).outputs
     assert again["status"] == "approved"
     assert not any((settings.output_root / "review").iterdir())

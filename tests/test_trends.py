@@ -18,7 +18,6 @@ from sqlmodel import select
 
 from httpkit import SleepRecorder, recorded
 from vidgen.errors import FatalStageError, StageError
-from vidgen.models import Trend
 from vidgen.providers.http import RetryPolicy, retry_after_seconds
 from vidgen.providers.trends import (
     APIFY_TOKEN_ENV,
@@ -31,11 +30,11 @@ from vidgen.providers.trends import (
     YouTubeTrendSource,
     get_trend_source,
     parse_iso8601_duration,
-    upsert_trends,
 )
 from vidgen.stages import trend_collection
 from vidgen.stages.base import StageContext
-from vidgen.store import Store
+from vidgen.store import Store, trends
+from vidgen.store.models import Trend
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 YOUTUBE_URL = "https://www.googleapis.com/youtube/v3/videos"
@@ -364,11 +363,11 @@ def test_trend_source_contract(
 
 def test_upsert_dedupes_and_refreshes_stats(store: Store) -> None:
     items = SampleTrendSource(now=lambda: NOW).fetch(40)
-    new_ids, updated_ids = upsert_trends(store, items)
+    new_ids, updated_ids = trends.upsert(store, [i.model_dump() for i in items])
     assert len(new_ids) == 40 and updated_ids == []
 
     bumped = [item.model_copy(update={"views": item.views + 1000}) for item in items]
-    new_again, updated = upsert_trends(store, bumped)
+    new_again, updated = trends.upsert(store, [i.model_dump() for i in bumped])
     assert new_again == []
     assert sorted(updated) == sorted(new_ids)
     with store.read() as session:
@@ -382,11 +381,11 @@ def test_upsert_dedupes_and_refreshes_stats(store: Store) -> None:
 def test_upsert_counts_a_repeated_key_in_one_batch_once(store: Store) -> None:
     item = SampleTrendSource(now=lambda: NOW).fetch(1)[0]
     twice = [item, item.model_copy(update={"likes": item.likes + 5})]
-    new_ids, updated_ids = upsert_trends(store, twice)
+    new_ids, updated_ids = trends.upsert(store, [i.model_dump() for i in twice])
     assert len(new_ids) == 1 and updated_ids == []
     with store.read() as session:
         assert session.exec(select(Trend)).one().likes == item.likes + 5
-    assert upsert_trends(store, []) == ([], [])
+    assert trends.upsert(store, []) == ([], [])
 
 
 def test_trend_collection_stage_is_idempotent(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from vidgen.errors import InvalidInput
+from vidgen.registry import names
 
 MAX_CONFIG_BYTES = 1_000_000
 MAX_YAML_ALIASES = 100
@@ -58,12 +59,27 @@ class _Strict(BaseModel):
         return value
 
 
+if TYPE_CHECKING:
+    TrendsName = str
+    AnalysisName = str
+    PlannerName = str
+    VisualsName = str
+    TtsName = str
+else:
+    # The allowed names come from the registry (a Literal of them: same validation and errors).
+    TrendsName = Literal[names("trends")]
+    AnalysisName = Literal[names("analysis")]
+    PlannerName = Literal[names("planner")]
+    VisualsName = Literal[names("visuals")]
+    TtsName = Literal[names("tts")]
+
+
 class Providers(_Strict):
-    trends: Literal["sample", "youtube", "tiktok"] = "sample"
-    analysis: Literal["local", "openai", "anthropic"] = "local"
-    planner: Literal["local", "openai", "anthropic"] = "local"
-    visuals: Literal["procedural", "images", "pexels"] = "procedural"
-    tts: Literal["espeak", "piper", "openai"] = "espeak"
+    trends: TrendsName = "sample"
+    analysis: AnalysisName = "local"
+    planner: PlannerName = "local"
+    visuals: VisualsName = "procedural"
+    tts: TtsName = "espeak"
 
 
 class Voice(_Strict):
@@ -152,6 +168,29 @@ class ThemeConfig(_Strict):
             return str(self.resolve_path(Path(name).expanduser()))
         return name
 
+    def named_files(self) -> list[tuple[str, Path]]:
+        """(field, resolved path) of every input file this config names."""
+        named: list[tuple[str, Path]] = []
+        if isinstance(self.config.music, Music):  # not None (default bed) or "none"
+            named.append(("config.music.path", self.resolve_path(self.config.music.path)))
+        for index, image in enumerate(self.config.images):
+            named.append((f"config.images[{index}]", self.resolve_path(image)))
+        if self.config.voice.name.endswith(".onnx"):
+            named.append(("config.voice.name", Path(self.voice_name)))
+        return named
+
+    def check_files(self) -> None:
+        """Every file the config names is a readable regular file, or InvalidInput with the
+        config file, the field and the reason. Checked at ``generate`` time with ``stat``,
+        never by opening: a FIFO would block (see ``files.regular_file_problem``)."""
+        from vidgen.files import regular_file_problem
+
+        where = str(self.source) if self.source is not None else "config"
+        for field, path in self.named_files():
+            problem = regular_file_problem(path)
+            if problem is not None:
+                raise InvalidInput(f"{where}: {field}: {path}: {problem}; fix the path")
+
     def resolve_path(self, path: Path) -> Path:
         """Relative media paths in a config are relative to the config file, not the cwd."""
         if path.is_absolute() or self.source is None:
@@ -199,13 +238,24 @@ def packaged_config_path() -> Path:
 def resolve_config_path(explicit: str | Path | None, env_config: Path | None = None) -> Path:
     """The documented lookup order; returns an absolute path (which may not exist if explicit)."""
     if explicit is not None and str(explicit).strip() != "":
-        return Path(explicit).expanduser().absolute()
+        return _expand(Path(explicit)).absolute()
     if env_config is not None:
-        return env_config.expanduser().absolute()
+        return _expand(env_config).absolute()
     local = Path.cwd() / "sample-data.yml"
     if local.is_file():
         return local.absolute()
     return packaged_config_path()
+
+
+def _expand(path: Path) -> Path:
+    try:
+        return path.expanduser()
+    except RuntimeError:  # "~nosuchuser/x.yml": Python cannot determine that home directory
+        user = str(path).split("/", 1)[0]
+        raise InvalidInput(
+            f"{path}: no user {user[1:]!r} to expand {user!r} for; "
+            "pass the config as an absolute path"
+        ) from None
 
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import col, select
 
 from vidgen.errors import InvalidInput, NotFound, Refused
-from vidgen.files import atomic_write_text
-from vidgen.models import Video, VideoStatus, utcnow
+from vidgen.files import Swept, atomic_write_text, sweep_publication
 from vidgen.settings import Settings
-from vidgen.store import Store
+from vidgen.store import Store, videos
+from vidgen.store.models import Video
+from vidgen.store.status import VideoStatus
 
 FOLDERS: dict[str, str] = {
     VideoStatus.PENDING_REVIEW.value: "review",
@@ -106,18 +106,12 @@ def list_videos(
         )
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT} (got {limit})")
-    query = select(Video)
-    if status is not None:
-        query = query.where(Video.status == status)
-    query = query.order_by(col(Video.created_at).desc(), col(Video.id).desc()).limit(limit)
-    with store.read() as session:
-        videos = [to_response(video) for video in session.exec(query).all()]
-    return VideoListResponse(count=len(videos), videos=videos)
+    found = [to_response(video) for video in videos.newest(store, status, limit)]
+    return VideoListResponse(count=len(found), videos=found)
 
 
 def get_video(store: Store, video_id: int) -> VideoResponse:
-    with store.read() as session:
-        video = session.get(Video, video_id)
+    video = videos.get(store, video_id)
     if video is None:
         raise NotFound(f"video {video_id} not found")
     return to_response(video)
@@ -134,13 +128,39 @@ def read_log(path: Path) -> dict[str, Any]:
     return data
 
 
+def log_text(log: dict[str, Any]) -> str:
+    return json.dumps(log, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
 def write_log(path: Path, log: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(log, indent=2, ensure_ascii=False, default=str) + "\n")
+    atomic_write_text(path, log_text(log))
+
+
+def sweep_leftovers(
+    store: Store, settings: Settings, job_id: int, *, dry_run: bool = False
+) -> Swept:
+    """Remove what an unfinished publication of ``job_id`` left in the review folder.
+
+    A process killed while publishing leaves a staging folder, a temporary name, or files
+    renamed into place before their ``Video`` row was committed. Everything in ``review/``
+    named after the job is removed except the files of the publication its row records (all
+    files sharing that base name: video, thumbnail, log, subtitles). Called when the job is
+    claimed and, for jobs that are not running, by ``recover``.
+    """
+    video = videos.for_job(store, job_id)
+    review_dir = folder(settings, VideoStatus.PENDING_REVIEW.value)
+    keep: set[Path] = set()
+    if video is not None and video.video_path:
+        stem = Path(video.video_path).stem
+        here = Path(video.video_path).parent
+        if here.exists():
+            keep = {p for p in here.iterdir() if p.name.startswith(f"{stem}.")}
+    return sweep_publication(review_dir, f"job-{job_id}-", keep, dry_run=dry_run)
 
 
 def approve_video(store: Store, settings: Settings, video_id: int) -> VideoResponse:
     """Move a pending video's files to ``approved/`` and record the decision."""
-    return _decide(store, settings, video_id, VideoStatus.APPROVED.value, None)
+    return _decide(store, settings, video_id, VideoStatus.APPROVED, None)
 
 
 def reject_video(store: Store, settings: Settings, video_id: int, reason: str) -> VideoResponse:
@@ -150,31 +170,19 @@ def reject_video(store: Store, settings: Settings, video_id: int, reason: str) -
         raise InvalidInput(
             f"rejection reason is {len(reason)} characters; keep it under {MAX_REASON_CHARS}"
         )
-    return _decide(store, settings, video_id, VideoStatus.REJECTED.value, reason or None)
+    return _decide(store, settings, video_id, VideoStatus.REJECTED, reason or None)
 
 
 def _decide(
-    store: Store, settings: Settings, video_id: int, status: str, reason: str | None
+    store: Store, settings: Settings, video_id: int, status: VideoStatus, reason: str | None
 ) -> VideoResponse:
-    # The write transaction (BEGIN IMMEDIATE) serialises two reviewers deciding the same video:
-    # the second one sees the first one's status and is refused instead of moving files twice.
-    with store.write() as session:
-        video = session.get(Video, video_id)
-        if video is None:
-            raise NotFound(f"video {video_id} not found")
-        if video.status != VideoStatus.PENDING_REVIEW.value:
-            raise Refused(
-                f"video {video_id} is already {video.status}; "
-                "only videos pending review can be approved or rejected"
-            )
-        dest_dir = folder(settings, status)
+    # videos.decide holds the write lock while the files move and changes the status with a
+    # conditional UPDATE: a second reviewer deciding the same video is refused, files untouched.
+    def move_files(video: Video, now: datetime) -> tuple[Path, Path, Path]:
+        dest_dir = folder(settings, status.value)
         moves: list[tuple[str, Path, Path]] = []
-        for kind, current in (
-            ("video", video.video_path),
-            ("thumbnail", video.thumbnail_path),
-            ("generation log", video.log_path),
-        ):
-            src = Path(current)
+        kinds = ("video", "thumbnail", "generation log")
+        for kind, src in zip(kinds, videos.paths(video), strict=True):
             dest = dest_dir / src.name
             # A file already at its destination means an earlier decision was interrupted after
             # moving it; finishing the move is the only way out, so that is not an error.
@@ -191,9 +199,8 @@ def _decide(
         for _kind, src, dest in moves:
             if src.is_file():
                 os.replace(src, dest)
-        now = utcnow()
         video_dest, thumb_dest, log_dest = (dest for _kind, _src, dest in moves)
-        log["review"] = {"status": status, "reviewed_at": now.isoformat(), "reason": reason}
+        log["review"] = {"status": status.value, "reviewed_at": now.isoformat(), "reason": reason}
         old_paths = log.get("paths")
         log["paths"] = {
             **(old_paths if isinstance(old_paths, dict) else {}),
@@ -202,13 +209,6 @@ def _decide(
             "log": str(log_dest),
         }
         write_log(log_dest, log)
+        return video_dest, thumb_dest, log_dest
 
-        video.status = status
-        video.reviewed_at = now
-        video.reason = reason
-        video.video_path = str(video_dest)
-        video.thumbnail_path = str(thumb_dest)
-        video.log_path = str(log_dest)
-        session.add(video)
-        session.flush()
-        return to_response(video)
+    return to_response(videos.decide(store, video_id, status, reason, move_files))

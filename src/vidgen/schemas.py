@@ -6,9 +6,17 @@ addition that never renames or removes these.
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def render_json(model: BaseModel) -> str:
+    """Compact UTF-8 JSON: what ``--json`` prints and the HTTP shim sends, byte for byte."""
+    return json.dumps(
+        model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
 
 
 class PipelineTriggerRequest(BaseModel):

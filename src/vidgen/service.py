@@ -8,20 +8,15 @@ the edges turn those into exit codes or HTTP statuses. Nothing here prints.
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, update
-from sqlmodel import col, select
-
-from vidgen import transitions
 from vidgen.config import load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound
-from vidgen.models import Checkpoint, CheckpointStatus, Job, JobStatus, Video
+from vidgen.files import Swept
 from vidgen.schemas import (
+    HealthResponse,
     JobDetailResponse,
     JobListResponse,
     JobRetryResponse,
@@ -32,10 +27,14 @@ from vidgen.schemas import (
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import Store, get_store
+from vidgen.store import Store, checkpoints, get_store, jobs, videos
+from vidgen.store.status import CheckpointStatus, JobStatus
 
 if TYPE_CHECKING:
+    from vidgen.pipeline.follow import Following
+    from vidgen.pipeline.worker import WorkerHost
     from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.store.models import Job
 
 log = logging.getLogger("vidgen.service")
 
@@ -79,7 +78,23 @@ def check_theme(theme: str | None) -> str | None:
     bad = [ch for ch in theme if ord(ch) < 32 and ch not in "\n\t"]
     if bad:
         raise InvalidInput(f"theme contains control character {bad[0]!r}: remove it")
+    check_utf8("theme", theme)
     return theme
+
+
+def check_utf8(what: str, text: str) -> str:
+    """Refuse text that cannot be stored: bytes from argv that are not UTF-8 arrive as lone
+    surrogates (Python's surrogateescape), and the store's encoder would crash on them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = text[exc.start]
+        byte = f"byte 0x{ord(char) - 0xDC00:02x}" if 0xDC80 <= ord(char) <= 0xDCFF else repr(char)
+        raise InvalidInput(
+            f"{what} is not valid UTF-8 text ({byte} at position {exc.start}); "
+            "pass it as UTF-8 (check the terminal's or cron's locale)"
+        ) from None
+    return text
 
 
 def check_stage_package(package: str) -> None:
@@ -116,7 +131,14 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
             f"config_path {raw!r} is outside the themes folder {root}; "
             "put the config there and pass its name"
         )
-    if not resolved.is_file():  # load_config's wording ("pass --config") is for the CLI
+    try:
+        is_file = resolved.is_file()
+    except OSError as exc:  # ENAMETOOLONG (a component over 255 bytes), EACCES on a folder...
+        raise InvalidInput(
+            f"config_path {raw[:80]!r}{'...' if len(raw) > 80 else ''} cannot be used "
+            f"({exc.strerror}); pass the name of a YAML file in the themes folder"
+        ) from None
+    if not is_file:  # load_config's wording ("pass --config") is for the CLI
         raise InvalidInput(
             f"config_path {raw!r} is not a file in the themes folder {root}; "
             "put the YAML file there and pass its name"
@@ -129,20 +151,10 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
 
 def _completed_by_job(store: Store, job_ids: Iterable[int]) -> dict[int, list[str]]:
     """completed_stages for each job: stages whose latest checkpoint completed, in stage order."""
-    ids = list(job_ids)
-    latest: dict[int, dict[str, str]] = defaultdict(dict)
-    if ids:
-        with store.read() as session:
-            rows = session.exec(
-                select(Checkpoint.job_id, Checkpoint.stage, Checkpoint.status)
-                .where(col(Checkpoint.job_id).in_(ids))
-                .order_by(col(Checkpoint.id))
-            ).all()
-        for job_id, stage, status in rows:
-            latest[job_id][stage] = status
+    states = checkpoints.latest_states(store, job_ids)
     return {
-        job_id: [s for s in PIPELINE_STAGES if latest[job_id].get(s) == CheckpointStatus.COMPLETED]
-        for job_id in ids
+        job_id: [s for s in PIPELINE_STAGES if latest.get(s) == CheckpointStatus.COMPLETED]
+        for job_id, latest in states.items()
     }
 
 
@@ -169,8 +181,7 @@ def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
 
 def _get_job(store: Store, job_id: int) -> Job:
     check_job_id(job_id)
-    with store.read() as session:
-        job = session.get(Job, job_id)
+    job = jobs.get(store, job_id)
     if job is None:
         raise NotFound(f"Job {job_id} not found")
     return job
@@ -188,16 +199,9 @@ def list_jobs(
     check_status(status)
     check_page(limit, offset)
     store = get_store(settings)
-    query = select(Job)
-    if status is not None:
-        query = query.where(Job.status == status)
-    query = (
-        query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
-    )
-    with store.read() as session:
-        jobs = session.exec(query).all()
-    completed = _completed_by_job(store, [job.id for job in jobs if job.id is not None])
-    items = [to_status(job, completed[job.id]) for job in jobs if job.id is not None]
+    found = jobs.newest(store, status, limit, offset)
+    completed = _completed_by_job(store, [job.id for job in found if job.id is not None])
+    items = [to_status(job, completed[job.id]) for job in found if job.id is not None]
     return JobListResponse(count=len(items), jobs=items)
 
 
@@ -205,12 +209,8 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
     """Status plus every stage's latest checkpoint, cost and the video, for people."""
     store = get_store(settings)
     job = _get_job(store, job_id)
-    with store.read() as session:
-        checkpoints = session.exec(
-            select(Checkpoint).where(Checkpoint.job_id == job_id).order_by(col(Checkpoint.id))
-        ).all()
-        video = session.exec(select(Video).where(Video.job_id == job_id)).first()
-    latest = {cp.stage: cp for cp in checkpoints}
+    latest = checkpoints.latest(store, job_id)
+    video = videos.for_job(store, job_id)
     stages = []
     for name in PIPELINE_STAGES:
         cp = latest.get(name)
@@ -226,12 +226,12 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
                 error=cp.error if cp else None,
             )
         )
-    completed = [s.stage for s in stages if s.state == "completed"]
+    completed = [s.stage for s in stages if s.state == CheckpointStatus.COMPLETED.value]
     base = to_status(job, completed)
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,
-        total_cost=round(job.total_cost, 6),
+        total_cost=round(checkpoints.total_cost(store, job_id), 6),
         stages=stages,
         video_path=video.video_path if video else None,
     )
@@ -248,53 +248,43 @@ def generate(
     confine_config: bool = False,
 ) -> PipelineTriggerResponse:
     """Validate the config, record a pending job, enqueue it and return at once."""
-    from vidgen.queue import enqueue_job
+    from vidgen.pipeline.queue import enqueue_job
 
     check_theme(theme)
     check_stage_package(settings.stage_package)
     if config_path is not None and not config_path.strip():
         config_path = None  # like an empty --config: the default lookup, over HTTP too
+    if config_path is not None:
+        check_utf8("config path", config_path)
     if confine_config and config_path is not None:
         path = confined_config_path(config_path, settings.themes_root)
     else:
         path = resolve_config_path(config_path, settings.config)
-    load_config(path)  # raises InvalidInput with file, field and reason; nothing recorded yet
+    # Both raise InvalidInput with file, field and reason; nothing is recorded yet.
+    load_config(path).check_files()
     store = get_store(settings)
-    with store.write() as session:
-        job = Job(theme=theme if theme is not None else "default", config_path=str(path))
-        session.add(job)
-        session.flush()
-        assert job.id is not None
-        job_id = job.id
+    job_id = jobs.create(store, theme if theme is not None else "default", str(path))
     try:
         task_id = enqueue_job(settings, job_id)
     except Exception:
         # Not queued means not created: leave no pending job that nobody will run.
-        with store.write() as session:
-            session.execute(delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
-            session.execute(delete(Job).where(col(Job.id) == job_id))
+        jobs.delete(store, job_id)
         raise
-    _set_task_id(store, job_id, task_id)
+    jobs.set_task_id(store, job_id, task_id)
     return PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
-
-
-def _set_task_id(store: Store, job_id: int, task_id: str) -> None:
-    with store.write() as session:
-        session.execute(update(Job).where(col(Job.id) == job_id).values(task_id=task_id))
 
 
 def retry(settings: Settings, job_id: int) -> JobRetryResponse:
     """failed -> pending and enqueue; completed stages are skipped when the job runs."""
-    from vidgen.queue import enqueue_job
+    from vidgen.pipeline.queue import enqueue_job
 
     check_job_id(job_id)
     store = get_store(settings)
-    with store.write() as session:
-        transitions.retry(session, job_id)
+    jobs.retry(store, job_id)
     completed = _completed_by_job(store, [job_id])[job_id]
     resume_from = next((s for s in PIPELINE_STAGES if s not in completed), None)
     task_id = enqueue_job(settings, job_id)
-    _set_task_id(store, job_id, task_id)
+    jobs.set_task_id(store, job_id, task_id)
     skipping = f", skipping {len(completed)} completed stage(s)" if completed else ""
     return JobRetryResponse(
         job_id=job_id,
@@ -307,50 +297,48 @@ def retry(settings: Settings, job_id: int) -> JobRetryResponse:
 
 def recover(settings: Settings) -> RecoverResponse:
     """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
-    from vidgen.queue import (
-        QueueUnavailable,
-        enqueue_job,
-        queued_job_ids,
-        reset_queues,
-        sqlite_queue_path,
-    )
-    from vidgen.runner import reap_expired_leases
+    from vidgen.pipeline.recovery import recover as recover_queue
 
-    store = get_store(settings)
-    lost = reap_expired_leases(store)
-    queue_reset = False
-    try:
-        queued = queued_job_ids(settings)
-    except QueueUnavailable:
-        path = sqlite_queue_path(settings)
-        if path is None:
-            raise
-        # Keep the broken file for inspection; the store knows which jobs still need running.
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(f"{path}{suffix}")
-            if part.exists():
-                part.rename(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
-        reset_queues()
-        queue_reset = True
-        queued = queued_job_ids(settings)
-    with store.read() as session:
-        pending = session.exec(
-            select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(col(Job.id))
-        ).all()
-    requeued = []
-    for job_id in pending:
-        if job_id is not None and job_id not in queued:
-            _set_task_id(store, job_id, enqueue_job(settings, job_id))
-            requeued.append(job_id)
-    parts = [f"re-enqueued {len(requeued)} pending job(s)", f"failed {len(lost)} lost job(s)"]
-    if queue_reset:
-        parts.insert(0, "queue file was unreadable and has been replaced")
-    return RecoverResponse(
-        requeued_job_ids=requeued,
-        failed_lost_job_ids=lost,
-        queue_reset=queue_reset,
-        message="; ".join(parts),
+    return recover_queue(settings)
+
+
+def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:
+    """Remove temp files and unfinished publications of jobs that are not running (prune)."""
+    from vidgen.pipeline.recovery import sweep_dead_attempts as sweep
+
+    return sweep(settings, dry_run=dry_run)
+
+
+# -- the runtime, for the faces that host it -----------------------------------------------
+
+
+def open_store(settings: Settings) -> None:
+    """Open the job store now: a store that cannot open fails here, not in every request."""
+    get_store(settings)
+
+
+def health(settings: Settings) -> HealthResponse:
+    from vidgen import __version__
+    from vidgen.store import public_url
+
+    # Shown unauthenticated: never a password from VIDGEN_DATABASE_URL/QUEUE_URL.
+    return HealthResponse(
+        version=__version__, store=public_url(settings.db_url), queue=public_url(settings.queue)
     )
+
+
+def worker_host(settings: Settings, slots: int) -> WorkerHost:
+    """The worker runtime behind ``vidgen worker`` (see ``vidgen.pipeline.worker``)."""
+    from vidgen.pipeline.worker import WorkerHost
+
+    return WorkerHost(settings, slots)
+
+
+def follow_job(settings: Settings, job_id: int, *, run_here: bool) -> Following:
+    """The runtime side of ``generate --wait`` / ``status --watch`` (``vidgen.pipeline.follow``)."""
+    from vidgen.pipeline.follow import Following
+
+    return Following(settings, job_id, run_here=run_here)
 
 
 # -- review ---------------------------------------------------------------------------------

@@ -37,9 +37,12 @@ class Settings(BaseModel):
     stage_attempts: int = Field(3, ge=1, le=20)
     backoff_base: float = Field(2.0, ge=0, le=3600)
     backoff_max: float = Field(60.0, ge=0, le=86400)
-    stage_timeout: float = Field(900.0, gt=0, le=86400)
-    lease_seconds: float = Field(60.0, gt=0, le=86400)
-    busy_timeout: float = Field(30.0, gt=0, le=3600)
+    # Floors: a lease of 1e-300 s expires before the claim commits (every job "lost" at once),
+    # a busy timeout of 1e-9 s makes every concurrent write fail, a sub-second stage timeout
+    # fails every real stage. Tests use a 1.5 s lease, well above the floor.
+    stage_timeout: float = Field(900.0, ge=1, le=86400)
+    lease_seconds: float = Field(60.0, ge=1, le=86400)
+    busy_timeout: float = Field(30.0, ge=0.1, le=3600)
     api_token: str | None = Field(
         None,
         pattern=r"^[\x21-\x7e]+$",
@@ -59,6 +62,18 @@ class Settings(BaseModel):
         if path is not None and path.exists() and not path.is_dir():
             raise ValueError(f"{path} is a file, not a folder")
         return path
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _not_in_memory(cls, url: str) -> str:
+        # An in-memory SQLite database lives and dies with one connection of one process:
+        # generate would print a job id that no other command (or worker) can ever see.
+        if url and is_in_memory_sqlite(url):
+            raise ValueError(
+                "it names an in-memory SQLite database, which every other process sees empty "
+                "(jobs would be lost); point it at a file such as sqlite:////path/to/vidgen.db"
+            )
+        return url
 
     @property
     def db_url(self) -> str:
@@ -84,6 +99,25 @@ class Settings(BaseModel):
     def heartbeat_seconds(self) -> float:
         return max(0.05, self.lease_seconds / 4)
 
+    @property
+    def worker_beat_seconds(self) -> float:
+        """How often a worker reports in, reaps lost jobs and checks its queue file."""
+        return min(5.0, self.heartbeat_seconds)
+
+
+def is_in_memory_sqlite(url: str) -> bool:
+    """True for the SQLAlchemy/SQLite URL forms that open a private in-memory database:
+    ``sqlite://``, ``sqlite:///``, ``sqlite:///:memory:``, ``file::memory:`` and any
+    ``mode=memory`` URI (parsed by hand: settings must not import SQLAlchemy)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower().split("+")[0] != "sqlite":
+        return False
+    path = rest.partition("?")[0]
+    database = path[1:] if path.startswith("/") else path  # sqlite:///x -> "x"
+    if "mode=memory" in url.lower().replace("%3d", "="):
+        return True
+    return database.removeprefix("file:").startswith(":memory:") or database in ("", "file:")
+
 
 def _field_env_name(name: str) -> str:
     return ENV_PREFIX + name.upper()
@@ -106,6 +140,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "string_pattern_mismatch":  # a regex means nothing to most users
             msg = f"it must be {_PATTERN_MEANING.get(field, 'in the documented format')}"
+        elif field in _SECONDS_FIELDS and err["type"] in ("greater_than_equal", "less_than_equal"):
+            bound = (err.get("ctx") or {}).get("ge", (err.get("ctx") or {}).get("le"))
+            side = "at least" if err["type"] == "greater_than_equal" else "at most"
+            msg = f"it must be {side} {bound:g} s"
         shown = "(hidden)" if field == "api_token" else repr(env.get(var, ""))
         raise InvalidInput(f"{var}={shown} is invalid: {msg}. Fix or unset {var}.") from None
 
@@ -116,4 +154,5 @@ _PATTERN_MEANING = {
 }
 
 
+_SECONDS_FIELDS = {"stage_timeout", "lease_seconds", "busy_timeout", "backoff_base", "backoff_max"}
 _PATH_FIELDS = {"home", "output_dir", "themes_dir", "config"}

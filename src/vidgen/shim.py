@@ -22,7 +22,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidgen import __version__, service
-from vidgen.cli.output import render_json
 from vidgen.errors import InvalidInput, NotFound, Refused, StoreBusy, VidgenError
 from vidgen.review import MAX_REASON_CHARS
 from vidgen.schemas import (
@@ -34,6 +33,7 @@ from vidgen.schemas import (
     PipelineTriggerRequest,
     PipelineTriggerResponse,
     RecoverResponse,
+    render_json,
 )
 from vidgen.settings import Settings, load_settings
 
@@ -207,15 +207,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/health", response_model=HealthResponse)
     def health() -> Response:
-        s = current()
-        from vidgen.store import public_url
-
-        # Unauthenticated route: never show a password from VIDGEN_DATABASE_URL/QUEUE_URL.
-        return _json(
-            HealthResponse(
-                version=__version__, store=public_url(s.db_url), queue=public_url(s.queue)
-            )
-        )
+        # Unauthenticated route: service.health never shows a password from a URL.
+        return _json(service.health(current()))
 
     @app.post(
         "/api/generate",

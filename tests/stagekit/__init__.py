@@ -17,6 +17,12 @@ reused. ``STAGEKIT_<STAGE>`` scripts a fault:
   writes half the bytes and raises ``OSError(ENOSPC)``, as a full disk does
 - ``diskfull-checkpoint`` on its first run, the store write that records this stage's checkpoint
   fails with SQLite's "database or disk is full"
+- ``tempfile+pause`` leave a 1 MB temporary file (a ``temp_sibling`` name, as a killed ffmpeg
+  would) in the attempt folder, then pause as above
+- ``hold-copy+real`` run the real stage, but on its first run the copy of the ``.mp4`` writes
+  half the bytes, creates ``$VIDGEN_HOME/inside-<stage>`` and hangs (for a SIGKILL mid-copy)
+- ``hold-rename+real`` run the real stage, but on its first run its publication renames the
+  first file into place, creates ``inside-<stage>`` and hangs (a SIGKILL between renames)
 """
 
 from __future__ import annotations
@@ -49,15 +55,25 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
     with open(home / "runs.log", "a") as log:
         log.write(f"{name} {ctx.job_id} {ctx.attempt}\n")
     script = os.environ.get(f"STAGEKIT_{name.upper()}", "")
-    first_run = script in ("enospc+real", "diskfull-checkpoint") and (
-        sum(1 for row in runs_log(home) if row[0] == name and row[1] == ctx.job_id) == 1
-    )
+    first_run = script in (
+        "enospc+real",
+        "diskfull-checkpoint",
+        "hold-copy+real",
+        "hold-rename+real",
+    ) and (sum(1 for row in runs_log(home) if row[0] == name and row[1] == ctx.job_id) == 1)
     if script == "pause+real":
         _pause(name, ctx)
         script = "real"
     if script == "enospc+real" and first_run:
         return _with_full_disk_on_jpg(name, ctx)
-    if script in ("real", "enospc+real"):
+    if script == "hold-copy+real" and first_run:
+        return _hanging_in_the_mp4_copy(name, ctx)
+    if script == "hold-rename+real" and first_run:
+        return _hanging_after_the_first_rename(name, ctx)
+    if script == "tempfile+pause":
+        (ctx.work_dir / ".partial.mp4.deadbeef.tmp").write_bytes(b"\0" * (1 << 20))
+        script = "pause"
+    if script in ("real", "enospc+real", "hold-copy+real", "hold-rename+real"):
         return _real(name, ctx)
     if script == "fakevideo":
         return _fake_video(ctx)
@@ -118,12 +134,60 @@ def _with_full_disk_on_jpg(name: str, ctx: StageContext) -> StageResult:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(dst))
 
     original = vidgen.files.shutil
-    fake = type("FullDiskShutil", (), {"copyfile": staticmethod(copyfile)})
-    vidgen.files.shutil = fake  # type: ignore[assignment]
+    vidgen.files.shutil = _shutil_with(copyfile)  # type: ignore[assignment]
     try:
         return _real(name, ctx)
     finally:
         vidgen.files.shutil = original
+
+
+def _shutil_with(copyfile: object) -> object:
+    """The shutil module as ``vidgen.files`` sees it, with ``copyfile`` replaced."""
+    import shutil
+    import types
+
+    return types.SimpleNamespace(**{**vars(shutil), "copyfile": copyfile})
+
+
+def _hold(name: str, ctx: StageContext) -> None:
+    (ctx.settings.home / f"inside-{name}").touch()
+    while True:  # until the test SIGKILLs the worker
+        time.sleep(0.05)
+
+
+def _hanging_in_the_mp4_copy(name: str, ctx: StageContext) -> StageResult:
+    import shutil
+
+    import vidgen.files
+
+    real_copy = shutil.copyfile
+
+    def copyfile(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> object:
+        if ".mp4." not in os.fspath(dst):
+            return real_copy(src, dst)
+        data = Path(src).read_bytes()
+        with open(dst, "wb") as out:
+            out.write(data[: len(data) // 2])
+            out.flush()
+            os.fsync(out.fileno())
+        _hold(name, ctx)
+        return dst
+
+    vidgen.files.shutil = _shutil_with(copyfile)  # type: ignore[assignment]
+    return _real(name, ctx)
+
+
+def _hanging_after_the_first_rename(name: str, ctx: StageContext) -> StageResult:
+    import vidgen.files
+
+    def commit(self: vidgen.files.Publication) -> list[Path]:
+        first = self.entries[0]
+        os.replace(self.staging / first.name, first)
+        _hold(name, ctx)
+        return []
+
+    vidgen.files.Publication.commit = commit  # type: ignore[method-assign]
+    return _real(name, ctx)
 
 
 def _fake_video(ctx: StageContext) -> StageResult:

@@ -1,8 +1,8 @@
 """The one output helper: a Rich rendering for people, compact JSON for scripts.
 
-``--json`` prints exactly ``render_json(model)``, which is also the HTTP shim's response body, so
-the two are byte-identical. Errors go to stderr as one line; only this module and the shim map
-exceptions to exit codes.
+``--json`` prints exactly ``vidgen.schemas.render_json(model)``, which is also the HTTP shim's
+response body, so the two are byte-identical. Errors go to stderr as one line; only this module
+and the shim map exceptions to exit codes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from vidgen.errors import InvalidInput, VidgenError
+from vidgen.store.status import JobStatus
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -35,17 +36,10 @@ def console() -> Console:
     return _console
 
 
-def render_json(model: BaseModel) -> str:
-    """Compact UTF-8 JSON, the same bytes FastAPI's JSONResponse sends."""
-    import json  # only --json output needs it; keeps `vidgen --help` light
-
-    return json.dumps(
-        model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    )
-
-
 def emit(model: BaseModel, as_json: bool, human: Callable[[Any], RenderableType | str]) -> None:
     if as_json:
+        from vidgen.schemas import render_json
+
         typer.echo(render_json(model))
     else:
         console().print(human(model))
@@ -84,7 +78,12 @@ def load_settings_or_fail() -> Settings:
         fail(exc)
 
 
-STATUS_STYLE = {"pending": "yellow", "running": "cyan", "completed": "green", "failed": "red"}
+STATUS_STYLE: dict[str, str] = {
+    JobStatus.PENDING: "yellow",
+    JobStatus.RUNNING: "cyan",
+    JobStatus.COMPLETED: "green",
+    JobStatus.FAILED: "red",
+}
 STATE_ICON = {
     "waiting": "[dim]·[/]",
     "running": "[cyan]▶[/]",

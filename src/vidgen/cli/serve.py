@@ -41,11 +41,11 @@ def serve(
         from vidgen.shim import create_app
     except ImportError:
         die("the HTTP shim needs its extra: pip install 'vidgen[http]'", EXIT_USAGE)
+    from vidgen import service
     from vidgen.errors import VidgenError
-    from vidgen.store import get_store
 
     try:
-        get_store(settings)  # a store that cannot open fails here, not in every request
+        service.open_store(settings)  # a store that cannot open fails here, not in every request
     except VidgenError as exc:
         fail(exc)
     check_bindable(host, port)

@@ -2,73 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from vidgen.cli.output import emit, fail, load_settings_or_fail
 from vidgen.errors import VidgenError
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
-
-    from vidgen.schemas import JobDetailResponse
-
-
-def stage_table(
-    detail: JobDetailResponse, elapsed: dict[str, float] | None = None
-) -> RenderableType:
-    from rich.table import Table
-
-    from vidgen.cli.output import STATE_ICON
-
-    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
-    table.add_column("", width=1)
-    table.add_column("stage")
-    table.add_column("attempt", justify="right")
-    table.add_column("time", justify="right")
-    table.add_column("cost", justify="right")
-    table.add_column("note", overflow="fold", max_width=70)
-    for stage in detail.stages:
-        seconds = stage.duration_seconds
-        if stage.state == "running" and elapsed is not None:
-            seconds = elapsed.get(stage.stage)
-        table.add_row(
-            STATE_ICON[stage.state],
-            stage.stage,
-            "" if stage.attempt is None else str(stage.attempt),
-            "" if seconds is None else f"{seconds:.1f}s",
-            f"${stage.cost:.4f}" if stage.cost else "",
-            stage.error or "",
-        )
-    return table
-
-
-def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None) -> RenderableType:
-    from rich.console import Group
-    from rich.panel import Panel
-
-    from vidgen.cli.output import progress_bar, short_time, styled_status
-
-    lines = [
-        f"status  {styled_status(detail.status)}   stage {detail.stage or '-'}   "
-        f"{progress_bar(detail.progress_pct)}",
-        f"theme   {detail.theme!s}",
-        f"created {short_time(detail.created_at)}   updated {short_time(detail.updated_at)}   "
-        f"cost ${detail.total_cost:.4f}",
-    ]
-    if detail.error_message:
-        lines.append(f"[red]error   {detail.error_message}[/]")
-    if detail.video_path:
-        lines.append(f"video   {detail.video_path}")
-    if detail.status == "failed":
-        lines.append(f"[dim]resume it with: vidgen retry {detail.id}[/]")
-    return Panel(
-        Group(*lines, "", stage_table(detail, elapsed)),
-        title=f"job {detail.id}",
-        title_align="left",
-        expand=False,
-    )
 
 
 def status(
@@ -90,6 +29,8 @@ def status(
         if as_json:
             emit(service.job_status(settings, job_id), True, str)
         else:
+            from vidgen.cli.panels import job_panel
+
             emit(service.job_detail(settings, job_id), False, job_panel)
     except VidgenError as exc:
         fail(exc)

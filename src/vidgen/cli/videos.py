@@ -7,13 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import respond
+from vidgen.store.status import VideoStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from vidgen.review import VideoListResponse, VideoResponse
 
-VIDEO_STYLE = {"pending_review": "yellow", "approved": "green", "rejected": "red"}
+VIDEO_STYLE: dict[str, str] = {
+    VideoStatus.PENDING_REVIEW: "yellow",
+    VideoStatus.APPROVED: "green",
+    VideoStatus.REJECTED: "red",
+}
 
 
 def videos_table(result: VideoListResponse) -> RenderableType:

@@ -1,155 +1,17 @@
-"""``vidgen worker``: the Huey consumer that runs queued jobs until stopped."""
+"""``vidgen worker``: the Huey consumer that runs queued jobs until stopped.
+
+The runtime (consumer, signals, liveness) is ``vidgen.pipeline.worker``; this face sets up the
+log, starts it through the service layer and says what it is doing.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import threading
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from vidgen.cli.output import fail, load_settings_or_fail
 from vidgen.errors import VidgenError
-
-if TYPE_CHECKING:
-    import logging
-    from pathlib import Path
-
-    from vidgen.settings import Settings
-    from vidgen.store import Store
-
-BEAT_SECONDS = 5.0
-
-
-def _hostname() -> str:
-    import socket  # here, not at the top: `vidgen --help` imports this module
-
-    return socket.gethostname()
-
-
-def _make_consumer(huey: Any, workers: int) -> Any:
-    from huey.consumer import Consumer, Worker
-
-    from vidgen.runner import SHUTDOWN
-
-    class VidgenWorker(Worker):  # type: ignore[misc]
-        """Takes no new message once a signal arrived.
-
-        Huey's main loop notices the signal only on its next tick (0.1 s); without this, a
-        slot whose job was just requeued would dequeue and start the next job meanwhile.
-        """
-
-        def loop(self, now: Any = None) -> None:
-            if SHUTDOWN.is_set():
-                self.stop_flag.wait(0.05)
-                return
-            super().loop(now)
-
-    class VidgenConsumer(Consumer):  # type: ignore[misc]
-        """SIGINT and SIGTERM both mean: cancel running stages, requeue their jobs, exit."""
-
-        worker_class = VidgenWorker
-
-        def _set_signal_handlers(self) -> None:
-            signal.signal(signal.SIGINT, self._handle_signal)
-            signal.signal(signal.SIGTERM, self._handle_signal)
-
-        def _handle_signal(self, signum: int, frame: Any) -> None:
-            if SHUTDOWN.is_set():
-                os._exit(130)  # second signal: the user really wants out now
-            SHUTDOWN.set()
-            self._signum = signum
-            self._restart, self._graceful = False, True
-
-    # An idle queue is polled at most every second (Huey would back off to 10 s): a job queued
-    # after a quiet spell starts promptly, and one SQLite read a second costs nothing.
-    return VidgenConsumer(
-        huey, workers=workers, worker_type="thread", periodic=False, max_delay=1.0
-    )
-
-
-def _file_identity(path: Path | None) -> tuple[int, int] | None:
-    try:
-        st = path.stat() if path is not None else None
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino) if st is not None else None
-
-
-class _Beat(threading.Thread):
-    """Tells the store this worker is alive, fails jobs of workers that are not, and follows
-    the SQLite queue file if it is deleted or replaced while the worker runs."""
-
-    def __init__(self, store: Store, settings: Settings, worker_id: str, huey: Any = None) -> None:
-        from vidgen.queue import sqlite_queue_path
-
-        super().__init__(name="vidgen-worker-beat", daemon=True)
-        self.store, self.settings, self.worker_id = store, settings, worker_id
-        self.stop_event = threading.Event()
-        self.huey = huey
-        self.queue_path = sqlite_queue_path(settings) if huey is not None else None
-        self.queue_identity = _file_identity(self.queue_path)
-
-    def follow_queue_file(self, log: logging.Logger) -> None:
-        """Reopen a queue file that was deleted or replaced, then re-enqueue pending jobs.
-
-        Huey keeps one connection open: without this, a worker whose queue file was removed
-        (by hand, or renamed by ``vidgen recover`` because it was corrupt) kept polling the
-        old file while new jobs went into the new one and were never run.
-        """
-        from vidgen import service
-
-        if self.queue_path is None or _file_identity(self.queue_path) == self.queue_identity:
-            return
-        log.warning("the queue file %s was deleted or replaced; reopening it", self.queue_path)
-        self.huey.storage.close()
-        self.huey.storage.initialize_schema()
-        self.queue_identity = _file_identity(self.queue_path)
-        log.warning("%s", service.recover(self.settings).message)
-
-    def beat(self) -> None:
-        from vidgen.models import WorkerBeat, utcnow
-
-        with self.store.write() as session:
-            row = session.get(WorkerBeat, self.worker_id)
-            if row is None:
-                row = WorkerBeat(
-                    id=self.worker_id,
-                    hostname=_hostname(),
-                    pid=os.getpid(),
-                    queue=self.settings.queue,
-                )
-            row.last_seen = utcnow()
-            session.add(row)
-
-    def run(self) -> None:
-        import logging
-
-        from vidgen.runner import reap_expired_leases
-
-        log = logging.getLogger("vidgen.worker")
-        interval = min(BEAT_SECONDS, self.settings.heartbeat_seconds)
-        while not self.stop_event.wait(interval):
-            try:
-                self.beat()
-                self.follow_queue_file(log)
-                for job_id in reap_expired_leases(self.store):
-                    log.warning("job %s: its worker stopped responding; marked failed", job_id)
-            except VidgenError as exc:  # a busy store: expected, one line is enough
-                log.warning("worker heartbeat failed (%s); will retry", exc)
-            except Exception:
-                log.warning("worker heartbeat failed; will retry", exc_info=True)
-
-    def remove(self) -> None:
-        from sqlalchemy import delete
-        from sqlmodel import col
-
-        from vidgen.models import WorkerBeat
-
-        with self.store.write() as session:
-            session.execute(delete(WorkerBeat).where(col(WorkerBeat.id) == self.worker_id))
 
 
 def worker(
@@ -164,9 +26,6 @@ def worker(
     from rich.logging import RichHandler
 
     from vidgen import service
-    from vidgen.queue import get_huey
-    from vidgen.runner import new_owner_id
-    from vidgen.store import get_store
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -176,30 +35,16 @@ def worker(
     logging.getLogger("vidgen").setLevel(logging.INFO)
     settings = load_settings_or_fail()
     try:
-        store = get_store(settings)
-        recovered = service.recover(settings)
-        huey = get_huey(settings)
+        host = service.worker_host(settings, workers)
+        host.start()
     except VidgenError as exc:
         fail(exc)
-    worker_id = new_owner_id()
-    beat = _Beat(store, settings, worker_id, huey)
-    try:
-        beat.beat()
-    except VidgenError as exc:  # a busy store: the beat thread tries again; jobs wait for it
-        logging.getLogger("vidgen.worker").warning("%s", exc)
-    beat.start()
     typer.echo(
-        f"vidgen worker {worker_id}: {workers} slot(s) on {settings.queue}; "
-        f"{recovered.message}. Stop with Ctrl-C or SIGTERM.",
+        f"vidgen worker {host.worker_id}: {workers} slot(s) on {settings.queue}; "
+        f"{host.recovered_message}. Stop with Ctrl-C or SIGTERM.",
         err=True,
     )
-    try:
-        _make_consumer(huey, workers).run()
-    finally:
-        beat.stop_event.set()
-        # A busy store may refuse this; the row expires on its own (live_workers reads last_seen).
-        with contextlib.suppress(VidgenError):
-            beat.remove()
+    host.run()
     typer.echo("vidgen worker stopped; jobs in progress were put back in the queue.", err=True)
 
 

@@ -23,7 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.media.tts import Voiceover, _estimate_spans, _publish, _require_text, _Span
+from vidgen.media.speech import Span as _Span
+from vidgen.media.speech import Voiceover
+from vidgen.media.speech import estimate_spans as _estimate_spans
+from vidgen.media.speech import publish as _publish
+from vidgen.media.speech import require_text as _require_text
 
 if TYPE_CHECKING:
     from vidgen.cancel import CancelToken

@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import temp_sibling
+from vidgen.files import regular_file_problem, temp_sibling
 from vidgen.media import ffmpeg
 
 if TYPE_CHECKING:
@@ -338,6 +338,13 @@ class ImageKenBurns:
         from PIL import Image, ImageOps, UnidentifiedImageError
 
         Image.MAX_IMAGE_PIXELS = _MAX_IMAGE_PIXELS
+        # Checked without opening: a FIFO listed as an image would block Image.open (and the
+        # stage) until its time limit, on every attempt.
+        problem = regular_file_problem(image)
+        if problem == "file not found":
+            raise FatalStageError(f"image {image} does not exist; fix 'images:' in the config")
+        if problem is not None:
+            raise FatalStageError(f"image {image} {problem}; fix 'images:' in the config")
         try:
             with Image.open(image) as opened:
                 picture = ImageOps.exif_transpose(opened).convert("RGB")

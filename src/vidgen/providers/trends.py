@@ -2,7 +2,7 @@
 
 ``sample`` (default) reads the dataset shipped in ``vidgen/data/trends.json`` and needs no network.
 ``youtube`` and ``tiktok`` call real APIs and need a key in the environment.
-``upsert_trends`` stores what a source returned, deduplicated on (platform, external_id).
+Sources return ``TrendItem`` data; the trend_collection stage stores it (``vidgen.store.trends``).
 """
 
 from __future__ import annotations
@@ -10,18 +10,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.models import Trend, utcnow
 from vidgen.providers.http import (
     Credential,
     RetryPolicy,
@@ -30,13 +27,18 @@ from vidgen.providers.http import (
     request_json,
     require_key,
 )
-from vidgen.store import Store
+from vidgen.registry import names
 
-TREND_SOURCES: tuple[str, ...] = ("sample", "youtube", "tiktok")
+TREND_SOURCES: tuple[str, ...] = names("trends")
 
 YOUTUBE_KEY_ENV = "VIDGEN_YOUTUBE_API_KEY"
 APIFY_TOKEN_ENV = "VIDGEN_APIFY_TOKEN"
 SHORTS_MAX_SECONDS = 60.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
 
 _HASHTAG_RE = re.compile(r"#(\w+)", re.UNICODE)
 
@@ -436,76 +438,3 @@ def get_trend_source(name: str) -> TrendSource:
     raise FatalStageError(
         f"unknown trend source {name!r}; set providers.trends to one of {', '.join(TREND_SOURCES)}"
     )
-
-
-_STAT_FIELDS = (
-    "title",
-    "hashtags",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-    "creator",
-    "sound",
-    "duration_seconds",
-    "posted_at",
-)
-
-
-def upsert_trends(store: Store, items: Iterable[TrendItem]) -> tuple[list[int], list[int]]:
-    """Insert new trends and refresh the stats of known ones; return (new_ids, updated_ids).
-
-    Rows are keyed on (platform, external_id) like the table's unique constraint. A batch that
-    repeats a key counts it once, with the last values. The whole batch is one write transaction
-    so two jobs collecting at once cannot both insert the same video.
-    """
-    latest: dict[tuple[str, str], TrendItem] = {}
-    for item in items:
-        latest[(item.platform, item.external_id)] = item
-    if not latest:
-        return [], []
-    new_ids: list[int] = []
-    updated_ids: list[int] = []
-    now = utcnow()
-    try:
-        with store.write() as session:
-            existing: dict[tuple[str, str], Trend] = {}
-            by_platform: dict[str, list[str]] = {}
-            for platform, external_id in latest:
-                by_platform.setdefault(platform, []).append(external_id)
-            for platform, ids in by_platform.items():
-                # Chunked so the IN list stays under SQLite's bound-parameter limit.
-                for start in range(0, len(ids), 500):
-                    rows = session.exec(
-                        select(Trend).where(
-                            Trend.platform == platform,
-                            col(Trend.external_id).in_(ids[start : start + 500]),
-                        )
-                    ).all()
-                    existing.update({(row.platform, row.external_id): row for row in rows})
-            fresh: list[Trend] = []
-            for key, item in latest.items():
-                row = existing.get(key)
-                if row is None:
-                    row = Trend(**item.model_dump(), collected_at=now)
-                    session.add(row)
-                    fresh.append(row)
-                else:
-                    for field in _STAT_FIELDS:
-                        setattr(row, field, getattr(item, field))
-                    row.collected_at = now
-                    session.add(row)
-            session.flush()
-            for key in latest:
-                row = existing.get(key)
-                if row is not None:
-                    assert row.id is not None
-                    updated_ids.append(row.id)
-            for row in fresh:
-                assert row.id is not None
-                new_ids.append(row.id)
-    except IntegrityError:
-        raise StageError(
-            "another job stored the same trends at the same moment; the next attempt merges them"
-        ) from None
-    return new_ids, updated_ids

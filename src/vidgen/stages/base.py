@@ -40,7 +40,7 @@ class StageContext:
     job_dir: Path
     work_dir: Path
     outputs: Mapping[str, Mapping[str, Any]]
-    store: Store  # use `with ctx.store.write() as session:` to persist rows
+    store: Store  # persist rows through vidgen.store.<table group> functions, never raw SQL
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float = float("inf")  # time.monotonic() value
     log: Callable[[str], None] = lambda message: None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import temp_sibling
+from vidgen.files import regular_file_problem, temp_sibling
 from vidgen.media import ffmpeg
 from vidgen.media.compose import (
     CompositionSpec,
@@ -115,8 +115,9 @@ def _music(ctx: StageContext, seed: str) -> tuple[Path | None, float, dict[str, 
             return None, 0.0, None
         return track.path, library.DEFAULT_VOLUME, track.asset()
     path = ctx.config.resolve_path(music.path)
-    if not path.is_file():
-        raise FatalStageError(f"config music.path: file not found: {path}")
+    problem = regular_file_problem(path)  # stat only: opening a FIFO would block the mix
+    if problem is not None:
+        raise FatalStageError(f"config music.path: {path}: {problem}")
     if music.volume <= 0:
         return None, 0.0, None
     asset = {"kind": "music", "id": str(path), "licence": "user-supplied", "attribution": None}

@@ -19,15 +19,13 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlmodel import select
-
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import atomic_write_text
 from vidgen.media.tts import Voiceover, get_tts
 from vidgen.media.visuals import Clip, ClipSpec, get_visual_source
-from vidgen.models import ContentPlan
 from vidgen.planning import ProductionPlan, get_planner, shorten_for_speech
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store import trends
 
 # Aim a shortened script this far under the video length: speech rate is not exactly linear in
 # word count, and one more failed fit would fail the attempt.
@@ -76,17 +74,13 @@ def _speak(ctx: StageContext, plan: ProductionPlan) -> tuple[ProductionPlan, Voi
 
 def _save_plan(ctx: StageContext, plan: ProductionPlan) -> int:
     """Insert the job's ContentPlan row, or update it when this stage is re-run."""
-    with ctx.store.write() as session:
-        row = session.exec(select(ContentPlan).where(ContentPlan.job_id == ctx.job_id)).first()
-        if row is None:
-            row = ContentPlan(job_id=ctx.job_id, title=plan.title)
-        row.title = plan.title
-        row.plan = plan.model_dump(mode="json")
-        row.voiceover_script = plan.voiceover_script
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        return row.id
+    return trends.save_plan(
+        ctx.store,
+        ctx.job_id,
+        title=plan.title,
+        plan=plan.model_dump(mode="json"),
+        voiceover_script=plan.voiceover_script,
+    )
 
 
 def run(ctx: StageContext) -> StageResult:

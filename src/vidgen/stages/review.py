@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
-
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import publish_copy
-from vidgen.models import Checkpoint, Job, Video, VideoStatus, utcnow
-from vidgen.review import base_name, folder, write_log
+from vidgen.files import Publication, sweep_publication
+from vidgen.review import base_name, folder, log_text
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store import checkpoints, jobs, videos
+from vidgen.store.models import Video, utcnow
+from vidgen.store.status import CheckpointStatus, VideoStatus
 
 
 def _outputs(ctx: StageContext, stage: str) -> Mapping[str, Any]:
@@ -51,10 +51,6 @@ def _with_credit(description: str, composition: Mapping[str, Any]) -> str:
 
 
 def _stage_timings(ctx: StageContext) -> list[dict[str, Any]]:
-    with ctx.store.read() as session:
-        rows = session.exec(
-            select(Checkpoint).where(Checkpoint.job_id == ctx.job_id).order_by(col(Checkpoint.id))
-        ).all()
     return [
         {
             "stage": row.stage,
@@ -66,7 +62,7 @@ def _stage_timings(ctx: StageContext) -> list[dict[str, Any]]:
             "cost": row.cost,
             "error": row.error,
         }
-        for row in rows
+        for row in checkpoints.for_job(ctx.store, ctx.job_id)
     ]
 
 
@@ -90,30 +86,31 @@ def run(ctx: StageContext) -> StageResult:
     title = str(plan.get("title") or ctx.theme)
     plan_id = generation.get("plan_id")
 
-    with ctx.store.read() as session:
-        existing = session.exec(select(Video).where(Video.job_id == ctx.job_id)).first()
-        job = session.get(Job, ctx.job_id)
+    existing = videos.for_job(ctx.store, ctx.job_id)
+    job = jobs.get(ctx.store, ctx.job_id)
     if existing is not None and existing.status != VideoStatus.PENDING_REVIEW.value:
         ctx.log(f"video {existing.id} was already {existing.status}; leaving it as it is")
         return _result(existing)
 
     review_dir = folder(ctx.settings, VideoStatus.PENDING_REVIEW.value)
     name = base_name(ctx.job_id, title)
-    video_dest = review_dir / f"{name}.mp4"
-    thumb_dest = review_dir / f"{name}.jpg"
-    log_dest = review_dir / f"{name}.json"
+    # The publication: every file a reviewer gets, staged together and renamed into place in
+    # the transaction that records the row. One more file (subtitles) is one more entry.
+    publication = Publication(review_dir, name)
+    files: list[tuple[Path, str]] = [(video_src, ".mp4"), (thumb_src, ".jpg")]
+    video_dest = publication.dest(".mp4")
+    thumb_dest = publication.dest(".jpg")
+    log_dest = publication.dest(".json")
 
     ctx.check_cancelled()
-    # Files of an attempt that fails part-way (say the disk fills up after the video was copied)
-    # are removed again: a reviewer never finds a video without its thumbnail, log and row.
-    recorded = (
-        {Path(p) for p in (existing.video_path, existing.thumbnail_path, existing.log_path)}
-        if existing
-        else set()
-    )
+    # Files a recorded Video row points at are kept if this attempt fails part-way; anything
+    # else it published is removed: a reviewer never finds a video without its thumbnail, log
+    # and row. A process killed here leaves only names review.sweep_leftovers removes.
+    recorded = set(videos.paths(existing)) if existing else set()
     try:
-        publish_copy(video_src, video_dest)
-        publish_copy(thumb_src, thumb_dest)
+        for src, suffix in files:
+            publication.add_copy(src, suffix)
+            ctx.check_cancelled()
 
         stages = _stage_timings(ctx)
         log: dict[str, Any] = {
@@ -144,7 +141,8 @@ def run(ctx: StageContext) -> StageResult:
             "providers": generation.get("providers"),
             "stages": stages,
             "total_cost": round(
-                sum(s["cost"] or 0.0 for s in stages if s["status"] == "completed"), 6
+                sum(s["cost"] or 0.0 for s in stages if s["status"] == CheckpointStatus.COMPLETED),
+                6,
             ),
             "video": {
                 key: composition.get(key)
@@ -170,44 +168,29 @@ def run(ctx: StageContext) -> StageResult:
             },
         }
 
-        with ctx.store.write() as session:
-            video = session.exec(select(Video).where(Video.job_id == ctx.job_id)).first()
-            if video is not None and video.status != VideoStatus.PENDING_REVIEW.value:
-                # A reviewer decided while we were copying: the decision stands, our copies go.
-                decided = video
-            else:
-                decided = None
-                stale: list[Path] = []
-                if video is None:
-                    video = Video(job_id=ctx.job_id, video_path="", thumbnail_path="", log_path="")
-                else:
-                    # Same job, possibly a different title this time: drop the previous files.
-                    stale = [
-                        Path(p)
-                        for p in (video.video_path, video.thumbnail_path, video.log_path)
-                        if p and Path(p) not in (video_dest, thumb_dest, log_dest)
-                    ]
-                video.plan_id = plan_id if isinstance(plan_id, int) else None
-                video.status = VideoStatus.PENDING_REVIEW.value
-                video.title = title
-                video.video_path = str(video_dest)
-                video.thumbnail_path = str(thumb_dest)
-                video.log_path = str(log_dest)
-                video.duration_seconds = float(composition.get("duration") or 0.0)
-                session.add(video)
-                session.flush()
-                log["video_id"] = video.id
-                # Written inside the transaction: if the log cannot be written, no row points at it.
-                write_log(log_dest, log)
+        def publish(video: Video) -> None:
+            log["video_id"] = video.id
+            publication.add_text(".json", log_text(log))
+            # Renamed into place inside the transaction: if a rename fails, no row points at
+            # the files; if the commit fails, discard() takes them away again.
+            publication.commit()
+
+        video, decided, _stale = videos.file_for_review(
+            ctx.store,
+            ctx.job_id,
+            plan_id=plan_id if isinstance(plan_id, int) else None,
+            title=title,
+            files=(video_dest, thumb_dest, log_dest),
+            duration_seconds=float(composition.get("duration") or 0.0),
+            before_commit=publish,
+        )
     except BaseException:
-        for path in (video_dest, thumb_dest, log_dest):
-            if path not in recorded:
-                path.unlink(missing_ok=True)
+        publication.discard(keep=recorded)
         raise
-    if decided is not None:
-        video_dest.unlink(missing_ok=True)
-        thumb_dest.unlink(missing_ok=True)
+    if decided is not None:  # a reviewer decided while we were copying: the decision stands
+        publication.discard()
         return _result(decided)
-    for path in stale:
-        path.unlink(missing_ok=True)
+    # Same job, possibly a different title this time: the previous files (and anything a killed
+    # attempt left) go; the row now points at this publication only.
+    sweep_publication(review_dir, f"job-{ctx.job_id}-", set(publication.entries))
     return _result(video)

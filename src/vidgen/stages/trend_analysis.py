@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import col, select
-
 from vidgen.analysis import TrendReportData, build_report
 from vidgen.errors import FatalStageError
 from vidgen.files import atomic_write_text
-from vidgen.models import Trend, TrendReport, utcnow
 from vidgen.providers.llm import get_llm
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store import trends
+from vidgen.store.models import utcnow
 
 REPORT_NAME = "trend_report.json"
 
@@ -60,8 +59,7 @@ def run(ctx: StageContext) -> StageResult:
     if collected is None or "trend_ids" not in collected:
         raise FatalStageError("trend_analysis needs trend_collection's outputs; rerun the job")
     ids = [int(trend_id) for trend_id in collected["trend_ids"]]
-    with ctx.store.read() as session:
-        rows = list(session.exec(select(Trend).where(col(Trend.id).in_(ids))).all()) if ids else []
+    rows = trends.get_many(ctx.store, ids)
     if not rows:
         raise FatalStageError(
             "none of the collected trends are in the store any more; retry the job from the start"
@@ -82,20 +80,16 @@ def run(ctx: StageContext) -> StageResult:
     atomic_write_text(path, report.model_dump_json(indent=2) + "\n")
     rel = ctx.rel(path)
     top_hashtags = report.top_hashtags
-    with ctx.store.write() as session:
-        row = TrendReport(
-            job_id=ctx.job_id,
-            trend_count=report.trend_count,
-            top_hashtags=top_hashtags,
-            dominant_style=report.dominant_style,
-            typical_duration_seconds=report.typical_duration_seconds,
-            report_path=rel,
-            summary=report.model_dump(mode="json"),
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        report_id = row.id
+    report_id = trends.add_report(
+        ctx.store,
+        ctx.job_id,
+        trend_count=report.trend_count,
+        top_hashtags=top_hashtags,
+        dominant_style=report.dominant_style,
+        typical_duration_seconds=report.typical_duration_seconds,
+        report_path=rel,
+        summary=report.model_dump(mode="json"),
+    )
     return StageResult(
         outputs={
             "report_id": report_id,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 
 from vidgen.errors import StageError
-from vidgen.providers.trends import get_trend_source, upsert_trends
+from vidgen.providers.trends import get_trend_source
 from vidgen.stages.base import StageContext, StageResult
+from vidgen.store import trends
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -26,7 +27,7 @@ def run(ctx: StageContext) -> StageResult:
             f"trend source {source.name!r} returned no videos; it will be asked again "
             "(or set providers.trends: sample)"
         )
-    new_ids, updated_ids = upsert_trends(ctx.store, items)
+    new_ids, updated_ids = trends.upsert(ctx.store, [item.model_dump() for item in items])
     ctx.log(f"stored {len(new_ids)} new and {len(updated_ids)} updated trends")
     return StageResult(
         outputs={

@@ -18,13 +18,20 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from vidgen import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from vidgen.errors import InvalidInput, StoreBusy
 from vidgen.settings import Settings
+from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-SCHEMA_VERSION = 1
+# 2: the event table; Job.attempts_started and Job.total_cost dropped (cost is derived).
+SCHEMA_VERSION = 2
+_DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 _IMMEDIATE = "vidgen_immediate"
 _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use
+
+
+# What a store that is down or broken raises (the driver's errors, file-system errors): the
+# pipeline treats these as an outage -- one log line, back off -- without importing SQLAlchemy.
+STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -84,8 +91,11 @@ class Store:
                 with self.engine.begin() as conn:
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
                     SQLModel.metadata.create_all(conn)
+                    _drop_old_columns(conn)
             else:
-                SQLModel.metadata.create_all(self._writer)
+                with self._writer.begin() as conn:
+                    SQLModel.metadata.create_all(conn)
+                    _drop_old_columns(conn)
             if _sqlite_path(self.settings.db_url) is not None:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -122,6 +132,18 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _drop_old_columns(conn: Any) -> None:
+    """Drop columns an older vidgen created (NOT NULL without a default, they break inserts)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for table, columns in _DROPPED_COLUMNS.items():
+        present = {column["name"] for column in inspector.get_columns(table)}
+        for column in columns:
+            if column in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
 
 
 _stores: dict[str, Store] = {}

@@ -8,12 +8,31 @@ Times are timezone-aware UTC.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent, VideoStatus
+
+# The status enums are re-exported: the tables' defaults use them, and tests read them here.
+__all__ = [
+    "Checkpoint",
+    "CheckpointStatus",
+    "ContentPlan",
+    "Event",
+    "Job",
+    "JobStatus",
+    "RunnerEvent",
+    "Trend",
+    "TrendReport",
+    "UTCDateTime",
+    "Video",
+    "VideoStatus",
+    "WorkerBeat",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -37,30 +56,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-class JobStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
-class CheckpointStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
-class VideoStatus(StrEnum):
-    PENDING_REVIEW = "pending_review"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
 class Job(SQLModel, table=True):
     __table_args__ = (Index("ix_job_status_created", "status", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    # Written only by vidgen.transitions.transition().
+    # Every column is written only by vidgen.store.jobs (status by its transition()).
     status: str = Field(default=JobStatus.PENDING.value, index=False)
     stage: str | None = "initialization"
     theme: str = "default"
@@ -72,12 +72,13 @@ class Job(SQLModel, table=True):
     # Lease: a running job belongs to one worker until lease_expires_at; heartbeats renew it.
     lease_owner: str | None = None
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    attempts_started: int = 0
-    total_cost: float = 0.0
+    # The job's cost is not stored here: it is the sum of its completed checkpoints' costs.
 
 
 class Checkpoint(SQLModel, table=True):
-    """One row per stage attempt; the latest row for a stage tells its state."""
+    """One row per stage attempt; the latest row for a stage tells its state.
+
+    Written only by vidgen.store.checkpoints."""
 
     __table_args__ = (Index("ix_checkpoint_job_stage", "job_id", "stage", "id"),)
 
@@ -138,6 +139,8 @@ class ContentPlan(SQLModel, table=True):
 
 
 class Video(SQLModel, table=True):
+    """A finished video; written only by vidgen.store.videos (the three paths move together)."""
+
     __table_args__ = (Index("ix_video_status_created", "status", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -163,3 +166,21 @@ class WorkerBeat(SQLModel, table=True):
     queue: str
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """One named runner event of a job (``RunnerEvent``); written only by vidgen.store.events.
+
+    The one source ``vidgen logs``, webhooks and the dashboard read: ordered by ``id``.
+    """
+
+    __table_args__ = (Index("ix_event_job_id", "job_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    kind: str
+    stage: str | None = None
+    attempt: int | None = None
+    message: str = ""
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

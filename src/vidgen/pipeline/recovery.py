@@ -1,0 +1,88 @@
+"""Make the queue match the store: fail lost jobs, repair the queue, re-enqueue pending jobs,
+and remove what killed attempts left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+from vidgen.files import Swept
+from vidgen.pipeline.queue import (
+    QueueDamaged,
+    QueueUnavailable,
+    enqueue_job,
+    queued_job_ids,
+    replace_broken,
+)
+from vidgen.schemas import RecoverResponse
+from vidgen.settings import Settings
+from vidgen.store import get_store, jobs, workers
+
+_JOB_NAME = re.compile(r"^(?:\.publish-|\.)?job-(\d+)-")
+
+
+def recover(settings: Settings) -> RecoverResponse:
+    """What ``vidgen recover`` (and every worker at start) does; see the module docstring."""
+    store = get_store(settings)
+    lost = workers.reap_expired_leases(store)
+    queue_reset = False
+    try:
+        queued = queued_job_ids(settings)
+    except QueueUnavailable as exc:
+        # A damaged file is known at once (no lock wait); a merely locked one is not replaced.
+        locked = not isinstance(exc, QueueDamaged) and "locked" in str(exc)
+        if locked or not replace_broken(settings):
+            raise
+        queue_reset = True
+        queued = queued_job_ids(settings)
+    requeued = []
+    for job_id in jobs.pending_ids(store):
+        if job_id not in queued:
+            jobs.set_task_id(store, job_id, enqueue_job(settings, job_id))
+            requeued.append(job_id)
+    parts = [f"re-enqueued {len(requeued)} pending job(s)", f"failed {len(lost)} lost job(s)"]
+    swept = sweep_dead_attempts(settings)
+    if swept.files:
+        parts.append(f"removed {swept.files} file(s) ({swept.bytes} bytes) left by killed attempts")
+    if queue_reset:
+        parts.insert(0, "queue file was unreadable and has been replaced")
+    return RecoverResponse(
+        requeued_job_ids=requeued,
+        failed_lost_job_ids=lost,
+        queue_reset=queue_reset,
+        message="; ".join(parts),
+    )
+
+
+def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:
+    """Remove what killed attempts of jobs that are not running left behind: temporary files
+    in their job folders, unfinished publications in the review folder. For ``recover`` and
+    ``prune``; a running job's files are never touched (each job is checked and swept while
+    holding the store's write lock, so no worker can claim it in between)."""
+    from vidgen.pipeline.runner import sweep_job_leftovers
+
+    store = get_store(settings)
+    candidates: set[int] = set()
+    with contextlib.suppress(OSError):
+        candidates |= {int(p.name) for p in settings.jobs_dir.iterdir() if p.name.isdigit()}
+    with contextlib.suppress(OSError):
+        for entry in (settings.output_root / "review").iterdir():
+            match = _JOB_NAME.match(entry.name)
+            if match:
+                candidates.add(int(match.group(1)))
+    swept = Swept()
+    for job_id in sorted(candidates):
+        found = sweep_job_leftovers(store, settings, job_id, dry_run=True)
+        if not found.files:
+            continue  # nothing to remove: no lock taken
+        if dry_run:
+            swept.add(found)
+            continue
+
+        def sweep(job_id: int = job_id) -> Swept:
+            return sweep_job_leftovers(store, settings, job_id)
+
+        removed = jobs.unless_running(store, job_id, sweep)
+        if removed is not None:
+            swept.add(removed)
+    return swept

@@ -1,0 +1,55 @@
+"""What a resumed job can reuse: the recorded outputs of stages whose files are intact."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from vidgen.files import file_digest
+from vidgen.store import Store, checkpoints
+from vidgen.store.status import CheckpointStatus
+
+log = logging.getLogger("vidgen.runner")
+
+
+def files_intact(job_dir: Path, files: dict[str, Any]) -> bool:
+    """True if every recorded file still exists with the same size and sha256."""
+    for rel, expected in files.items():
+        path = job_dir / rel
+        try:
+            if path.stat().st_size != expected.get("size") or file_digest(path) != expected:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def file_digests(job_dir: Path, paths: Iterable[Path]) -> dict[str, Any]:
+    """{path relative to the job folder: size + sha256} of the files a stage handed on."""
+    return {
+        str(Path(path).resolve().relative_to(job_dir.resolve())): file_digest(Path(path))
+        for path in paths
+    }
+
+
+def reusable_outputs(
+    store: Store, job_id: int, job_dir: Path, stage_names: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Outputs of the leading stages that completed and whose files are intact, in order.
+
+    A stage whose files went missing or changed runs again, and so does everything after it,
+    because later stages were built from its outputs.
+    """
+    latest = checkpoints.latest(store, job_id)
+    reuse: dict[str, dict[str, Any]] = {}
+    for stage in stage_names:
+        checkpoint = latest.get(stage)
+        if checkpoint is None or checkpoint.status != CheckpointStatus.COMPLETED:
+            break
+        if not files_intact(job_dir, checkpoint.files):
+            log.warning("job %s: %s files missing or changed; running it again", job_id, stage)
+            break
+        reuse[stage] = checkpoint.outputs
+    return reuse

@@ -1,0 +1,325 @@
+"""Run one job through ``PIPELINE_STAGES``, checkpointing after each stage.
+
+The runner claims the job (pending -> running) with a lease that a heartbeat renews
+(``pipeline.lease``), reuses the recorded outputs of stages already completed after checking
+their files are intact (``pipeline.resume``), and runs the rest, each attempt in a thread under
+its time limit (``pipeline.execute``). Retryable failures back off exponentially with jitter
+(``pipeline.retries``); a shutdown cancels the current stage and puts the job back in the
+queue. Everything is recorded through the store (checkpoints, job moves) and every step is a
+named ``RunnerEvent``, stored with the move it belongs to (``pipeline.events``). Any other
+worker finds expired leases (``vidgen.store.workers.reap_expired_leases``) and fails those
+jobs, so a killed worker never leaves a job ``running`` forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from vidgen.config import ThemeConfig, load_config
+from vidgen.errors import (
+    FatalStageError,
+    InvalidInput,
+    Refused,
+    StageError,
+    StoreBusy,
+    VidgenError,
+)
+from vidgen.files import Swept, sweep_temp
+from vidgen.pipeline import events
+from vidgen.pipeline.execute import (
+    SHUTDOWN,
+    Interrupted,
+    LeaseLost,
+    call_stage,
+    prepare_work_dir,
+)
+from vidgen.pipeline.lease import Heartbeat, new_owner_id, one_line
+from vidgen.pipeline.outage import outage_for
+from vidgen.pipeline.resume import file_digests, reusable_outputs
+from vidgen.pipeline.retries import backoff_delay
+from vidgen.settings import Settings
+from vidgen.stages import PIPELINE_STAGES
+from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
+from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
+from vidgen.store import jobs as job_rows
+from vidgen.store.models import Job
+from vidgen.store.status import JobStatus, RunnerEvent
+
+log = logging.getLogger("vidgen.runner")
+# A claim that fails with one of these puts the message back (busy, or store unreachable).
+_CLAIM_RETRY: tuple[type[BaseException], ...] = (StoreBusy, *STORE_ERRORS)
+
+
+class _StageFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class JobRunner:
+    """Runs one claimed job. ``stages`` can be replaced (tests define their own)."""
+
+    def __init__(
+        self,
+        job_id: int,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        stage_loader: Callable[[str], StageFunction] | None = None,
+        stage_names: tuple[str, ...] = PIPELINE_STAGES,
+        requeue: Callable[[int], str] | None = None,
+    ) -> None:
+        self.job_id = job_id
+        self.settings = settings
+        self.store = get_store(settings)
+        self.owner = owner or new_owner_id()
+        self.stage_loader = stage_loader or (lambda name: load_stage(name, settings.stage_package))
+        self.stage_names = stage_names
+        self.requeue_fn = requeue
+        self.job_dir = settings.jobs_dir / str(job_id)
+        self.current_stage: str | None = None
+        self.events = events.JobEvents(self.store, job_id)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self) -> JobStatus | None:
+        """Claim and run the job; None if it was not pending (already taken or finished)."""
+        if SHUTDOWN.is_set() and self.requeue_fn is not None:
+            # A worker that is stopping hands back a message it picked up instead of starting it.
+            self.requeue_fn(self.job_id)
+            return None
+        try:
+            job = job_rows.claim(self.store, self.job_id, self.owner, self.settings.lease_seconds)
+        except Refused:
+            log.info("job %s is not pending; nothing to do", self.job_id)
+            return None
+        except _CLAIM_RETRY as exc:
+            if self.requeue_fn is None:
+                raise
+            # The message is already consumed: dropping it would leave the job pending with
+            # nothing in the queue until the next recover. Put it back instead -- after a
+            # wait if the store is unreachable (it fails at once, unlike a busy one).
+            if isinstance(exc, StoreBusy):
+                log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
+            else:
+                store = f"the job store {public_url(self.settings.db_url)}"
+                SHUTDOWN.wait(outage_for(store, log).failed(exc))
+            self.requeue_fn(self.job_id)
+            return None
+        self.events.notify()  # job_claimed
+        self._sweep_leftovers()
+        heartbeat = Heartbeat(self.store, self.job_id, self.owner, self.settings)
+        heartbeat.start()
+        try:
+            return self._run_stages(job, heartbeat)
+        except Exception as exc:
+            # The store itself failed (disk full, I/O error). Record why if it still can;
+            # if not, the lease runs out and the reaper fails the job: it is never stuck.
+            stage = self.current_stage or self.stage_names[0]
+            # A store that went away is an outage (one line); anything else is a bug to show.
+            expected = isinstance(exc, (VidgenError, *STORE_ERRORS))
+            log.error(
+                "job %s: worker error during %s: %s",
+                self.job_id,
+                stage,
+                one_line(exc),
+                exc_info=not expected,
+            )
+            try:
+                return self._fail(stage, f"{stage} failed: {one_line(exc)}")
+            except Exception:
+                log.exception("job %s: could not record the failure either", self.job_id)
+                return None
+        finally:
+            heartbeat.stop_event.set()
+
+    def _sweep_leftovers(self) -> None:
+        """The job is ours now: what its killed attempts left (temporary files, half a
+        publication) goes before anything runs. A sweep never fails the job."""
+        try:
+            swept = sweep_job_leftovers(self.store, self.settings, self.job_id)
+        except Exception as exc:
+            log.warning("job %s: could not remove leftovers (%s)", self.job_id, one_line(exc))
+            return
+        if swept.files:
+            log.info(
+                "job %s: removed %d file(s), %d bytes, left by killed attempts",
+                self.job_id,
+                swept.files,
+                swept.bytes,
+            )
+
+    def _run_stages(self, job: Job, heartbeat: Heartbeat) -> JobStatus | None:
+        first = self.stage_names[0]
+        try:
+            config = self._load_config(job)
+        except InvalidInput as exc:
+            return self._fail(first, f"config no longer valid: {exc}")
+        outputs = reusable_outputs(self.store, self.job_id, self.job_dir, PIPELINE_STAGES)
+        for stage in self.stage_names:
+            if stage in outputs:
+                self.events.record(RunnerEvent.STAGE_SKIPPED, stage=stage)
+                continue
+            self.current_stage = stage
+            try:
+                outputs[stage] = self._run_stage_with_retries(
+                    stage, job, config, outputs, heartbeat
+                )
+            except LeaseLost:
+                log.error("job %s: lease lost during %s; stopping", self.job_id, stage)
+                self.events.record(RunnerEvent.LEASE_LOST, stage=stage)
+                return None
+            except Interrupted:
+                return self._requeue(stage)
+            except _StageFailed as failed:
+                return self._fail(stage, failed.message)
+        job_rows.complete(self.store, self.job_id, self.owner)
+        self.events.notify()  # job_completed
+        return JobStatus.COMPLETED
+
+    def _load_config(self, job: Job) -> ThemeConfig:
+        from vidgen.config import resolve_config_path
+
+        path = resolve_config_path(job.config_path, self.settings.config)
+        config = load_config(path)
+        if job.theme != "default":  # an explicit --theme overrides the file's theme
+            block = config.config.model_copy(update={"theme": job.theme})
+            config = config.model_copy(update={"config": block})
+        if self.settings.profile:  # VIDGEN_PROFILE: e.g. quick drafts of every theme
+            settings_block = config.config.model_copy(update={"profile": self.settings.profile})
+            config = config.model_copy(update={"config": settings_block})
+        return config
+
+    def _run_stage_with_retries(
+        self,
+        stage: str,
+        job: Job,
+        config: ThemeConfig,
+        outputs: dict[str, dict[str, Any]],
+        heartbeat: Heartbeat,
+    ) -> dict[str, Any]:
+        attempts = self.settings.stage_attempts
+        last_error = ""
+        for attempt_in_run in range(1, attempts + 1):
+            checkpoint_id, attempt = checkpoints.start(self.store, self.job_id, stage, self.owner)
+            self.events.notify()  # stage_started
+            started = time.monotonic()
+            try:
+                result = self._call_stage(stage, attempt, config, outputs, heartbeat)
+                try:
+                    self._complete_checkpoint(checkpoint_id, started, result)
+                except Exception as exc:  # e.g. "database or disk is full": not recorded = failed
+                    raise StageError(f"could not record the checkpoint: {one_line(exc)}") from exc
+            except (Interrupted, LeaseLost) as exc:
+                if isinstance(exc, Interrupted):
+                    self._fail_checkpoint(
+                        checkpoint_id, started, error="interrupted: worker shut down"
+                    )
+                raise
+            except FatalStageError as exc:
+                self._fail_checkpoint(checkpoint_id, started, error=one_line(exc), exc=exc)
+                raise _StageFailed(f"{stage} failed: {one_line(exc)}") from None
+            except Exception as exc:  # retryable: StageError, OSError, bugs in a provider...
+                last_error = one_line(exc)
+                self._fail_checkpoint(checkpoint_id, started, error=last_error, exc=exc)
+                if attempt_in_run < attempts:
+                    delay = backoff_delay(
+                        attempt_in_run, self.settings.backoff_base, self.settings.backoff_max
+                    )
+                    self.events.record(
+                        RunnerEvent.BACKOFF,
+                        stage=stage,
+                        attempt=attempt,
+                        message=f"next attempt in {delay:.1f} s",
+                        data={"delay": delay},
+                    )
+                    if SHUTDOWN.wait(delay):
+                        raise Interrupted() from None
+                    if heartbeat.lost.is_set():
+                        raise LeaseLost() from None
+                continue
+            return result.outputs
+        plural = "attempt" if attempts == 1 else "attempts"
+        raise _StageFailed(f"{stage} failed after {attempts} {plural}: {last_error}")
+
+    def _call_stage(
+        self,
+        stage: str,
+        attempt: int,
+        config: ThemeConfig,
+        outputs: dict[str, dict[str, Any]],
+        heartbeat: Heartbeat,
+    ) -> StageResult:
+        timeout = self.settings.stage_timeout
+        ctx = StageContext(
+            job_id=self.job_id,
+            stage=stage,
+            attempt=attempt,
+            theme=config.config.theme,
+            config=config,
+            settings=self.settings,
+            job_dir=self.job_dir,
+            work_dir=self.job_dir / stage / f"attempt-{attempt}",
+            outputs=dict(outputs),
+            store=self.store,
+            deadline=time.monotonic() + timeout,
+            log=lambda message: log.info("job %s %s: %s", self.job_id, stage, message),
+        )
+        prepare_work_dir(ctx)
+        ctx.deadline = time.monotonic() + timeout
+        return call_stage(lambda: self.stage_loader(stage), ctx, heartbeat, timeout)
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def _fail_checkpoint(
+        self, checkpoint_id: int, started: float, *, error: str, exc: BaseException | None = None
+    ) -> None:
+        trace = "".join(traceback.format_exception(exc)) if exc is not None else None
+        checkpoints.fail(self.store, checkpoint_id, time.monotonic() - started, error, trace)
+        self.events.notify()  # stage_failed
+
+    def _complete_checkpoint(self, checkpoint_id: int, started: float, result: StageResult) -> None:
+        files = file_digests(self.job_dir, result.files)
+        checkpoints.complete(
+            self.store,
+            checkpoint_id,
+            time.monotonic() - started,
+            result.outputs,
+            files,
+            result.cost,
+        )
+        self.events.notify()  # stage_completed
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def _fail(self, stage: str, message: str) -> JobStatus | None:
+        try:
+            job_rows.fail(self.store, self.job_id, stage, message, self.owner)
+        except Refused:
+            return None  # the lease was taken from us; the reaper already recorded the failure
+        self.events.notify()  # job_failed
+        return JobStatus.FAILED
+
+    def _requeue(self, stage: str) -> JobStatus | None:
+        job_rows.requeue(self.store, self.job_id, self.owner, None)
+        if self.requeue_fn is not None:
+            job_rows.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
+        log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
+        self.events.notify()  # job_requeued
+        return JobStatus.PENDING
+
+
+def sweep_job_leftovers(
+    store: Store, settings: Settings, job_id: int, *, dry_run: bool = False
+) -> Swept:
+    """Temporary files under the job's folder and an unfinished publication in the review
+    folder. Only for a job that is not running, or that the caller has just claimed."""
+    from vidgen.review import sweep_leftovers
+
+    swept = sweep_temp(settings.jobs_dir / str(job_id), dry_run=dry_run)
+    swept.add(sweep_leftovers(store, settings, job_id, dry_run=dry_run))
+    return swept

@@ -1,0 +1,233 @@
+"""The worker host behind ``vidgen worker``: Huey's consumer, signals and the liveness thread.
+
+``WorkerHost.start()`` recovers (fails lost jobs, repairs the queue, re-enqueues pending jobs),
+records this worker as alive and starts the beat thread; ``run()`` runs the consumer until
+SIGINT/SIGTERM, which cancel the running stages and requeue their jobs; ``stop()`` removes the
+worker's row. The beat thread also reaps jobs whose worker died and follows a SQLite queue file
+that was deleted or replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+from vidgen.errors import VidgenError
+from vidgen.pipeline.execute import SHUTDOWN
+from vidgen.pipeline.lease import new_owner_id, one_line
+from vidgen.pipeline.outage import Outage, outage_for
+from vidgen.pipeline.queue import get_huey, sqlite_queue_path
+from vidgen.settings import Settings
+from vidgen.store import STORE_ERRORS, Store, get_store, public_url, workers
+
+log = logging.getLogger("vidgen.worker")
+
+
+def make_consumer(huey: Any, slots: int, outage: Outage) -> Any:
+    from huey.consumer import Consumer, Scheduler, Worker
+
+    class VidgenWorker(Worker):  # type: ignore[misc]
+        """Huey's worker loop, with two changes.
+
+        It takes no new message once a signal arrived: Huey's main loop notices the signal
+        only on its next tick (0.1 s); without this, a slot whose job was just requeued would
+        dequeue and start the next job meanwhile. And a queue it cannot read (Redis down)
+        is one line per retry with its wait, backing off, not a traceback per poll.
+        """
+
+        def loop(self, now: Any = None) -> None:
+            if SHUTDOWN.is_set():
+                self.stop_flag.wait(0.05)
+                return
+            try:
+                task = self.huey.dequeue()
+            except Exception as exc:
+                self.stop_flag.wait(outage.failed(exc))
+                return
+            outage.recovered()
+            if task is None:
+                if not self.huey.storage.blocking:
+                    self.sleep()
+                return
+            self.delay = self.default_delay
+            try:
+                self.huey.execute(task, now)
+            except Exception as exc:  # e.g. storing the (unused) result while Redis went away
+                self._logger.warning("message %s: %s", task.id, one_line(exc))
+
+    class VidgenScheduler(Scheduler):  # type: ignore[misc]
+        """vidgen schedules nothing, but Huey's scheduler reads the schedule every second:
+        while the queue is unreachable that read is left to the workers' retries."""
+
+        def loop(self, now: Any = None) -> None:
+            if outage.active:
+                self.stop_flag.wait(self.interval)
+                return
+            try:
+                for task in self.huey.read_schedule(now):  # vidgen sets no eta: always empty
+                    self.huey.enqueue(task)
+            except Exception as exc:
+                outage.failed(exc)
+            self.stop_flag.wait(self.interval)
+
+    class VidgenConsumer(Consumer):  # type: ignore[misc]
+        """SIGINT and SIGTERM both mean: cancel running stages, requeue their jobs, exit."""
+
+        worker_class = VidgenWorker
+        scheduler_class = VidgenScheduler
+
+        def _set_signal_handlers(self) -> None:
+            signal.signal(signal.SIGINT, self._handle_signal)
+            signal.signal(signal.SIGTERM, self._handle_signal)
+
+        def _handle_signal(self, signum: int, frame: Any) -> None:
+            if SHUTDOWN.is_set():
+                os._exit(130)  # second signal: the user really wants out now
+            SHUTDOWN.set()
+            self._signum = signum
+            self._restart, self._graceful = False, True
+
+    # An idle queue is polled at most every second (Huey would back off to 10 s): a job queued
+    # after a quiet spell starts promptly, and one SQLite read a second costs nothing.
+    return VidgenConsumer(huey, workers=slots, worker_type="thread", periodic=False, max_delay=1.0)
+
+
+def _file_identity(path: Path | None) -> tuple[int, int] | None:
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st is not None else None
+
+
+class Beat(threading.Thread):
+    """Tells the store this worker is alive, fails jobs of workers that are not, and follows
+    the SQLite queue file if it is deleted or replaced while the worker runs."""
+
+    def __init__(self, store: Store, settings: Settings, worker_id: str, huey: Any = None) -> None:
+        super().__init__(name="vidgen-worker-beat", daemon=True)
+        self.store, self.settings, self.worker_id = store, settings, worker_id
+        self.stop_event = threading.Event()
+        self.huey = huey
+        self.queue_path = sqlite_queue_path(settings) if huey is not None else None
+        self.queue_identity = _file_identity(self.queue_path)
+
+    def follow_queue_file(self) -> None:
+        """Reopen a queue file that was deleted or replaced, then re-enqueue pending jobs.
+
+        Huey keeps one connection open: without this, a worker whose queue file was removed
+        (by hand, or renamed by ``vidgen recover`` because it was corrupt) kept polling the
+        old file while new jobs went into the new one and were never run.
+        """
+        from vidgen.pipeline.recovery import recover
+
+        if self.queue_path is None or _file_identity(self.queue_path) == self.queue_identity:
+            return
+        log.warning("the queue file %s was deleted or replaced; reopening it", self.queue_path)
+        self.huey.storage.close()
+        self.huey.storage.initialize_schema()
+        self.queue_identity = _file_identity(self.queue_path)
+        log.warning("%s", recover(self.settings).message)
+
+    def repair_damaged_queue(self) -> None:
+        """Replace a damaged queue file at once and re-enqueue the pending jobs.
+
+        A queue.db truncated under a running worker kept answering it from its open
+        connection while the messages in it were gone, and every other process waited out
+        its busy timeout on it; the jobs stayed pending until someone ran ``vidgen recover``.
+        """
+        from vidgen.pipeline.queue import queue_damage
+        from vidgen.pipeline.recovery import recover
+
+        if self.queue_path is None:
+            return
+        damage = queue_damage(self.settings)
+        if damage is None:
+            return
+        # Moves it aside, reopens this worker's queue (the same Huey) on a new file and
+        # re-enqueues the pending jobs.
+        result = recover(self.settings)
+        self.queue_identity = _file_identity(self.queue_path)
+        log.warning(
+            "the queue file %s was damaged (%s): %s", self.queue_path, damage, result.message
+        )
+
+    def beat(self) -> None:
+        workers.beat(
+            self.store,
+            self.worker_id,
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            queue=self.settings.queue,
+        )
+
+    def run(self) -> None:
+        interval = self.settings.worker_beat_seconds
+        store_down = outage_for(f"the job store {public_url(self.settings.db_url)}", log)
+        wait = interval
+        while not self.stop_event.wait(wait):
+            wait = interval
+            try:
+                self.beat()
+                store_down.recovered()
+                self.repair_damaged_queue()
+                self.follow_queue_file()
+                for job_id in workers.reap_expired_leases(self.store):
+                    log.warning("job %s: its worker stopped responding; marked failed", job_id)
+            except VidgenError as exc:  # a busy store: expected, one line is enough
+                log.warning("worker heartbeat failed (%s); will retry", exc)
+            except STORE_ERRORS as exc:  # store unreachable: back off, one line per retry
+                wait = max(interval, store_down.failed(exc))
+            except Exception:
+                log.warning("worker heartbeat failed; will retry", exc_info=True)
+
+    def remove(self) -> None:
+        workers.remove(self.store, self.worker_id)
+
+
+class WorkerHost:
+    """One ``vidgen worker`` process: ``start()``, then ``run()`` until a signal, ``stop()``."""
+
+    def __init__(self, settings: Settings, slots: int) -> None:
+        self.settings = settings
+        self.slots = slots
+        self.worker_id = new_owner_id()
+        self.recovered_message = ""
+        self._huey: Any = None
+        self._beat: Beat | None = None
+
+    def start(self) -> None:
+        """Recover, register and start beating; VidgenError if the store or queue is unusable."""
+        from vidgen.pipeline.recovery import recover
+
+        store = get_store(self.settings)
+        self.recovered_message = recover(self.settings).message
+        self._huey = get_huey(self.settings)
+        self._beat = Beat(store, self.settings, self.worker_id, self._huey)
+        try:
+            self._beat.beat()
+        except VidgenError as exc:  # a busy store: the beat thread tries again; jobs wait for it
+            log.warning("%s", exc)
+        self._beat.start()
+
+    def run(self) -> None:
+        queue_down = outage_for(f"the queue {self.settings.queue}", log)
+        try:
+            make_consumer(self._huey, self.slots, queue_down).run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._beat is None:
+            return
+        self._beat.stop_event.set()
+        # A busy store may refuse this; the row expires on its own (live_count reads last_seen).
+        with contextlib.suppress(VidgenError):
+            self._beat.remove()
+        self._beat = None

@@ -1,0 +1,162 @@
+"""``Checkpoint`` rows: one per stage attempt, the only module that writes them.
+
+An attempt is started (``start``: the row, and the job's current stage, in one transaction), then
+either ``fail``-ed or ``complete``-d. The latest row of a stage tells that stage's state
+(``latest`` / ``latest_states``); a job's cost is the sum of its completed attempts
+(``total_cost``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from vidgen.store import events, jobs
+from vidgen.store.engine import Store
+from vidgen.store.models import Checkpoint, CheckpointStatus, utcnow
+from vidgen.store.status import RunnerEvent
+
+
+def start(store: Store, job_id: int, stage: str, owner: str) -> tuple[int, int]:
+    """A ``running`` checkpoint for the next attempt of ``stage``; returns (id, attempt).
+
+    Records ``stage_started``; ``fail`` and ``complete`` record ``stage_failed`` (message: the
+    error) and ``stage_completed`` (data: duration_seconds, cost), each in the same transaction.
+    """
+    with store.write() as session:
+        previous = session.exec(
+            select(Checkpoint.id).where(Checkpoint.job_id == job_id, Checkpoint.stage == stage)
+        ).all()
+        checkpoint = Checkpoint(job_id=job_id, stage=stage, attempt=len(previous) + 1)
+        session.add(checkpoint)
+        jobs.set_stage(session, job_id, owner, stage)
+        session.flush()
+        events.add(
+            session, job_id, RunnerEvent.STAGE_STARTED, stage=stage, attempt=checkpoint.attempt
+        )
+        assert checkpoint.id is not None
+        return checkpoint.id, checkpoint.attempt
+
+
+def fail(
+    store: Store, checkpoint_id: int, duration: float, error: str, traceback: str | None
+) -> None:
+    with store.write() as session:
+        checkpoint = session.get(Checkpoint, checkpoint_id)
+        assert checkpoint is not None
+        checkpoint.status = CheckpointStatus.FAILED.value
+        checkpoint.finished_at = utcnow()
+        checkpoint.duration_seconds = round(duration, 3)
+        checkpoint.error = error
+        checkpoint.traceback = traceback
+        session.add(checkpoint)
+        events.add(
+            session,
+            checkpoint.job_id,
+            RunnerEvent.STAGE_FAILED,
+            stage=checkpoint.stage,
+            attempt=checkpoint.attempt,
+            message=error,
+        )
+
+
+def complete(
+    store: Store,
+    checkpoint_id: int,
+    duration: float,
+    outputs: dict[str, Any],
+    files: dict[str, Any],
+    cost: float,
+) -> None:
+    with store.write() as session:
+        checkpoint = session.get(Checkpoint, checkpoint_id)
+        assert checkpoint is not None
+        checkpoint.status = CheckpointStatus.COMPLETED.value
+        checkpoint.finished_at = utcnow()
+        checkpoint.duration_seconds = round(duration, 3)
+        checkpoint.outputs = outputs
+        checkpoint.files = files
+        checkpoint.cost = cost
+        session.add(checkpoint)
+        jobs.touch(session, checkpoint.job_id)
+        events.add(
+            session,
+            checkpoint.job_id,
+            RunnerEvent.STAGE_COMPLETED,
+            stage=checkpoint.stage,
+            attempt=checkpoint.attempt,
+            data={"duration_seconds": checkpoint.duration_seconds, "cost": cost},
+        )
+
+
+def fail_running(session: Session, job_id: int, now: datetime, error: str) -> None:
+    """Every still-running attempt of the job becomes failed (its worker is gone)."""
+    session.execute(
+        update(Checkpoint)
+        .where(
+            col(Checkpoint.job_id) == job_id,
+            col(Checkpoint.status) == CheckpointStatus.RUNNING.value,
+        )
+        .values(status=CheckpointStatus.FAILED.value, finished_at=now, error=error)
+    )
+
+
+def for_job(store: Store, job_id: int) -> list[Checkpoint]:
+    """Every attempt of the job, in the order they started."""
+    with store.read() as session:
+        return list(
+            session.exec(
+                select(Checkpoint).where(Checkpoint.job_id == job_id).order_by(col(Checkpoint.id))
+            ).all()
+        )
+
+
+def _latest_per_stage(rows: Iterable[Any]) -> dict[int, dict[str, Any]]:
+    """The one definition of "latest": rows in id order, each stage keeps its last row.
+
+    ``rows`` have ``job_id`` and ``stage`` (whole checkpoints or selected columns).
+    """
+    latest: dict[int, dict[str, Any]] = defaultdict(dict)
+    for row in rows:
+        latest[row.job_id][row.stage] = row
+    return latest
+
+
+def latest(store: Store, job_id: int) -> dict[str, Checkpoint]:
+    """Each stage's latest checkpoint of the job."""
+    return dict(_latest_per_stage(for_job(store, job_id))[job_id])
+
+
+def latest_states(store: Store, job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """For each job, each stage's latest checkpoint status (reads only three columns)."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    with store.read() as session:
+        rows = session.exec(
+            select(Checkpoint.job_id, Checkpoint.stage, Checkpoint.status)
+            .where(col(Checkpoint.job_id).in_(ids))
+            .order_by(col(Checkpoint.id))
+        ).all()
+    latest_rows = _latest_per_stage(rows)
+    return {
+        job_id: {stage: row.status for stage, row in latest_rows.get(job_id, {}).items()}
+        for job_id in ids
+    }
+
+
+def total_cost(store: Store, job_id: int) -> float:
+    """What the job has cost so far: the sum over its completed attempts."""
+    with store.read() as session:
+        value = session.exec(
+            select(func.coalesce(func.sum(Checkpoint.cost), 0.0)).where(
+                Checkpoint.job_id == job_id,
+                Checkpoint.status == CheckpointStatus.COMPLETED.value,
+            )
+        ).one()
+    return float(value)

@@ -1,0 +1,273 @@
+"""``Job`` rows: the one module that writes them, ``job.status`` included.
+
+Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``requeue``,
+``retry``); each is a single conditional UPDATE (``... WHERE status IN (allowed sources)``), so a
+move either happens exactly once or is refused, even with many processes racing for it.
+Each move opens its own write transaction; the few ``session``-level functions
+(``fail_if_lease_expired``, ``set_stage``, ``touch``) run inside another store module's
+transaction so that two tables change together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from vidgen.errors import NotFound, Refused
+from vidgen.store import events
+from vidgen.store.engine import Store
+from vidgen.store.models import Checkpoint, Event, Job, JobStatus, utcnow
+from vidgen.store.status import RunnerEvent
+
+T = TypeVar("T")
+
+P, R, C, F = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED
+
+# target status -> statuses a job may move from
+ALLOWED_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
+    R: frozenset({P}),  # claim: a worker takes a queued job
+    C: frozenset({R}),  # complete: every stage done
+    F: frozenset({R}),  # fail: attempts spent, fatal error, or lease expired
+    P: frozenset({R, F}),  # requeue after a clean shutdown, or retry of a failed job
+}
+
+
+def transition(
+    session: Session,
+    job_id: int,
+    target: JobStatus,
+    *,
+    sources: frozenset[JobStatus] | None = None,
+    where: Any = None,
+    **fields: Any,
+) -> Job:
+    """Move job ``job_id`` to ``target`` and set ``fields``, in the caller's transaction.
+
+    ``sources`` narrows the allowed source statuses; ``where`` adds an extra SQL condition (the
+    lease checks use it). Raises NotFound for an unknown job, Refused when the move is not allowed
+    from the job's current status.
+    """
+    allowed = ALLOWED_MOVES[target] if sources is None else sources & ALLOWED_MOVES[target]
+    stmt = (
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.status).in_([s.value for s in allowed]))
+        .values(status=target.value, updated_at=utcnow(), **fields)
+    )
+    if where is not None:
+        stmt = stmt.where(where)
+    result = session.execute(stmt)
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is None:
+        raise NotFound(f"Job {job_id} not found")
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refused(f"Cannot move job {job_id} from '{job.status}' to '{target.value}'")
+    return job
+
+
+def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> Job:
+    """pending -> running, taking a lease for ``owner``; records ``job_claimed``."""
+    with store.write() as session:
+        job = transition(
+            session,
+            job_id,
+            R,
+            lease_owner=owner,
+            lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
+            error_message=None,
+        )
+        events.add(session, job_id, RunnerEvent.JOB_CLAIMED, message=f"claimed by {owner}")
+        return job
+
+
+def complete(store: Store, job_id: int, owner: str) -> Job:
+    """running -> completed while ``owner`` holds the lease; records ``job_completed``."""
+    with store.write() as session:
+        job = transition(
+            session,
+            job_id,
+            C,
+            where=col(Job.lease_owner) == owner,
+            stage="completed",
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        events.add(session, job_id, RunnerEvent.JOB_COMPLETED)
+        return job
+
+
+def fail(store: Store, job_id: int, stage: str, message: str, owner: str | None) -> Job:
+    """running -> failed; with ``owner`` only while that worker still holds the lease.
+
+    Records ``job_failed`` with the stage and message."""
+    with store.write() as session:
+        where = col(Job.lease_owner) == owner if owner is not None else None
+        job = transition(
+            session,
+            job_id,
+            F,
+            where=where,
+            stage=stage,
+            error_message=message,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        events.add(session, job_id, RunnerEvent.JOB_FAILED, stage=stage, message=message)
+        return job
+
+
+def fail_if_lease_expired(
+    session: Session, job_id: int, stage: str, now: datetime, message: str | None = None
+) -> Job:
+    """running -> failed for a job whose worker stopped renewing its lease (``job_failed``)."""
+    message = message or f"worker lost during {stage}"
+    job = transition(
+        session,
+        job_id,
+        F,
+        where=col(Job.lease_expires_at) < now,
+        stage=stage,
+        error_message=message,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    events.add(session, job_id, RunnerEvent.JOB_FAILED, stage=stage, message=message)
+    return job
+
+
+def requeue(store: Store, job_id: int, owner: str, task_id: str | None) -> Job:
+    """running -> pending, when a worker shuts down cleanly in the middle of a job.
+
+    Records ``job_requeued`` with the stage it was in."""
+    with store.write() as session:
+        job = transition(
+            session,
+            job_id,
+            P,
+            sources=frozenset({R}),
+            where=col(Job.lease_owner) == owner,
+            lease_owner=None,
+            lease_expires_at=None,
+            task_id=task_id,
+        )
+        events.add(session, job_id, RunnerEvent.JOB_REQUEUED, stage=job.stage)
+        return job
+
+
+def retry(store: Store, job_id: int) -> Job:
+    """failed -> pending, refused with the contract's message for any other status."""
+    with store.write() as session:
+        try:
+            return transition(session, job_id, P, sources=frozenset({F}), error_message=None)
+        except Refused:
+            job = session.get(Job, job_id)
+            status = job.status if job is not None else "unknown"
+            raise Refused(
+                f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried."
+            ) from None
+
+
+def renew_lease(store: Store, job_id: int, owner: str, lease_seconds: float) -> bool:
+    """Extend a running job's lease; False if this worker no longer holds it. Not a status move."""
+    with store.write() as session:
+        result = session.execute(
+            update(Job)
+            .where(
+                col(Job.id) == job_id,
+                col(Job.status) == R.value,
+                col(Job.lease_owner) == owner,
+            )
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def set_stage(session: Session, job_id: int, owner: str, stage: str) -> None:
+    """The stage a running job is in, while ``owner`` holds its lease. Not a status move."""
+    session.execute(
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.lease_owner) == owner)
+        .values(stage=stage, updated_at=utcnow())
+    )
+
+
+def touch(session: Session, job_id: int) -> None:
+    """Mark the job as changed now (a checkpoint of it completed)."""
+    session.execute(update(Job).where(col(Job.id) == job_id).values(updated_at=utcnow()))
+
+
+# -- store-level: each opens its own transaction ---------------------------------------------
+
+
+def create(store: Store, theme: str, config_path: str) -> int:
+    """Record a new pending job (stage ``initialization``); returns its id."""
+    with store.write() as session:
+        job = Job(theme=theme, config_path=config_path)
+        session.add(job)
+        session.flush()
+        assert job.id is not None
+        return job.id
+
+
+def delete(store: Store, job_id: int) -> None:
+    """Remove a job that was never queued, with anything recorded for it."""
+    with store.write() as session:
+        session.execute(sql_delete(Event).where(col(Event.job_id) == job_id))
+        session.execute(sql_delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
+        session.execute(sql_delete(Job).where(col(Job.id) == job_id))
+
+
+def set_task_id(store: Store, job_id: int, task_id: str | None) -> None:
+    with store.write() as session:
+        session.execute(update(Job).where(col(Job.id) == job_id).values(task_id=task_id))
+
+
+def get(store: Store, job_id: int) -> Job | None:
+    with store.read() as session:
+        return session.get(Job, job_id)
+
+
+def newest(store: Store, status: str | None, limit: int, offset: int) -> list[Job]:
+    """Jobs newest first (ties: higher id first), optionally only those with ``status``."""
+    query = select(Job)
+    if status is not None:
+        query = query.where(Job.status == status)
+    query = (
+        query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).offset(offset).limit(limit)
+    )
+    with store.read() as session:
+        return list(session.exec(query).all())
+
+
+def pending_ids(store: Store) -> list[int]:
+    """Ids of pending jobs, oldest first."""
+    with store.read() as session:
+        rows = session.exec(
+            select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(col(Job.id))
+        ).all()
+    return [job_id for job_id in rows if job_id is not None]
+
+
+def expired_leases(store: Store, now: datetime) -> list[tuple[int, str | None]]:
+    """(id, stage) of running jobs whose lease ran out before ``now``."""
+    with store.read() as session:
+        rows = session.exec(
+            select(Job.id, Job.stage).where(
+                Job.status == JobStatus.RUNNING.value, col(Job.lease_expires_at) < now
+            )
+        ).all()
+    return [(job_id, stage) for job_id, stage in rows if job_id is not None]
+
+
+def unless_running(store: Store, job_id: int, action: Callable[[], T]) -> T | None:
+    """``action()`` while holding the store's write lock, unless the job is running: no worker
+    can claim the job in between (cleaning up after a dead attempt must not race a live one)."""
+    with store.write() as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.status == JobStatus.RUNNING.value:
+            return None
+        return action()

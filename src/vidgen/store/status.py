@@ -1,0 +1,46 @@
+"""The status enums of the tables in ``vidgen.store.models``, and the runner's event names.
+
+Kept free of SQLAlchemy so the CLI can spell statuses without loading the store at start-up.
+Every place that names a status uses these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+TERMINAL_JOB_STATUSES: tuple[JobStatus, ...] = (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+class CheckpointStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class VideoStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RunnerEvent(StrEnum):
+    """What happened to a job, in the order a runner can record it (``Event.kind``)."""
+
+    JOB_CLAIMED = "job_claimed"
+    STAGE_SKIPPED = "stage_skipped"  # completed before, outputs reused
+    STAGE_STARTED = "stage_started"
+    STAGE_COMPLETED = "stage_completed"
+    STAGE_FAILED = "stage_failed"
+    BACKOFF = "backoff"  # waiting before the next attempt
+    LEASE_LOST = "lease_lost"  # another worker failed the job; this one stops writing
+    JOB_COMPLETED = "job_completed"
+    JOB_FAILED = "job_failed"
+    JOB_REQUEUED = "job_requeued"  # worker shut down mid-job; back in the queue

@@ -1,0 +1,143 @@
+"""``Trend``, ``TrendReport`` and ``ContentPlan`` rows: what a job read and what it wrote.
+
+Providers return data; the stages store it here. ``upsert`` keys trends on (platform,
+external_id), like the table's unique constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from vidgen.errors import StageError
+from vidgen.store.engine import Store
+from vidgen.store.models import ContentPlan, Trend, TrendReport, utcnow
+
+# Refreshed on a trend seen again; (platform, external_id) stay.
+STAT_FIELDS = (
+    "title",
+    "hashtags",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "creator",
+    "sound",
+    "duration_seconds",
+    "posted_at",
+)
+
+
+def upsert(store: Store, items: Iterable[Mapping[str, Any]]) -> tuple[list[int], list[int]]:
+    """Insert new trends and refresh the stats of known ones; return (new_ids, updated_ids).
+
+    ``items`` are the ``Trend`` fields as mappings (a provider's ``TrendItem.model_dump()``). A
+    batch that repeats a key counts it once, with the last values. The whole batch is one write
+    transaction so two jobs collecting at once cannot both insert the same video.
+    """
+    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for item in items:
+        latest[(item["platform"], item["external_id"])] = item
+    if not latest:
+        return [], []
+    new_ids: list[int] = []
+    updated_ids: list[int] = []
+    now = utcnow()
+    try:
+        with store.write() as session:
+            existing: dict[tuple[str, str], Trend] = {}
+            by_platform: dict[str, list[str]] = {}
+            for platform, external_id in latest:
+                by_platform.setdefault(platform, []).append(external_id)
+            for platform, ids in by_platform.items():
+                # Chunked so the IN list stays under SQLite's bound-parameter limit.
+                for start in range(0, len(ids), 500):
+                    rows = session.exec(
+                        select(Trend).where(
+                            Trend.platform == platform,
+                            col(Trend.external_id).in_(ids[start : start + 500]),
+                        )
+                    ).all()
+                    existing.update({(row.platform, row.external_id): row for row in rows})
+            fresh: list[Trend] = []
+            for key, item in latest.items():
+                row = existing.get(key)
+                if row is None:
+                    row = Trend(**item, collected_at=now)
+                    session.add(row)
+                    fresh.append(row)
+                else:
+                    for field in STAT_FIELDS:
+                        setattr(row, field, item[field])
+                    row.collected_at = now
+                    session.add(row)
+            session.flush()
+            for key in latest:
+                row = existing.get(key)
+                if row is not None:
+                    assert row.id is not None
+                    updated_ids.append(row.id)
+            for row in fresh:
+                assert row.id is not None
+                new_ids.append(row.id)
+    except IntegrityError:
+        raise StageError(
+            "another job stored the same trends at the same moment; the next attempt merges them"
+        ) from None
+    return new_ids, updated_ids
+
+
+def get_many(store: Store, trend_ids: Iterable[int]) -> list[Trend]:
+    ids = list(trend_ids)
+    if not ids:
+        return []
+    with store.read() as session:
+        return list(session.exec(select(Trend).where(col(Trend.id).in_(ids))).all())
+
+
+def add_report(
+    store: Store,
+    job_id: int,
+    *,
+    trend_count: int,
+    top_hashtags: list[str],
+    dominant_style: str,
+    typical_duration_seconds: float,
+    report_path: str,
+    summary: dict[str, Any],
+) -> int:
+    """Record a trend report of the job; returns its id."""
+    with store.write() as session:
+        row = TrendReport(
+            job_id=job_id,
+            trend_count=trend_count,
+            top_hashtags=top_hashtags,
+            dominant_style=dominant_style,
+            typical_duration_seconds=typical_duration_seconds,
+            report_path=report_path,
+            summary=summary,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def save_plan(
+    store: Store, job_id: int, *, title: str, plan: dict[str, Any], voiceover_script: str
+) -> int:
+    """Insert the job's ContentPlan row, or update it when the stage is re-run; returns its id."""
+    with store.write() as session:
+        row = session.exec(select(ContentPlan).where(ContentPlan.job_id == job_id)).first()
+        if row is None:
+            row = ContentPlan(job_id=job_id, title=title)
+        row.title = title
+        row.plan = plan
+        row.voiceover_script = voiceover_script
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id

@@ -1,0 +1,182 @@
+"""The store package: named runner events, derived cost, the video's one-way decision, and an
+older database opened by this version."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import CliResult
+from vidgen import service
+from vidgen.errors import Refused
+from vidgen.pipeline import events as pipeline_events
+from vidgen.pipeline.runner import JobRunner
+from vidgen.settings import load_settings
+from vidgen.store import Store, checkpoints, jobs, reset_stores, videos
+from vidgen.store.events import events_for_job, record_event
+from vidgen.store.models import Event, Video
+from vidgen.store.status import JobStatus, RunnerEvent, VideoStatus
+
+Cli = Callable[..., CliResult]
+
+
+def _new_job(cli: Cli) -> int:
+    result = cli("generate", "--json")
+    assert result.code == 0, result.err
+    return int(result.json()["job_id"])
+
+
+def test_a_job_records_its_named_events_in_order_and_listeners_hear_them(
+    cli: Cli, stagekit: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAGEKIT_TREND_ANALYSIS", "fail:1")
+    monkeypatch.setenv("VIDGEN_BACKOFF_BASE", "0.01")
+    heard: list[Event] = []
+    listener = pipeline_events.subscribe(heard.append)
+    try:
+        job_id = _new_job(cli)
+        assert JobRunner(job_id, load_settings()).run() == JobStatus.COMPLETED
+    finally:
+        pipeline_events.unsubscribe(listener)
+    rows = events_for_job(store, job_id)
+    kinds = [(row.kind, row.stage, row.attempt) for row in rows]
+    assert kinds == [
+        (RunnerEvent.JOB_CLAIMED, None, None),
+        (RunnerEvent.STAGE_STARTED, "trend_collection", 1),
+        (RunnerEvent.STAGE_COMPLETED, "trend_collection", 1),
+        (RunnerEvent.STAGE_STARTED, "trend_analysis", 1),
+        (RunnerEvent.STAGE_FAILED, "trend_analysis", 1),
+        (RunnerEvent.BACKOFF, "trend_analysis", 1),
+        (RunnerEvent.STAGE_STARTED, "trend_analysis", 2),
+        (RunnerEvent.STAGE_COMPLETED, "trend_analysis", 2),
+        *[
+            (kind, stage, 1)
+            for stage in ("content_generation", "composition", "review")
+            for kind in (RunnerEvent.STAGE_STARTED, RunnerEvent.STAGE_COMPLETED)
+        ],
+        (RunnerEvent.JOB_COMPLETED, None, None),
+    ]
+    assert [row.id for row in heard] == [row.id for row in rows]
+    failed = rows[4]
+    assert failed.message  # the attempt's one-line error
+    assert rows[5].data["delay"] > 0
+    # --follow reads only what came after the last event it saw
+    assert events_for_job(store, job_id, after_id=rows[-2].id) == [rows[-1]]
+
+
+def test_a_retry_records_the_stages_it_skips(
+    cli: Cli, stagekit: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
+    job_id = _new_job(cli)
+    assert JobRunner(job_id, load_settings()).run() == JobStatus.FAILED
+    assert events_for_job(store, job_id)[-1].kind == RunnerEvent.JOB_FAILED
+    last = events_for_job(store, job_id)[-1].id
+    monkeypatch.delenv("STAGEKIT_COMPOSITION")
+    cli("retry", str(job_id))
+    assert JobRunner(job_id, load_settings()).run() == JobStatus.COMPLETED
+    after = [(row.kind, row.stage) for row in events_for_job(store, job_id, after_id=last)]
+    assert after[:4] == [
+        (RunnerEvent.JOB_CLAIMED, None),
+        (RunnerEvent.STAGE_SKIPPED, "trend_collection"),
+        (RunnerEvent.STAGE_SKIPPED, "trend_analysis"),
+        (RunnerEvent.STAGE_SKIPPED, "content_generation"),
+    ]
+
+
+def test_record_event_keeps_its_fields(cli: Cli, store: Store) -> None:
+    job_id = _new_job(cli)
+    row = record_event(
+        store, job_id, RunnerEvent.BACKOFF, stage="s", attempt=2, message="m", data={"delay": 1.5}
+    )
+    (stored,) = events_for_job(store, job_id)
+    assert (stored.id, stored.kind, stored.stage, stored.attempt) == (row.id, "backoff", "s", 2)
+    assert (stored.message, stored.data) == ("m", {"delay": 1.5})
+    assert stored.at.tzinfo is not None
+
+
+def test_the_job_cost_is_the_sum_of_its_completed_attempts(cli: Cli, store: Store) -> None:
+    job_id = _new_job(cli)
+    jobs.claim(store, job_id, "w", 60)
+    first, _ = checkpoints.start(store, job_id, "trend_collection", "w")
+    checkpoints.complete(store, first, 0.1, {}, {}, 0.25)
+    failed, _ = checkpoints.start(store, job_id, "trend_analysis", "w")
+    checkpoints.fail(store, failed, 0.1, "boom", None)
+    again, attempt = checkpoints.start(store, job_id, "trend_analysis", "w")
+    checkpoints.complete(store, again, 0.1, {}, {}, 0.5)
+    assert attempt == 2
+    assert checkpoints.total_cost(store, job_id) == pytest.approx(0.75)
+    assert service.job_detail(load_settings(), job_id).total_cost == pytest.approx(0.75)
+    assert checkpoints.latest_states(store, [job_id]) == {
+        job_id: {"trend_collection": "completed", "trend_analysis": "completed"}
+    }
+
+
+def test_a_video_is_decided_once(cli: Cli, store: Store, tmp_path: Path) -> None:
+    job_id = _new_job(cli)
+    files = (tmp_path / "v.mp4", tmp_path / "v.jpg", tmp_path / "v.json")
+    video, decided, stale = videos.file_for_review(
+        store,
+        job_id,
+        plan_id=None,
+        title="t",
+        files=files,
+        duration_seconds=1.0,
+        before_commit=lambda row: None,
+    )
+    assert decided is None and stale == [] and video.id is not None
+    moved = (tmp_path / "a.mp4", tmp_path / "a.jpg", tmp_path / "a.json")
+    done = videos.decide(store, video.id, VideoStatus.APPROVED, None, lambda row, now: moved)
+    assert (done.status, done.video_path, done.reviewed_at is not None) == (
+        "approved",
+        str(moved[0]),
+        True,
+    )
+    with pytest.raises(Refused, match="already approved"):
+        videos.decide(store, video.id, VideoStatus.REJECTED, "no", lambda row, now: moved)
+    # A filing for an already decided job changes nothing.
+    again, decided, _ = videos.file_for_review(
+        store,
+        job_id,
+        plan_id=None,
+        title="t2",
+        files=files,
+        duration_seconds=2.0,
+        before_commit=lambda row: None,
+    )
+    assert decided is not None and again.title == "t"
+
+
+def test_a_version_1_database_is_upgraded_in_place(home: Path) -> None:
+    """Databases made before the event table had two more NOT NULL job columns."""
+    settings = load_settings()
+    db = Path(settings.db_url.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE job (id INTEGER PRIMARY KEY, status VARCHAR NOT NULL, stage VARCHAR, "
+            "theme VARCHAR NOT NULL, config_path VARCHAR, created_at DATETIME NOT NULL, "
+            "updated_at DATETIME NOT NULL, error_message VARCHAR, task_id VARCHAR, "
+            "lease_owner VARCHAR, lease_expires_at DATETIME, attempts_started INTEGER NOT NULL, "
+            "total_cost FLOAT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO job VALUES (1, 'failed', 'review', 'old', NULL, '2026-01-01 00:00:00', "
+            "'2026-01-01 00:00:00', 'x', NULL, NULL, NULL, 5, 0.5)"
+        )
+        conn.execute("PRAGMA user_version = 1")
+    reset_stores()
+    from vidgen.store import get_store
+
+    store = get_store(settings)
+    new_id = jobs.create(store, "new", "/tmp/x.yml")
+    assert new_id == 2
+    old = jobs.get(store, 1)
+    assert old is not None and old.theme == "old" and old.status == "failed"
+    record_event(store, new_id, RunnerEvent.JOB_CLAIMED)
+    assert len(events_for_job(store, new_id)) == 1
+    with store.read() as session:
+        assert session.get(Video, 1) is None
