@@ -154,3 +154,15 @@ def test_music_mood_follows_style_and_tone() -> None:
     assert track is not None and track.mood == "happy" and track.path.is_file()
     assert track == music.choose_track("listicle", "fun", "job-1")
     assert track.asset()["licence"] == "MIT"
+
+
+@pytest.mark.parametrize(
+    ("value", "wanted"),
+    [("none", "none"), (False, "none"), (None, None), ("bed.mp3", Path("bed.mp3"))],
+)
+def test_music_config_shorthands(value: object, wanted: object) -> None:
+    from vidgen.config import Music, ThemeSettings
+
+    music_setting = ThemeSettings(music=value).music  # type: ignore[arg-type]
+    got = music_setting.path if isinstance(music_setting, Music) else music_setting
+    assert got == wanted
