@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-# Where `make run` keeps its state and videos: inside the checkout, easy to find and delete.
-export VIDGEN_HOME       ?= $(CURDIR)/.vidgen
-export VIDGEN_OUTPUT_DIR ?= $(CURDIR)/output
+# One home for everything: `make run`, `make worker`, plain `vidgen` and cron all use vidgen's
+# default home, ~/.vidgen (or $VIDGEN_HOME when you set it), so each sees the others' jobs.
+# Nothing is exported here on purpose: a home chosen by the Makefile is one cron never sees.
 
 .PHONY: install run worker test test-fast lint bench clean
 
@@ -31,7 +31,7 @@ install: $(DEV_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/vidgen generate --wait
 
-## A long-running worker for the same home folder.
+## A long-running worker for the same home folder as `vidgen` and cron (~/.vidgen).
 worker: $(RUN_STAMP)
 	$(BIN)/vidgen worker
 
@@ -52,5 +52,5 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
 
-clean:
-	rm -rf $(VENV) .vidgen output .pytest_cache .mypy_cache .ruff_cache
+clean:  # the jobs and videos in ~/.vidgen are yours: `vidgen prune` cleans those
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -85,13 +85,13 @@ def with_config(**overrides: Any) -> bytes:
     ("args", "code", "needle"),
     [
         # ids that are not numbers: a usage error naming the argument
-        (("status", "1.5"), 2, "Invalid value for 'job_id'"),
-        (("status", "0x10"), 2, "Invalid value for 'job_id'"),
-        (("status", ""), 2, "Invalid value for 'job_id'"),
-        (("status", "1.5", "--watch"), 2, "Invalid value for 'job_id'"),
-        (("retry", "1e3"), 2, "Invalid value for 'job_id'"),
-        (("approve", "abc"), 2, "Invalid value for 'video_id'"),
-        (("reject", "abc", "--reason", "blurry"), 2, "Invalid value for 'video_id'"),
+        (("status", "1.5"), 2, "Invalid value for 'ID'"),
+        (("status", "0x10"), 2, "Invalid value for 'ID'"),
+        (("status", ""), 2, "Invalid value for 'ID'"),
+        (("status", "1.5", "--watch"), 2, "Invalid value for 'ID'"),
+        (("retry", "1e3"), 2, "Invalid value for 'ID'"),
+        (("approve", "abc"), 2, "Invalid value for 'ID'"),
+        (("reject", "abc", "--reason", "blurry"), 2, "Invalid value for 'ID'"),
         # unknown, zero, negative and huge ids: not found, exit 1
         (("status", "5", "--watch"), 1, "Job 5 not found"),
         (("status", "5", "--json"), 1, "Job 5 not found"),

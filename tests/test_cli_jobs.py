@@ -103,7 +103,7 @@ def test_generate_rejects_bad_config_files_and_records_nothing(
     assert str(path) in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert "Traceback" not in result.err
-    assert cli("jobs", "--json").json() == {"count": 0, "jobs": []}
+    assert cli("jobs", "--json").json() == {"count": 0, "total": 0, "jobs": []}
 
 
 @pytest.mark.parametrize(
@@ -174,7 +174,7 @@ def test_jobs_lists_newest_first_with_filters(cli: Cli, stagekit: Path, drain, m
         (("jobs", "--limit", "99999999999"), 2, "limit must be between"),
         (("jobs", "--offset", "-1"), 2, "offset must be between"),
         (("jobs", "--limit", "ten"), 2, "Invalid value for '--limit'"),
-        (("status", "abc"), 2, "Invalid value for 'job_id'"),
+        (("status", "abc"), 2, "Invalid value for 'ID'"),
         (("status", "999"), 1, "Job 999 not found"),
         (("status", "0"), 1, "Job 0 not found"),
         (("status", "-3"), 2, "No such option: -3"),

@@ -282,5 +282,6 @@ def test_stages_see_the_profile_override_and_the_effective_theme(
     assert config.config.theme == "Night Market"
     monkeypatch.delenv("VIDGEN_PROFILE")
     config = JobRunner(2, load_settings())._load_config(plain)
-    assert config.resolution == (1080, 1920, 30)
+    # The profile was recorded when the job was queued: the worker's environment cannot change it.
+    assert config.resolution == (360, 640, 30)
     assert config.config.theme == "Product Demo"

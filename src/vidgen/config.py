@@ -123,6 +123,9 @@ class ThemeSettings(_Strict):
     images: list[Path] = Field(default_factory=list, max_length=50)
     trend_limit: int = Field(200, ge=1, le=5000)
     llm_model: str | None = Field(None, max_length=100)
+    max_cost_usd: float | None = Field(
+        None, ge=0, le=10_000, description="most a job may spend on paid providers, in USD"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ThemeSettings:

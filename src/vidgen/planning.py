@@ -575,6 +575,11 @@ class LLMPlanner:
         self.llm = llm
         self.name = llm.provider
 
+    def estimate_cost(self, config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> float:
+        from vidgen.providers.llm import estimate_cost
+
+        return estimate_cost(self.llm, SYSTEM_PROMPT, build_user_prompt(config, report, job_id))
+
     def plan(self, config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> PlanResult:
         user = build_user_prompt(config, report, job_id)
         response = self.llm.complete_json(SYSTEM_PROMPT, user)

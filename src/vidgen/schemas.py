@@ -25,6 +25,9 @@ class PipelineTriggerRequest(BaseModel):
 
     theme: str | None = Field(None, max_length=200)
     config_path: str | None = Field(None, max_length=4096)
+    skip_if_queued: bool = Field(
+        False, description="Queue nothing if a job for this theme is pending or running"
+    )
 
 
 class PipelineTriggerResponse(BaseModel):
@@ -49,7 +52,8 @@ class JobStatusResponse(BaseModel):
 
 
 class JobListResponse(BaseModel):
-    count: int
+    count: int  # jobs on this page
+    total: int  # all jobs matching the filter, for paging with --offset
     jobs: list[JobStatusResponse]
 
 
@@ -77,6 +81,7 @@ class StageDetail(BaseModel):
 
 class JobDetailResponse(JobStatusResponse):
     config_path: str | None
+    profile: str | None  # render profile recorded when the job was queued
     total_cost: float
     stages: list[StageDetail]
     video_path: str | None
@@ -94,3 +99,48 @@ class HealthResponse(BaseModel):
     version: str
     store: str
     queue: str
+
+
+class GenerateSkippedResponse(BaseModel):
+    """``generate --skip-if-queued`` found a job for the same theme still pending or running."""
+
+    job_id: int  # the job already queued or running, not a new one
+    status: Literal["skipped"] = "skipped"
+    job_status: str
+    theme: str
+    poll_url: str
+    message: str
+
+
+class BatchEntry(BaseModel):
+    """One entry of ``generate --batch FILE`` / ``POST /api/generate/batch``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    theme: str | None = Field(None, max_length=200)
+    config: str | None = Field(None, max_length=4096)
+
+
+class BatchTriggerResponse(BaseModel):
+    count: int
+    jobs: list[PipelineTriggerResponse]
+
+
+class PruneRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    older_than: str = Field(max_length=40, description="e.g. 7d, 12h, 30m")
+    dry_run: bool = False
+    rejected: bool = False
+
+
+class PruneResponse(BaseModel):
+    dry_run: bool
+    older_than: str
+    cutoff: str  # ISO-8601 UTC: jobs that ended before this
+    jobs: int  # job folders deleted (or that would be)
+    job_ids: list[int]
+    rejected_videos: int  # rejected videos whose files were deleted (with --rejected)
+    files: int
+    bytes: int
+    message: str

@@ -8,26 +8,33 @@ the edges turn those into exit codes or HTTP statuses. Nothing here prints.
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vidgen.config import load_config, resolve_config_path
-from vidgen.errors import InvalidInput, NotFound
+from vidgen.config import ThemeConfig, load_config, resolve_config_path
+from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Swept
 from vidgen.schemas import (
+    BatchEntry,
+    BatchTriggerResponse,
+    GenerateSkippedResponse,
     HealthResponse,
     JobDetailResponse,
     JobListResponse,
     JobRetryResponse,
     JobStatusResponse,
     PipelineTriggerResponse,
+    PruneResponse,
     RecoverResponse,
     StageDetail,
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import Store, checkpoints, get_store, jobs, videos
+from vidgen.store import Store, checkpoints, get_store, jobs, public_url, videos, workers
 from vidgen.store.status import CheckpointStatus, JobStatus
 
 if TYPE_CHECKING:
@@ -200,9 +207,10 @@ def list_jobs(
     check_page(limit, offset)
     store = get_store(settings)
     found = jobs.newest(store, status, limit, offset)
+    total = jobs.count(store, status)
     completed = _completed_by_job(store, [job.id for job in found if job.id is not None])
     items = [to_status(job, completed[job.id]) for job in found if job.id is not None]
-    return JobListResponse(count=len(items), jobs=items)
+    return JobListResponse(count=len(items), total=total, jobs=items)
 
 
 def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
@@ -231,6 +239,7 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,
+        profile=job.profile,
         total_cost=round(checkpoints.total_cost(store, job_id), 6),
         stages=stages,
         video_path=video.video_path if video else None,
@@ -240,18 +249,21 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
 # -- changing jobs --------------------------------------------------------------------------
 
 
-def generate(
-    settings: Settings,
-    theme: str | None = None,
-    config_path: str | None = None,
-    *,
-    confine_config: bool = False,
-) -> PipelineTriggerResponse:
-    """Validate the config, record a pending job, enqueue it and return at once."""
-    from vidgen.pipeline.queue import enqueue_job
+@dataclass(frozen=True)
+class _NewJob:
+    """A job request that passed every check; nothing is recorded until all of a batch pass."""
 
+    theme: str
+    config_path: Path
+    paid: tuple[str, ...]
+    profile: str
+
+
+def _check_job_request(
+    settings: Settings, theme: str | None, config_path: str | None, *, confine_config: bool
+) -> _NewJob:
+    """Everything that can be known before a job is queued: theme, config, the files it names."""
     check_theme(theme)
-    check_stage_package(settings.stage_package)
     if config_path is not None and not config_path.strip():
         config_path = None  # like an empty --config: the default lookup, over HTTP too
     if config_path is not None:
@@ -260,18 +272,233 @@ def generate(
         path = confined_config_path(config_path, settings.themes_root)
     else:
         path = resolve_config_path(config_path, settings.config)
-    # Both raise InvalidInput with file, field and reason; nothing is recorded yet.
-    load_config(path).check_files()
+    config = load_config(path)  # raises InvalidInput with file, field and reason
+    config.check_files()
+    return _NewJob(
+        theme=theme if theme is not None else "default",
+        config_path=path,
+        paid=paid_providers(config),
+        profile=settings.profile or config.config.profile,
+    )
+
+
+def generate(
+    settings: Settings,
+    theme: str | None = None,
+    config_path: str | None = None,
+    *,
+    confine_config: bool = False,
+    skip_if_queued: bool = False,
+) -> PipelineTriggerResponse | GenerateSkippedResponse:
+    """Validate the config, record a pending job, enqueue it and return at once.
+
+    With ``skip_if_queued``, a pending or running job for the same theme and config file means
+    nothing is queued (a cron overlap guard); the check and the insert share one transaction.
+    """
+    check_stage_package(settings.stage_package)
+    new = _check_job_request(settings, theme, config_path, confine_config=confine_config)
     store = get_store(settings)
-    job_id = jobs.create(store, theme if theme is not None else "default", str(path))
+    check_daily_budget(settings, store, [new])
+    if skip_if_queued:
+        job_id, existing = jobs.create_unless_active(
+            store, new.theme, str(new.config_path), new.profile
+        )
+        if existing is not None:
+            assert existing.id is not None
+            return GenerateSkippedResponse(
+                job_id=existing.id,
+                job_status=existing.status,
+                theme=existing.theme,
+                poll_url=f"/api/jobs/{existing.id}",
+                message=f"Job {existing.id} for theme {existing.theme!r} is already "
+                f"{existing.status}; nothing queued",
+            )
+    else:
+        job_id = jobs.create(store, new.theme, str(new.config_path), new.profile)
+    return _enqueue_new(settings, store, [job_id])[0]
+
+
+MAX_BATCH = 100
+
+
+def load_batch_file(raw_path: str) -> list[BatchEntry]:
+    """Read a YAML or JSON list of ``{theme, config}`` entries; InvalidInput names the entry."""
+    import yaml
+    from pydantic import ValidationError
+
+    path = Path(raw_path).expanduser()
+    where = str(path)
     try:
-        task_id = enqueue_job(settings, job_id)
-    except Exception:
-        # Not queued means not created: leave no pending job that nobody will run.
-        jobs.delete(store, job_id)
-        raise
-    jobs.set_task_id(store, job_id, task_id)
-    return PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise InvalidInput(
+                f"{where}: not a regular file; pass --batch with a YAML or JSON file"
+            )
+        if path.stat().st_size > 1_000_000:
+            raise InvalidInput(f"{where}: larger than 1 MB; a batch file is a short list")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(
+            f"{where}: batch file not found; pass --batch with an existing file"
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{where}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise InvalidInput(f"{where}: cannot read the batch file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)  # JSON is YAML, so one parser reads both
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidInput(
+            f"{where}: invalid YAML/JSON{at}: {getattr(exc, 'problem', exc)}"
+        ) from None
+    if isinstance(data, dict) and set(data) == {"jobs"}:
+        data = data["jobs"]
+    if not isinstance(data, list):
+        raise InvalidInput(
+            f"{where}: expected a list of entries like "
+            "- {theme: 'Product Demo', config: theme.yml}"
+        )
+    entries: list[BatchEntry] = []
+    for index, item in enumerate(data):
+        try:
+            entry = BatchEntry.model_validate(item)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(part) for part in err["loc"]) or "(entry)"
+            msg = str(err["msg"])
+            raise InvalidInput(
+                f"{where}: entry {index + 1} of {len(data)}: {field}: {msg}"
+            ) from None
+        if entry.config is not None and not Path(entry.config).expanduser().is_absolute():
+            # Relative config paths in a batch file are relative to the batch file.
+            entry = entry.model_copy(
+                update={"config": str(path.absolute().parent / Path(entry.config).expanduser())}
+            )
+        entries.append(entry)
+    return entries
+
+
+def generate_batch(
+    settings: Settings, entries: list[BatchEntry], *, confine_config: bool = False
+) -> BatchTriggerResponse:
+    """Check every entry first; one bad entry and no job is created."""
+    if not entries:
+        raise InvalidInput("the batch is empty: list at least one {theme, config} entry")
+    if len(entries) > MAX_BATCH:
+        raise InvalidInput(f"the batch has {len(entries)} entries; send at most {MAX_BATCH}")
+    check_stage_package(settings.stage_package)
+    checked: list[_NewJob] = []
+    for index, entry in enumerate(entries):
+        try:
+            checked.append(
+                _check_job_request(
+                    settings, entry.theme, entry.config, confine_config=confine_config
+                )
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(f"entry {index + 1} of {len(entries)}: {exc}") from None
+    store = get_store(settings)
+    check_daily_budget(settings, store, checked)
+    ids = jobs.create_many(
+        store, [(new.theme, str(new.config_path), new.profile) for new in checked]
+    )
+    queued = _enqueue_new(settings, store, ids)
+    return BatchTriggerResponse(count=len(queued), jobs=queued)
+
+
+def _enqueue_new(
+    settings: Settings, store: Store, job_ids: list[int]
+) -> list[PipelineTriggerResponse]:
+    from vidgen.pipeline.queue import enqueue_job
+
+    results: list[PipelineTriggerResponse] = []
+    for position, job_id in enumerate(job_ids):
+        try:
+            task_id = enqueue_job(settings, job_id)
+        except Exception:
+            # Not queued means not created: leave no pending job that nobody will run.
+            for unqueued in job_ids[position:]:
+                jobs.delete(store, unqueued)
+            raise
+        jobs.set_task_id(store, job_id, task_id)
+        results.append(
+            PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
+        )
+    return results
+
+
+# -- budgets --------------------------------------------------------------------------------
+
+# Providers that bill per call; everything else (local, sample, espeak, piper, youtube quota,
+# pexels) costs 0 and is never refused.
+PAID_PROVIDERS: dict[str, frozenset[str]] = {
+    "trends": frozenset({"tiktok"}),
+    "analysis": frozenset({"openai", "anthropic"}),
+    "planner": frozenset({"openai", "anthropic"}),
+    "tts": frozenset({"openai"}),
+    "visuals": frozenset(),
+}
+
+
+def paid_providers(config: ThemeConfig) -> tuple[str, ...]:
+    chosen = config.config.providers.model_dump()
+    return tuple(
+        f"{kind}: {chosen[kind]}" for kind, paid in PAID_PROVIDERS.items() if chosen[kind] in paid
+    )
+
+
+def check_daily_budget(settings: Settings, store: Store, new_jobs: list[_NewJob]) -> None:
+    """Refuse jobs that would call paid providers once today's recorded spend reaches
+    VIDGEN_DAILY_BUDGET_USD; jobs with only free providers always pass."""
+    budget = settings.daily_budget_usd
+    paid = sorted({name for job in new_jobs for name in job.paid})
+    if budget is None or not paid:
+        return
+    spent = checkpoints.spent_since(store, start_of_today())
+    if spent >= budget:
+        raise Refused(
+            f"today's provider spend ${spent:.4f} has reached VIDGEN_DAILY_BUDGET_USD="
+            f"{budget:g} (this job uses {', '.join(paid)}); nothing queued: raise the budget, "
+            "use local providers, or wait until 00:00 UTC"
+        )
+
+
+def start_of_today() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# -- retention ------------------------------------------------------------------------------
+
+
+def prune(
+    settings: Settings, older_than: str, *, dry_run: bool = False, rejected: bool = False
+) -> PruneResponse:
+    """``vidgen prune`` / ``POST /api/prune``; the worker runs the same for VIDGEN_PRUNE_AFTER."""
+    from vidgen.pipeline import retention
+
+    return retention.prune(
+        get_store(settings), settings, older_than, dry_run=dry_run, rejected=rejected
+    )
+
+
+# -- workers --------------------------------------------------------------------------------
+
+
+def serving_workers(settings: Settings) -> int:
+    """Live workers (a heartbeat within the lease) that read this store's queue."""
+    within = max(10.0, settings.lease_seconds)
+    return workers.live_count(get_store(settings), within, queue=settings.queue)
+
+
+def no_worker_hint(settings: Settings, job_id: int) -> str:
+    return (
+        f"no worker is serving {settings.home} (queue {public_url(settings.queue)}), so job "
+        f"{job_id} waits until one starts: run 'vidgen worker' (or 'make worker' in the "
+        "checkout), or add the @reboot line from the README's cron section"
+    )
 
 
 def retry(settings: Settings, job_id: int) -> JobRetryResponse:

@@ -43,6 +43,14 @@ class Settings(BaseModel):
     stage_timeout: float = Field(900.0, ge=1, le=86400)
     lease_seconds: float = Field(60.0, ge=1, le=86400)
     busy_timeout: float = Field(30.0, ge=0.1, le=3600)
+    daily_budget_usd: float | None = Field(
+        None, ge=0, le=1_000_000, description="Refuse new paid jobs once today's spend reaches it"
+    )
+    prune_after: str | None = Field(
+        None,
+        pattern=r"^\s*(\d{1,9}[smhdwSMHDW])+\s*$",
+        description="Workers delete work files of jobs that ended longer ago than this",
+    )
     api_token: str | None = Field(
         None,
         pattern=r"^[\x21-\x7e]+$",
@@ -151,6 +159,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 _PATTERN_MEANING = {
     "api_token": "printable ASCII with no spaces, e.g. from: openssl rand -hex 32",
     "stage_package": "a dotted Python package name such as vidgen.stages",
+    "prune_after": "a duration: a number and a unit, like 14d, 12h or 30m",
 }
 
 

@@ -25,6 +25,9 @@ from vidgen import __version__, service
 from vidgen.errors import InvalidInput, NotFound, Refused, StoreBusy, VidgenError
 from vidgen.review import MAX_REASON_CHARS
 from vidgen.schemas import (
+    BatchEntry,
+    BatchTriggerResponse,
+    GenerateSkippedResponse,
     HealthResponse,
     JobDetailResponse,
     JobListResponse,
@@ -32,6 +35,8 @@ from vidgen.schemas import (
     JobStatusResponse,
     PipelineTriggerRequest,
     PipelineTriggerResponse,
+    PruneRequest,
+    PruneResponse,
     RecoverResponse,
     render_json,
 )
@@ -212,14 +217,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post(
         "/api/generate",
-        response_model=PipelineTriggerResponse,
+        response_model=PipelineTriggerResponse | GenerateSkippedResponse,
         responses=errors(400, 401, 413, 422),
     )
     def generate(body: Annotated[PipelineTriggerRequest | None, Body()] = None) -> Response:
         request = body or PipelineTriggerRequest()
         return _json(
-            service.generate(current(), request.theme, request.config_path, confine_config=True)
+            service.generate(
+                current(),
+                request.theme,
+                request.config_path,
+                confine_config=True,
+                skip_if_queued=request.skip_if_queued,
+            )
         )
+
+    _add_ops_routes(app, current)
 
     @app.get("/api/jobs", response_model=JobListResponse, responses=errors(401, 422))
     def jobs(
@@ -258,6 +271,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_video_routes(app, current)
     app.add_middleware(BodyLimit)
     return app
+
+
+def _add_ops_routes(app: FastAPI, current: Any) -> None:
+    """Batch generate and prune: the twins of ``generate --batch`` and ``prune``."""
+
+    @app.post(
+        "/api/generate/batch",
+        response_model=BatchTriggerResponse,
+        responses=errors(400, 401, 413, 422),
+    )
+    def generate_batch(
+        body: Annotated[list[BatchEntry], Body(max_length=service.MAX_BATCH)],
+    ) -> Response:
+        return _json(service.generate_batch(current(), body, confine_config=True))
+
+    @app.post("/api/prune", response_model=PruneResponse, responses=errors(400, 401, 413, 422))
+    def prune(body: PruneRequest) -> Response:
+        return _json(
+            service.prune(current(), body.older_than, dry_run=body.dry_run, rejected=body.rejected)
+        )
 
 
 def _add_video_routes(app: FastAPI, current: Any) -> None:

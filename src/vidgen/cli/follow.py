@@ -6,6 +6,7 @@ dead worker's lease while waiting are ``vidgen.pipeline.follow`` (reached throug
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -28,6 +29,29 @@ def _elapsed(detail: JobDetailResponse) -> dict[str, float]:
         for stage in detail.stages
         if stage.state == "running" and stage.started_at
     }
+
+
+class _UnservedNotice:
+    """Says once, within seconds, that a pending job has no live worker to run it; the
+    follower keeps waiting (a worker started later picks the job up)."""
+
+    def __init__(self, settings: Settings, job_id: int) -> None:
+        self.settings, self.job_id = settings, job_id
+        self.said = False
+        self.next_check = 0.0
+
+    def message(self, status: str) -> str | None:
+        from vidgen import service
+
+        if self.said or status != JobStatus.PENDING or time.monotonic() < self.next_check:
+            return None
+        self.next_check = time.monotonic() + 2.0
+        if service.serving_workers(self.settings) > 0:
+            return None
+        self.said = True
+        return (
+            f"{service.no_worker_hint(self.settings, self.job_id)}. Still waiting (Ctrl-C stops)."
+        )
 
 
 def follow(
@@ -56,10 +80,14 @@ def follow(
 
             from vidgen.cli.panels import job_panel
 
+            notice = None if following.runs_here else _UnservedNotice(settings, job_id)
             with Live(job_panel(detail), console=out, refresh_per_second=8) as live:
                 while True:
                     detail = service.job_detail(settings, job_id)
                     live.update(job_panel(detail, _elapsed(detail)))
+                    note = notice.message(detail.status) if notice is not None else None
+                    if note is not None:
+                        live.console.print(f"[yellow]{note}[/]")
                     if following.finished(detail.status):
                         break
                     following.tick()
@@ -80,8 +108,12 @@ def _poll_plain(
     from vidgen import service
 
     seen: dict[str, str] = {}
+    notice = None if following.runs_here else _UnservedNotice(settings, job_id)
     while True:
         detail = service.job_detail(settings, job_id)
+        note = notice.message(detail.status) if notice is not None else None
+        if note is not None:
+            print(f"Note: {note}", file=sys.stderr, flush=True)
         for stage in detail.stages:
             key = f"{stage.state}:{stage.attempt}"
             if seen.get(stage.stage) != key and stage.state != "waiting":

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import respond
+from vidgen.cli.output import example, respond
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -34,6 +34,12 @@ def jobs_table(result: JobListResponse) -> RenderableType:
             short_time(job.created_at),
             (job.error_message or "")[:60],
         )
+    if result.total > result.count:
+        from rich.console import Group
+
+        return Group(
+            table, f"[dim]{result.count} of {result.total} jobs; see more with --offset[/]"
+        )
     return table
 
 
@@ -43,12 +49,19 @@ def jobs(
         typer.Option(
             "--status",
             "-s",
+            metavar="STATUS",
             help="Only jobs with this status: pending, running, completed or failed.",
         ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many jobs (1-1000).")] = 20,
-    offset: Annotated[int, typer.Option("--offset", help="Skip this many newest jobs.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JobListResponse JSON.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", metavar="N", help="How many jobs (1-1000).")
+    ] = 20,
+    offset: Annotated[
+        int, typer.Option("--offset", metavar="K", help="Skip this many newest jobs.")
+    ] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the body of GET /api/jobs).")
+    ] = False,
 ) -> None:
     """List jobs, newest first."""
     from vidgen import service
@@ -57,4 +70,10 @@ def jobs(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("jobs")(jobs)
+    app.command(
+        "jobs",
+        epilog=example(
+            "vidgen jobs --status failed",
+            "vidgen jobs --limit 50 --offset 50 --json",
+        ),
+    )(jobs)

@@ -8,23 +8,97 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
-from vidgen.cli import generate, jobs, recover, retry, serve, status, videos, worker
+from vidgen.cli import generate, jobs, prune, recover, retry, serve, status, videos, worker
+from vidgen.cli.output import example, plain_help_command
 
 app = typer.Typer(
     name="vidgen",
     help="Unattended short-video factory: queue a job, let a worker render it, review the MP4.",
+    epilog=example(
+        "vidgen generate --theme 'Product Demo'",
+        "vidgen worker",
+        "vidgen status 12 --watch",
+    ),
     no_args_is_help=True,
-    add_completion=False,
+    # Typer's --install-completion/--show-completion: its completion module is imported by
+    # typer.main anyway, so this costs start-up nothing measurable (bench/cli_start.py).
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (generate, jobs, status, retry, worker, recover, serve):
+
+def _print_version(value: bool) -> None:
+    if value:
+        from vidgen import __version__
+
+        typer.echo(f"vidgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+    log_file: Annotated[
+        str | None,
+        typer.Option(
+            "--log-file",
+            metavar="PATH",
+            help="Append this command's output and errors to PATH, creating its folder "
+            "(for cron: works on a fresh HOME, where '>> ~/.vidgen/x.log' cannot).",
+        ),
+    ] = None,
+) -> None:
+    """Unattended short-video factory: queue a job, let a worker render it, review the MP4."""
+    if log_file is not None:
+        _redirect_to(log_file)
+
+
+def _redirect_to(raw: str) -> None:
+    """Point stdout and stderr (the file descriptors, so child processes too) at a log file,
+    after one line saying when and what ran."""
+    import shlex
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from vidgen.cli.output import EXIT_USAGE, die
+
+    path = Path(raw).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        die(f"--log-file {raw}: cannot write there ({exc.strerror}); pick another file", EXIT_USAGE)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    command = shlex.join(["vidgen", *sys.argv[1:]])
+    os.write(fd, f"{stamp} {command}\n".encode(errors="backslashreplace"))
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+for module in (generate, jobs, status, retry, worker, recover, prune, serve):
     module.register(app)
 videos.register(app)
+_plain = plain_help_command()
+for _info in app.registered_commands:
+    _info.cls = _plain
 
 
 def run(args: list[str] | None = None) -> int:

@@ -110,3 +110,28 @@ def die(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     sys.stdout.flush()
     raise typer.Exit(code)
+
+
+def example(*commands: str) -> str:
+    """A help epilog with example command lines, kept verbatim (click's \\b: no re-wrapping)."""
+    heading = "Example:" if len(commands) == 1 else "Examples:"
+    return "\b\n" + heading + "\n" + "\n".join(f"  {command}" for command in commands)
+
+
+def plain_help_command() -> type:
+    """Typer's command class, minus its ``{ID}`` and ``ID <int>`` decorations in help: users
+    read ``ID``, as in the README."""
+    import re
+
+    from typer.core import TyperCommand
+
+    decoration = re.compile(r"\{([A-Z][A-Z_]*)\}| <(?:int|str|float|text)>")
+
+    class PlainHelpCommand(TyperCommand):
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            super().format_help(ctx, formatter)
+            formatter.buffer = [
+                decoration.sub(lambda m: m.group(1) or "", piece) for piece in formatter.buffer
+            ]
+
+    return PlainHelpCommand

@@ -50,7 +50,7 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
     lines = [
         f"status  {styled_status(detail.status)}   stage {detail.stage or '-'}   "
         f"{progress_bar(detail.progress_pct)}",
-        f"theme   {detail.theme!s}",
+        f"theme   {detail.theme!s}   profile {detail.profile or '-'}",
         f"created {short_time(detail.created_at)}   updated {short_time(detail.updated_at)}   "
         f"cost ${detail.total_cost:.4f}",
     ]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import respond
+from vidgen.cli.output import example, respond
 
 if TYPE_CHECKING:
     from vidgen.schemas import RecoverResponse
@@ -17,7 +17,9 @@ def _human(result: RecoverResponse) -> str:
 
 
 def recover(
-    as_json: Annotated[bool, typer.Option("--json", help="Print RecoverResponse JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the body of POST /api/recover).")
+    ] = False,
 ) -> None:
     """Make the queue match the store (also done automatically when a worker starts)."""
     from vidgen import service
@@ -26,4 +28,4 @@ def recover(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("recover")(recover)
+    app.command("recover", epilog=example("vidgen recover"))(recover)

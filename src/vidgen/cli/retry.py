@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import respond
+from vidgen.cli.output import example, respond
 
 if TYPE_CHECKING:
     from vidgen.schemas import JobRetryResponse
@@ -22,8 +22,10 @@ def _human(result: JobRetryResponse) -> str:
 
 
 def retry(
-    job_id: Annotated[int, typer.Argument(help="Id of a failed job.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JobRetryResponse JSON.")] = False,
+    job_id: Annotated[int, typer.Argument(metavar="ID", help="Id of a failed job.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the body of POST /api/jobs/ID/retry).")
+    ] = False,
 ) -> None:
     """Queue a failed job again; completed stages are skipped and their outputs reused."""
     from vidgen import service
@@ -32,4 +34,4 @@ def retry(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("retry")(retry)
+    app.command("retry", epilog=example("vidgen retry 12"))(retry)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vidgen.cli.output import EXIT_USAGE, die, fail, load_settings_or_fail
+from vidgen.cli.output import EXIT_USAGE, die, example, fail, load_settings_or_fail
 
 
 def is_loopback(host: str) -> bool:
@@ -20,10 +20,12 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind; non-loopback needs a token.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="Address to bind; non-loopback needs a token.")
+    ] = ("127.0.0.1"),
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, metavar="PORT", help="TCP port (1-65535).")
+    ] = 8000,
 ) -> None:
     """Serve the REST API (POST /api/generate, GET /api/jobs, ...); docs at /docs."""
     settings = load_settings_or_fail()
@@ -83,4 +85,10 @@ def check_bindable(host: str, port: int) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command(
+        "serve",
+        epilog=example(
+            "vidgen serve",
+            "VIDGEN_API_TOKEN=$(openssl rand -hex 32) vidgen serve --host 0.0.0.0",
+        ),
+    )(serve)

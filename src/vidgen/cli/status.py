@@ -6,15 +6,25 @@ from typing import Annotated
 
 import typer
 
-from vidgen.cli.output import emit, fail, load_settings_or_fail
+from vidgen.cli.output import emit, example, fail, load_settings_or_fail
 from vidgen.errors import VidgenError
 
 
 def status(
-    job_id: Annotated[int, typer.Argument(help="Job id, as printed by generate or jobs.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JobStatusResponse JSON.")] = False,
+    job_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Job id, as printed by generate or jobs.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the body of GET /api/jobs/ID).")
+    ] = False,
     watch: Annotated[
-        bool, typer.Option("--watch", "-w", help="Refresh live until the job ends.")
+        bool,
+        typer.Option(
+            "--watch",
+            "-w",
+            help="Refresh live until the job ends; exit 0 if completed, 1 if failed. "
+            "Says so within seconds when no worker serves the job, and keeps waiting.",
+        ),
     ] = False,
 ) -> None:
     """Show a job's status, stage, progress and per-stage checkpoints."""
@@ -37,4 +47,4 @@ def status(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("status")(status)
+    app.command("status", epilog=example("vidgen status 12", "vidgen status 12 --watch"))(status)

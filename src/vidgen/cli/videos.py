@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import respond
+from vidgen.cli.output import example, respond
 from vidgen.store.status import VideoStatus
 
 if TYPE_CHECKING:
@@ -29,8 +29,9 @@ def videos_table(result: VideoListResponse) -> RenderableType:
     if not result.videos:
         return "[dim]No videos match.[/]"
     table = Table(header_style="bold")
-    for column in ("id", "job", "status", "title", "length", "created", "file"):
-        table.add_column(column)
+    # Video ids and job ids are different numbers: both are shown, each named.
+    for column in ("video", "job", "status", "title", "length", "created", "file"):
+        table.add_column(column, justify="right" if column in ("video", "job") else "left")
     for video in result.videos:
         style = VIDEO_STYLE.get(video.status, "white")
         table.add_row(
@@ -53,10 +54,16 @@ def _moved(video: VideoResponse) -> str:
 def videos(
     status: Annotated[
         str | None,
-        typer.Option("--status", "-s", help="pending_review, approved or rejected."),
+        typer.Option(
+            "--status", "-s", metavar="STATUS", help="pending_review, approved or rejected."
+        ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many (1-1000).")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Print VideoListResponse JSON.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", metavar="N", help="How many (1-1000).")
+    ] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the body of GET /api/videos).")
+    ] = False,
 ) -> None:
     """List generated videos and their review state."""
     from vidgen import service
@@ -65,8 +72,10 @@ def videos(
 
 
 def approve(
-    video_id: Annotated[int, typer.Argument(help="Video id from 'vidgen videos'.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print VideoResponse JSON.")] = False,
+    video_id: Annotated[int, typer.Argument(metavar="ID", help="Video id from 'vidgen videos'.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the body of POST /api/videos/ID/approve).")
+    ] = False,
 ) -> None:
     """Approve a video: move it to the approved folder."""
     from vidgen import service
@@ -75,9 +84,13 @@ def approve(
 
 
 def reject(
-    video_id: Annotated[int, typer.Argument(help="Video id from 'vidgen videos'.")],
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it was rejected.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print VideoResponse JSON.")] = False,
+    video_id: Annotated[int, typer.Argument(metavar="ID", help="Video id from 'vidgen videos'.")],
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it was rejected.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the body of POST /api/videos/ID/reject).")
+    ] = False,
 ) -> None:
     """Reject a video with a reason: move it to the rejected folder."""
     from vidgen import service
@@ -86,6 +99,8 @@ def reject(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("videos")(videos)
-    app.command("approve")(approve)
-    app.command("reject")(reject)
+    app.command(
+        "videos", epilog=example("vidgen videos", "vidgen videos --status approved --json")
+    )(videos)
+    app.command("approve", epilog=example("vidgen approve 7"))(approve)
+    app.command("reject", epilog=example("vidgen reject 8 --reason 'logo too small'"))(reject)

@@ -10,13 +10,16 @@ from typing import Annotated
 
 import typer
 
-from vidgen.cli.output import fail, load_settings_or_fail
+from vidgen.cli.output import example, fail, load_settings_or_fail
 from vidgen.errors import VidgenError
 
 
 def worker(
     workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, max=64, help="Jobs to run at once.")
+        int,
+        typer.Option(
+            "--workers", "-w", min=1, max=64, metavar="N", help="Jobs to run at once (1-64)."
+        ),
     ] = 1,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each task.")] = False,
 ) -> None:
@@ -49,4 +52,7 @@ def worker(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("worker")(worker)
+    app.command(
+        "worker",
+        epilog=example("vidgen worker", "vidgen worker --workers 2"),
+    )(worker)

@@ -353,6 +353,15 @@ class OpenAITTS:
     def model(self) -> str:
         return self._model or os.environ.get("VIDGEN_OPENAI_TTS_MODEL") or "tts-1"
 
+    def estimate_cost(self, text: str, rate: int) -> float:
+        """What ``synthesize`` will cost, before calling it (per character, or per minute at
+        ``rate`` words per minute), for budget checks."""
+        model = self.model
+        if model in OPENAI_TTS_PRICE_PER_MINUTE:
+            minutes = len(text.split()) / max(rate, 1)
+            return round(OPENAI_TTS_PRICE_PER_MINUTE[model] * minutes, 6)
+        return round(OPENAI_TTS_PRICE_PER_MCHAR.get(model, 15.0) * len(text) / 1_000_000, 6)
+
     def synthesize(
         self,
         text: str,

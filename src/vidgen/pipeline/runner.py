@@ -189,8 +189,12 @@ class JobRunner:
         if job.theme != "default":  # an explicit --theme overrides the file's theme
             block = config.config.model_copy(update={"theme": job.theme})
             config = config.model_copy(update={"config": block})
-        if self.settings.profile:  # VIDGEN_PROFILE: e.g. quick drafts of every theme
-            settings_block = config.config.model_copy(update={"profile": self.settings.profile})
+        # The profile recorded when the job was queued (VIDGEN_PROFILE of the process that
+        # queued it, else the config's); jobs recorded before it existed fall back to the
+        # worker's VIDGEN_PROFILE.
+        profile = job.profile or self.settings.profile
+        if profile in ("full", "preview"):
+            settings_block = config.config.model_copy(update={"profile": profile})
             config = config.model_copy(update={"config": settings_block})
         return config
 
@@ -268,6 +272,8 @@ class JobRunner:
             store=self.store,
             deadline=time.monotonic() + timeout,
             log=lambda message: log.info("job %s %s: %s", self.job_id, stage, message),
+            # The job's recorded spend, for config.max_cost_usd checks before paid calls.
+            spent_usd=checkpoints.total_cost(self.store, self.job_id),
         )
         prepare_work_dir(ctx)
         ctx.deadline = time.monotonic() + timeout

@@ -26,6 +26,8 @@ from vidgen.pipeline.queue import get_huey, sqlite_queue_path
 from vidgen.settings import Settings
 from vidgen.store import STORE_ERRORS, Store, get_store, public_url, workers
 
+BEAT_SECONDS = 5.0
+PRUNE_EVERY_SECONDS = 3600.0  # VIDGEN_PRUNE_AFTER: at start, then hourly
 log = logging.getLogger("vidgen.worker")
 
 
@@ -117,6 +119,20 @@ class Beat(threading.Thread):
         self.huey = huey
         self.queue_path = sqlite_queue_path(settings) if huey is not None else None
         self.queue_identity = _file_identity(self.queue_path)
+        self.next_prune = 0.0
+
+    def prune_if_due(self) -> None:
+        """Apply VIDGEN_PRUNE_AFTER: the same as ``vidgen prune --older-than`` it."""
+        import time
+
+        from vidgen.pipeline import retention
+
+        if self.settings.prune_after is None or time.monotonic() < self.next_prune:
+            return
+        self.next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        result = retention.prune(self.store, self.settings, self.settings.prune_after)
+        if result.jobs:
+            log.info("VIDGEN_PRUNE_AFTER=%s: %s", self.settings.prune_after, result.message)
 
     def follow_queue_file(self) -> None:
         """Reopen a queue file that was deleted or replaced, then re-enqueue pending jobs.
@@ -178,6 +194,7 @@ class Beat(threading.Thread):
                 store_down.recovered()
                 self.repair_damaged_queue()
                 self.follow_queue_file()
+                self.prune_if_due()
                 for job_id in workers.reap_expired_leases(self.store):
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
             except VidgenError as exc:  # a busy store: expected, one line is enough

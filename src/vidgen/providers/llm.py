@@ -87,6 +87,12 @@ class LLM(Protocol):
     def complete_json(self, system: str, user: str) -> LLMResponse: ...
 
 
+def estimate_cost(llm: LLM, system: str, user: str) -> float:
+    """Upper estimate of one call's cost, for budget checks; 0.0 if the client cannot say."""
+    estimate = getattr(llm, "estimate_cost", None)
+    return float(estimate(system, user)) if callable(estimate) else 0.0
+
+
 def price(model: str, prompt_tokens: int, completion_tokens: int) -> float:
     """Dollar cost of one call from ``PRICES_PER_MTOK``; 0.0 for models not in the table."""
     matches = [prefix for prefix in PRICES_PER_MTOK if model.startswith(prefix)]
@@ -189,6 +195,12 @@ class _HTTPLLM:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )
+
+    def estimate_cost(self, system: str, user: str) -> float:
+        """The most one ``complete_json`` call can cost: the prompt (about 3 characters per
+        token, rounded up) and a full ``max_tokens`` reply."""
+        prompt_tokens = (len(system) + len(user)) // 3 + 16
+        return price(self.model, prompt_tokens, getattr(self, "_max_tokens", 4096))
 
     def _bad_body(self) -> StageError:
         return StageError(

@@ -344,6 +344,11 @@ class TikTokTrendSource:
         self._credential = Credential("Apify", "API token", APIFY_TOKEN_ENV)
         self.cost = 0.0
 
+    def estimate_cost(self, limit: int) -> float:
+        """The most ``fetch(limit)`` can cost: every hashtag's share of results at the price."""
+        per_tag = max(1, -(-limit // max(1, len(self._hashtags))))
+        return round(per_tag * max(1, len(self._hashtags)) * self._price, 6)
+
     @property
     def url(self) -> str:
         return f"{self.BASE_URL}/{self._actor}/run-sync-get-dataset-items"

@@ -44,6 +44,28 @@ class StageContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float = float("inf")  # time.monotonic() value
     log: Callable[[str], None] = lambda message: None
+    # The job's recorded provider spend before this stage, plus what this stage has spent so far
+    # (``add_cost``): what ``check_cost`` compares with ``config.max_cost_usd``.
+    spent_usd: float = 0.0
+
+    def check_cost(self, estimate: float, what: str) -> None:
+        """Call before a paid provider call: fail the stage at once (no retry can help) if the
+        call's estimated cost would take the job past ``config.max_cost_usd``. Free calls
+        (estimate 0) always pass."""
+        limit = self.config.config.max_cost_usd
+        if limit is None or estimate <= 0 or self.spent_usd + estimate <= limit:
+            return
+        from vidgen.errors import FatalStageError
+
+        raise FatalStageError(
+            f"{what} would cost about ${estimate:.4f}, taking the job to "
+            f"${self.spent_usd + estimate:.4f}, past config.max_cost_usd={limit:g} "
+            f"(spent ${self.spent_usd:.4f} so far): raise config.max_cost_usd or use a "
+            "local provider"
+        )
+
+    def add_cost(self, cost: float) -> None:
+        self.spent_usd += cost
 
     def rel(self, path: Path) -> str:
         """Path relative to the job folder, for outputs."""

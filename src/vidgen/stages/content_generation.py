@@ -44,12 +44,19 @@ def clip_seed(job_id: int, index: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
+def _check_tts_cost(ctx: StageContext, tts: object, text: str, rate: int) -> None:
+    estimate = getattr(tts, "estimate_cost", None)
+    if callable(estimate):
+        ctx.check_cost(float(estimate(text, rate)), f"the {ctx.config.config.providers.tts} voice")
+
+
 def _speak(ctx: StageContext, plan: ProductionPlan) -> tuple[ProductionPlan, Voiceover, float]:
     """Synthesize the voiceover; shorten the script once if it runs past the video."""
     voice = ctx.config.config.voice
     voice_name = ctx.config.voice_name
     tts = get_tts(ctx.config.config.providers.tts)
     out = ctx.work_dir / "voiceover.wav"
+    _check_tts_cost(ctx, tts, plan.voiceover_script, voice.rate)
     spoken = tts.synthesize(plan.voiceover_script, out, voice=voice_name, rate=voice.rate, ctx=ctx)
     cost = spoken.cost
     if spoken.duration <= plan.duration_seconds:
@@ -61,6 +68,8 @@ def _speak(ctx: StageContext, plan: ProductionPlan) -> tuple[ProductionPlan, Voi
     )
     plan = shorten_for_speech(plan, ratio)
     ctx.check_cancelled()
+    ctx.add_cost(cost)
+    _check_tts_cost(ctx, tts, plan.voiceover_script, voice.rate)
     spoken = tts.synthesize(plan.voiceover_script, out, voice=voice_name, rate=voice.rate, ctx=ctx)
     cost += spoken.cost
     if spoken.duration > plan.duration_seconds:
@@ -92,7 +101,13 @@ def run(ctx: StageContext) -> StageResult:
     width, height, fps = ctx.config.resolution
     settings = ctx.config.config
 
-    planned = get_planner(ctx.config).plan(ctx.config, report, ctx.job_id)
+    planner = get_planner(ctx.config)
+    estimate = getattr(planner, "estimate_cost", None)
+    if callable(estimate):
+        what = f"the {ctx.config.config.providers.planner} planner"
+        ctx.check_cost(float(estimate(ctx.config, report, ctx.job_id)), what)
+    planned = planner.plan(ctx.config, report, ctx.job_id)
+    ctx.add_cost(planned.cost)
     ctx.check_cancelled()
     plan, voiceover, tts_cost = _speak(ctx, planned.plan)
     shortened = plan is not planned.plan

@@ -15,7 +15,7 @@ from typing import Any
 from vidgen.analysis import TrendReportData, build_report
 from vidgen.errors import FatalStageError
 from vidgen.files import atomic_write_text
-from vidgen.providers.llm import get_llm
+from vidgen.providers.llm import estimate_cost, get_llm
 from vidgen.stages.base import StageContext, StageResult
 from vidgen.store import trends
 from vidgen.store.models import utcnow
@@ -71,7 +71,9 @@ def run(ctx: StageContext) -> StageResult:
     if settings.providers.analysis != "local":
         llm = get_llm(settings.providers.analysis, settings.llm_model)
         ctx.log(f"asking {llm.provider}/{llm.model} for trend commentary")
-        answer = llm.complete_json(LLM_SYSTEM, _llm_prompt(report, ctx.theme))
+        prompt = _llm_prompt(report, ctx.theme)
+        ctx.check_cost(estimate_cost(llm, LLM_SYSTEM, prompt), f"the {llm.provider} analysis")
+        answer = llm.complete_json(LLM_SYSTEM, prompt)
         report.llm_insights = {**answer.data, "provider": answer.provider, "model": answer.model}
         cost = answer.cost
     ctx.check_cancelled()

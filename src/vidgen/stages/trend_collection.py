@@ -19,6 +19,9 @@ def run(ctx: StageContext) -> StageResult:
     settings = ctx.config.config
     source = get_trend_source(settings.providers.trends)
     ctx.log(f"fetching up to {settings.trend_limit} trends from {source.name}")
+    estimate = getattr(source, "estimate_cost", None)
+    if callable(estimate):
+        ctx.check_cost(float(estimate(settings.trend_limit)), f"the {source.name} trend source")
     items = source.fetch(settings.trend_limit)
     ctx.check_cancelled()
     if not items:

@@ -160,3 +160,14 @@ def total_cost(store: Store, job_id: int) -> float:
             )
         ).one()
     return float(value)
+
+
+def spent_since(store: Store, since: datetime) -> float:
+    """Provider spend recorded by attempts that finished at or after ``since`` (all jobs)."""
+    with store.read() as session:
+        value = session.exec(
+            select(func.coalesce(func.sum(Checkpoint.cost), 0.0)).where(
+                col(Checkpoint.finished_at) >= since
+            )
+        ).one()
+    return float(value)

@@ -23,8 +23,11 @@ from vidgen.settings import Settings
 from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 # 2: the event table; Job.attempts_started and Job.total_cost dropped (cost is derived).
-SCHEMA_VERSION = 2
+# 3: job.profile (the render profile recorded when the job is queued).
+SCHEMA_VERSION = 3
 _DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
+# Columns added after a table first shipped: (table, column, SQL type); create_all skips them.
+_ADDED_COLUMNS = (("job", "profile", "VARCHAR"),)
 _IMMEDIATE = "vidgen_immediate"
 _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use
 
@@ -92,10 +95,12 @@ class Store:
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
                     SQLModel.metadata.create_all(conn)
                     _drop_old_columns(conn)
+                    _add_new_columns(conn)
             else:
                 with self._writer.begin() as conn:
                     SQLModel.metadata.create_all(conn)
                     _drop_old_columns(conn)
+                    _add_new_columns(conn)
             if _sqlite_path(self.settings.db_url) is not None:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -179,6 +184,16 @@ def _open(settings: Settings) -> Store:
         raise InvalidInput(
             f"cannot open the job store {public_url(settings.db_url)} ({reason}); check {which}"
         ) from None
+
+
+def _add_new_columns(conn: Any) -> None:
+    """Add the columns a store made by an older vidgen lacks (all nullable)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for table, column, kind in _ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def public_url(url: str) -> str:

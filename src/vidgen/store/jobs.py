@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from vidgen.errors import NotFound, Refused
@@ -203,14 +203,45 @@ def touch(session: Session, job_id: int) -> None:
 # -- store-level: each opens its own transaction ---------------------------------------------
 
 
-def create(store: Store, theme: str, config_path: str) -> int:
+def _insert(session: Session, theme: str, config_path: str, profile: str | None) -> int:
+    job = Job(theme=theme, config_path=config_path, profile=profile)
+    session.add(job)
+    session.flush()
+    assert job.id is not None
+    return job.id
+
+
+def create(store: Store, theme: str, config_path: str, profile: str | None = None) -> int:
     """Record a new pending job (stage ``initialization``); returns its id."""
     with store.write() as session:
-        job = Job(theme=theme, config_path=config_path)
-        session.add(job)
-        session.flush()
-        assert job.id is not None
-        return job.id
+        return _insert(session, theme, config_path, profile)
+
+
+def create_many(store: Store, jobs: list[tuple[str, str, str | None]]) -> list[int]:
+    """Record several pending jobs, (theme, config_path, profile) each, in one transaction."""
+    with store.write() as session:
+        return [_insert(session, *job) for job in jobs]
+
+
+def create_unless_active(
+    store: Store, theme: str, config_path: str, profile: str | None = None
+) -> tuple[int, Job | None]:
+    """``(new id, None)``, or ``(0, the job)`` when a pending or running job for this theme and
+    config file exists: the check and the insert are one write transaction (the overlap guard)."""
+    with store.write() as session:
+        existing = session.exec(
+            select(Job)
+            .where(
+                Job.theme == theme,
+                Job.config_path == config_path,
+                col(Job.status).in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
+            )
+            .order_by(col(Job.id).desc())
+            .limit(1)
+        ).first()
+        if existing is not None:
+            return 0, existing
+        return _insert(session, theme, config_path, profile), None
 
 
 def delete(store: Store, job_id: int) -> None:
@@ -219,6 +250,32 @@ def delete(store: Store, job_id: int) -> None:
         session.execute(sql_delete(Event).where(col(Event.job_id) == job_id))
         session.execute(sql_delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
         session.execute(sql_delete(Job).where(col(Job.id) == job_id))
+
+
+def count(store: Store, status: str | None) -> int:
+    """All jobs (with ``status``, if given): ``total`` beside a page's ``count``."""
+    query = select(func.count()).select_from(Job)
+    if status is not None:
+        query = query.where(Job.status == status)
+    with store.read() as session:
+        return int(session.exec(query).one())
+
+
+def ended_among(store: Store, job_ids: list[int], before: datetime) -> list[int]:
+    """Of ``job_ids``, those that completed or failed before ``before``, ascending."""
+    found: list[int] = []
+    for start in range(0, len(job_ids), 500):
+        chunk = job_ids[start : start + 500]
+        with store.read() as session:
+            rows = session.exec(
+                select(Job.id).where(
+                    col(Job.id).in_(chunk),
+                    col(Job.status).in_([JobStatus.COMPLETED.value, JobStatus.FAILED.value]),
+                    col(Job.updated_at) < before,
+                )
+            ).all()
+        found.extend(job_id for job_id in rows if job_id is not None)
+    return sorted(found)
 
 
 def set_task_id(store: Store, job_id: int, task_id: str | None) -> None:

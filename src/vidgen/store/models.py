@@ -73,6 +73,9 @@ class Job(SQLModel, table=True):
     lease_owner: str | None = None
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The job's cost is not stored here: it is the sum of its completed checkpoints' costs.
+    # The render profile fixed when the job was queued (VIDGEN_PROFILE of the generating
+    # process, else the config's), so the worker's environment cannot change it.
+    profile: str | None = None
 
 
 class Checkpoint(SQLModel, table=True):

@@ -143,3 +143,16 @@ def decide(
         decided = session.get(Video, video_id, populate_existing=True)
         assert decided is not None
         return decided
+
+
+def rejected_before(store: Store, before: datetime) -> list[Video]:
+    """Videos rejected before ``before`` (retention deletes their files on request)."""
+    with store.read() as session:
+        return list(
+            session.exec(
+                select(Video).where(
+                    Video.status == VideoStatus.REJECTED.value,
+                    col(Video.reviewed_at) < before,
+                )
+            ).all()
+        )

@@ -33,11 +33,14 @@ def remove(store: Store, worker_id: str) -> None:
         session.execute(delete(WorkerBeat).where(col(WorkerBeat.id) == worker_id))
 
 
-def live_count(store: Store, within: float) -> int:
-    """How many workers reported in during the last ``within`` seconds."""
+def live_count(store: Store, within: float, queue: str | None = None) -> int:
+    """How many workers reported in during the last ``within`` seconds (on ``queue``, if given)."""
     since = utcnow() - timedelta(seconds=within)
+    query = select(WorkerBeat.id).where(WorkerBeat.last_seen >= since)
+    if queue is not None:
+        query = query.where(WorkerBeat.queue == queue)
     with store.read() as session:
-        return len(session.exec(select(WorkerBeat.id).where(WorkerBeat.last_seen >= since)).all())
+        return len(session.exec(query).all())
 
 
 def reap_expired_leases(store: Store) -> list[int]:

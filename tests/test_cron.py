@@ -1,0 +1,161 @@
+"""The README's cron block, run line by line as cron runs it, on a fresh HOME.
+
+Every line of the ```cron block in README.md's "From cron" section runs verbatim through
+``env -i HOME=<fresh> PATH=/usr/bin:/bin sh -c '<command>'`` in that HOME (cron's environment),
+with one substitution: ``/path/to/vidgen/.venv/bin/vidgen`` becomes a stand-in that runs this
+checkout's vidgen with the scripted test stages (``tests/stagekit``), so the job takes
+milliseconds instead of a full-size render. The long-running ``@reboot`` worker line is started,
+must log that it started and serve the job the ``*/30`` line queued, then is stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+
+PLACEHOLDER = "/path/to/vidgen/.venv/bin/vidgen"
+
+
+def cron_lines() -> list[tuple[str, str]]:
+    """(schedule, command) for every entry of the README's cron block."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("### From cron", 1)[1]
+    block = re.search(r"```cron\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "README's 'From cron' section has no ```cron block"
+    entries = []
+    for line in block.group(1).splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith("@"):
+            schedule, command = line.split(None, 1)
+        else:
+            fields = line.split(None, 5)
+            schedule, command = " ".join(fields[:5]), fields[5]
+        assert "%" not in command, f"cron turns % into a newline: {line}"
+        entries.append((schedule, command.strip()))
+    return entries
+
+
+def stand_in(folder: Path) -> Path:
+    """An executable that plays the venv's vidgen: this checkout's code, the test stages."""
+    exe = folder / "vidgen"
+    exe.write_text(
+        "#!/bin/sh\n"
+        f"PYTHONPATH='{REPO_ROOT / 'src'}:{REPO_ROOT / 'tests'}'\n"
+        "VIDGEN_STAGE_PACKAGE=stagekit\n"
+        "export PYTHONPATH VIDGEN_STAGE_PACKAGE\n"
+        f"exec '{sys.executable}' -m vidgen.cli.main \"$@\"\n"
+    )
+    exe.chmod(0o755)
+    return exe
+
+
+def as_cron(command: str, home: Path, exe: Path, **popen: object) -> subprocess.Popen[str]:
+    assert PLACEHOLDER in command, command
+    line = command.replace(PLACEHOLDER, str(exe))
+    return subprocess.Popen(
+        ["env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin", "sh", "-c", line],
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **popen,  # type: ignore[call-overload]
+    )
+
+
+def stop_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the line's process group (sh and vidgen) and wait until all of it has exited:
+    sh goes at once, vidgen after putting its jobs back."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.communicate(timeout=60)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError("the worker did not stop within 60 s of SIGTERM")
+        time.sleep(0.1)
+
+
+def run_as_cron(command: str, home: Path, exe: Path) -> tuple[int, str, str]:
+    proc = as_cron(command, home, exe)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def job_status(home: Path, exe: Path, job_id: int) -> str:
+    code, out, err = run_as_cron(f"{PLACEHOLDER} status {job_id} --json", home, exe)
+    assert code == 0, err
+    return str(json.loads(out)["status"])
+
+
+@pytest.mark.slow  # a real worker process
+def test_every_readme_cron_line_works_verbatim_on_a_fresh_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    exe = stand_in(tmp_path)
+    entries = cron_lines()
+    workers = [cmd for schedule, cmd in entries if schedule == "@reboot"]
+    others = [cmd for schedule, cmd in entries if schedule != "@reboot"]
+    assert len(workers) == 1 and any(" generate " in cmd for cmd in others)
+    assert not (home / ".vidgen").exists()
+
+    # The periodic lines first, on a HOME where nothing exists yet.
+    generate = next(cmd for cmd in others if " generate " in cmd)
+    code, out, err = run_as_cron(generate, home, exe)
+    assert code == 0, (out, err)
+    cron_log = home / ".vidgen" / "cron.log"
+    logged = cron_log.read_text()
+    assert "Queued job 1" in logged and "no worker is serving" in logged
+    # The overlap guard: the next run while job 1 is still pending queues nothing.
+    code, out, err = run_as_cron(generate, home, exe)
+    assert code == 0, (out, err)
+    assert "Skipped" in cron_log.read_text()
+
+    worker = as_cron(workers[0], home, exe)
+    try:
+        deadline = time.monotonic() + 60
+        while job_status(home, exe, 1) != "completed":
+            assert worker.poll() is None, worker.communicate()
+            assert time.monotonic() < deadline, (home / ".vidgen" / "worker.log").read_text()
+            time.sleep(0.5)
+        worker_log = (home / ".vidgen" / "worker.log").read_text()
+        assert "vidgen worker" in worker_log and "slot(s)" in worker_log
+    finally:
+        stop_group(worker)
+    assert "vidgen worker stopped" in (home / ".vidgen" / "worker.log").read_text()
+
+    for command in others:
+        if command == generate:
+            continue
+        code, out, err = run_as_cron(command, home, exe)
+        assert code == 0, (command, out, err)
+        assert "Traceback" not in out + err + cron_log.read_text()
+    assert (home / ".vidgen" / "vidgen.db").exists()
+    assert not (home / "sample-data.yml").exists()  # the shipped config was found by itself
+
+
+@pytest.mark.parametrize("target", ["run", "worker"])
+def test_make_uses_the_home_plain_vidgen_and_cron_use(target: str) -> None:
+    """`make run`/`make worker` must not pick a home of their own: cron would never see it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDGEN_")}
+    database = subprocess.run(
+        ["make", "-pn", target], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    ).stdout
+    assert database, "make -pn printed nothing"
+    defined = [line for line in database.splitlines() if re.match(r"VIDGEN_\w+ :?= ", line)]
+    assert defined == [], defined
