@@ -82,6 +82,10 @@ class Timer:
 
 TARGET_LIMIT = 1.15
 TARGET_PEER = 5.0
+TARGET_SSIM = 0.98
+TARGET_BYTES = 1.5
+# Bump when the inputs change shape (v2: scene cards and one kinetic text track, as the stage).
+MANIFEST_VERSION = 2
 
 
 def _ffmpeg() -> str:
@@ -99,13 +103,22 @@ def ensure_inputs() -> dict[str, Any]:
     manifest_path = INPUTS / "manifest.json"
     if manifest_path.is_file():
         manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-        if all(Path(p).is_file() for p in manifest["clips"]) and "subtitles" in manifest:
+        if (
+            manifest.get("version") == MANIFEST_VERSION
+            and "subtitles" in manifest
+            and all(Path(p).is_file() for p in manifest["clips"])
+        ):
             return manifest
     import yaml
 
     from vidgen.media import captions
     from vidgen.media.compose import scene_starts, transition_for
-    from vidgen.media.overlays import SCENE_TEXT_STYLE, render_overlay
+    from vidgen.media.scenes import (
+        kinetic_text,
+        plan_scene_visuals,
+        render_static_layer,
+        write_text_track,
+    )
     from vidgen.media.tts import EspeakTTS
 
     log("  composition: generating inputs (once; cached)...")
@@ -136,12 +149,22 @@ def ensure_inputs() -> dict[str, Any]:
     total = sum(durations)
     overlays = []
     starts = scene_starts(durations)
-    for i, ((duration, text), start) in enumerate(zip(SCENES, starts, strict=True)):
-        o = render_overlay(text, INPUTS / "overlays" / f"scene-{i}.png", width=WIDTH,
-                           height=HEIGHT, style=SCENE_TEXT_STYLE, start=start,
-                           end=start + duration)  # fmt: skip
-        if o is not None:
-            overlays.append(o)
+    # The stage's own scene layers: an icon card per scene and one kinetic text track.
+    plan_scenes = [{"on_screen_text": t, "narration": t} for _, t in SCENES]
+    visuals = plan_scene_visuals(plan_scenes, style="product-demo", title="", theme="bench")
+    animations = []
+    for visual, (duration, text), start in zip(visuals, SCENES, starts, strict=True):
+        overlays.append(
+            render_static_layer(visual, INPUTS / "overlays" / f"card-{visual.index}.png",
+                                width=WIDTH, height=HEIGHT, start=start, end=start + duration)
+        )  # fmt: skip
+        animation = kinetic_text(visual, text, width=WIDTH, height=HEIGHT, fps=FPS,
+                                 start=start, end=start + duration)  # fmt: skip
+        if animation is not None:
+            animations.append(animation)
+    track = write_text_track(animations, INPUTS / "overlays" / "text")
+    if track is not None:
+        overlays.append(track)
     # Captions as the stage makes them: karaoke ASS for libass, with the packaged fonts only.
     cues = captions.build_cues(SCRIPT, words, sentences, total=total)
     subtitles = INPUTS / "captions.ass"
@@ -155,7 +178,11 @@ def ensure_inputs() -> dict[str, Any]:
         "width": WIDTH, "height": HEIGHT, "fps": FPS,
         "clips": clips, "scene_durations": durations, "scene_texts": [t for _, t in SCENES],
         "transition": transition_for(durations),
-        "overlays": [{"path": str(o.path), "x": o.x, "y": o.y, "start": o.start, "end": o.end}
+        "version": MANIFEST_VERSION,
+        "encoder": {"preset": ENCODER.preset, "crf": ENCODER.crf,
+                    "x264_params": ENCODER.x264_params},
+        "overlays": [{"path": str(o.path), "x": o.x, "y": o.y, "start": o.start, "end": o.end,
+                      "width": o.width, "height": o.height, "motion": o.motion}
                      for o in overlays],
         "voiceover": str(voice.path), "voice_duration": voice.duration,
         "words": words, "sentences": sentences,
@@ -166,14 +193,43 @@ def ensure_inputs() -> dict[str, Any]:
     return manifest
 
 
+class _Encoder:
+    """The stage's encoder settings (CompositionSpec defaults): the same for (a)."""
+
+    @property
+    def _spec(self) -> Any:
+        from vidgen.media.compose import CompositionSpec
+
+        return CompositionSpec(clips=[], scene_durations=[], output=Path(), width=2, height=2)
+
+    @property
+    def preset(self) -> str:
+        return str(self._spec.preset)
+
+    @property
+    def crf(self) -> int:
+        return int(self._spec.crf)
+
+    @property
+    def x264_params(self) -> str:
+        return str(self._spec.x264_params)
+
+
+ENCODER = _Encoder()
+# The quality reference: the previous default, veryfast at CRF 21.
+REFERENCE = {"preset": "veryfast", "crf": 21, "x264_params": "sliced-threads=1:rc-lookahead=5"}
+
+
 def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
-    """What a person fluent in ffmpeg would write for this video, given the PNGs."""
+    """What a person fluent in ffmpeg would write for this video, given the stage's layers."""
     durations, fade = m["scene_durations"], m["transition"]
     n, total = len(m["clips"]), sum(durations)
     args = [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     for clip in m["clips"]:
         args += ["-i", clip]
     for overlay in m["overlays"]:
+        if overlay["motion"] == "sequence":
+            args += ["-f", "concat", "-safe", "0"]
         args += ["-i", overlay["path"]]
     args += ["-i", m["voiceover"], "-stream_loop", "-1", "-i", m["music"]]
     graph = []
@@ -189,8 +245,12 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
         graph.append(f"[{last}][c{i}]xfade=transition=fade:duration={fade}:offset={offset}[x{i}]")
         last = f"x{i}"
     for j, o in enumerate(m["overlays"]):
+        y = str(o["y"])
+        if o["motion"] == "rise":  # the same ease-out rise and float as the stage
+            since = f"(t-{o['start']:.3f})"
+            y = f"'{o['y']}+57*pow(max(0,1-{since}/0.45),2)+7*sin(2*PI*{since}/3.2)'"
         graph.append(
-            f"[{last}][{n + j}:v]overlay={o['x']}:{o['y']}:"
+            f"[{last}][{n + j}:v]overlay={o['x']}:{y}:eof_action=repeat:"
             f"enable='between(t,{o['start']:.3f},{o['end']:.3f})'[o{j}]"
         )
         last = f"o{j}"
@@ -207,8 +267,8 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
     ]  # fmt: skip
     args += [
         "-filter_complex", ";".join(graph), "-map", "[vout]", "-map", "[aout]",
-        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-crf", "21",
-        "-x264-params", "sliced-threads=1:rc-lookahead=5",
+        "-c:v", "libx264", "-preset", ENCODER.preset, "-profile:v", "high",
+        "-crf", str(ENCODER.crf), "-x264-params", ENCODER.x264_params,
         "-pix_fmt", "yuv420p", "-r", str(m["fps"]), "-g", str(m["fps"] * 2),
         "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-t", str(total),
         "-movflags", "+faststart", str(out),
@@ -288,7 +348,8 @@ def run(quick: bool) -> Section:
         clips=[Path(c) for c in m["clips"]], scene_durations=m["scene_durations"],
         output=work_root / "own.mp4", width=m["width"], height=m["height"], fps=m["fps"],
         voiceover=Path(m["voiceover"]), music=Path(m["music"]), music_volume=m["music_volume"],
-        overlays=[Overlay(Path(o["path"]), o["x"], o["y"], o["start"], o["end"])
+        overlays=[Overlay(Path(o["path"]), o["x"], o["y"], o["start"], o["end"],
+                          o["width"], o["height"], o["motion"])
                   for o in m["overlays"]],
         transition=m["transition"],
         subtitles=Path(m["subtitles"]), fonts_dir=Path(m["fonts_dir"]),
@@ -319,6 +380,14 @@ def run(quick: bool) -> Section:
     hand_info = probe(hand_out)
     if abs(hand_info.duration - 20.0) > 0.5 or (hand_info.width, hand_info.height) != (1080, 1920):
         raise BenchError(f"hand-written ffmpeg made the wrong video: {hand_info}")
+
+    log("  composition: quality reference (the same command at veryfast / CRF 21)")
+    from dataclasses import replace
+
+    reference = work_root / "reference.mp4"
+    ffmpeg.run(build_command(replace(spec, output=reference, **REFERENCE)))
+    ssim = _ssim(spec.output, reference)
+    size_ratio = spec.output.stat().st_size / reference.stat().st_size
 
     log(f"  composition: MoviePy x {peer_runs} (slow; no warm-up run)")
     peer_out = work_root / "moviepy.mp4"
@@ -355,6 +424,14 @@ def run(quick: bool) -> Section:
             note="less sensitive to other load on the machine than wall time"),
         Row("  CPU time (user+sys) vs (b)", vg_cpu, baseline_name="(b) MoviePy",
             baseline=slow_cpu, ratio=slow_cpu / vg_cpu, ratio_label="x less", samples=peer_runs),
+        Row("  picture: SSIM vs a veryfast/CRF 21 encode of the same frames", ssim, unit="",
+            baseline_name="veryfast, CRF 21", target=f">= {TARGET_SSIM}",
+            met=ssim >= TARGET_SSIM, samples=1,
+            note=f"vidgen encodes with {ENCODER.preset}, CRF {ENCODER.crf}, {ENCODER.x264_params}"),
+        Row("  picture: bytes vs the veryfast/CRF 21 encode", spec.output.stat().st_size / 1e6,
+            unit="MB", baseline_name="veryfast, CRF 21", baseline=reference.stat().st_size / 1e6,
+            ratio=size_ratio, target=f"<= {TARGET_BYTES}x", met=size_ratio <= TARGET_BYTES,
+            samples=1),
     ]  # fmt: skip
     section.notes.append(
         f"vidgen and (a): median of {repeats} alternating runs after one warm-up each. "
@@ -364,10 +441,20 @@ def run(quick: bool) -> Section:
         "Outputs: vidgen "
         f"{stage.last.get('size_bytes', 0) / 1e6:.1f} MB, (a) {hand_info.size_bytes / 1e6:.1f} MB,"
         f" (b) {peer_info.size_bytes / 1e6:.1f} MB, all {hand_info.duration:.1f} s. "
-        f"{len(m['overlays'])} scene-text overlays + {m['captions']} karaoke caption cues (libass)."
+        f"{len(m['overlays'])} overlays (4 icon cards, 1 kinetic text track) + {m['captions']} "
+        "karaoke caption cues (libass); (a) uses the same layers and encoder settings as the stage."
     )
     shutil.rmtree(work_root, ignore_errors=True)
     return section
+
+
+def _ssim(video: Path, reference: Path) -> float:
+    proc = subprocess.run(
+        [_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(video), "-i", str(reference),
+         "-lavfi", "[0:v][1:v]ssim", "-f", "null", "-"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return float(proc.stderr.rsplit("All:", 1)[1].split()[0])
 
 
 def _moviepy_version(python: str) -> str:

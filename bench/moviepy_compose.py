@@ -5,7 +5,7 @@ Runs in bench/.venv-moviepy (MoviePy pins Pillow<12, so it is never a vidgen dep
     bench/.venv-moviepy/bin/python bench/moviepy_compose.py MANIFEST.json OUT.mp4
 
 The manifest (written by composition.py) names the 4 clips, scene durations, cross-fade length,
-the overlay PNGs vidgen rendered (scene text and captions, with position and timing), the
+the layers vidgen rendered (icon cards, the kinetic text track's frames, captions), the
 voiceover, the music bed and its volume. MoviePy has no ducking or loudness normalisation, so its
 audio work is a plain mix (less than vidgen does). Encoder settings match vidgen's.
 """
@@ -13,6 +13,7 @@ audio work is a plain mix (less than vidgen does). Encoder settings match vidgen
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from moviepy import (
@@ -24,6 +25,23 @@ from moviepy import (
     afx,
     vfx,
 )
+
+
+def _frames(overlay: dict) -> list[tuple[str, float, float]]:
+    """(image, start, seconds) of an overlay: one still, or each entry of an ffconcat list."""
+    if overlay.get("motion") != "sequence":
+        return [(overlay["path"], overlay["start"], overlay["end"] - overlay["start"])]
+    folder = os.path.dirname(overlay["path"])
+    entries, t = [], overlay["start"]
+    with open(overlay["path"]) as handle:
+        lines = [line.strip() for line in handle if line.strip()]
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        if line.startswith("file ") and after.startswith("duration "):
+            seconds = float(after.split()[1])
+            if seconds > 0:
+                entries.append((os.path.join(folder, line.split("'")[1]), t, seconds))
+            t += seconds
+    return entries
 
 
 def main(manifest_path: str, out: str) -> None:
@@ -47,12 +65,13 @@ def main(manifest_path: str, out: str) -> None:
         layers.append(clip)
         start += duration
     for overlay in m["overlays"]:
-        layers.append(
-            ImageClip(overlay["path"])
-            .with_position((overlay["x"], overlay["y"]))
-            .with_start(overlay["start"])
-            .with_duration(overlay["end"] - overlay["start"])
-        )
+        for path, at, seconds in _frames(overlay):
+            layers.append(
+                ImageClip(path)
+                .with_position((overlay["x"], overlay["y"]))
+                .with_start(at)
+                .with_duration(seconds)
+            )
     video = CompositeVideoClip(layers, size=(width, height)).with_duration(total)
     voice = AudioFileClip(m["voiceover"])
     music = AudioFileClip(m["music"]).with_effects(
@@ -64,11 +83,12 @@ def main(manifest_path: str, out: str) -> None:
         out,
         fps=fps,
         codec="libx264",
-        preset="veryfast",
+        preset=m["encoder"]["preset"],
         audio_codec="aac",
         audio_bitrate="160k",
         audio_fps=48000,
-        ffmpeg_params=["-crf", "21", "-profile:v", "high", "-pix_fmt", "yuv420p",
+        ffmpeg_params=["-crf", str(m["encoder"]["crf"]), "-profile:v", "high",
+                       "-x264-params", m["encoder"]["x264_params"], "-pix_fmt", "yuv420p",
                        "-g", str(fps * 2), "-ac", "2", "-movflags", "+faststart"],
         temp_audiofile=out + ".temp-audio.m4a",
         logger=None,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image, ImageStat
 
+from framekit import gray_frame, mean_abs_diff, seam_rows, sharpness_ratio
 from vidgen.errors import StageError
 from vidgen.media import ffmpeg
 from vidgen.media.compose import (
@@ -145,9 +148,12 @@ def make_ctx(
     theme_config: Callable[..., Any],
     media: Path,
 ) -> Callable[..., StageContext]:
-    def make(music: bool = False, **kwargs: Any) -> StageContext:
-        overrides: dict[str, Any] = {"thumbnail_time": 1.0}
-        if music:
+    def make(music: bool | str = False, **kwargs: Any) -> StageContext:
+        # music: False = `music: none`, True = the test's own file, "library" = the default bed.
+        overrides: dict[str, Any] = {"thumbnail_time": 1.0, "music": "none"}
+        if music == "library":
+            del overrides["music"]
+        elif music:
             overrides["music"] = {"path": str(media / "music.wav"), "volume": 0.3}
         config = theme_config(**overrides)
         ctx = stage_context("composition", config=config)
@@ -202,7 +208,7 @@ def test_composes_preview_video(make_ctx: Callable[..., StageContext], music: bo
     out = result.outputs
     assert set(out) == {
         "video_path", "thumbnail_path", "duration", "width", "height",
-        "video_codec", "audio_codec", "size_bytes", "subtitles_path",
+        "video_codec", "audio_codec", "size_bytes", "subtitles_path", "assets", "attribution",
     }  # fmt: skip
     video, thumb = ctx.path(out["video_path"]), ctx.path(out["thumbnail_path"])
     assert result.files == [video, thumb, ctx.path(out["subtitles_path"])]
@@ -268,8 +274,10 @@ def test_audio_is_normalised_and_stereo(make_ctx: Callable[..., StageContext]) -
     assert "48000 Hz, stereo" in proc.stderr
 
 
+@pytest.mark.parametrize("with_music", [False, True], ids=["voice", "voice+music"])
 @pytest.mark.parametrize("provider", ["espeak", "piper"])
-def test_real_voices_reach_minus_14_lufs(provider: str, tmp_path: Path) -> None:
+def test_real_voices_reach_minus_14_lufs(provider: str, with_music: bool, tmp_path: Path) -> None:
+    from vidgen.media import music
     from vidgen.media.tts import get_tts
 
     script = (
@@ -286,6 +294,10 @@ def test_real_voices_reach_minus_14_lufs(provider: str, tmp_path: Path) -> None:
         height=640,
         voiceover=voice.path,
     )
+    if with_music:
+        track = music.choose_track("product-demo", "upbeat", "test")
+        assert track is not None
+        spec = replace(spec, music=track.path, music_volume=music.DEFAULT_VOLUME)
     soundtrack = tmp_path / "soundtrack.wav"
     ffmpeg.run(build_audio_command(spec, soundtrack), what="soundtrack")
     # Each provider's voice is shaped differently (Piper's sentences peak at full scale); all of
@@ -348,7 +360,8 @@ def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_pa
     video_text = with_text.path(composition.run(with_text).outputs["video_path"])
     video_plain = without.path(composition.run(without).outputs["video_path"])
 
-    scene_band = (20, 80, 320, 240)  # around SCENE_TEXT_STYLE.center_y of a 360x640 frame
+    # Around the scene text's centre (0.265 of a 360x640 frame), below the card title pill.
+    scene_band = (20, 112, 320, 230)
     caption_band = (20, 380, 320, 500)  # around CAPTION_STYLE.center_y
     framed = _frame(video_text, 3.0, tmp_path / "a.png")
     plain = _frame(video_plain, 3.0, tmp_path / "b.png")
@@ -483,9 +496,10 @@ def test_filtergraph_accounts_for_transitions(tmp_path: Path) -> None:
     )
     assert "sidechaincompress" in with_music
     args = build_command(spec)
-    # Memory: one filter thread and a short x264 lookahead (see CompositionSpec).
+    # Memory: one filter thread and slice threads; speed: ultrafast with CABAC + deblocking.
     assert args[args.index("-filter_complex_threads") + 1] == "1"
-    assert "rc-lookahead=5" in args[args.index("-x264-params") + 1]
+    x264 = args[args.index("-x264-params") + 1]
+    assert "sliced-threads=1" in x264 and "cabac=1" in x264 and "deblock=" in x264
     assert args[args.index("-movflags") + 1] == "+faststart"
     assert args[args.index("-profile:v") + 1] == "high"
 
@@ -500,6 +514,12 @@ def test_full_size_composition(make_ctx: Callable[..., StageContext]) -> None:
     assert abs(info.duration - 6.5) <= 0.5
     with Image.open(ctx.path(result.outputs["thumbnail_path"])) as image:
         assert image.size == (1080, 1920)
+    video = ctx.path(result.outputs["video_path"])
+    for at in (1.0, 3.0, 5.5):
+        frame = gray_frame(video, at)
+        assert seam_rows(frame) == [], f"full-width seam rows at {at} s"
+    # Text drawn at 1080x1920, not upscaled: the scene text band keeps one-pixel edges.
+    assert sharpness_ratio(gray_frame(video, 3.0)[380:640, 100:980]) > 1.6
 
 
 @pytest.mark.parametrize("transition", [0.0, 0.3], ids=["cut", "cross-fade"])
@@ -539,3 +559,87 @@ def test_overlong_text_is_cut_with_an_ellipsis() -> None:
     assert size == round(360 * CAPTION_STYLE.min_size_ratio)
     assert len(lines) == CAPTION_STYLE.max_lines and lines[-1].endswith("\u2026")
     assert render_text("x" * 10_000, 360, 640, SCENE_TEXT_STYLE) is not None
+
+
+# -- what a viewer sees and hears --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def procedural_clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Real backdrops as content_generation renders them for a 360x640 video (half size)."""
+    from vidgen.media.visuals import ClipSpec, ProceduralVisuals
+
+    folder = tmp_path_factory.mktemp("procedural")
+    source = ProceduralVisuals()
+    return [
+        source.render(
+            ClipSpec(index=i, duration=3.0, width=180, height=320, fps=30,
+                     style="product-demo", keywords=[], seed=11),
+            folder / f"clip-{i}.mp4",
+        ).path
+        for i in range(3)
+    ]  # fmt: skip
+
+
+def _with_clips(ctx: StageContext, clips: list[Path]) -> StageContext:
+    for clip, recorded in zip(clips, ctx.outputs["content_generation"]["clips"], strict=True):
+        shutil.copyfile(clip, ctx.path(recorded["path"]))
+    return ctx
+
+
+SCENE_TEXTS = ("Here is the desk lamp", "Charges your phone", "Follow for more")
+
+
+def test_scenes_differ_show_their_subject_and_have_no_seams(
+    make_ctx: Callable[..., StageContext], procedural_clips: list[Path]
+) -> None:
+    ctx = _with_clips(make_ctx(texts=SCENE_TEXTS), procedural_clips)
+    out = composition.run(ctx).outputs
+    video = ctx.path(out["video_path"])
+    # Mid-scene, after the words have animated in (scenes: 0-2, 2-4.5, 4.5-6.5 s).
+    frames = [gray_frame(video, t) for t in (1.6, 4.0, 6.2)]
+    for at, frame in zip((1.6, 4.0, 6.2), frames, strict=True):
+        assert seam_rows(frame) == [], f"full-width seam rows at {at} s"
+    for a, b in itertools.combinations(frames, 2):
+        assert mean_abs_diff(a, b) > 6, "two scenes look alike"
+    icons = [a for a in out["assets"] if a["kind"] == "icon"]
+    assert [a["scene"] for a in icons] == [0, 1, 2]
+    assert [a["name"] for a in icons] == ["lightbulb", "battery-three-quarters", "user-plus"]
+    assert all(a["licence"] == "CC-BY-4.0" for a in icons)
+    assert "Font Awesome" in out["attribution"]
+    # The scene text band holds crisp text, drawn at the output size.
+    text_band = frames[1][int(640 * 0.2) : int(640 * 0.33), 20:340]
+    assert sharpness_ratio(text_band) > 1.6
+    # The rendered layers are intermediates and are cleaned up.
+    assert not (ctx.work_dir / "overlays").exists()
+
+
+def _mean_volume(video: Path, start: float, seconds: float) -> float:
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-ss", f"{start}", "-t", f"{seconds}",
+         "-i", str(video), "-af", "volumedetect", "-f", "null", "-"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    value = proc.stderr.rsplit("mean_volume:", 1)[1].split("dB", 1)[0]
+    return float(value)
+
+
+def test_default_music_plays_ducked_under_the_voice(make_ctx: Callable[..., StageContext]) -> None:
+    ctx = make_ctx(music="library")  # the voice speaks for the first 3.5 s of 6.5
+    out = composition.run(ctx).outputs
+    video = ctx.path(out["video_path"])
+    with_voice = _mean_volume(video, 0.5, 2.5)
+    music_only = _mean_volume(video, 4.6, 1.6)
+    assert music_only > -40, f"no music bed after the voice ({music_only} dB)"
+    assert with_voice - music_only >= 6, (with_voice, music_only)
+    # A synthetic tone: within a few LU (real voices with music: test_real_voices_reach...).
+    assert -18.0 <= _loudness(video) <= -11.0
+    (track,) = [a for a in out["assets"] if a["kind"] == "music"]
+    assert track["licence"] == "MIT" and track["id"].startswith("immich-memories-music:")
+
+
+def test_music_none_means_no_music(make_ctx: Callable[..., StageContext]) -> None:
+    ctx = make_ctx(music=False)
+    out = composition.run(ctx).outputs
+    assert _mean_volume(ctx.path(out["video_path"]), 4.6, 1.6) < -60
+    assert not [a for a in out["assets"] if a["kind"] == "music"]

@@ -103,8 +103,8 @@ def test_generates_plan_clips_and_voiceover(
     assert len(out["clips"]) == len(plan["scenes"])
     for clip, scene in zip(out["clips"], plan["scenes"], strict=True):
         info = ffmpeg.probe(ctx.path(clip["path"]))
-        # procedural backgrounds render at half the output size; composition scales them once
-        assert (info.width, info.height, info.video_codec) == (180, 320, "h264")
+        # procedural backdrops render at a quarter of the output size; composition scales once
+        assert (info.width, info.height, info.video_codec) == (90, 160, "h264")
         assert clip["duration"] == pytest.approx(scene["duration_seconds"], abs=1 / 30 + 1e-6)
 
     assert 0 < voice["duration"] <= 8

@@ -426,3 +426,25 @@ def test_slugify() -> None:
     assert review.slugify("日本語") == "video"
     assert len(review.slugify("word " * 40)) <= 40
     assert not review.slugify("word " * 40).endswith("-")
+
+
+def test_log_records_asset_licences_and_credits_cc_by(review_ctx: StageContext) -> None:
+    from vidgen.media import icons
+
+    icon = {"scene": 0, "kind": "icon", "id": "fontawesome-free-6:lightbulb",
+            "licence": icons.LICENCE, "attribution": icons.ATTRIBUTION}  # fmt: skip
+    track = {"kind": "music", "id": "immich-memories-music:energetic/a.opus", "licence": "MIT",
+             "attribution": None}  # fmt: skip
+    review_ctx.outputs["composition"]["assets"] = [icon, track]
+    review_ctx.outputs["composition"]["attribution"] = icons.ATTRIBUTION
+    log = json.loads(Path(review_stage.run(review_ctx).outputs["log_path"]).read_text())
+    assert log["assets"] == [icon, track]
+    assert log["attribution"] == icons.ATTRIBUTION
+    assert log["description"].startswith(str(PLAN["description"]))
+    assert log["description"].endswith(icons.ATTRIBUTION)
+
+
+def test_log_without_assets_needs_no_credit(review_ctx: StageContext) -> None:
+    log = json.loads(Path(review_stage.run(review_ctx).outputs["log_path"]).read_text())
+    assert log["assets"] == [] and log["attribution"] is None
+    assert log["description"] == PLAN["description"]

@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from vidgen.errors import InvalidInput
 from vidgen.registry import names
@@ -89,6 +97,15 @@ class Music(_Strict):
     volume: float = Field(0.25, ge=0.0, le=1.0)
 
 
+def _music_shorthand(value: Any) -> Any:
+    # `music: none` (or false) turns the default bed off; `music: some/file.mp3` is a path.
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
+        return "none"
+    if isinstance(value, str):
+        return {"path": value}
+    return value
+
+
 class ThemeSettings(_Strict):
     theme: str = Field("default", min_length=1, max_length=200)
     target_platform: Literal["tiktok", "youtube_shorts", "instagram_reels"] = "tiktok"
@@ -99,7 +116,8 @@ class ThemeSettings(_Strict):
     profile: Literal["full", "preview"] = "full"
     scenes: int | None = Field(None, ge=3, le=6, description="scene count; default from duration")
     voice: Voice = Field(default_factory=lambda: Voice())
-    music: Music | None = None
+    # None: a packaged royalty-free track chosen by style and tone (vidgen.media.music).
+    music: Annotated[Music | Literal["none"] | None, BeforeValidator(_music_shorthand)] = None
     thumbnail_time: float = Field(1.0, ge=0)
     providers: Providers = Field(default_factory=lambda: Providers())
     images: list[Path] = Field(default_factory=list, max_length=50)
@@ -179,7 +197,7 @@ class ThemeConfig(_Strict):
     def named_files(self) -> list[tuple[str, Path]]:
         """(field, resolved path) of every input file this config names."""
         named: list[tuple[str, Path]] = []
-        if self.config.music is not None:
+        if isinstance(self.config.music, Music):  # not None (default bed) or "none"
             named.append(("config.music.path", self.resolve_path(self.config.music.path)))
         for index, image in enumerate(self.config.images):
             named.append((f"config.images[{index}]", self.resolve_path(image)))

@@ -111,6 +111,10 @@ class Overlay:
     # The PNG's size; 0 means unknown (read from the file when composing).
     width: int = 0
     height: int = 0
+    # "none": a still PNG; "rise": a still PNG that rises into place at ``start`` and then
+    # floats gently; "sequence": ``path`` is an ffconcat list of PNGs (an animation whose
+    # last frame is held), played from ``start``.
+    motion: str = "none"
 
 
 def has_raqm() -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,15 @@ from vidgen.media.compose import (
     transition_for,
 )
 from vidgen.media.overlays import (
-    SCENE_TEXT_STYLE,
     Overlay,
-    render_overlay,
+)
+from vidgen.media.scenes import (
+    SceneVisual,
+    TextAnimation,
+    kinetic_text,
+    plan_scene_visuals,
+    render_static_layer,
+    write_text_track,
 )
 from vidgen.stages.base import StageContext, StageResult
 
@@ -92,42 +99,62 @@ def _check_clips(
     return paths, (common[0], common[1])
 
 
-def _music(ctx: StageContext) -> tuple[Path | None, float]:
+def _music(ctx: StageContext, seed: str) -> tuple[Path | None, float, dict[str, Any] | None]:
+    """The music bed: the config's file, none (``music: none``) or a packaged track by mood."""
     music = ctx.config.config.music
+    if music == "none":
+        return None, 0.0, None
     if music is None:
-        return None, 0.0
+        from vidgen.media import music as library
+
+        settings = ctx.config.config
+        track = library.choose_track(settings.style, settings.tone, seed)
+        if track is None:
+            ctx.log("no packaged music library found (immich-memories-music); no music bed")
+            return None, 0.0, None
+        return track.path, library.DEFAULT_VOLUME, track.asset()
     path = ctx.config.resolve_path(music.path)
     problem = regular_file_problem(path)  # stat only: opening a FIFO would block the mix
     if problem is not None:
         raise FatalStageError(f"config music.path: {path}: {problem}")
     if music.volume <= 0:
-        return None, 0.0
-    return path, music.volume
+        return None, 0.0, None
+    asset = {"kind": "music", "id": str(path), "licence": "user-supplied", "attribution": None}
+    return path, music.volume, asset
 
 
 def _render_overlays(
     ctx: StageContext,
     scenes: Sequence[Mapping[str, Any]],
     durations: Sequence[float],
+    visuals: Sequence[SceneVisual],
     width: int,
     height: int,
+    fps: int,
 ) -> list[Overlay]:
     folder = ctx.work_dir / "overlays"
     overlays: list[Overlay] = []
-    for i, (scene, start) in enumerate(zip(scenes, scene_starts(durations), strict=True)):
+    animations: list[TextAnimation] = []
+    for visual, scene, start, duration in zip(
+        visuals, scenes, scene_starts(durations), durations, strict=True
+    ):
         ctx.check_cancelled()
-        text = str(scene.get("on_screen_text") or "")
-        overlay = render_overlay(
-            text,
-            folder / f"scene-{i:02d}.png",
-            width=width,
-            height=height,
-            style=SCENE_TEXT_STYLE,
-            start=start,
-            end=start + durations[i],
-        )
-        if overlay is not None:
-            overlays.append(overlay)
+        end = start + duration
+        overlays.append(
+            render_static_layer(
+                visual, folder / f"scene-{visual.index:02d}-card.png",
+                width=width, height=height, start=start, end=end,
+            )
+        )  # fmt: skip
+        animation = kinetic_text(
+            visual, str(scene.get("on_screen_text") or ""),
+            width=width, height=height, fps=fps, start=start, end=end,
+        )  # fmt: skip
+        if animation is not None:
+            animations.append(animation)
+    text_track = write_text_track(animations, folder / "text")
+    if text_track is not None:
+        overlays.append(text_track)
     return overlays
 
 
@@ -165,6 +192,16 @@ def _write_captions(
             except OSError:  # a filesystem without symlinks
                 shutil.copyfile(font, link)
     return ass, srt, fonts
+
+
+def attribution(assets: Sequence[Mapping[str, Any]]) -> str | None:
+    """The credit line a video owes its assets (CC BY icons), or None if it owes none."""
+    lines: list[str] = []
+    for asset in assets:
+        text = asset.get("attribution")
+        if text and str(text) not in lines:
+            lines.append(str(text))
+    return "; ".join(lines) or None
 
 
 def verify_output(path: Path, *, width: int, height: int, duration: float) -> ffmpeg.MediaInfo:
@@ -221,13 +258,36 @@ def run(ctx: StageContext) -> StageResult:
         spoken = float(voiceover.get("duration") or 0.0) if voiceover else 0.0
         if spoken > total + DURATION_TOLERANCE:
             ctx.log(f"voiceover ({spoken:.1f}s) is longer than the video ({total:.1f}s); cut")
-    music_path, music_volume = _music(ctx)
-    overlays = _render_overlays(ctx, scenes, durations, width, height)
-    script = str(plan.get("voiceover_script") or "")
-    written = _write_captions(ctx, script, voiceover, total, width, height)
+    music_path, music_volume, music_asset = _music(ctx, f"{ctx.job_id}:{plan.get('title')}")
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    audio_tmp = temp_sibling(ctx.work_dir / "soundtrack.wav")
+    audio_spec = CompositionSpec(
+        clips=clip_paths, scene_durations=durations, output=audio_tmp, width=width,
+        height=height, voiceover=voice_path, music=music_path, music_volume=music_volume,
+    )  # fmt: skip
+    # The soundtrack (one short ffmpeg run) is mixed while Python draws the layers.
+    pool = ThreadPoolExecutor(max_workers=1)
+    soundtrack = pool.submit(
+        ffmpeg.run, build_audio_command(audio_spec, audio_tmp), ctx=ctx, what="ffmpeg soundtrack"
+    )
+    pool.shutdown(wait=False)
+    visuals = plan_scene_visuals(
+        scenes, style=str(plan.get("style") or ctx.config.config.style),
+        title=str(plan.get("title") or ""), theme=ctx.theme,
+    )  # fmt: skip
+    try:
+        overlays = _render_overlays(ctx, scenes, durations, visuals, width, height, fps)
+        script = str(plan.get("voiceover_script") or "")
+        written = _write_captions(ctx, script, voiceover, total, width, height)
+        soundtrack.result()  # wait for the mix (and raise its error) before composing
+    except BaseException:
+        wait([soundtrack])  # never leave ffmpeg writing a file we are about to delete
+        audio_tmp.unlink(missing_ok=True)
+        shutil.rmtree(ctx.work_dir / "overlays", ignore_errors=True)
+        raise
+    assets = [visual.asset() for visual in visuals] + ([music_asset] if music_asset else [])
     subtitles, srt, fonts_dir = written if written else (None, None, None)
 
-    ctx.work_dir.mkdir(parents=True, exist_ok=True)
     video = ctx.work_dir / "video.mp4"
     thumbnail = ctx.work_dir / "thumbnail.jpg"
     video_tmp = temp_sibling(video)
@@ -248,9 +308,7 @@ def run(ctx: StageContext) -> StageResult:
         subtitles=subtitles,
         fonts_dir=fonts_dir,
     )
-    audio_tmp = temp_sibling(ctx.work_dir / "soundtrack.wav")
     try:
-        ffmpeg.run(build_audio_command(spec, audio_tmp), ctx=ctx, what="ffmpeg soundtrack")
         spec = replace(spec, mixed_audio=audio_tmp)
         ctx.log(f"composing {len(clip_paths)} clips, {len(overlays)} overlays, {total:.1f}s")
         ffmpeg.run(build_command(spec), ctx=ctx, what="ffmpeg composition")
@@ -262,6 +320,8 @@ def run(ctx: StageContext) -> StageResult:
             raise StageError("ffmpeg wrote no thumbnail frame")
         os.replace(thumb_tmp, thumbnail)
     finally:
+        # The rendered layers are intermediates (~100 MB of TIFF frames at full size).
+        shutil.rmtree(ctx.work_dir / "overlays", ignore_errors=True)
         audio_tmp.unlink(missing_ok=True)
         video_tmp.unlink(missing_ok=True)
         thumb_tmp.unlink(missing_ok=True)
@@ -277,6 +337,9 @@ def run(ctx: StageContext) -> StageResult:
             "audio_codec": info.audio_codec,
             "size_bytes": video.stat().st_size,
             **({"subtitles_path": ctx.rel(srt)} if srt is not None else {}),
+            # What the video shows and plays, with licences; review writes it into the log.
+            "assets": assets,
+            "attribution": attribution(assets),
         },
         files=[video, thumbnail, *([srt] if srt is not None else [])],
     )

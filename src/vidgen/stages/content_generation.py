@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
@@ -150,14 +151,14 @@ def run(ctx: StageContext) -> StageResult:
     atomic_write_text(plan_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     plan_id = _save_plan(ctx, plan)
 
-    visuals = get_visual_source(
-        settings.providers.visuals, [ctx.config.resolve_path(p) for p in settings.images]
-    )
+    # The user's own pictures win over the generated backdrop when the config lists some.
+    source_name = settings.providers.visuals
+    if source_name == "procedural" and settings.images:
+        source_name = "images"
+    visuals = get_visual_source(source_name, [ctx.config.resolve_path(p) for p in settings.images])
     clip_width, clip_height = source_size(width, height, visuals.source_scale)
-    clips: list[Clip] = []
-    for scene in plan.scenes:
-        ctx.check_cancelled()
-        spec = ClipSpec(
+    specs = [
+        ClipSpec(
             index=scene.index,
             duration=scene.duration_seconds,
             width=clip_width,
@@ -167,7 +168,17 @@ def run(ctx: StageContext) -> StageResult:
             keywords=scene.keywords,
             seed=clip_seed(ctx.job_id, scene.index),
         )
-        clips.append(visuals.render(spec, ctx.work_dir / f"clip-{scene.index:02d}.mp4", ctx=ctx))
+        for scene in plan.scenes
+    ]
+
+    def render(spec: ClipSpec) -> Clip:
+        ctx.check_cancelled()
+        return visuals.render(spec, ctx.work_dir / f"clip-{spec.index:02d}.mp4", ctx=ctx)
+
+    # Two clips at a time: each is one short single-threaded ffmpeg run (or a download), so a
+    # second one uses the other core instead of waiting.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        clips: list[Clip] = list(pool.map(render, specs))
 
     outputs: dict[str, Any] = {
         "plan_id": plan_id,

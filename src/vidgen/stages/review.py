@@ -42,6 +42,14 @@ def _result(video: Video) -> StageResult:
     )
 
 
+def _with_credit(description: str, composition: Mapping[str, Any]) -> str:
+    """The post description, ending with the assets' attribution when they need one."""
+    credit = composition.get("attribution")
+    if not credit or str(credit) in description:
+        return description
+    return f"{description}\n\n{credit}".strip()
+
+
 def _stage_timings(ctx: StageContext) -> list[dict[str, Any]]:
     return [
         {
@@ -137,6 +145,11 @@ def run(ctx: StageContext) -> StageResult:
             },
             "plan_id": plan_id,
             "plan": dict(plan),
+            # What each scene showed and the music played, with licences (composition records
+            # them), and the credit a CC BY asset needs: the description below carries it too.
+            "assets": composition.get("assets") or [],
+            "attribution": composition.get("attribution"),
+            "description": _with_credit(str(plan.get("description") or ""), composition),
             "prompts": generation.get("prompts"),
             "providers": generation.get("providers"),
             "stages": stages,

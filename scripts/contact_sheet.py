@@ -1,0 +1,58 @@
+"""Regenerate docs/contact-sheet.jpg: one frame per scene of a generated video, side by side.
+
+    .venv/bin/python scripts/contact_sheet.py output/review/job-1-....json [docs/contact-sheet.jpg]
+
+Takes the generation log the review stage wrote beside the video (it names the video and holds
+the plan with its scene durations) and grabs each scene's frame two thirds into the scene, after
+its words have animated in, with the bundled ffmpeg.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from vidgen.media.ffmpeg import ffmpeg_exe
+
+TILE_HEIGHT = 480  # each frame is shown at 270x480
+
+
+def main(log_path: str, out: str = "docs/contact-sheet.jpg") -> None:
+    log = json.loads(Path(log_path).read_text(encoding="utf-8"))
+    video = Path(log["paths"]["video"])
+    tiles: list[Image.Image] = []
+    start = 0.0
+    for scene in log["plan"]["scenes"]:
+        duration = float(scene["duration_seconds"])
+        at = start + duration * 2 / 3
+        start += duration
+        frame = Path(out).with_suffix(f".scene{len(tiles)}.png")
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-y", "-ss", f"{at:.3f}", "-i", str(video),
+             "-frames:v", "1", "-update", "1", str(frame)],
+            check=True,
+        )  # fmt: skip
+        with Image.open(frame) as image:
+            width = round(image.width * TILE_HEIGHT / image.height)
+            tiles.append(
+                image.convert("RGB").resize((width, TILE_HEIGHT), Image.Resampling.LANCZOS)
+            )
+        frame.unlink()
+    gap = 6
+    sheet = Image.new(
+        "RGB", (sum(t.width for t in tiles) + gap * (len(tiles) - 1), TILE_HEIGHT), (16, 16, 16)
+    )
+    x = 0
+    for tile in tiles:
+        sheet.paste(tile, (x, 0))
+        x += tile.width + gap
+    sheet.save(out, quality=88)
+    print(f"{out}: {len(tiles)} scenes from {video.name}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
