@@ -61,7 +61,7 @@ def follow(
     run_here: bool,
     as_json: bool,
 ) -> int:
-    """Block until the job is completed (return 0) or failed (return 1)."""
+    """Block until the job is completed (return 0), failed or cancelled (return 1)."""
     from vidgen import service
 
     following = service.follow_job(settings, job_id, run_here=run_here)
@@ -98,6 +98,8 @@ def follow(
         return 130
     if as_json and not run_here:
         print(render_json(service.job_status(settings, job_id)))
+    if following.runs_here:
+        service.flush_webhooks(10.0)  # the job ended in this process: let its webhook go out
     return 0 if detail.status == JobStatus.COMPLETED else 1
 
 

@@ -42,6 +42,9 @@ class Following:
 
     def start(self) -> None:
         if self.thread is not None:
+            from vidgen.pipeline import webhook
+
+            webhook.install(self.settings)
             self.thread.start()
 
     def _reap_every(self) -> float:
