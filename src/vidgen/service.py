@@ -580,6 +580,12 @@ def flush_webhooks(timeout: float = 10.0) -> None:
 TRACEBACK_TAIL_LINES = 12
 
 
+def _traceback_tail(trace: str) -> list[str]:
+    """The last lines of a traceback, without the ``^^^^`` markers under each source line."""
+    lines = [line for line in trace.rstrip().splitlines() if line.strip(" ^~")]
+    return lines[-TRACEBACK_TAIL_LINES:]
+
+
 def job_logs(settings: Settings, job_id: int, after: int | None = None) -> JobLogResponse:
     """The job's runner events oldest first (only those after event id ``after``, if given);
     a failed attempt carries the tail of its traceback from the checkpoint."""
@@ -601,7 +607,9 @@ def job_logs(settings: Settings, job_id: int, after: int | None = None) -> JobLo
     items = []
     for row in rows:
         assert row.id is not None
-        trace = traces.get((row.stage or "", row.attempt or 0))
+        trace = None
+        if row.kind == RunnerEvent.STAGE_FAILED:
+            trace = traces.get((row.stage or "", row.attempt or 0))
         items.append(
             JobLogEvent(
                 id=row.id,
@@ -611,9 +619,7 @@ def job_logs(settings: Settings, job_id: int, after: int | None = None) -> JobLo
                 attempt=row.attempt,
                 message=row.message,
                 data=row.data or {},
-                traceback_tail=trace.rstrip().splitlines()[-TRACEBACK_TAIL_LINES:]
-                if trace
-                else None,
+                traceback_tail=_traceback_tail(trace) if trace else None,
             )
         )
     return JobLogResponse(job_id=job_id, status=job.status, events=items)

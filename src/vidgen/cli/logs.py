@@ -129,7 +129,9 @@ def logs(
     ] = False,
 ) -> None:
     """Show a job's events in order: stage starts and ends (attempt, time, cost), backoff
-    waits, errors with their traceback tail, ffmpeg's stderr tail, cancel and requeue."""
+    waits, errors with their traceback tail, ffmpeg's stderr tail, cancel and requeue.
+
+    A table on a terminal; one line per event (ISO-8601 UTC) when piped or redirected."""
     from vidgen import service
 
     try:
@@ -139,8 +141,11 @@ def logs(
         result = service.job_logs(settings, job_id)
         if as_json:
             emit(result, True, str)
-        else:
+        elif console().is_terminal:
             console().print(log_table(result))
+        else:  # a pipe, a file, cron mail: one unwrapped line per event, like the worker log
+            for event in result.events:
+                typer.echo(_line(job_id, event))
     except VidgenError as exc:
         fail(exc)
     except KeyboardInterrupt:
