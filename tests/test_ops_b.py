@@ -320,7 +320,7 @@ def test_worker_log_is_one_iso_line_per_event(factory: Factory) -> None:
         assert ISO_LINE.match(line), line
     text = "\n".join(lines)
     for needle in (
-        f"job {job_id} claimed (claimed by ",
+        f"job {job_id} claimed by ",
         f"job {job_id} trend_collection attempt 1 done in ",
         ", cost $0.0100",
         f"job {job_id} trend_analysis attempt 1 failed: trend_analysis scripted failure",

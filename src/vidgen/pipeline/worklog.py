@@ -42,7 +42,8 @@ def event_message(event: Event) -> str:
     except ValueError:
         kind = None
     if kind is RunnerEvent.JOB_CLAIMED:
-        return f"{job} claimed ({event.message})" if event.message else f"{job} claimed"
+        # message: "claimed by <worker id>"
+        return f"{job} {event.message}" if event.message else f"{job} claimed"
     if kind is RunnerEvent.STAGE_SKIPPED:
         return f"{job} {stage} skipped (completed before; its recorded outputs are reused)"
     if kind is RunnerEvent.STAGE_STARTED:
