@@ -148,6 +148,30 @@ def test_cancel_a_running_job_stops_it_within_seconds(
     assert cli("logs", str(job_id), "--follow").code == 1
 
 
+def test_a_job_cancelled_while_requeued_is_cancelled_when_claimed(
+    cli: Cli, stagekit: Path, store: Store
+) -> None:
+    from vidgen.store import jobs
+
+    job_id = _new_job(cli)
+    jobs.claim(store, job_id, "gone-worker", 60)
+    assert jobs.cancel(store, job_id).cancel_requested  # running: asked to stop
+    jobs.requeue(store, job_id, "gone-worker", None)  # ... but its worker shut down first
+    assert _run(job_id) == JobStatus.CANCELLED
+    assert runs_log(stagekit) == []  # no stage ran
+    assert cli("status", str(job_id), "--json").json()["status"] == "cancelled"
+
+
+def test_logs_follow_says_when_no_worker_serves_a_pending_job(factory: Factory) -> None:
+    job_id = factory.generate()
+    follow = factory.spawn("logs", str(job_id), "--follow")
+    factory.wait_for(lambda: "no worker is serving" in follow.err, 20, "the no-worker note")
+    assert follow.alive()  # it keeps waiting
+    assert factory.vidgen("cancel", str(job_id)).popen.returncode == 0
+    assert follow.wait(10) == 1
+    assert f"job {job_id} job_cancelled: before it started" in follow.out
+
+
 def _children(pid: int) -> list[tuple[int, str]]:
     """(pid, command line) of every live descendant of ``pid`` (read from /proc)."""
     parents: dict[int, int] = {}

@@ -31,7 +31,7 @@ def _elapsed(detail: JobDetailResponse) -> dict[str, float]:
     }
 
 
-class _UnservedNotice:
+class UnservedNotice:
     """Says once, within seconds, that a pending job has no live worker to run it; the
     follower keeps waiting (a worker started later picks the job up)."""
 
@@ -80,7 +80,7 @@ def follow(
 
             from vidgen.cli.panels import job_panel
 
-            notice = None if following.runs_here else _UnservedNotice(settings, job_id)
+            notice = None if following.runs_here else UnservedNotice(settings, job_id)
             with Live(job_panel(detail), console=out, refresh_per_second=8) as live:
                 while True:
                     detail = service.job_detail(settings, job_id)
@@ -110,7 +110,7 @@ def _poll_plain(
     from vidgen import service
 
     seen: dict[str, str] = {}
-    notice = None if following.runs_here else _UnservedNotice(settings, job_id)
+    notice = None if following.runs_here else UnservedNotice(settings, job_id)
     while True:
         detail = service.job_detail(settings, job_id)
         note = notice.message(detail.status) if notice is not None else None

@@ -90,12 +90,17 @@ def _line(job_id: int, event: JobLogEvent) -> str:
 def _follow(job_id: int, as_json: bool) -> int:
     """Print new events as they are recorded until the job ends; 0 if it completed."""
     from vidgen import service
+    from vidgen.cli.follow import UnservedNotice
     from vidgen.schemas import render_json
 
     settings = load_settings_or_fail()
     after: int | None = None
+    notice = UnservedNotice(settings, job_id)
     while True:
         result = service.job_logs(settings, job_id, after=after)
+        note = notice.message(result.status)
+        if note is not None:  # a pending job nobody will run: say so once, keep waiting
+            typer.echo(f"Note: {note}", err=True)
         if result.events:
             after = result.events[-1].id
             if as_json:
