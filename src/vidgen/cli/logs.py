@@ -38,7 +38,10 @@ _KIND_STYLE = {
 }
 
 
-def detail(event: JobLogEvent) -> str:
+TABLE_TRACE_LINES = 3  # the table shows the end of a traceback; lines and JSON carry 12
+
+
+def detail(event: JobLogEvent, trace_lines: int | None = None) -> str:
     """What the event says beyond its kind: time and cost, the error, the wait."""
     data = event.data
     parts: list[str] = []
@@ -51,7 +54,8 @@ def detail(event: JobLogEvent) -> str:
     lines = [" · ".join(parts)] if parts else []
     for line in data.get("stderr_tail") or []:
         lines.append(f"  ffmpeg: {line}")
-    for line in event.traceback_tail or []:
+    trace = event.traceback_tail or []
+    for line in trace[-trace_lines:] if trace_lines else trace:
         lines.append(f"  {line}")
     return "\n".join(lines)
 
@@ -72,7 +76,7 @@ def log_table(result: JobLogResponse) -> RenderableType:
             f"[{style}]{event.kind}[/]" if style else event.kind,
             event.stage or "",
             "" if event.attempt is None else str(event.attempt),
-            escape(detail(event)),
+            escape(detail(event, TABLE_TRACE_LINES)),
         )
     return table
 

@@ -52,25 +52,26 @@ class Heartbeat(threading.Thread):
         self.cancelled = threading.Event()
         self.cancel_targets: list[threading.Event] = []
 
-    def _cancel_seen(self) -> bool:
+    def _cancel_seen(self) -> None:
         """Poll the job row for a cancel request; on one, cancel the running stage."""
         try:
             wanted = job_rows.cancel_requested(self.store, self.job_id)
         except Exception:  # a busy store: look again next second
-            return False
+            return
         if wanted:
             self.cancelled.set()
             for event in self.cancel_targets:
                 event.set()
-        return wanted
 
     def run(self) -> None:
         interval = self.settings.heartbeat_seconds
         poll = min(CANCEL_POLL_SECONDS, interval)
         next_renewal = time.monotonic() + interval
         while not self.stop_event.wait(poll):
-            if self._cancel_seen():
-                return
+            if not self.cancelled.is_set():
+                # Renewals go on after a cancel: the stage may take a while to wind down and
+                # the runner still records the move to cancelled under this lease.
+                self._cancel_seen()
             if time.monotonic() < next_renewal:
                 continue
             next_renewal = time.monotonic() + interval
