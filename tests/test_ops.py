@@ -30,7 +30,7 @@ from vidgen.store.models import Checkpoint, Job, Video, WorkerBeat, utcnow
 Cli = Callable[..., CliResult]
 COMMANDS = (
     "generate", "jobs", "status", "retry", "worker", "recover", "prune", "serve",
-    "videos", "approve", "reject",
+    "videos", "approve", "reject", "logs", "cancel",
 )  # fmt: skip
 
 

@@ -79,7 +79,8 @@ def test_a_retry_records_the_stages_it_skips(
     cli("retry", str(job_id))
     assert JobRunner(job_id, load_settings()).run() == JobStatus.COMPLETED
     after = [(row.kind, row.stage) for row in events_for_job(store, job_id, after_id=last)]
-    assert after[:4] == [
+    assert after[:5] == [
+        (RunnerEvent.JOB_RETRIED, None),  # vidgen retry, in the job's history too
         (RunnerEvent.JOB_CLAIMED, None),
         (RunnerEvent.STAGE_SKIPPED, "trend_collection"),
         (RunnerEvent.STAGE_SKIPPED, "trend_analysis"),

@@ -57,13 +57,63 @@ class JobListResponse(BaseModel):
     jobs: list[JobStatusResponse]
 
 
+class JobRetryRequest(BaseModel):
+    """Body of ``POST /api/jobs/{id}/retry``; an empty body means a plain retry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_stage: str | None = Field(
+        None, max_length=64, description="Re-run this stage and every stage after it"
+    )
+    dry_run: bool = Field(False, description="Only say what would run; change nothing")
+
+
 class JobRetryResponse(BaseModel):
     job_id: int
-    task_id: str
-    status: Literal["queued"] = "queued"
+    task_id: str  # "" for a dry run
+    # "queued", or "dry_run" when nothing was changed (--dry-run)
+    status: Literal["queued", "dry_run"] = "queued"
     resume_from: str | None
     skipping_stages: list[str]
     message: str
+    # Additions (issue 12): what a run would do, also for --dry-run.
+    dry_run: bool = False
+    from_stage: str | None = None
+    running_stages: list[str] = Field(default_factory=list)
+    # stage -> the recorded files (relative to the job folder) that are reused as they are
+    reused_outputs: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class JobCancelResponse(BaseModel):
+    """``vidgen cancel ID`` / ``POST /api/jobs/{id}/cancel``."""
+
+    job_id: int
+    # "cancelled" (a pending job, at once) or "running" (its worker stops it within seconds)
+    status: str
+    cancel_requested: bool
+    message: str
+
+
+class JobLogEvent(BaseModel):
+    """One runner event of a job (``RunnerEvent``), as ``vidgen logs`` shows it."""
+
+    id: int
+    at: str  # ISO-8601 UTC
+    kind: str
+    stage: str | None
+    attempt: int | None
+    message: str
+    data: dict[str, Any]
+    # stage_failed: the last lines of the attempt's traceback (from its checkpoint)
+    traceback_tail: list[str] | None = None
+
+
+class JobLogResponse(BaseModel):
+    """``vidgen logs ID`` / ``GET /api/jobs/{id}/logs[?after=EVENT_ID]``: events oldest first."""
+
+    job_id: int
+    status: str  # the job's status now: a follower stops once it is no longer pending/running
+    events: list[JobLogEvent]
 
 
 class StageDetail(BaseModel):

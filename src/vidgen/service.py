@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import stat
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,16 +17,20 @@ from typing import TYPE_CHECKING, Any
 from vidgen.config import ThemeConfig, load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Swept
+from vidgen.pipeline import report
 from vidgen.schemas import (
     BatchEntry,
     BatchTriggerResponse,
     GenerateSkippedResponse,
     HealthResponse,
+    JobCancelResponse,
     JobCard,
     JobCardListResponse,
     JobDetailResponse,
     JobEvent,
     JobListResponse,
+    JobLogEvent,
+    JobLogResponse,
     JobRetryResponse,
     JobStatusResponse,
     PipelineTriggerResponse,
@@ -51,11 +54,12 @@ from vidgen.store import (
     videos,
     workers,
 )
-from vidgen.store.status import CheckpointStatus, JobStatus
+from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent
 
 if TYPE_CHECKING:
     from vidgen.pipeline.follow import Following
     from vidgen.pipeline.worker import WorkerHost
+    from vidgen.pipeline.worklog import WorkerLog
     from vidgen.review import JobPageResponse, VideoListResponse, VideoResponse
     from vidgen.store.models import Job
 
@@ -174,34 +178,10 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
 # -- reading jobs ---------------------------------------------------------------------------
 
 
-def _completed_by_job(store: Store, job_ids: Iterable[int]) -> dict[int, list[str]]:
-    """completed_stages for each job: stages whose latest checkpoint completed, in stage order."""
-    states = checkpoints.latest_states(store, job_ids)
-    return {
-        job_id: [s for s in PIPELINE_STAGES if latest.get(s) == CheckpointStatus.COMPLETED]
-        for job_id, latest in states.items()
-    }
-
-
-def _iso(value: object) -> str | None:
-    return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
-
-
-def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
-    total = len(PIPELINE_STAGES)
-    assert job.id is not None
-    return JobStatusResponse(
-        id=job.id,
-        status=job.status,
-        stage=job.stage,
-        theme=job.theme,
-        created_at=_iso(job.created_at),
-        updated_at=_iso(job.updated_at),
-        error_message=job.error_message,
-        completed_stages=completed,
-        total_stages=total,
-        progress_pct=round(len(completed) / total * 100, 1),
-    )
+# One definition of the status body (the webhook sends it too): vidgen.pipeline.report.
+_completed_by_job = report.completed_by_job
+_iso = report.iso
+to_status = report.to_status
 
 
 def _get_job(store: Store, job_id: int) -> Job:
@@ -243,7 +223,8 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
         stages.append(
             StageDetail(
                 stage=name,
-                state="waiting" if cp is None else cp.status,
+                # A superseded attempt (retry --from-stage) runs again: the stage is waiting.
+                state="waiting" if cp is None or cp.status == "superseded" else cp.status,
                 attempt=cp.attempt if cp else None,
                 started_at=_iso(cp.started_at) if cp else None,
                 finished_at=_iso(cp.finished_at) if cp else None,
@@ -521,25 +502,182 @@ def no_worker_hint(settings: Settings, job_id: int) -> str:
     )
 
 
-def retry(settings: Settings, job_id: int) -> JobRetryResponse:
-    """failed -> pending and enqueue; completed stages are skipped when the job runs."""
+def check_stage(stage: str | None) -> str | None:
+    if stage is not None and stage not in PIPELINE_STAGES:
+        raise InvalidInput(f"unknown stage {stage!r}: use one of {', '.join(PIPELINE_STAGES)}")
+    return stage
+
+
+def _retry_plan(
+    store: Store, settings: Settings, job_id: int, from_stage: str | None
+) -> tuple[list[str], list[str], dict[str, list[str]], list[str]]:
+    """(skipping, running, reused files per skipped stage, skipped stages whose files changed).
+
+    Skipped: the leading completed stages (before ``from_stage``, if given); the runner runs
+    everything from the first other stage on, reusing the skipped stages' recorded outputs.
+    """
+    from vidgen.pipeline.resume import files_intact
+
+    latest = checkpoints.latest(store, job_id)
+    skipping: list[str] = []
+    for stage in PIPELINE_STAGES:
+        cp = latest.get(stage)
+        if stage == from_stage or cp is None or cp.status != CheckpointStatus.COMPLETED:
+            break
+        skipping.append(stage)
+    job_dir = settings.jobs_dir / str(job_id)
+    reused = {stage: sorted(latest[stage].files) for stage in skipping}
+    changed = [stage for stage in skipping if not files_intact(job_dir, latest[stage].files)]
+    return skipping, list(PIPELINE_STAGES[len(skipping) :]), reused, changed
+
+
+def retry(
+    settings: Settings, job_id: int, from_stage: str | None = None, *, dry_run: bool = False
+) -> JobRetryResponse:
+    """failed -> pending and enqueue; completed stages are skipped when the job runs.
+
+    ``from_stage``: re-run that stage and every later one, also for a completed job (its
+    published video is replaced only when the new review stage files the new one).
+    ``dry_run``: say what would run, be skipped and be reused, and change nothing.
+    """
     from vidgen.pipeline.queue import enqueue_job
 
     check_job_id(job_id)
+    check_stage(from_stage)
     store = get_store(settings)
-    jobs.retry(store, job_id)
-    completed = _completed_by_job(store, [job_id])[job_id]
-    resume_from = next((s for s in PIPELINE_STAGES if s not in completed), None)
+    job = _get_job(store, job_id)
+    if dry_run:
+        refusal = jobs.retry_refusal(job.status, from_stage)
+        if refusal is not None:
+            raise Refused(refusal)
+    skipping, running, reused, changed = _retry_plan(store, settings, job_id, from_stage)
+    resume_from = running[0] if running else None
+    extra = {
+        "from_stage": from_stage,
+        "running_stages": running,
+        "reused_outputs": reused,
+    }
+    reuse = f"; reusing {', '.join(skipping)}" if skipping else ""
+    if changed:
+        reuse += f" (files changed, so these run again too: {', '.join(changed)})"
+    if dry_run:
+        return JobRetryResponse(
+            job_id=job_id,
+            task_id="",
+            status="dry_run",
+            resume_from=resume_from,
+            skipping_stages=skipping,
+            message=f"Dry run: job {job_id} would run {', '.join(running)}{reuse}; "
+            "nothing was changed",
+            dry_run=True,
+            **extra,
+        )
+    if from_stage is None:
+        jobs.retry(store, job_id)
+    else:
+        checkpoints.retry_from(store, job_id, running)
     task_id = enqueue_job(settings, job_id)
     jobs.set_task_id(store, job_id, task_id)
-    skipping = f", skipping {len(completed)} completed stage(s)" if completed else ""
+    skipped = f", skipping {len(skipping)} completed stage(s)" if skipping else ""
     return JobRetryResponse(
         job_id=job_id,
         task_id=task_id,
         resume_from=resume_from,
-        skipping_stages=completed,
-        message=f"Job {job_id} queued for retry from {resume_from}{skipping}",
+        skipping_stages=skipping,
+        message=f"Job {job_id} queued for retry from {resume_from}{skipped}",
+        **extra,
     )
+
+
+def cancel_job(settings: Settings, job_id: int) -> JobCancelResponse:
+    """``vidgen cancel``: a pending job is cancelled at once; a running one is asked to stop
+    and its worker cancels it within seconds; an ended one is refused."""
+    from vidgen.pipeline import webhook
+
+    check_job_id(job_id)
+    store = get_store(settings)
+    job = jobs.cancel(store, job_id)
+    if job.status == JobStatus.CANCELLED:
+        webhook.send(settings, job_id)  # no runner will: the job never started
+        message = f"Job {job_id} cancelled (it had not started)"
+    else:
+        message = (
+            f"Job {job_id} is running ({job.stage}); its worker stops it within seconds. "
+            f"Follow it: vidgen logs {job_id} --follow"
+        )
+    return JobCancelResponse(
+        job_id=job_id,
+        status=job.status,
+        cancel_requested=job.status != JobStatus.CANCELLED,
+        message=message,
+    )
+
+
+def flush_webhooks(timeout: float = 10.0) -> None:
+    """Let webhook deliveries this process started finish (a CLI process is about to exit)."""
+    import sys
+
+    if "vidgen.pipeline.webhook" in sys.modules:  # nothing was sent if it was never loaded
+        from vidgen.pipeline import webhook
+
+        webhook.wait(timeout)
+
+
+TRACEBACK_TAIL_LINES = 12
+
+
+def _traceback_tail(trace: str) -> list[str]:
+    """The last lines of a traceback, without the ``^^^^`` markers under each source line."""
+    lines = [line for line in trace.rstrip().splitlines() if line.strip(" ^~")]
+    return lines[-TRACEBACK_TAIL_LINES:]
+
+
+def job_logs(settings: Settings, job_id: int, after: int | None = None) -> JobLogResponse:
+    """The job's runner events oldest first (only those after event id ``after``, if given);
+    a failed attempt carries the tail of its traceback from the checkpoint."""
+    from vidgen.store import events as event_rows
+
+    check_job_id(job_id)
+    if after is not None and not 0 <= after <= MAX_JOB_ID:
+        raise InvalidInput(f"after must be an event id of 0 or more (got {after})")
+    store = get_store(settings)
+    job = _get_job(store, job_id)  # first: a terminal status read here has its event below
+    rows = event_rows.events_for_job(store, job_id, after_id=after)
+    traces: dict[tuple[str, int], str] = {}
+    if any(row.kind == RunnerEvent.STAGE_FAILED for row in rows):
+        traces = {
+            (cp.stage, cp.attempt): cp.traceback
+            for cp in checkpoints.for_job(store, job_id)
+            if cp.traceback
+        }
+    items = []
+    for row in rows:
+        assert row.id is not None
+        trace = None
+        if row.kind == RunnerEvent.STAGE_FAILED:
+            trace = traces.get((row.stage or "", row.attempt or 0))
+        items.append(
+            JobLogEvent(
+                id=row.id,
+                at=_iso(row.at) or "",
+                kind=row.kind,
+                stage=row.stage,
+                attempt=row.attempt,
+                message=row.message,
+                data=row.data or {},
+                traceback_tail=_traceback_tail(trace) if trace else None,
+            )
+        )
+    return JobLogResponse(job_id=job_id, status=job.status, events=items)
+
+
+def worker_log(fmt: str, verbose: bool) -> WorkerLog:
+    """The worker's event log (``vidgen worker --log-format text|json``), installed."""
+    from vidgen.pipeline.worklog import WorkerLog
+
+    if fmt not in ("text", "json"):
+        raise InvalidInput(f"unknown log format {fmt!r}: use text or json")
+    return WorkerLog("json" if fmt == "json" else "text", verbose).install()
 
 
 def recover(settings: Settings) -> RecoverResponse:

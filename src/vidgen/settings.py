@@ -51,6 +51,11 @@ class Settings(BaseModel):
         pattern=r"^\s*(\d{1,9}[smhdwSMHDW])+\s*$",
         description="Workers delete work files of jobs that ended longer ago than this",
     )
+    webhook_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="POST each job's status body here when it completes, fails or is cancelled",
+    )
     api_token: str | None = Field(
         None,
         pattern=r"^[\x21-\x7e]+$",
@@ -159,6 +164,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 _PATTERN_MEANING = {
     "api_token": "printable ASCII with no spaces, e.g. from: openssl rand -hex 32",
     "stage_package": "a dotted Python package name such as vidgen.stages",
+    "webhook_url": "an http:// or https:// URL such as https://example.com/hooks/vidgen",
     "prune_after": "a duration: a number and a unit, like 14d, 12h or 30m",
 }
 

@@ -25,8 +25,11 @@ from vidgen.schemas import (
     BatchTriggerResponse,
     GenerateSkippedResponse,
     HealthResponse,
+    JobCancelResponse,
     JobDetailResponse,
     JobListResponse,
+    JobLogResponse,
+    JobRetryRequest,
     JobRetryResponse,
     JobStatusResponse,
     PipelineTriggerRequest,
@@ -264,8 +267,30 @@ def create_app(
         response_model=JobRetryResponse,
         responses=errors(400, 401, 403, 404, 422, 503),
     )
-    def retry(job_id: int) -> Response:
-        return _json(service.retry(current(), job_id))
+    def retry(job_id: int, body: Annotated[JobRetryRequest | None, Body()] = None) -> Response:
+        request = body or JobRetryRequest()
+        return _json(
+            service.retry(current(), job_id, request.from_stage, dry_run=request.dry_run)
+        )
+
+    @app.post(
+        "/api/jobs/{job_id}/cancel",
+        response_model=JobCancelResponse,
+        responses=errors(400, 401, 403, 404, 422),
+    )
+    def cancel(job_id: int) -> Response:
+        return _json(service.cancel_job(current(), job_id))
+
+    @app.get(
+        "/api/jobs/{job_id}/logs",
+        response_model=JobLogResponse,
+        responses=errors(401, 404, 422),
+    )
+    def job_logs(
+        job_id: int,
+        after: Annotated[int | None, Query(ge=0, le=service.MAX_JOB_ID)] = None,
+    ) -> Response:
+        return _json(service.job_logs(current(), job_id, after=after))
 
     @app.post("/api/recover", response_model=RecoverResponse, responses=errors(401, 403, 503))
     def recover() -> Response:

@@ -17,6 +17,10 @@ reused. ``STAGEKIT_<STAGE>`` scripts a fault:
   made with the bundled ffmpeg in well under a second: a video a browser can play
 - ``enospc+real`` run the real stage, but on its first run any file copy into a ``.jpg``
   writes half the bytes and raises ``OSError(ENOSPC)``, as a full disk does
+- ``ffmpeg-long``  run the bundled ffmpeg on a 10-minute generated input (a real child
+  process that only the stage's cancel event stops), writing ``$VIDGEN_HOME/ffmpeg-<stage>``
+  once it started
+- ``ffmpeg-fail``  run ffmpeg with a filter it rejects, so it fails with stderr output
 - ``diskfull-checkpoint`` on its first run, the store write that records this stage's checkpoint
   fails with SQLite's "database or disk is full"
 - ``tempfile+pause`` leave a 1 MB temporary file (a ``temp_sibling`` name, as a killed ffmpeg
@@ -81,6 +85,8 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
         return _fake_video(ctx)
     if script == "tinyvideo":
         return _tiny_video(ctx)
+    if script.startswith("ffmpeg-"):
+        _run_ffmpeg(name, ctx, fail=script == "ffmpeg-fail")
     if script == "diskfull-checkpoint" and first_run:
         _fail_next_checkpoint_write(ctx)
     if script.startswith("fail:"):
@@ -106,6 +112,19 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
         files=[out],
         cost=0.01,
     )
+
+
+def _run_ffmpeg(name: str, ctx: StageContext, *, fail: bool) -> None:
+    from vidgen.media import ffmpeg
+
+    # -re: read at the native rate, so it runs for minutes at almost no CPU
+    source = ["-re", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=5:duration=600"]
+    if fail:
+        args = [*source, "-vf", "no_such_filter_xyz", "-f", "null", "-"]
+    else:
+        (ctx.settings.home / f"ffmpeg-{name}").touch()
+        args = [*source, "-f", "null", "-"]
+    ffmpeg.run(args, ctx=ctx, what=f"ffmpeg {name}")
 
 
 def _pause(name: str, ctx: StageContext) -> None:

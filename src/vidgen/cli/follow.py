@@ -31,7 +31,7 @@ def _elapsed(detail: JobDetailResponse) -> dict[str, float]:
     }
 
 
-class _UnservedNotice:
+class UnservedNotice:
     """Says once, within seconds, that a pending job has no live worker to run it; the
     follower keeps waiting (a worker started later picks the job up)."""
 
@@ -61,7 +61,7 @@ def follow(
     run_here: bool,
     as_json: bool,
 ) -> int:
-    """Block until the job is completed (return 0) or failed (return 1)."""
+    """Block until the job is completed (return 0), failed or cancelled (return 1)."""
     from vidgen import service
 
     following = service.follow_job(settings, job_id, run_here=run_here)
@@ -80,7 +80,7 @@ def follow(
 
             from vidgen.cli.panels import job_panel
 
-            notice = None if following.runs_here else _UnservedNotice(settings, job_id)
+            notice = None if following.runs_here else UnservedNotice(settings, job_id)
             with Live(job_panel(detail), console=out, refresh_per_second=8) as live:
                 while True:
                     detail = service.job_detail(settings, job_id)
@@ -98,6 +98,8 @@ def follow(
         return 130
     if as_json and not run_here:
         print(render_json(service.job_status(settings, job_id)))
+    if following.runs_here:
+        service.flush_webhooks(10.0)  # the job ended in this process: let its webhook go out
     return 0 if detail.status == JobStatus.COMPLETED else 1
 
 
@@ -108,7 +110,7 @@ def _poll_plain(
     from vidgen import service
 
     seen: dict[str, str] = {}
-    notice = None if following.runs_here else _UnservedNotice(settings, job_id)
+    notice = None if following.runs_here else UnservedNotice(settings, job_id)
     while True:
         detail = service.job_detail(settings, job_id)
         note = notice.message(detail.status) if notice is not None else None

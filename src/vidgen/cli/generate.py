@@ -81,7 +81,7 @@ def generate(
         typer.Option(
             "--wait",
             help="Follow the job live until it ends (runs it here if no "
-            "worker is running); exit 0 if completed, 1 if failed.",
+            "worker is running); exit 0 if completed, 1 if failed or cancelled.",
         ),
     ] = False,
 ) -> None:

@@ -50,7 +50,7 @@ def jobs(
             "--status",
             "-s",
             metavar="STATUS",
-            help="Only jobs with this status: pending, running, completed or failed.",
+            help="Only jobs with this status: pending, running, completed, failed or cancelled.",
         ),
     ] = None,
     limit: Annotated[

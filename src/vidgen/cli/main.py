@@ -12,7 +12,19 @@ from typing import Annotated
 
 import typer
 
-from vidgen.cli import generate, jobs, prune, recover, retry, serve, status, videos, worker
+from vidgen.cli import (
+    cancel,
+    generate,
+    jobs,
+    logs,
+    prune,
+    recover,
+    retry,
+    serve,
+    status,
+    videos,
+    worker,
+)
 from vidgen.cli.output import example, plain_help_command
 
 app = typer.Typer(
@@ -93,7 +105,7 @@ def _redirect_to(raw: str) -> None:
     os.close(fd)
 
 
-for module in (generate, jobs, status, retry, worker, recover, prune, serve):
+for module in (generate, jobs, status, logs, retry, cancel, worker, recover, prune, serve):
     module.register(app)
 videos.register(app)
 _plain = plain_help_command()

@@ -83,6 +83,7 @@ STATUS_STYLE: dict[str, str] = {
     JobStatus.RUNNING: "cyan",
     JobStatus.COMPLETED: "green",
     JobStatus.FAILED: "red",
+    JobStatus.CANCELLED: "magenta",
 }
 STATE_ICON = {
     "waiting": "[dim]·[/]",

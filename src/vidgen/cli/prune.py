@@ -36,7 +36,8 @@ def prune(
         typer.Option(
             "--older-than",
             metavar="DURATION",
-            help="Jobs that completed or failed more than this long ago: 7d, 12h, 30m, 2w.",
+            help="Jobs that ended (completed, failed, cancelled) more than this long ago: "
+            "7d, 12h, 30m, 2w.",
         ),
     ],
     dry_run: Annotated[

@@ -22,7 +22,8 @@ def status(
         typer.Option(
             "--watch",
             "-w",
-            help="Refresh live until the job ends; exit 0 if completed, 1 if failed. "
+            help="Refresh live until the job ends; exit 0 if completed, 1 if failed or "
+            "cancelled. "
             "Says so within seconds when no worker serves the job, and keeps waiting.",
         ),
     ] = False,

@@ -1,17 +1,22 @@
 """``vidgen worker``: the Huey consumer that runs queued jobs until stopped.
 
 The runtime (consumer, signals, liveness) is ``vidgen.pipeline.worker``; this face sets up the
-log, starts it through the service layer and says what it is doing.
+log, starts it through the service layer and says what it is doing. The log is one line per
+runner event with an ISO-8601 UTC timestamp (``--log-format json``: one JSON object per line),
+from ``vidgen.pipeline.worklog``.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
 
-from vidgen.cli.output import example, fail, load_settings_or_fail
+from vidgen.cli.output import EXIT_USAGE, die, example, fail, load_settings_or_fail
 from vidgen.errors import VidgenError
+
+log = logging.getLogger("vidgen.worker")
 
 
 def worker(
@@ -21,38 +26,51 @@ def worker(
             "--workers", "-w", min=1, max=64, metavar="N", help="Jobs to run at once (1-64)."
         ),
     ] = 1,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each task.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log each task and stage progress.")
+    ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            metavar="FORMAT",
+            help="text (one line per event, ISO-8601 UTC times) or json (one JSON object "
+            "per line, for log shippers).",
+        ),
+    ] = "text",
 ) -> None:
     """Run queued jobs until SIGINT/SIGTERM (which requeue the jobs in progress)."""
-    import logging
-
-    from rich.logging import RichHandler
-
     from vidgen import service
 
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False)],
-    )
-    logging.getLogger("vidgen").setLevel(logging.INFO)
+    if log_format not in ("text", "json"):
+        die(f"--log-format {log_format!r}: use text or json", EXIT_USAGE)
+    worklog = service.worker_log(log_format, verbose)
     settings = load_settings_or_fail()
     try:
         host = service.worker_host(settings, workers)
         host.start()
     except VidgenError as exc:
         fail(exc)
-    typer.echo(
-        f"vidgen worker {host.worker_id}: {workers} slot(s) on {settings.queue}; "
-        f"{host.recovered_message}. Stop with Ctrl-C or SIGTERM.",
-        err=True,
+    log.info(
+        "vidgen worker %s: %s slot(s) on %s; %s. Stop with Ctrl-C or SIGTERM.",
+        host.worker_id,
+        workers,
+        settings.queue,
+        host.recovered_message,
     )
     host.run()
-    typer.echo("vidgen worker stopped; jobs in progress were put back in the queue.", err=True)
+    service.flush_webhooks(10.0)
+    if worklog.requeued:
+        ids = ", ".join(str(job_id) for job_id in sorted(set(worklog.requeued)))
+        log.info("vidgen worker stopped; put back in the queue: job %s", ids)
+    else:
+        log.info("vidgen worker stopped; no job was in progress")
 
 
 def register(app: typer.Typer) -> None:
     app.command(
         "worker",
-        epilog=example("vidgen worker", "vidgen worker --workers 2"),
+        epilog=example(
+            "vidgen worker", "vidgen worker --workers 2", "vidgen worker --log-format json"
+        ),
     )(worker)

@@ -74,6 +74,16 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
+class FfmpegError(StageError):
+    """ffmpeg exited non-zero; ``details["stderr_tail"]`` holds its last stderr lines, which the
+    runner records on the ``stage_failed`` event (``vidgen logs`` shows them)."""
+
+    def __init__(self, message: str, stderr: str) -> None:
+        super().__init__(message)
+        lines = [line.rstrip() for line in stderr.strip().splitlines() if line.strip()]
+        self.details: dict[str, list[str]] = {"stderr_tail": lines[-20:]}
+
+
 def _tail(text: str, lines: int = 6) -> str:
     kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
     return " | ".join(kept)
@@ -119,7 +129,7 @@ def run(
     if proc.returncode != 0:
         if "No space left on device" in err:
             raise StageError(f"{what} failed: no space left on device; free disk space and retry")
-        raise StageError(f"{what} failed (exit {proc.returncode}): {_tail(err)}")
+        raise FfmpegError(f"{what} failed (exit {proc.returncode}): {_tail(err)}", err)
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 

@@ -25,6 +25,10 @@ class Interrupted(Exception):
     """The worker is shutting down; the job goes back to the queue."""
 
 
+class Cancelled(Exception):
+    """``vidgen cancel`` asked for this job to stop; it becomes ``cancelled``."""
+
+
 class LeaseLost(Exception):
     """Another worker declared this one lost; the job is no longer ours to write."""
 
@@ -57,13 +61,16 @@ def call_stage(
     try:
         while thread.is_alive():
             thread.join(0.05)
-            if SHUTDOWN.is_set() or heartbeat.lost.is_set() or ctx.remaining() < 0:
+            cancelled = heartbeat.cancelled.is_set()
+            if SHUTDOWN.is_set() or heartbeat.lost.is_set() or cancelled or ctx.remaining() < 0:
                 ctx.cancel.set()
-                stopping = SHUTDOWN.is_set() or heartbeat.lost.is_set()
+                stopping = SHUTDOWN.is_set() or heartbeat.lost.is_set() or cancelled
                 # A timed-out stage gets no longer to wind down than it had to run.
                 thread.join(CANCEL_GRACE if stopping else min(CANCEL_GRACE, timeout))
                 if heartbeat.lost.is_set():
                     raise LeaseLost()
+                if cancelled:
+                    raise Cancelled()
                 if SHUTDOWN.is_set():
                     raise Interrupted()
                 raise StageTimeout(f"{stage} exceeded its time limit of {timeout:g} s")

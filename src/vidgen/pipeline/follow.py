@@ -31,6 +31,9 @@ class Following:
         self._last_reap = 0.0
         store = get_store(settings)
         if run_here and workers.live_count(store, within=max(10.0, settings.lease_seconds)) == 0:
+            from vidgen.pipeline import webhook
+
+            webhook.install(settings)  # before the runner: it hears this run's events only
             runner = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid))
             self.thread = threading.Thread(
                 target=runner.run, name=f"vidgen-job-{job_id}", daemon=True

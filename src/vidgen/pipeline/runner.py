@@ -32,6 +32,7 @@ from vidgen.files import Swept, sweep_temp
 from vidgen.pipeline import events
 from vidgen.pipeline.execute import (
     SHUTDOWN,
+    Cancelled,
     Interrupted,
     LeaseLost,
     call_stage,
@@ -112,6 +113,8 @@ class JobRunner:
             return None
         self.events.notify()  # job_claimed
         self._sweep_leftovers()
+        if job.cancel_requested:  # cancelled while running, then requeued by a shutdown
+            return self._cancel(job.stage or self.stage_names[0])
         heartbeat = Heartbeat(self.store, self.job_id, self.owner, self.settings)
         heartbeat.start()
         try:
@@ -165,6 +168,8 @@ class JobRunner:
                 self.events.record(RunnerEvent.STAGE_SKIPPED, stage=stage)
                 continue
             self.current_stage = stage
+            if heartbeat.cancelled.is_set():
+                return self._cancel(stage)
             try:
                 outputs[stage] = self._run_stage_with_retries(
                     stage, job, config, outputs, heartbeat
@@ -175,6 +180,8 @@ class JobRunner:
                 return None
             except Interrupted:
                 return self._requeue(stage)
+            except Cancelled:
+                return self._cancel(stage)
             except _StageFailed as failed:
                 return self._fail(stage, failed.message)
         job_rows.complete(self.store, self.job_id, self.owner)
@@ -218,11 +225,13 @@ class JobRunner:
                     self._complete_checkpoint(checkpoint_id, started, result)
                 except Exception as exc:  # e.g. "database or disk is full": not recorded = failed
                     raise StageError(f"could not record the checkpoint: {one_line(exc)}") from exc
-            except (Interrupted, LeaseLost) as exc:
+            except (Interrupted, LeaseLost, Cancelled) as exc:
                 if isinstance(exc, Interrupted):
                     self._fail_checkpoint(
                         checkpoint_id, started, error="interrupted: worker shut down"
                     )
+                elif isinstance(exc, Cancelled):
+                    self._fail_checkpoint(checkpoint_id, started, error="cancelled")
                 raise
             except FatalStageError as exc:
                 self._fail_checkpoint(checkpoint_id, started, error=one_line(exc), exc=exc)
@@ -241,14 +250,23 @@ class JobRunner:
                         message=f"next attempt in {delay:.1f} s",
                         data={"delay": delay},
                     )
-                    if SHUTDOWN.wait(delay):
-                        raise Interrupted() from None
-                    if heartbeat.lost.is_set():
-                        raise LeaseLost() from None
+                    self._back_off(delay, heartbeat)
                 continue
             return result.outputs
         plural = "attempt" if attempts == 1 else "attempts"
         raise _StageFailed(f"{stage} failed after {attempts} {plural}: {last_error}")
+
+    @staticmethod
+    def _back_off(delay: float, heartbeat: Heartbeat) -> None:
+        """Wait ``delay`` seconds before the next attempt, unless stopped or cancelled."""
+        end = time.monotonic() + delay
+        while (left := end - time.monotonic()) > 0:
+            if SHUTDOWN.wait(min(left, 0.1)):
+                raise Interrupted() from None
+            if heartbeat.cancelled.is_set():
+                raise Cancelled() from None
+        if heartbeat.lost.is_set():
+            raise LeaseLost() from None
 
     def _call_stage(
         self,
@@ -285,7 +303,16 @@ class JobRunner:
         self, checkpoint_id: int, started: float, *, error: str, exc: BaseException | None = None
     ) -> None:
         trace = "".join(traceback.format_exception(exc)) if exc is not None else None
-        checkpoints.fail(self.store, checkpoint_id, time.monotonic() - started, error, trace)
+        # e.g. ffmpeg's stderr tail (vidgen.media.ffmpeg.FfmpegError.details), for `vidgen logs`
+        details = getattr(exc, "details", None)
+        checkpoints.fail(
+            self.store,
+            checkpoint_id,
+            time.monotonic() - started,
+            error,
+            trace,
+            details if isinstance(details, dict) else None,
+        )
         self.events.notify()  # stage_failed
 
     def _complete_checkpoint(self, checkpoint_id: int, started: float, result: StageResult) -> None:
@@ -309,6 +336,16 @@ class JobRunner:
             return None  # the lease was taken from us; the reaper already recorded the failure
         self.events.notify()  # job_failed
         return JobStatus.FAILED
+
+    def _cancel(self, stage: str) -> JobStatus | None:
+        """``vidgen cancel`` reached this job: running -> cancelled (``job_cancelled``)."""
+        try:
+            job_rows.finish_cancel(self.store, self.job_id, self.owner, stage)
+        except Refused:
+            return None  # the lease was taken from us meanwhile
+        log.info("job %s: cancelled during %s", self.job_id, stage)
+        self.events.notify()  # job_cancelled
+        return JobStatus.CANCELLED
 
     def _requeue(self, stage: str) -> JobStatus | None:
         job_rows.requeue(self.store, self.job_id, self.owner, None)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vidgen.errors import VidgenError
+from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
 from vidgen.pipeline.lease import new_owner_id, one_line
 from vidgen.pipeline.outage import Outage, outage_for
@@ -197,6 +198,7 @@ class Beat(threading.Thread):
                 self.prune_if_due()
                 for job_id in workers.reap_expired_leases(self.store):
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
+                    webhook.send(self.settings, job_id)
             except VidgenError as exc:  # a busy store: expected, one line is enough
                 log.warning("worker heartbeat failed (%s); will retry", exc)
             except STORE_ERRORS as exc:  # store unreachable: back off, one line per retry
@@ -225,6 +227,7 @@ class WorkerHost:
 
         store = get_store(self.settings)
         self.recovered_message = recover(self.settings).message
+        webhook.install(self.settings)
         self._huey = get_huey(self.settings)
         self._beat = Beat(store, self.settings, self.worker_id, self._huey)
         try:

@@ -44,8 +44,14 @@ def start(store: Store, job_id: int, stage: str, owner: str) -> tuple[int, int]:
 
 
 def fail(
-    store: Store, checkpoint_id: int, duration: float, error: str, traceback: str | None
+    store: Store,
+    checkpoint_id: int,
+    duration: float,
+    error: str,
+    traceback: str | None,
+    data: dict[str, Any] | None = None,
 ) -> None:
+    """The attempt failed; ``data`` goes on its ``stage_failed`` event (e.g. ffmpeg's stderr)."""
     with store.write() as session:
         checkpoint = session.get(Checkpoint, checkpoint_id)
         assert checkpoint is not None
@@ -62,6 +68,7 @@ def fail(
             stage=checkpoint.stage,
             attempt=checkpoint.attempt,
             message=error,
+            data=data,
         )
 
 
@@ -104,6 +111,23 @@ def fail_running(session: Session, job_id: int, now: datetime, error: str) -> No
         )
         .values(status=CheckpointStatus.FAILED.value, finished_at=now, error=error)
     )
+
+
+def retry_from(store: Store, job_id: int, stages: list[str]) -> None:
+    """``retry --from-stage``: the job goes back to pending (failed or completed) and the
+    latest completed attempts of ``stages`` become ``superseded``, so they run again; one
+    transaction. Their files stay until the new attempts replace them."""
+    with store.write() as session:
+        jobs.retry_in(session, job_id, from_stage=stages[0])
+        session.execute(
+            update(Checkpoint)
+            .where(
+                col(Checkpoint.job_id) == job_id,
+                col(Checkpoint.stage).in_(stages),
+                col(Checkpoint.status) == CheckpointStatus.COMPLETED.value,
+            )
+            .values(status=CheckpointStatus.SUPERSEDED.value)
+        )
 
 
 def for_job(store: Store, job_id: int) -> list[Checkpoint]:
@@ -151,12 +175,14 @@ def latest_states(store: Store, job_ids: Iterable[int]) -> dict[int, dict[str, s
 
 
 def total_cost(store: Store, job_id: int) -> float:
-    """What the job has cost so far: the sum over its completed attempts."""
+    """What the job has cost so far: the sum over its completed attempts (superseded ones
+    included: that money was spent)."""
+    spent = [CheckpointStatus.COMPLETED.value, CheckpointStatus.SUPERSEDED.value]
     with store.read() as session:
         value = session.exec(
             select(func.coalesce(func.sum(Checkpoint.cost), 0.0)).where(
                 Checkpoint.job_id == job_id,
-                Checkpoint.status == CheckpointStatus.COMPLETED.value,
+                col(Checkpoint.status).in_(spent),
             )
         ).one()
     return float(value)

@@ -24,10 +24,11 @@ from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel
 
 # 2: the event table; Job.attempts_started and Job.total_cost dropped (cost is derived).
 # 3: job.profile (the render profile recorded when the job is queued).
-SCHEMA_VERSION = 3
+# 4: job.cancel_requested (vidgen cancel of a running job).
+SCHEMA_VERSION = 4
 _DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 # Columns added after a table first shipped: (table, column, SQL type); create_all skips them.
-_ADDED_COLUMNS = (("job", "profile", "VARCHAR"),)
+_ADDED_COLUMNS = (("job", "profile", "VARCHAR"), ("job", "cancel_requested", "BOOLEAN"))
 _IMMEDIATE = "vidgen_immediate"
 _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use
 

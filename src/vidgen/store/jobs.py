@@ -1,8 +1,9 @@
 """``Job`` rows: the one module that writes them, ``job.status`` included.
 
 Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``requeue``,
-``retry``); each is a single conditional UPDATE (``... WHERE status IN (allowed sources)``), so a
-move either happens exactly once or is refused, even with many processes racing for it.
+``retry``, ``cancel``, ``finish_cancel``); each is a single conditional UPDATE
+(``... WHERE status IN (allowed sources)``), so a move either happens exactly once or is
+refused, even with many processes racing for it.
 Each move opens its own write transaction; the few ``session``-level functions
 (``fail_if_lease_expired``, ``set_stage``, ``touch``) run inside another store module's
 transaction so that two tables change together.
@@ -22,18 +23,21 @@ from vidgen.errors import NotFound, Refused
 from vidgen.store import events
 from vidgen.store.engine import Store
 from vidgen.store.models import Checkpoint, Event, Job, JobStatus, utcnow
-from vidgen.store.status import RunnerEvent
+from vidgen.store.status import TERMINAL_JOB_STATUSES, RunnerEvent
 
 T = TypeVar("T")
 
 P, R, C, F = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED
+X = JobStatus.CANCELLED
 
 # target status -> statuses a job may move from
 ALLOWED_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
     R: frozenset({P}),  # claim: a worker takes a queued job
     C: frozenset({R}),  # complete: every stage done
     F: frozenset({R}),  # fail: attempts spent, fatal error, or lease expired
-    P: frozenset({R, F}),  # requeue after a clean shutdown, or retry of a failed job
+    # requeue after a clean shutdown, retry of a failed job, retry --from-stage of a completed one
+    P: frozenset({R, F, C}),
+    X: frozenset({P, R}),  # cancel: a pending job at once, a running one by its worker
 }
 
 
@@ -161,14 +165,91 @@ def requeue(store: Store, job_id: int, owner: str, task_id: str | None) -> Job:
 def retry(store: Store, job_id: int) -> Job:
     """failed -> pending, refused with the contract's message for any other status."""
     with store.write() as session:
+        return retry_in(session, job_id, from_stage=None)
+
+
+def retry_in(session: Session, job_id: int, *, from_stage: str | None) -> Job:
+    """failed -> pending in the caller's transaction; with ``from_stage`` also completed ->
+    pending (``retry --from-stage``). Records ``job_retried``."""
+    sources = frozenset({F}) if from_stage is None else frozenset({F, C})
+    fields: dict[str, Any] = {"error_message": None, "cancel_requested": None}
+    if from_stage is not None:
+        fields["stage"] = from_stage
+    try:
+        job = transition(session, job_id, P, sources=sources, **fields)
+    except Refused:
+        found = session.get(Job, job_id)
+        status = found.status if found is not None else "unknown"
+        raise Refused(retry_refusal(status, from_stage) or "Cannot retry this job.") from None
+    events.add(
+        session, job_id, RunnerEvent.JOB_RETRIED, stage=from_stage, data={"from_stage": from_stage}
+    )
+    return job
+
+
+def retry_refusal(status: str, from_stage: str | None) -> str | None:
+    """Why a job with ``status`` cannot be retried (the contract's words), or None if it can."""
+    allowed = (F,) if from_stage is None else (F, C)
+    if status in allowed:
+        return None
+    also = "" if from_stage is None else " (and 'completed' ones with --from-stage)"
+    return f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried{also}."
+
+
+def cancel(store: Store, job_id: int) -> Job:
+    """``vidgen cancel``: pending -> cancelled at once (``job_cancelled``); for a running job,
+    set ``cancel_requested`` (``cancel_requested``) and its worker stops it within seconds.
+
+    Refused, with a one-line reason, for a job that already ended."""
+    with store.write() as session:
         try:
-            return transition(session, job_id, P, sources=frozenset({F}), error_message=None)
+            job = transition(session, job_id, X, sources=frozenset({P}))
         except Refused:
-            job = session.get(Job, job_id)
-            status = job.status if job is not None else "unknown"
+            pass
+        else:
+            events.add(session, job_id, RunnerEvent.JOB_CANCELLED, message="before it started")
+            return job
+        result = session.execute(
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.status) == R.value)
+            .values(cancel_requested=True, updated_at=utcnow())
+        )
+        found = session.get(Job, job_id, populate_existing=True)
+        if found is None:
+            raise NotFound(f"Job {job_id} not found")
+        if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Refused(
-                f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried."
-            ) from None
+                f"Cannot cancel job {job_id}: it is already {found.status}. "
+                "Only 'pending' or 'running' jobs can be cancelled."
+            )
+        events.add(session, job_id, RunnerEvent.CANCEL_REQUESTED, stage=found.stage)
+        return found
+
+
+def cancel_requested(store: Store, job_id: int) -> bool:
+    """True once ``cancel`` asked the running job to stop (the heartbeat polls it)."""
+    with store.read() as session:
+        value = session.exec(select(Job.cancel_requested).where(Job.id == job_id)).first()
+    return bool(value)
+
+
+def finish_cancel(store: Store, job_id: int, owner: str, stage: str) -> Job:
+    """running -> cancelled by the worker holding the lease, once it stopped the stage;
+    records ``job_cancelled``."""
+    with store.write() as session:
+        job = transition(
+            session,
+            job_id,
+            X,
+            sources=frozenset({R}),
+            where=col(Job.lease_owner) == owner,
+            stage=stage,
+            error_message=f"cancelled during {stage}",
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        events.add(session, job_id, RunnerEvent.JOB_CANCELLED, stage=stage)
+        return job
 
 
 def renew_lease(store: Store, job_id: int, owner: str, lease_seconds: float) -> bool:
@@ -262,7 +343,7 @@ def count(store: Store, status: str | None) -> int:
 
 
 def ended_among(store: Store, job_ids: list[int], before: datetime) -> list[int]:
-    """Of ``job_ids``, those that completed or failed before ``before``, ascending."""
+    """Of ``job_ids``, those that ended (completed, failed, cancelled) before ``before``."""
     found: list[int] = []
     for start in range(0, len(job_ids), 500):
         chunk = job_ids[start : start + 500]
@@ -270,7 +351,7 @@ def ended_among(store: Store, job_ids: list[int], before: datetime) -> list[int]
             rows = session.exec(
                 select(Job.id).where(
                     col(Job.id).in_(chunk),
-                    col(Job.status).in_([JobStatus.COMPLETED.value, JobStatus.FAILED.value]),
+                    col(Job.status).in_([s.value for s in TERMINAL_JOB_STATUSES]),
                     col(Job.updated_at) < before,
                 )
             ).all()

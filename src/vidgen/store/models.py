@@ -76,6 +76,8 @@ class Job(SQLModel, table=True):
     # The render profile fixed when the job was queued (VIDGEN_PROFILE of the generating
     # process, else the config's), so the worker's environment cannot change it.
     profile: str | None = None
+    # Set by ``vidgen cancel`` on a running job; the lease heartbeat sees it and stops the stage.
+    cancel_requested: bool | None = None
 
 
 class Checkpoint(SQLModel, table=True):

@@ -14,15 +14,21 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
-TERMINAL_JOB_STATUSES: tuple[JobStatus, ...] = (JobStatus.COMPLETED, JobStatus.FAILED)
+TERMINAL_JOB_STATUSES: tuple[JobStatus, ...] = (
+    JobStatus.COMPLETED,
+    JobStatus.FAILED,
+    JobStatus.CANCELLED,
+)
 
 
 class CheckpointStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    SUPERSEDED = "superseded"  # completed, then set aside by ``retry --from-stage``
 
 
 class VideoStatus(StrEnum):
@@ -44,3 +50,6 @@ class RunnerEvent(StrEnum):
     JOB_COMPLETED = "job_completed"
     JOB_FAILED = "job_failed"
     JOB_REQUEUED = "job_requeued"  # worker shut down mid-job; back in the queue
+    CANCEL_REQUESTED = "cancel_requested"  # ``vidgen cancel`` of a running job; its worker stops it
+    JOB_CANCELLED = "job_cancelled"
+    JOB_RETRIED = "job_retried"  # ``vidgen retry``: back to pending (data: from_stage)

@@ -25,7 +25,8 @@ class ErrorResponse(BaseModel):
 
 
 _ERROR_MEANING = {
-    400: "Refused in the current state (e.g. retrying a job that has not failed), "
+    400: "Refused in the current state (e.g. retrying a job that has not failed, cancelling "
+    "one that ended), "
     "or a body that is not UTF-8 JSON",
     401: "Missing or wrong bearer token (only when VIDGEN_API_TOKEN is set)",
     403: "A cross-site request from a browser, refused",

@@ -1,0 +1,126 @@
+"""``VIDGEN_WEBHOOK_URL``: POST the job's status body when a job completes, fails or is cancelled.
+
+The body is the job's ``JobStatusResponse`` JSON (what ``vidgen status ID --json`` prints).
+Delivery runs in a background thread with a few retries and backoff: a slow or failing hook
+never blocks a job and never changes it (a failure is one warning in the worker log). Driven by
+the runner events (``install`` subscribes a listener); the reaper and ``vidgen cancel`` of a
+pending job, which happen outside a runner, call ``send`` themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from vidgen import __version__
+from vidgen.pipeline import events
+from vidgen.pipeline.report import status_body
+from vidgen.schemas import render_json
+from vidgen.settings import Settings
+from vidgen.store import get_store
+from vidgen.store.models import Event
+from vidgen.store.status import RunnerEvent
+
+log = logging.getLogger("vidgen.webhook")
+
+ENDING_EVENTS = frozenset(
+    {RunnerEvent.JOB_COMPLETED, RunnerEvent.JOB_FAILED, RunnerEvent.JOB_CANCELLED}
+)
+# Seconds before each retry: 4 tries over about 3.5 s; each try waits TIMEOUT at most.
+RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
+TIMEOUT = 5.0
+
+_installed: dict[str, events.Listener] = {}
+_threads: list[threading.Thread] = []
+_lock = threading.Lock()
+
+
+def install(settings: Settings) -> None:
+    """Post to ``settings.webhook_url`` (if set) for every job this process ends. Idempotent."""
+    url = settings.webhook_url
+    if not url or url in _installed:
+        return
+
+    def on_event(event: Event) -> None:
+        if event.kind in ENDING_EVENTS:
+            send(settings, event.job_id)
+
+    _installed[url] = events.subscribe(on_event)
+
+
+def uninstall() -> None:
+    for listener in _installed.values():
+        events.unsubscribe(listener)
+    _installed.clear()
+
+
+def send(settings: Settings, job_id: int) -> threading.Thread | None:
+    """Deliver the job's status body in a background thread (None if no hook is set)."""
+    if not settings.webhook_url:
+        return None
+    thread = threading.Thread(
+        target=_deliver, args=(settings, job_id), name=f"vidgen-webhook-{job_id}", daemon=True
+    )
+    with _lock:
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        _threads.append(thread)
+    thread.start()
+    return thread
+
+
+def wait(timeout: float) -> None:
+    """Give deliveries in flight up to ``timeout`` seconds (a short-lived CLI process)."""
+    deadline = time.monotonic() + timeout
+    with _lock:
+        pending = list(_threads)
+    for thread in pending:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _deliver(settings: Settings, job_id: int) -> bool:
+    url = settings.webhook_url
+    assert url
+    try:
+        body = status_body(get_store(settings), job_id)
+    except Exception as exc:
+        log.warning("webhook for job %s: could not read the job (%s); not sent", job_id, exc)
+        return False
+    if body is None:
+        return False
+    data = render_json(body).encode()
+    last = ""
+    for attempt, delay in enumerate((0.0, *RETRY_DELAYS), start=1):
+        if delay:
+            time.sleep(delay)
+        request = urllib.request.Request(
+            url,
+            data=data,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": f"vidgen/{__version__}",
+                "X-Vidgen-Job": str(job_id),
+                "X-Vidgen-Attempt": str(attempt),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                if 200 <= response.status < 300:
+                    log.info("webhook for job %s (%s) delivered", job_id, body.status)
+                    return True
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            last = str(getattr(exc, "reason", exc))
+    log.warning(
+        "webhook for job %s (%s) not delivered after %d tries (%s); the job is unchanged",
+        job_id,
+        body.status,
+        len(RETRY_DELAYS) + 1,
+        last,
+    )
+    return False
