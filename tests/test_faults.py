@@ -183,7 +183,7 @@ def test_sigkill_during_real_composition_reuses_the_real_rendered_files(
     assert _digests(job_dir / "content_generation") == rendered
     review = factory.home / "output" / "review"
     names = sorted(p.suffix for p in review.iterdir())
-    assert names == [".jpg", ".json", ".mp4"]
+    assert names == [".jpg", ".json", ".mp4", ".srt"]
     log = json.loads(next(review.glob("*.json")).read_text())
     stages = [(s["stage"], s["status"]) for s in log["stages"]]
     assert stages.count(("content_generation", "completed")) == 1
@@ -512,6 +512,7 @@ def test_full_disk_while_composing_fails_clearly_and_retry_completes(
         ".jpg",
         ".json",
         ".mp4",
+        ".srt",
     ]
     runs = factory._query(
         "SELECT stage, count(*) FROM checkpoint WHERE job_id = ? GROUP BY stage", job_id
