@@ -92,16 +92,29 @@ def stage_context(
         config: ThemeConfig | None = None,
         job_id: int | None = None,
     ) -> StageContext:
-        from vidgen.store.models import Job
+        from datetime import timedelta
+
+        from vidgen.store.leases import Lease
+        from vidgen.store.models import Job, JobStatus, utcnow
 
         cfg = config or theme_config()
+        lease = None
         if job_id is None:
+            # A job running under a test runner's lease, as the runner would hand the stage.
             with store.write() as session:
-                job = Job(theme=cfg.config.theme, config_path=str(cfg.source))
+                job = Job(
+                    theme=cfg.config.theme,
+                    config_path=str(cfg.source),
+                    status=JobStatus.RUNNING.value,
+                    lease_owner="stage-test",
+                    lease_epoch=1,
+                    lease_expires_at=utcnow() + timedelta(hours=1),
+                )
                 session.add(job)
                 session.flush()
                 assert job.id is not None
                 job_id = job.id
+            lease = Lease(job_id, "stage-test", 1)
         job_dir = settings.jobs_dir / str(job_id)
         work_dir = job_dir / stage / "attempt-1"
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -117,6 +130,7 @@ def stage_context(
             outputs=outputs or {},
             store=store,
             cancel=threading.Event(),
+            lease=lease,
         )
 
     return make

@@ -154,9 +154,9 @@ def test_a_job_cancelled_while_requeued_is_cancelled_when_claimed(
     from vidgen.store import jobs
 
     job_id = _new_job(cli)
-    jobs.claim(store, job_id, "gone-worker", 60)
+    _job, lease = jobs.claim(store, job_id, "gone-worker", 60)
     assert jobs.cancel(store, job_id).cancel_requested  # running: asked to stop
-    jobs.requeue(store, job_id, "gone-worker", None)  # ... but its worker shut down first
+    jobs.requeue(store, lease, None)  # ... but its worker shut down first
     assert _run(job_id) == JobStatus.CANCELLED
     assert runs_log(stagekit) == []  # no stage ran
     assert cli("status", str(job_id), "--json").json()["status"] == "cancelled"

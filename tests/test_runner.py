@@ -15,13 +15,14 @@ from sqlmodel import select
 from conftest import CliResult
 from stagekit import runs_log
 from vidgen import service
-from vidgen.errors import NotFound, Refused
+from vidgen.errors import LeaseLost, NotFound, Refused
 from vidgen.pipeline.execute import SHUTDOWN
 from vidgen.pipeline.retries import backoff_delay
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.store import Store
 from vidgen.store import jobs as job_rows
+from vidgen.store.leases import Lease
 from vidgen.store.models import Checkpoint, Job, JobStatus, utcnow
 from vidgen.store.workers import reap_expired_leases
 
@@ -153,17 +154,18 @@ def test_missing_checkpoint_file_is_rerun_not_crashed(
 
 def test_transitions_refuse_moves_that_are_not_allowed(cli: Cli, store: Store) -> None:
     job_id = _new_job(cli)
-    with pytest.raises(Refused):
-        job_rows.complete(store, job_id, "nobody")
+    with pytest.raises(LeaseLost):
+        job_rows.complete(store, Lease(job_id, "nobody", 0))
     with pytest.raises(Refused):
         job_rows.retry(store, job_id)
     with pytest.raises(NotFound):
         job_rows.claim(store, 999, "w", 10)
-    job_rows.claim(store, job_id, "w1", 10)
+    _job, lease = job_rows.claim(store, job_id, "w1", 10)
+    assert lease == Lease(job_id, "w1", 1)
     with pytest.raises(Refused):
         job_rows.claim(store, job_id, "w2", 10)  # a job never runs twice at once
-    with pytest.raises(Refused):
-        job_rows.fail(store, job_id, "review", "x", owner="w2")  # not the lease holder
+    with pytest.raises(LeaseLost):
+        job_rows.fail(store, Lease(job_id, "w2", 1), "review", "x")  # not the lease holder
 
 
 def test_two_runners_for_one_job_run_it_once(cli: Cli, stagekit: Path) -> None:

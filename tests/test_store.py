@@ -101,13 +101,13 @@ def test_record_event_keeps_its_fields(cli: Cli, store: Store) -> None:
 
 def test_the_job_cost_is_the_sum_of_its_completed_attempts(cli: Cli, store: Store) -> None:
     job_id = _new_job(cli)
-    jobs.claim(store, job_id, "w", 60)
-    first, _ = checkpoints.start(store, job_id, "trend_collection", "w")
-    checkpoints.complete(store, first, 0.1, {}, {}, 0.25)
-    failed, _ = checkpoints.start(store, job_id, "trend_analysis", "w")
-    checkpoints.fail(store, failed, 0.1, "boom", None)
-    again, attempt = checkpoints.start(store, job_id, "trend_analysis", "w")
-    checkpoints.complete(store, again, 0.1, {}, {}, 0.5)
+    _job, lease = jobs.claim(store, job_id, "w", 60)
+    first, _ = checkpoints.start(store, lease, "trend_collection")
+    checkpoints.complete(store, lease, first, 0.1, {}, {}, 0.25)
+    failed, _ = checkpoints.start(store, lease, "trend_analysis")
+    checkpoints.fail(store, lease, failed, 0.1, "boom", None)
+    again, attempt = checkpoints.start(store, lease, "trend_analysis")
+    checkpoints.complete(store, lease, again, 0.1, {}, {}, 0.5)
     assert attempt == 2
     assert checkpoints.total_cost(store, job_id) == pytest.approx(0.75)
     assert service.job_detail(load_settings(), job_id).total_cost == pytest.approx(0.75)
@@ -118,10 +118,11 @@ def test_the_job_cost_is_the_sum_of_its_completed_attempts(cli: Cli, store: Stor
 
 def test_a_video_is_decided_once(cli: Cli, store: Store, tmp_path: Path) -> None:
     job_id = _new_job(cli)
+    _job, lease = jobs.claim(store, job_id, "w", 60)
     files = (tmp_path / "v.mp4", tmp_path / "v.jpg", tmp_path / "v.json")
     video, decided, stale = videos.file_for_review(
         store,
-        job_id,
+        lease,
         plan_id=None,
         title="t",
         files=files,
@@ -141,7 +142,7 @@ def test_a_video_is_decided_once(cli: Cli, store: Store, tmp_path: Path) -> None
     # A filing for an already decided job changes nothing.
     again, decided, _ = videos.file_for_review(
         store,
-        job_id,
+        lease,
         plan_id=None,
         title="t2",
         files=files,

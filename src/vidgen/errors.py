@@ -36,3 +36,8 @@ class FatalStageError(VidgenError):
 
 class StageTimeout(StageError):
     """A stage attempt ran past its time limit; counts as a failed, retryable attempt."""
+
+
+class LeaseLost(VidgenError):
+    """A runner's lease on its job is gone (it was declared lost and the job failed, or another
+    run claimed it): nothing it writes for that job may be recorded any more."""

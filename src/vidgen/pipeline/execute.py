@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from vidgen.errors import StageTimeout
+from vidgen.errors import LeaseLost, StageTimeout
 from vidgen.pipeline.lease import Heartbeat
 from vidgen.stages.base import StageContext, StageFunction, StageResult
 
@@ -27,10 +27,6 @@ class Interrupted(Exception):
 
 class Cancelled(Exception):
     """``vidgen cancel`` asked for this job to stop; it becomes ``cancelled``."""
-
-
-class LeaseLost(Exception):
-    """Another worker declared this one lost; the job is no longer ours to write."""
 
 
 def prepare_work_dir(ctx: StageContext) -> None:
@@ -68,7 +64,7 @@ def call_stage(
                 # A timed-out stage gets no longer to wind down than it had to run.
                 thread.join(CANCEL_GRACE if stopping else min(CANCEL_GRACE, timeout))
                 if heartbeat.lost.is_set():
-                    raise LeaseLost()
+                    raise LeaseLost(f"job {ctx.job_id}: the lease was lost during {stage}")
                 if cancelled:
                     raise Cancelled()
                 if SHUTDOWN.is_set():

@@ -12,6 +12,7 @@ import threading
 import time
 
 from vidgen.pipeline.execute import SHUTDOWN
+from vidgen.pipeline.lease import Reaper
 from vidgen.pipeline.queue import enqueue_job
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import Settings
@@ -30,6 +31,7 @@ class Following:
         self.thread: threading.Thread | None = None
         self._last_reap = 0.0
         store = get_store(settings)
+        self.reaper = Reaper(store, settings)
         if run_here and workers.live_count(store, within=max(10.0, settings.lease_seconds)) == 0:
             from vidgen.pipeline import webhook
 
@@ -54,7 +56,7 @@ class Following:
     def tick(self) -> None:
         """Between polls: reap expired leases now and then (only when another worker runs it)."""
         if self.thread is None and time.monotonic() - self._last_reap > self._reap_every():
-            workers.reap_expired_leases(get_store(self.settings))
+            self.reaper.reap()
             self._last_reap = time.monotonic()
 
     def finished(self, status: str) -> bool:

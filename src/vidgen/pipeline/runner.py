@@ -23,6 +23,7 @@ from vidgen.config import ThemeConfig, load_config
 from vidgen.errors import (
     FatalStageError,
     InvalidInput,
+    LeaseLost,
     Refused,
     StageError,
     StoreBusy,
@@ -34,11 +35,10 @@ from vidgen.pipeline.execute import (
     SHUTDOWN,
     Cancelled,
     Interrupted,
-    LeaseLost,
     call_stage,
     prepare_work_dir,
 )
-from vidgen.pipeline.lease import Heartbeat, new_owner_id, one_line
+from vidgen.pipeline.lease import Heartbeat, one_line, runner_owner
 from vidgen.pipeline.outage import outage_for
 from vidgen.pipeline.resume import file_digests, reusable_outputs
 from vidgen.pipeline.retries import backoff_delay
@@ -47,6 +47,7 @@ from vidgen.stages import PIPELINE_STAGES
 from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
 from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
 from vidgen.store import jobs as job_rows
+from vidgen.store.leases import Lease
 from vidgen.store.models import Job
 from vidgen.store.status import JobStatus, RunnerEvent
 
@@ -77,12 +78,16 @@ class JobRunner:
         self.job_id = job_id
         self.settings = settings
         self.store = get_store(settings)
-        self.owner = owner or new_owner_id()
+        # A worker's runs own their jobs under the worker's id: the reaper leaves the jobs of a
+        # worker whose beat is fresh alone (store.workers.reap_expired_leases).
+        self.owner = owner or runner_owner()
+        self.lease: Lease | None = None
         self.stage_loader = stage_loader or (lambda name: load_stage(name, settings.stage_package))
         self.stage_names = stage_names
         self.requeue_fn = requeue
         self.job_dir = settings.jobs_dir / str(job_id)
         self.current_stage: str | None = None
+        self._completed = False  # the job's move to completed was recorded
         self.events = events.JobEvents(self.store, job_id)
 
     # -- the run ---------------------------------------------------------------------------
@@ -94,7 +99,9 @@ class JobRunner:
             self.requeue_fn(self.job_id)
             return None
         try:
-            job = job_rows.claim(self.store, self.job_id, self.owner, self.settings.lease_seconds)
+            job, self.lease = job_rows.claim(
+                self.store, self.job_id, self.owner, self.settings.lease_seconds
+            )
         except Refused:
             log.info("job %s is not pending; nothing to do", self.job_id)
             return None
@@ -115,10 +122,14 @@ class JobRunner:
         self._sweep_leftovers()
         if job.cancel_requested:  # cancelled while running, then requeued by a shutdown
             return self._cancel(job.stage or self.stage_names[0])
-        heartbeat = Heartbeat(self.store, self.job_id, self.owner, self.settings)
+        heartbeat = Heartbeat(self.store, self.lease, self.settings)
         heartbeat.start()
         try:
             return self._run_stages(job, heartbeat)
+        except LeaseLost as exc:
+            # Fenced off by the store: the job is no longer ours, so nothing is recorded.
+            log.error("job %s: %s", self.job_id, one_line(exc))
+            return None
         except Exception as exc:
             # The store itself failed (disk full, I/O error). Record why if it still can;
             # if not, the lease runs out and the reaper fails the job: it is never stuck.
@@ -175,6 +186,8 @@ class JobRunner:
                     stage, job, config, outputs, heartbeat
                 )
             except LeaseLost:
+                # The job was failed or claimed again without us: stop at once and write
+                # nothing for it but this note (the store refuses anything else).
                 log.error("job %s: lease lost during %s; stopping", self.job_id, stage)
                 self.events.record(RunnerEvent.LEASE_LOST, stage=stage)
                 return None
@@ -184,7 +197,12 @@ class JobRunner:
                 return self._cancel(stage)
             except _StageFailed as failed:
                 return self._fail(stage, failed.message)
-        job_rows.complete(self.store, self.job_id, self.owner)
+        if not self._completed:  # the last stage was reused: nothing recorded the move yet
+            try:
+                job_rows.complete(self.store, self._held())
+            except LeaseLost:
+                log.error("job %s: lease lost before it completed; stopping", self.job_id)
+                return None
         self.events.notify()  # job_completed
         return JobStatus.COMPLETED
 
@@ -216,13 +234,17 @@ class JobRunner:
         attempts = self.settings.stage_attempts
         last_error = ""
         for attempt_in_run in range(1, attempts + 1):
-            checkpoint_id, attempt = checkpoints.start(self.store, self.job_id, stage, self.owner)
+            checkpoint_id, attempt = checkpoints.start(self.store, self._held(), stage)
             self.events.notify()  # stage_started
             started = time.monotonic()
             try:
                 result = self._call_stage(stage, attempt, config, outputs, heartbeat)
                 try:
-                    self._complete_checkpoint(checkpoint_id, started, result)
+                    self._complete_checkpoint(checkpoint_id, started, result, stage)
+                except LeaseLost:
+                    if result.undo is not None:  # e.g. review's publication: it is not ours
+                        result.undo()
+                    raise
                 except Exception as exc:  # e.g. "database or disk is full": not recorded = failed
                     raise StageError(f"could not record the checkpoint: {one_line(exc)}") from exc
             except (Interrupted, LeaseLost, Cancelled) as exc:
@@ -266,7 +288,7 @@ class JobRunner:
             if heartbeat.cancelled.is_set():
                 raise Cancelled() from None
         if heartbeat.lost.is_set():
-            raise LeaseLost() from None
+            raise LeaseLost("the lease was lost during a back-off") from None
 
     def _call_stage(
         self,
@@ -288,6 +310,7 @@ class JobRunner:
             work_dir=self.job_dir / stage / f"attempt-{attempt}",
             outputs=dict(outputs),
             store=self.store,
+            lease=self._held(),
             deadline=time.monotonic() + timeout,
             log=lambda message: log.info("job %s %s: %s", self.job_id, stage, message),
             # The job's recorded spend, for config.max_cost_usd checks before paid calls.
@@ -307,6 +330,7 @@ class JobRunner:
         details = getattr(exc, "details", None)
         checkpoints.fail(
             self.store,
+            self._held(),
             checkpoint_id,
             time.monotonic() - started,
             error,
@@ -315,24 +339,36 @@ class JobRunner:
         )
         self.events.notify()  # stage_failed
 
-    def _complete_checkpoint(self, checkpoint_id: int, started: float, result: StageResult) -> None:
+    def _complete_checkpoint(
+        self, checkpoint_id: int, started: float, result: StageResult, stage: str
+    ) -> None:
         files = file_digests(self.job_dir, result.files)
+        # The last stage's checkpoint and the job's completion are one transaction: a lease
+        # lost in between would leave a completed attempt under a failed job.
+        last = stage == self.stage_names[-1]
         checkpoints.complete(
             self.store,
+            self._held(),
             checkpoint_id,
             time.monotonic() - started,
             result.outputs,
             files,
             result.cost,
+            finish_job=last,
         )
+        self._completed = self._completed or last
         self.events.notify()  # stage_completed
 
     # -- endings ---------------------------------------------------------------------------
 
+    def _held(self) -> Lease:
+        assert self.lease is not None, "the job is claimed before anything is written for it"
+        return self.lease
+
     def _fail(self, stage: str, message: str) -> JobStatus | None:
         try:
-            job_rows.fail(self.store, self.job_id, stage, message, self.owner)
-        except Refused:
+            job_rows.fail(self.store, self._held(), stage, message)
+        except LeaseLost:
             return None  # the lease was taken from us; the reaper already recorded the failure
         self.events.notify()  # job_failed
         return JobStatus.FAILED
@@ -340,15 +376,18 @@ class JobRunner:
     def _cancel(self, stage: str) -> JobStatus | None:
         """``vidgen cancel`` reached this job: running -> cancelled (``job_cancelled``)."""
         try:
-            job_rows.finish_cancel(self.store, self.job_id, self.owner, stage)
-        except Refused:
+            job_rows.finish_cancel(self.store, self._held(), stage)
+        except LeaseLost:
             return None  # the lease was taken from us meanwhile
         log.info("job %s: cancelled during %s", self.job_id, stage)
         self.events.notify()  # job_cancelled
         return JobStatus.CANCELLED
 
     def _requeue(self, stage: str) -> JobStatus | None:
-        job_rows.requeue(self.store, self.job_id, self.owner, None)
+        try:
+            job_rows.requeue(self.store, self._held(), None)
+        except LeaseLost:
+            return None  # failed by a reaper meanwhile: not ours to put back
         if self.requeue_fn is not None:
             job_rows.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)

@@ -15,13 +15,14 @@ import os
 import signal
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from vidgen.errors import VidgenError
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import new_owner_id, one_line
+from vidgen.pipeline.lease import Reaper, new_owner_id, one_line, set_worker_id
 from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.queue import get_huey, sqlite_queue_path
 from vidgen.settings import Settings
@@ -121,10 +122,11 @@ class Beat(threading.Thread):
         self.queue_path = sqlite_queue_path(settings) if huey is not None else None
         self.queue_identity = _file_identity(self.queue_path)
         self.next_prune = 0.0
+        # Never this worker's own jobs, and not right after the store kept us waiting.
+        self.reaper = Reaper(store, settings, worker_id)
 
     def prune_if_due(self) -> None:
         """Apply VIDGEN_PRUNE_AFTER: the same as ``vidgen prune --older-than`` it."""
-        import time
 
         from vidgen.pipeline import retention
 
@@ -191,19 +193,25 @@ class Beat(threading.Thread):
         while not self.stop_event.wait(wait):
             wait = interval
             try:
+                started = time.monotonic()
                 self.beat()
+                self.reaper.waited(time.monotonic() - started)
                 store_down.recovered()
                 self.repair_damaged_queue()
                 self.follow_queue_file()
                 self.prune_if_due()
-                for job_id in workers.reap_expired_leases(self.store):
+                for job_id in self.reaper.reap():
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
                     webhook.send(self.settings, job_id)
             except VidgenError as exc:  # a busy store: expected, one line is enough
+                self.reaper.trouble()
                 log.warning("worker heartbeat failed (%s); will retry", exc)
+                wait = min(interval, 1.0)  # beat again as soon as the store answers
             except STORE_ERRORS as exc:  # store unreachable: back off, one line per retry
+                self.reaper.trouble()
                 wait = max(interval, store_down.failed(exc))
             except Exception:
+                self.reaper.trouble()
                 log.warning("worker heartbeat failed; will retry", exc_info=True)
 
     def remove(self) -> None:
@@ -217,6 +225,7 @@ class WorkerHost:
         self.settings = settings
         self.slots = slots
         self.worker_id = new_owner_id()
+        set_worker_id(self.worker_id)  # this process's runs own their jobs under this id
         self.recovered_message = ""
         self._huey: Any = None
         self._beat: Beat | None = None

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from vidgen.config import ThemeConfig
     from vidgen.settings import Settings
     from vidgen.store import Store
+    from vidgen.store.leases import Lease
 
 
 @dataclass
@@ -47,6 +48,9 @@ class StageContext:
     # The job's recorded provider spend before this stage, plus what this stage has spent so far
     # (``add_cost``): what ``check_cost`` compares with ``config.max_cost_usd``.
     spent_usd: float = 0.0
+    # The runner's lease on the job: a stage that writes rows for the job itself (review files
+    # its video) passes it to the store, which refuses the write once the lease is lost.
+    lease: Lease | None = None
 
     def check_cost(self, estimate: float, what: str) -> None:
         """Call before a paid provider call: fail the stage at once (no retry can help) if the
@@ -88,6 +92,9 @@ class StageResult:
     outputs: dict[str, Any]
     files: list[Path] = field(default_factory=list)
     cost: float = 0.0
+    # Takes back what the stage published outside its job folder (review: the video row and
+    # files) when the runner loses its lease before the checkpoint is recorded.
+    undo: Callable[[], None] | None = None
 
 
 class StageFunction(Protocol):

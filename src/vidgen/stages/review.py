@@ -8,6 +8,10 @@ records a ``Video`` row with status ``pending_review``.
 
 A retry reuses the job's existing ``Video`` row and overwrites its files rather than adding a
 second video. If a reviewer already decided on it, the decision stands and nothing is touched.
+
+The filing holds the runner's lease (``ctx.lease``): a runner that lost its job publishes
+nothing, and the result's ``undo`` takes the publication and its row back if the lease is lost
+after the filing, before the runner recorded the checkpoint.
 """
 
 from __future__ import annotations
@@ -68,6 +72,9 @@ def _stage_timings(ctx: StageContext) -> list[dict[str, Any]]:
 
 def run(ctx: StageContext) -> StageResult:
     composition = _outputs(ctx, "composition")
+    if ctx.lease is None:
+        raise FatalStageError("the review stage files a video only for a runner holding the job")
+    lease = ctx.lease
     if not composition.get("video_path") or not composition.get("thumbnail_path"):
         raise FatalStageError(
             "review needs the composition stage's video_path and thumbnail_path; "
@@ -191,7 +198,7 @@ def run(ctx: StageContext) -> StageResult:
 
         video, decided, _stale = videos.file_for_review(
             ctx.store,
-            ctx.job_id,
+            lease,
             plan_id=plan_id if isinstance(plan_id, int) else None,
             title=title,
             files=(video_dest, thumb_dest, log_dest),
@@ -207,4 +214,20 @@ def run(ctx: StageContext) -> StageResult:
     # Same job, possibly a different title this time: the previous files (and anything a killed
     # attempt left) go; the row now points at this publication only.
     sweep_publication(review_dir, f"job-{ctx.job_id}-", set(publication.entries))
-    return _result(video)
+    published = list(publication.entries)
+    filed = (video_dest, thumb_dest, log_dest)
+    assert video.id is not None
+    video_id = video.id
+
+    def undo() -> None:
+        # The runner lost the job after this filing: the failed job keeps no video row and no
+        # files (unless a reviewer decided meanwhile, or a new run took the job over).
+        def remove() -> None:
+            for path in published:
+                path.unlink(missing_ok=True)
+
+        videos.withdraw(ctx.store, ctx.job_id, video_id, filed, remove)
+
+    result = _result(video)
+    result.undo = undo
+    return result

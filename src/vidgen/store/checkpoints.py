@@ -4,6 +4,11 @@ An attempt is started (``start``: the row, and the job's current stage, in one t
 either ``fail``-ed or ``complete``-d. The latest row of a stage tells that stage's state
 (``latest`` / ``latest_states``); a job's cost is the sum of its completed attempts
 (``total_cost``).
+
+``start``, ``fail`` and ``complete`` are the runner's writes: each holds the runner's ``Lease``
+in its transaction (``vidgen.store.leases``), so a runner that lost its job records nothing.
+When a job leaves ``running`` its still-running attempts are closed (``close_running``, called
+by every move in ``jobs``), in the move's own transaction.
 """
 
 from __future__ import annotations
@@ -18,23 +23,25 @@ from sqlmodel import Session, col, select
 
 from vidgen.store import events, jobs
 from vidgen.store.engine import Store
+from vidgen.store.leases import Lease, hold
 from vidgen.store.models import Checkpoint, CheckpointStatus, utcnow
 from vidgen.store.status import RunnerEvent
 
 
-def start(store: Store, job_id: int, stage: str, owner: str) -> tuple[int, int]:
+def start(store: Store, lease: Lease, stage: str) -> tuple[int, int]:
     """A ``running`` checkpoint for the next attempt of ``stage``; returns (id, attempt).
 
     Records ``stage_started``; ``fail`` and ``complete`` record ``stage_failed`` (message: the
     error) and ``stage_completed`` (data: duration_seconds, cost), each in the same transaction.
     """
+    job_id = lease.job_id
     with store.write() as session:
+        jobs.set_stage(session, lease, stage)  # holds the lease first: LeaseLost, nothing added
         previous = session.exec(
             select(Checkpoint.id).where(Checkpoint.job_id == job_id, Checkpoint.stage == stage)
         ).all()
         checkpoint = Checkpoint(job_id=job_id, stage=stage, attempt=len(previous) + 1)
         session.add(checkpoint)
-        jobs.set_stage(session, job_id, owner, stage)
         session.flush()
         events.add(
             session, job_id, RunnerEvent.STAGE_STARTED, stage=stage, attempt=checkpoint.attempt
@@ -43,8 +50,16 @@ def start(store: Store, job_id: int, stage: str, owner: str) -> tuple[int, int]:
         return checkpoint.id, checkpoint.attempt
 
 
+def _running(session: Session, lease: Lease, checkpoint_id: int) -> Checkpoint:
+    hold(session, lease)
+    checkpoint = session.get(Checkpoint, checkpoint_id)
+    assert checkpoint is not None and checkpoint.job_id == lease.job_id
+    return checkpoint
+
+
 def fail(
     store: Store,
+    lease: Lease,
     checkpoint_id: int,
     duration: float,
     error: str,
@@ -53,8 +68,7 @@ def fail(
 ) -> None:
     """The attempt failed; ``data`` goes on its ``stage_failed`` event (e.g. ffmpeg's stderr)."""
     with store.write() as session:
-        checkpoint = session.get(Checkpoint, checkpoint_id)
-        assert checkpoint is not None
+        checkpoint = _running(session, lease, checkpoint_id)
         checkpoint.status = CheckpointStatus.FAILED.value
         checkpoint.finished_at = utcnow()
         checkpoint.duration_seconds = round(duration, 3)
@@ -74,15 +88,19 @@ def fail(
 
 def complete(
     store: Store,
+    lease: Lease,
     checkpoint_id: int,
     duration: float,
     outputs: dict[str, Any],
     files: dict[str, Any],
     cost: float,
+    *,
+    finish_job: bool = False,
 ) -> None:
+    """The attempt completed; with ``finish_job`` (the last stage) the job completes in the
+    same transaction, so no lease can be lost between the two."""
     with store.write() as session:
-        checkpoint = session.get(Checkpoint, checkpoint_id)
-        assert checkpoint is not None
+        checkpoint = _running(session, lease, checkpoint_id)
         checkpoint.status = CheckpointStatus.COMPLETED.value
         checkpoint.finished_at = utcnow()
         checkpoint.duration_seconds = round(duration, 3)
@@ -99,17 +117,21 @@ def complete(
             attempt=checkpoint.attempt,
             data={"duration_seconds": checkpoint.duration_seconds, "cost": cost},
         )
+        if finish_job:
+            session.flush()  # the checkpoint is no longer running when the job completes
+            jobs.complete_in(session, lease)
 
 
-def fail_running(session: Session, job_id: int, now: datetime, error: str) -> None:
-    """Every still-running attempt of the job becomes failed (its worker is gone)."""
+def close_running(session: Session, job_id: int, error: str) -> None:
+    """Every still-running attempt of the job becomes failed with ``error``: the job is leaving
+    ``running`` (failed, reaped, requeued, cancelled), in the caller's transaction."""
     session.execute(
         update(Checkpoint)
         .where(
             col(Checkpoint.job_id) == job_id,
             col(Checkpoint.status) == CheckpointStatus.RUNNING.value,
         )
-        .values(status=CheckpointStatus.FAILED.value, finished_at=now, error=error)
+        .values(status=CheckpointStatus.FAILED.value, finished_at=utcnow(), error=error)
     )
 
 

@@ -25,10 +25,17 @@ from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel
 # 2: the event table; Job.attempts_started and Job.total_cost dropped (cost is derived).
 # 3: job.profile (the render profile recorded when the job is queued).
 # 4: job.cancel_requested (vidgen cancel of a running job).
-SCHEMA_VERSION = 4
+# 5: job.lease_epoch (fencing: a runner's writes hold its lease's epoch, see store.leases).
+SCHEMA_VERSION = 5
 _DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 # Columns added after a table first shipped: (table, column, SQL type); create_all skips them.
-_ADDED_COLUMNS = (("job", "profile", "VARCHAR"), ("job", "cancel_requested", "BOOLEAN"))
+_ADDED_COLUMNS = (
+    ("job", "profile", "VARCHAR"),
+    ("job", "cancel_requested", "BOOLEAN"),
+    # Existing jobs start at epoch 0; a job running when the store is upgraded keeps its
+    # lease only if its (old) runner stops: an old runner writes without checking the epoch.
+    ("job", "lease_epoch", "INTEGER NOT NULL DEFAULT 0"),
+)
 _IMMEDIATE = "vidgen_immediate"
 _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use
 
@@ -188,7 +195,7 @@ def _open(settings: Settings) -> Store:
 
 
 def _add_new_columns(conn: Any) -> None:
-    """Add the columns a store made by an older vidgen lacks (all nullable)."""
+    """Add the columns a store made by an older vidgen lacks (nullable, or with a default)."""
     from sqlalchemy import inspect
 
     inspector = inspect(conn)

@@ -5,8 +5,14 @@ Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``req
 (``... WHERE status IN (allowed sources)``), so a move either happens exactly once or is
 refused, even with many processes racing for it.
 Each move opens its own write transaction; the few ``session``-level functions
-(``fail_if_lease_expired``, ``set_stage``, ``touch``) run inside another store module's
-transaction so that two tables change together.
+(``fail_if_lease_expired``, ``set_stage``, ``touch``, ``complete_in``) run inside another store
+module's transaction so that two tables change together.
+
+The moves a runner makes (``complete``, ``fail``, ``requeue``, ``finish_cancel``, ``set_stage``,
+``renew_lease``) take the ``Lease`` its ``claim`` returned and hold it in the same transaction
+(``vidgen.store.leases``): a runner that lost its job gets ``LeaseLost`` and changes nothing.
+Whenever a job leaves ``running``, its attempts still marked running are closed in that same
+transaction, so no checkpoint stays ``running`` for a job that is not.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlmodel import Session, col, select
 from vidgen.errors import NotFound, Refused
 from vidgen.store import events
 from vidgen.store.engine import Store
+from vidgen.store.leases import Lease, held, hold
 from vidgen.store.models import Checkpoint, Event, Job, JobStatus, utcnow
 from vidgen.store.status import TERMINAL_JOB_STATUSES, RunnerEvent
 
@@ -70,11 +77,17 @@ def transition(
         raise NotFound(f"Job {job_id} not found")
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Refused(f"Cannot move job {job_id} from '{job.status}' to '{target.value}'")
+    if target != R:
+        # Imported here: checkpoints imports this module (a checkpoint start sets the stage).
+        from vidgen.store import checkpoints
+
+        checkpoints.close_running(session, job_id, job.error_message or f"job {target.value}")
     return job
 
 
-def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> Job:
-    """pending -> running, taking a lease for ``owner``; records ``job_claimed``."""
+def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> tuple[Job, Lease]:
+    """pending -> running, taking a lease for ``owner`` at the next epoch; records
+    ``job_claimed``. Returns the job and the ``Lease`` every later write of this run holds."""
     with store.write() as session:
         job = transition(
             session,
@@ -82,58 +95,71 @@ def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> Job:
             R,
             lease_owner=owner,
             lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
+            lease_epoch=func.coalesce(col(Job.lease_epoch), 0) + 1,
             error_message=None,
         )
         events.add(session, job_id, RunnerEvent.JOB_CLAIMED, message=f"claimed by {owner}")
-        return job
+        return job, Lease(job_id, owner, job.lease_epoch)
 
 
-def complete(store: Store, job_id: int, owner: str) -> Job:
-    """running -> completed while ``owner`` holds the lease; records ``job_completed``."""
+def _end(session: Session, lease: Lease, target: JobStatus, **fields: Any) -> Job:
+    """running -> ``target`` for the runner holding ``lease`` (LeaseLost if it does not)."""
+    hold(session, lease)
+    return transition(
+        session,
+        lease.job_id,
+        target,
+        sources=frozenset({R}),
+        where=held(lease),
+        lease_owner=None,
+        lease_expires_at=None,
+        **fields,
+    )
+
+
+def complete_in(session: Session, lease: Lease) -> Job:
+    """running -> completed in the caller's transaction (the one that completes the last
+    checkpoint); records ``job_completed``."""
+    job = _end(session, lease, C, stage="completed")
+    events.add(session, lease.job_id, RunnerEvent.JOB_COMPLETED)
+    return job
+
+
+def complete(store: Store, lease: Lease) -> Job:
+    """running -> completed while ``lease`` is held; records ``job_completed``."""
     with store.write() as session:
-        job = transition(
-            session,
-            job_id,
-            C,
-            where=col(Job.lease_owner) == owner,
-            stage="completed",
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        events.add(session, job_id, RunnerEvent.JOB_COMPLETED)
-        return job
+        return complete_in(session, lease)
 
 
-def fail(store: Store, job_id: int, stage: str, message: str, owner: str | None) -> Job:
-    """running -> failed; with ``owner`` only while that worker still holds the lease.
-
-    Records ``job_failed`` with the stage and message."""
+def fail(store: Store, lease: Lease, stage: str, message: str) -> Job:
+    """running -> failed by the runner holding ``lease``; records ``job_failed`` with the stage
+    and message."""
     with store.write() as session:
-        where = col(Job.lease_owner) == owner if owner is not None else None
-        job = transition(
-            session,
-            job_id,
-            F,
-            where=where,
-            stage=stage,
-            error_message=message,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        events.add(session, job_id, RunnerEvent.JOB_FAILED, stage=stage, message=message)
+        job = _end(session, lease, F, stage=stage, error_message=message)
+        events.add(session, lease.job_id, RunnerEvent.JOB_FAILED, stage=stage, message=message)
         return job
 
 
 def fail_if_lease_expired(
-    session: Session, job_id: int, stage: str, now: datetime, message: str | None = None
+    session: Session,
+    job_id: int,
+    stage: str,
+    now: datetime,
+    message: str | None = None,
+    *,
+    epoch: int | None = None,
 ) -> Job:
-    """running -> failed for a job whose worker stopped renewing its lease (``job_failed``)."""
+    """running -> failed for a job whose worker stopped renewing its lease (``job_failed``);
+    with ``epoch``, only if no claim happened since the reaper looked."""
     message = message or f"worker lost during {stage}"
+    where = col(Job.lease_expires_at) < now
+    if epoch is not None:
+        where = where & (col(Job.lease_epoch) == epoch)
     job = transition(
         session,
         job_id,
         F,
-        where=col(Job.lease_expires_at) < now,
+        where=where,
         stage=stage,
         error_message=message,
         lease_owner=None,
@@ -143,22 +169,13 @@ def fail_if_lease_expired(
     return job
 
 
-def requeue(store: Store, job_id: int, owner: str, task_id: str | None) -> Job:
+def requeue(store: Store, lease: Lease, task_id: str | None) -> Job:
     """running -> pending, when a worker shuts down cleanly in the middle of a job.
 
     Records ``job_requeued`` with the stage it was in."""
     with store.write() as session:
-        job = transition(
-            session,
-            job_id,
-            P,
-            sources=frozenset({R}),
-            where=col(Job.lease_owner) == owner,
-            lease_owner=None,
-            lease_expires_at=None,
-            task_id=task_id,
-        )
-        events.add(session, job_id, RunnerEvent.JOB_REQUEUED, stage=job.stage)
+        job = _end(session, lease, P, task_id=task_id)
+        events.add(session, lease.job_id, RunnerEvent.JOB_REQUEUED, stage=job.stage)
         return job
 
 
@@ -233,47 +250,31 @@ def cancel_requested(store: Store, job_id: int) -> bool:
     return bool(value)
 
 
-def finish_cancel(store: Store, job_id: int, owner: str, stage: str) -> Job:
-    """running -> cancelled by the worker holding the lease, once it stopped the stage;
+def finish_cancel(store: Store, lease: Lease, stage: str) -> Job:
+    """running -> cancelled by the runner holding ``lease``, once it stopped the stage;
     records ``job_cancelled``."""
     with store.write() as session:
-        job = transition(
-            session,
-            job_id,
-            X,
-            sources=frozenset({R}),
-            where=col(Job.lease_owner) == owner,
-            stage=stage,
-            error_message=f"cancelled during {stage}",
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        events.add(session, job_id, RunnerEvent.JOB_CANCELLED, stage=stage)
+        job = _end(session, lease, X, stage=stage, error_message=f"cancelled during {stage}")
+        events.add(session, lease.job_id, RunnerEvent.JOB_CANCELLED, stage=stage)
         return job
 
 
-def renew_lease(store: Store, job_id: int, owner: str, lease_seconds: float) -> bool:
-    """Extend a running job's lease; False if this worker no longer holds it. Not a status move."""
+def renew_lease(store: Store, lease: Lease, lease_seconds: float) -> bool:
+    """Extend a running job's lease; False if ``lease`` is no longer held. Not a status move."""
     with store.write() as session:
         result = session.execute(
             update(Job)
-            .where(
-                col(Job.id) == job_id,
-                col(Job.status) == R.value,
-                col(Job.lease_owner) == owner,
-            )
+            .where(held(lease))
             .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def set_stage(session: Session, job_id: int, owner: str, stage: str) -> None:
-    """The stage a running job is in, while ``owner`` holds its lease. Not a status move."""
-    session.execute(
-        update(Job)
-        .where(col(Job.id) == job_id, col(Job.lease_owner) == owner)
-        .values(stage=stage, updated_at=utcnow())
-    )
+def set_stage(session: Session, lease: Lease, stage: str) -> None:
+    """The stage a running job is in, while ``lease`` is held (LeaseLost if it is not).
+    Not a status move."""
+    hold(session, lease)
+    session.execute(update(Job).where(held(lease)).values(stage=stage, updated_at=utcnow()))
 
 
 def touch(session: Session, job_id: int) -> None:

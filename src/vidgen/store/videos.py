@@ -1,9 +1,11 @@
 """``Video`` rows: the only module that writes them.
 
 A video is filed for review by its job's review stage (``file_for_review``: one row per job,
-reused by a retry) and then decided once: ``pending_review -> approved | rejected``
-(``decide``, a conditional UPDATE, so two reviewers racing cannot both win). The three path
-columns always change together, here.
+reused by a retry, written only while the runner holds its lease) and then decided once:
+``pending_review -> approved | rejected`` (``decide``: the row is claimed with a conditional
+UPDATE before any file moves, so of two reviewers racing -- on SQLite or PostgreSQL -- exactly
+one wins and the other is refused with its files untouched). The three path columns always
+change together, here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlmodel import col, select
 
 from vidgen.errors import NotFound, Refused
 from vidgen.store.engine import Store
-from vidgen.store.models import Video, VideoStatus, utcnow
+from vidgen.store.leases import Lease, hold
+from vidgen.store.models import Job, JobStatus, Video, VideoStatus, utcnow
 
 # target status -> statuses a video may move from
 ALLOWED_MOVES: dict[VideoStatus, frozenset[VideoStatus]] = {
@@ -53,7 +56,7 @@ def paths(video: Video) -> tuple[Path, Path, Path]:
 
 def file_for_review(
     store: Store,
-    job_id: int,
+    lease: Lease,
     *,
     plan_id: int | None,
     title: str,
@@ -66,10 +69,13 @@ def file_for_review(
     Returns (video, decided, stale): ``decided`` is the row when a reviewer already decided on
     the job's video (then nothing changes), ``stale`` the previous files this filing replaced.
     ``before_commit(video)`` runs inside the transaction with the row's id known (it writes the
-    generation log): if it raises, no row points at files that are not there.
+    generation log): if it raises, no row points at files that are not there. The whole filing
+    holds ``lease``: a runner that lost its job gets ``LeaseLost`` and files nothing.
     """
+    job_id = lease.job_id
     video_dest, thumb_dest, log_dest = files
     with store.write() as session:
+        hold(session, lease)
         video = session.exec(select(Video).where(Video.job_id == job_id)).first()
         if video is not None and video.status != VideoStatus.PENDING_REVIEW.value:
             return video, video, []
@@ -96,6 +102,37 @@ def file_for_review(
         return video, None, stale
 
 
+def withdraw(
+    store: Store,
+    job_id: int,
+    video_id: int,
+    files: tuple[Path, Path, Path],
+    remove: Callable[[], None],
+) -> bool:
+    """Take back the filing a runner made just before it lost its job: delete the job's video
+    row if it is still pending review at ``files`` and the job is not running (another run now
+    owns the publication), and ``remove()`` the files, while holding the write lock (and the job
+    row, on PostgreSQL) so no new run claims the job in between. True if it was withdrawn."""
+    with store.write() as session:
+        status = session.exec(
+            select(Job.status).where(col(Job.id) == job_id).with_for_update()
+        ).first()
+        if status == JobStatus.RUNNING.value:
+            return False
+        video = session.get(Video, video_id)
+        if (
+            video is None
+            or video.job_id != job_id
+            or video.status != VideoStatus.PENDING_REVIEW.value
+            or paths(video) != files
+        ):
+            return False  # decided by a reviewer meanwhile, or already replaced: it stands
+        session.delete(video)
+        session.flush()
+        remove()
+        return True
+
+
 def decide(
     store: Store,
     video_id: int,
@@ -105,15 +142,15 @@ def decide(
 ) -> Video:
     """Move a video to ``target`` (approved/rejected) once; Refused if already decided.
 
-    ``move_files(video, now)`` moves its files and returns their new paths; it runs while this
-    transaction holds the write lock (BEGIN IMMEDIATE on SQLite), and the status change itself
-    is a conditional UPDATE on the allowed source statuses, so a second decision is refused.
+    The row is claimed first -- a conditional UPDATE ``pending_review -> target`` -- and only
+    the winner's ``move_files(video, now)`` runs (it moves the files and returns their new
+    paths), in the same transaction. On PostgreSQL a second decision's UPDATE waits on the
+    row lock of the first and then matches nothing; on SQLite BEGIN IMMEDIATE serialises them:
+    either way the loser is refused before touching a file. If moving fails the transaction
+    rolls back and the video stays pending review.
     """
     allowed = [status.value for status in ALLOWED_MOVES[target]]
     with store.write() as session:
-        video = session.get(Video, video_id)
-        if video is None:
-            raise NotFound(f"video {video_id} not found")
 
         def refused(status: str) -> Refused:
             return Refused(
@@ -121,25 +158,28 @@ def decide(
                 "only videos pending review can be approved or rejected"
             )
 
-        if video.status not in allowed:
-            raise refused(video.status)
         now = utcnow()
-        video_dest, thumb_dest, log_dest = move_files(video, now)
         result = session.execute(
             update(Video)
             .where(col(Video.id) == video_id, col(Video.status).in_(allowed))
+            .values(status=target.value, reviewed_at=now, reason=reason)
+        )
+        video = session.get(Video, video_id, populate_existing=True)
+        if video is None:
+            raise NotFound(f"video {video_id} not found")
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise refused(video.status)
+        # Claimed: ours alone. ``video`` carries the paths it had while pending review.
+        video_dest, thumb_dest, log_dest = move_files(video, now)
+        session.execute(
+            update(Video)
+            .where(col(Video.id) == video_id)
             .values(
-                status=target.value,
-                reviewed_at=now,
-                reason=reason,
                 video_path=str(video_dest),
                 thumbnail_path=str(thumb_dest),
                 log_path=str(log_dest),
             )
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            current = session.get(Video, video_id, populate_existing=True)
-            raise refused(current.status if current is not None else "gone")
         decided = session.get(Video, video_id, populate_existing=True)
         assert decided is not None
         return decided

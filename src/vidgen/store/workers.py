@@ -1,21 +1,30 @@
 """``WorkerBeat`` rows (who is alive) and reaping the jobs of workers that are not.
 
 A live ``vidgen worker`` beats every few seconds; ``live_count`` lets ``generate --wait``
-decide whether to run a job here. A running job whose lease ran out lost its worker:
-``reap_expired_leases`` fails it (and its running checkpoint) so nothing stays ``running`` forever.
+decide whether to run a job here. A running job whose lease ran out may have lost its worker:
+``reap_expired_leases`` fails it (and its running checkpoint) so nothing stays ``running``
+forever -- but only when its owner looks dead too. A job run by a ``vidgen worker`` has that
+worker's id as lease owner: while the worker's own beat is fresh the job is left alone (a store
+that was merely busy let the lease run out, not a dead worker). An owner with no beat row (a
+``generate --wait`` run in its own process, a worker that shut down) is judged by its lease.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from vidgen.errors import Refused
-from vidgen.store import checkpoints, jobs
+from vidgen.store import jobs
 from vidgen.store.engine import Store
-from vidgen.store.models import WorkerBeat, utcnow
+from vidgen.store.models import Job, JobStatus, WorkerBeat, utcnow
+
+# An owner whose beat is older than this many beat intervals is taken for dead.
+OWNER_STALE_BEATS = 3
 
 
 def beat(store: Store, worker_id: str, *, hostname: str, pid: int, queue: str) -> None:
@@ -43,20 +52,56 @@ def live_count(store: Store, within: float, queue: str | None = None) -> int:
         return len(session.exec(query).all())
 
 
-def reap_expired_leases(store: Store) -> list[int]:
-    """Fail every running job whose lease ran out (its worker died); returns their ids."""
-    now = utcnow()
+def reap_expired_leases(
+    store: Store,
+    *,
+    reaper: str | None = None,
+    patience: float | None = None,
+    on_stall: Callable[[], None] | None = None,
+) -> list[int]:
+    """Fail every running job whose lease ran out and whose owner is not alive; returns their
+    ids. Each is checked again inside its own write transaction before it is failed.
+
+    ``reaper``: the calling worker's id; a worker never reaps its own jobs (it knows they are
+    alive). ``patience``: if taking the store's write lock took longer than this many seconds,
+    the store was busy -- the owners were most likely waiting on it too and had no chance to
+    renew -- so nothing more is reaped this time and ``on_stall()`` is called.
+    """
+    stale_after = OWNER_STALE_BEATS * store.settings.worker_beat_seconds
     failed: list[int] = []
-    for job_id, stage in jobs.expired_leases(store, now):
-        stage = stage or "initialization"
-        message = f"worker lost during {stage}"
-        if stage == "initialization":  # killed after its claim, before its first checkpoint
-            message += ", before its first stage"
+    for job_id, _stage in jobs.expired_leases(store, utcnow()):
+        asked = time.monotonic()
         try:
             with store.write() as session:
-                jobs.fail_if_lease_expired(session, job_id, stage, now, message)
-                checkpoints.fail_running(session, job_id, now, message)
+                row = session.exec(
+                    select(Job.status, Job.stage, Job.lease_owner, Job.lease_epoch)
+                    .where(col(Job.id) == job_id, col(Job.lease_expires_at) < utcnow())
+                    .with_for_update()
+                ).first()
+                if patience is not None and time.monotonic() - asked > patience:
+                    if on_stall is not None:
+                        on_stall()
+                    return failed
+                if row is None or row[0] != JobStatus.RUNNING.value:
+                    continue  # renewed or finished in the meantime
+                _status, stage, owner, epoch = row
+                if owner is not None and (owner == reaper or _alive(session, owner, stale_after)):
+                    continue
+                now = utcnow()
+                stage = stage or "initialization"
+                message = f"worker lost during {stage}"
+                if stage == "initialization":  # killed after its claim, before its first checkpoint
+                    message += ", before its first stage"
+                # Closes the job's running checkpoints in this transaction too.
+                jobs.fail_if_lease_expired(session, job_id, stage, now, message, epoch=epoch)
         except Refused:
             continue  # renewed or finished in the meantime
         failed.append(job_id)
     return failed
+
+
+def _alive(session: Session, owner: str, stale_after: float) -> bool:
+    """True if ``owner`` is a worker whose beat is recent."""
+    since = utcnow() - timedelta(seconds=stale_after)
+    beat = session.exec(select(WorkerBeat.last_seen).where(col(WorkerBeat.id) == owner)).first()
+    return beat is not None and beat >= since
