@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -195,3 +196,27 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+# -- PostgreSQL (the pgserver wheel): one server per session, one database per test ---------
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    pgserver = pytest.importorskip("pgserver", reason="the dev extra installs pgserver")
+    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def database_url(postgres: Any) -> str:
+    name = f"vidgen_test_{next(_databases)}"
+    postgres.psql(f"CREATE DATABASE {name};")
+    # pgserver hands out a socket URI for the default database: point it at this test's one.
+    uri = postgres.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    return str(uri.replace("/postgres?", f"/{name}?", 1))

@@ -7,12 +7,10 @@ VIDGEN_HOME, so nothing is shared but the two servers, as on separate hosts.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,26 +19,6 @@ from stagekit import runs_log
 from vidgen.stages import PIPELINE_STAGES
 
 pytestmark = pytest.mark.slow
-_databases = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    pgserver = pytest.importorskip("pgserver", reason="the dev extra installs pgserver")
-    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture
-def database_url(postgres: Any) -> str:
-    name = f"vidgen_test_{next(_databases)}"
-    postgres.psql(f"CREATE DATABASE {name};")
-    # pgserver hands out a socket URI for the default database: point it at this test's one.
-    uri = postgres.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
-    return str(uri.replace("/postgres?", f"/{name}?", 1))
 
 
 @pytest.fixture

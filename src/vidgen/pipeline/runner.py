@@ -17,7 +17,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from vidgen.config import ThemeConfig, load_config
 from vidgen.errors import (
@@ -54,6 +54,8 @@ from vidgen.store.status import JobStatus, RunnerEvent
 log = logging.getLogger("vidgen.runner")
 # A claim that fails with one of these puts the message back (busy, or store unreachable).
 _CLAIM_RETRY: tuple[type[BaseException], ...] = (StoreBusy, *STORE_ERRORS)
+_BUSY_RETRY_SECONDS = 0.2  # a runner write refused by a busy store is tried again this soon
+T = TypeVar("T")
 
 
 class _StageFailed(Exception):
@@ -199,7 +201,7 @@ class JobRunner:
                 return self._fail(stage, failed.message)
         if not self._completed:  # the last stage was reused: nothing recorded the move yet
             try:
-                job_rows.complete(self.store, self._held())
+                self._write(lambda: job_rows.complete(self.store, self._held()))
             except LeaseLost:
                 log.error("job %s: lease lost before it completed; stopping", self.job_id)
                 return None
@@ -234,7 +236,9 @@ class JobRunner:
         attempts = self.settings.stage_attempts
         last_error = ""
         for attempt_in_run in range(1, attempts + 1):
-            checkpoint_id, attempt = checkpoints.start(self.store, self._held(), stage)
+            checkpoint_id, attempt = self._write(
+                lambda: checkpoints.start(self.store, self._held(), stage)
+            )
             self.events.notify()  # stage_started
             started = time.monotonic()
             try:
@@ -328,14 +332,17 @@ class JobRunner:
         trace = "".join(traceback.format_exception(exc)) if exc is not None else None
         # e.g. ffmpeg's stderr tail (vidgen.media.ffmpeg.FfmpegError.details), for `vidgen logs`
         details = getattr(exc, "details", None)
-        checkpoints.fail(
-            self.store,
-            self._held(),
-            checkpoint_id,
-            time.monotonic() - started,
-            error,
-            trace,
-            details if isinstance(details, dict) else None,
+        duration = time.monotonic() - started
+        self._write(
+            lambda: checkpoints.fail(
+                self.store,
+                self._held(),
+                checkpoint_id,
+                duration,
+                error,
+                trace,
+                details if isinstance(details, dict) else None,
+            )
         )
         self.events.notify()  # stage_failed
 
@@ -346,20 +353,39 @@ class JobRunner:
         # The last stage's checkpoint and the job's completion are one transaction: a lease
         # lost in between would leave a completed attempt under a failed job.
         last = stage == self.stage_names[-1]
-        checkpoints.complete(
-            self.store,
-            self._held(),
-            checkpoint_id,
-            time.monotonic() - started,
-            result.outputs,
-            files,
-            result.cost,
-            finish_job=last,
+        duration = time.monotonic() - started
+        self._write(
+            lambda: checkpoints.complete(
+                self.store,
+                self._held(),
+                checkpoint_id,
+                duration,
+                result.outputs,
+                files,
+                result.cost,
+                finish_job=last,
+            )
         )
         self._completed = self._completed or last
         self.events.notify()  # stage_completed
 
     # -- endings ---------------------------------------------------------------------------
+
+    def _write(self, write: Callable[[], T]) -> T:
+        """One of the runner's store writes, tried again while the store is busy: a lock held
+        elsewhere for longer than the busy timeout must not cost the job (the lease, renewed
+        as soon as the store answers, and fencing keep this safe). Stops at a shutdown."""
+        warned = False
+        while True:
+            try:
+                return write()
+            except StoreBusy as exc:
+                if SHUTDOWN.is_set():
+                    raise
+                if not warned:
+                    log.warning("job %s: %s; retrying", self.job_id, exc)
+                    warned = True
+                SHUTDOWN.wait(_BUSY_RETRY_SECONDS)
 
     def _held(self) -> Lease:
         assert self.lease is not None, "the job is claimed before anything is written for it"
@@ -367,7 +393,7 @@ class JobRunner:
 
     def _fail(self, stage: str, message: str) -> JobStatus | None:
         try:
-            job_rows.fail(self.store, self._held(), stage, message)
+            self._write(lambda: job_rows.fail(self.store, self._held(), stage, message))
         except LeaseLost:
             return None  # the lease was taken from us; the reaper already recorded the failure
         self.events.notify()  # job_failed
@@ -376,7 +402,7 @@ class JobRunner:
     def _cancel(self, stage: str) -> JobStatus | None:
         """``vidgen cancel`` reached this job: running -> cancelled (``job_cancelled``)."""
         try:
-            job_rows.finish_cancel(self.store, self._held(), stage)
+            self._write(lambda: job_rows.finish_cancel(self.store, self._held(), stage))
         except LeaseLost:
             return None  # the lease was taken from us meanwhile
         log.info("job %s: cancelled during %s", self.job_id, stage)
@@ -385,7 +411,7 @@ class JobRunner:
 
     def _requeue(self, stage: str) -> JobStatus | None:
         try:
-            job_rows.requeue(self.store, self._held(), None)
+            self._write(lambda: job_rows.requeue(self.store, self._held(), None))
         except LeaseLost:
             return None  # failed by a reaper meanwhile: not ours to put back
         if self.requeue_fn is not None:

@@ -59,8 +59,9 @@ def reap_expired_leases(
     patience: float | None = None,
     on_stall: Callable[[], None] | None = None,
 ) -> list[int]:
-    """Fail every running job whose lease ran out and whose owner is not alive; returns their
-    ids. Each is checked again inside its own write transaction before it is failed.
+    """Fail every running job whose lease ran out and whose owner is not alive (or whose lease
+    ran out more than a lease term ago: the run gave up); returns their ids. Each is checked
+    again inside its own write transaction before it is failed.
 
     ``reaper``: the calling worker's id; a worker never reaps its own jobs (it knows they are
     alive). ``patience``: if taking the store's write lock took longer than this many seconds,
@@ -68,26 +69,40 @@ def reap_expired_leases(
     renew -- so nothing more is reaped this time and ``on_stall()`` is called.
     """
     stale_after = OWNER_STALE_BEATS * store.settings.worker_beat_seconds
+    lease_term = store.settings.lease_seconds
     failed: list[int] = []
     for job_id, _stage in jobs.expired_leases(store, utcnow()):
         asked = time.monotonic()
         try:
             with store.write() as session:
-                row = session.exec(
-                    select(Job.status, Job.stage, Job.lease_owner, Job.lease_epoch)
-                    .where(col(Job.id) == job_id, col(Job.lease_expires_at) < utcnow())
+                job = session.exec(
+                    select(Job)
+                    .where(col(Job.id) == job_id)
                     .with_for_update()
+                    .execution_options(populate_existing=True)
                 ).first()
                 if patience is not None and time.monotonic() - asked > patience:
                     if on_stall is not None:
                         on_stall()
                     return failed
-                if row is None or row[0] != JobStatus.RUNNING.value:
-                    continue  # renewed or finished in the meantime
-                _status, stage, owner, epoch = row
-                if owner is not None and (owner == reaper or _alive(session, owner, stale_after)):
-                    continue
                 now = utcnow()
+                expires = job.lease_expires_at if job is not None else None
+                if job is None or job.status != JobStatus.RUNNING.value or expires is None:
+                    continue  # finished in the meantime
+                if expires >= now:
+                    continue  # renewed in the meantime
+                stage, owner, epoch = job.stage, job.lease_owner, job.lease_epoch
+                if owner is not None and owner == reaper:
+                    continue
+                # A live owner renews as soon as the store lets it: a lease expired for more
+                # than a whole lease term under a beating worker is a run that gave up.
+                gone_for = (now - expires).total_seconds()
+                if (
+                    owner is not None
+                    and gone_for < lease_term
+                    and _alive(session, owner, stale_after)
+                ):
+                    continue
                 stage = stage or "initialization"
                 message = f"worker lost during {stage}"
                 if stage == "initialization":  # killed after its claim, before its first checkpoint
