@@ -182,3 +182,28 @@ def test_a_version_1_database_is_upgraded_in_place(home: Path) -> None:
     assert len(events_for_job(store, new_id)) == 1
     with store.read() as session:
         assert session.get(Video, 1) is None
+
+
+def test_a_version_4_database_gains_the_lease_epoch(home: Path) -> None:
+    """v5 added job.lease_epoch (fencing): existing jobs start at epoch 0, a claim makes it 1."""
+    settings = load_settings()
+    from vidgen.store import get_store
+
+    store = get_store(settings)
+    done = jobs.create(store, "old-done", "/tmp/x.yml")
+    waiting = jobs.create(store, "old-pending", "/tmp/x.yml")
+    reset_stores()
+    db = Path(settings.db_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(db) as conn:  # what vidgen 4 left: no lease_epoch column
+        conn.execute("ALTER TABLE job DROP COLUMN lease_epoch")
+        conn.execute("UPDATE job SET status = 'completed' WHERE id = ?", (done,))
+        conn.execute("PRAGMA user_version = 4")
+    store = get_store(settings)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    old = jobs.get(store, done)
+    assert old is not None and (old.status, old.lease_epoch) == ("completed", 0)
+    _job, lease = jobs.claim(store, waiting, "w", 60)
+    assert lease.epoch == 1
+    jobs.complete(store, lease)
+    assert jobs.get(store, waiting).status == "completed"  # type: ignore[union-attr]
