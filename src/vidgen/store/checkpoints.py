@@ -7,8 +7,8 @@ either ``fail``-ed or ``complete``-d. The latest row of a stage tells that stage
 
 ``start``, ``fail`` and ``complete`` are the runner's writes: each holds the runner's ``Lease``
 in its transaction (``vidgen.store.leases``), so a runner that lost its job records nothing.
-When a job leaves ``running`` its still-running attempts are closed (``close_running``, called
-by every move in ``jobs``), in the move's own transaction.
+When a job leaves ``running`` its still-running attempts are closed by that move, in its own
+transaction (``jobs.transition``).
 """
 
 from __future__ import annotations
@@ -120,19 +120,6 @@ def complete(
         if finish_job:
             session.flush()  # the checkpoint is no longer running when the job completes
             jobs.complete_in(session, lease)
-
-
-def close_running(session: Session, job_id: int, error: str) -> None:
-    """Every still-running attempt of the job becomes failed with ``error``: the job is leaving
-    ``running`` (failed, reaped, requeued, cancelled), in the caller's transaction."""
-    session.execute(
-        update(Checkpoint)
-        .where(
-            col(Checkpoint.job_id) == job_id,
-            col(Checkpoint.status) == CheckpointStatus.RUNNING.value,
-        )
-        .values(status=CheckpointStatus.FAILED.value, finished_at=utcnow(), error=error)
-    )
 
 
 def retry_from(store: Store, job_id: int, stages: list[str]) -> None:

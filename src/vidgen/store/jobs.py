@@ -29,7 +29,7 @@ from vidgen.errors import NotFound, Refused
 from vidgen.store import events
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, held, hold
-from vidgen.store.models import Checkpoint, Event, Job, JobStatus, utcnow
+from vidgen.store.models import Checkpoint, CheckpointStatus, Event, Job, JobStatus, utcnow
 from vidgen.store.status import TERMINAL_JOB_STATUSES, RunnerEvent
 
 T = TypeVar("T")
@@ -78,11 +78,22 @@ def transition(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Refused(f"Cannot move job {job_id} from '{job.status}' to '{target.value}'")
     if target != R:
-        # Imported here: checkpoints imports this module (a checkpoint start sets the stage).
-        from vidgen.store import checkpoints
-
-        checkpoints.close_running(session, job_id, job.error_message or f"job {target.value}")
+        _close_running_attempts(session, job_id, job.error_message or f"job {target.value}")
     return job
+
+
+def _close_running_attempts(session: Session, job_id: int, error: str) -> None:
+    """Every still-running attempt of the job becomes failed with ``error``: the job is leaving
+    ``running``, in the move's transaction. The one checkpoint write outside
+    ``store.checkpoints``: it belongs to the job's move (checkpoints imports this module)."""
+    session.execute(
+        update(Checkpoint)
+        .where(
+            col(Checkpoint.job_id) == job_id,
+            col(Checkpoint.status) == CheckpointStatus.RUNNING.value,
+        )
+        .values(status=CheckpointStatus.FAILED.value, finished_at=utcnow(), error=error)
+    )
 
 
 def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> tuple[Job, Lease]:
