@@ -260,3 +260,4 @@ class WorkerHost:
         with contextlib.suppress(VidgenError):
             self._beat.remove()
         self._beat = None
+        set_worker_id(None)
