@@ -74,7 +74,8 @@ class Job(SQLModel, table=True):
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Incremented by every claim: a runner's writes carry the epoch it claimed (store.leases),
     # so a runner declared lost cannot write once the job was failed or claimed again.
-    lease_epoch: int = 0
+    # The server default lets a row inserted by an older vidgen (rolling upgrade) start at 0.
+    lease_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The job's cost is not stored here: it is the sum of its completed checkpoints' costs.
     # The render profile fixed when the job was queued (VIDGEN_PROFILE of the generating
     # process, else the config's), so the worker's environment cannot change it.
