@@ -128,6 +128,24 @@ def _taken(cli: Cli, store: Store) -> tuple[int, Lease, int]:
 def test_every_write_of_a_runner_whose_lease_was_taken_is_refused(
     cli: Cli, store: Store, tmp_path: Path
 ) -> None:
+    _every_write_refused(cli, store, tmp_path)
+
+
+@pytest.mark.slow
+def test_every_write_of_a_runner_whose_lease_was_taken_is_refused_on_postgresql(
+    cli: Cli, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidgen.store import get_store, reset_stores
+
+    monkeypatch.setenv("VIDGEN_DATABASE_URL", database_url)
+    reset_stores()
+    try:
+        _every_write_refused(cli, get_store(load_settings()), tmp_path)
+    finally:
+        reset_stores()
+
+
+def _every_write_refused(cli: Cli, store: Store, tmp_path: Path) -> None:
     job_id, old, checkpoint_id = _taken(cli, store)
     # The reap closed runner 1's attempt in the same transaction.
     (closed,) = checkpoints.for_job(store, job_id)
@@ -254,3 +272,24 @@ def test_a_reaper_that_waited_for_the_store_reaps_nothing(cli: Cli, store: Store
     assert stalls == [True]
     assert job_rows.get(store, job_id).status == "running"  # type: ignore[union-attr]
     assert reap_expired_leases(store) == [job_id]
+
+
+def test_a_reaper_waits_a_grace_after_the_store_answers_again(
+    cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidgen.pipeline.lease import Reaper
+
+    monkeypatch.setenv("VIDGEN_LEASE_SECONDS", "1")  # heartbeat and beat 0.25 s: grace 0.75 s
+    settings = load_settings()
+    job_id = _new_job(cli)
+    job_rows.claim(store, job_id, "dead", 60)
+    _expire(store, job_id)
+    reaper = Reaper(store, settings, "worker-b")
+    reaper.trouble()  # its beat was refused by a locked store
+    assert reaper.reap() == []
+    time.sleep(0.5)
+    reaper.waited(0.01)  # the store answers again: the owners' chance to renew starts now
+    time.sleep(0.5)
+    assert reaper.reap() == []  # 1 s after the trouble, but only 0.5 s after the store is back
+    time.sleep(0.4)
+    assert reaper.reap() == [job_id]

@@ -138,15 +138,20 @@ class Reaper:
         self.patience = settings.worker_beat_seconds
         self.grace = settings.heartbeat_seconds + 2 * settings.worker_beat_seconds
         self._trouble_at = -float("inf")
+        self._troubled = False  # a write failed and none succeeded since
 
     def trouble(self) -> None:
         """The store was slow or failing just now."""
         self._trouble_at = time.monotonic()
+        self._troubled = True
 
     def waited(self, seconds: float) -> None:
-        """A write took ``seconds``: longer than ``patience`` means the store was busy."""
-        if seconds > self.patience:
+        """A write succeeded after ``seconds``: longer than ``patience`` means the store was
+        busy. The first success after a failure restarts the grace: the owners' chance to
+        renew begins when the store answers again, not when it last refused."""
+        if seconds > self.patience or self._troubled:
             self.trouble()
+        self._troubled = False
 
     def reap(self) -> list[int]:
         """The ids of the jobs failed now (none during the grace after trouble)."""
