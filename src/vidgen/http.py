@@ -1,8 +1,9 @@
 """HTTP calls with the retry, error and size rules every network provider shares.
 
 Used by the trend sources and LLM clients (``request_json``) and by the media providers that
-call an API: OpenAI speech (``download`` of the audio a POST returns) and Pexels (``request_json``
-for the search, ``download`` for the footage). Rules, one copy each:
+call an API: OpenAI speech (``download`` of the audio a POST returns, straight to the file
+ffmpeg decodes) and Pexels (``request_json`` for the search, ``download`` for the footage).
+Rules, one copy each:
 
 - explicit connect/read timeouts, never httpx's default of "wait forever on a slow body"; with a
   ``ctx`` (a ``vidgen.cancel.CancelToken``) no single wait on the socket outlasts the deadline;
@@ -293,40 +294,6 @@ def _send(
     )
 
 
-def request_bytes(
-    client: httpx.Client,
-    method: str,
-    url: str,
-    *,
-    credential: Credential,
-    sleep: Sleep | None = None,
-    policy: RetryPolicy = RetryPolicy(),
-    ctx: CancelToken | None = None,
-    max_bytes: int = MAX_BODY_BYTES,
-    what: str = "response",
-    params: Mapping[str, Any] | None = None,
-    json: Any = None,
-    headers: Mapping[str, str] | None = None,
-) -> bytes:
-    """Send one request with the shared rules and return its body (at most ``max_bytes``).
-
-    ``sleep`` defaults to ``time.sleep``, or to waiting on ``ctx.cancel`` when a ``ctx`` is given.
-    """
-    return _send(
-        client,
-        method,
-        url,
-        lambda response: _read_capped(response, credential, what, max_bytes, ctx),
-        credential=credential,
-        sleep=sleep,
-        policy=policy,
-        ctx=ctx,
-        params=params,
-        json=json,
-        headers=headers,
-    )
-
-
 def request_json(
     client: httpx.Client,
     method: str,
@@ -341,7 +308,10 @@ def request_json(
     json: Any = None,
     headers: Mapping[str, str] | None = None,
 ) -> Any:
-    """Send one request with the shared retry/error rules and return the decoded JSON body."""
+    """Send one request with the shared retry/error rules and return the decoded JSON body.
+
+    ``sleep`` defaults to ``time.sleep``, or to waiting on ``ctx.cancel`` when a ``ctx`` is given.
+    """
 
     def decode(response: httpx.Response) -> Any:
         body = _read_capped(response, credential, "response", max_bytes, ctx)
