@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from vidgen.config import ThemeConfig, load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound, Refused, VidgenError
@@ -419,11 +419,12 @@ def _ids(job_ids: list[int]) -> str:
     return f"job {job_ids[0]}" if len(job_ids) == 1 else f"jobs {', '.join(map(str, job_ids))}"
 
 
-def _not_queued(exc: Exception, consequence: str) -> Exception:
-    """The queue's own one-line reason, then what it left behind and what to do."""
+def _not_queued(exc: Exception, consequence: str) -> NoReturn:
+    """Raise the queue's own one-line reason, then what it left behind and what to do (the
+    same error type, so the faces' exit code and HTTP status stay those of the queue's)."""
     if isinstance(exc, VidgenError):
-        return type(exc)(f"{exc}; {consequence}")
-    return exc  # a bug, not an outage: shown as it is
+        raise type(exc)(f"{exc}; {consequence}") from exc
+    raise exc  # a bug, not an outage: shown as it is
 
 
 def _enqueue_new(
@@ -456,7 +457,7 @@ def _enqueue_new(
                     f"{'it' if len(kept) == 1 else 'them'} within {_reconcile_bound()} s "
                     "of the queue being reachable"
                 )
-            raise _not_queued(exc, "; ".join(parts)) from exc
+            _not_queued(exc, "; ".join(parts))
         jobs.set_task_id(store, job_id, task_id)
         results.append(_trigger(job_id, task_id))
     return results
@@ -668,19 +669,17 @@ def _retry_not_queued(store: Store, job: Job, from_stage: str | None, exc: Excep
         f"of the queue being reachable (vidgen status {job_id})"
     )
     if from_stage is not None:
-        raise _not_queued(exc, pending) from exc
+        _not_queued(exc, pending)
     why = " ".join(str(exc).split())
     try:
         put_back = jobs.put_back(store, job_id, job.error_message, f"not queued: {why}")
     except Exception as store_exc:  # the store went away too: the reconcile remains
         log.warning("job %s: could not put it back (%s)", job_id, store_exc)
-        raise _not_queued(exc, pending) from exc
+        _not_queued(exc, pending)
     if put_back is None:
         found = jobs.get(store, job_id)
         return (found.task_id if found else None) or ""
-    raise _not_queued(
-        exc, f"job {job_id} is still {put_back.status}: run 'vidgen retry {job_id}' again"
-    ) from exc
+    _not_queued(exc, f"job {job_id} is still {put_back.status}: run 'vidgen retry {job_id}' again")
 
 
 def cancel_job(settings: Settings, job_id: int) -> JobCancelResponse:

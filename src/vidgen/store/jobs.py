@@ -348,12 +348,19 @@ def create_unless_active(
         return _insert(session, theme, config_path, profile), None
 
 
-def delete(store: Store, job_id: int) -> None:
-    """Remove a job that was never queued, with anything recorded for it."""
+def delete_if_pending(store: Store, job_id: int) -> bool:
+    """Remove a job ``generate`` recorded but could not enqueue, unless a worker already took
+    it (it is no longer pending): then it stays and runs. True if it was removed."""
     with store.write() as session:
+        job = session.get(Job, job_id, populate_existing=True)
+        if job is None:
+            return True
+        if job.status != JobStatus.PENDING.value or job.lease_owner is not None:
+            return False
         session.execute(sql_delete(Event).where(col(Event.job_id) == job_id))
         session.execute(sql_delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
         session.execute(sql_delete(Job).where(col(Job.id) == job_id))
+        return True
 
 
 def count(store: Store, status: str | None) -> int:
@@ -432,21 +439,6 @@ def unless_running(store: Store, job_id: int, action: Callable[[], T]) -> T | No
         if job is not None and job.status == JobStatus.RUNNING.value:
             return None
         return action()
-
-
-def delete_if_pending(store: Store, job_id: int) -> bool:
-    """Remove a job ``generate`` recorded but could not enqueue, unless a worker already took
-    it (it is no longer pending): then it stays and runs. True if it was removed."""
-    with store.write() as session:
-        job = session.get(Job, job_id, populate_existing=True)
-        if job is None:
-            return True
-        if job.status != JobStatus.PENDING.value or job.lease_owner is not None:
-            return False
-        session.execute(sql_delete(Event).where(col(Event.job_id) == job_id))
-        session.execute(sql_delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
-        session.execute(sql_delete(Job).where(col(Job.id) == job_id))
-        return True
 
 
 def pending_since(store: Store, before: datetime) -> list[int]:
