@@ -1,9 +1,9 @@
 """4. Composition: a 20 s 1080x1920 30 fps video, vidgen's stage vs. the limit and a peer.
 
-The job: 4 clips (1920x1080 sources, cropped to 9:16) with 0.35 s cross-fades, 3 scene-text
-overlays, word-timed captions, an espeak voiceover and a looped music bed, ducked under the voice
-and loudness-normalised; H.264 High (libx264 veryfast, CRF 21, slice threads) + AAC 160k,
-+faststart.
+The job: 4 clips (the default job's procedural backdrops, 270x480, scaled up) with 0.35 s
+cross-fades, an icon card per scene, a kinetic text track, word-timed karaoke captions, an
+espeak voiceover and a looped music bed, ducked under the voice and loudness-normalised;
+H.264 High with the stage's encoder settings + AAC 160k, +faststart.
 
 - vidgen: ``vidgen.stages.composition.run(ctx)`` as the runner calls it: probe inputs, render
   the text PNGs, one ffmpeg run, verify the output, write the thumbnail. Also timed: the
@@ -13,8 +13,8 @@ and loudness-normalised; H.264 High (libx264 veryfast, CRF 21, slice threads) + 
 - (b) MoviePy 2 in its own virtualenv (bench/.venv-moviepy), same inputs and PNGs, same
   encoder settings; no ducking/loudnorm (MoviePy has none), so it does less audio work.
 
-Inputs are generated once under bench/results/composition-inputs/: clips with ffmpeg's lavfi
-sources, the voiceover with vidgen's espeak TTS, the music as a mix of sines.
+Inputs are generated once under bench/results/composition-inputs/: clips with vidgen's
+procedural visuals, the voiceover with vidgen's espeak TTS, the music as a mix of sines.
 """
 
 from __future__ import annotations
@@ -55,11 +55,12 @@ SCRIPT = (
     "cool light for deep work. One touch switches between reading and screen modes. "
     "And it charges your phone while you work. Grab yours today."
 )
-SOURCES = [
-    "testsrc2=size=1920x1080:rate=30",
-    "testsrc=size=1920x1080:rate=30",
-    "smptehdbars=size=1920x1080:rate=30",
-    "mandelbrot=size=1920x1080:rate=30",
+# (keywords, style) of the four procedural backdrops, as the planner would give them.
+CLIP_LOOKS = [
+    (["desk", "lamp"], "product-demo"),
+    (["evening", "light"], "product-demo"),
+    (["reading", "screen"], "product-demo"),
+    (["phone", "charge"], "product-demo"),
 ]
 CLIP_SECONDS = 6.0
 
@@ -84,8 +85,9 @@ TARGET_LIMIT = 1.15
 TARGET_PEER = 5.0
 TARGET_SSIM = 0.98
 TARGET_BYTES = 1.5
-# Bump when the inputs change shape (v2: scene cards and one kinetic text track, as the stage).
-MANIFEST_VERSION = 2
+# Bump when the inputs change shape (v2: scene cards and one kinetic text track, as the stage;
+# v3: the default job's procedural backdrops instead of ffmpeg test patterns).
+MANIFEST_VERSION = 3
 
 
 def _ffmpeg() -> str:
@@ -125,10 +127,19 @@ def ensure_inputs() -> dict[str, Any]:
     shutil.rmtree(INPUTS, ignore_errors=True)
     INPUTS.mkdir(parents=True)
     clips = []
-    for i, source in enumerate(SOURCES):
+    from vidgen.media.visuals import ClipSpec, ProceduralVisuals
+
+    # The default job's backdrops: vidgen's procedural clips at their own (quarter) size, so
+    # the picture rows (SSIM, bytes) measure the frames a default video is made of.
+    visuals = ProceduralVisuals()
+    clip_w, clip_h = round(WIDTH * visuals.source_scale), round(HEIGHT * visuals.source_scale)
+    for i, (keywords, style) in enumerate(CLIP_LOOKS):
         clip = INPUTS / f"clip-{i}.mp4"
-        _ff(["-f", "lavfi", "-i", source, "-t", f"{CLIP_SECONDS}", "-c:v", "libx264",
-             "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", str(clip)])  # fmt: skip
+        visuals.render(
+            ClipSpec(index=i, duration=CLIP_SECONDS, width=clip_w, height=clip_h, fps=FPS,
+                     style=style, keywords=keywords, seed=1000 + i),
+            clip,
+        )  # fmt: skip
         clips.append(str(clip))
     music = INPUTS / "music.m4a"
     _ff(["-f", "lavfi", "-i", "sine=frequency=220:duration=30",

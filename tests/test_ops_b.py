@@ -203,18 +203,20 @@ def _children(pid: int) -> list[tuple[int, str]]:
 def test_cancel_kills_the_ffmpeg_of_a_running_job_in_a_real_worker(factory: Factory) -> None:
     job_id = factory.generate()
     worker = factory.worker(STAGEKIT_CONTENT_GENERATION="ffmpeg-long")
-    factory.wait_for(
-        lambda: any("ffmpeg" in cmd for _, cmd in _children(worker.pid)),
-        60,
-        "the worker's ffmpeg child",
-    )
-    ffmpeg_pids = [pid for pid, cmd in _children(worker.pid) if "ffmpeg" in cmd]
+    ffmpeg_pids: list[int] = []
+
+    def ffmpeg_started() -> bool:
+        # The stage's own long ffmpeg (its testsrc input), not any short-lived ffmpeg child,
+        # and the pids from the same /proc scan that saw it: a second scan made this flaky.
+        ffmpeg_pids[:] = [pid for pid, cmd in _children(worker.pid) if "testsrc" in cmd]
+        return bool(ffmpeg_pids)
+
+    factory.wait_for(ffmpeg_started, 60, "the worker's ffmpeg child")
     cancel = factory.vidgen("cancel", str(job_id), "--json")
     assert cancel.popen.returncode == 0, cancel.err
     assert json.loads(cancel.out)["cancel_requested"] is True
     took = factory.wait_status(job_id, "cancelled", timeout=15)
     assert took < 10
-    assert ffmpeg_pids
     factory.wait_for(
         lambda: not any(Path(f"/proc/{pid}").exists() for pid in ffmpeg_pids),
         5,

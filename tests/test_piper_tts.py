@@ -67,11 +67,10 @@ def test_a_broken_install_says_what_to_reinstall(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(piper_tts, "VOICE_PACKAGES", ("no_such_voice_package",))
     with pytest.raises(FatalStageError, match=r"reinstall vidgen \(pip install vidgen\)"):
         resolve_voice("en-us")
-    monkeypatch.setattr(piper_tts._LoadedVoices, "cache", {})
     monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
     voice = piper_tts.PiperVoiceFile("x", Path("x.onnx"), Path("x.onnx.json"), "en_US")
     with pytest.raises(FatalStageError, match=r"needs piper-tts; reinstall vidgen"):
-        piper_tts._LoadedVoices.get(voice)
+        piper_tts.load_voice(voice)
 
 
 def test_words_are_timed_from_phoneme_alignments(tmp_path: Path) -> None:
@@ -95,6 +94,33 @@ def test_words_are_timed_from_phoneme_alignments(tmp_path: Path) -> None:
         assert handle.getframerate() == 22050
 
 
+def test_the_aligned_voice_is_patched_once_and_loaded_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    voice = resolve_voice(BUNDLED)
+    first = PiperTTS().synthesize(SCRIPT, tmp_path / "a.wav", voice="en-us", rate=165)
+    (cached,) = (tmp_path / "cache" / "vidgen" / "piper").glob("*.onnx")
+    assert cached.name.startswith(voice.model.stem) and cached.stat().st_size > 50_000_000
+    patched_at = cached.stat().st_mtime_ns
+    second = PiperTTS().synthesize(SCRIPT, tmp_path / "b.wav", voice="en-us", rate=165)
+    assert cached.stat().st_mtime_ns == patched_at  # loaded from the cache, not patched again
+    # The same words from the cached model (the voice's noise makes every synthesis differ a
+    # little in timing; that word timings come from alignments is the test above).
+    assert [w.text for w in second.words] == [w.text for w in first.words]
+    assert abs(second.duration - first.duration) < 0.1 * first.duration
+
+
+def test_a_cache_that_cannot_be_written_still_speaks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    result = PiperTTS().synthesize(SCRIPT, tmp_path / "v.wav", voice="en-us", rate=165)
+    assert [w.text for w in result.words][:5] == ["Meet", "the", "new", "desk", "lamp"]
+
+
 def test_rate_changes_speed(tmp_path: Path) -> None:
     slow = PiperTTS().synthesize(SCRIPT, tmp_path / "slow.wav", voice="en-us", rate=120)
     fast = PiperTTS().synthesize(SCRIPT, tmp_path / "fast.wav", voice="en-us", rate=260)
@@ -107,8 +133,10 @@ def test_a_voice_without_alignments_falls_back_to_estimates_per_sentence(
     from piper import PiperVoice
 
     loaded = PiperVoice.load(resolve_voice(BUNDLED).model)  # no alignment output
-    monkeypatch.setattr(piper_tts._LoadedVoices, "get", classmethod(lambda cls, voice: loaded))
-    result = PiperTTS().synthesize(SCRIPT, tmp_path / "v.wav", voice="en-us", rate=165)
+    monkeypatch.setattr(piper_tts, "load_voice", lambda voice: loaded)
+    result = PiperTTS(in_process=True).synthesize(
+        SCRIPT, tmp_path / "v.wav", voice="en-us", rate=165
+    )
     assert [w.text for w in result.words][:5] == ["Meet", "the", "new", "desk", "lamp"]
     first, second = result.sentences
     assert first.text == "Meet the new desk lamp." and second.text.endswith("$49!")
@@ -132,8 +160,51 @@ def test_cancellation_between_sentences_leaves_no_file(tmp_path: Path) -> None:
 
     out = tmp_path / "audio" / "v.wav"
     with pytest.raises(StageTimeout):
-        PiperTTS().synthesize(SCRIPT, out, voice="en-us", rate=165, ctx=Ctx())  # type: ignore[arg-type]
+        PiperTTS(in_process=True).synthesize(SCRIPT, out, voice="en-us", rate=165, ctx=Ctx())  # type: ignore[arg-type]
     assert not out.exists()
+
+
+def test_the_voice_runs_in_a_child_that_a_cancel_kills(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from vidgen.cancel import Deadline
+
+    token = Deadline.after(60)
+    threading.Timer(0.3, token.cancel.set).start()  # while the child is still loading
+    out = tmp_path / "v.wav"
+    started = time.monotonic()
+    with pytest.raises(StageTimeout, match="Piper voice was stopped"):
+        PiperTTS().synthesize(SCRIPT * 20, out, voice="en-us", rate=165, ctx=token)
+    assert time.monotonic() - started < 2.0
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # no temporary file either
+
+
+def test_the_caller_never_loads_the_model(tmp_path: Path) -> None:
+    """The memory budget: the ~200 MB voice lives and dies in the child, never in the worker."""
+    import subprocess
+
+    code = (
+        "import sys; from pathlib import Path; from vidgen.media.piper_tts import PiperTTS; "
+        f"v = PiperTTS().synthesize({SCRIPT!r}, Path(sys.argv[1]), voice='en-us', rate=165); "
+        "print(len(v.words), 'onnxruntime' in sys.modules, 'piper' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "v.wav")],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    words, onnx_here, piper_here = done.stdout.split()
+    assert int(words) > 10 and (onnx_here, piper_here) == ("False", "False")
+
+
+def test_a_child_error_comes_back_as_the_same_kind_of_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    (tmp_path / "bad.onnx.json").write_text(
+        (resolve_voice(BUNDLED).config).read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(FatalStageError, match=r"Piper could not load voice bad\.onnx"):
+        PiperTTS().synthesize(SCRIPT, tmp_path / "v.wav", voice=str(bad), rate=165)
 
 
 def test_empty_script_is_fatal(tmp_path: Path) -> None:

@@ -211,6 +211,15 @@ def list_jobs(
     return JobListResponse(count=len(items), total=total, jobs=items)
 
 
+def job_changes(settings: Settings, job_id: int) -> str:
+    """A token that changes whenever ``job_detail`` would show something new (a move, a stage
+    starting, ending or backing off): followers poll this and re-read the detail only then."""
+    marker = jobs.change_marker(get_store(settings), job_id)
+    if marker is None:
+        raise NotFound(f"Job {job_id} not found")
+    return f"{marker[0].isoformat()}/{marker[1]}"
+
+
 def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
     """Status plus every stage's latest checkpoint, cost and the video, for people."""
     store = get_store(settings)

@@ -7,20 +7,15 @@ There is no ffprobe in the wheel, so ``probe`` parses ``ffmpeg -i`` output.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import re
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vidgen.errors import FatalStageError, StageError, StageTimeout
+from vidgen.errors import FatalStageError, StageError
+from vidgen.media.process import run_child
 
 if TYPE_CHECKING:
     from vidgen.cancel import CancelToken
@@ -36,42 +31,6 @@ def ffmpeg_exe() -> str:
         raise FatalStageError(
             f"no ffmpeg binary available ({exc}); reinstall imageio-ffmpeg"
         ) from None
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-@cache
-def _prctl() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    prctl.restype = ctypes.c_int
-    return prctl
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that has Linux SIGKILL ffmpeg if the thread that started it dies.
-
-    Without it, a worker killed outright (OOM killer, ``kill -9``) left its ffmpeg rendering to
-    the end, using CPU and memory for a file nothing would read. It only calls prctl (resolved
-    before the fork) and getppid, so it is safe in the forked child of a threaded process.
-    """
-    prctl = _prctl()
-    if prctl is None:
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
 
 
 class FfmpegError(StageError):
@@ -98,39 +57,13 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run ffmpeg with ``args`` (no shell: text never reaches one). Raise StageError on failure."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    deadline = time.monotonic() + timeout if timeout is not None else float("inf")
-    if ctx is not None:
-        deadline = min(deadline, ctx.deadline)
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        preexec_fn=_die_with_parent(),  # safe with threads: see _die_with_parent
-    )
-    try:
-        while True:
-            try:
-                out, err = proc.communicate(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                cancelled = ctx is not None and ctx.cancel.is_set()
-                if cancelled or time.monotonic() > deadline:
-                    proc.kill()
-                    proc.communicate()
-                    raise StageTimeout(
-                        f"{what} was stopped (time limit or worker shutdown)"
-                    ) from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc = run_child(cmd, ctx=ctx, timeout=timeout, what=what)
     if proc.returncode != 0:
+        err = proc.stderr
         if "No space left on device" in err:
             raise StageError(f"{what} failed: no space left on device; free disk space and retry")
         raise FfmpegError(f"{what} failed (exit {proc.returncode}): {_tail(err)}", err)
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return proc
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,19 @@ stay within the right sentence either way.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import json
+import os
 import re
-import threading
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidgen.errors import FatalStageError, StageError
+from vidgen.files import atomic_write_bytes
 from vidgen.media.speech import Span as _Span
 from vidgen.media.speech import Voiceover
 from vidgen.media.speech import estimate_spans as _estimate_spans
@@ -130,34 +135,85 @@ def resolve_voice(voice: str) -> PiperVoiceFile:
     )
 
 
-class _LoadedVoices:
-    """Loaded models by path: loading takes about a second, so a worker keeps them."""
+def aligned_cache_dir() -> Path:
+    """Where voices patched with Piper's alignment output are kept (``$XDG_CACHE_HOME/vidgen``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "vidgen" / "piper"
 
-    lock = threading.Lock()
-    cache: dict[Path, Any] = {}
 
-    @classmethod
-    def get(cls, voice: PiperVoiceFile) -> Any:
-        with cls.lock:
-            loaded = cls.cache.get(voice.model)
-            if loaded is None:
-                try:
-                    from piper import PiperVoice
-                except ImportError:
-                    raise FatalStageError(
-                        f"the piper TTS provider needs piper-tts; {NEURAL_EXTRA_HINT}"
-                    ) from None
-                try:
-                    loaded = PiperVoice.load(
-                        voice.model, config_path=voice.config, include_alignments=True
-                    )
-                except Exception as exc:  # onnxruntime raises its own, undocumented types
-                    raise FatalStageError(
-                        f"Piper could not load voice {voice.model.name}: {type(exc).__name__}: "
-                        f"{str(exc)[:200]}"
-                    ) from None
-                cls.cache[voice.model] = loaded
-            return loaded
+def _aligned_model(model: Path) -> str | bytes:
+    """The voice model with the alignment output Piper's word timings need, as a file path.
+
+    Piper patches the model in memory on every load (``onnx.load`` of 60 MB plus its serialised
+    copy: ~0.5 s and ~150 MB at the peak of every job). The patched model is saved once in the
+    cache folder instead and loaded from there by path; only if the cache cannot be written is
+    the patched model handed over as bytes, as Piper itself does.
+    """
+    try:
+        import onnx
+        from piper.patch_voice_with_alignment import add_alignment_output
+    except ImportError:  # no onnx: no alignments, so the words are timed by length
+        return str(model)
+    info = model.stat()
+    cached = aligned_cache_dir() / f"{model.stem}-{info.st_size}-{int(info.st_mtime)}.onnx"
+    if cached.is_file():
+        return str(cached)
+    patched = onnx.load(str(model))
+    try:
+        add_alignment_output(patched)
+    except ValueError:  # already patched, or a custom voice without the tensor: use as is
+        return str(model)
+    data: bytes = patched.SerializeToString()
+    del patched
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(cached, data)
+    except OSError:
+        return data
+    return str(cached)
+
+
+def load_voice(voice: PiperVoiceFile) -> Any:
+    """A ``piper.PiperVoice`` for ``voice`` with alignments, or FatalStageError saying why not.
+
+    Nothing keeps it: a loaded voice holds ~170 MB, which a worker would carry through every
+    composition (ffmpeg's ~230 MB on top broke the 400 MB budget); loading from the cached
+    patched model takes well under a second.
+    """
+    try:
+        import onnxruntime
+        from piper import PiperConfig, PiperVoice
+        from piper.phonemize_espeak import ESPEAK_DATA_DIR
+    except ImportError:
+        raise FatalStageError(
+            f"the piper TTS provider needs piper-tts; {NEURAL_EXTRA_HINT}"
+        ) from None
+    try:
+        config = PiperConfig.from_dict(json.loads(voice.config.read_text(encoding="utf-8")))
+        options = onnxruntime.SessionOptions()
+        # No arena: onnxruntime's pool would keep the peak of the largest sentence for good.
+        options.enable_cpu_mem_arena = False
+        session = onnxruntime.InferenceSession(
+            _aligned_model(voice.model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        return PiperVoice(
+            config=config,
+            session=session,
+            espeak_data_dir=Path(ESPEAK_DATA_DIR),
+            download_dir=Path.cwd(),
+        )
+    except Exception as exc:  # onnxruntime raises its own, undocumented types
+        raise FatalStageError(
+            f"Piper could not load voice {voice.model.name}: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
+
+
+def _release_memory() -> None:
+    """Hand the freed voice back to the system: glibc keeps small freed blocks otherwise."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: musl has no malloc_trim
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 class PiperTTS:
@@ -170,6 +226,11 @@ class PiperTTS:
     """
 
     name = "piper"
+
+    def __init__(self, *, in_process: bool = False) -> None:
+        # A child process by default: the loaded model (~200 MB) and onnxruntime's threads
+        # go away with it instead of staying in a worker that then runs ffmpeg.
+        self.in_process = in_process
 
     def list_voices(self) -> list[str]:
         return [voice.name for voice in installed_voices()]
@@ -187,7 +248,35 @@ class PiperTTS:
         voice_file = resolve_voice(voice)
         if ctx is not None:
             ctx.check_cancelled()
-        loaded = _LoadedVoices.get(voice_file)
+        if self.in_process:
+            return self.speak_here(text, out_path, voice_file, rate, ctx)
+        return _speak_in_child(text, out_path, voice_file, rate, ctx)
+
+    def speak_here(
+        self,
+        text: str,
+        out_path: Path,
+        voice_file: PiperVoiceFile,
+        rate: int,
+        ctx: CancelToken | None = None,
+    ) -> Voiceover:
+        """Load the voice in this process, speak ``text``, free the voice again."""
+        loaded = load_voice(voice_file)
+        try:
+            return self._speak(loaded, text, out_path, voice_file, rate, ctx)
+        finally:
+            del loaded
+            _release_memory()
+
+    def _speak(
+        self,
+        loaded: Any,
+        text: str,
+        out_path: Path,
+        voice_file: PiperVoiceFile,
+        rate: int,
+        ctx: CancelToken | None,
+    ) -> Voiceover:
         from piper import SynthesisConfig
 
         base_scale = float(loaded.config.length_scale or 1.0)
@@ -325,3 +414,72 @@ def _spoken_word_count(loaded: Any, written: str) -> int:
     return sum(
         1 for part in phonemes.split(_WORD_SEPARATOR) if any(p not in _PUNCTUATION for p in part)
     )
+
+
+# -- the child process ---------------------------------------------------------------------------
+
+
+def _speak_in_child(
+    text: str, out_path: Path, voice_file: PiperVoiceFile, rate: int, ctx: CancelToken | None
+) -> Voiceover:
+    """``PiperTTS.speak_here`` in a child Python (``python -m vidgen.media.piper_tts``); the
+    child is killed if the stage is cancelled, and writes the WAV atomically, so a stopped
+    synthesis leaves no file."""
+    from vidgen.media.process import run_child
+
+    request = {
+        "text": text,
+        "out_path": str(out_path),
+        "voice": {
+            "name": voice_file.name,
+            "model": str(voice_file.model),
+            "config": str(voice_file.config),
+            "language": voice_file.language,
+        },
+        "rate": rate,
+    }
+    done = run_child(
+        [sys.executable, "-m", "vidgen.media.piper_tts"],
+        ctx=ctx,
+        what="the Piper voice",
+        stdin=json.dumps(request),
+    )
+    lines = done.stdout.strip().splitlines()
+    try:
+        reply = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        reply = {}
+    if done.returncode == 0 and "voiceover" in reply:
+        return Voiceover.model_validate(reply["voiceover"])
+    if "error" in reply:
+        kind = FatalStageError if reply.get("fatal") else StageError
+        raise kind(str(reply["error"]))
+    tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-4:])
+    raise StageError(f"the Piper voice stopped (exit {done.returncode}): {tail or 'no output'}")
+
+
+def _child_main() -> int:
+    """Read one request as JSON on stdin, speak it, print the Voiceover (or the error) as the
+    last line of JSON on stdout."""
+    request = json.loads(sys.stdin.read())
+    voice = request["voice"]
+    voice_file = PiperVoiceFile(
+        name=voice["name"],
+        model=Path(voice["model"]),
+        config=Path(voice["config"]),
+        language=voice["language"],
+    )
+    try:
+        spoken = PiperTTS(in_process=True).speak_here(
+            request["text"], Path(request["out_path"]), voice_file, int(request["rate"])
+        )
+    except (StageError, FatalStageError) as exc:
+        fatal = isinstance(exc, FatalStageError)
+        print(json.dumps({"error": str(exc), "fatal": fatal}), flush=True)
+        return 1
+    print(json.dumps({"voiceover": spoken.model_dump(mode="json")}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

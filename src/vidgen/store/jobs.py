@@ -399,6 +399,20 @@ def get(store: Store, job_id: int) -> Job | None:
         return session.get(Job, job_id)
 
 
+def change_marker(store: Store, job_id: int) -> tuple[datetime, int] | None:
+    """(``updated_at``, newest event id) of the job, None if unknown: one cheap query that
+    changes whenever the job moves or one of its stages starts, ends or backs off (each of
+    those records an event), so a follower re-reads the whole job only when this changes."""
+    newest_event = (
+        select(func.max(Event.id)).where(col(Event.job_id) == job_id).scalar_subquery()
+    )
+    with store.read() as session:
+        row = session.exec(select(Job.updated_at, newest_event).where(Job.id == job_id)).first()
+    if row is None:
+        return None
+    return row[0], int(row[1] or 0)
+
+
 def newest(store: Store, status: str | None, limit: int, offset: int) -> list[Job]:
     """Jobs newest first (ties: higher id first), optionally only those with ``status``."""
     query = select(Job)
