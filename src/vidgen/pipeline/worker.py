@@ -27,8 +27,8 @@ from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
 from vidgen.pipeline.lease import new_owner_id, one_line
 from vidgen.pipeline.outage import Outage, outage_for
-from vidgen.pipeline.queue import get_huey, sqlite_queue_path
-from vidgen.pipeline.recovery import RECONCILE_SECONDS
+from vidgen.pipeline.queue import QueueUnavailable, get_huey, sqlite_queue_path
+from vidgen.pipeline.recovery import RECONCILE_SECONDS, requeue_orphans
 from vidgen.settings import Settings
 from vidgen.store import STORE_ERRORS, Store, get_store, public_url, workers
 
@@ -163,8 +163,9 @@ def _file_identity(path: Path | None) -> tuple[int, int] | None:
 
 
 class Beat(threading.Thread):
-    """Tells the store this worker is alive, fails jobs of workers that are not, and follows
-    the SQLite queue file if it is deleted or replaced while the worker runs."""
+    """Tells the store this worker is alive, fails jobs of workers that are not, follows the
+    SQLite queue file if it is deleted or replaced while the worker runs, and queues pending
+    jobs that have no queue message (``reconcile_if_due``)."""
 
     def __init__(
         self,
@@ -191,9 +192,6 @@ class Beat(threading.Thread):
         between its store write and its enqueue, a message lost with the queue), every
         RECONCILE_SECONDS. A queue that cannot be reached is left to the consumer, which
         already reports the outage in one line per retry; the next look tries again."""
-        from vidgen.pipeline.queue import QueueUnavailable
-        from vidgen.pipeline.recovery import requeue_orphans
-
         if self.huey is None or SHUTDOWN.is_set() or time.monotonic() < self.next_reconcile:
             return
         self.next_reconcile = time.monotonic() + RECONCILE_SECONDS
