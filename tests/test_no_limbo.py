@@ -108,6 +108,13 @@ def test_a_retry_the_queue_refuses_is_put_back_failed_and_says_so(
     assert jobs.get(store, job_id).status == "pending"  # type: ignore[union-attr]
 
 
+def test_a_damaged_queue_is_a_503_over_http_too() -> None:
+    from vidgen.shim import status_for
+
+    assert status_for(queue.QueueDamaged("the queue file … is damaged: …")) == 503
+    assert status_for(queue.QueueUnavailable("the queue … could not take job 1")) == 503
+
+
 def test_a_generate_the_queue_refuses_records_nothing_and_says_so(
     cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
