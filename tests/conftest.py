@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from processkit import RedisServer, redis_server_exe
 from vidgen.config import ThemeConfig, load_config
@@ -80,6 +81,17 @@ def theme_config(tmp_path: Path) -> Callable[..., ThemeConfig]:
     return make
 
 
+def typed_outputs(outputs: Mapping[str, Mapping[str, Any] | BaseModel]) -> dict[str, BaseModel]:
+    """Earlier stages' outputs as a stage receives them: each recorded dict validated against
+    its stage's ``Output`` model, as the runner does on a resume."""
+    from vidgen.stages.base import output_model
+
+    return {
+        name: value if isinstance(value, BaseModel) else output_model(name).model_validate(value)
+        for name, value in outputs.items()
+    }
+
+
 @pytest.fixture
 def stage_context(
     settings: Settings, store: Store, theme_config: Callable[..., ThemeConfig]
@@ -88,7 +100,7 @@ def stage_context(
 
     def make(
         stage: str,
-        outputs: dict[str, dict[str, Any]] | None = None,
+        outputs: Mapping[str, Mapping[str, Any] | BaseModel] | None = None,
         config: ThemeConfig | None = None,
         job_id: int | None = None,
     ) -> StageContext:
@@ -114,7 +126,7 @@ def stage_context(
             settings=settings,
             job_dir=job_dir,
             work_dir=work_dir,
-            outputs=outputs or {},
+            outputs=typed_outputs(outputs or {}),
             store=store,
             cancel=threading.Event(),
         )

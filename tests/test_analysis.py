@@ -250,9 +250,16 @@ def test_trend_analysis_stage_writes_report_and_row(
 def test_trend_analysis_needs_collected_trends(
     stage_context: Callable[..., StageContext],
 ) -> None:
+    from vidgen.stages.base import RecordedOutput
+
     with pytest.raises(FatalStageError, match="trend_collection"):
         trend_analysis.run(stage_context("trend_analysis"))
-    empty = {"trend_collection": {"trend_ids": [999_999]}}
+    # Recorded by another stage package, without what this stage needs: refused, not a crash.
+    partial = {"trend_collection": RecordedOutput.model_validate({"trend_ids": [1]})}
+    with pytest.raises(FatalStageError, match=r"needs the trend_collection outputs.*do not fit"):
+        trend_analysis.run(stage_context("trend_analysis", outputs=partial))
+    collected = {"source": "sample", "fetched": 1, "new": 0, "updated": 1, "platforms": {}}
+    empty = {"trend_collection": {**collected, "trend_ids": [999_999]}}
     with pytest.raises(FatalStageError, match=r"none of the collected"):
         trend_analysis.run(stage_context("trend_analysis", outputs=empty))
 

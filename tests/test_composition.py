@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageStat
 
+from conftest import typed_outputs
 from framekit import gray_frame, mean_abs_diff, seam_rows, sharpness_ratio
 from vidgen.errors import StageError
 from vidgen.media import ffmpeg
@@ -34,7 +35,7 @@ from vidgen.media.overlays import (
     render_text,
     visual_runs,
 )
-from vidgen.stages import composition
+from vidgen.stages import composition, content_generation
 from vidgen.stages.base import StageContext
 
 TRICKY = (
@@ -120,11 +121,14 @@ def _outputs(
     ]
     return {
         "content_generation": {
+            "plan_id": 1,
+            "plan_path": "content_generation/attempt-1/plan.json",
             "plan": {
                 "title": "T",
                 "description": "D",
                 "hashtags": ["#a"],
                 "style": "product-demo",
+                "duration_seconds": sum(durations),
                 "scenes": scenes,
                 "voiceover_script": " ".join(WORDS),
             },
@@ -135,11 +139,24 @@ def _outputs(
                 "words": words,
                 "sentences": [{"text": " ".join(WORDS), "start": 0.1, "end": words[-1]["end"]}],
             },
+            "providers": {
+                "planner": "local",
+                "visuals": "procedural",
+                "tts": "espeak",
+                "models": {"planner": None, "tts": None},
+                "clip_sources": [None] * len(clips),
+            },
+            "prompts": {},
             "width": width,
             "height": height,
             "fps": 30,
         }
     }
+
+
+def _content(ctx: StageContext) -> content_generation.Output:
+    """The content_generation outputs the composition stage will read (a test may edit them)."""
+    return ctx.output(content_generation.Output)
 
 
 @pytest.fixture
@@ -157,7 +174,13 @@ def make_ctx(
             overrides["music"] = {"path": str(media / "music.wav"), "volume": 0.3}
         config = theme_config(**overrides)
         ctx = stage_context("composition", config=config)
-        ctx.outputs = _outputs(ctx.job_dir, media, **kwargs)
+        texts = kwargs.pop("texts", None)
+        ctx.outputs = typed_outputs(_outputs(ctx.job_dir, media, **kwargs))
+        if texts is not None:
+            # Set past the plan's validation: composition copes with any text, even text a
+            # plan's model refuses (empty, or past MAX_ON_SCREEN_CHARS).
+            for scene, text in zip(_content(ctx).plan.scenes, texts, strict=True):
+                scene.on_screen_text = text
         return ctx
 
     return make
@@ -256,7 +279,7 @@ def _loudness(video: Path) -> float:
 
 def test_composes_without_voiceover(make_ctx: Callable[..., StageContext]) -> None:
     ctx = make_ctx()
-    del ctx.outputs["content_generation"]["voiceover"]
+    _content(ctx).voiceover = None
     info = probe(ctx.path(composition.run(ctx).outputs["video_path"]))
     # A silent AAC track still: platforms and players expect one.
     assert info.audio_codec == "aac" and abs(info.duration - 6.5) <= 0.5
@@ -355,8 +378,10 @@ def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_pa
     # Flat blue clips: any detail in the text band can only come from our overlays.
     with_text = make_ctx(flat=True)
     without = make_ctx(flat=True, texts=("", "", ""))
-    without.outputs["content_generation"]["voiceover"]["words"] = []
-    without.outputs["content_generation"]["voiceover"]["sentences"] = []
+    voiceover = _content(without).voiceover
+    assert voiceover is not None
+    voiceover.words = []
+    voiceover.sentences = []
     video_text = with_text.path(composition.run(with_text).outputs["video_path"])
     video_plain = without.path(composition.run(without).outputs["video_path"])
 
@@ -375,11 +400,13 @@ def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_pa
 
 def test_tricky_text_composes(make_ctx: Callable[..., StageContext], tmp_path: Path) -> None:
     ctx = make_ctx(flat=True, texts=(TRICKY, "%{pts} \\n '\"", "שלום 50% :)"))
-    words = ctx.outputs["content_generation"]["voiceover"]["words"]
-    words[0]["text"] = "It's"
-    words[1]["text"] = '"100%":'
-    words[2]["text"] = "C:\\x"
-    words[3]["text"] = "שלום"
+    voiceover = _content(ctx).voiceover
+    assert voiceover is not None
+    words = voiceover.words
+    words[0].text = "It's"
+    words[1].text = '"100%":'
+    words[2].text = "C:\\x"
+    words[3].text = "שלום"
     result = composition.run(ctx)
     video = ctx.path(result.outputs["video_path"])
     assert abs(probe(video).duration - 6.5) <= 0.5
@@ -422,7 +449,7 @@ def test_long_text_wraps_inside_the_safe_area() -> None:
 
 def test_truncated_clip_fails_without_leftovers(make_ctx: Callable[..., StageContext]) -> None:
     ctx = make_ctx()
-    clip = ctx.path(ctx.outputs["content_generation"]["clips"][1]["path"])
+    clip = ctx.path(_content(ctx).clips[1].path)
     data = clip.read_bytes()
     clip.write_bytes(data[: len(data) // 3])
     with pytest.raises(StageError):
@@ -465,7 +492,9 @@ def test_verify_output_deletes_a_mismatched_file(
 def test_clip_lengths_do_not_change_the_total(make_ctx: Callable[..., StageContext]) -> None:
     # Clips are 3 s each; scenes ask for 1.2 s, 3.4 s (padded with the last frame) and 2.0 s.
     ctx = make_ctx(durations=(1.2, 3.0, 2.0))
-    ctx.outputs["content_generation"]["plan"]["scenes"][1]["duration_seconds"] = 3.4
+    plan = _content(ctx).plan
+    plan.scenes[1].duration_seconds = 3.4
+    plan.duration_seconds = 6.6
     video = ctx.path(composition.run(ctx).outputs["video_path"])
     assert abs(probe(video).duration - 6.6) <= 0.1
 
@@ -582,8 +611,8 @@ def procedural_clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def _with_clips(ctx: StageContext, clips: list[Path]) -> StageContext:
-    for clip, recorded in zip(clips, ctx.outputs["content_generation"]["clips"], strict=True):
-        shutil.copyfile(clip, ctx.path(recorded["path"]))
+    for clip, recorded in zip(clips, _content(ctx).clips, strict=True):
+        shutil.copyfile(clip, ctx.path(recorded.path))
     return ctx
 
 

@@ -216,3 +216,31 @@ def test_needs_trend_analysis_outputs(stage_context: Callable[..., StageContext]
 def test_clip_seed_is_stable_and_distinct() -> None:
     assert content_generation.clip_seed(7, 0) == content_generation.clip_seed(7, 0)
     assert len({content_generation.clip_seed(7, i) for i in range(6)}) == 6
+
+
+def test_the_users_images_get_ken_burns_by_default(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    tmp_path: Path,
+) -> None:
+    """`images:` in the config, nothing else changed (providers.visuals stays procedural): every
+    scene's backdrop is a slow move over one of those pictures, cycling through them."""
+    from PIL import Image
+
+    pictures = []
+    for i, colour in enumerate(((200, 40, 40), (40, 160, 60))):
+        path = tmp_path / f"photo-{i}.jpg"
+        Image.new("RGB", (640, 480), colour).save(path)
+        pictures.append(path)
+    config = theme_config(video_duration_seconds=8, images=[str(p) for p in pictures])
+    assert config.config.providers.visuals == "procedural"
+    ctx = stage_context("content_generation", {"trend_analysis": REPORT}, config=config)
+    out = content_generation.run(ctx).outputs
+    providers = out["providers"]
+    assert providers["visuals"] == "images"
+    scenes = len(out["plan"]["scenes"])
+    assert providers["clip_sources"] == [str(pictures[i % 2]) for i in range(scenes)]
+    for clip in out["clips"]:
+        # Ken Burns renders at the output size (the pictures are the subject, not a backdrop).
+        info = ffmpeg.probe(ctx.path(clip["path"]))
+        assert (info.width, info.height) == (360, 640)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -138,6 +138,43 @@ def test_429_waits_for_retry_after_then_succeeds(
     )
     assert openai(sleeps).complete_json("s", "u").data == EXPECTED_DATA
     assert sleeps.calls == [20.0] and route.call_count == 2
+
+
+def test_reply_cut_off_midway_is_asked_again(
+    mocked: respx.MockRouter, sleeps: SleepRecorder
+) -> None:
+    """A connection reset while the body streams is retried like a failed connect."""
+    whole = json.dumps(recorded("openai_chat_completion.json")).encode()
+
+    class Reset(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield whole[:40]
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+    route = mocked.post(OPENAI_URL).mock(
+        side_effect=[httpx.Response(200, stream=Reset()), httpx.Response(200, content=whole)]
+    )
+    assert openai(sleeps).complete_json("s", "u").data == EXPECTED_DATA
+    assert sleeps.calls == [1.0] and route.call_count == 2
+
+
+def test_oversized_reply_is_refused_before_reading(
+    mocked: respx.MockRouter, sleeps: SleepRecorder
+) -> None:
+    read: list[int] = []
+
+    class Huge(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            read.append(1)
+            yield b"{}"
+
+    mocked.post(OPENAI_URL).mock(
+        return_value=httpx.Response(200, stream=Huge(), headers={"content-length": str(1 << 30)})
+    )
+    with pytest.raises(StageError, match="OpenAI response is larger than 32 MB") as caught:
+        openai(sleeps).complete_json("s", "u")
+    assert not isinstance(caught.value, FatalStageError)
+    assert read == [] and sleeps.calls == []
 
 
 def test_persistent_5xx_is_retryable(mocked: respx.MockRouter, sleeps: SleepRecorder) -> None:

@@ -339,7 +339,9 @@ def test_max_cost_stops_the_openai_planner_without_calling_it(
 
     monkeypatch.setenv("VIDGEN_OPENAI_API_KEY", "test-key")
     config = theme_config(max_cost_usd=0.000001, providers={"planner": "openai"})
-    ctx = stage_context("content_generation", config=config, outputs={"trend_analysis": {}})
+    from test_content_generation import REPORT
+
+    ctx = stage_context("content_generation", config=config, outputs={"trend_analysis": REPORT})
     called: list[str] = []
     monkeypatch.setattr(
         "vidgen.providers.llm.OpenAIChat.complete_json",

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from conftest import typed_outputs
 from vidgen import review
 from vidgen.errors import InvalidInput, NotFound, Refused, StageError
 from vidgen.media import ffmpeg
 from vidgen.settings import Settings
+from vidgen.stages import composition, content_generation
 from vidgen.stages import review as review_stage
 from vidgen.stages.base import StageContext
 from vidgen.store import Store
@@ -27,7 +29,16 @@ PLAN = {
     "hashtags": ["#productdemo"],
     "style": "product-demo",
     "duration_seconds": 2.0,
-    "scenes": [],
+    "scenes": [
+        {
+            "index": i,
+            "duration_seconds": seconds,
+            "on_screen_text": text,
+            "narration": text,
+            "keywords": [],
+        }
+        for i, (seconds, text) in enumerate([(0.5, "Stop"), (1.0, "scrolling."), (0.5, "Lamp")])
+    ],
     "voiceover_script": "Stop scrolling.",
 }
 
@@ -86,33 +97,59 @@ def review_ctx(
         session.add(Checkpoint(job_id=ctx.job_id, stage="review", attempt=1))
         session.flush()
         plan_id = plan_row.id
-    ctx.outputs = {
-        "trend_analysis": {
-            "report_id": 1,
-            "report_path": "trend_analysis/attempt-1/report.json",
-            "pattern": "listicle, ~21 s, #tech #gadgets rising",
-            "top_hashtags": ["tech", "gadgets"],
-            "dominant_style": "listicle",
-            "typical_duration_seconds": 21.0,
-        },
-        "content_generation": {
-            "plan_id": plan_id,
-            "plan": PLAN,
-            "prompts": {"template": "local-v1"},
-            "providers": {"planner": "local", "visuals": "procedural", "tts": "espeak"},
-        },
-        "composition": {
-            "video_path": ctx.rel(video),
-            "thumbnail_path": ctx.rel(thumb),
-            "duration": 2.0,
-            "width": 180,
-            "height": 320,
-            "video_codec": "h264",
-            "audio_codec": "aac",
-            "size_bytes": video.stat().st_size,
-            "subtitles_path": ctx.rel(comp_dir / "captions.srt"),
-        },
-    }
+    assert plan_id is not None
+    clips = [f"content_generation/attempt-1/clip-{i:02d}.mp4" for i in range(3)]
+    ctx.outputs = typed_outputs(
+        {
+            "trend_analysis": {
+                "report_id": 1,
+                "report_path": "trend_analysis/attempt-1/report.json",
+                "trend_count": 2,
+                "top_hashtags": ["tech", "gadgets"],
+                "dominant_style": "listicle",
+                "typical_duration_seconds": 21.0,
+                "top_videos": [],
+                "pattern": "listicle, ~21 s, #tech #gadgets rising",
+                "topics": [],
+            },
+            "content_generation": {
+                "plan_id": plan_id,
+                "plan_path": "content_generation/attempt-1/plan.json",
+                "plan": PLAN,
+                "clips": [{"path": path, "duration": 1.0} for path in clips],
+                "voiceover": {
+                    "path": "content_generation/attempt-1/voiceover.wav",
+                    "duration": 1.2,
+                    "words": [],
+                    "sentences": [],
+                },
+                "providers": {
+                    "planner": "local",
+                    "visuals": "procedural",
+                    "tts": "espeak",
+                    "models": {"planner": None, "tts": "espeak-ng"},
+                    "clip_sources": [None, None, None],
+                },
+                "prompts": {"template": "local-v1"},
+                "width": 180,
+                "height": 320,
+                "fps": 15,
+            },
+            "composition": {
+                "video_path": ctx.rel(video),
+                "thumbnail_path": ctx.rel(thumb),
+                "duration": 2.0,
+                "width": 180,
+                "height": 320,
+                "video_codec": "h264",
+                "audio_codec": "aac",
+                "size_bytes": video.stat().st_size,
+                "subtitles_path": ctx.rel(comp_dir / "captions.srt"),
+                "assets": [],
+                "attribution": None,
+            },
+        }
+    )
     return ctx
 
 
@@ -175,7 +212,7 @@ def test_review_stage_files_video_thumbnail_and_log(
     [row] = _videos(store)
     assert row.id == out["video_id"]
     assert row.status == "pending_review"
-    assert row.plan_id == review_ctx.outputs["content_generation"]["plan_id"]
+    assert row.plan_id == review_ctx.output(content_generation.Output).plan_id
     assert row.title == PLAN["title"]
     assert row.duration_seconds == 2.0
 
@@ -194,12 +231,12 @@ def test_review_stage_rerun_with_new_title_replaces_old_files(
     review_ctx: StageContext, settings: Settings, store: Store
 ) -> None:
     first = review_stage.run(review_ctx).outputs
-    outputs: dict[str, Any] = dict(review_ctx.outputs)
-    outputs["content_generation"] = {
-        **outputs["content_generation"],
-        "plan": {**PLAN, "title": "Another title"},
+    generated = review_ctx.output(content_generation.Output)
+    retitled = generated.plan.model_copy(update={"title": "Another title"})
+    review_ctx.outputs = {
+        **review_ctx.outputs,
+        "content_generation": generated.model_copy(update={"plan": retitled}),
     }
-    review_ctx.outputs = outputs
     second = review_stage.run(review_ctx).outputs
     assert second["video_id"] == first["video_id"]
     assert second["video_path"].endswith("-another-title.mp4")
@@ -240,7 +277,7 @@ def test_review_stage_keeps_a_decision_made_while_it_copied(
 
 
 def test_review_stage_missing_composed_video_is_retryable(review_ctx: StageContext) -> None:
-    review_ctx.path(review_ctx.outputs["composition"]["video_path"]).unlink()
+    review_ctx.path(review_ctx.output(composition.Output).video_path).unlink()
     with pytest.raises(StageError, match=r"composed video .* is missing"):
         review_stage.run(review_ctx)
 
@@ -435,8 +472,9 @@ def test_log_records_asset_licences_and_credits_cc_by(review_ctx: StageContext) 
             "licence": icons.LICENCE, "attribution": icons.ATTRIBUTION}  # fmt: skip
     track = {"kind": "music", "id": "immich-memories-music:energetic/a.opus", "licence": "MIT",
              "attribution": None}  # fmt: skip
-    review_ctx.outputs["composition"]["assets"] = [icon, track]
-    review_ctx.outputs["composition"]["attribution"] = icons.ATTRIBUTION
+    composed = review_ctx.output(composition.Output)
+    composed.assets = [icon, track]
+    composed.attribution = icons.ATTRIBUTION
     log = json.loads(Path(review_stage.run(review_ctx).outputs["log_path"]).read_text())
     assert log["assets"] == [icon, track]
     assert log["attribution"] == icons.ATTRIBUTION

@@ -13,7 +13,9 @@ import httpx
 import pytest
 import respx
 
+from httpkit import SleepRecorder
 from vidgen.errors import FatalStageError, StageError
+from vidgen.media import tts as tts_module
 from vidgen.media.piper_tts import PiperTTS
 from vidgen.media.tts import (
     EspeakTTS,
@@ -237,7 +239,10 @@ def test_openai_missing_key_or_bad_voice_is_fatal(
                  httpx.Response(500), httpx.ReadTimeout("slow")]
 )  # fmt: skip
 def test_openai_transient_failures_are_retryable(
-    response: httpx.Response | Exception, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    response: httpx.Response | Exception,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: SleepRecorder,
+    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("VIDGEN_OPENAI_API_KEY", "sk-test")
     with respx.mock() as router:
@@ -246,9 +251,66 @@ def test_openai_transient_failures_are_retryable(
             route.mock(side_effect=response)
         else:
             route.mock(return_value=response)
-        with pytest.raises(StageError):
-            OpenAITTS().synthesize("Hello.", tmp_path / "x.wav", voice="alloy", rate=165)
+        with pytest.raises(StageError) as caught:
+            OpenAITTS(sleep=sleeps).synthesize(
+                "Hello.", tmp_path / "x.wav", voice="alloy", rate=165
+            )
+    assert not isinstance(caught.value, FatalStageError)
+    # The shared rule: a bounded number of tries with backoff, then the stage's own retry.
+    assert route.call_count == 4 and sleeps.calls == [1.0, 2.0, 4.0]
+    assert "4 times in a row" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_openai_waits_for_retry_after_then_succeeds(
+    openai_speech: respx.MockRouter, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    body = (FIXTURES / "openai_speech_hello.wav").read_bytes()
+    limited = httpx.Response(
+        429, json=json.loads((FIXTURES / "openai_error_429.json").read_text()),
+        headers={"retry-after": "7"},
+    )  # fmt: skip
+    openai_speech.post(SPEECH_URL).mock(side_effect=[limited, httpx.Response(200, content=body)])
+    out = tmp_path / "o.wav"
+    result = OpenAITTS(sleep=sleeps).synthesize("Hello there.", out, voice="alloy", rate=165)
+    assert_voiceover_contract(result, out)
+    assert sleeps.calls == [7.0]
+
+
+def test_openai_rejected_request_is_fatal_with_the_api_message(
+    monkeypatch: pytest.MonkeyPatch, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VIDGEN_OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("VIDGEN_OPENAI_TTS_MODEL", "tts-9")
+    with respx.mock() as router:
+        route = router.post(SPEECH_URL).respond(
+            400, json={"error": {"message": "Unknown model tts-9", "type": "invalid_request"}}
+        )
+        with pytest.raises(FatalStageError, match=r"HTTP 400: Unknown model tts-9.*TTS_MODEL"):
+            OpenAITTS(sleep=sleeps).synthesize("Hi.", tmp_path / "x.wav", voice="alloy", rate=165)
+    assert route.call_count == 1 and sleeps.calls == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_openai_oversize_audio_is_refused_and_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VIDGEN_OPENAI_API_KEY", "sk-test")
+    monkeypatch.setattr(tts_module, "_MAX_AUDIO_BYTES", 1000)
+    body = (FIXTURES / "openai_speech_hello.wav").read_bytes()
+    assert len(body) > 1000
+
+    def chunked(request: httpx.Request) -> httpx.Response:
+        # No Content-Length: the cap must hold while streaming, not only on the header.
+        return httpx.Response(200, stream=httpx.ByteStream(body), headers={})
+
+    with respx.mock() as router:
+        router.post(SPEECH_URL).mock(side_effect=chunked)
+        with pytest.raises(StageError, match="larger than 1000 bytes"):
+            OpenAITTS(sleep=sleeps).synthesize(
+                "Hello.", tmp_path / "a" / "x.wav", voice="alloy", rate=165
+            )
+    assert list((tmp_path / "a").iterdir()) == []
 
 
 def test_openai_garbage_audio_is_retryable_and_leaves_nothing(

@@ -14,7 +14,10 @@ import pytest
 import respx
 from PIL import Image, ImageDraw
 
+from httpkit import SleepRecorder
+from vidgen.cancel import Deadline
 from vidgen.errors import FatalStageError, StageError, StageTimeout
+from vidgen.media import visuals as visuals_module
 from vidgen.media.ffmpeg import ffmpeg_exe, probe
 from vidgen.media.visuals import (
     PEXELS_SEARCH_URL,
@@ -311,7 +314,10 @@ def test_pexels_rejected_or_missing_key_is_fatal_and_names_the_variable(
     "response", [httpx.Response(429), httpx.Response(503), httpx.ConnectError("down")]
 )
 def test_pexels_transient_failures_are_retryable(
-    response: httpx.Response | Exception, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    response: httpx.Response | Exception,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: SleepRecorder,
+    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "k")
     with respx.mock() as router:
@@ -321,9 +327,134 @@ def test_pexels_transient_failures_are_retryable(
         else:
             route.mock(return_value=response)
         with pytest.raises(StageError) as caught:
-            PexelsVideos().render(spec(), tmp_path / "x.mp4")
+            PexelsVideos(sleep=sleeps).render(spec(), tmp_path / "x.mp4")
     assert not isinstance(caught.value, FatalStageError)
+    # The shared rule: a bounded number of tries with backoff, then the stage's own retry.
+    assert route.call_count == 4 and sleeps.calls == [1.0, 2.0, 4.0]
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_pexels_waits_for_retry_after_then_succeeds(
+    recorded_mp4: bytes, monkeypatch: pytest.MonkeyPatch, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "k")
+    limited = httpx.Response(429, text="Too Many Requests", headers={"retry-after": "3"})
+    with respx.mock() as router:
+        router.get(PEXELS_SEARCH_URL).mock(
+            side_effect=[limited, httpx.Response(200, json=SEARCH_JSON)]
+        )
+        router.get(url__startswith="https://videos.pexels.com/").respond(200, content=recorded_mp4)
+        clip = PexelsVideos(sleep=sleeps).render(spec(duration=1.0), tmp_path / "r.mp4")
+    assert clip.path.is_file()
+    assert sleeps.calls == [3.0]
+
+
+def test_pexels_download_reset_midway_is_retried_from_scratch(
+    recorded_mp4: bytes, monkeypatch: pytest.MonkeyPatch, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "k")
+
+    class Broken(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield recorded_mp4[: len(recorded_mp4) // 2]
+            raise httpx.ReadError("connection reset by peer")
+
+    with respx.mock() as router:
+        router.get(PEXELS_SEARCH_URL).respond(200, json=SEARCH_JSON)
+        files = router.get(url__startswith="https://videos.pexels.com/").mock(
+            side_effect=[
+                httpx.Response(200, stream=Broken()),
+                httpx.Response(200, content=recorded_mp4),
+            ]
+        )
+        wanted = spec(duration=1.0)
+        clip = PexelsVideos(sleep=sleeps).render(wanted, tmp_path / "r.mp4")
+    assert files.call_count == 2 and sleeps.calls == [1.0]
+    # A half file would fail ffmpeg or show a truncated clip; the contract holds instead.
+    assert_clip_contract(clip, tmp_path / "r.mp4", wanted)
+
+
+def test_pexels_vanished_file_is_fatal_without_retrying(
+    monkeypatch: pytest.MonkeyPatch, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "k")
+    with respx.mock() as router:
+        router.get(PEXELS_SEARCH_URL).respond(200, json=SEARCH_JSON)
+        files = router.get(url__startswith="https://videos.pexels.com/").respond(404, text="gone")
+        with pytest.raises(FatalStageError, match=r"HTTP 404.*scene keywords"):
+            PexelsVideos(sleep=sleeps).render(spec(), tmp_path / "x.mp4")
+    assert files.call_count == 1 and sleeps.calls == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
+def test_pexels_oversize_download_is_refused_and_leaves_no_file(
+    declared: bool,
+    recorded_mp4: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: SleepRecorder,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "k")
+    monkeypatch.setattr(visuals_module, "_MAX_DOWNLOAD_BYTES", 4096)
+    total = 4 << 20  # a body far over the cap, so "stopped early" is measurable
+    sent: list[int] = []
+
+    class Counted(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            for _ in range(total // 1024):
+                sent.append(1024)
+                yield b"\0" * 1024
+
+    headers = {"content-length": str(total)} if declared else {}
+    with respx.mock() as router:
+        router.get(PEXELS_SEARCH_URL).respond(200, json=SEARCH_JSON)
+        router.get(url__startswith="https://videos.pexels.com/").mock(
+            return_value=httpx.Response(200, stream=Counted(), headers=headers)
+        )
+        with pytest.raises(StageError, match="Pexels video is larger than 4096 bytes") as caught:
+            PexelsVideos(sleep=sleeps).render(spec(), tmp_path / "out" / "x.mp4")
+    assert not isinstance(caught.value, FatalStageError)
+    assert sleeps.calls == []  # the same file would be as big on the next try
+    assert list((tmp_path / "out").iterdir()) == []
+    # A declared size over the cap is refused before any of the body is read; an undeclared one
+    # once the cap is passed (give or take one 64 KiB read), not at the end of the body.
+    assert sum(sent) <= (0 if declared else 4096 + (64 << 10) + 1024)
+
+
+def test_pexels_cancel_between_chunks_stops_and_leaves_no_file(
+    recorded_mp4: bytes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "k")
+    token = Deadline.after(600, what="test clip")
+
+    class Cancelling(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield recorded_mp4[:1024]
+            token.cancel.set()  # a shutdown arrives mid-download
+            yield recorded_mp4[1024:]
+
+    with respx.mock() as router:
+        router.get(PEXELS_SEARCH_URL).respond(200, json=SEARCH_JSON)
+        router.get(url__startswith="https://videos.pexels.com/").mock(
+            return_value=httpx.Response(200, stream=Cancelling())
+        )
+        with pytest.raises(StageTimeout):
+            PexelsVideos().render(spec(), tmp_path / "out" / "x.mp4", ctx=token)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_pexels_retry_wait_past_the_deadline_is_not_started(
+    monkeypatch: pytest.MonkeyPatch, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "k")
+    limited = httpx.Response(503, headers={"retry-after": "45"})
+    with respx.mock() as router:
+        route = router.get(PEXELS_SEARCH_URL).mock(return_value=limited)
+        with pytest.raises(StageError, match="time limit") as caught:
+            PexelsVideos(sleep=sleeps).render(spec(), tmp_path / "x.mp4", ctx=Deadline.after(20))
+    assert not isinstance(caught.value, FatalStageError)
+    assert route.call_count == 1 and sleeps.calls == []
 
 
 def test_portrait_file_choice() -> None:

@@ -285,6 +285,32 @@ def _report_hashtags(report: Mapping[str, Any]) -> list[str]:
     return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
+def timed_scenes(
+    drafts: list[tuple[str, list[str], list[str]]], duration: float, rate: int
+) -> list[Scene]:
+    """Scenes from (on-screen text, narration choices longest first, keywords) drafts: the
+    video's time is shared by how long each first choice takes to say, then each scene speaks
+    the longest choice that fits its share (the last one cut to fit if none does)."""
+    wps = words_per_second(rate)
+    needs = [count_words(voices[0]) / wps for _, voices, _ in drafts]
+    durations = split_durations(duration, allot_seconds(duration, needs))
+    scenes: list[Scene] = []
+    for i, ((screen, voices, keywords), seconds) in enumerate(zip(drafts, durations, strict=True)):
+        budget = word_budget(seconds, rate)
+        fitting = [v for v in voices if count_words(v) <= budget]
+        narration = fitting[0] if fitting else fit_words(voices[-1], budget)
+        scenes.append(
+            Scene(
+                index=i,
+                duration_seconds=seconds,
+                on_screen_text=screen,
+                narration=narration,
+                keywords=keywords,
+            )
+        )
+    return scenes
+
+
 # --------------------------------------------------------------------------------------------
 # What the video is about
 
@@ -540,25 +566,7 @@ class LocalPlanner:
             )
         )
 
-        wps = words_per_second(rate)
-        needs = [count_words(voices[0]) / wps for _, voices, _ in drafts]
-        durations = split_durations(duration, allot_seconds(duration, needs))
-        scenes: list[Scene] = []
-        for i, ((screen, voices, keywords), seconds) in enumerate(
-            zip(drafts, durations, strict=True)
-        ):
-            budget = word_budget(seconds, rate)
-            fitting = [v for v in voices if count_words(v) <= budget]
-            narration = fitting[0] if fitting else fit_words(voices[-1], budget)
-            scenes.append(
-                Scene(
-                    index=i,
-                    duration_seconds=seconds,
-                    on_screen_text=screen,
-                    narration=narration,
-                    keywords=keywords,
-                )
-            )
+        scenes = timed_scenes(drafts, duration, rate)
 
         tags = normalize_hashtags(
             [
@@ -654,25 +662,7 @@ class LocalPlanner:
                 _keywords(theme, extra=["call to action"]),
             )
         )
-        wps = words_per_second(rate)
-        needs = [count_words(voices[0]) / wps for _, voices, _ in drafts]
-        durations = split_durations(duration, allot_seconds(duration, needs))
-        scenes: list[Scene] = []
-        for i, ((screen, voices, keywords), seconds) in enumerate(
-            zip(drafts, durations, strict=True)
-        ):
-            budget = word_budget(seconds, rate)
-            fitting = [v for v in voices if count_words(v) <= budget]
-            narration = fitting[0] if fitting else fit_words(voices[-1], budget)
-            scenes.append(
-                Scene(
-                    index=i,
-                    duration_seconds=seconds,
-                    on_screen_text=screen,
-                    narration=narration,
-                    keywords=keywords,
-                )
-            )
+        scenes = timed_scenes(drafts, duration, rate)
         trending = subject.hashtags
         tags = normalize_hashtags([theme, *trending, PLATFORM_TAGS[settings.target_platform]])
         titles = "; ".join(" ".join(str(i["title"]).split()) for i in ideas)

@@ -39,8 +39,34 @@ import sqlite3
 import time
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from vidgen.errors import FatalStageError, StageError
 from vidgen.stages.base import StageContext, StageResult
+
+
+class KitOutput(BaseModel):
+    """What a scripted (not ``real``) stage records. The stagekit modules declare no ``Output``,
+    so a resume reuses whatever they recorded (``vidgen.stages.base.RecordedOutput``)."""
+
+    file: str
+    saw: list[str]
+    stage: str
+
+
+def _composed(video: Path, thumbnail: Path, ctx: StageContext, **probed: object) -> BaseModel:
+    """The outputs the real composition records, so the real review stage can read them."""
+    from vidgen.stages import composition
+
+    return composition.Output.model_validate(
+        {
+            "video_path": ctx.rel(video),
+            "thumbnail_path": ctx.rel(thumbnail),
+            **probed,
+            "assets": [],
+            "attribution": None,
+        }
+    )
 
 
 def runs_log(home: Path) -> list[tuple[str, int, int]]:
@@ -108,7 +134,7 @@ def run_stage(name: str, ctx: StageContext) -> StageResult:
     out = ctx.work_dir / f"{name}.txt"
     out.write_text(f"{name} output for job {ctx.job_id}\n")
     return StageResult(
-        outputs={"file": ctx.rel(out), "saw": sorted(ctx.outputs), "stage": name},
+        output=KitOutput(file=ctx.rel(out), saw=sorted(ctx.outputs), stage=name),
         files=[out],
         cost=0.01,
     )
@@ -220,16 +246,17 @@ def _fake_video(ctx: StageContext) -> StageResult:
     video.write_bytes(os.urandom(size))
     thumbnail.write_bytes(os.urandom(size // 4))
     return StageResult(
-        outputs={
-            "video_path": ctx.rel(video),
-            "thumbnail_path": ctx.rel(thumbnail),
-            "duration": 1.0,
-            "width": 1080,
-            "height": 1920,
-            "video_codec": "h264",
-            "audio_codec": "aac",
-            "size_bytes": size,
-        },
+        output=_composed(
+            video,
+            thumbnail,
+            ctx,
+            duration=1.0,
+            width=1080,
+            height=1920,
+            video_codec="h264",
+            audio_codec="aac",
+            size_bytes=size,
+        ),
         files=[video, thumbnail],
     )
 
@@ -257,16 +284,17 @@ def _tiny_video(ctx: StageContext) -> StageResult:
         check=True,
     )  # fmt: skip
     return StageResult(
-        outputs={
-            "video_path": ctx.rel(video),
-            "thumbnail_path": ctx.rel(thumbnail),
-            "duration": seconds,
-            "width": 360,
-            "height": 640,
-            "video_codec": "h264",
-            "audio_codec": "aac",
-            "size_bytes": video.stat().st_size,
-        },
+        output=_composed(
+            video,
+            thumbnail,
+            ctx,
+            duration=seconds,
+            width=360,
+            height=640,
+            video_codec="h264",
+            audio_codec="aac",
+            size_bytes=video.stat().st_size,
+        ),
         files=[video, thumbnail],
     )
 

@@ -68,14 +68,20 @@ class SafeArea:
 SAFE_AREA = SafeArea()
 
 
-@dataclass(frozen=True)
+WHITE: RGBA = (255, 255, 255, 255)
+BLACK: RGBA = (0, 0, 0, 255)
+
+
+@dataclass(frozen=True, kw_only=True)
 class TextStyle:
+    """How a block of on-screen text looks: white with a black outline unless said otherwise."""
+
     size_ratio: float  # font size as a fraction of the frame width, so every profile looks alike
-    fill: RGBA
     stroke_ratio: float  # outline width as a fraction of the font size
-    stroke_fill: RGBA
     max_lines: int
     center_y: float  # where the block's centre sits, as a fraction of the frame height
+    fill: RGBA = WHITE
+    stroke_fill: RGBA = BLACK
     line_spacing: float = 1.18
     shadow: bool = True
     min_size_ratio: float = 0.035
@@ -83,9 +89,7 @@ class TextStyle:
 
 SCENE_TEXT_STYLE = TextStyle(
     size_ratio=0.075,
-    fill=(255, 255, 255, 255),
     stroke_ratio=0.09,
-    stroke_fill=(0, 0, 0, 255),
     max_lines=4,
     center_y=0.24,
 )
@@ -93,7 +97,6 @@ CAPTION_STYLE = TextStyle(
     size_ratio=0.07,
     fill=(255, 230, 60, 255),
     stroke_ratio=0.11,
-    stroke_fill=(0, 0, 0, 255),
     max_lines=2,
     center_y=0.68,
 )

@@ -53,25 +53,19 @@ _ACCENTS: tuple[str, ...] = (
 
 HOOK_TEXT_STYLE = TextStyle(
     size_ratio=0.092,
-    fill=(255, 255, 255, 255),
     stroke_ratio=0.08,
-    stroke_fill=(0, 0, 0, 255),
     max_lines=3,
     center_y=0.27,
 )
 FEATURE_TEXT_STYLE = TextStyle(
     size_ratio=0.078,
-    fill=(255, 255, 255, 255),
     stroke_ratio=0.08,
-    stroke_fill=(0, 0, 0, 255),
     max_lines=3,
     center_y=0.265,
 )
 CTA_TEXT_STYLE = TextStyle(
     size_ratio=0.085,
-    fill=(255, 255, 255, 255),
     stroke_ratio=0.08,
-    stroke_fill=(0, 0, 0, 255),
     max_lines=3,
     center_y=0.28,
 )

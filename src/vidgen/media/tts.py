@@ -23,6 +23,7 @@ import httpx
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import temp_sibling
+from vidgen.http import Credential, RetryPolicy, Sleep, default_timeout, download, require_key
 from vidgen.media import ffmpeg
 from vidgen.media.speech import Span as _Span
 from vidgen.media.speech import TTSProvider, Voiceover, WordTiming
@@ -314,6 +315,13 @@ OPENAI_VOICES: tuple[str, ...] = (
 OPENAI_TTS_PRICE_PER_MCHAR: dict[str, float] = {"tts-1": 15.0, "tts-1-hd": 30.0}
 # gpt-4o-mini-tts is billed per token; OpenAI quotes about $0.015 per minute of audio.
 OPENAI_TTS_PRICE_PER_MINUTE: dict[str, float] = {"gpt-4o-mini-tts": 0.015}
+OPENAI_KEY_ENV = "VIDGEN_OPENAI_API_KEY"
+_OPENAI_CREDENTIAL = Credential(
+    "OpenAI TTS",
+    "API key",
+    OPENAI_KEY_ENV,
+    request_fix="check voice.name and VIDGEN_OPENAI_TTS_MODEL",
+)
 _MAX_AUDIO_BYTES = 64 * 1024 * 1024
 _OUTPUT_RATE = 24000  # OpenAI's native rate; resampling would only add a step
 _WORDS_PER_MINUTE_AT_SPEED_1 = 165.0
@@ -325,6 +333,8 @@ class OpenAITTS:
     Configuration: ``VIDGEN_OPENAI_API_KEY`` (required), ``VIDGEN_OPENAI_BASE_URL`` (default
     ``https://api.openai.com/v1``), ``VIDGEN_OPENAI_TTS_MODEL`` (default ``tts-1``). ``voice`` is
     an OpenAI voice name (``alloy``, ``nova``...); ``rate`` maps to ``speed = rate / 165``.
+    The request follows ``vidgen.http``'s rules: 429/5xx and timeouts retried (honouring
+    Retry-After), 401/403 fatal naming the key variable, the audio capped at 64 MB.
 
     The API returns audio only, no timings, so word timings are ESTIMATED: the clip is divided
     among the words in proportion to their length in characters, with short pauses at commas and
@@ -344,11 +354,15 @@ class OpenAITTS:
         base_url: str | None = None,
         model: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Sleep | None = None,
+        policy: RetryPolicy = RetryPolicy(),
     ) -> None:
         self._api_key = api_key
         self._base_url = base_url
         self._model = model
         self._transport = transport
+        self._sleep = sleep
+        self._policy = policy
 
     @property
     def model(self) -> str:
@@ -373,12 +387,9 @@ class OpenAITTS:
         ctx: CancelToken | None = None,
     ) -> Voiceover:
         _require_text(text)
-        api_key = self._api_key or os.environ.get("VIDGEN_OPENAI_API_KEY")
-        if not api_key:
-            raise FatalStageError(
-                "OpenAI TTS needs an API key: set VIDGEN_OPENAI_API_KEY, "
-                "or use providers.tts: espeak"
-            )
+        api_key = require_key(
+            self._api_key, OPENAI_KEY_ENV, "OpenAI TTS", "use providers.tts: espeak"
+        )
         if voice.lower() not in OPENAI_VOICES:
             raise FatalStageError(
                 f"OpenAI TTS voice {voice!r} is not an OpenAI voice; set config voice.name to one "
@@ -389,27 +400,30 @@ class OpenAITTS:
         ).rstrip("/")
         model = self.model
         speed = max(0.25, min(4.0, rate / _WORDS_PER_MINUTE_AT_SPEED_1))
-        timeout = 120.0
-        if ctx is not None:
-            ctx.check_cancelled()
-            timeout = max(1.0, min(timeout, ctx.remaining()))
         out_path.parent.mkdir(parents=True, exist_ok=True)
         raw = temp_sibling(out_path.with_suffix(".download"))
         try:
-            self._download(
-                f"{base}/audio/speech",
-                api_key,
-                {
-                    "model": model,
-                    "input": text,
-                    "voice": voice.lower(),
-                    "response_format": "wav",
-                    "speed": round(speed, 3),
-                },
-                raw,
-                timeout,
-                ctx,
-            )
+            with httpx.Client(timeout=default_timeout(read=120.0), transport=self._transport) as c:
+                download(
+                    c,
+                    f"{base}/audio/speech",
+                    raw,
+                    method="POST",
+                    json={
+                        "model": model,
+                        "input": text,
+                        "voice": voice.lower(),
+                        "response_format": "wav",
+                        "speed": round(speed, 3),
+                    },
+                    headers={"Authorization": f"Bearer {api_key}"},
+                    credential=_OPENAI_CREDENTIAL,
+                    max_bytes=_MAX_AUDIO_BYTES,
+                    what="audio",
+                    sleep=self._sleep,
+                    policy=self._policy,
+                    ctx=ctx,
+                )
             # Re-encode to a plain PCM WAV: streamed WAV responses can carry placeholder sizes in
             # their header that the ``wave`` module and some players misread.
             tmp = temp_sibling(out_path)
@@ -442,59 +456,6 @@ class OpenAITTS:
             model=model,
             cost=round(cost, 6),
         )
-
-    def _download(
-        self,
-        url: str,
-        api_key: str,
-        body: dict[str, Any],
-        dest: Path,
-        timeout: float,
-        ctx: CancelToken | None,
-    ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"}
-        try:
-            with (
-                httpx.Client(timeout=timeout, transport=self._transport) as client,
-                client.stream("POST", url, json=body, headers=headers) as response,
-            ):
-                if response.status_code != 200:
-                    response.read()
-                    _raise_for_openai(response)
-                received = 0
-                with open(dest, "wb") as handle:
-                    for chunk in response.iter_bytes():
-                        received += len(chunk)
-                        if received > _MAX_AUDIO_BYTES:
-                            raise StageError(
-                                f"OpenAI TTS response exceeded {_MAX_AUDIO_BYTES} bytes; aborted"
-                            )
-                        handle.write(chunk)
-                        if ctx is not None:
-                            ctx.check_cancelled()
-        except httpx.TimeoutException:
-            raise StageError(f"OpenAI TTS timed out after {timeout:.0f} s") from None
-        except httpx.HTTPError as exc:
-            raise StageError(f"OpenAI TTS request failed: {type(exc).__name__}: {exc}") from None
-
-
-def _raise_for_openai(response: httpx.Response) -> None:
-    detail = ""
-    try:
-        payload = response.json()
-        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-            detail = str(payload["error"].get("message", ""))[:300]
-    except ValueError:
-        detail = response.text[:200]
-    status = response.status_code
-    if status in (401, 403):
-        raise FatalStageError(
-            f"OpenAI TTS rejected the API key (HTTP {status}); "
-            f"check VIDGEN_OPENAI_API_KEY. {detail}"
-        )
-    if status == 429 or status >= 500:
-        raise StageError(f"OpenAI TTS is unavailable (HTTP {status}); will retry. {detail}")
-    raise FatalStageError(f"OpenAI TTS refused the request (HTTP {status}): {detail}")
 
 
 @dataclass(frozen=True)

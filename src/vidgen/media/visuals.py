@@ -19,6 +19,15 @@ from pydantic import BaseModel
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import regular_file_problem, temp_sibling
+from vidgen.http import (
+    Credential,
+    RetryPolicy,
+    Sleep,
+    default_timeout,
+    download,
+    request_json,
+    require_key,
+)
 from vidgen.media import ffmpeg
 
 if TYPE_CHECKING:
@@ -379,6 +388,14 @@ class ImageKenBurns:
 # Pexels stock footage
 
 PEXELS_SEARCH_URL = "https://api.pexels.com/videos/search"
+PEXELS_KEY_ENV = "VIDGEN_PEXELS_API_KEY"
+_PEXELS_CREDENTIAL = Credential(
+    "Pexels",
+    "API key",
+    PEXELS_KEY_ENV,
+    # A refused search or a vanished file: the seed would pick the same again.
+    request_fix="change the scene keywords or use providers.visuals: procedural",
+)
 _MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
 _STYLE_FALLBACK_QUERY = {
     "cinematic": "cinematic landscape",
@@ -397,43 +414,58 @@ class PexelsVideos:
     one by seed among them, downloads the smallest portrait rendition that is at least as wide
     as the clip (streamed, size-capped), then scales, centre-crops, retimes and trims it with
     ffmpeg to the spec. A clip shorter than the scene is looped. ``source`` is the Pexels page
-    of the video, for attribution.
+    of the video, for attribution. Search and download follow ``vidgen.http``'s rules: 429/5xx,
+    timeouts and resets retried (honouring Retry-After), 401/403 fatal naming the key variable,
+    the file capped at 300 MB and renamed into place only when complete.
     """
 
     name = "pexels"
     source_scale = 1.0
 
     def __init__(
-        self, *, api_key: str | None = None, transport: httpx.BaseTransport | None = None
+        self,
+        *,
+        api_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep | None = None,
+        policy: RetryPolicy = RetryPolicy(),
     ) -> None:
         self._api_key = api_key
         self._transport = transport
+        self._sleep = sleep
+        self._policy = policy
 
     def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
         _frame_count(spec)
-        api_key = self._api_key or os.environ.get("VIDGEN_PEXELS_API_KEY")
-        if not api_key:
-            raise FatalStageError(
-                "Pexels visuals need an API key: set VIDGEN_PEXELS_API_KEY "
-                "(free at pexels.com/api), or use providers.visuals: procedural"
-            )
-        timeout = 60.0
-        if ctx is not None:
-            ctx.check_cancelled()
-            timeout = max(1.0, min(timeout, ctx.remaining()))
+        api_key = require_key(
+            self._api_key,
+            PEXELS_KEY_ENV,
+            "The Pexels visual source",
+            "use providers.visuals: procedural (a Pexels key is free at pexels.com/api)",
+        )
         with httpx.Client(
-            timeout=timeout, transport=self._transport, follow_redirects=True
+            timeout=default_timeout(read=60.0), transport=self._transport, follow_redirects=True
         ) as client:
-            video, link = self._choose(client, api_key, spec)
+            video, link = self._choose(client, api_key, spec, ctx)
             out_path.parent.mkdir(parents=True, exist_ok=True)
-            download = temp_sibling(out_path).with_suffix(".download")
+            downloaded = temp_sibling(out_path).with_suffix(".download")
             try:
-                self._download(client, link, download, ctx)
+                download(
+                    client,
+                    link,
+                    downloaded,
+                    credential=_PEXELS_CREDENTIAL,
+                    max_bytes=_MAX_DOWNLOAD_BYTES,
+                    what="video",
+                    sleep=self._sleep,
+                    policy=self._policy,
+                    ctx=ctx,
+                )
                 # Loop unconditionally: the search's "duration" is metadata, the file may be
                 # shorter, and the fixed output frame count stops a long one anyway.
                 args = [
                     "-stream_loop", "-1",
-                    "-i", str(download),
+                    "-i", str(downloaded),
                     "-vf",
                     f"scale={spec.width}:{spec.height}:force_original_aspect_ratio=increase"
                     f":flags=bicubic,crop={spec.width}:{spec.height},fps={spec.fps},"
@@ -441,7 +473,7 @@ class PexelsVideos:
                 ]  # fmt: skip
                 duration = _publish(spec, args, out_path, ctx=ctx, what=f"Pexels clip {spec.index}")
             finally:
-                download.unlink(missing_ok=True)
+                downloaded.unlink(missing_ok=True)
         page = video.get("url")
         return Clip(
             path=out_path,
@@ -465,13 +497,13 @@ class PexelsVideos:
         return unique
 
     def _choose(
-        self, client: httpx.Client, api_key: str, spec: ClipSpec
+        self, client: httpx.Client, api_key: str, spec: ClipSpec, ctx: CancelToken | None
     ) -> tuple[dict[str, Any], str]:
         tried: list[str] = []
         for query in self._queries(spec):
             tried.append(query)
             candidates: list[tuple[dict[str, Any], str]] = []
-            for video in self._search(client, api_key, query):
+            for video in self._search(client, api_key, query, ctx):
                 link = _portrait_file(video, spec.width)
                 if link is not None:
                     candidates.append((video, link))
@@ -487,64 +519,24 @@ class PexelsVideos:
             "change the scene keywords or use providers.visuals: procedural"
         )
 
-    @staticmethod
-    def _search(client: httpx.Client, api_key: str, query: str) -> list[dict[str, Any]]:
-        try:
-            response = client.get(
-                PEXELS_SEARCH_URL,
-                params={"query": query, "orientation": "portrait", "per_page": 15},
-                headers={"Authorization": api_key},
-            )
-        except httpx.TimeoutException:
-            raise StageError("Pexels search timed out") from None
-        except httpx.HTTPError as exc:
-            raise StageError(f"Pexels search failed: {type(exc).__name__}: {exc}") from None
-        _raise_for_pexels(response, "search")
-        try:
-            payload = response.json()
-        except ValueError:
-            raise StageError("Pexels search returned something that is not JSON") from None
+    def _search(
+        self, client: httpx.Client, api_key: str, query: str, ctx: CancelToken | None
+    ) -> list[dict[str, Any]]:
+        payload = request_json(
+            client,
+            "GET",
+            PEXELS_SEARCH_URL,
+            params={"query": query, "orientation": "portrait", "per_page": 15},
+            headers={"Authorization": api_key},
+            credential=_PEXELS_CREDENTIAL,
+            sleep=self._sleep,
+            policy=self._policy,
+            ctx=ctx,
+        )
         videos = payload.get("videos") if isinstance(payload, dict) else None
         if not isinstance(videos, list):
             raise StageError("Pexels search response has no 'videos' list")
         return [v for v in videos if isinstance(v, dict)]
-
-    @staticmethod
-    def _download(client: httpx.Client, link: str, dest: Path, ctx: CancelToken | None) -> None:
-        received = 0
-        try:
-            with client.stream("GET", link) as response:
-                _raise_for_pexels(response, "video download")
-                with open(dest, "wb") as handle:
-                    for chunk in response.iter_bytes(1 << 16):
-                        received += len(chunk)
-                        if received > _MAX_DOWNLOAD_BYTES:
-                            raise StageError(
-                                f"Pexels video is larger than {_MAX_DOWNLOAD_BYTES >> 20} MB; "
-                                "aborted the download"
-                            )
-                        handle.write(chunk)
-                        if ctx is not None:
-                            ctx.check_cancelled()
-        except httpx.TimeoutException:
-            raise StageError("Pexels video download timed out") from None
-        except httpx.HTTPError as exc:
-            raise StageError(f"Pexels video download failed: {type(exc).__name__}: {exc}") from None
-        if received == 0:
-            raise StageError("Pexels video download was empty")
-
-
-def _raise_for_pexels(response: httpx.Response, what: str) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    if status in (401, 403):
-        raise FatalStageError(
-            f"Pexels {what} was refused (HTTP {status}); check VIDGEN_PEXELS_API_KEY"
-        )
-    if status == 429 or status >= 500:
-        raise StageError(f"Pexels {what} is unavailable (HTTP {status}); will retry")
-    raise StageError(f"Pexels {what} failed (HTTP {status})")
 
 
 def _portrait_file(video: dict[str, Any], min_width: int) -> str | None:

@@ -1,11 +1,14 @@
-"""What a resumed job can reuse: the recorded outputs of stages whose files are intact."""
+"""What a resumed job can reuse: the recorded outputs of stages whose files are intact and that
+still fit the stage's output model."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from vidgen.files import file_digest
 from vidgen.store import Store, checkpoints
@@ -35,15 +38,21 @@ def file_digests(job_dir: Path, paths: Iterable[Path]) -> dict[str, Any]:
 
 
 def reusable_outputs(
-    store: Store, job_id: int, job_dir: Path, stage_names: Iterable[str]
-) -> dict[str, dict[str, Any]]:
-    """Outputs of the leading stages that completed and whose files are intact, in order.
+    store: Store,
+    job_id: int,
+    job_dir: Path,
+    stage_names: Iterable[str],
+    output_model: Callable[[str], type[BaseModel]],
+) -> dict[str, BaseModel]:
+    """Outputs of the leading stages that completed and whose files are intact, in order,
+    validated against each stage's ``output_model(stage)``.
 
     A stage whose files went missing or changed runs again, and so does everything after it,
-    because later stages were built from its outputs.
+    because later stages were built from its outputs. So does a stage whose recorded outputs
+    no longer fit its model (recorded by an older vidgen, or damaged).
     """
     latest = checkpoints.latest(store, job_id)
-    reuse: dict[str, dict[str, Any]] = {}
+    reuse: dict[str, BaseModel] = {}
     for stage in stage_names:
         checkpoint = latest.get(stage)
         if checkpoint is None or checkpoint.status != CheckpointStatus.COMPLETED:
@@ -51,5 +60,15 @@ def reusable_outputs(
         if not files_intact(job_dir, checkpoint.files):
             log.warning("job %s: %s files missing or changed; running it again", job_id, stage)
             break
-        reuse[stage] = checkpoint.outputs
+        try:
+            reuse[stage] = output_model(stage).model_validate(checkpoint.outputs)
+        except ValidationError as exc:
+            log.warning(
+                "job %s: %s recorded outputs that no longer fit its model (%d problem(s)); "
+                "running it again",
+                job_id,
+                stage,
+                exc.error_count(),
+            )
+            break
     return reuse

@@ -17,7 +17,8 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+
+from pydantic import BaseModel
 
 from vidgen.config import ThemeConfig, load_config
 from vidgen.errors import (
@@ -44,7 +45,13 @@ from vidgen.pipeline.resume import file_digests, reusable_outputs
 from vidgen.pipeline.retries import backoff_delay
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
+from vidgen.stages.base import (
+    StageContext,
+    StageFunction,
+    StageResult,
+    load_stage,
+    output_model,
+)
 from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
 from vidgen.store import jobs as job_rows
 from vidgen.store.models import Job
@@ -162,7 +169,13 @@ class JobRunner:
             config = self._load_config(job)
         except InvalidInput as exc:
             return self._fail(first, f"config no longer valid: {exc}")
-        outputs = reusable_outputs(self.store, self.job_id, self.job_dir, PIPELINE_STAGES)
+        outputs = reusable_outputs(
+            self.store,
+            self.job_id,
+            self.job_dir,
+            PIPELINE_STAGES,
+            lambda name: output_model(name, self.settings.stage_package),
+        )
         for stage in self.stage_names:
             if stage in outputs:
                 self.events.record(RunnerEvent.STAGE_SKIPPED, stage=stage)
@@ -210,9 +223,9 @@ class JobRunner:
         stage: str,
         job: Job,
         config: ThemeConfig,
-        outputs: dict[str, dict[str, Any]],
+        outputs: dict[str, BaseModel],
         heartbeat: Heartbeat,
-    ) -> dict[str, Any]:
+    ) -> BaseModel:
         attempts = self.settings.stage_attempts
         last_error = ""
         for attempt_in_run in range(1, attempts + 1):
@@ -252,7 +265,7 @@ class JobRunner:
                     )
                     self._back_off(delay, heartbeat)
                 continue
-            return result.outputs
+            return result.output
         plural = "attempt" if attempts == 1 else "attempts"
         raise _StageFailed(f"{stage} failed after {attempts} {plural}: {last_error}")
 
@@ -273,7 +286,7 @@ class JobRunner:
         stage: str,
         attempt: int,
         config: ThemeConfig,
-        outputs: dict[str, dict[str, Any]],
+        outputs: dict[str, BaseModel],
         heartbeat: Heartbeat,
     ) -> StageResult:
         timeout = self.settings.stage_timeout

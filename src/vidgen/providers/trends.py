@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.providers.http import (
+from vidgen.http import (
     Credential,
     RetryPolicy,
     Sleep,

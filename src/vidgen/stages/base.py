@@ -1,10 +1,13 @@
 """What a stage receives and returns.
 
-A stage is a module with ``run(ctx: StageContext) -> StageResult``. It reads the recorded outputs
-of earlier stages from ``ctx.outputs`` (on a resume these come from checkpoints, never recomputed),
-writes its files under ``ctx.work_dir`` and returns JSON-serialisable outputs. Paths in outputs are
-relative to ``ctx.job_dir`` (use ``ctx.rel``) so a job folder can move. Files listed in
-``StageResult.files`` are hashed by the runner and verified before a resume reuses them.
+A stage is a module with ``run(ctx: StageContext) -> StageResult`` and
+``class Output(StageOutput)``, the model of what it records. It reads the outputs of earlier
+stages typed, with ``ctx.output(<stage module>.Output)`` (on a resume these come from
+checkpoints, validated against the same models, never recomputed), writes its files under
+``ctx.work_dir`` and returns its ``Output`` in ``StageResult.output``; the runner records
+``model_dump(mode="json")`` of it. Paths in outputs are relative to ``ctx.job_dir`` (use
+``ctx.rel``) so a job folder can move. Files listed in ``StageResult.files`` are hashed by the
+runner and verified before a resume reuses them.
 
 Raise ``StageError`` for failures another attempt may fix, ``FatalStageError`` for ones it cannot.
 Long work calls ``ctx.check_cancelled()`` (or passes ``ctx`` to ``vidgen.media.ffmpeg.run``) so a
@@ -19,7 +22,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from vidgen.errors import StageTimeout
 
@@ -27,6 +38,43 @@ if TYPE_CHECKING:
     from vidgen.config import ThemeConfig
     from vidgen.settings import Settings
     from vidgen.store import Store
+
+
+class StageOutput(BaseModel):
+    """What one stage records: the contract between it and the stages after it.
+
+    Subclasses set ``STAGE`` (the stage's name, which keys its checkpoint) so that
+    ``ctx.output(Model)`` knows where to look. Unknown keys are refused: a recorded output that
+    no longer fits its model means the stage runs again on resume rather than feeding later
+    stages something they were not written for.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    STAGE: ClassVar[str] = ""
+    # Optional fields the stage records only when it has them: left out of the stored JSON
+    # when None instead of written as null, as the stage's dicts always did.
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.OMIT_WHEN_NONE:
+                if name in data and data[name] is None:
+                    del data[name]
+        return data
+
+
+class RecordedOutput(StageOutput):
+    """The outputs of a stage module that declares no ``Output`` model (a stage package of a
+    team's own, ``VIDGEN_STAGE_PACKAGE``): any JSON object, checked by the stage that reads it
+    (``ctx.output`` validates it against that stage's model of it)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+OutputT = TypeVar("OutputT", bound=BaseModel)
 
 
 @dataclass
@@ -39,7 +87,8 @@ class StageContext:
     settings: Settings
     job_dir: Path
     work_dir: Path
-    outputs: Mapping[str, Mapping[str, Any]]
+    # Earlier stages' outputs by stage name; read them typed with ``output(Model)``.
+    outputs: Mapping[str, BaseModel]
     store: Store  # persist rows through vidgen.store.<table group> functions, never raw SQL
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float = float("inf")  # time.monotonic() value
@@ -64,6 +113,38 @@ class StageContext:
             "local provider"
         )
 
+    def output(self, model: type[OutputT]) -> OutputT:
+        """The recorded outputs of the stage ``model`` belongs to (``model.STAGE``), typed.
+
+        A stage from another stage package may have recorded them with a model of its own:
+        they are accepted if they fit ``model``. Missing or unfit outputs fail the job at once
+        (``FatalStageError``): no retry of this stage can produce them.
+        """
+        found, problem = self._find_output(model)
+        if found is None:
+            from vidgen.errors import FatalStageError
+
+            raise FatalStageError(f"{self.stage} needs the {_stage_of(model)} outputs; {problem}")
+        return found
+
+    def optional_output(self, model: type[OutputT]) -> OutputT | None:
+        """Like ``output``, but None when they are missing or do not fit ``model``."""
+        return self._find_output(model)[0]
+
+    def _find_output(self, model: type[OutputT]) -> tuple[OutputT | None, str]:
+        stage = _stage_of(model)
+        value = self.outputs.get(stage)
+        if value is None:
+            return None, "none were recorded for this job"
+        if isinstance(value, model):
+            return value, ""
+        try:
+            return model.model_validate(value.model_dump(mode="json")), ""
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(top)"
+            return None, f"the recorded ones do not fit ({where}: {first['msg']}); rerun the job"
+
     def add_cost(self, cost: float) -> None:
         self.spent_usd += cost
 
@@ -83,11 +164,24 @@ class StageContext:
             raise StageTimeout(f"{self.stage} was stopped (time limit or worker shutdown)")
 
 
+def _stage_of(model: type[BaseModel]) -> str:
+    stage = getattr(model, "STAGE", "")
+    if not isinstance(stage, str) or not stage:
+        raise TypeError(f"{model.__name__} names no STAGE; set STAGE = '<stage name>' on it")
+    return stage
+
+
 @dataclass
 class StageResult:
-    outputs: dict[str, Any]
+    # The stage's ``Output`` (any pydantic model for a stage package of a team's own).
+    output: BaseModel
     files: list[Path] = field(default_factory=list)
     cost: float = 0.0
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """The JSON object the runner records in the checkpoint (and a resume validates)."""
+        return self.output.model_dump(mode="json")
 
 
 class StageFunction(Protocol):
@@ -108,3 +202,16 @@ def load_stage(name: str, package: str = "vidgen.stages") -> StageFunction:
         raise FatalStageError(f"stage module {package}.{name} not found ({exc})") from None
     run: StageFunction = module.run
     return run
+
+
+def output_model(name: str, package: str = "vidgen.stages") -> type[BaseModel]:
+    """The model of what stage ``<package>.<name>`` records: its module's ``Output``, or
+    ``RecordedOutput`` (any JSON object) for a module that declares none."""
+    try:
+        module = import_module(f"{package}.{name}")
+    except ModuleNotFoundError:
+        return RecordedOutput
+    model = getattr(module, "Output", None)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model
+    return RecordedOutput

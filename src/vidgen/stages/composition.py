@@ -41,7 +41,10 @@ from vidgen.media.scenes import (
     render_static_layer,
     write_text_track,
 )
-from vidgen.stages.base import StageContext, StageResult
+from vidgen.planning import Scene
+from vidgen.stages.base import StageContext, StageOutput, StageResult
+from vidgen.stages.content_generation import Output as ContentOutput
+from vidgen.stages.content_generation import RecordedClip, RecordedVoiceover
 
 DURATION_TOLERANCE = 0.5
 # A clip this much shorter than its recorded duration is damaged (truncated copy, full disk),
@@ -49,30 +52,29 @@ DURATION_TOLERANCE = 0.5
 CLIP_SHORTFALL = 0.5
 
 
-def _as_float(value: Any, what: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise FatalStageError(
-            f"content_generation output {what} is not a number: {value!r}"
-        ) from None
-    if number != number or number < 0:
-        raise FatalStageError(f"content_generation output {what} must be >= 0, got {value!r}")
-    return number
+class Output(StageOutput):
+    """``subtitles_path``, the ``.srt`` of the captions, only when there was a voiceover;
+    ``assets``: what the video shows and plays, with licences, and ``attribution`` the credit
+    line they need (review writes both into the log)."""
 
+    STAGE = "composition"
+    OMIT_WHEN_NONE = frozenset({"subtitles_path"})
 
-def _inputs(ctx: StageContext) -> Mapping[str, Any]:
-    content = ctx.outputs.get("content_generation")
-    if not content:
-        raise FatalStageError("composition needs the content_generation outputs; none recorded")
-    for key in ("plan", "clips"):
-        if key not in content:
-            raise FatalStageError(f"content_generation outputs lack {key!r}")
-    return content
+    video_path: str
+    thumbnail_path: str
+    duration: float  # probed, seconds
+    width: int
+    height: int
+    video_codec: str | None
+    audio_codec: str | None
+    size_bytes: int
+    subtitles_path: str | None = None
+    assets: list[dict[str, Any]]
+    attribution: str | None
 
 
 def _check_clips(
-    ctx: StageContext, clips: Sequence[Mapping[str, Any]]
+    ctx: StageContext, clips: Sequence[RecordedClip]
 ) -> tuple[list[Path], tuple[int, int] | None]:
     """Every clip must be readable video about as long as recorded, before ffmpeg starts.
 
@@ -81,11 +83,11 @@ def _check_clips(
     paths: list[Path] = []
     sizes: set[tuple[int | None, int | None]] = set()
     for i, clip in enumerate(clips):
-        path = ctx.path(str(clip["path"]))
+        path = ctx.path(clip.path)
         info = ffmpeg.probe(path)  # StageError if missing or unreadable
         if info.video_codec is None:
             raise StageError(f"clip {i + 1} ({path.name}) has no video stream")
-        recorded = _as_float(clip.get("duration", 0.0), f"clips[{i}].duration")
+        recorded = clip.duration
         if info.duration + CLIP_SHORTFALL < recorded:
             raise StageError(
                 f"clip {i + 1} ({path.name}) lasts {info.duration:.2f}s but was recorded as "
@@ -125,7 +127,7 @@ def _music(ctx: StageContext, seed: str) -> tuple[Path | None, float, dict[str, 
 
 def _render_overlays(
     ctx: StageContext,
-    scenes: Sequence[Mapping[str, Any]],
+    scenes: Sequence[Scene],
     durations: Sequence[float],
     visuals: Sequence[SceneVisual],
     width: int,
@@ -147,7 +149,7 @@ def _render_overlays(
             )
         )  # fmt: skip
         animation = kinetic_text(
-            visual, str(scene.get("on_screen_text") or ""),
+            visual, scene.on_screen_text,
             width=width, height=height, fps=fps, start=start, end=end,
         )  # fmt: skip
         if animation is not None:
@@ -161,7 +163,7 @@ def _render_overlays(
 def _write_captions(
     ctx: StageContext,
     script: str,
-    voiceover: Mapping[str, Any] | None,
+    voiceover: RecordedVoiceover | None,
     total: float,
     width: int,
     height: int,
@@ -171,7 +173,10 @@ def _write_captions(
     if not voiceover or not script.strip():
         return None
     cues = captions.build_cues(
-        script, voiceover.get("words") or [], voiceover.get("sentences") or [], total=total
+        script,
+        [word.model_dump() for word in voiceover.words],
+        [sentence.model_dump() for sentence in voiceover.sentences],
+        total=total,
     )
     if not cues:
         return None
@@ -230,35 +235,25 @@ def verify_output(path: Path, *, width: int, height: int, duration: float) -> ff
 
 
 def run(ctx: StageContext) -> StageResult:
-    content = _inputs(ctx)
-    plan = content["plan"]
-    scenes: list[Mapping[str, Any]] = list(plan.get("scenes") or [])
-    clips: list[Mapping[str, Any]] = list(content["clips"])
-    if not scenes:
-        raise FatalStageError("the production plan has no scenes")
+    content = ctx.output(ContentOutput)
+    plan = content.plan
+    scenes = plan.scenes  # the plan's model guarantees at least one, each lasting > 0 s
+    clips = content.clips
     if len(clips) != len(scenes):
         raise FatalStageError(f"{len(clips)} clips were rendered for {len(scenes)} planned scenes")
-    durations = [
-        _as_float(scene.get("duration_seconds"), f"plan.scenes[{i}].duration_seconds")
-        for i, scene in enumerate(scenes)
-    ]
-    if any(d <= 0 for d in durations):
-        raise FatalStageError("every planned scene needs a positive duration_seconds")
-    default_w, default_h, default_fps = ctx.config.resolution
-    width = int(content.get("width") or default_w)
-    height = int(content.get("height") or default_h)
-    fps = int(content.get("fps") or default_fps)
+    durations = [scene.duration_seconds for scene in scenes]
+    width, height, fps = content.width, content.height, content.fps
     total = float(sum(durations))
 
     clip_paths, clip_size = _check_clips(ctx, clips)
-    voiceover: Mapping[str, Any] | None = content.get("voiceover") or None
-    voice_path = ctx.path(str(voiceover["path"])) if voiceover and voiceover.get("path") else None
+    voiceover = content.voiceover
+    voice_path = ctx.path(voiceover.path) if voiceover is not None and voiceover.path else None
     if voice_path is not None:
         ffmpeg.probe(voice_path)  # a clear StageError now rather than a cryptic ffmpeg one
-        spoken = float(voiceover.get("duration") or 0.0) if voiceover else 0.0
+        spoken = voiceover.duration if voiceover is not None else 0.0
         if spoken > total + DURATION_TOLERANCE:
             ctx.log(f"voiceover ({spoken:.1f}s) is longer than the video ({total:.1f}s); cut")
-    music_path, music_volume, music_asset = _music(ctx, f"{ctx.job_id}:{plan.get('title')}")
+    music_path, music_volume, music_asset = _music(ctx, f"{ctx.job_id}:{plan.title}")
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     audio_tmp = temp_sibling(ctx.work_dir / "soundtrack.wav")
     audio_spec = CompositionSpec(
@@ -272,12 +267,12 @@ def run(ctx: StageContext) -> StageResult:
     )
     pool.shutdown(wait=False)
     visuals = plan_scene_visuals(
-        scenes, style=str(plan.get("style") or ctx.config.config.style),
-        title=str(plan.get("title") or ""), theme=ctx.theme,
+        [scene.model_dump() for scene in scenes], style=plan.style or ctx.config.config.style,
+        title=plan.title, theme=ctx.theme,
     )  # fmt: skip
     try:
         overlays = _render_overlays(ctx, scenes, durations, visuals, width, height, fps)
-        script = str(plan.get("voiceover_script") or "")
+        script = plan.voiceover_script
         written = _write_captions(ctx, script, voiceover, total, width, height)
         soundtrack.result()  # wait for the mix (and raise its error) before composing
     except BaseException:
@@ -327,19 +322,18 @@ def run(ctx: StageContext) -> StageResult:
         thumb_tmp.unlink(missing_ok=True)
 
     return StageResult(
-        outputs={
-            "video_path": ctx.rel(video),
-            "thumbnail_path": ctx.rel(thumbnail),
-            "duration": round(info.duration, 3),
-            "width": width,
-            "height": height,
-            "video_codec": info.video_codec,
-            "audio_codec": info.audio_codec,
-            "size_bytes": video.stat().st_size,
-            **({"subtitles_path": ctx.rel(srt)} if srt is not None else {}),
-            # What the video shows and plays, with licences; review writes it into the log.
-            "assets": assets,
-            "attribution": attribution(assets),
-        },
+        output=Output(
+            video_path=ctx.rel(video),
+            thumbnail_path=ctx.rel(thumbnail),
+            duration=round(info.duration, 3),
+            width=width,
+            height=height,
+            video_codec=info.video_codec,
+            audio_codec=info.audio_codec,
+            size_bytes=video.stat().st_size,
+            subtitles_path=ctx.rel(srt) if srt is not None else None,
+            assets=assets,
+            attribution=attribution(assets),
+        ),
         files=[video, thumbnail, *([srt] if srt is not None else [])],
     )

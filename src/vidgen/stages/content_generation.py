@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from vidgen.errors import FatalStageError, StageError
+from pydantic import BaseModel, ConfigDict, Field
+
+from vidgen.errors import StageError
 from vidgen.files import atomic_write_text
+from vidgen.media.speech import WordTiming
 from vidgen.media.tts import Voiceover, choose_voice, get_tts
 from vidgen.media.visuals import Clip, ClipSpec, get_visual_source
 from vidgen.planning import (
@@ -32,12 +33,70 @@ from vidgen.planning import (
     shorten_for_speech,
     with_joined_script,
 )
-from vidgen.stages.base import StageContext, StageResult
+from vidgen.stages import trend_analysis
+from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.store import trends
 
 # Aim a shortened script this far under the video length: speech rate is not exactly linear in
 # word count, and one more failed fit would fail the attempt.
 REFIT_MARGIN = 0.9
+
+
+class RecordedClip(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # relative to the job folder
+    duration: float = Field(ge=0)
+
+
+class RecordedVoiceover(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # relative to the job folder
+    duration: float = Field(ge=0)
+    words: list[WordTiming]
+    sentences: list[WordTiming]
+
+
+class ProviderModels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    planner: str | None
+    tts: str | None
+
+
+class ProvidersUsed(BaseModel):
+    """Which providers made the video, for the generation log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    planner: str
+    visuals: str
+    tts: str
+    models: ProviderModels
+    clip_sources: list[str | None]  # per clip: stock page URL or image path
+
+
+class Output(StageOutput):
+    """The plan's scene durations are the spoken ones (scene *i* lasts while its narration is
+    heard) and its ``voiceover_script`` is exactly the scenes' narrations joined; ``width``,
+    ``height`` and ``fps`` are what the clips were rendered for."""
+
+    STAGE = "content_generation"
+    # This stage always records its voiceover; a stage package of a team's own may leave it
+    # out, and composition then makes a video without narration or captions.
+    OMIT_WHEN_NONE = frozenset({"voiceover"})
+
+    plan_id: int
+    plan_path: str
+    plan: ProductionPlan
+    clips: list[RecordedClip]
+    voiceover: RecordedVoiceover | None = None
+    providers: ProvidersUsed
+    prompts: dict[str, str]
+    width: int
+    height: int
+    fps: int
 
 
 def source_size(width: int, height: int, scale: float) -> tuple[int, int]:
@@ -121,11 +180,8 @@ def _save_plan(ctx: StageContext, plan: ProductionPlan) -> int:
 
 
 def run(ctx: StageContext) -> StageResult:
-    report: Mapping[str, Any] | None = ctx.outputs.get("trend_analysis")
-    if not isinstance(report, Mapping):
-        raise FatalStageError(
-            "content_generation needs the trend_analysis outputs; none were recorded for this job"
-        )
+    # The planners take the report as the plain data it is recorded as (they sit below stages).
+    report = ctx.output(trend_analysis.Output).model_dump(mode="json")
     width, height, fps = ctx.config.resolution
     settings = ctx.config.config
 
@@ -180,32 +236,32 @@ def run(ctx: StageContext) -> StageResult:
     with ThreadPoolExecutor(max_workers=2) as pool:
         clips: list[Clip] = list(pool.map(render, specs))
 
-    outputs: dict[str, Any] = {
-        "plan_id": plan_id,
-        "plan_path": ctx.rel(plan_path),
-        "plan": plan.model_dump(mode="json"),
-        "clips": [{"path": ctx.rel(clip.path), "duration": clip.duration} for clip in clips],
-        "voiceover": {
-            "path": ctx.rel(voiceover.path),
-            "duration": voiceover.duration,
-            "words": [word.model_dump(mode="json") for word in voiceover.words],
-            "sentences": [sentence.model_dump(mode="json") for sentence in voiceover.sentences],
-        },
-        "providers": {
-            "planner": planned.provider,
-            "visuals": visuals.name,
-            "tts": voiceover.provider,
-            "models": {"planner": planned.model, "tts": voiceover.model},
-            "clip_sources": [clip.source for clip in clips],
-        },
-        "prompts": planned.prompts,
-        "width": width,
-        "height": height,
-        "fps": fps,
-    }
+    output = Output(
+        plan_id=plan_id,
+        plan_path=ctx.rel(plan_path),
+        plan=plan,
+        clips=[RecordedClip(path=ctx.rel(clip.path), duration=clip.duration) for clip in clips],
+        voiceover=RecordedVoiceover(
+            path=ctx.rel(voiceover.path),
+            duration=voiceover.duration,
+            words=voiceover.words,
+            sentences=voiceover.sentences,
+        ),
+        providers=ProvidersUsed(
+            planner=planned.provider,
+            visuals=visuals.name,
+            tts=voiceover.provider,
+            models=ProviderModels(planner=planned.model, tts=voiceover.model),
+            clip_sources=[clip.source for clip in clips],
+        ),
+        prompts=planned.prompts,
+        width=width,
+        height=height,
+        fps=fps,
+    )
     cost = planned.cost + tts_cost + sum(clip.cost for clip in clips)
     return StageResult(
-        outputs=outputs,
+        output=output,
         files=[plan_path, *(clip.path for clip in clips), voiceover.path],
         cost=round(cost, 8),
     )

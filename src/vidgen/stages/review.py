@@ -12,40 +12,50 @@ second video. If a reviewer already decided on it, the decision stands and nothi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import Publication, sweep_publication
 from vidgen.review import base_name, folder, log_text, subtitles_of
-from vidgen.stages.base import StageContext, StageResult
+from vidgen.stages import composition as composition_stage
+from vidgen.stages import content_generation, trend_analysis
+from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.store import checkpoints, jobs, videos
 from vidgen.store.models import Video, utcnow
 from vidgen.store.status import CheckpointStatus, VideoStatus
 
 
-def _outputs(ctx: StageContext, stage: str) -> Mapping[str, Any]:
-    outputs = ctx.outputs.get(stage)
-    return outputs if isinstance(outputs, Mapping) else {}
+class Output(StageOutput):
+    """Where the reviewer finds the published files (absolute paths), and the video's status
+    (``pending_review``, or the decision a reviewer already made)."""
+
+    STAGE = "review"
+
+    video_id: int
+    video_path: str
+    thumbnail_path: str
+    log_path: str
+    status: str  # a VideoStatus value
 
 
 def _result(video: Video) -> StageResult:
+    assert video.id is not None  # a stored row
     return StageResult(
-        outputs={
-            "video_id": video.id,
-            "video_path": video.video_path,
-            "thumbnail_path": video.thumbnail_path,
-            "log_path": video.log_path,
-            "status": video.status,
-        }
+        output=Output(
+            video_id=video.id,
+            video_path=video.video_path,
+            thumbnail_path=video.thumbnail_path,
+            log_path=video.log_path,
+            status=video.status,
+        )
     )
 
 
-def _with_credit(description: str, composition: Mapping[str, Any]) -> str:
+def _with_credit(description: str, composition: composition_stage.Output) -> str:
     """The post description, ending with the assets' attribution when they need one."""
-    credit = composition.get("attribution")
-    if not credit or str(credit) in description:
+    credit = composition.attribution
+    if not credit or credit in description:
         return description
     return f"{description}\n\n{credit}".strip()
 
@@ -66,19 +76,28 @@ def _stage_timings(ctx: StageContext) -> list[dict[str, Any]]:
     ]
 
 
+def _trend_summary(ctx: StageContext, trends: trend_analysis.Output | None) -> dict[str, Any]:
+    return {
+        "pattern": trends.pattern if trends else None,
+        "report_id": trends.report_id if trends else None,
+        "report_path": str(ctx.path(trends.report_path)) if trends and trends.report_path else None,
+        "top_hashtags": trends.top_hashtags if trends else None,
+        "dominant_style": trends.dominant_style if trends else None,
+        "typical_duration_seconds": trends.typical_duration_seconds if trends else None,
+    }
+
+
 def run(ctx: StageContext) -> StageResult:
-    composition = _outputs(ctx, "composition")
-    if not composition.get("video_path") or not composition.get("thumbnail_path"):
+    composition = ctx.optional_output(composition_stage.Output)
+    if composition is None or not composition.video_path or not composition.thumbnail_path:
         raise FatalStageError(
             "review needs the composition stage's video_path and thumbnail_path; "
             "the job's checkpoints are inconsistent, generate a new job"
         )
-    video_src = ctx.path(str(composition["video_path"]))
-    thumb_src = ctx.path(str(composition["thumbnail_path"]))
+    video_src = ctx.path(composition.video_path)
+    thumb_src = ctx.path(composition.thumbnail_path)
     # The captions (composition records them when there was a voiceover).
-    srt_src = (
-        ctx.path(str(composition["subtitles_path"])) if composition.get("subtitles_path") else None
-    )
+    srt_src = ctx.path(composition.subtitles_path) if composition.subtitles_path else None
     checked = [("video", video_src), ("thumbnail", thumb_src)]
     if srt_src is not None:
         checked.append(("subtitle file", srt_src))
@@ -86,12 +105,13 @@ def run(ctx: StageContext) -> StageResult:
         if not path.is_file():
             raise StageError(f"the composed {kind} {path} is missing; retry to compose it again")
 
-    generation = _outputs(ctx, "content_generation")
-    trends = _outputs(ctx, "trend_analysis")
-    raw_plan = generation.get("plan")
-    plan: Mapping[str, Any] = raw_plan if isinstance(raw_plan, Mapping) else {}
-    title = str(plan.get("title") or ctx.theme)
-    plan_id = generation.get("plan_id")
+    # The log says what it can: a stage package of a team's own may record other outputs for
+    # the earlier stages (then their parts of the log are empty), but not for composition.
+    generation = ctx.optional_output(content_generation.Output)
+    trends = ctx.optional_output(trend_analysis.Output)
+    plan = generation.plan if generation is not None else None
+    title = plan.title if plan is not None else ctx.theme
+    plan_id = generation.plan_id if generation is not None else None
 
     existing = videos.for_job(ctx.store, ctx.job_id)
     job = jobs.get(ctx.store, ctx.job_id)
@@ -133,41 +153,27 @@ def run(ctx: StageContext) -> StageResult:
             "theme": ctx.theme,
             "config_path": job.config_path if job is not None else None,
             "config": ctx.config.model_dump(mode="json"),
-            "trend": {
-                "pattern": trends.get("pattern"),
-                "report_id": trends.get("report_id"),
-                "report_path": (
-                    str(ctx.path(str(trends["report_path"]))) if trends.get("report_path") else None
-                ),
-                "top_hashtags": trends.get("top_hashtags"),
-                "dominant_style": trends.get("dominant_style"),
-                "typical_duration_seconds": trends.get("typical_duration_seconds"),
-            },
+            "trend": _trend_summary(ctx, trends),
             "plan_id": plan_id,
-            "plan": dict(plan),
+            "plan": plan.model_dump(mode="json") if plan is not None else {},
             # What each scene showed and the music played, with licences (composition records
             # them), and the credit a CC BY asset needs: the description below carries it too.
-            "assets": composition.get("assets") or [],
-            "attribution": composition.get("attribution"),
-            "description": _with_credit(str(plan.get("description") or ""), composition),
-            "prompts": generation.get("prompts"),
-            "providers": generation.get("providers"),
+            "assets": composition.assets,
+            "attribution": composition.attribution,
+            "description": _with_credit(plan.description if plan is not None else "", composition),
+            "prompts": generation.prompts if generation is not None else None,
+            "providers": (
+                generation.providers.model_dump(mode="json") if generation is not None else None
+            ),
             "stages": stages,
             "total_cost": round(
                 sum(s["cost"] or 0.0 for s in stages if s["status"] == CheckpointStatus.COMPLETED),
                 6,
             ),
-            "video": {
-                key: composition.get(key)
-                for key in (
-                    "duration",
-                    "width",
-                    "height",
-                    "video_codec",
-                    "audio_codec",
-                    "size_bytes",
-                )
-            },
+            "video": composition.model_dump(
+                mode="json",
+                include={"duration", "width", "height", "video_codec", "audio_codec", "size_bytes"},
+            ),
             "paths": {
                 "video": str(video_dest),
                 "thumbnail": str(thumb_dest),
@@ -192,10 +198,10 @@ def run(ctx: StageContext) -> StageResult:
         video, decided, _stale = videos.file_for_review(
             ctx.store,
             ctx.job_id,
-            plan_id=plan_id if isinstance(plan_id, int) else None,
+            plan_id=plan_id,
             title=title,
             files=(video_dest, thumb_dest, log_dest),
-            duration_seconds=float(composition.get("duration") or 0.0),
+            duration_seconds=composition.duration,
             before_commit=publish,
         )
     except BaseException:

@@ -13,16 +13,42 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vidgen.analysis import TrendReportData, build_report, topic_keywords, topic_phrases
+from vidgen.analysis import (
+    TopicTrends,
+    TopVideo,
+    TrendReportData,
+    build_report,
+    topic_keywords,
+    topic_phrases,
+)
 from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError
 from vidgen.files import atomic_write_text
 from vidgen.providers.llm import estimate_cost, get_llm
-from vidgen.stages.base import StageContext, StageResult
+from vidgen.stages import trend_collection
+from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.store import trends
 from vidgen.store.models import utcnow
 
 REPORT_NAME = "trend_report.json"
+
+
+class Output(StageOutput):
+    """``topics``: the theme and each content reference, with their related trends and
+    hashtags (the planner's only source of hashtags)."""
+
+    STAGE = "trend_analysis"
+
+    report_id: int
+    report_path: str
+    trend_count: int
+    top_hashtags: list[str]
+    dominant_style: str
+    typical_duration_seconds: float
+    top_videos: list[TopVideo]
+    pattern: str
+    topics: list[TopicTrends]
+
 
 LLM_SYSTEM = (
     "You are a short-form video strategist. You read trend statistics from TikTok, YouTube "
@@ -68,11 +94,8 @@ def report_topics(config: ThemeConfig) -> dict[str, list[str]]:
 
 
 def run(ctx: StageContext) -> StageResult:
-    collected = ctx.outputs.get("trend_collection")
-    if collected is None or "trend_ids" not in collected:
-        raise FatalStageError("trend_analysis needs trend_collection's outputs; rerun the job")
-    ids = [int(trend_id) for trend_id in collected["trend_ids"]]
-    rows = trends.get_many(ctx.store, ids)
+    collected = ctx.output(trend_collection.Output)
+    rows = trends.get_many(ctx.store, collected.trend_ids)
     if not rows:
         raise FatalStageError(
             "none of the collected trends are in the store any more; retry the job from the start"
@@ -106,17 +129,17 @@ def run(ctx: StageContext) -> StageResult:
         summary=report.model_dump(mode="json"),
     )
     return StageResult(
-        outputs={
-            "report_id": report_id,
-            "report_path": rel,
-            "trend_count": report.trend_count,
-            "top_hashtags": top_hashtags,
-            "dominant_style": report.dominant_style,
-            "typical_duration_seconds": report.typical_duration_seconds,
-            "top_videos": [video.model_dump(mode="json") for video in report.top_videos],
-            "pattern": report.pattern,
-            "topics": [topic.model_dump(mode="json") for topic in report.topics],
-        },
+        output=Output(
+            report_id=report_id,
+            report_path=rel,
+            trend_count=report.trend_count,
+            top_hashtags=top_hashtags,
+            dominant_style=report.dominant_style,
+            typical_duration_seconds=report.typical_duration_seconds,
+            top_videos=report.top_videos,
+            pattern=report.pattern,
+            topics=report.topics,
+        ),
         files=[path],
         cost=cost,
     )

@@ -1,8 +1,8 @@
 """Stage 1: collect trending short videos from the configured source and store them.
 
-Outputs: ``{"source", "fetched", "new", "updated", "trend_ids", "platforms"}``; ``trend_ids`` are
-the stored rows of this fetch (new and refreshed), ascending. ``platforms`` counts the fetched
-videos per platform. Rerunning is safe: rows are upserted on (platform, external_id).
+Outputs: ``Output`` below; ``trend_ids`` are the stored rows of this fetch (new and refreshed),
+ascending. ``platforms`` counts the fetched videos per platform. Rerunning is safe: rows are
+upserted on (platform, external_id).
 """
 
 from __future__ import annotations
@@ -11,8 +11,22 @@ from collections import Counter
 
 from vidgen.errors import StageError
 from vidgen.providers.trends import get_trend_source
-from vidgen.stages.base import StageContext, StageResult
+from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.store import trends
+
+
+class Output(StageOutput):
+    """``trend_ids``: the stored rows of this fetch (new and refreshed), ascending;
+    ``platforms``: the fetched videos per platform."""
+
+    STAGE = "trend_collection"
+
+    source: str  # the trend source's name
+    fetched: int
+    new: int
+    updated: int
+    trend_ids: list[int]
+    platforms: dict[str, int]
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -33,13 +47,13 @@ def run(ctx: StageContext) -> StageResult:
     new_ids, updated_ids = trends.upsert(ctx.store, [item.model_dump() for item in items])
     ctx.log(f"stored {len(new_ids)} new and {len(updated_ids)} updated trends")
     return StageResult(
-        outputs={
-            "source": source.name,
-            "fetched": len(items),
-            "new": len(new_ids),
-            "updated": len(updated_ids),
-            "trend_ids": sorted(new_ids + updated_ids),
-            "platforms": dict(sorted(Counter(item.platform for item in items).items())),
-        },
+        output=Output(
+            source=source.name,
+            fetched=len(items),
+            new=len(new_ids),
+            updated=len(updated_ids),
+            trend_ids=sorted(new_ids + updated_ids),
+            platforms=dict(sorted(Counter(item.platform for item in items).items())),
+        ),
         cost=source.cost,
     )
