@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -618,6 +619,25 @@ def test_lost_or_corrupt_queue_is_rebuilt_from_the_store(factory: Factory, damag
         assert factory.runs(job_id) == _expected_runs(set())
 
 
+def _freeze_outside_store_lock(pid: int, db: Path) -> None:
+    """SIGSTOP the worker (so new jobs stay pending), but never while one of its threads holds
+    the store's write lock: frozen then, it kept every later command waiting for the lock (the
+    beat thread writes every few seconds), which made the corrupted-queue test flaky."""
+    for _ in range(50):
+        os.kill(pid, signal.SIGSTOP)
+        probe = sqlite3.connect(db, timeout=0.2, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:  # frozen inside a write: let it finish, then again
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    raise AssertionError("the worker held the store's write lock every time it was stopped")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", ["deleted", "corrupted"])
 def test_queue_damaged_under_a_running_worker_is_followed(factory: Factory, damage: str) -> None:
@@ -630,7 +650,7 @@ def test_queue_damaged_under_a_running_worker_is_followed(factory: Factory, dama
             Path(f"{queue}{suffix}").unlink(missing_ok=True)
         later = [factory.generate() for _ in range(2)]  # these go into a brand-new queue file
     else:
-        os.kill(worker.pid, signal.SIGSTOP)  # frozen, so the new jobs stay pending meanwhile
+        _freeze_outside_store_lock(worker.pid, factory.home / "vidgen.db")
         try:
             later = [factory.generate() for _ in range(2)]
             for suffix in ("-wal", "-shm"):  # the messages' pages may still be in the WAL

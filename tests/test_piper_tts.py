@@ -261,3 +261,34 @@ def test_a_missing_voice_file_is_refused_at_generate_saying_what_to_fix(
     assert result.code == 2
     assert "missing.onnx: file not found" in result.err
     assert cli("jobs", "--json").json()["count"] == 0
+
+
+def test_long_sentences_are_spoken_in_clauses_short_ones_whole() -> None:
+    """Piper's memory grows with the audio of one call (~35 MB a second): a long sentence is
+    cut after its clauses (or before "while", "and"... when it has none), a short one never."""
+    from vidgen.media.piper_tts import _synthesis_ranges
+
+    text = (
+        "Meet the new desk lamp. Warm light in the evening and cool light for deep work, "
+        "with one touch to switch between reading and screen modes while it charges your phone."
+    )
+    assert [text[a:b] for a, b in _synthesis_ranges(text)] == [
+        "Meet the new desk lamp.",
+        "Warm light in the evening and cool light for deep work,",
+        "with one touch to switch between reading and screen modes",
+        "while it charges your phone.",
+    ]
+    plain = "One two three four five six seven eight nine ten eleven twelve thirteen."
+    assert _synthesis_ranges(plain) == [(0, len(plain))]  # nowhere natural to cut: whole
+
+
+def test_a_long_sentence_keeps_every_word_and_one_sentence(tmp_path: Path) -> None:
+    text = (
+        "Warm light in the evening and cool light for deep work, with one touch to switch "
+        "between reading and screen modes while it charges your phone."
+    )
+    result = PiperTTS(in_process=True).synthesize(text, tmp_path / "v.wav", voice="en-us", rate=165)
+    assert [w.text for w in result.words] == [w.strip(",.") for w in text.split()]
+    assert len(result.sentences) == 1 and result.sentences[0].text == text
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts)

@@ -12,10 +12,10 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from vidgen.config import ThemeConfig, load_config, resolve_config_path
-from vidgen.errors import InvalidInput, NotFound, Refused
+from vidgen.errors import InvalidInput, NotFound, Refused, VidgenError
 from vidgen.files import Swept
 from vidgen.pipeline import report
 from vidgen.schemas import (
@@ -418,25 +418,84 @@ def generate_batch(
     return BatchTriggerResponse(count=len(queued), jobs=queued)
 
 
+def _reconcile_bound() -> int:
+    from vidgen.pipeline.recovery import RECONCILE_BOUND_SECONDS
+
+    return RECONCILE_BOUND_SECONDS
+
+
+def _ids(job_ids: list[int]) -> str:
+    return f"job {job_ids[0]}" if len(job_ids) == 1 else f"jobs {', '.join(map(str, job_ids))}"
+
+
+def _not_queued(exc: Exception, consequence: str) -> NoReturn:
+    """Raise the queue's own one-line reason, then what it left behind and what to do (the
+    same error type, so the faces' exit code and HTTP status stay those of the queue's)."""
+    if isinstance(exc, VidgenError):
+        raise type(exc)(f"{exc}; {consequence}") from exc
+    raise exc  # a bug, not an outage: shown as it is
+
+
 def _enqueue_new(
     settings: Settings, store: Store, job_ids: list[int]
 ) -> list[PipelineTriggerResponse]:
+    """Enqueue jobs just recorded as pending. If the queue refuses one, that job and the ones
+    after it are removed again (not queued means not created: run the command again), except
+    one a worker already took (the reconcile queued it meanwhile: it runs) and one the store
+    cannot remove now (it stays pending and a running worker queues it within
+    RECONCILE_BOUND_SECONDS). The error says which."""
     from vidgen.pipeline.queue import enqueue_job
 
     results: list[PipelineTriggerResponse] = []
     for position, job_id in enumerate(job_ids):
         try:
             task_id = enqueue_job(settings, job_id)
-        except Exception:
-            # Not queued means not created: leave no pending job that nobody will run.
-            for unqueued in job_ids[position:]:
-                jobs.delete(store, unqueued)
-            raise
+        except Exception as exc:
+            removed, taken, kept = _remove_unqueued(store, job_ids[position:])
+            results += [_trigger(job_id, task_id) for job_id, task_id in taken]
+            if not removed and not kept:
+                continue  # every one of them is running already
+            queued = [result.job_id for result in results]
+            parts = [f"{_ids(queued)} queued"] if queued else []
+            if removed:
+                again = "those entries" if queued else "the command"
+                parts.append(f"{_ids(removed)} not recorded: run {again} again")
+            if kept:
+                parts.append(
+                    f"{_ids(kept)} recorded as pending: a running worker queues "
+                    f"{'it' if len(kept) == 1 else 'them'} within {_reconcile_bound()} s "
+                    "of the queue being reachable"
+                )
+            _not_queued(exc, "; ".join(parts))
         jobs.set_task_id(store, job_id, task_id)
-        results.append(
-            PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
-        )
+        results.append(_trigger(job_id, task_id))
     return results
+
+
+def _trigger(job_id: int, task_id: str) -> PipelineTriggerResponse:
+    return PipelineTriggerResponse(job_id=job_id, task_id=task_id, poll_url=f"/api/jobs/{job_id}")
+
+
+def _remove_unqueued(
+    store: Store, job_ids: list[int]
+) -> tuple[list[int], list[tuple[int, str]], list[int]]:
+    """(removed, taken with their task ids, kept): a job that is no longer pending was queued
+    by a worker's reconcile meanwhile and claimed, so it stays; one the store cannot remove
+    now (busy or unreachable too) stays pending for the reconcile."""
+    removed: list[int] = []
+    taken: list[tuple[int, str]] = []
+    kept: list[int] = []
+    for job_id in job_ids:
+        try:
+            if jobs.delete_if_pending(store, job_id):
+                removed.append(job_id)
+                continue
+            found = jobs.get(store, job_id)
+            taken.append((job_id, (found.task_id if found else None) or ""))
+        except Exception as exc:
+            log.warning("job %s: could not remove it (%s)", job_id, " ".join(str(exc).split()))
+            kept.append(job_id)
+    return removed, taken, kept
 
 
 # -- budgets --------------------------------------------------------------------------------
@@ -585,8 +644,13 @@ def retry(
         jobs.retry(store, job_id)
     else:
         checkpoints.retry_from(store, job_id, running)
-    task_id = enqueue_job(settings, job_id)
-    jobs.set_task_id(store, job_id, task_id)
+    try:
+        task_id = enqueue_job(settings, job_id)
+    except Exception as exc:
+        # Raises, saying what became of the job; returns only if a worker took it meanwhile.
+        task_id = _retry_not_queued(store, job, from_stage, exc)
+    else:
+        jobs.set_task_id(store, job_id, task_id)
     skipped = f", skipping {len(skipping)} completed stage(s)" if skipping else ""
     return JobRetryResponse(
         job_id=job_id,
@@ -596,6 +660,35 @@ def retry(
         message=f"Job {job_id} queued for retry from {resume_from}{skipped}",
         **extra,
     )
+
+
+def _retry_not_queued(store: Store, job: Job, from_stage: str | None, exc: Exception) -> str:
+    """The queue refused a retry that the store already recorded (the job is pending).
+
+    A plain retry is put back: the job is ``failed`` again with its error, as if the command
+    had not run, and running it again is the fix. A ``--from-stage`` retry has already set
+    its stages' checkpoints aside, which is not undone: the job stays pending and a running
+    worker's reconcile queues it. Either way the error says which. Returns the task id only
+    when a worker already queued and claimed the job meanwhile: then the retry happened.
+    """
+    assert job.id is not None
+    job_id = job.id
+    pending = (
+        f"job {job_id} is pending: a running worker queues it within {_reconcile_bound()} s "
+        f"of the queue being reachable (vidgen status {job_id})"
+    )
+    if from_stage is not None:
+        _not_queued(exc, pending)
+    why = " ".join(str(exc).split())
+    try:
+        put_back = jobs.put_back(store, job_id, job.error_message, f"not queued: {why}")
+    except Exception as store_exc:  # the store went away too: the reconcile remains
+        log.warning("job %s: could not put it back (%s)", job_id, store_exc)
+        _not_queued(exc, pending)
+    if put_back is None:
+        found = jobs.get(store, job_id)
+        return (found.task_id if found else None) or ""
+    _not_queued(exc, f"job {job_id} is still {put_back.status}: run 'vidgen retry {job_id}' again")
 
 
 def cancel_job(settings: Settings, job_id: int) -> JobCancelResponse:

@@ -59,7 +59,9 @@ def status_for(exc: VidgenError) -> int:
     for kind, code in ERROR_STATUS:
         if isinstance(exc, kind):
             return code
-    return 503 if type(exc).__name__ == "QueueUnavailable" else 500
+    # By name (faces do not import the queue); QueueDamaged is a QueueUnavailable too.
+    queue_down = any(kind.__name__ == "QueueUnavailable" for kind in type(exc).__mro__)
+    return 503 if queue_down else 500
 
 
 class BodyLimit:

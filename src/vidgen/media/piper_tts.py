@@ -149,15 +149,15 @@ def _aligned_model(model: Path) -> str | bytes:
     cache folder instead and loaded from there by path; only if the cache cannot be written is
     the patched model handed over as bytes, as Piper itself does.
     """
+    info = model.stat()
+    cached = aligned_cache_dir() / f"{model.stem}-{info.st_size}-{int(info.st_mtime)}.onnx"
+    if cached.is_file():
+        return str(cached)  # without importing onnx at all: ~60 MB less in the voice's process
     try:
         import onnx
         from piper.patch_voice_with_alignment import add_alignment_output
     except ImportError:  # no onnx: no alignments, so the words are timed by length
         return str(model)
-    info = model.stat()
-    cached = aligned_cache_dir() / f"{model.stem}-{info.st_size}-{int(info.st_mtime)}.onnx"
-    if cached.is_file():
-        return str(cached)
     patched = onnx.load(str(model))
     try:
         add_alignment_output(patched)
@@ -287,7 +287,7 @@ class PiperTTS:
         sample_rate = int(loaded.config.sample_rate)
         pcm = bytearray()
         spans: list[_Span] = []
-        for first, last in _sentence_ranges(text):
+        for first, last in _synthesis_ranges(text):
             if ctx is not None:
                 ctx.check_cancelled()
             offset = len(pcm) // 2 / sample_rate
@@ -366,6 +366,53 @@ def _sentence_ranges(text: str) -> list[tuple[int, int]]:
             start = None
     if start is not None:
         ranges.append((start, len(text.rstrip())))
+    return ranges
+
+
+# Piper's decoder holds ~35 MB per second of the audio it makes in one call: a 9 s sentence
+# peaked at 440 MB. Longer sentences are spoken clause by clause (at , ; : or a dash) so one
+# call stays near 4 s of audio; shorter ones keep their intonation whole.
+_MAX_CHUNK_WORDS = 12
+_MIN_CHUNK_WORDS = 4
+# Where a long clause without punctuation may still be broken: before one of these words.
+_PHRASE_STARTS = frozenset(
+    {"and", "but", "or", "so", "while", "because", "when", "where", "which", "that", "with"}
+    | {"without", "until", "unless", "then"}
+)
+_CLAUSE_END = re.compile(r"[,;:\u2014\u2013]+[\"')\]\u201d\u2019]*$|^[\u2014\u2013-]$")
+
+
+def _synthesis_ranges(text: str) -> list[tuple[int, int]]:
+    """What each Piper call speaks: the sentences, with those over ``_MAX_CHUNK_WORDS`` words
+    cut after clause punctuation into pieces of at most that many words where possible."""
+    ranges: list[tuple[int, int]] = []
+    for first, last in _sentence_ranges(text):
+        words = list(re.finditer(r"\S+", text[first:last]))
+        if len(words) <= _MAX_CHUNK_WORDS:
+            ranges.append((first, last))
+            continue
+        # Greedy: a piece ends at the last clause break seen once it reaches the limit, but
+        # never before _MIN_CHUNK_WORDS words (no lone "Yes," spoken as a piece of its own).
+        piece: list[re.Match[str]] = []
+        cut = 0  # how many words of ``piece`` end at its last clause break
+        soft = 0  # the same, for the last break before "while", "and"...: used when no clause
+        for index, word in enumerate(words):
+            if (
+                word.group().lower() in _PHRASE_STARTS
+                and len(piece) >= _MIN_CHUNK_WORDS
+                and len(words) - index >= _MIN_CHUNK_WORDS
+            ):
+                soft = len(piece)
+            piece.append(word)
+            breaks = _CLAUSE_END.search(word.group()) and index < len(words) - 1
+            if breaks and len(piece) >= _MIN_CHUNK_WORDS:
+                cut = len(piece)
+            if len(piece) >= _MAX_CHUNK_WORDS and (cut or soft):
+                cut = cut or soft
+                ranges.append((first + piece[0].start(), first + piece[cut - 1].end()))
+                piece, cut, soft = piece[cut:], 0, 0
+        if piece:
+            ranges.append((first + piece[0].start(), last))
     return ranges
 
 

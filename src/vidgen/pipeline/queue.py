@@ -5,7 +5,8 @@
 - ``immediate://``: tasks run inline at enqueue time (Huey's immediate mode), for logic tests.
 
 The queue only carries job ids. The store is the source of truth: a lost or duplicated message
-cannot lose or double-run a job (claims are atomic; ``recover`` re-enqueues pending jobs).
+cannot lose or double-run a job (claims are atomic; every worker re-enqueues pending jobs that
+have no message within ``recovery.RECONCILE_BOUND_SECONDS``, and ``recover`` does it at once).
 """
 
 from __future__ import annotations
@@ -125,10 +126,18 @@ def queue_damage(settings: Settings) -> str | None:
 
 
 def _run_job_task(job_id: int) -> str | None:
+    from vidgen.errors import NotFound
     from vidgen.pipeline.runner import JobRunner
 
     settings = load_settings()
-    status = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid)).run()
+    runner = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid))
+    try:
+        status = runner.run()
+    except NotFound:
+        # A message for a job that is gone: a `generate` whose own enqueue failed removed it
+        # after a worker had queued it again, or `prune` removed it. Nothing to run.
+        log.info("job %s no longer exists; message dropped", job_id)
+        return None
     return status.value if status is not None else None
 
 
@@ -212,7 +221,7 @@ def _error(settings: Settings, doing: str, exc: Exception) -> QueueUnavailable:
     text = " ".join(str(exc).split())
     damaged = any(word in text for word in ("malformed", "not a database", "disk image"))
     cls = QueueDamaged if damaged and sqlite_queue_path(settings) is not None else QueueUnavailable
-    return cls(f"the queue {settings.queue} {doing} ({text}); {_fix_hint(settings)}")
+    return cls(f"the queue {settings.queue} {doing} ({text}); {_fix_hint(settings, text)}")
 
 
 def enqueue_job(settings: Settings, job_id: int) -> str:
@@ -229,20 +238,24 @@ def enqueue_job(settings: Settings, job_id: int) -> str:
 
 
 def queued_job_ids(settings: Settings) -> set[int]:
-    """Job ids of the messages waiting in the queue (QueueUnavailable if unreadable,
-    QueueDamaged if the SQLite file is damaged)."""
+    """Job ids of the messages waiting in the queue, due now or scheduled (QueueUnavailable if
+    unreadable, QueueDamaged if the SQLite file is damaged). A message a consumer has taken
+    but not yet run is in neither: the caller must allow for that window."""
     check_queue(settings)
     try:
         huey = get_huey(settings)
-        return {int(task.args[0]) for task in huey.pending() if task.args}
+        tasks = [*huey.pending(), *huey.scheduled()]
+        return {int(task.args[0]) for task in tasks if task.args}
     except VidgenError:
         raise
     except Exception as exc:
         raise _error(settings, "is unreadable", exc) from exc
 
 
-def _fix_hint(settings: Settings) -> str:
+def _fix_hint(settings: Settings, text: str = "") -> str:
     if sqlite_queue_path(settings) is not None:
+        if "locked" in text:  # busy, not broken: recover would wait on the same lock
+            return "another process held the queue file past VIDGEN_BUSY_TIMEOUT"
         return "run 'vidgen recover' to repair it"
     return "check that the server is running and reachable, or fix VIDGEN_QUEUE_URL"
 

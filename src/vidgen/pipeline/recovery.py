@@ -1,10 +1,20 @@
 """Make the queue match the store: fail lost jobs, repair the queue, re-enqueue pending jobs,
-and remove what killed attempts left behind."""
+and remove what killed attempts left behind.
+
+``recover`` does all of it at once (``vidgen recover``, and every worker at start);
+``requeue_orphans`` is the part every running worker repeats every ``RECONCILE_SECONDS``: the
+store is the outbox, and a pending job whose queue message never arrived (its ``generate`` or
+``retry`` was killed between the store write and the enqueue, or the queue refused it) or was
+lost is queued again within ``RECONCILE_BOUND_SECONDS``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
+from collections.abc import Collection
+from datetime import timedelta
 
 from vidgen.files import Swept
 from vidgen.pipeline.queue import (
@@ -17,6 +27,18 @@ from vidgen.pipeline.queue import (
 from vidgen.schemas import RecoverResponse
 from vidgen.settings import Settings
 from vidgen.store import get_store, jobs, workers
+from vidgen.store.models import utcnow
+
+log = logging.getLogger("vidgen.worker")
+
+# How often a worker looks for pending jobs without a queue message.
+RECONCILE_SECONDS = 5.0
+# How long a job must have been pending (no move since) before that: the enqueue of the
+# `generate` or `retry` that just recorded it takes milliseconds, and is not duplicated.
+RECONCILE_GRACE_SECONDS = 5.0
+# The documented promise (README, docs/RELIABILITY.md): grace + one interval, plus slack for a
+# loaded machine. Counted from the store write, or from when the queue is reachable again.
+RECONCILE_BOUND_SECONDS = 15
 
 _JOB_NAME = re.compile(r"^(?:\.publish-|\.)?job-(\d+)-")
 
@@ -52,6 +74,46 @@ def recover(settings: Settings) -> RecoverResponse:
         queue_reset=queue_reset,
         message="; ".join(parts),
     )
+
+
+def requeue_orphans(
+    settings: Settings,
+    by: str,
+    *,
+    running_here: Collection[int] = (),
+    grace: float = RECONCILE_GRACE_SECONDS,
+) -> list[int]:
+    """Enqueue pending jobs that have been pending for ``grace`` seconds and have no message
+    in the queue; returns their ids. QueueUnavailable if the queue cannot be read or written.
+
+    ``running_here``: jobs whose message this worker has taken and is about to claim (between
+    the dequeue and the claim such a job is pending with no message). The same window in
+    another worker can still make one duplicate message, which is harmless: the claim is a
+    conditional UPDATE, so the second message finds the job taken and does nothing. Each
+    re-enqueue first wins a compare-and-set in the store (``jobs.take_for_requeue``), so
+    several workers reconciling at once queue a job once, not once each.
+    """
+    store = get_store(settings)
+    cutoff = utcnow() - timedelta(seconds=grace)
+    pending = jobs.pending_since(store, cutoff)
+    candidates = [job_id for job_id in pending if job_id not in running_here]
+    if not candidates:
+        return []  # the usual case: one store read, the queue is not touched
+    queued = queued_job_ids(settings)
+    requeued: list[int] = []
+    for job_id in candidates:
+        if job_id in queued or job_id in running_here:  # taken since the first look
+            continue
+        if not jobs.take_for_requeue(store, job_id, cutoff, by):
+            continue  # another worker queued it, or it moved on
+        jobs.set_task_id(store, job_id, enqueue_job(settings, job_id))
+        log.warning(
+            "job %s was pending for over %g s without a queue message; queued it again",
+            job_id,
+            grace,
+        )
+        requeued.append(job_id)
+    return requeued
 
 
 def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:

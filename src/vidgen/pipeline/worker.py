@@ -3,8 +3,9 @@
 ``WorkerHost.start()`` recovers (fails lost jobs, repairs the queue, re-enqueues pending jobs),
 records this worker as alive and starts the beat thread; ``run()`` runs the consumer until
 SIGINT/SIGTERM, which cancel the running stages and requeue their jobs; ``stop()`` removes the
-worker's row. The beat thread also reaps jobs whose worker died and follows a SQLite queue file
-that was deleted or replaced.
+worker's row. The beat thread also reaps jobs whose worker died, follows a SQLite queue file
+that was deleted or replaced, and every ``RECONCILE_SECONDS`` queues pending jobs that have no
+queue message (``recovery.requeue_orphans``: the "no limbo" promise).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import signal
 import socket
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,8 @@ from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
 from vidgen.pipeline.lease import Reaper, new_owner_id, one_line, set_worker_id
 from vidgen.pipeline.outage import Outage, outage_for
-from vidgen.pipeline.queue import get_huey, sqlite_queue_path
+from vidgen.pipeline.queue import QueueUnavailable, get_huey, sqlite_queue_path
+from vidgen.pipeline.recovery import RECONCILE_SECONDS, requeue_orphans
 from vidgen.settings import Settings
 from vidgen.store import STORE_ERRORS, Store, get_store, public_url, workers
 
@@ -33,8 +37,50 @@ PRUNE_EVERY_SECONDS = 3600.0  # VIDGEN_PRUNE_AFTER: at start, then hourly
 log = logging.getLogger("vidgen.worker")
 
 
-def make_consumer(huey: Any, slots: int, outage: Outage) -> Any:
+class InFlight:
+    """Job ids whose message this worker's slots took off the queue and have not finished
+    running: between the dequeue and the claim such a job is ``pending`` with no message,
+    and the reconcile must not mistake it for a lost one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: Counter[int] = Counter()
+
+    def add(self, job_id: int) -> None:
+        with self._lock:
+            self._ids[job_id] += 1
+
+    def discard(self, job_id: int) -> None:
+        with self._lock:
+            self._ids[job_id] -= 1
+            if self._ids[job_id] <= 0:
+                del self._ids[job_id]
+
+    def __contains__(self, job_id: object) -> bool:
+        with self._lock:
+            return job_id in self._ids
+
+    def __iter__(self) -> Iterator[int]:
+        with self._lock:
+            return iter(list(self._ids))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._ids)
+
+
+def _job_id_of(task: Any) -> int | None:
+    args = getattr(task, "args", None)
+    try:
+        return int(args[0]) if args else None
+    except (TypeError, ValueError):
+        return None
+
+
+def make_consumer(huey: Any, slots: int, outage: Outage, in_flight: InFlight | None = None) -> Any:
     from huey.consumer import Consumer, Scheduler, Worker
+
+    taken = in_flight if in_flight is not None else InFlight()
 
     class VidgenWorker(Worker):  # type: ignore[misc]
         """Huey's worker loop, with two changes.
@@ -60,10 +106,16 @@ def make_consumer(huey: Any, slots: int, outage: Outage) -> Any:
                     self.sleep()
                 return
             self.delay = self.default_delay
+            job_id = _job_id_of(task)
+            if job_id is not None:
+                taken.add(job_id)
             try:
                 self.huey.execute(task, now)
             except Exception as exc:  # e.g. storing the (unused) result while Redis went away
                 self._logger.warning("message %s: %s", task.id, one_line(exc))
+            finally:
+                if job_id is not None:
+                    taken.discard(job_id)
 
     class VidgenScheduler(Scheduler):  # type: ignore[misc]
         """vidgen schedules nothing, but Huey's scheduler reads the schedule every second:
@@ -111,10 +163,18 @@ def _file_identity(path: Path | None) -> tuple[int, int] | None:
 
 
 class Beat(threading.Thread):
-    """Tells the store this worker is alive, fails jobs of workers that are not, and follows
-    the SQLite queue file if it is deleted or replaced while the worker runs."""
+    """Tells the store this worker is alive, fails jobs of workers that are not, follows the
+    SQLite queue file if it is deleted or replaced while the worker runs, and queues pending
+    jobs that have no queue message (``reconcile_if_due``)."""
 
-    def __init__(self, store: Store, settings: Settings, worker_id: str, huey: Any = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        worker_id: str,
+        huey: Any = None,
+        in_flight: InFlight | None = None,
+    ) -> None:
         super().__init__(name="vidgen-worker-beat", daemon=True)
         self.store, self.settings, self.worker_id = store, settings, worker_id
         self.stop_event = threading.Event()
@@ -124,6 +184,23 @@ class Beat(threading.Thread):
         self.next_prune = 0.0
         # Never this worker's own jobs, and not right after the store kept us waiting.
         self.reaper = Reaper(store, settings, worker_id)
+        self.in_flight = in_flight if in_flight is not None else InFlight()
+        # start() has just recovered (re-enqueued every pending job): the first look is due
+        # one interval later.
+        self.next_reconcile = time.monotonic() + RECONCILE_SECONDS
+
+    def reconcile_if_due(self) -> None:
+        """Queue pending jobs that have no queue message (a `generate` or `retry` killed
+        between its store write and its enqueue, a message lost with the queue), every
+        RECONCILE_SECONDS. A queue that cannot be reached is left to the consumer, which
+        already reports the outage in one line per retry; the next look tries again."""
+        if self.huey is None or SHUTDOWN.is_set() or time.monotonic() < self.next_reconcile:
+            return
+        self.next_reconcile = time.monotonic() + RECONCILE_SECONDS
+        try:
+            requeue_orphans(self.settings, self.worker_id, running_here=self.in_flight)
+        except QueueUnavailable as exc:
+            log.debug("reconcile: %s", exc)
 
     def prune_if_due(self) -> None:
         """Apply VIDGEN_PRUNE_AFTER: the same as ``vidgen prune --older-than`` it."""
@@ -203,6 +280,7 @@ class Beat(threading.Thread):
                 for job_id in self.reaper.reap():
                     log.warning("job %s: its worker stopped responding; marked failed", job_id)
                     webhook.send(self.settings, job_id)
+                self.reconcile_if_due()
             except VidgenError as exc:  # a busy store: expected, one line is enough
                 self.reaper.trouble()
                 log.warning("worker heartbeat failed (%s); will retry", exc)
@@ -229,6 +307,7 @@ class WorkerHost:
         self.recovered_message = ""
         self._huey: Any = None
         self._beat: Beat | None = None
+        self._in_flight = InFlight()
 
     def start(self) -> None:
         """Recover, register and start beating; VidgenError if the store or queue is unusable."""
@@ -238,7 +317,7 @@ class WorkerHost:
         self.recovered_message = recover(self.settings).message
         webhook.install(self.settings)
         self._huey = get_huey(self.settings)
-        self._beat = Beat(store, self.settings, self.worker_id, self._huey)
+        self._beat = Beat(store, self.settings, self.worker_id, self._huey, self._in_flight)
         try:
             self._beat.beat()
         except VidgenError as exc:  # a busy store: the beat thread tries again; jobs wait for it
@@ -248,7 +327,7 @@ class WorkerHost:
     def run(self) -> None:
         queue_down = outage_for(f"the queue {self.settings.queue}", log)
         try:
-            make_consumer(self._huey, self.slots, queue_down).run()
+            make_consumer(self._huey, self.slots, queue_down, self._in_flight).run()
         finally:
             self.stop()
 

@@ -70,6 +70,10 @@ def event_message(event: Event) -> str:
         return f"{job} cancelled" + (f" during {stage}" if stage else "")
     if kind is RunnerEvent.JOB_RETRIED:
         return f"{job} queued for retry" + (f" from {stage}" if stage else "")
+    if kind is RunnerEvent.RETRY_NOT_QUEUED:
+        return f"{job} retry not queued, failed again: {event.message}"
+    if kind is RunnerEvent.JOB_REENQUEUED:
+        return f"{job} {event.message}"
     return f"{job} {event.kind} {stage} {event.message}".strip()
 
 

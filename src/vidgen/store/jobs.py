@@ -1,7 +1,7 @@
 """``Job`` rows: the one module that writes them, ``job.status`` included.
 
 Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``requeue``,
-``retry``, ``cancel``, ``finish_cancel``); each is a single conditional UPDATE
+``retry``, ``put_back``, ``cancel``, ``finish_cancel``); each is a single conditional UPDATE
 (``... WHERE status IN (allowed sources)``), so a move either happens exactly once or is
 refused, even with many processes racing for it.
 Each move opens its own write transaction; the few ``session``-level functions
@@ -41,7 +41,8 @@ X = JobStatus.CANCELLED
 ALLOWED_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
     R: frozenset({P}),  # claim: a worker takes a queued job
     C: frozenset({R}),  # complete: every stage done
-    F: frozenset({R}),  # fail: attempts spent, fatal error, or lease expired
+    # fail: attempts spent, fatal error, or lease expired; put_back: a retry the queue refused
+    F: frozenset({R, P}),
     # requeue after a clean shutdown, retry of a failed job, retry --from-stage of a completed one
     P: frozenset({R, F, C}),
     X: frozenset({P, R}),  # cancel: a pending job at once, a running one by its worker
@@ -170,6 +171,7 @@ def fail_if_lease_expired(
         session,
         job_id,
         F,
+        sources=frozenset({R}),
         where=where,
         stage=stage,
         error_message=message,
@@ -213,6 +215,26 @@ def retry_in(session: Session, job_id: int, *, from_stage: str | None) -> Job:
         session, job_id, RunnerEvent.JOB_RETRIED, stage=from_stage, data={"from_stage": from_stage}
     )
     return job
+
+
+def put_back(store: Store, job_id: int, error_message: str | None, reason: str) -> Job | None:
+    """pending -> failed again, for a ``retry`` whose enqueue failed: only while the job is
+    still pending and unclaimed (no worker took it meanwhile), restoring its error. Records
+    ``retry_not_queued``. None if it was no longer pending (a worker queued and claimed it)."""
+    with store.write() as session:
+        try:
+            job = transition(
+                session,
+                job_id,
+                F,
+                sources=frozenset({P}),
+                where=col(Job.lease_owner).is_(None),
+                error_message=error_message,
+            )
+        except Refused:
+            return None
+        events.add(session, job_id, RunnerEvent.RETRY_NOT_QUEUED, stage=job.stage, message=reason)
+        return job
 
 
 def retry_refusal(status: str, from_stage: str | None) -> str | None:
@@ -337,12 +359,19 @@ def create_unless_active(
         return _insert(session, theme, config_path, profile), None
 
 
-def delete(store: Store, job_id: int) -> None:
-    """Remove a job that was never queued, with anything recorded for it."""
+def delete_if_pending(store: Store, job_id: int) -> bool:
+    """Remove a job ``generate`` recorded but could not enqueue, unless a worker already took
+    it (it is no longer pending): then it stays and runs. True if it was removed."""
     with store.write() as session:
+        job = session.get(Job, job_id, populate_existing=True)
+        if job is None:
+            return True
+        if job.status != JobStatus.PENDING.value or job.lease_owner is not None:
+            return False
         session.execute(sql_delete(Event).where(col(Event.job_id) == job_id))
         session.execute(sql_delete(Checkpoint).where(col(Checkpoint.job_id) == job_id))
         session.execute(sql_delete(Job).where(col(Job.id) == job_id))
+        return True
 
 
 def count(store: Store, status: str | None) -> int:
@@ -435,3 +464,42 @@ def unless_running(store: Store, job_id: int, action: Callable[[], T]) -> T | No
         if job is not None and job.status == JobStatus.RUNNING.value:
             return None
         return action()
+
+
+def pending_since(store: Store, before: datetime) -> list[int]:
+    """Ids of jobs pending since before ``before`` (no move since), oldest first: the
+    reconcile's candidates for a lost queue message."""
+    with store.read() as session:
+        rows = session.exec(
+            select(Job.id)
+            .where(Job.status == JobStatus.PENDING.value, col(Job.updated_at) < before)
+            .order_by(col(Job.id))
+        ).all()
+    return [job_id for job_id in rows if job_id is not None]
+
+
+def take_for_requeue(store: Store, job_id: int, before: datetime, by: str) -> bool:
+    """Compare-and-set before a worker re-enqueues a pending job whose message is missing:
+    true for exactly one caller while the job is still pending since before ``before``; it
+    restarts the job's pending time (so other workers, and this one, leave it alone for the
+    grace again) and records ``job_reenqueued``. Not a status move."""
+    with store.write() as session:
+        result = session.execute(
+            update(Job)
+            .where(
+                col(Job.id) == job_id,
+                col(Job.status) == P.value,
+                col(Job.lease_owner).is_(None),
+                col(Job.updated_at) < before,
+            )
+            .values(updated_at=utcnow())
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        events.add(
+            session,
+            job_id,
+            RunnerEvent.JOB_REENQUEUED,
+            message=f"pending without a queue message; queued again by {by}",
+        )
+        return True

@@ -53,3 +53,5 @@ class RunnerEvent(StrEnum):
     CANCEL_REQUESTED = "cancel_requested"  # ``vidgen cancel`` of a running job; its worker stops it
     JOB_CANCELLED = "job_cancelled"
     JOB_RETRIED = "job_retried"  # ``vidgen retry``: back to pending (data: from_stage)
+    RETRY_NOT_QUEUED = "retry_not_queued"  # the queue refused the retry: failed again
+    JOB_REENQUEUED = "job_reenqueued"  # pending without a queue message: a worker queued it
