@@ -36,9 +36,11 @@ worker: $(RUN_STAMP)
 	$(BIN)/vidgen worker
 
 ## The whole suite, as CI runs it: the lint (style, types, layer contracts) first, then every
-## test (includes the real-worker and full-size tests).
+## test (includes the real-worker and full-size tests), two files at a time; the browser tests
+## run on their own afterwards (a page load under a second test process's load timed out).
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore tests/test_dashboard.py
+	$(BIN)/python -m pytest tests/test_dashboard.py
 
 ## Skip the slow tests while iterating.
 test-fast: $(DEV_STAMP)
