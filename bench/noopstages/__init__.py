@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from vidgen.stages.base import StageContext, StageResult
+from vidgen.stages.base import RecordedOutput, StageContext, StageResult
 
 BLOCKER_THEME = "bench-blocker"
 BLOCKER_SECONDS = 1.0
@@ -19,7 +19,7 @@ BLOCKER_SECONDS = 1.0
 def noop(ctx: StageContext | None) -> StageResult:
     if ctx is not None and ctx.theme == BLOCKER_THEME and ctx.stage == "trend_collection":
         time.sleep(BLOCKER_SECONDS)  # keeps the worker busy while the benchmark enqueues a batch
-    return StageResult(outputs={})
+    return StageResult(output=RecordedOutput())
 
 
 STAGES = (noop,) * 5
