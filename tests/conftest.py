@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from processkit import RedisServer, redis_server_exe
+from processkit import Factory, RedisServer, redis_server_exe
 from vidgen.config import ThemeConfig, load_config
 from vidgen.settings import Settings, load_settings
 from vidgen.stages.base import StageContext
@@ -232,3 +232,13 @@ def database_url(postgres: Any) -> str:
     # pgserver hands out a socket URI for the default database: point it at this test's one.
     uri = postgres.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
     return str(uri.replace("/postgres?", f"/{name}?", 1))
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Iterator[Factory]:
+    """A temporary vidgen installation driven through real processes (``processkit``)."""
+    made = Factory(tmp_path)
+    try:
+        yield made
+    finally:
+        made.cleanup()

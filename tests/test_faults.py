@@ -32,15 +32,6 @@ from vidgen.stages import PIPELINE_STAGES
 RETRY_REFUSED = "Cannot retry job with status '{}'. Only 'failed' jobs can be retried."
 
 
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    made = Factory(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cleanup()
-
-
 def _stage_env(stage: str, script: str) -> dict[str, str]:
     return {f"STAGEKIT_{stage.upper()}": script}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,15 +31,6 @@ from vidgen.store.status import CheckpointStatus, JobStatus
 from vidgen.store.workers import reap_expired_leases
 
 Cli = Callable[..., CliResult]
-
-
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    made = Factory(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cleanup()
 
 
 def _new_job(cli: Cli) -> int:

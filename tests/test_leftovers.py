@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ import pytest
 from processkit import LEASE, Factory
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    made = Factory(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cleanup()
 
 
 def _entries(folder: Path) -> list[str]:

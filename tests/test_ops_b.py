@@ -40,15 +40,6 @@ def client(home: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    made = Factory(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cleanup()
-
-
 def _new_job(cli: Cli) -> int:
     result = cli("generate", "--json")
     assert result.code == 0, result.err

@@ -13,7 +13,6 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,6 @@ from processkit import Factory
 from vidgen.stages import PIPELINE_STAGES
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    made = Factory(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cleanup()
 
 
 def _truncate(queue: Path) -> None:
