@@ -31,7 +31,7 @@ import json as jsonlib
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -165,17 +165,27 @@ def _read_capped(
     limit: int,
     ctx: CancelToken | None = None,
 ) -> bytes:
+    return b"".join(_capped_chunks(response, credential, what, limit, ctx))
+
+
+def _capped_chunks(
+    response: httpx.Response,
+    credential: Credential,
+    what: str,
+    limit: int,
+    ctx: CancelToken | None,
+) -> Iterator[bytes]:
+    """The body in chunks, refused once it passes ``limit`` bytes (declared or streamed);
+    ``ctx`` is checked after each chunk, so a cancel stops a slow body."""
     _refuse_declared_size(response, credential, what, limit)
-    chunks: list[bytes] = []
     received = 0
     for chunk in response.iter_bytes(_CHUNK):
         received += len(chunk)
         if received > limit:
             raise _too_big(credential, what, limit)
-        chunks.append(chunk)
+        yield chunk
         if ctx is not None:
             ctx.check_cancelled()
-    return b"".join(chunks)
 
 
 def _error_body(response: httpx.Response) -> bytes:
@@ -363,18 +373,13 @@ def download(
     dest.parent.mkdir(parents=True, exist_ok=True)
 
     def write(response: httpx.Response) -> int:
-        _refuse_declared_size(response, credential, what, max_bytes)
         tmp = temp_sibling(dest)
         received = 0
         try:
             with open(tmp, "wb") as handle:
-                for chunk in response.iter_bytes(_CHUNK):
+                for chunk in _capped_chunks(response, credential, what, max_bytes, ctx):
                     received += len(chunk)
-                    if received > max_bytes:
-                        raise _too_big(credential, what, max_bytes)
                     handle.write(chunk)
-                    if ctx is not None:
-                        ctx.check_cancelled()
             if received == 0:
                 raise StageError(f"{credential.service} {what} was empty")
             os.replace(tmp, dest)
