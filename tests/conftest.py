@@ -242,3 +242,17 @@ def factory(tmp_path: Path) -> Iterator[Factory]:
         yield made
     finally:
         made.cleanup()
+
+
+def new_job(cli: Callable[..., CliResult]) -> int:
+    """``vidgen generate --json`` through the ``cli`` fixture; the new job's id."""
+    result = cli("generate", "--json")
+    assert result.code == 0, result.err
+    return int(result.json()["job_id"])
+
+
+def run_job(job_id: int) -> Any:
+    """Run a job here, as a worker would (returns its ``JobStatus``, None if not taken)."""
+    from vidgen.pipeline.runner import JobRunner
+
+    return JobRunner(job_id, load_settings()).run()

@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import select
 
 from conftest import CliResult
+from conftest import new_job as _new_job
 from processkit import Factory
 from vidgen.errors import LeaseLost
 from vidgen.pipeline.runner import JobRunner
@@ -31,12 +32,6 @@ from vidgen.store.status import CheckpointStatus, JobStatus
 from vidgen.store.workers import reap_expired_leases
 
 Cli = Callable[..., CliResult]
-
-
-def _new_job(cli: Cli) -> int:
-    result = cli("generate", "--json")
-    assert result.code == 0, result.err
-    return int(result.json()["job_id"])
 
 
 def _expire(store: Store, job_id: int) -> None:

@@ -21,9 +21,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import CliResult
+from conftest import new_job as _new_job
+from conftest import run_job as _run
 from processkit import Factory
 from stagekit import runs_log
-from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.shim import create_app
 from vidgen.stages import PIPELINE_STAGES
@@ -38,16 +39,6 @@ ISO_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (INFO|WARNI
 def client(home: Path) -> Iterator[TestClient]:
     with TestClient(create_app()) as test_client:
         yield test_client
-
-
-def _new_job(cli: Cli) -> int:
-    result = cli("generate", "--json")
-    assert result.code == 0, result.err
-    return int(result.json()["job_id"])
-
-
-def _run(job_id: int) -> JobStatus | None:
-    return JobRunner(job_id, load_settings()).run()
 
 
 def _one_line_error(result: CliResult, code: int, *needles: str) -> str:

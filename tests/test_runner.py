@@ -13,6 +13,8 @@ import pytest
 from sqlmodel import select
 
 from conftest import CliResult
+from conftest import new_job as _new_job
+from conftest import run_job as _run
 from stagekit import runs_log
 from vidgen import service
 from vidgen.errors import LeaseLost, NotFound, Refused
@@ -27,16 +29,6 @@ from vidgen.store.models import Checkpoint, Job, JobStatus, utcnow
 from vidgen.store.workers import reap_expired_leases
 
 Cli = Callable[..., CliResult]
-
-
-def _new_job(cli: Cli) -> int:
-    result = cli("generate", "--json")
-    assert result.code == 0, result.err
-    return int(result.json()["job_id"])
-
-
-def _run(job_id: int) -> JobStatus | None:
-    return JobRunner(job_id, load_settings()).run()
 
 
 def test_backoff_is_exponential_capped_and_jittered() -> None:

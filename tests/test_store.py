@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CliResult
+from conftest import new_job as _new_job
 from vidgen import service
 from vidgen.errors import Refused
 from vidgen.pipeline import events as pipeline_events
@@ -21,12 +22,6 @@ from vidgen.store.models import Event, Video
 from vidgen.store.status import JobStatus, RunnerEvent, VideoStatus
 
 Cli = Callable[..., CliResult]
-
-
-def _new_job(cli: Cli) -> int:
-    result = cli("generate", "--json")
-    assert result.code == 0, result.err
-    return int(result.json()["job_id"])
 
 
 def test_a_job_records_its_named_events_in_order_and_listeners_hear_them(
