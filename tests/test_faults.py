@@ -610,23 +610,30 @@ def test_lost_or_corrupt_queue_is_rebuilt_from_the_store(factory: Factory, damag
         assert factory.runs(job_id) == _expected_runs(set())
 
 
-def _freeze_outside_store_lock(pid: int, db: Path) -> None:
+def _freeze_outside_store_lock(pid: int, *dbs: Path) -> None:
     """SIGSTOP the worker (so new jobs stay pending), but never while one of its threads holds
-    the store's write lock: frozen then, it kept every later command waiting for the lock (the
-    beat thread writes every few seconds), which made the corrupted-queue test flaky."""
+    the write lock of one of `dbs`: frozen then, it kept every later command waiting for the
+    lock (the beat thread writes the store every few seconds, the consumer's dequeue writes the
+    queue), which made the corrupted-queue test flaky."""
     for _ in range(50):
         os.kill(pid, signal.SIGSTOP)
-        probe = sqlite3.connect(db, timeout=0.2, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.execute("ROLLBACK")
+        if all(_write_lock_free(db) for db in dbs):
             return
-        except sqlite3.OperationalError:  # frozen inside a write: let it finish, then again
-            os.kill(pid, signal.SIGCONT)
-            time.sleep(0.05)
-        finally:
-            probe.close()
-    raise AssertionError("the worker held the store's write lock every time it was stopped")
+        os.kill(pid, signal.SIGCONT)  # frozen inside a write: let it finish, then again
+        time.sleep(0.05)
+    raise AssertionError("the worker held a write lock every time it was stopped")
+
+
+def _write_lock_free(db: Path) -> bool:
+    probe = sqlite3.connect(db, timeout=0.2, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
 
 
 @pytest.mark.slow
@@ -641,7 +648,7 @@ def test_queue_damaged_under_a_running_worker_is_followed(factory: Factory, dama
             Path(f"{queue}{suffix}").unlink(missing_ok=True)
         later = [factory.generate() for _ in range(2)]  # these go into a brand-new queue file
     else:
-        _freeze_outside_store_lock(worker.pid, factory.home / "vidgen.db")
+        _freeze_outside_store_lock(worker.pid, factory.home / "vidgen.db", queue)
         try:
             later = [factory.generate() for _ in range(2)]
             for suffix in ("-wal", "-shm"):  # the messages' pages may still be in the WAL
