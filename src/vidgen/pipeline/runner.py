@@ -98,6 +98,9 @@ class JobRunner:
         self.job_dir = settings.jobs_dir / str(job_id)
         self.current_stage: str | None = None
         self._completed = False  # the job's move to completed was recorded
+        # What the job's completed attempts cost: read once per run, then kept up to date
+        # from the attempts this run completes (no other writer adds to it meanwhile).
+        self._spent: float | None = None
         self.events = events.JobEvents(self.store, job_id)
 
     # -- the run ---------------------------------------------------------------------------
@@ -332,11 +335,16 @@ class JobRunner:
             deadline=time.monotonic() + timeout,
             log=lambda message: log.info("job %s %s: %s", self.job_id, stage, message),
             # The job's recorded spend, for config.max_cost_usd checks before paid calls.
-            spent_usd=checkpoints.total_cost(self.store, self.job_id),
+            spent_usd=self._spent_so_far(),
         )
         prepare_work_dir(ctx)
         ctx.deadline = time.monotonic() + timeout
         return call_stage(lambda: self.stage_loader(stage), ctx, heartbeat, timeout)
+
+    def _spent_so_far(self) -> float:
+        if self._spent is None:
+            self._spent = checkpoints.total_cost(self.store, self.job_id)
+        return self._spent
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -381,6 +389,7 @@ class JobRunner:
             )
         )
         self._completed = self._completed or last
+        self._spent = self._spent_so_far() + result.cost
         self.events.notify()  # stage_completed
 
     # -- endings ---------------------------------------------------------------------------

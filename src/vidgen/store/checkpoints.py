@@ -18,14 +18,33 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from vidgen.store import events, jobs
 from vidgen.store.engine import Store
-from vidgen.store.leases import Lease, hold
+from vidgen.store.leases import Lease, fence
 from vidgen.store.models import Checkpoint, CheckpointStatus, utcnow
 from vidgen.store.status import RunnerEvent
+
+
+_CP = Checkpoint.__table__.c  # type: ignore[attr-defined]
+# The runner's per-attempt statements, built once (see leases._FENCE).
+_ATTEMPTS = (
+    core_select(func.count())
+    .select_from(Checkpoint.__table__)  # type: ignore[arg-type]
+    .where(_CP.job_id == bindparam("cp_job"), _CP.stage == bindparam("cp_stage"))
+)
+_INSERT = insert(Checkpoint.__table__)  # type: ignore[arg-type]
+_RUNNING = core_select(_CP.stage, _CP.attempt).where(
+    _CP.id == bindparam("cp_id"),
+    _CP.job_id == bindparam("cp_job"),
+    _CP.status == CheckpointStatus.RUNNING.value,
+)
+_FINISH = update(Checkpoint.__table__).where(  # type: ignore[arg-type]
+    _CP.id == bindparam("cp_id"), _CP.status == CheckpointStatus.RUNNING.value
+)
 
 
 def start(store: Store, lease: Lease, stage: str) -> tuple[int, int]:
@@ -36,25 +55,37 @@ def start(store: Store, lease: Lease, stage: str) -> tuple[int, int]:
     """
     job_id = lease.job_id
     with store.write() as session:
-        jobs.set_stage(session, lease, stage)  # holds the lease first: LeaseLost, nothing added
-        previous = session.exec(
-            select(Checkpoint.id).where(Checkpoint.job_id == job_id, Checkpoint.stage == stage)
-        ).all()
-        checkpoint = Checkpoint(job_id=job_id, stage=stage, attempt=len(previous) + 1)
-        session.add(checkpoint)
-        session.flush()
-        events.add(
-            session, job_id, RunnerEvent.STAGE_STARTED, stage=stage, attempt=checkpoint.attempt
+        fence(session, lease, stage=stage)  # first: LeaseLost, nothing added
+        conn = session.connection()
+        attempt = conn.execute(_ATTEMPTS, {"cp_job": job_id, "cp_stage": stage}).scalar_one() + 1
+        result = conn.execute(
+            _INSERT,
+            {
+                "job_id": job_id,
+                "stage": stage,
+                "attempt": attempt,
+                "status": CheckpointStatus.RUNNING.value,
+                "started_at": utcnow(),
+                "outputs": {},
+                "files": {},
+                "cost": 0.0,
+            },
         )
-        assert checkpoint.id is not None
-        return checkpoint.id, checkpoint.attempt
+        events.add(session, job_id, RunnerEvent.STAGE_STARTED, stage=stage, attempt=attempt)
+        return int(result.inserted_primary_key[0]), attempt
 
 
-def _running(session: Session, lease: Lease, checkpoint_id: int) -> Checkpoint:
-    hold(session, lease)
-    checkpoint = session.get(Checkpoint, checkpoint_id)
-    assert checkpoint is not None and checkpoint.job_id == lease.job_id
-    return checkpoint
+def _finish(
+    session: Session, lease: Lease, checkpoint_id: int, **values: Any
+) -> tuple[str, int]:
+    """The running attempt ``checkpoint_id`` of the leased job takes ``values``; returns its
+    (stage, attempt). The job's ``updated_at`` moves with it: the job changed."""
+    fence(session, lease)
+    conn = session.connection()
+    found = conn.execute(_RUNNING, {"cp_id": checkpoint_id, "cp_job": lease.job_id}).first()
+    assert found is not None, f"checkpoint {checkpoint_id} is not a running attempt of the job"
+    conn.execute(_FINISH, {"cp_id": checkpoint_id, "finished_at": utcnow(), **values})
+    return found.stage, found.attempt
 
 
 def fail(
@@ -68,19 +99,21 @@ def fail(
 ) -> None:
     """The attempt failed; ``data`` goes on its ``stage_failed`` event (e.g. ffmpeg's stderr)."""
     with store.write() as session:
-        checkpoint = _running(session, lease, checkpoint_id)
-        checkpoint.status = CheckpointStatus.FAILED.value
-        checkpoint.finished_at = utcnow()
-        checkpoint.duration_seconds = round(duration, 3)
-        checkpoint.error = error
-        checkpoint.traceback = traceback
-        session.add(checkpoint)
+        stage, attempt = _finish(
+            session,
+            lease,
+            checkpoint_id,
+            status=CheckpointStatus.FAILED.value,
+            duration_seconds=round(duration, 3),
+            error=error,
+            traceback=traceback,
+        )
         events.add(
             session,
-            checkpoint.job_id,
+            lease.job_id,
             RunnerEvent.STAGE_FAILED,
-            stage=checkpoint.stage,
-            attempt=checkpoint.attempt,
+            stage=stage,
+            attempt=attempt,
             message=error,
             data=data,
         )
@@ -99,26 +132,27 @@ def complete(
 ) -> None:
     """The attempt completed; with ``finish_job`` (the last stage) the job completes in the
     same transaction, so no lease can be lost between the two."""
+    duration = round(duration, 3)
     with store.write() as session:
-        checkpoint = _running(session, lease, checkpoint_id)
-        checkpoint.status = CheckpointStatus.COMPLETED.value
-        checkpoint.finished_at = utcnow()
-        checkpoint.duration_seconds = round(duration, 3)
-        checkpoint.outputs = outputs
-        checkpoint.files = files
-        checkpoint.cost = cost
-        session.add(checkpoint)
-        jobs.touch(session, checkpoint.job_id)
+        stage, attempt = _finish(
+            session,
+            lease,
+            checkpoint_id,
+            status=CheckpointStatus.COMPLETED.value,
+            duration_seconds=duration,
+            outputs=outputs,
+            files=files,
+            cost=cost,
+        )
         events.add(
             session,
-            checkpoint.job_id,
+            lease.job_id,
             RunnerEvent.STAGE_COMPLETED,
-            stage=checkpoint.stage,
-            attempt=checkpoint.attempt,
-            data={"duration_seconds": checkpoint.duration_seconds, "cost": cost},
+            stage=stage,
+            attempt=attempt,
+            data={"duration_seconds": duration, "cost": cost},
         )
-        if finish_job:
-            session.flush()  # the checkpoint is no longer running when the job completes
+        if finish_job:  # the checkpoint is no longer running when the job completes
             jobs.complete_in(session, lease)
 
 

@@ -10,11 +10,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from vidgen.store.engine import Store
 from vidgen.store.models import Event, utcnow
 from vidgen.store.status import RunnerEvent
+
+
+_INSERT = insert(Event.__table__)  # type: ignore[arg-type]  # built once: see leases._FENCE
+
+
+def _values(
+    job_id: int,
+    kind: RunnerEvent,
+    stage: str | None,
+    attempt: int | None,
+    message: str,
+    data: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "job_id": job_id,
+        "at": utcnow(),
+        "kind": kind.value,
+        "stage": stage,
+        "attempt": attempt,
+        "message": message,
+        "data": dict(data or {}),
+    }
 
 
 def add(
@@ -26,19 +49,12 @@ def add(
     attempt: int | None = None,
     message: str = "",
     data: dict[str, Any] | None = None,
-) -> Event:
-    """Append an event in the caller's transaction (it happens if, and only if, the move does)."""
-    row = Event(
-        job_id=job_id,
-        at=utcnow(),
-        kind=kind.value,
-        stage=stage,
-        attempt=attempt,
-        message=message,
-        data=dict(data or {}),
-    )
-    session.add(row)
-    return row
+) -> int:
+    """Append an event in the caller's transaction (it happens if, and only if, the move does);
+    returns its id."""
+    values = _values(job_id, kind, stage, attempt, message, data)
+    result = session.connection().execute(_INSERT, values)
+    return int(result.inserted_primary_key[0])
 
 
 def record_event(
@@ -52,10 +68,10 @@ def record_event(
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event to the job's history; returns the stored row."""
+    values = _values(job_id, kind, stage, attempt, message, data)
     with store.write() as session:
-        row = add(session, job_id, kind, stage=stage, attempt=attempt, message=message, data=data)
-        session.flush()
-        return row
+        event_id = int(session.connection().execute(_INSERT, values).inserted_primary_key[0])
+    return Event(id=event_id, **values)
 
 
 def events_for_job(store: Store, job_id: int, after_id: int | None = None) -> list[Event]:

@@ -5,7 +5,7 @@ Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``req
 (``... WHERE status IN (allowed sources)``), so a move either happens exactly once or is
 refused, even with many processes racing for it.
 Each move opens its own write transaction; the few ``session``-level functions
-(``fail_if_lease_expired``, ``set_stage``, ``touch``, ``complete_in``) run inside another store
+(``fail_if_lease_expired``, ``set_stage``, ``complete_in``) run inside another store
 module's transaction so that two tables change together.
 
 The moves a runner makes (``complete``, ``fail``, ``requeue``, ``finish_cancel``, ``set_stage``,
@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from vidgen.errors import NotFound, Refused
 from vidgen.store import events
 from vidgen.store.engine import Store
-from vidgen.store.leases import Lease, held, hold
+from vidgen.store.leases import Lease, fence, held, hold
 from vidgen.store.models import Checkpoint, CheckpointStatus, Event, Job, JobStatus, utcnow
 from vidgen.store.status import TERMINAL_JOB_STATUSES, RunnerEvent
 
@@ -116,17 +116,20 @@ def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> tuple[
 
 def _end(session: Session, lease: Lease, target: JobStatus, **fields: Any) -> Job:
     """running -> ``target`` for the runner holding ``lease`` (LeaseLost if it does not)."""
-    hold(session, lease)
-    return transition(
-        session,
-        lease.job_id,
-        target,
-        sources=frozenset({R}),
-        where=held(lease),
-        lease_owner=None,
-        lease_expires_at=None,
-        **fields,
-    )
+    try:
+        return transition(
+            session,
+            lease.job_id,
+            target,
+            sources=frozenset({R}),
+            where=held(lease),
+            lease_owner=None,
+            lease_expires_at=None,
+            **fields,
+        )
+    except Refused:
+        hold(session, lease)  # the lease is gone: LeaseLost says so (nothing was changed)
+        raise
 
 
 def complete_in(session: Session, lease: Lease) -> Job:
@@ -306,13 +309,7 @@ def renew_lease(store: Store, lease: Lease, lease_seconds: float) -> bool:
 def set_stage(session: Session, lease: Lease, stage: str) -> None:
     """The stage a running job is in, while ``lease`` is held (LeaseLost if it is not).
     Not a status move."""
-    hold(session, lease)
-    session.execute(update(Job).where(held(lease)).values(stage=stage, updated_at=utcnow()))
-
-
-def touch(session: Session, job_id: int) -> None:
-    """Mark the job as changed now (a checkpoint of it completed)."""
-    session.execute(update(Job).where(col(Job.id) == job_id).values(updated_at=utcnow()))
+    fence(session, lease, stage=stage)
 
 
 # -- store-level: each opens its own transaction ---------------------------------------------
