@@ -62,6 +62,35 @@ def test_a_job_records_its_named_events_in_order_and_listeners_hear_them(
     assert events_for_job(store, job_id, after_id=rows[-2].id) == [rows[-1]]
 
 
+def test_listeners_hear_events_of_other_writers_in_order_and_as_stored(
+    cli: Cli, stagekit: Path, store: Store
+) -> None:
+    """This process's events reach listeners without a read-back; one written in between by
+    someone else (here: another connection, as `vidgen cancel` in another process would)
+    makes the runner read the store instead, so nothing is missed or reordered."""
+    db = load_settings().home / "vidgen.db"
+    heard: list[Event] = []
+
+    def listen(row: Event) -> None:
+        heard.append(row)
+        if row.kind == RunnerEvent.STAGE_STARTED and row.stage == "trend_analysis":
+            with sqlite3.connect(db) as other:
+                other.execute(
+                    "INSERT INTO event (job_id, at, kind, message, data) VALUES (?, ?, ?, ?, ?)",
+                    (row.job_id, "2026-01-01 00:00:00", "cancel_requested", "foreign", "{}"),
+                )
+
+    listener = pipeline_events.subscribe(listen)
+    try:
+        job_id = _new_job(cli)
+        assert JobRunner(job_id, load_settings()).run() == JobStatus.COMPLETED
+    finally:
+        pipeline_events.unsubscribe(listener)
+    rows = events_for_job(store, job_id)
+    assert "foreign" in [row.message for row in rows]
+    assert [row.model_dump() for row in heard] == [row.model_dump() for row in rows]
+
+
 def test_a_retry_records_the_stages_it_skips(
     cli: Cli, stagekit: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -299,9 +299,7 @@ def load_config(path: Path) -> ThemeConfig:
     where = str(path)
     try:
         if not path.exists():
-            raise InvalidInput(
-                f"{where}: config file not found; name an existing theme file"
-            )
+            raise InvalidInput(f"{where}: config file not found; name an existing theme file")
         if not path.is_file():
             raise InvalidInput(f"{where}: not a regular file; name a YAML theme file")
         size = path.stat().st_size

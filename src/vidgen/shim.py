@@ -271,9 +271,7 @@ def create_app(
     )
     def retry(job_id: int, body: Annotated[JobRetryRequest | None, Body()] = None) -> Response:
         request = body or JobRetryRequest()
-        return _json(
-            service.retry(current(), job_id, request.from_stage, dry_run=request.dry_run)
-        )
+        return _json(service.retry(current(), job_id, request.from_stage, dry_run=request.dry_run))
 
     @app.post(
         "/api/jobs/{job_id}/cancel",

@@ -43,9 +43,13 @@ class JobEvents:
         self.store = store
         self.job_id = job_id
         self.last_id: int | None = None
+        self._watch: event_rows.Watch | None = None
         if _listeners:  # listeners hear this run's events, not the job's earlier history
             earlier = event_rows.events_for_job(store, job_id)
             self.last_id = earlier[-1].id if earlier else None
+            # This process's own events reach the listeners without being read back (reading
+            # after every step was most of a short job's cost in the worker).
+            self._watch = event_rows.watch(job_id)
 
     def record(
         self,
@@ -80,11 +84,13 @@ class JobEvents:
         """Hand the events stored since the last call to the listeners (none: nothing read)."""
         if not _listeners:
             return
-        try:
-            rows = event_rows.events_for_job(self.store, self.job_id, after_id=self.last_id)
-        except Exception as exc:
-            log.warning("job %s: could not read its events (%s)", self.job_id, exc)
-            return
+        rows = self._watch.take(self.last_id) if self._watch is not None else None
+        if rows is None:  # someone else wrote one in between: the store has them in order
+            try:
+                rows = event_rows.events_for_job(self.store, self.job_id, after_id=self.last_id)
+            except Exception as exc:
+                log.warning("job %s: could not read its events (%s)", self.job_id, exc)
+                return
         for row in rows:
             self.last_id = row.id
             for listener in list(_listeners):
@@ -92,3 +98,8 @@ class JobEvents:
                     listener(row)
                 except Exception:
                     log.exception("job %s: event listener %r failed", self.job_id, listener)
+
+    def close(self) -> None:
+        """The run is over: stop collecting its events."""
+        if self._watch is not None:
+            self._watch.close()

@@ -107,6 +107,12 @@ class JobRunner:
 
     def run(self) -> JobStatus | None:
         """Claim and run the job; None if it was not pending (already taken or finished)."""
+        try:
+            return self._claim_and_run()
+        finally:
+            self.events.close()
+
+    def _claim_and_run(self) -> JobStatus | None:
         if SHUTDOWN.is_set() and self.requeue_fn is not None:
             # A worker that is stopping hands back a message it picked up instead of starting it.
             self.requeue_fn(self.job_id)

@@ -25,24 +25,23 @@ from sqlmodel import Session, col, select
 from vidgen.store import events, jobs
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, fence
-from vidgen.store.models import Checkpoint, CheckpointStatus, utcnow
+from vidgen.store.models import Checkpoint, CheckpointStatus, new_id, table, utcnow
 from vidgen.store.status import RunnerEvent
 
-
-_CP = Checkpoint.__table__.c  # type: ignore[attr-defined]
+_CP = table(Checkpoint).c
 # The runner's per-attempt statements, built once (see leases._FENCE).
 _ATTEMPTS = (
     core_select(func.count())
-    .select_from(Checkpoint.__table__)  # type: ignore[arg-type]
+    .select_from(table(Checkpoint))
     .where(_CP.job_id == bindparam("cp_job"), _CP.stage == bindparam("cp_stage"))
 )
-_INSERT = insert(Checkpoint.__table__)  # type: ignore[arg-type]
+_INSERT = insert(table(Checkpoint))
 _RUNNING = core_select(_CP.stage, _CP.attempt).where(
     _CP.id == bindparam("cp_id"),
     _CP.job_id == bindparam("cp_job"),
     _CP.status == CheckpointStatus.RUNNING.value,
 )
-_FINISH = update(Checkpoint.__table__).where(  # type: ignore[arg-type]
+_FINISH = update(table(Checkpoint)).where(
     _CP.id == bindparam("cp_id"), _CP.status == CheckpointStatus.RUNNING.value
 )
 
@@ -72,12 +71,10 @@ def start(store: Store, lease: Lease, stage: str) -> tuple[int, int]:
             },
         )
         events.add(session, job_id, RunnerEvent.STAGE_STARTED, stage=stage, attempt=attempt)
-        return int(result.inserted_primary_key[0]), attempt
+        return new_id(result), attempt
 
 
-def _finish(
-    session: Session, lease: Lease, checkpoint_id: int, **values: Any
-) -> tuple[str, int]:
+def _finish(session: Session, lease: Lease, checkpoint_id: int, **values: Any) -> tuple[str, int]:
     """The running attempt ``checkpoint_id`` of the leased job takes ``values``; returns its
     (stage, attempt). The job's ``updated_at`` moves with it: the job changed."""
     fence(session, lease)

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, update
 from sqlmodel import Session, col, select
 
 from vidgen.errors import LeaseLost, NotFound
-from vidgen.store.models import Job, JobStatus, utcnow
+from vidgen.store.models import Job, JobStatus, table, utcnow
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,10 @@ def hold(session: Session, lease: Lease) -> None:
         )
 
 
-_JOB = Job.__table__.c  # type: ignore[attr-defined]
+_JOB = table(Job).c
 # Built once: the runner fences a write per stage step, and building the statement each time
 # cost more than running it. The SET columns come from the parameters of each call.
-_FENCE = update(Job.__table__).where(  # type: ignore[arg-type]
+_FENCE = update(table(Job)).where(
     _JOB.id == bindparam("fence_job"),
     _JOB.status == JobStatus.RUNNING.value,
     _JOB.lease_owner == bindparam("fence_owner"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, Table, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -193,3 +193,16 @@ class Event(SQLModel, table=True):
     attempt: int | None = None
     message: str = ""
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of ``model``, for the hot statements built once at import (typed, unlike
+    ``Model.__table__``)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The primary key a single-row INSERT just made."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
