@@ -97,18 +97,18 @@ def test_a_store_locked_longer_than_the_lease_does_not_fail_a_live_workers_job(
 # -- a runner whose lease was taken writes nothing ---------------------------------------------
 
 
-def _taken(cli: Cli, store: Store) -> tuple[int, Lease, int]:
+def _taken(cli: Cli, store: Store) -> tuple[int, Lease, checkpoints.Attempt]:
     """A job claimed by runner 1, which started a checkpoint; then reaped (runner 1 looked
     dead), retried and claimed by runner 2. Returns (job, runner 1's lease, its checkpoint)."""
     job_id = _new_job(cli)
     _job, old = job_rows.claim(store, job_id, "runner-1", 60)
-    checkpoint_id, _ = checkpoints.start(store, old, "composition")
+    attempt = checkpoints.start(store, old, "composition")
     _expire(store, job_id)
     assert reap_expired_leases(store) == [job_id]  # runner-1 has no beat row: taken for dead
     assert cli("retry", str(job_id)).code == 0
     _job, new = job_rows.claim(store, job_id, "runner-2", 60)
     assert new.epoch == old.epoch + 1
-    return job_id, old, checkpoint_id
+    return job_id, old, attempt
 
 
 def test_every_write_of_a_runner_whose_lease_was_taken_is_refused(
@@ -132,16 +132,16 @@ def test_every_write_of_a_runner_whose_lease_was_taken_is_refused_on_postgresql(
 
 
 def _every_write_refused(cli: Cli, store: Store, tmp_path: Path) -> None:
-    job_id, old, checkpoint_id = _taken(cli, store)
+    job_id, old, attempt = _taken(cli, store)
     # The reap closed runner 1's attempt in the same transaction.
     (closed,) = checkpoints.for_job(store, job_id)
     assert (closed.status, closed.error) == ("failed", "worker lost during composition")
     writes: dict[str, Callable[[], object]] = {
         "checkpoint start": lambda: checkpoints.start(store, old, "review"),
         "checkpoint complete": lambda: checkpoints.complete(
-            store, old, checkpoint_id, 1.0, {}, {}, 0.0, finish_job=True
+            store, old, attempt, 1.0, {}, {}, 0.0, finish_job=True
         ),
-        "checkpoint fail": lambda: checkpoints.fail(store, old, checkpoint_id, 1.0, "x", None),
+        "checkpoint fail": lambda: checkpoints.fail(store, old, attempt, 1.0, "x", None),
         "job complete": lambda: job_rows.complete(store, old),
         "job fail": lambda: job_rows.fail(store, old, "composition", "x"),
         "job requeue": lambda: job_rows.requeue(store, old, None),

@@ -126,13 +126,13 @@ def test_record_event_keeps_its_fields(cli: Cli, store: Store) -> None:
 def test_the_job_cost_is_the_sum_of_its_completed_attempts(cli: Cli, store: Store) -> None:
     job_id = _new_job(cli)
     _job, lease = jobs.claim(store, job_id, "w", 60)
-    first, _ = checkpoints.start(store, lease, "trend_collection")
+    first = checkpoints.start(store, lease, "trend_collection")
     checkpoints.complete(store, lease, first, 0.1, {}, {}, 0.25)
-    failed, _ = checkpoints.start(store, lease, "trend_analysis")
+    failed = checkpoints.start(store, lease, "trend_analysis")
     checkpoints.fail(store, lease, failed, 0.1, "boom", None)
-    again, attempt = checkpoints.start(store, lease, "trend_analysis")
+    again = checkpoints.start(store, lease, "trend_analysis")
     checkpoints.complete(store, lease, again, 0.1, {}, {}, 0.5)
-    assert attempt == 2
+    assert again.number == 2
     assert checkpoints.total_cost(store, job_id) == pytest.approx(0.75)
     assert service.job_detail(load_settings(), job_id).total_cost == pytest.approx(0.75)
     assert checkpoints.latest_states(store, [job_id]) == {

@@ -259,15 +259,13 @@ class JobRunner:
         attempts = self.settings.stage_attempts
         last_error = ""
         for attempt_in_run in range(1, attempts + 1):
-            checkpoint_id, attempt = self._write(
-                lambda: checkpoints.start(self.store, self._held(), stage)
-            )
+            attempt = self._write(lambda: checkpoints.start(self.store, self._held(), stage))
             self.events.notify()  # stage_started
             started = time.monotonic()
             try:
-                result = self._call_stage(stage, attempt, config, outputs, heartbeat)
+                result = self._call_stage(stage, attempt.number, config, outputs, heartbeat)
                 try:
-                    self._complete_checkpoint(checkpoint_id, started, result, stage)
+                    self._complete_checkpoint(attempt, started, result)
                 except LeaseLost:
                     if result.undo is not None:  # e.g. review's publication: it is not ours
                         result.undo()
@@ -276,18 +274,16 @@ class JobRunner:
                     raise StageError(f"could not record the checkpoint: {one_line(exc)}") from exc
             except (Interrupted, LeaseLost, Cancelled) as exc:
                 if isinstance(exc, Interrupted):
-                    self._fail_checkpoint(
-                        checkpoint_id, started, error="interrupted: worker shut down"
-                    )
+                    self._fail_checkpoint(attempt, started, error="interrupted: worker shut down")
                 elif isinstance(exc, Cancelled):
-                    self._fail_checkpoint(checkpoint_id, started, error="cancelled")
+                    self._fail_checkpoint(attempt, started, error="cancelled")
                 raise
             except FatalStageError as exc:
-                self._fail_checkpoint(checkpoint_id, started, error=one_line(exc), exc=exc)
+                self._fail_checkpoint(attempt, started, error=one_line(exc), exc=exc)
                 raise _StageFailed(f"{stage} failed: {one_line(exc)}") from None
             except Exception as exc:  # retryable: StageError, OSError, bugs in a provider...
                 last_error = one_line(exc)
-                self._fail_checkpoint(checkpoint_id, started, error=last_error, exc=exc)
+                self._fail_checkpoint(attempt, started, error=last_error, exc=exc)
                 if attempt_in_run < attempts:
                     delay = backoff_delay(
                         attempt_in_run, self.settings.backoff_base, self.settings.backoff_max
@@ -295,7 +291,7 @@ class JobRunner:
                     self.events.record(
                         RunnerEvent.BACKOFF,
                         stage=stage,
-                        attempt=attempt,
+                        attempt=attempt.number,
                         message=f"next attempt in {delay:.1f} s",
                         data={"delay": delay},
                     )
@@ -355,7 +351,12 @@ class JobRunner:
     # -- checkpoints -----------------------------------------------------------------------
 
     def _fail_checkpoint(
-        self, checkpoint_id: int, started: float, *, error: str, exc: BaseException | None = None
+        self,
+        attempt: checkpoints.Attempt,
+        started: float,
+        *,
+        error: str,
+        exc: BaseException | None = None,
     ) -> None:
         trace = "".join(traceback.format_exception(exc)) if exc is not None else None
         # e.g. ffmpeg's stderr tail (vidgen.media.ffmpeg.FfmpegError.details), for `vidgen logs`
@@ -365,7 +366,7 @@ class JobRunner:
             lambda: checkpoints.fail(
                 self.store,
                 self._held(),
-                checkpoint_id,
+                attempt,
                 duration,
                 error,
                 trace,
@@ -375,18 +376,18 @@ class JobRunner:
         self.events.notify()  # stage_failed
 
     def _complete_checkpoint(
-        self, checkpoint_id: int, started: float, result: StageResult, stage: str
+        self, attempt: checkpoints.Attempt, started: float, result: StageResult
     ) -> None:
         files = file_digests(self.job_dir, result.files)
         # The last stage's checkpoint and the job's completion are one transaction: a lease
         # lost in between would leave a completed attempt under a failed job.
-        last = stage == self.stage_names[-1]
+        last = attempt.stage == self.stage_names[-1]
         duration = time.monotonic() - started
         self._write(
             lambda: checkpoints.complete(
                 self.store,
                 self._held(),
-                checkpoint_id,
+                attempt,
                 duration,
                 result.outputs,
                 files,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,18 +37,24 @@ _ATTEMPTS = (
     .where(_CP.job_id == bindparam("cp_job"), _CP.stage == bindparam("cp_stage"))
 )
 _INSERT = insert(table(Checkpoint))
-_RUNNING = core_select(_CP.stage, _CP.attempt).where(
+_FINISH = update(table(Checkpoint)).where(
     _CP.id == bindparam("cp_id"),
     _CP.job_id == bindparam("cp_job"),
     _CP.status == CheckpointStatus.RUNNING.value,
 )
-_FINISH = update(table(Checkpoint)).where(
-    _CP.id == bindparam("cp_id"), _CP.status == CheckpointStatus.RUNNING.value
-)
 
 
-def start(store: Store, lease: Lease, stage: str) -> tuple[int, int]:
-    """A ``running`` checkpoint for the next attempt of ``stage``; returns (id, attempt).
+@dataclass(frozen=True)
+class Attempt:
+    """A started attempt: its checkpoint row, its stage and its number (1, 2, ...)."""
+
+    id: int
+    stage: str
+    number: int
+
+
+def start(store: Store, lease: Lease, stage: str) -> Attempt:
+    """A ``running`` checkpoint for the next attempt of ``stage``.
 
     Records ``stage_started``; ``fail`` and ``complete`` record ``stage_failed`` (message: the
     error) and ``stage_completed`` (data: duration_seconds, cost), each in the same transaction.
@@ -71,24 +78,22 @@ def start(store: Store, lease: Lease, stage: str) -> tuple[int, int]:
             },
         )
         events.add(session, job_id, RunnerEvent.STAGE_STARTED, stage=stage, attempt=attempt)
-        return new_id(result), attempt
+        return Attempt(new_id(result), stage, attempt)
 
 
-def _finish(session: Session, lease: Lease, checkpoint_id: int, **values: Any) -> tuple[str, int]:
-    """The running attempt ``checkpoint_id`` of the leased job takes ``values``; returns its
-    (stage, attempt). The job's ``updated_at`` moves with it: the job changed."""
+def _finish(session: Session, lease: Lease, attempt: Attempt, **values: Any) -> None:
+    """The running ``attempt`` of the leased job takes ``values``; the job's ``updated_at``
+    moves with it (the job changed)."""
     fence(session, lease)
-    conn = session.connection()
-    found = conn.execute(_RUNNING, {"cp_id": checkpoint_id, "cp_job": lease.job_id}).first()
-    assert found is not None, f"checkpoint {checkpoint_id} is not a running attempt of the job"
-    conn.execute(_FINISH, {"cp_id": checkpoint_id, "finished_at": utcnow(), **values})
-    return found.stage, found.attempt
+    params = {"cp_id": attempt.id, "cp_job": lease.job_id, "finished_at": utcnow(), **values}
+    finished = session.connection().execute(_FINISH, params)
+    assert finished.rowcount == 1, f"checkpoint {attempt.id} is not a running attempt of the job"
 
 
 def fail(
     store: Store,
     lease: Lease,
-    checkpoint_id: int,
+    attempt: Attempt,
     duration: float,
     error: str,
     traceback: str | None,
@@ -96,10 +101,10 @@ def fail(
 ) -> None:
     """The attempt failed; ``data`` goes on its ``stage_failed`` event (e.g. ffmpeg's stderr)."""
     with store.write() as session:
-        stage, attempt = _finish(
+        _finish(
             session,
             lease,
-            checkpoint_id,
+            attempt,
             status=CheckpointStatus.FAILED.value,
             duration_seconds=round(duration, 3),
             error=error,
@@ -109,8 +114,8 @@ def fail(
             session,
             lease.job_id,
             RunnerEvent.STAGE_FAILED,
-            stage=stage,
-            attempt=attempt,
+            stage=attempt.stage,
+            attempt=attempt.number,
             message=error,
             data=data,
         )
@@ -119,7 +124,7 @@ def fail(
 def complete(
     store: Store,
     lease: Lease,
-    checkpoint_id: int,
+    attempt: Attempt,
     duration: float,
     outputs: dict[str, Any],
     files: dict[str, Any],
@@ -131,10 +136,10 @@ def complete(
     same transaction, so no lease can be lost between the two."""
     duration = round(duration, 3)
     with store.write() as session:
-        stage, attempt = _finish(
+        _finish(
             session,
             lease,
-            checkpoint_id,
+            attempt,
             status=CheckpointStatus.COMPLETED.value,
             duration_seconds=duration,
             outputs=outputs,
@@ -145,8 +150,8 @@ def complete(
             session,
             lease.job_id,
             RunnerEvent.STAGE_COMPLETED,
-            stage=stage,
-            attempt=attempt,
+            stage=attempt.stage,
+            attempt=attempt.number,
             data={"duration_seconds": duration, "cost": cost},
         )
         if finish_job:  # the checkpoint is no longer running when the job completes
