@@ -48,7 +48,7 @@ SCENES = [
     (5.0, "Meet FocusFlow"),
     (5.0, "Warm light for your evenings"),
     (5.0, "One touch: reading or screen mode"),
-    (5.0, ""),
+    (5.0, "Charges your phone"),
 ]
 SCRIPT = (
     "Meet FocusFlow, the desk lamp that works the way you do. Warm light in the evening, "
@@ -87,7 +87,7 @@ TARGET_SSIM = 0.98
 TARGET_BYTES = 1.5
 # Bump when the inputs change shape (v2: scene cards and one kinetic text track, as the stage;
 # v3: the default job's procedural backdrops instead of ffmpeg test patterns).
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4
 
 
 def _ffmpeg() -> str:
@@ -297,6 +297,31 @@ def ensure_moviepy() -> str:
     return str(MOVIEPY_PY)
 
 
+def _content_output(m: dict[str, Any], style: str) -> Any:
+    """What content_generation records for the bench's inputs, typed as the runner hands it
+    on (``ctx.output`` validates the whole model)."""
+    from vidgen.stages.content_generation import Output
+
+    durations = m["scene_durations"]
+    scenes = [
+        {"index": i, "duration_seconds": d, "on_screen_text": t, "narration": t}
+        for i, (d, t) in enumerate(zip(durations, m["scene_texts"], strict=True))
+    ]
+    return Output.model_validate({
+        "plan_id": 1, "plan_path": "plan.json",
+        "plan": {"title": "FocusFlow Desk Lamp", "description": "bench", "hashtags": [],
+                 "style": style, "duration_seconds": sum(durations), "scenes": scenes,
+                 "voiceover_script": SCRIPT},
+        "clips": [{"path": Path(c).name, "duration": CLIP_SECONDS} for c in m["clips"]],
+        "voiceover": {"path": Path(m["voiceover"]).name, "duration": m["voice_duration"],
+                      "words": m["words"], "sentences": m["sentences"]},
+        "providers": {"planner": "template", "visuals": "procedural", "tts": "espeak",
+                      "models": {"planner": None, "tts": None},
+                      "clip_sources": [None] * len(scenes)},
+        "prompts": {}, "width": m["width"], "height": m["height"], "fps": m["fps"],
+    })  # fmt: skip
+
+
 class _Stage:
     """Calls the real composition stage with a context like the runner's."""
 
@@ -307,15 +332,7 @@ class _Stage:
         self.config = load_config(Path(m["config"]))
         self.settings = load_settings({"VIDGEN_HOME": str(work_root / "home")})
         self.work_root = work_root
-        self.content = {
-            "plan": {"scenes": [{"duration_seconds": d, "on_screen_text": t}
-                                for d, t in zip(m["scene_durations"], m["scene_texts"],
-                                                strict=True)]},
-            "clips": [{"path": Path(c).name, "duration": CLIP_SECONDS} for c in m["clips"]],
-            "voiceover": {"path": Path(m["voiceover"]).name, "duration": m["voice_duration"],
-                          "words": m["words"], "sentences": m["sentences"]},
-            "width": m["width"], "height": m["height"], "fps": m["fps"],
-        }  # fmt: skip
+        self.content = _content_output(m, self.config.config.style)
         self.runs = 0
         self.last: dict[str, Any] = {}
 
