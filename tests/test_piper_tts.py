@@ -99,8 +99,15 @@ def test_the_aligned_voice_is_patched_once_and_loaded_from_the_cache(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     voice = resolve_voice(BUNDLED)
+    folder = tmp_path / "cache" / "vidgen" / "piper"
+    folder.mkdir(parents=True)
+    stale = folder / f"{voice.model.stem}-1-2.onnx"  # left by an earlier install of the voice
+    other = folder / "another-voice-1-2.onnx"
+    stale.write_bytes(b"old")
+    other.write_bytes(b"kept")
     first = PiperTTS().synthesize(SCRIPT, tmp_path / "a.wav", voice="en-us", rate=165)
-    (cached,) = (tmp_path / "cache" / "vidgen" / "piper").glob("*.onnx")
+    assert not stale.exists() and other.read_bytes() == b"kept"
+    (cached,) = folder.glob(f"{voice.model.stem}-*.onnx")
     assert cached.name.startswith(voice.model.stem) and cached.stat().st_size > 50_000_000
     patched_at = cached.stat().st_mtime_ns
     second = PiperTTS().synthesize(SCRIPT, tmp_path / "b.wav", voice="en-us", rate=165)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import glob
 import json
 import os
 import re
@@ -170,6 +171,11 @@ def _aligned_model(model: Path) -> str | bytes:
         atomic_write_bytes(cached, data)
     except OSError:
         return data
+    # The copies made for earlier installs of this voice (another size or date) are stale:
+    # without this every reinstall left another 60 MB behind.
+    for stale in cached.parent.glob(f"{glob.escape(model.stem)}-*-*.onnx"):
+        if stale != cached:
+            stale.unlink(missing_ok=True)
     return str(cached)
 
 
