@@ -51,15 +51,17 @@ class CompositionSpec:
     # scene text, with fonts only from ``fonts_dir`` (the packaged ones, never the system's).
     subtitles: Path | None = None
     fonts_dir: Path | None = None
-    # The encoder is most of a job's CPU time. ultrafast plus CABAC and the 8x8 transform (both
-    # off in ultrafast; 8x8dct also makes it H.264 High) against veryfast on the default job,
-    # same frames: SSIM 0.994 at 1.10x the bytes (CRF 22) for a third of the CPU time
-    # (bench/composition.py reports all three). ultrafast alone was 1.68x the bytes; the
-    # deblocking filter cost 1.5 s of CPU for 0.0005 SSIM.
+    # The encoder is most of a job's CPU time. ultrafast plus CABAC, the deblocking filter and
+    # the 8x8 transform (all off in ultrafast; 8x8dct also makes it H.264 High) against
+    # veryfast on the default job, same frames: SSIM 0.995 at 1.08x the bytes (CRF 22) for a
+    # third of the CPU time (bench/composition.py reports all three). ultrafast alone was 1.68x
+    # the bytes. Without deblocking (~7% less encoder time) the dark gradients of the backdrops
+    # showed their macroblocks.
     preset: str = "ultrafast"
     # Frame threads (x264's default): ultrafast has no lookahead, so they hold only a few
-    # frames (~5 MB more than slice threads at 1080x1920) and finish ~1 s sooner on 2 cores.
-    x264_params: str = "cabac=1:8x8dct=1"
+    # frames (~5 MB more than slice threads at 1080x1920) and finish ~0.6 s sooner on 2 cores,
+    # where slice threads left a core idle behind the single-threaded filter graph.
+    x264_params: str = "cabac=1:deblock=0,0:8x8dct=1"
     crf: int = 22
     loudness: float = -14.0
 
