@@ -7,6 +7,7 @@ Piper's own: finding voices, word timings from phoneme alignments, and the fallb
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import wave
 from pathlib import Path
@@ -126,6 +127,14 @@ def test_a_cache_that_cannot_be_written_still_speaks(
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     result = PiperTTS().synthesize(SCRIPT, tmp_path / "v.wav", voice="en-us", rate=165)
     assert [w.text for w in result.words][:5] == ["Meet", "the", "new", "desk", "lamp"]
+
+
+def test_the_voice_child_imports_no_pydantic() -> None:
+    """The voice's process is the job's memory peak (~300 MB beside vidgen's ~80 MB, against
+    a 400 MB budget): pydantic would add ~19 MB to it for nothing."""
+    probe = "import sys, vidgen.media.piper_tts; print('pydantic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_rate_changes_speed(tmp_path: Path) -> None:

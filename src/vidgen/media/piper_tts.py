@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import atomic_write_bytes
-from vidgen.media.speech import Span as _Span
-from vidgen.media.speech import Voiceover
-from vidgen.media.speech import estimate_spans as _estimate_spans
-from vidgen.media.speech import publish as _publish
-from vidgen.media.speech import require_text as _require_text
+from vidgen.media.spans import Span as _Span
+from vidgen.media.spans import estimate_spans as _estimate_spans
+from vidgen.media.spans import require_text as _require_text
+from vidgen.media.spans import write_wav
 
 if TYPE_CHECKING:
     from vidgen.cancel import CancelToken
+    from vidgen.media.speech import Voiceover
 
 # Python packages that ship Piper voices as package data, each with ``model_path()`` and
 # ``config_path()``. Installed ones are offered by name and by language.
@@ -270,9 +270,22 @@ class PiperTTS:
         ctx: CancelToken | None = None,
     ) -> Voiceover:
         """Load the voice in this process, speak ``text``, free the voice again."""
+        duration, spans = self.write_speech(text, out_path, voice_file, rate, ctx)
+        return _describe(text, out_path, duration, spans, voice_file)
+
+    def write_speech(
+        self,
+        text: str,
+        out_path: Path,
+        voice_file: PiperVoiceFile,
+        rate: int,
+        ctx: CancelToken | None = None,
+    ) -> tuple[float, list[_Span]]:
+        """Speak ``text`` into the WAV ``out_path`` here; its duration and word spans. What the
+        child process runs: nothing here imports pydantic (see ``vidgen.media.spans``)."""
         loaded = load_voice(voice_file)
         try:
-            return self._speak(loaded, text, out_path, voice_file, rate, ctx)
+            return self._speak(loaded, text, out_path, rate, ctx)
         finally:
             del loaded
             _release_memory()
@@ -282,10 +295,9 @@ class PiperTTS:
         loaded: Any,
         text: str,
         out_path: Path,
-        voice_file: PiperVoiceFile,
         rate: int,
         ctx: CancelToken | None,
-    ) -> Voiceover:
+    ) -> tuple[float, list[_Span]]:
         from piper import SynthesisConfig
 
         base_scale = float(loaded.config.length_scale or 1.0)
@@ -310,7 +322,7 @@ class PiperTTS:
             raise StageError("Piper produced no audio or words for the voiceover script")
         keep = min(len(pcm) // 2, int((spans[-1].end + _TAIL_PAD) * sample_rate))
         del pcm[keep * 2 :]
-        return _publish(text, out_path, bytes(pcm), sample_rate, spans, self.name, voice_file.name)
+        return write_wav(out_path, bytes(pcm), sample_rate), spans
 
     @staticmethod
     def _sentence(
@@ -478,9 +490,10 @@ def _spoken_word_count(loaded: Any, written: str) -> int:
 def _speak_in_child(
     text: str, out_path: Path, voice_file: PiperVoiceFile, rate: int, ctx: CancelToken | None
 ) -> Voiceover:
-    """``PiperTTS.speak_here`` in a child Python (``python -m vidgen.media.piper_tts``); the
+    """``PiperTTS.write_speech`` in a child Python (``python -m vidgen.media.piper_tts``); the
     child is killed if the stage is cancelled, and writes the WAV atomically, so a stopped
-    synthesis leaves no file."""
+    synthesis leaves no file. The child sends back the duration and word spans; the
+    ``Voiceover`` is made here."""
     from vidgen.media.process import run_child
 
     request = {
@@ -505,8 +518,11 @@ def _speak_in_child(
         reply = json.loads(lines[-1]) if lines else {}
     except ValueError:
         reply = {}
-    if done.returncode == 0 and "voiceover" in reply:
-        return Voiceover.model_validate(reply["voiceover"])
+    if done.returncode == 0 and "spans" in reply:
+        spans = [
+            _Span(int(a), int(b), float(start), float(end)) for a, b, start, end in reply["spans"]
+        ]
+        return _describe(text, out_path, float(reply["duration"]), spans, voice_file)
     if "error" in reply:
         kind = FatalStageError if reply.get("fatal") else StageError
         raise kind(str(reply["error"]))
@@ -515,8 +531,8 @@ def _speak_in_child(
 
 
 def _child_main() -> int:
-    """Read one request as JSON on stdin, speak it, print the Voiceover (or the error) as the
-    last line of JSON on stdout."""
+    """Read one request as JSON on stdin, speak it into the WAV, print its duration and word
+    spans (or the error) as the last line of JSON on stdout."""
     request = json.loads(sys.stdin.read())
     voice = request["voice"]
     voice_file = PiperVoiceFile(
@@ -526,15 +542,24 @@ def _child_main() -> int:
         language=voice["language"],
     )
     try:
-        spoken = PiperTTS(in_process=True).speak_here(
+        duration, spans = PiperTTS(in_process=True).write_speech(
             request["text"], Path(request["out_path"]), voice_file, int(request["rate"])
         )
     except (StageError, FatalStageError) as exc:
         fatal = isinstance(exc, FatalStageError)
         print(json.dumps({"error": str(exc), "fatal": fatal}), flush=True)
         return 1
-    print(json.dumps({"voiceover": spoken.model_dump(mode="json")}), flush=True)
+    rows = [[span.first, span.last, span.start, span.end] for span in spans]
+    print(json.dumps({"duration": duration, "spans": rows}), flush=True)
     return 0
+
+
+def _describe(
+    text: str, out_path: Path, duration: float, spans: list[_Span], voice_file: PiperVoiceFile
+) -> Voiceover:
+    from vidgen.media.speech import describe
+
+    return describe(text, out_path, duration, spans, PiperTTS.name, voice_file.name)
 
 
 if __name__ == "__main__":

@@ -25,12 +25,12 @@ from vidgen.errors import FatalStageError, StageError
 from vidgen.files import temp_sibling
 from vidgen.http import Credential, RetryPolicy, Sleep, default_timeout, download, require_key
 from vidgen.media import ffmpeg
-from vidgen.media.speech import Span as _Span
+from vidgen.media.spans import Span as _Span
+from vidgen.media.spans import clamp as _clamp
+from vidgen.media.spans import estimate_spans as _estimate_spans
+from vidgen.media.spans import require_text as _require_text
 from vidgen.media.speech import TTSProvider, Voiceover, WordTiming
-from vidgen.media.speech import clamp as _clamp
-from vidgen.media.speech import estimate_spans as _estimate_spans
 from vidgen.media.speech import publish as _publish
-from vidgen.media.speech import require_text as _require_text
 from vidgen.media.speech import sentences as _sentences
 from vidgen.media.speech import words as _words
 
