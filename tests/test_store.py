@@ -24,18 +24,24 @@ from vidgen.store.status import JobStatus, RunnerEvent, VideoStatus
 Cli = Callable[..., CliResult]
 
 
+def _run_heard_by(cli: Cli, listener: Callable[[Event], None]) -> int:
+    """A new job run to completion here while ``listener`` hears the runner's events."""
+    pipeline_events.subscribe(listener)
+    try:
+        job_id = _new_job(cli)
+        assert JobRunner(job_id, load_settings()).run() == JobStatus.COMPLETED
+    finally:
+        pipeline_events.unsubscribe(listener)
+    return job_id
+
+
 def test_a_job_records_its_named_events_in_order_and_listeners_hear_them(
     cli: Cli, stagekit: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STAGEKIT_TREND_ANALYSIS", "fail:1")
     monkeypatch.setenv("VIDGEN_BACKOFF_BASE", "0.01")
     heard: list[Event] = []
-    listener = pipeline_events.subscribe(heard.append)
-    try:
-        job_id = _new_job(cli)
-        assert JobRunner(job_id, load_settings()).run() == JobStatus.COMPLETED
-    finally:
-        pipeline_events.unsubscribe(listener)
+    job_id = _run_heard_by(cli, heard.append)
     rows = events_for_job(store, job_id)
     kinds = [(row.kind, row.stage, row.attempt) for row in rows]
     assert kinds == [
@@ -80,12 +86,7 @@ def test_listeners_hear_events_of_other_writers_in_order_and_as_stored(
                     (row.job_id, "2026-01-01 00:00:00", "cancel_requested", "foreign", "{}"),
                 )
 
-    listener = pipeline_events.subscribe(listen)
-    try:
-        job_id = _new_job(cli)
-        assert JobRunner(job_id, load_settings()).run() == JobStatus.COMPLETED
-    finally:
-        pipeline_events.unsubscribe(listener)
+    job_id = _run_heard_by(cli, listen)
     rows = events_for_job(store, job_id)
     assert "foreign" in [row.message for row in rows]
     assert [row.model_dump() for row in heard] == [row.model_dump() for row in rows]

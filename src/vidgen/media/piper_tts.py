@@ -258,20 +258,9 @@ class PiperTTS:
         if ctx is not None:
             ctx.check_cancelled()
         if self.in_process:
-            return self.speak_here(text, out_path, voice_file, rate, ctx)
+            duration, spans = self.write_speech(text, out_path, voice_file, rate, ctx)
+            return _describe(text, out_path, duration, spans, voice_file)
         return _speak_in_child(text, out_path, voice_file, rate, ctx)
-
-    def speak_here(
-        self,
-        text: str,
-        out_path: Path,
-        voice_file: PiperVoiceFile,
-        rate: int,
-        ctx: CancelToken | None = None,
-    ) -> Voiceover:
-        """Load the voice in this process, speak ``text``, free the voice again."""
-        duration, spans = self.write_speech(text, out_path, voice_file, rate, ctx)
-        return _describe(text, out_path, duration, spans, voice_file)
 
     def write_speech(
         self,
@@ -281,8 +270,9 @@ class PiperTTS:
         rate: int,
         ctx: CancelToken | None = None,
     ) -> tuple[float, list[_Span]]:
-        """Speak ``text`` into the WAV ``out_path`` here; its duration and word spans. What the
-        child process runs: nothing here imports pydantic (see ``vidgen.media.spans``)."""
+        """Load the voice in this process, speak ``text`` into the WAV ``out_path``, free the
+        voice again; returns its duration and word spans. What the child process runs: nothing
+        here imports pydantic (see ``vidgen.media.spans``)."""
         loaded = load_voice(voice_file)
         try:
             return self._speak(loaded, text, out_path, rate, ctx)
