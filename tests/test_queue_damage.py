@@ -92,3 +92,17 @@ def test_recover_repairs_a_truncated_queue_at_once(factory: Factory) -> None:
     assert "Traceback" not in recover.err
     factory.worker()
     factory.wait_status(job_ids[1], "completed", timeout=90)
+
+
+def test_the_queue_keeps_no_task_results(factory: Factory) -> None:
+    """A job's outcome lives in the job store; the queue only carries messages. (Huey's result
+    store wrote every task's return value into queue.db: a row per job, never read.)"""
+    import sqlite3
+
+    factory.worker()
+    job_ids = [factory.generate() for _ in range(2)]
+    for job_id in job_ids:
+        factory.wait_status(job_id, "completed", timeout=90)
+    with sqlite3.connect(factory.home / "queue.db") as queue:
+        assert queue.execute("SELECT count(*) FROM kv").fetchone() == (0,)
+        assert queue.execute("SELECT count(*) FROM task").fetchone() == (0,)

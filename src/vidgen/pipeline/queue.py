@@ -125,20 +125,21 @@ def queue_damage(settings: Settings) -> str | None:
         return f"cannot be read ({exc.strerror})"
 
 
-def _run_job_task(job_id: int) -> str | None:
+def _run_job_task(job_id: int) -> None:
+    """The one Huey task. It returns nothing on purpose: a job's outcome is in the job store,
+    and Huey writes any other return value into the queue (one more write per job, a row in
+    queue.db nothing ever reads)."""
     from vidgen.errors import NotFound
     from vidgen.pipeline.runner import JobRunner
 
     settings = load_settings()
     runner = JobRunner(job_id, settings, requeue=lambda jid: enqueue_job(settings, jid))
     try:
-        status = runner.run()
+        runner.run()
     except NotFound:
         # A message for a job that is gone: a `generate` whose own enqueue failed removed it
         # after a worker had queued it again, or `prune` removed it. Nothing to run.
         log.info("job %s no longer exists; message dropped", job_id)
-        return None
-    return status.value if status is not None else None
 
 
 def sqlite_queue_path(settings: Settings) -> Path | None:
