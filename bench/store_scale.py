@@ -50,6 +50,17 @@ def _stamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+# Named columns: a positional INSERT broke each time the job table changed.
+JOB_COLUMNS = (
+    "id", "status", "stage", "theme", "config_path", "created_at", "updated_at",
+    "error_message", "task_id", "lease_owner", "lease_expires_at", "lease_epoch", "profile",
+    "cancel_requested",
+)  # fmt: skip
+JOB_INSERT = (
+    f"INSERT INTO job ({', '.join(JOB_COLUMNS)}) VALUES ({', '.join('?' * len(JOB_COLUMNS))})"
+)
+
+
 def _job_rows(start: datetime) -> Iterator[tuple[Any, ...]]:
     step = timedelta(seconds=2 * 365 * 86400 / JOBS)
     for i in range(1, JOBS + 1):
@@ -60,7 +71,7 @@ def _job_rows(start: datetime) -> Iterator[tuple[Any, ...]]:
             i, status, stage, "default", str(SAMPLE_CONFIG), _stamp(created),
             _stamp(created + timedelta(seconds=45)),
             "content_generation failed: scripted" if status == "failed" else None,
-            f"task-{i}", None, None, 3, 0.0123,
+            f"task-{i}", None, None, 1, None, 0,
         )  # fmt: skip
 
 
@@ -101,7 +112,7 @@ def build_store(home: Path) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")
     with conn:
-        conn.executemany(f"INSERT INTO job VALUES ({','.join('?' * 13)})", _job_rows(start))
+        conn.executemany(JOB_INSERT, _job_rows(start))
         conn.executemany(
             f"INSERT INTO checkpoint VALUES ({','.join('?' * 13)})", _checkpoint_rows(start)
         )
@@ -200,11 +211,11 @@ def run(quick: bool) -> Section:
     vg_rate = inserts / (time.perf_counter() - start)
     now = _stamp(datetime.now(UTC).replace(tzinfo=None))
     row = (None, "pending", "initialization", "default", str(SAMPLE_CONFIG), now, now, None,
-           None, None, None, 0, 0.0)  # fmt: skip
+           None, None, None, 0, None, 0)  # fmt: skip
     start = time.perf_counter()
     for _ in range(inserts):
         raw.execute("BEGIN IMMEDIATE")
-        raw.execute(f"INSERT INTO job VALUES ({','.join('?' * 13)})", row)
+        raw.execute(JOB_INSERT, row)
         raw.execute("COMMIT")
     raw_rate = inserts / (time.perf_counter() - start)
     section.rows.append(

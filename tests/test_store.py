@@ -209,6 +209,26 @@ def test_a_version_1_database_is_upgraded_in_place(home: Path) -> None:
         assert session.get(Video, 1) is None
 
 
+def test_a_version_5_database_gains_the_counting_index(home: Path) -> None:
+    """v6 added ix_job_count; counting all jobs goes through it (the narrowest index)."""
+    settings = load_settings()
+    from vidgen.store import get_store
+
+    get_store(settings)
+    reset_stores()
+    db = Path(settings.db_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP INDEX ix_job_count")
+        conn.execute("PRAGMA user_version = 5")
+    store = get_store(settings)
+    jobs.create(store, "after", "/tmp/x.yml")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM job").fetchall()
+    assert "ix_job_count" in str(plan)
+    assert jobs.count(store, None) == 1
+
+
 def test_a_version_4_database_gains_the_lease_epoch(home: Path) -> None:
     """v5 added job.lease_epoch (fencing): existing jobs start at epoch 0, a claim makes it 1."""
     settings = load_settings()
@@ -225,7 +245,7 @@ def test_a_version_4_database_gains_the_lease_epoch(home: Path) -> None:
         conn.execute("PRAGMA user_version = 4")
     store = get_store(settings)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
     old = jobs.get(store, done)
     assert old is not None and (old.status, old.lease_epoch) == ("completed", 0)
     _job, lease = jobs.claim(store, waiting, "w", 60)
