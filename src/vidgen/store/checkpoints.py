@@ -25,12 +25,12 @@ from sqlmodel import Session, col, select
 
 from vidgen.store import events, jobs
 from vidgen.store.engine import Store
-from vidgen.store.leases import Lease, fence
+from vidgen.store.leases import Lease
 from vidgen.store.models import Checkpoint, CheckpointStatus, new_id, table, utcnow
 from vidgen.store.status import RunnerEvent
 
 _CP = table(Checkpoint).c
-# The runner's per-attempt statements, built once (see leases._FENCE).
+# The runner's per-attempt statements, built once (see jobs._FENCE).
 _ATTEMPTS = (
     core_select(func.count())
     .select_from(table(Checkpoint))
@@ -61,7 +61,7 @@ def start(store: Store, lease: Lease, stage: str) -> Attempt:
     """
     job_id = lease.job_id
     with store.write() as session:
-        fence(session, lease, stage=stage)  # first: LeaseLost, nothing added
+        jobs.set_stage(session, lease, stage)  # first: LeaseLost, nothing added
         conn = session.connection()
         attempt = conn.execute(_ATTEMPTS, {"cp_job": job_id, "cp_stage": stage}).scalar_one() + 1
         result = conn.execute(
@@ -84,7 +84,7 @@ def start(store: Store, lease: Lease, stage: str) -> Attempt:
 def _finish(session: Session, lease: Lease, attempt: Attempt, **values: Any) -> None:
     """The running ``attempt`` of the leased job takes ``values``; the job's ``updated_at``
     moves with it (the job changed)."""
-    fence(session, lease)
+    jobs.touch(session, lease)  # first: LeaseLost, nothing changed
     params = {"cp_id": attempt.id, "cp_job": lease.job_id, "finished_at": utcnow(), **values}
     finished = session.connection().execute(_FINISH, params)
     assert finished.rowcount == 1, f"checkpoint {attempt.id} is not a running attempt of the job"

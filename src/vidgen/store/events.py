@@ -20,7 +20,7 @@ from vidgen.store.engine import Store
 from vidgen.store.models import Event, new_id, table, utcnow
 from vidgen.store.status import RunnerEvent
 
-_INSERT = insert(table(Event))  # built once: see leases._FENCE
+_INSERT = insert(table(Event))  # built once: see jobs._FENCE
 
 
 def _values(

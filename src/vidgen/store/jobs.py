@@ -5,7 +5,7 @@ Every allowed move has a named handler (``claim``, ``complete``, ``fail``, ``req
 (``... WHERE status IN (allowed sources)``), so a move either happens exactly once or is
 refused, even with many processes racing for it.
 Each move opens its own write transaction; the few ``session``-level functions
-(``fail_if_lease_expired``, ``set_stage``, ``complete_in``) run inside another store
+(``fail_if_lease_expired``, ``set_stage``, ``touch``, ``complete_in``) run inside another store
 module's transaction so that two tables change together.
 
 The moves a runner makes (``complete``, ``fail``, ``requeue``, ``finish_cancel``, ``set_stage``,
@@ -21,15 +21,23 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from vidgen.errors import NotFound, Refused
+from vidgen.errors import LeaseLost, NotFound, Refused
 from vidgen.store import events
 from vidgen.store.engine import Store
-from vidgen.store.leases import Lease, fence, held, hold
-from vidgen.store.models import Checkpoint, CheckpointStatus, Event, Job, JobStatus, utcnow
+from vidgen.store.leases import Lease, held, hold
+from vidgen.store.models import (
+    Checkpoint,
+    CheckpointStatus,
+    Event,
+    Job,
+    JobStatus,
+    table,
+    utcnow,
+)
 from vidgen.store.status import TERMINAL_JOB_STATUSES, RunnerEvent
 
 T = TypeVar("T")
@@ -308,10 +316,48 @@ def renew_lease(store: Store, lease: Lease, lease_seconds: float) -> bool:
         return bool(result.rowcount == 1)
 
 
+_JOB = table(Job).c
+# Built once: the runner fences a write per stage step, and building the statement each time
+# cost more than running it. The SET columns come from the parameters of each call.
+_FENCE = update(table(Job)).where(
+    _JOB.id == bindparam("fence_job"),
+    _JOB.status == JobStatus.RUNNING.value,
+    _JOB.lease_owner == bindparam("fence_owner"),
+    _JOB.lease_epoch == bindparam("fence_epoch"),
+)
+
+
+def _fence(session: Session, lease: Lease, **values: Any) -> None:
+    """Set ``values`` (and ``updated_at``) on the job while ``lease`` is held, else raise
+    ``LeaseLost`` with nothing changed (the fence of ``vidgen.store.leases``); first in the
+    write transaction it guards.
+
+    One statement, the check and the write together: on PostgreSQL the UPDATE takes the row
+    lock (a reaper's UPDATE waits for this transaction, or this one re-checks the row a
+    reaper committed), on SQLite the write transaction already excludes every other writer.
+    """
+    params = {
+        "fence_job": lease.job_id,
+        "fence_owner": lease.owner,
+        "fence_epoch": lease.epoch,
+        "updated_at": utcnow(),
+        **values,
+    }
+    result = session.connection().execute(_FENCE, params)
+    if result.rowcount != 1:
+        hold(session, lease)  # says why: LeaseLost (status, epoch) or NotFound
+        raise LeaseLost(f"job {lease.job_id} is no longer this runner's; stopping without writing")
+
+
 def set_stage(session: Session, lease: Lease, stage: str) -> None:
     """The stage a running job is in, while ``lease`` is held (LeaseLost if it is not).
     Not a status move."""
-    fence(session, lease, stage=stage)
+    _fence(session, lease, stage=stage)
+
+
+def touch(session: Session, lease: Lease) -> None:
+    """Mark the job as changed now (an attempt of it ended), while ``lease`` is held."""
+    _fence(session, lease)
 
 
 # -- store-level: each opens its own transaction ---------------------------------------------
