@@ -45,8 +45,7 @@ class JobEvents:
         self.last_id: int | None = None
         self._watch: event_rows.Watch | None = None
         if _listeners:  # listeners hear this run's events, not the job's earlier history
-            earlier = event_rows.events_for_job(store, job_id)
-            self.last_id = earlier[-1].id if earlier else None
+            self.last_id = event_rows.newest_id(store, job_id)
             # This process's own events reach the listeners without being read back (reading
             # after every step was most of a short job's cost in the worker).
             self._watch = event_rows.watch(job_id)

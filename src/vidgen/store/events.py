@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -78,6 +78,13 @@ def record_event(
             session, job_id, kind, stage=stage, attempt=attempt, message=message, data=data
         )
     return Event(id=event_id, **values)
+
+
+def newest_id(store: Store, job_id: int) -> int | None:
+    """The id of the job's latest event, None if it has none (one indexed lookup)."""
+    with store.read() as session:
+        value = session.exec(select(func.max(Event.id)).where(col(Event.job_id) == job_id)).one()
+    return int(value) if value is not None else None
 
 
 def events_for_job(store: Store, job_id: int, after_id: int | None = None) -> list[Event]:
