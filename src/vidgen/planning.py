@@ -22,7 +22,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
@@ -59,12 +59,34 @@ _STOPWORDS = frozenset(
 )
 
 
+# What a scene is for; the composition picks its layout by it (``vidgen.media.scenes``).
+#   hook        the opening: the subject big, a short headline
+#   feature     one fact about the subject: its picture, the caption carries the words
+#   list_item   one item of a list: its number big (``number``), its picture
+#   step        one step of a how-to: its number big (``number``), its picture
+#   fact        a number or figure: the figure big (``headline``)
+#   comparison  two things side by side (``subjects`` holds both)
+#   cta         the call to action, last
+SceneKind = Literal["hook", "feature", "list_item", "step", "fact", "comparison", "cta"]
+SCENE_KINDS: tuple[str, ...] = get_args(SceneKind)
+MAX_HEADLINE_CHARS = 40
+
+
 class Scene(BaseModel):
     index: int = Field(ge=0)
     duration_seconds: float = Field(gt=0)
     on_screen_text: str = Field(min_length=1, max_length=MAX_ON_SCREEN_CHARS)
     narration: str = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list, max_length=12)
+    # Plans recorded before these fields existed load with the defaults.
+    kind: SceneKind = "feature"
+    # Big text that adds what the voice does not say at that moment (a number, a product name,
+    # a list heading); never the sentence being spoken. None: only the caption is shown.
+    headline: str | None = Field(default=None, max_length=MAX_HEADLINE_CHARS)
+    number: int | None = Field(default=None, ge=1)  # list_item / step
+    # The concrete things the scene talks about, most important first ("kettle", "backpack"):
+    # what its pictures show.
+    subjects: list[str] = Field(default_factory=list, max_length=3)
 
 
 class ProductionPlan(BaseModel):
@@ -75,6 +97,10 @@ class ProductionPlan(BaseModel):
     duration_seconds: float = Field(gt=0, description="the video duration the scenes add up to")
     scenes: list[Scene] = Field(min_length=MIN_SCENES, max_length=MAX_SCENES)
     voiceover_script: str = Field(min_length=1)
+    # What the whole video is about, by name ("PocketBrew Travel Kettle") and in plain words a
+    # picture can be found for ("kettle", "tea"): the fallback picture of every scene.
+    subject: str | None = None
+    subject_terms: list[str] = Field(default_factory=list, max_length=8)
 
     @field_validator("hashtags")
     @classmethod
@@ -299,6 +325,7 @@ def timed_scenes(
         budget = word_budget(seconds, rate)
         fitting = [v for v in voices if count_words(v) <= budget]
         narration = fitting[0] if fitting else fit_words(voices[-1], budget)
+        kind: SceneKind = "hook" if i == 0 else "cta" if i == len(drafts) - 1 else "feature"
         scenes.append(
             Scene(
                 index=i,
@@ -306,6 +333,8 @@ def timed_scenes(
                 on_screen_text=screen,
                 narration=narration,
                 keywords=keywords,
+                kind=kind,
+                subjects=keywords[:2],
             )
         )
     return scenes
@@ -587,6 +616,8 @@ class LocalPlanner:
             duration_seconds=duration,
             scenes=scenes,
             voiceover_script=" ".join(scene.narration for scene in scenes),
+            subject=title,
+            subject_terms=_keywords(title, *ref.tags, limit=8),
         )
         prompts = {
             "template": "local-v1",
@@ -675,6 +706,8 @@ class LocalPlanner:
             duration_seconds=duration,
             scenes=scenes,
             voiceover_script=" ".join(scene.narration for scene in scenes),
+            subject=theme,
+            subject_terms=_keywords(theme, limit=8),
         )
         prompts = {
             "template": "local-v1",
