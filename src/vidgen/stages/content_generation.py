@@ -47,6 +47,10 @@ class RecordedClip(BaseModel):
 
     path: str  # relative to the job folder
     duration: float = Field(ge=0)
+    # True when the clip is a real picture of what the scene says (your photo or clip, stock
+    # footage): the composition then shows it full-bleed instead of an illustration over a
+    # backdrop. False for the procedural backdrop.
+    shows_subject: bool = False
 
 
 class RecordedVoiceover(BaseModel):
