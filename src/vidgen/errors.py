@@ -41,3 +41,9 @@ class StageTimeout(StageError):
 class LeaseLost(VidgenError):
     """A runner's lease on its job is gone (it was declared lost and the job failed, or another
     run claimed it): nothing it writes for that job may be recorded any more."""
+
+
+class StoreLost(Refused):
+    """The job store this home recorded work in is gone, empty, damaged or replaced by another
+    one: every command refuses (saying how to restore it or start a new store) instead of
+    silently starting an empty store beside the old work."""

@@ -180,6 +180,30 @@ def sweep_publication(
     return swept
 
 
+def sweep_name(folder: Path, base: str, keep: set[Path], *, dry_run: bool = False) -> Swept:
+    """Remove what an unfinished publication under exactly ``base`` left in ``folder``: its
+    staging folders (``.publish-<base>-<8 hex>``), temporary names (``.<base>.<ext>.<8
+    hex>.tmp``) and files ``<base>.<ext>`` not in ``keep``. Unlike ``sweep_publication`` it
+    touches no other name: callers pass only names their store recorded as its own."""
+    swept = Swept()
+    if not folder.is_dir():
+        return swept
+    kept = {path.absolute() for path in keep}
+    staging = re.compile(re.escape(f"{STAGING_PREFIX}{base}-") + r"[0-9a-f]{8}$")
+    for entry in folder.iterdir():
+        name = entry.name
+        leftover = staging.match(name) or (name.startswith(f".{base}.") and is_temp_name(name))
+        orphan = (
+            name.startswith(f"{base}.")
+            and "." not in name[len(base) + 1 :]
+            and entry.absolute() not in kept
+            and not entry.is_dir()
+        )
+        if leftover or orphan:
+            _remove(entry, swept, dry_run)
+    return swept
+
+
 class Publication:
     """Files that appear in ``folder`` together or not at all.
 

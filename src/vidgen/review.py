@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from vidgen.errors import InvalidInput, NotFound, Refused
-from vidgen.files import Swept, atomic_write_text, sweep_publication
+from vidgen.files import Swept, atomic_write_text, sweep_name
 from vidgen.schemas import JobDetailResponse, JobEvent, PlanSummary, StageDetail
 from vidgen.settings import Settings
 from vidgen.store import Store, videos
@@ -160,20 +160,37 @@ def sweep_leftovers(
     """Remove what an unfinished publication of ``job_id`` left in the review folder.
 
     A process killed while publishing leaves a staging folder, a temporary name, or files
-    renamed into place before their ``Video`` row was committed. Everything in ``review/``
-    named after the job is removed except the files of the publication its row records (all
-    files sharing that base name: video, thumbnail, log, subtitles). Called when the job is
-    claimed and, for jobs that are not running, by ``recover``.
+    renamed into place before their ``Video`` row was committed. Only names this store
+    recorded for the job before publishing (``videos.own_name``) are looked at -- a second
+    home sharing the output folder, or a store started afresh, has its own -- and of those
+    everything is removed except the files of the publication the job's row records (all
+    files sharing that base name: video, thumbnail, log, subtitles). A name whose generation
+    log says another store published it is left alone. Called when the job is claimed and,
+    for jobs that are not running, by ``recover``.
     """
     video = videos.for_job(store, job_id)
-    review_dir = folder(settings, VideoStatus.PENDING_REVIEW.value)
     keep: set[Path] = set()
     if video is not None and video.video_path:
         stem = Path(video.video_path).stem
         here = Path(video.video_path).parent
         if here.exists():
             keep = {p for p in here.iterdir() if p.name.startswith(f"{stem}.")}
-    return sweep_publication(review_dir, f"job-{job_id}-", keep, dry_run=dry_run)
+    swept = Swept()
+    for where, base in videos.owned_names(store, job_id):
+        if published_by_another_store(where / f"{base}.json", store.identity):
+            continue
+        swept.add(sweep_name(where, base, keep, dry_run=dry_run))
+    return swept
+
+
+def published_by_another_store(log_path: Path, identity: str) -> bool:
+    """True if the generation log at ``log_path`` names a store other than ``identity``."""
+    try:
+        data = json.loads(log_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    owner = data.get("store_id") if isinstance(data, dict) else None
+    return isinstance(owner, str) and owner != identity
 
 
 def approve_video(store: Store, settings: Settings, video_id: int) -> VideoResponse:

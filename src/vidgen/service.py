@@ -782,11 +782,22 @@ def worker_log(fmt: str, verbose: bool) -> WorkerLog:
     return WorkerLog("json" if fmt == "json" else "text", verbose).install()
 
 
-def recover(settings: Settings) -> RecoverResponse:
-    """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
-    from vidgen.pipeline.recovery import recover as recover_queue
+def recover(settings: Settings, *, new_store: bool = False) -> RecoverResponse:
+    """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs.
 
-    return recover_queue(settings)
+    ``new_store`` (``vidgen recover --new-store``, the way out a lost store's error names):
+    the home forgets the store it used, keeping what is left of a SQLite file aside as
+    ``vidgen.db.lost-<time>``, and starts a new, empty one."""
+    from vidgen.pipeline.recovery import recover as recover_queue
+    from vidgen.store.engine import forget_store
+
+    if not new_store:
+        return recover_queue(settings)
+    aside = forget_store(settings)
+    result = recover_queue(settings)
+    kept = f" (the old store file is kept as {aside})" if aside is not None else ""
+    result.message = f"started a new, empty job store{kept}; {result.message}"
+    return result
 
 
 def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:

@@ -20,12 +20,20 @@ def recover(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON (the body of POST /api/recover).")
     ] = False,
+    new_store: Annotated[
+        bool,
+        typer.Option(
+            "--new-store",
+            help="The job store was lost and cannot be restored: start a new, empty one "
+            "(the old file, if any, is kept aside as vidgen.db.lost-<time>).",
+        ),
+    ] = False,
 ) -> None:
     """Make the queue match the store (also done automatically when a worker starts)."""
     from vidgen import service
 
-    respond(service.recover, as_json, _human)
+    respond(lambda settings: service.recover(settings, new_store=new_store), as_json, _human)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("recover", epilog=example("vidgen recover"))(recover)
+    app.command("recover", epilog=example("vidgen recover", "vidgen recover --new-store"))(recover)

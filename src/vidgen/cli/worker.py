@@ -60,6 +60,8 @@ def worker(
     )
     host.run()
     service.flush_webhooks(10.0)
+    if host.store_lost is not None:  # the beat saw the store file deleted or replaced
+        fail(host.store_lost)
     if worklog.requeued:
         ids = ", ".join(str(job_id) for job_id in sorted(set(worklog.requeued)))
         log.info("vidgen worker stopped; put back in the queue: job %s", ids)

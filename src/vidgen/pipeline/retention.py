@@ -74,14 +74,29 @@ def prune(
         if jobs_root.is_dir()
         else []
     )
-    ended = jobs.ended_among(store, folders, cutoff)
+    candidates = jobs.ended_among(store, folders, cutoff)
     files = size = 0
-    for job_id in ended:
+    ended: list[int] = []
+    for job_id in candidates:
         folder = jobs_root / str(job_id)
-        count, used = _tree_size(folder)
+        if dry_run:
+            count, used = _tree_size(folder)
+        else:
+            # The listing above is only a candidate list: a retry may make any of these jobs
+            # pending meanwhile. Each folder goes inside a transaction that holds the job row
+            # and finds it still ended, so a retry either waits for the delete (and then runs
+            # every stage again, its files being gone) or its job keeps its files.
+            def delete(folder: Path = folder) -> tuple[int, int]:
+                found = _tree_size(folder)
+                shutil.rmtree(folder, ignore_errors=True)
+                return found
+
+            done = jobs.if_ended_before(store, job_id, cutoff, delete)
+            if done is None:
+                continue
+            count, used = done
+        ended.append(job_id)
         files, size = files + count, size + used
-        if not dry_run:
-            shutil.rmtree(folder, ignore_errors=True)
     videos = 0
     if rejected:
         rejected_dir = (settings.output_root / FOLDERS[VideoStatus.REJECTED.value]).resolve()

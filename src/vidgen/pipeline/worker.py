@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vidgen.errors import VidgenError
+from vidgen.errors import StoreLost, VidgenError
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
 from vidgen.pipeline.lease import Reaper, new_owner_id, one_line, set_worker_id
@@ -188,6 +188,22 @@ class Beat(threading.Thread):
         # start() has just recovered (re-enqueued every pending job): the first look is due
         # one interval later.
         self.next_reconcile = time.monotonic() + RECONCILE_SECONDS
+        self.store_lost: StoreLost | None = None
+
+    def check_store(self) -> bool:
+        """False (and a SIGTERM to this process: the usual clean shutdown) once the store file
+        this worker opened was deleted, emptied or replaced. SQLite keeps writing to an
+        unlinked file: without this the worker "completed" jobs no store could see while new
+        jobs waited in the new store with no one serving them."""
+        try:
+            self.store.check_still_there()
+        except StoreLost as exc:
+            self.store_lost = exc
+            log.error("stopping: %s", exc)
+            self.stop_event.set()
+            os.kill(os.getpid(), signal.SIGTERM)
+            return False
+        return True
 
     def reconcile_if_due(self) -> None:
         """Queue pending jobs that have no queue message (a `generate` or `retry` killed
@@ -269,6 +285,8 @@ class Beat(threading.Thread):
         wait = interval
         while not self.stop_event.wait(wait):
             wait = interval
+            if not self.check_store():
+                return
             try:
                 started = time.monotonic()
                 self.beat()
@@ -308,6 +326,7 @@ class WorkerHost:
         self._huey: Any = None
         self._beat: Beat | None = None
         self._in_flight = InFlight()
+        self._lost: StoreLost | None = None
 
     def start(self) -> None:
         """Recover, register and start beating; VidgenError if the store or queue is unusable."""
@@ -331,9 +350,15 @@ class WorkerHost:
         finally:
             self.stop()
 
+    @property
+    def store_lost(self) -> StoreLost | None:
+        """Why the worker stopped on its own: its store file was deleted or replaced."""
+        return self._lost
+
     def stop(self) -> None:
         if self._beat is None:
             return
+        self._lost = self._beat.store_lost
         self._beat.stop_event.set()
         # A busy store may refuse this; the row expires on its own (live_count reads last_seen).
         with contextlib.suppress(VidgenError):

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import Publication, sweep_publication
-from vidgen.review import base_name, folder, log_text, subtitles_of
+from vidgen.files import Publication, sweep_name
+from vidgen.review import base_name, folder, log_text, published_by_another_store, subtitles_of
 from vidgen.stages import composition as composition_stage
 from vidgen.stages import content_generation, trend_analysis
 from vidgen.stages.base import StageContext, StageOutput, StageResult
@@ -91,6 +91,24 @@ def _trend_summary(ctx: StageContext, trends: trend_analysis.Output | None) -> d
     }
 
 
+def _own_name(ctx: StageContext, review_dir: Path, name: str) -> str:
+    """``name``, or ``name-<store id>`` when files of that name in the review folder are not
+    this store's (a second home sharing the output folder, or the work of a lost store whose
+    job ids started again at 1): a publication never replaces another store's video. The
+    name is recorded as this store's before any file of it appears."""
+    assert ctx.lease is not None
+    taken = any(
+        (review_dir / f"{name}{suffix}").exists() for suffix in (".mp4", ".jpg", ".json", ".srt")
+    )
+    if taken and (
+        not videos.owns_name(ctx.store, ctx.job_id, review_dir, name)
+        or published_by_another_store(review_dir / f"{name}.json", ctx.store.identity)
+    ):
+        name = f"{name}-{ctx.store.identity[:8]}"
+    videos.own_name(ctx.store, ctx.lease, review_dir, name)
+    return name
+
+
 def run(ctx: StageContext) -> StageResult:
     if ctx.lease is None:
         raise FatalStageError("the review stage files a video only for a runner holding the job")
@@ -127,7 +145,7 @@ def run(ctx: StageContext) -> StageResult:
         return _result(existing)
 
     review_dir = folder(ctx.settings, VideoStatus.PENDING_REVIEW.value)
-    name = base_name(ctx.job_id, title)
+    name = _own_name(ctx, review_dir, base_name(ctx.job_id, title))
     # The publication: every file a reviewer gets, staged together and renamed into place in
     # the transaction that records the row. One more file (subtitles) is one more entry.
     publication = Publication(review_dir, name)
@@ -156,6 +174,8 @@ def run(ctx: StageContext) -> StageResult:
         log: dict[str, Any] = {
             "job_id": ctx.job_id,
             "video_id": None,
+            # Which store published these files: sweeps of another store leave them alone.
+            "store_id": ctx.store.identity,
             "generated_at": utcnow().isoformat(),
             "theme": ctx.theme,
             "config_path": job.config_path if job is not None else None,
@@ -219,7 +239,8 @@ def run(ctx: StageContext) -> StageResult:
         return _result(decided)
     # Same job, possibly a different title this time: the previous files (and anything a killed
     # attempt left) go; the row now points at this publication only.
-    sweep_publication(review_dir, f"job-{ctx.job_id}-", set(publication.entries))
+    for where, base in videos.owned_names(ctx.store, ctx.job_id):
+        sweep_name(where, base, set(publication.entries))
     published = list(publication.entries)
     filed = (video_dest, thumb_dest, log_dest)
     assert video.id is not None

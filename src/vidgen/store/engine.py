@@ -8,8 +8,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from vidgen.errors import InvalidInput, StoreBusy
+from vidgen.errors import InvalidInput, StoreBusy, StoreLost
+from vidgen.files import atomic_write_text
 from vidgen.settings import Settings
 from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -27,7 +33,8 @@ from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel
 # 4: job.cancel_requested (vidgen cancel of a running job).
 # 5: job.lease_epoch (fencing: a runner's writes hold its lease's epoch, see store.leases).
 # 6: ix_job_count (a narrow index that makes counting all jobs cheap).
-SCHEMA_VERSION = 6
+# 7: storemeta (the store's identity) and ownedname (the names it publishes files under).
+SCHEMA_VERSION = 7
 _DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 # Columns added after a table first shipped: (table, column, SQL type); create_all skips them.
 _ADDED_COLUMNS = (
@@ -39,6 +46,11 @@ _ADDED_COLUMNS = (
 )
 _IMMEDIATE = "vidgen_immediate"
 _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use
+# The home's record of the stores it has used: {public URL: store id}. It lives in the home
+# (not beside the output folder), so a fresh home sharing an output folder starts its own store
+# while a home whose store vanished is told so.
+MARKER_NAME = "store-identity.json"
+NEW_STORE_HINT = "vidgen recover --new-store"
 
 
 # What a store that is down or broken raises (the driver's errors, file-system errors): the
@@ -85,9 +97,69 @@ def _make_engine(settings: Settings) -> Engine:
 class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.path = _sqlite_path(settings.db_url)
+        expected = marked_identity(settings)
+        if expected is not None and self.path is not None:
+            problem = _file_problem(self.path)
+            if problem is not None:
+                raise _lost(settings, expected, problem)
         self.engine = _make_engine(settings)
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
-        self._ensure_schema()
+        try:
+            self._ensure_schema()
+            self.identity = self._identity(expected)
+        except StoreLost:
+            self.engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            if expected is None or (isinstance(exc, OperationalError) and _busy(exc)):
+                raise
+            # A store file that cannot be read as a database (truncated, overwritten).
+            raise _lost(settings, expected, f"it cannot be read ({_reason(exc)})") from None
+        # The file this process opened: a worker checks on its beat that it is still the one
+        # at the store's path (``check_still_there``).
+        self._file_key = _file_key(self.path) if self.path is not None else None
+
+    def _identity(self, expected: str | None) -> str:
+        """The store's id: read, or made now for a store without one (a new store, or one an
+        older vidgen made) unless the home says it used a store here before."""
+        from vidgen.store.models import StoreMeta
+
+        with self.read() as session:  # the usual case: one read, no write lock
+            row = session.get(StoreMeta, "store_id")
+        if row is None:
+            if expected is not None:
+                raise _lost(
+                    self.settings, expected, "it was replaced by another store (a new, empty one)"
+                )
+            with self.write() as session:
+                row = session.get(StoreMeta, "store_id")  # another process may have made it
+                if row is None:
+                    row = StoreMeta(key="store_id", value=uuid.uuid4().hex)
+                    session.add(row)
+                    session.add(StoreMeta(key="created_at", value=datetime.now(UTC).isoformat()))
+        identity = row.value
+        if expected is None:
+            _write_marker(self.settings, identity)
+        elif identity != expected:
+            raise _lost(
+                self.settings, expected, f"it was replaced by another store (id {identity[:8]})"
+            )
+        return identity
+
+    def check_still_there(self) -> None:
+        """StoreLost if the store file this process opened was deleted, emptied or replaced
+        (a SQLite connection keeps writing to an unlinked file: a split brain). A worker calls
+        it on every beat and stops. Servers (PostgreSQL) keep their identity in the database,
+        checked at start-up."""
+        if self.path is None:
+            return
+        problem = _file_problem(self.path)
+        if problem is None and _file_key(self.path) != self._file_key:
+            problem = "it was replaced by another file"
+        if problem is not None:
+            raise _lost(self.settings, self.identity, problem)
 
     def _ensure_schema(self) -> None:
         with self._busy_guard():
@@ -122,8 +194,7 @@ class Store:
         try:
             yield
         except OperationalError as exc:
-            text = str(exc.orig) if exc.orig is not None else str(exc)
-            if "locked" in text or "busy" in text:
+            if _busy(exc):
                 raise StoreBusy(
                     f"the job store {self.settings.db_url} stayed locked by another process for "
                     f"more than {self.settings.busy_timeout:g} s; try again "
@@ -148,6 +219,92 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _busy(exc: OperationalError) -> bool:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why the SQLite file at ``path`` is not a store any more, or None."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "it is missing"
+    except OSError as exc:
+        return f"it cannot be checked ({exc.strerror})"
+    return "it is empty (truncated)" if size == 0 else None
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _marker_path(settings: Settings) -> Path:
+    return settings.home / MARKER_NAME
+
+
+def _read_marker(settings: Settings) -> dict[str, str]:
+    try:
+        data = json.loads(_marker_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    stores = data.get("stores") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in stores.items()} if isinstance(stores, dict) else {}
+
+
+def marked_identity(settings: Settings) -> str | None:
+    """The id of the store this home last used at ``settings.db_url``, or None (a new home,
+    a URL it never used, a home from before store identities)."""
+    return _read_marker(settings).get(public_url(settings.db_url))
+
+
+def _write_marker(settings: Settings, identity: str | None) -> None:
+    """Record (or, with None, forget) the store this home uses at ``settings.db_url``."""
+    stores = _read_marker(settings)
+    if identity is None:
+        stores.pop(public_url(settings.db_url), None)
+    else:
+        stores[public_url(settings.db_url)] = identity
+    # A read-only home still works; it only cannot tell a lost store later.
+    with contextlib.suppress(OSError):
+        atomic_write_text(_marker_path(settings), json.dumps({"stores": stores}, indent=2) + "\n")
+
+
+def forget_store(settings: Settings) -> Path | None:
+    """Start afresh (``vidgen recover --new-store``): the home forgets the store it used at
+    ``settings.db_url``; what is left of a SQLite store file is kept aside as
+    ``vidgen.db.lost-<time>`` (returned), never deleted."""
+    reset_stores()
+    _write_marker(settings, None)
+    path = _sqlite_path(settings.db_url)
+    if path is None or not path.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.lost-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            os.replace(part, Path(f"{aside}{suffix}"))
+    return aside
+
+
+def _lost(settings: Settings, expected: str, problem: str) -> StoreLost:
+    where = public_url(settings.db_url)
+    return StoreLost(
+        f"the job store {where} that this home ({settings.home}) recorded its jobs in "
+        f"(id {expected[:8]}) is lost: {problem}; restore it from a backup, or run "
+        f"'{NEW_STORE_HINT}' to start a new, empty store (the old job ids start again at 1)"
+    )
 
 
 def _drop_old_columns(conn: Any) -> None:
@@ -180,7 +337,7 @@ def _open(settings: Settings) -> Store:
     which = "VIDGEN_DATABASE_URL" if settings.database_url else "VIDGEN_HOME"
     try:
         return Store(settings)
-    except StoreBusy:
+    except (StoreBusy, StoreLost):
         raise
     except (ArgumentError, ImportError) as exc:  # unparsable URL, unknown dialect, no driver
         raise InvalidInput(

@@ -511,6 +511,26 @@ def unless_running(store: Store, job_id: int, action: Callable[[], T]) -> T | No
         return action()
 
 
+def if_ended_before(
+    store: Store, job_id: int, before: datetime, action: Callable[[], T]
+) -> T | None:
+    """``action()`` inside a write transaction that holds the job row (``FOR UPDATE`` on
+    PostgreSQL, the write lock on SQLite), only if the job is still ended (completed, failed,
+    cancelled) since before ``before``; None otherwise. Prune deletes a job's work files this
+    way: a ``retry`` that moves the job back to pending waits for the delete, or the delete
+    sees the job pending and leaves its files alone -- never a pending job without its files."""
+    with store.write() as session:
+        row = session.exec(
+            select(Job.status, Job.updated_at).where(col(Job.id) == job_id).with_for_update()
+        ).first()
+        if row is None:
+            return None
+        status, updated_at = row
+        if status not in {s.value for s in TERMINAL_JOB_STATUSES} or not updated_at < before:
+            return None
+        return action()
+
+
 def pending_since(store: Store, before: datetime) -> list[int]:
     """Ids of jobs pending since before ``before`` (no move since), oldest first: the
     reconcile's candidates for a lost queue message."""

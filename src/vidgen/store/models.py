@@ -24,7 +24,9 @@ __all__ = [
     "Event",
     "Job",
     "JobStatus",
+    "OwnedName",
     "RunnerEvent",
+    "StoreMeta",
     "Trend",
     "TrendReport",
     "UTCDateTime",
@@ -199,6 +201,31 @@ class Event(SQLModel, table=True):
     attempt: int | None = None
     message: str = ""
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class StoreMeta(SQLModel, table=True):
+    """Facts about the store itself; ``store_id`` is its identity (random, written once when
+    the store is created): the home's marker file and the files the store publishes carry
+    it, so a lost or replaced store is told apart from the one that recorded the work.
+    Written only by vidgen.store.engine."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class OwnedName(SQLModel, table=True):
+    """A name this store publishes files under (``<folder>/<base>.*`` and its staging
+    folders), recorded before the first of them appears. Sweeps delete only recorded names:
+    files another store (a second home sharing the output folder, an older store) put there
+    are never "leftovers". Written only by vidgen.store.videos."""
+
+    __table_args__ = (UniqueConstraint("job_id", "folder", "base", name="uq_ownedname"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(index=True)
+    folder: str
+    base: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 def table(model: type[SQLModel]) -> Table:

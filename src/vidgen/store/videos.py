@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from vidgen.errors import NotFound, Refused
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, hold
-from vidgen.store.models import Job, JobStatus, Video, VideoStatus, utcnow
+from vidgen.store.models import Job, JobStatus, OwnedName, Video, VideoStatus, utcnow
 
 # target status -> statuses a video may move from
 ALLOWED_MOVES: dict[VideoStatus, frozenset[VideoStatus]] = {
@@ -100,6 +100,38 @@ def file_for_review(
         session.flush()
         before_commit(video)
         return video, None, stale
+
+
+def own_name(store: Store, lease: Lease, folder: Path, base: str) -> None:
+    """Record, before any of them appears, that this store publishes the job's files as
+    ``folder/base.*`` (and stages them in ``folder/.publish-base-*``): the sweeps delete only
+    names recorded here, so files of another store sharing the folder are never touched."""
+    with store.write() as session:
+        hold(session, lease)
+        found = session.exec(
+            select(OwnedName.id).where(
+                OwnedName.job_id == lease.job_id,
+                OwnedName.folder == str(folder),
+                OwnedName.base == base,
+            )
+        ).first()
+        if found is None:
+            session.add(OwnedName(job_id=lease.job_id, folder=str(folder), base=base))
+
+
+def owned_names(store: Store, job_id: int) -> list[tuple[Path, str]]:
+    """(folder, base) of every name this store recorded for the job's publications."""
+    with store.read() as session:
+        rows = session.exec(
+            select(OwnedName.folder, OwnedName.base)
+            .where(OwnedName.job_id == job_id)
+            .order_by(col(OwnedName.id))
+        ).all()
+    return [(Path(folder), base) for folder, base in rows]
+
+
+def owns_name(store: Store, job_id: int, folder: Path, base: str) -> bool:
+    return (folder, base) in owned_names(store, job_id)
 
 
 def withdraw(
