@@ -26,6 +26,26 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 _console: Console | None = None
 
+# Set by ``main.run`` when the command line asks for ``--json``: errors are then also printed
+# on stdout as the HTTP twin's error body, so a script reading stdout always gets JSON.
+json_errors = False
+
+
+def set_json_errors(args: list[str]) -> None:
+    global json_errors
+    json_errors = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+
+
+def print_error(message: str) -> None:
+    """One error line on stderr (cron mail, people) and, under ``--json``, its JSON body on
+    stdout."""
+    line = " ".join(message.split())
+    if json_errors:
+        from vidgen.schemas import render_error
+
+        typer.echo(render_error(line))
+    typer.echo(f"Error: {line}", err=True)
+
 
 def console() -> Console:
     global _console
@@ -50,8 +70,7 @@ def exit_code_for(exc: VidgenError) -> int:
 
 
 def fail(exc: VidgenError) -> NoReturn:
-    message = " ".join(str(exc).split())
-    typer.echo(f"Error: {message}", err=True)
+    print_error(str(exc))
     raise typer.Exit(exit_code_for(exc))
 
 
@@ -108,7 +127,7 @@ def short_time(iso: str | None) -> str:
 
 
 def die(message: str, code: int = EXIT_FAILURE) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    print_error(message)
     sys.stdout.flush()
     raise typer.Exit(code)
 

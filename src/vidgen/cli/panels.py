@@ -56,8 +56,12 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
     ]
     if detail.error_message:
         lines.append(f"[red]error   {detail.error_message}[/]")
+    if detail.config_path:
+        lines.append(f"config  {detail.config_path}")
     if detail.video_path:
-        lines.append(f"video   {detail.video_path}")
+        # Approve with the job id; the video's own id is shown where the two differ.
+        own = "" if detail.video_id in (None, detail.id) else f"(video id {detail.video_id}) "
+        lines.append(f"video   {own}{detail.video_path}")
     if detail.status == JobStatus.FAILED:
         lines.append(f"[dim]resume it with: vidgen retry {detail.id}[/]")
     return Panel(

@@ -120,3 +120,44 @@ def probe(path: Path) -> MediaInfo:
         sample_rate=int(audio["rate"]) if audio else None,
         size_bytes=path.stat().st_size,
     )
+
+
+_STREAM = re.compile(r"Stream #\S+.*?: (Audio|Video):")
+
+
+def media_file_problem(path: Path, kind: str) -> str | None:
+    """Why ``path`` cannot serve as ``kind`` media ("audio": music or a voice bed; "image": a
+    still or a clip), or None if the bundled ffmpeg reads a stream of that kind from it.
+
+    ``generate`` calls this for each file a config names, so a corrupt file is refused before
+    a job is queued, not three attempts into composition. ``stat`` comes first: opening a FIFO
+    would block."""
+    from vidgen.files import regular_file_problem
+
+    problem = regular_file_problem(path)
+    if problem is not None:
+        return problem
+    want = "Audio" if kind == "audio" else "Video"
+    try:
+        proc = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return f"ffmpeg could not read it within 30 s; use a plain {kind} file"
+    except (OSError, FatalStageError) as exc:
+        return f"cannot run ffmpeg to check it ({exc})"
+    if want in {match.group(1) for match in _STREAM.finditer(proc.stderr)}:
+        return None
+    said = [
+        line.strip()
+        for line in proc.stderr.splitlines()
+        if line.strip() and not line.startswith("At least one output file")
+    ]
+    reason = said[-1].replace(str(path), path.name) if said else "no readable stream"
+    examples = "an MP3, WAV, OGG or M4A file" if kind == "audio" else "a PNG, JPEG or WebP file"
+    return f"not a readable {kind} file (ffmpeg: {reason[:160]}); replace it with {examples}"
