@@ -296,6 +296,11 @@ def _check_job_request(
     )
 
 
+def default_config(settings: Settings) -> Path:
+    """The theme config a job without --config uses (created from the sample if missing)."""
+    return resolve_config_path(None, settings.config, settings.home)
+
+
 def check_media_files(config: ThemeConfig) -> None:
     """Each music and image file the config names is one the bundled ffmpeg can read (a
     corrupt file is refused here, not three attempts into composition)."""
@@ -347,8 +352,8 @@ def generate(
     nothing is queued (a cron overlap guard); the check and the insert share one transaction.
     """
     check_stage_package(settings.stage_package)
+    store = get_store(settings)  # first: an unusable VIDGEN_HOME is named as such
     new = _check_job_request(settings, theme, config_path, confine_config=confine_config)
-    store = get_store(settings)
     check_daily_budget(settings, store, [new])
     if skip_if_queued:
         job_id, existing = jobs.create_unless_active(

@@ -51,8 +51,8 @@ def generate(
             "--config",
             "-c",
             metavar="PATH",
-            help="Theme config YAML; default: $VIDGEN_CONFIG, "
-            "./sample-data.yml, then the shipped sample.",
+            help="Theme config YAML; default: $VIDGEN_CONFIG, else $VIDGEN_HOME/config.yml "
+            "(see 'vidgen config').",
         ),
     ] = None,
     batch: Annotated[

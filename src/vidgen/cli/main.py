@@ -14,6 +14,7 @@ import typer
 
 from vidgen.cli import (
     cancel,
+    config,
     generate,
     jobs,
     logs,
@@ -105,7 +106,7 @@ def _redirect_to(raw: str) -> None:
     os.close(fd)
 
 
-for module in (generate, jobs, status, logs, retry, cancel, worker, recover, prune, serve):
+for module in (generate, jobs, status, logs, retry, cancel, worker, recover, prune, serve, config):
     module.register(app)
 videos.register(app)
 _plain = plain_help_command()

@@ -61,8 +61,46 @@ def emit(model: BaseModel, as_json: bool, human: Callable[[Any], RenderableType 
         from vidgen.schemas import render_json
 
         typer.echo(render_json(model))
-    else:
+    elif console().is_terminal:
         console().print(human(model))
+    else:
+        # Piped (cron mail, grep, a script): whole rows, tab-separated, nothing truncated or
+        # wrapped mid-path, no box drawing.
+        typer.echo(plain(human(model)))
+
+
+def plain(renderable: Any) -> str:
+    """A rendering as plain text: a table becomes a header line and one tab-separated line per
+    row with every cell whole; a panel its title and lines; markup is dropped."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    if isinstance(renderable, str):
+        return Text.from_markup(renderable).plain
+    if isinstance(renderable, Text):
+        return renderable.plain
+    if isinstance(renderable, Group):
+        return "\n".join(plain(part) for part in renderable.renderables)
+    if isinstance(renderable, Panel):
+        title = plain(renderable.title) if renderable.title is not None else ""
+        body = plain(renderable.renderable)
+        return f"{title}\n{body}" if title else body
+    if isinstance(renderable, Table):
+        columns = [list(column.cells) for column in renderable.columns]
+        lines = []
+        if renderable.show_header:
+            lines.append("\t".join(_cell(column.header) for column in renderable.columns))
+        for row in range(renderable.row_count):
+            lines.append("\t".join(_cell(cells[row]) for cells in columns))
+        return "\n".join(line.rstrip("\t") for line in lines)
+    return str(renderable)
+
+
+def _cell(value: Any) -> str:
+    # Tabs and newlines inside a cell would split the row.
+    return " ".join(plain(value).split())
 
 
 def exit_code_for(exc: VidgenError) -> int:

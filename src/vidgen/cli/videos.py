@@ -117,12 +117,12 @@ def approve(
 
 
 def reject(
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it was rejected.")
+    ],
     job_id: Annotated[
         int | None, typer.Argument(metavar="JOB_ID", help=_JOB_ID_HELP, show_default=False)
     ] = None,
-    reason: Annotated[
-        str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it was rejected.")
-    ] = "",
     video_id: Annotated[
         int | None, typer.Option("--video-id", metavar="VIDEO_ID", help=_VIDEO_ID_HELP)
     ] = None,
