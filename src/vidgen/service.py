@@ -627,23 +627,28 @@ def check_stage(stage: str | None) -> str | None:
 def _retry_plan(
     store: Store, settings: Settings, job_id: int, from_stage: str | None
 ) -> tuple[list[str], list[str], dict[str, list[str]], list[str]]:
-    """(skipping, running, reused files per skipped stage, skipped stages whose files changed).
+    """(skipping, running, reused files per skipped stage, completed stages that run again
+    because their files are gone or changed, e.g. after ``prune``).
 
-    Skipped: the leading completed stages (before ``from_stage``, if given); the runner runs
+    Skipped: the leading completed stages (before ``from_stage``, if given) whose files are
+    intact, exactly as the runner decides (``pipeline.resume.reusable_outputs``); it runs
     everything from the first other stage on, reusing the skipped stages' recorded outputs.
     """
     from vidgen.pipeline.resume import files_intact
 
     latest = checkpoints.latest(store, job_id)
+    job_dir = settings.jobs_dir / str(job_id)
     skipping: list[str] = []
+    changed: list[str] = []
     for stage in PIPELINE_STAGES:
         cp = latest.get(stage)
         if stage == from_stage or cp is None or cp.status != CheckpointStatus.COMPLETED:
             break
+        if not files_intact(job_dir, cp.files):
+            changed.append(stage)
+            break
         skipping.append(stage)
-    job_dir = settings.jobs_dir / str(job_id)
     reused = {stage: sorted(latest[stage].files) for stage in skipping}
-    changed = [stage for stage in skipping if not files_intact(job_dir, latest[stage].files)]
     return skipping, list(PIPELINE_STAGES[len(skipping) :]), reused, changed
 
 
@@ -675,7 +680,10 @@ def retry(
     }
     reuse = f"; reusing {', '.join(skipping)}" if skipping else ""
     if changed:
-        reuse += f" (files changed, so these run again too: {', '.join(changed)})"
+        reuse += (
+            f"; {changed[0]} completed but its files are gone or changed (pruned?), "
+            "so it runs again"
+        )
     if dry_run:
         return JobRetryResponse(
             job_id=job_id,

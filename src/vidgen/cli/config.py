@@ -35,6 +35,6 @@ def config(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(
-        "config", epilog=example("vidgen config", '"${EDITOR:-nano}" "$(vidgen config)"')
-    )(config)
+    app.command("config", epilog=example("vidgen config", '"${EDITOR:-nano}" "$(vidgen config)"'))(
+        config
+    )

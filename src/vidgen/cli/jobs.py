@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import example, respond
+from vidgen.cli.output import complete_job_status, example, respond
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 def jobs_table(result: JobListResponse) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import progress_bar, short_time, styled_status
+    from vidgen.cli.output import me, progress_bar, short_time, styled_status
 
     if not result.jobs:
-        return "[dim]No jobs match. Queue one with: vidgen generate[/]"
+        return f"[dim]No jobs match. Queue one with: {me()} generate[/]"
     table = Table(header_style="bold")
     for column in ("id", "status", "stage", "progress", "theme", "created", "error"):
         table.add_column(column, justify="right" if column == "id" else "left")
@@ -51,6 +51,7 @@ def jobs(
             "-s",
             metavar="STATUS",
             help="Only jobs with this status: pending, running, completed, failed or cancelled.",
+            autocompletion=complete_job_status,
         ),
     ] = None,
     limit: Annotated[

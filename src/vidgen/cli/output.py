@@ -151,6 +151,24 @@ STATE_ICON = {
 }
 
 
+def complete_job_status(incomplete: str) -> list[str]:
+    """Shell completion of ``--status`` for jobs."""
+    return [status.value for status in JobStatus if status.value.startswith(incomplete)]
+
+
+def complete_stage(incomplete: str) -> list[str]:
+    """Shell completion of a stage name (``retry --from-stage``)."""
+    from vidgen.stages import PIPELINE_STAGES
+
+    return [stage for stage in PIPELINE_STAGES if stage.startswith(incomplete)]
+
+
+def complete_video_status(incomplete: str) -> list[str]:
+    from vidgen.store.status import VideoStatus
+
+    return [status.value for status in VideoStatus if status.value.startswith(incomplete)]
+
+
 def styled_status(status: str) -> str:
     return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
@@ -162,6 +180,24 @@ def progress_bar(pct: float | None, width: int = 10) -> str:
 
 def short_time(iso: str | None) -> str:
     return "" if iso is None else iso[:19].replace("T", " ")
+
+
+def me() -> str:
+    """How to type this vidgen in a shell: ``vidgen`` when that finds this very program on
+    PATH, else its full path (after ``make run`` the venv's bin is not on PATH, and a printed
+    "vidgen status 1" would answer "command not found")."""
+    import os
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if program is None or program.name != "vidgen" or not os.access(program, os.X_OK):
+        return "vidgen"  # run some other way (python -m, tests): nothing better to say
+    found = shutil.which("vidgen")
+    if found is not None and Path(found).resolve() == program.resolve():
+        return "vidgen"
+    return shlex.quote(str(program.absolute()))
 
 
 def die(message: str, code: int = EXIT_FAILURE) -> NoReturn:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import example, respond
+from vidgen.cli.output import complete_video_status, example, respond
 from vidgen.store.status import VideoStatus
 
 if TYPE_CHECKING:
@@ -70,7 +70,11 @@ def videos(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", "-s", metavar="STATUS", help="pending_review, approved or rejected."
+            "--status",
+            "-s",
+            metavar="STATUS",
+            help="pending_review, approved or rejected.",
+            autocompletion=complete_video_status,
         ),
     ] = None,
     limit: Annotated[
