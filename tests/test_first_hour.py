@@ -275,3 +275,128 @@ def test_json_error_is_the_http_twins_body(cli: Cli) -> None:
     http = TestClient(create_app()).get("/api/jobs/5")
     assert http.status_code == 404
     assert cli("status", "5", "--json").out.strip() == http.text
+
+
+# -- honest dry runs, cancelled jobs resumable --------------------------------------------
+
+
+def test_retry_dry_run_after_prune_says_what_really_runs(
+    cli: Cli, stagekit: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from conftest import new_job, run_job
+    from vidgen.store.status import JobStatus
+
+    monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
+    job_id = new_job(cli)
+    assert run_job(job_id) == JobStatus.FAILED
+    # prune (or a user) removed the work files of the completed stages
+    for stage in ("trend_analysis", "content_generation"):
+        shutil.rmtree(stagekit / "jobs" / str(job_id) / stage)
+    dry = cli("retry", str(job_id), "--dry-run", "--json").json()
+    assert dry["skipping_stages"] == ["trend_collection"]
+    assert dry["running_stages"] == [
+        "trend_analysis",
+        "content_generation",
+        "composition",
+        "review",
+    ]
+    assert dry["resume_from"] == "trend_analysis"
+    assert list(dry["reused_outputs"]) == ["trend_collection"]
+    assert "would run trend_analysis, content_generation, composition, review" in dry["message"]
+    assert "trend_analysis completed but its files are gone" in dry["message"]
+    human = cli("retry", str(job_id), "--dry-run").out
+    assert "Would run:  trend_analysis, content_generation, composition, review" in human
+    assert "reuse content_generation" not in human and "Note: trend_analysis" in human
+    monkeypatch.delenv("STAGEKIT_COMPOSITION")
+    real = cli("retry", str(job_id))
+    assert "reusing trend_collection." in real.out
+    assert run_job(job_id) == JobStatus.COMPLETED
+    runs = [stage for stage, _, _ in runs_log_of(stagekit)]
+    assert runs.count("trend_analysis") == 2 and runs.count("trend_collection") == 1
+
+
+def runs_log_of(home: Path) -> list[tuple[str, int, int]]:
+    from stagekit import runs_log
+
+    return runs_log(home)
+
+
+def test_a_cancelled_job_resumes_with_from_stage_only(
+    cli: Cli, stagekit: Path, store: object
+) -> None:
+    from conftest import new_job, run_job
+    from vidgen.store.status import JobStatus
+
+    job_id = new_job(cli)
+    assert cli("cancel", str(job_id)).code == 0
+    plain = cli("retry", str(job_id))
+    assert plain.code == 1
+    assert "Only 'failed' jobs can be retried" in plain.err and "--from-stage" in plain.err
+    dry = cli("retry", str(job_id), "--from-stage", "trend_collection", "--dry-run", "--json")
+    assert dry.code == 0 and dry.json()["running_stages"][0] == "trend_collection"
+    again = cli("retry", str(job_id), "--from-stage", "trend_collection", "--json")
+    assert again.code == 0, again.err
+    assert _job_status(cli, job_id)["status"] == "pending"
+    assert run_job(job_id) == JobStatus.COMPLETED
+
+
+# -- piped output, printed commands, completion ---------------------------------------------
+
+
+def test_piped_read_commands_print_whole_tab_separated_rows(
+    cli: Cli, stagekit: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import new_job, run_job
+
+    long = "ffmpeg soundtrack failed: " + "x" * 150 + " /a/very/long/path/to/job-1-file.mp3"
+    monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
+    job_id = new_job(cli)
+    run_job(job_id)
+    from vidgen.settings import load_settings
+    from vidgen.store import get_store
+    from vidgen.store.models import Job
+
+    with get_store(load_settings()).write() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.error_message = long
+    out = cli("jobs", "--status", "failed").out
+    lines = out.splitlines()
+    assert lines[0].split("\t")[:3] == ["id", "status", "stage"]
+    row = lines[1].split("\t")
+    assert row[0] == str(job_id) and row[1] == "failed" and row[-1] == long
+    assert not any(ch in out for ch in "│─╭…")
+    status = cli("status", str(job_id)).out
+    assert "╭" not in status and f"job {job_id}" in status.splitlines()[0]
+    assert any(line.endswith("config.yml") and "/" in line for line in status.splitlines())
+
+
+def test_printed_commands_work_when_vidgen_is_not_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from vidgen.cli.output import me
+
+    exe = tmp_path / "venv" / "bin" / "vidgen"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(exe), "generate"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert me() == str(exe)
+    link = tmp_path / "local-bin"
+    link.mkdir()
+    (link / "vidgen").symlink_to(exe)
+    monkeypatch.setenv("PATH", f"{link}:/usr/bin:/bin")
+    assert me() == "vidgen"
+
+
+def test_shell_completion_offers_statuses_and_stage_names() -> None:
+    from vidgen.cli.output import complete_job_status, complete_stage
+
+    assert complete_job_status("c") == ["completed", "cancelled"]
+    assert complete_stage("trend_") == ["trend_collection", "trend_analysis"]
+    assert "composition" in complete_stage("")

@@ -22,17 +22,25 @@ def jobs_table(result: JobListResponse) -> RenderableType:
     if not result.jobs:
         return f"[dim]No jobs match. Queue one with: {me()} generate[/]"
     table = Table(header_style="bold")
+    # Cells hold whole values: a terminal shortens them (…), a pipe gets them whole (plain).
+    widths = {"theme": 30, "error": 60}
     for column in ("id", "status", "stage", "progress", "theme", "created", "error"):
-        table.add_column(column, justify="right" if column == "id" else "left")
+        table.add_column(
+            column,
+            justify="right" if column == "id" else "left",
+            max_width=widths.get(column),
+            no_wrap=column in widths,
+            overflow="ellipsis",
+        )
     for job in result.jobs:
         table.add_row(
             str(job.id),
             styled_status(job.status),
             job.stage or "",
             progress_bar(job.progress_pct),
-            (job.theme or "").replace("\n", " ")[:30],
+            (job.theme or "").replace("\n", " "),
             short_time(job.created_at),
-            (job.error_message or "")[:60],
+            job.error_message or "",
         )
     if result.total > result.count:
         from rich.console import Group

@@ -31,14 +31,20 @@ def videos_table(result: VideoListResponse) -> RenderableType:
     table = Table(header_style="bold")
     # Video ids and job ids are different numbers: both are shown, each named.
     for column in ("video", "job", "status", "title", "length", "created", "file"):
-        table.add_column(column, justify="right" if column in ("video", "job") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("video", "job") else "left",
+            max_width=40 if column == "title" else None,
+            no_wrap=column == "title",
+            overflow="ellipsis" if column == "title" else "fold",
+        )
     for video in result.videos:
         style = VIDEO_STYLE.get(video.status, "white")
         table.add_row(
             str(video.id),
             str(video.job_id),
             f"[{style}]{video.status}[/]",
-            video.title[:40],
+            video.title,
             f"{video.duration_seconds:.1f}s",
             short_time(video.created_at),
             video.video_path,
