@@ -11,25 +11,60 @@ DEV_STAMP := $(VENV)/.installed-dev
 # default home, ~/.vidgen (or $VIDGEN_HOME when you set it), so each sees the others' jobs.
 # Nothing is exported here on purpose: a home chosen by the Makefile is one cron never sees.
 
-.PHONY: install run worker test test-fast lint bench clean
+# The venv's vidgen, as an absolute path: what to type while vidgen is not on PATH.
+VIDGEN := $(abspath $(BIN))/vidgen
+LINK   := $(HOME)/.local/bin/vidgen
 
+.PHONY: install run worker link path-advice test test-fast lint bench clean
+
+# pip's own progress (not --quiet): the first install takes a minute and should look alive.
 $(BIN)/python:
+	@echo "make: creating $(VENV) (a private Python environment for vidgen)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[http]'
+	@echo "make: installing vidgen and its dependencies into $(VENV) (about a minute the first time)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[http]'
 	touch $(RUN_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,http]'
+	@echo "make: installing vidgen with the test tools into $(VENV) (a few minutes the first time)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev,http]'
 	touch $(DEV_STAMP) $(RUN_STAMP)
 
 install: $(DEV_STAMP)
 
-## Queue a job for sample-data.yml and follow it live to the end (runs in-process if no worker).
+# Said after `make run`: the commands it printed work as printed (full paths); this says how
+# to type `vidgen` from now on. Plain shell, not a sub-make: `make -n run` must run nothing.
+define PATH_ADVICE
+found="$$(command -v vidgen 2>/dev/null)"; \
+if [ -z "$$found" ] || [ "$$(readlink -f "$$found")" != "$$(readlink -f $(VIDGEN))" ]; then \
+	echo ""; \
+	echo "vidgen is not on your PATH: type it as $(VIDGEN)"; \
+	echo "(or run 'make link' once to put a link in ~/.local/bin, then just type vidgen)"; \
+fi
+endef
+
+## Queue a job for the default config ($$VIDGEN_HOME/config.yml, see `vidgen config`) and follow
+## it live to the end (runs in-process if no worker); then say how to reach vidgen from a shell.
 run: $(RUN_STAMP)
-	$(BIN)/vidgen generate --wait
+	@status=0; $(BIN)/vidgen generate --wait || status=$$?; \
+	$(PATH_ADVICE); exit $$status
+
+path-advice:
+	@$(PATH_ADVICE)
+
+## Put a link to this checkout's vidgen in ~/.local/bin (never replaces a file it did not make).
+link: $(RUN_STAMP)
+	@mkdir -p $(dir $(LINK))
+	@if [ -e "$(LINK)" ] && [ ! -L "$(LINK)" ]; then \
+		echo "make: $(LINK) exists and is not a link; left alone"; exit 1; fi
+	@ln -sfn "$(VIDGEN)" "$(LINK)"
+	@echo "make: linked $(LINK) -> $(VIDGEN)"
+	@case ":$$PATH:" in *":$(HOME)/.local/bin:"*) ;; \
+		*) echo "make: $(HOME)/.local/bin is not on your PATH yet: run" \
+		   'export PATH="$$HOME/.local/bin:$$PATH"' "(and add that line to ~/.profile)";; esac
 
 ## A long-running worker for the same home folder as `vidgen` and cron (~/.vidgen).
 worker: $(RUN_STAMP)

@@ -1,6 +1,12 @@
-"""Regenerate docs/contact-sheet.jpg: one frame per scene of a generated video, side by side.
+"""A contact sheet: one frame per scene of a generated video, side by side.
 
-    .venv/bin/python scripts/contact_sheet.py output/review/job-1-....json [docs/contact-sheet.jpg]
+    .venv/bin/python scripts/contact_sheet.py        # the newest video -> ./contact-sheet.jpg
+    .venv/bin/python scripts/contact_sheet.py 12     # job 12's video
+    .venv/bin/python scripts/contact_sheet.py --out docs/contact-sheet.jpg   # the README's image
+
+Finds the video in vidgen's home (``$VIDGEN_HOME``, default ``~/.vidgen``), wherever the command
+runs; writes ``./contact-sheet.jpg`` unless ``--out`` names another file, so the image tracked in
+``docs/`` changes only when asked.
 
 Takes the generation log the review stage wrote beside the video (it names the video and holds
 the plan with its scene durations) and grabs each scene's frame two thirds into the scene, after
@@ -21,7 +27,7 @@ from vidgen.media.ffmpeg import ffmpeg_exe
 TILE_HEIGHT = 480  # each frame is shown at 270x480
 
 
-def main(log_path: str, out: str = "docs/contact-sheet.jpg") -> None:
+def main(log_path: str, out: str = "contact-sheet.jpg") -> None:
     log = json.loads(Path(log_path).read_text(encoding="utf-8"))
     video = Path(log["paths"]["video"])
     tiles: list[Image.Image] = []
@@ -54,5 +60,35 @@ def main(log_path: str, out: str = "docs/contact-sheet.jpg") -> None:
     print(f"{out}: {len(tiles)} scenes from {video.name}")
 
 
+def find_log(which: str | None) -> Path:
+    """The generation log of job ``which`` (an id), the file ``which`` names, or the newest one
+    in the home's review/approved/rejected folders. SystemExit with one line if there is none."""
+    from vidgen.settings import load_settings
+
+    if which is not None and not which.isdigit():
+        path = Path(which).expanduser()
+        if not path.is_file():
+            raise SystemExit(f"Error: {which}: no such generation log (a job-N-....json file)")
+        return path
+    root = load_settings().output_root
+    pattern = f"job-{which}-*.json" if which is not None else "job-*.json"
+    folders = [root / name for name in ("review", "approved", "rejected")]
+    logs = [path for folder in folders for path in folder.glob(pattern)]
+    if not logs:
+        what = f"job {which}" if which is not None else "any job"
+        raise SystemExit(f"Error: no generated video of {what} under {root}; run 'make run' first")
+    return max(logs, key=lambda p: p.stat().st_mtime)
+
+
+def cli(argv: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="One frame per scene of a generated video.")
+    parser.add_argument("video", nargs="?", help="job id or generation log; default: the newest")
+    parser.add_argument("--out", default="contact-sheet.jpg", help="image to write")
+    args = parser.parse_args(argv)
+    main(str(find_log(args.video)), args.out)
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    cli(sys.argv[1:])

@@ -90,8 +90,11 @@ def with_config(**overrides: Any) -> bytes:
         (("status", ""), 2, "Invalid value for 'ID'"),
         (("status", "1.5", "--watch"), 2, "Invalid value for 'ID'"),
         (("retry", "1e3"), 2, "Invalid value for 'ID'"),
-        (("approve", "abc"), 2, "Invalid value for 'ID'"),
-        (("reject", "abc", "--reason", "blurry"), 2, "Invalid value for 'ID'"),
+        (("approve", "abc"), 2, "Invalid value for 'JOB_ID'"),
+        (("reject", "abc", "--reason", "blurry"), 2, "Invalid value for 'JOB_ID'"),
+        (("approve", "--video-id", "abc"), 2, "Invalid value for '--video-id'"),
+        (("approve",), 2, "name the job"),
+        (("approve", "3", "--video-id", "3"), 2, "not both"),
         # unknown, zero, negative and huge ids: not found, exit 1
         (("status", "5", "--watch"), 1, "Job 5 not found"),
         (("status", "5", "--json"), 1, "Job 5 not found"),
@@ -99,11 +102,15 @@ def with_config(**overrides: Any) -> bytes:
         (("retry", "--", "-1"), 1, "Job -1 not found"),
         (("retry", HUGE), 1, f"Job {HUGE} not found"),
         (("approve", "7"), 1, "7 not found"),
-        (("approve", "0"), 1, "Video 0 not found"),
-        (("approve", "--", "-2"), 1, "Video -2 not found"),
-        (("approve", HUGE), 1, f"Video {HUGE} not found"),
+        (("approve", "0"), 1, "Job 0 not found"),
+        (("approve", "--", "-2"), 1, "Job -2 not found"),
+        (("approve", HUGE), 1, f"Job {HUGE} not found"),
+        (("approve", "--video-id", "0"), 1, "Video 0 not found"),
+        (("approve", "--video-id", "-2"), 1, "Video -2 not found"),
+        (("approve", "--video-id", HUGE), 1, f"Video {HUGE} not found"),
         (("reject", "7", "--reason", "blurry"), 1, "7 not found"),
-        (("reject", HUGE, "--reason", "blurry"), 1, f"Video {HUGE} not found"),
+        (("reject", HUGE, "--reason", "blurry"), 1, f"Job {HUGE} not found"),
+        (("reject", "--video-id", HUGE, "--reason", "x"), 1, f"Video {HUGE} not found"),
         (("reject", "7"), 2, "Missing option '--reason'"),
         (("reject", "7", "--reason", "   "), 2, "needs a reason"),
         # limits and offsets
@@ -373,7 +380,7 @@ def test_bad_environment_variable_is_named(
     [
         ("VIDGEN_STAGE_PACKAGE", "nosuch.stages", "VIDGEN_STAGE_PACKAGE='nosuch.stages' cannot be"),
         ("VIDGEN_QUEUE_URL", "ftp://queue", "VIDGEN_QUEUE_URL='ftp://queue' is not supported"),
-        ("VIDGEN_CONFIG", "/nonexistent/theme.yml", "config file not found"),
+        ("VIDGEN_CONFIG", "/nonexistent/theme.yml", "VIDGEN_CONFIG=/nonexistent/theme.yml: no"),
     ],
 )
 def test_bad_environment_variable_refuses_generate(

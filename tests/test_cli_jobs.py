@@ -47,36 +47,41 @@ def test_generate_records_a_pending_job_and_returns_at_once(cli: Cli) -> None:
     }
 
 
-def test_generate_uses_the_shipped_config_from_any_folder(cli: Cli, store) -> None:  # type: ignore[no-untyped-def]
+def test_generate_uses_the_home_config_from_any_folder(cli: Cli, store, home: Path) -> None:  # type: ignore[no-untyped-def]
     from vidgen.config import packaged_config_path
     from vidgen.store.models import Job
 
+    (Path.cwd() / "sample-data.yml").write_text("not: [a config")  # the cwd plays no part
     assert cli("generate", "--theme", "Cron Theme").code == 0
     with store.read() as session:
         job = session.get(Job, 1)
     assert job.theme == "Cron Theme"
-    assert job.config_path == str(packaged_config_path())
+    assert job.config_path == str(home / "config.yml")
+    assert (home / "config.yml").read_text() == SAMPLE_CONFIG.read_text()
     assert packaged_config_path().read_text() == SAMPLE_CONFIG.read_text()
 
 
-def test_config_lookup_prefers_env_then_cwd(
+def test_config_lookup_prefers_option_then_env_then_home(
     cli: Cli,
     store,
+    home: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     from vidgen.store.models import Job
 
-    local = Path.cwd() / "sample-data.yml"
-    local.write_text(SAMPLE_CONFIG.read_text())
     env_config = tmp_path / "env.yml"
     env_config.write_text(SAMPLE_CONFIG.read_text())
+    option = tmp_path / "option.yml"
+    option.write_text(SAMPLE_CONFIG.read_text())
     assert cli("generate").code == 0
     monkeypatch.setenv("VIDGEN_CONFIG", str(env_config))
     assert cli("generate").code == 0
+    assert cli("generate", "--config", str(option)).code == 0
     with store.read() as session:
-        assert session.get(Job, 1).config_path == str(local)
+        assert session.get(Job, 1).config_path == str(home / "config.yml")
         assert session.get(Job, 2).config_path == str(env_config)
+        assert session.get(Job, 3).config_path == str(option)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +122,7 @@ def test_generate_rejects_bad_config_files_and_records_nothing(
         ),
         ("style", "vlog", "config.style: Input should be"),
         ("profile", "4k", "config.profile"),
-        ("unknown_key", 1, "config.unknown_key: Extra inputs are not permitted"),
+        ("unknown_key", 1, "config.unknown_key: unknown key"),
         ("thumbnail_time", 99, "thumbnail_time 99"),
     ],
 )

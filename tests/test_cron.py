@@ -159,3 +159,102 @@ def test_make_uses_the_home_plain_vidgen_and_cron_use(target: str) -> None:
     assert database, "make -pn printed nothing"
     defined = [line for line in database.splitlines() if re.match(r"VIDGEN_\w+ :?= ", line)]
     assert defined == [], defined
+
+
+VENV_VIDGEN = REPO_ROOT / ".venv" / "bin" / "vidgen"
+
+
+def _fresh_env(home: Path, **extra: str) -> dict[str, str]:
+    """cron's (and a new login shell's) environment: HOME, a bare PATH, nothing of vidgen's."""
+    return {"HOME": str(home), "PATH": "/usr/bin:/bin", **extra}
+
+
+def _sh(line: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["env", "-i", *(f"{k}={v}" for k, v in env.items()), "sh", "-c", line],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_morning_report_is_whole_rows_in_cron_mail(tmp_path: Path) -> None:
+    """The README's morning-report line, piped as cron mails it: one tab-separated line per
+    job, the error whole, no box drawing, no cut-off paths."""
+    home = tmp_path / "home"
+    home.mkdir()
+    exe = stand_in(tmp_path)
+    failing = tmp_path / "failing"
+    failing.mkdir()
+    failing_exe = failing / "vidgen"
+    failing_exe.write_text(
+        exe.read_text().replace(
+            "export ", "STAGEKIT_COMPOSITION=fatal\nexport STAGEKIT_COMPOSITION "
+        )
+    )
+    failing_exe.chmod(0o755)
+    code, out, err = run_as_cron(f"{PLACEHOLDER} generate --wait", home, failing_exe)
+    assert code == 1, (out, err)
+    report = next(cmd for _, cmd in cron_lines() if "--status failed" in cmd)
+    code, out, err = run_as_cron(report, home, exe)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split("\t")[:3] == ["id", "status", "stage"], out
+    row = lines[1].split("\t")
+    assert row[:3] == ["1", "failed", "composition"], out
+    error = job_error(home, exe, 1)
+    assert row[-1] == error and len(error) > 20
+    assert not any(ch in out for ch in "│─╭…")
+
+
+def job_error(home: Path, exe: Path, job_id: int) -> str:
+    code, out, err = run_as_cron(f"{PLACEHOLDER} status {job_id} --json", home, exe)
+    assert code == 0, err
+    return str(json.loads(out)["error_message"])
+
+
+@pytest.mark.skipif(not VENV_VIDGEN.exists(), reason="needs `make install`'s .venv")
+def test_commands_vidgen_prints_work_when_pasted_without_vidgen_on_path(tmp_path: Path) -> None:
+    """`make run`'s own command (the venv's vidgen, not on PATH) prints full paths, and the
+    printed line runs verbatim in the same (fresh) shell."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _fresh_env(home, PYTHONPATH=str(REPO_ROOT / "tests"), VIDGEN_STAGE_PACKAGE="stagekit")
+    ran = _sh(f"'{VENV_VIDGEN}' generate --wait", env, home)
+    assert ran.returncode == 0, ran.stderr
+    follow = next(line for line in ran.stdout.splitlines() if line.startswith("Follow it: "))
+    printed = follow.removeprefix("Follow it: ")
+    assert printed == f"{VENV_VIDGEN} status 1 --watch"
+    pasted = _sh(printed, env, home)
+    assert pasted.returncode == 0, pasted.stderr  # completed: --watch ends at once
+    # The default config is the home's, made from the sample: cron and make run share it.
+    assert (home / ".vidgen" / "config.yml").read_text() == (
+        REPO_ROOT / "sample-data.yml"
+    ).read_text()
+
+
+@pytest.mark.skipif(not VENV_VIDGEN.exists(), reason="needs `make install`'s .venv")
+def test_make_says_how_to_type_vidgen_and_links_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _fresh_env(home)
+    advice = _sh(f"make -s -C '{REPO_ROOT}' path-advice", env, home)
+    assert advice.returncode == 0, advice.stderr
+    assert f"vidgen is not on your PATH: type it as {VENV_VIDGEN}" in advice.stdout
+    assert "make link" in advice.stdout
+    assert _sh(f"'{VENV_VIDGEN}' --version", env, home).returncode == 0
+
+    linked = _sh(f"make -s -C '{REPO_ROOT}' link", env, home)
+    assert linked.returncode == 0, linked.stderr + linked.stdout
+    assert (home / ".local" / "bin" / "vidgen").resolve() == VENV_VIDGEN.resolve()
+    assert 'export PATH="$HOME/.local/bin:$PATH"' in linked.stdout  # not on PATH yet: says so
+    on_path = _fresh_env(home, PATH=f"{home}/.local/bin:/usr/bin:/bin")
+    assert _sh("vidgen --version", on_path, home).stdout.startswith("vidgen ")
+    assert _sh(f"make -s -C '{REPO_ROOT}' path-advice", on_path, home).stdout == ""
+    # A file of the user's own is never replaced.
+    (home / ".local" / "bin" / "vidgen").unlink()
+    (home / ".local" / "bin" / "vidgen").write_text("mine")
+    refused = _sh(f"make -s -C '{REPO_ROOT}' link", env, home)
+    assert refused.returncode != 0 and "left alone" in refused.stdout
+    assert (home / ".local" / "bin" / "vidgen").read_text() == "mine"

@@ -378,7 +378,13 @@ def test_files_the_config_names_are_checked_at_generate(
 
 
 def test_existing_media_files_pass(cli: Cli, tmp_path: Path) -> None:
-    (tmp_path / "bed.mp3").write_bytes(b"ID3")
+    import wave
+
+    with wave.open(str(tmp_path / "bed.mp3"), "wb") as out:  # decodable, whatever its name
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * 4000)
     path = write_config(tmp_path, music={"path": "bed.mp3"})
     assert cli("generate", "--config", str(path)).code == 0
 
@@ -432,7 +438,8 @@ def test_prune_deletes_work_files_of_old_ended_jobs_only(
     drain()
     cli("generate", "--theme", "pending")  # never run
     jobs_dir = settings.jobs_dir
-    assert {p.name for p in jobs_dir.iterdir()} == {"1", "2", "3"}
+    # Job 4's folder holds only its config snapshot (taken at generate): it is not ended.
+    assert {p.name for p in jobs_dir.iterdir()} == {"1", "2", "3", "4"}
     reviewed = _video(store, settings, 1, "pending_review", 10)
     approved = _video(store, settings, 2, "approved", 10)
     rejected = _video(store, settings, 3, "rejected", 10)
@@ -446,7 +453,7 @@ def test_prune_deletes_work_files_of_old_ended_jobs_only(
     body = dry.json()
     assert body["dry_run"] is True and body["job_ids"] == [1, 2, 3] and body["jobs"] == 3
     assert body["files"] > 0 and body["bytes"] > 0 and body["rejected_videos"] == 0
-    assert {p.name for p in jobs_dir.iterdir()} == {"1", "2", "3"}  # nothing deleted
+    assert {p.name for p in jobs_dir.iterdir()} == {"1", "2", "3", "4"}  # nothing deleted
     via_http = client.post("/api/prune", json={"older_than": "7d", "dry_run": True}).json()
     for doc in (body, via_http):
         doc.pop("cutoff"), doc.pop("message")
@@ -456,7 +463,7 @@ def test_prune_deletes_work_files_of_old_ended_jobs_only(
     done = cli("prune", "--older-than", "7d", "--rejected", "--json").json()
     assert done["job_ids"] == [1, 2, 3] and done["rejected_videos"] == 1
     assert done["files"] == body["files"] + 4
-    assert list(jobs_dir.iterdir()) == []
+    assert [p.name for p in jobs_dir.iterdir()] == ["4"]  # the pending job keeps its snapshot
     assert all(p.exists() for p in reviewed + approved)  # review/ and approved/ untouched
     assert not any(p.exists() for p in rejected)
     again = cli("prune", "--older-than", "7d", "--json").json()
@@ -557,4 +564,4 @@ def test_videos_table_names_video_and_job_ids(cli: Cli, store: Store, settings: 
     header = next(line for line in table.splitlines() if "status" in line)
     assert "video" in header and "job" in header
     row = next(line for line in table.splitlines() if "pending" in line)
-    assert row.split("│")[1].strip() == "1" and row.split("│")[2].strip() == "3"
+    assert row.split("\t")[0] == "1" and row.split("\t")[1] == "3"

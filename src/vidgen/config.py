@@ -5,8 +5,12 @@ render profile and providers per stage, and ``content_references:`` with the pro
 the video talks about. Every problem is reported as ``<file>: <field>: <reason>`` before a job
 is queued.
 
-Lookup order when no ``--config`` is given: ``$VIDGEN_CONFIG``, ``./sample-data.yml``, then the
-copy shipped inside the package (so cron, starting in ``$HOME``, works with no flags).
+Lookup order when no ``--config`` is given: ``$VIDGEN_CONFIG``, then ``$VIDGEN_HOME/config.yml``
+(created from the shipped sample on first use). The working directory plays no part, so
+``make run``, plain ``vidgen`` and cron (starting in ``$HOME``) all use the same file.
+
+A job renders the config as ``generate`` checked it: ``snapshot`` is that config with its
+relative file paths resolved, stored with the job (``load_snapshot`` reads it back).
 """
 
 from __future__ import annotations
@@ -103,7 +107,10 @@ def _music_shorthand(value: Any) -> Any:
         return "none"
     if isinstance(value, str):
         return {"path": value}
-    return value
+    if value is None or isinstance(value, dict | Music):
+        return value
+    # Otherwise pydantic reports each member of the union, with internal class names.
+    raise ValueError("must be a file path, {path: FILE, volume: 0.25} or none")
 
 
 class ThemeSettings(_Strict):
@@ -223,6 +230,22 @@ class ThemeConfig(_Strict):
             return path
         return (self.source.parent / path).resolve()
 
+    def snapshot(self) -> dict[str, Any]:
+        """This config as checked, JSON-ready, its relative file paths made absolute: what a
+        job renders, however the file (or its folder) changes after ``generate``."""
+        data = self.model_dump(mode="json")
+        block = data["config"]
+        if isinstance(self.config.music, Music):
+            block["music"]["path"] = str(self.resolve_path(self.config.music.path))
+        block["images"] = [str(self.resolve_path(image)) for image in self.config.images]
+        block["voice"]["name"] = self.voice_name
+        return {
+            "snapshot_version": 1,
+            "source": str(self.source) if self.source is not None else None,
+            "file_theme": self.file_theme,
+            "theme_config": data,
+        }
+
 
 class _CountingLoader(yaml.SafeLoader):
     """SafeLoader that refuses alias bombs ("billion laughs") before they are expanded."""
@@ -261,15 +284,48 @@ def packaged_config_path() -> Path:
     return Path(str(resources.files("vidgen") / "data" / "sample-data.yml"))
 
 
-def resolve_config_path(explicit: str | Path | None, env_config: Path | None = None) -> Path:
-    """The documented lookup order; returns an absolute path (which may not exist if explicit)."""
+DEFAULT_CONFIG_NAME = "config.yml"
+
+
+def default_config_path(home: Path) -> Path:
+    """``<home>/config.yml``, the one default config; written from the shipped sample the
+    first time it is needed (never overwritten: it is the user's file from then on)."""
+    from vidgen.files import atomic_write_bytes
+
+    path = (home / DEFAULT_CONFIG_NAME).absolute()
+    if not path.exists() and not path.is_symlink():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, packaged_config_path().read_bytes())
+        except OSError as exc:
+            raise InvalidInput(
+                f"{path}: cannot create the default config ({exc.strerror}); "
+                "make VIDGEN_HOME writable or pass --config"
+            ) from None
+    return path
+
+
+def resolve_config_path(
+    explicit: str | Path | None, env_config: Path | None = None, home: Path | None = None
+) -> Path:
+    """The documented lookup order: ``explicit`` (--config), ``env_config`` ($VIDGEN_CONFIG),
+    then ``<home>/config.yml`` (the packaged sample itself when no home is given).
+
+    Returns an absolute path; an explicit one may not exist (load_config says so). A
+    ``$VIDGEN_CONFIG`` that names no file is refused here, naming the variable."""
     if explicit is not None and str(explicit).strip() != "":
         return _expand(Path(explicit)).absolute()
     if env_config is not None:
-        return _expand(env_config).absolute()
-    local = Path.cwd() / "sample-data.yml"
-    if local.is_file():
-        return local.absolute()
+        path = _expand(env_config).absolute()
+        if not path.is_file():
+            reason = "no such file" if not path.exists() else "not a regular file"
+            raise InvalidInput(
+                f"VIDGEN_CONFIG={env_config}: {reason}; fix or unset VIDGEN_CONFIG "
+                "(without it the default config is $VIDGEN_HOME/config.yml)"
+            )
+        return path
+    if home is not None:
+        return default_config_path(home)
     return packaged_config_path()
 
 
@@ -289,9 +345,54 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        else:
+        elif item.isidentifier() and not item[:1].isupper():
             parts.append(("." if parts else "") + item)
+        # else: a union member's tag ("Music", "literal['none']"): pydantic's, not the user's
     return "".join(parts) or "(top level)"
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The config model that holds the field at ``loc`` (for "did you mean" suggestions)."""
+    import typing
+
+    model: type[BaseModel] = ThemeConfig
+    for item in loc:
+        if isinstance(item, int):
+            continue
+        field = model.model_fields.get(item)
+        if field is None:
+            return None
+        found = None
+        pending: list[Any] = [field.annotation]
+        while pending:
+            tp = pending.pop()
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                found = tp
+                break
+            pending.extend(typing.get_args(tp))
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _describe_error(err: Any) -> str:
+    """One problem as ``<field>: <reason>``, with a suggestion for a misspelled key."""
+    loc = tuple(err["loc"])
+    field = _format_loc(loc)
+    if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        import difflib
+
+        model = _model_at(loc[:-1])
+        known = sorted(model.model_fields) if model is not None else []
+        known = [name for name in known if name not in ("source", "file_theme")]
+        close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+        return f"{field}: unknown key; {hint}"
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:60]!r})"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{field}: {msg}{shown}"
 
 
 def load_config(path: Path) -> ThemeConfig:
@@ -340,17 +441,42 @@ def load_config(path: Path) -> ThemeConfig:
     try:
         cfg = ThemeConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = _format_loc(tuple(err["loc"]))
-        got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:60]!r})"
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        raise InvalidInput(f"{where}: {field}: {msg}{shown}") from None
+        # Every problem at once (one line, "; " between them): fixing one at a time is slow.
+        problems = list(dict.fromkeys(_describe_error(err) for err in exc.errors()))
+        raise InvalidInput(f"{where}: {'; '.join(problems)}") from None
     cfg = cfg.model_copy(update={"source": path.absolute(), "file_theme": cfg.config.theme})
     if len(_parsed) >= 32:
         _parsed.clear()
     _parsed[key] = cfg
     return cfg.model_copy(deep=True)
+
+
+SNAPSHOT_NAME = "config-snapshot.json"
+
+
+def load_snapshot(path: Path) -> ThemeConfig | None:
+    """The config a job was queued with (``ThemeConfig.snapshot`` written as JSON at ``path``),
+    or None when the job has none (queued by an older vidgen, or its folder was pruned).
+    InvalidInput if it is unreadable or no longer valid."""
+    import json
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{path}: cannot read the job's config snapshot ({exc})") from None
+    try:
+        cfg = ThemeConfig.model_validate(raw["theme_config"])
+    except (ValidationError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"{path}: the job's config snapshot is invalid ({exc})") from None
+    source = raw.get("source")
+    return cfg.model_copy(
+        update={
+            "source": Path(source) if isinstance(source, str) else None,
+            "file_theme": raw.get("file_theme") or cfg.config.theme,
+        }
+    )
 
 
 # Parsed configs by (absolute path, file bytes). A worker loads the same theme file for every

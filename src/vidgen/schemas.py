@@ -19,6 +19,13 @@ def render_json(model: BaseModel) -> str:
     )
 
 
+def render_error(message: str) -> str:
+    """An error body, ``{"detail": "<one line>"}``: what a failing ``--json`` command prints
+    and its HTTP twin sends. A lone surrogate echoed from the input cannot break it."""
+    line = " ".join(message.split()).encode("utf-8", "backslashreplace").decode("utf-8")
+    return json.dumps({"detail": line}, ensure_ascii=False)
+
+
 class PipelineTriggerRequest(BaseModel):
     # A misspelt field ("theem") is a 422, not a silently default job.
     model_config = ConfigDict(extra="forbid")
@@ -135,6 +142,8 @@ class JobDetailResponse(JobStatusResponse):
     total_cost: float
     stages: list[StageDetail]
     video_path: str | None
+    # The video's own id (approve/reject --video-id); not the job id once a job failed before.
+    video_id: int | None = None
 
 
 class RecoverResponse(BaseModel):

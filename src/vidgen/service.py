@@ -251,6 +251,7 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
         total_cost=round(checkpoints.total_cost(store, job_id), 6),
         stages=stages,
         video_path=video.video_path if video else None,
+        video_id=video.id if video else None,
     )
 
 
@@ -265,6 +266,7 @@ class _NewJob:
     config_path: Path
     paid: tuple[str, ...]
     profile: str
+    config: ThemeConfig  # as checked: the job's snapshot
 
 
 def _check_job_request(
@@ -279,9 +281,10 @@ def _check_job_request(
     if confine_config and config_path is not None:
         path = confined_config_path(config_path, settings.themes_root)
     else:
-        path = resolve_config_path(config_path, settings.config)
+        path = resolve_config_path(config_path, settings.config, settings.home)
     config = load_config(path)  # raises InvalidInput with file, field and reason
     config.check_files()
+    check_media_files(config)
     return _NewJob(
         # Without a theme the job records the config's own theme, so `vidgen jobs` says what
         # the video is about instead of "default".
@@ -289,7 +292,50 @@ def _check_job_request(
         config_path=path,
         paid=paid_providers(config),
         profile=settings.profile or config.config.profile,
+        config=config,
     )
+
+
+def default_config(settings: Settings) -> Path:
+    """The theme config a job without --config uses (created from the sample if missing)."""
+    return resolve_config_path(None, settings.config, settings.home)
+
+
+def check_media_files(config: ThemeConfig) -> None:
+    """Each music and image file the config names is one the bundled ffmpeg can read (a
+    corrupt file is refused here, not three attempts into composition)."""
+    from vidgen.media.ffmpeg import media_file_problem
+
+    where = str(config.source) if config.source is not None else "config"
+    for field, path in config.named_files():
+        kind = "audio" if field.startswith("config.music") else "image"
+        if field.startswith("config.voice"):
+            continue  # a Piper model, not media
+        problem = media_file_problem(path, kind)
+        if problem is not None:
+            raise InvalidInput(f"{where}: {field}: {path}: {problem}")
+
+
+def _write_snapshots(settings: Settings, store: Store, ids: list[int], new: list[_NewJob]) -> None:
+    """Store each job's checked config under its folder before it is queued (the worker
+    renders that, not the file as it is later). If one cannot be written, the jobs are
+    removed again: not queued means not created."""
+    import json
+
+    from vidgen.config import SNAPSHOT_NAME
+    from vidgen.files import atomic_write_text
+
+    for job_id, checked in zip(ids, new, strict=True):
+        path = settings.jobs_dir / str(job_id) / SNAPSHOT_NAME
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, json.dumps(checked.config.snapshot(), indent=1))
+        except OSError as exc:
+            _remove_unqueued(store, ids)
+            raise Refused(
+                f"cannot store the job's config under {path.parent} ({exc.strerror}); "
+                "free disk space or fix the permissions of VIDGEN_HOME, then run it again"
+            ) from None
 
 
 def generate(
@@ -306,8 +352,8 @@ def generate(
     nothing is queued (a cron overlap guard); the check and the insert share one transaction.
     """
     check_stage_package(settings.stage_package)
+    store = get_store(settings)  # first: an unusable VIDGEN_HOME is named as such
     new = _check_job_request(settings, theme, config_path, confine_config=confine_config)
-    store = get_store(settings)
     check_daily_budget(settings, store, [new])
     if skip_if_queued:
         job_id, existing = jobs.create_unless_active(
@@ -325,6 +371,7 @@ def generate(
             )
     else:
         job_id = jobs.create(store, new.theme, str(new.config_path), new.profile)
+    _write_snapshots(settings, store, [job_id], [new])
     return _enqueue_new(settings, store, [job_id])[0]
 
 
@@ -414,6 +461,7 @@ def generate_batch(
     ids = jobs.create_many(
         store, [(new.theme, str(new.config_path), new.profile) for new in checked]
     )
+    _write_snapshots(settings, store, ids, checked)
     queued = _enqueue_new(settings, store, ids)
     return BatchTriggerResponse(count=len(queued), jobs=queued)
 
@@ -579,23 +627,28 @@ def check_stage(stage: str | None) -> str | None:
 def _retry_plan(
     store: Store, settings: Settings, job_id: int, from_stage: str | None
 ) -> tuple[list[str], list[str], dict[str, list[str]], list[str]]:
-    """(skipping, running, reused files per skipped stage, skipped stages whose files changed).
+    """(skipping, running, reused files per skipped stage, completed stages that run again
+    because their files are gone or changed, e.g. after ``prune``).
 
-    Skipped: the leading completed stages (before ``from_stage``, if given); the runner runs
+    Skipped: the leading completed stages (before ``from_stage``, if given) whose files are
+    intact, exactly as the runner decides (``pipeline.resume.reusable_outputs``); it runs
     everything from the first other stage on, reusing the skipped stages' recorded outputs.
     """
     from vidgen.pipeline.resume import files_intact
 
     latest = checkpoints.latest(store, job_id)
+    job_dir = settings.jobs_dir / str(job_id)
     skipping: list[str] = []
+    changed: list[str] = []
     for stage in PIPELINE_STAGES:
         cp = latest.get(stage)
         if stage == from_stage or cp is None or cp.status != CheckpointStatus.COMPLETED:
             break
+        if not files_intact(job_dir, cp.files):
+            changed.append(stage)
+            break
         skipping.append(stage)
-    job_dir = settings.jobs_dir / str(job_id)
     reused = {stage: sorted(latest[stage].files) for stage in skipping}
-    changed = [stage for stage in skipping if not files_intact(job_dir, latest[stage].files)]
     return skipping, list(PIPELINE_STAGES[len(skipping) :]), reused, changed
 
 
@@ -627,7 +680,10 @@ def retry(
     }
     reuse = f"; reusing {', '.join(skipping)}" if skipping else ""
     if changed:
-        reuse += f" (files changed, so these run again too: {', '.join(changed)})"
+        reuse += (
+            f"; {changed[0]} completed but its files are gone or changed (pruned?), "
+            "so it runs again"
+        )
     if dry_run:
         return JobRetryResponse(
             job_id=job_id,
@@ -863,6 +919,32 @@ def reject_video(settings: Settings, video_id: int, reason: str) -> VideoRespons
     if not reason.strip():
         raise InvalidInput("a rejection needs a reason: say what is wrong with the video")
     return review.reject_video(get_store(settings), settings, check_video_id(video_id), reason)
+
+
+def video_id_of_job(settings: Settings, job_id: int) -> int:
+    """The id of the video job ``job_id`` made: ``approve``/``reject`` take the job id a user
+    sees everywhere (generate, status, file names, the dashboard URL)."""
+    store = get_store(settings)
+    job = _get_job(store, check_job_id(job_id))
+    video = videos.for_job(store, job_id)
+    if video is None or video.id is None:
+        raise NotFound(
+            f"Job {job_id} has no video to review (it is {job.status}); "
+            "'vidgen videos' lists the videos waiting for review"
+        )
+    return video.id
+
+
+def approve_job(settings: Settings, job_id: int) -> VideoResponse:
+    """Approve the video of job ``job_id``."""
+    return approve_video(settings, video_id_of_job(settings, job_id))
+
+
+def reject_job(settings: Settings, job_id: int, reason: str) -> VideoResponse:
+    """Reject the video of job ``job_id``."""
+    if not reason.strip():
+        raise InvalidInput("a rejection needs a reason: say what is wrong with the video")
+    return reject_video(settings, video_id_of_job(settings, job_id), reason)
 
 
 def check_video_id(video_id: int) -> int:

@@ -352,3 +352,23 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
         reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
     ) -> Response:
         return _json(service.reject_video(current(), video_id, reason))
+
+    # The same by job id, the id a user sees everywhere (vidgen approve JOB_ID).
+    @app.post(
+        "/api/jobs/{job_id}/approve",
+        response_model=VideoResponse,
+        responses=errors(400, 401, 403, 404, 422),
+    )
+    def approve_job(job_id: int) -> Response:
+        return _json(service.approve_job(current(), job_id))
+
+    @app.post(
+        "/api/jobs/{job_id}/reject",
+        response_model=VideoResponse,
+        responses=errors(400, 401, 403, 404, 413, 422),
+    )
+    def reject_job(
+        job_id: int,
+        reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
+    ) -> Response:
+        return _json(service.reject_job(current(), job_id, reason))

@@ -19,17 +19,21 @@ if TYPE_CHECKING:
 
 
 def _human(result: PipelineTriggerResponse | GenerateSkippedResponse) -> str:
+    from vidgen.cli.output import me
+
     if result.status == "skipped":
-        return f"[yellow]Skipped[/]: {result.message}. Follow it: vidgen status {result.job_id}"
+        return f"[yellow]Skipped[/]: {result.message}. Follow it: {me()} status {result.job_id}"
     return (
         f"[green]Queued[/] job {result.job_id} (task {result.task_id}).\n"
-        f"Follow it: vidgen status {result.job_id} --watch"
+        f"Follow it: {me()} status {result.job_id} --watch"
     )
 
 
 def _human_batch(result: BatchTriggerResponse) -> str:
+    from vidgen.cli.output import me
+
     ids = " ".join(str(job.job_id) for job in result.jobs)
-    return f"[green]Queued[/] {result.count} job(s): {ids}\nFollow them: vidgen jobs"
+    return f"[green]Queued[/] {result.count} job(s): {ids}\nFollow them: {me()} jobs"
 
 
 def _warn_if_unserved(settings: Settings, job_ids: list[int]) -> None:
@@ -51,8 +55,8 @@ def generate(
             "--config",
             "-c",
             metavar="PATH",
-            help="Theme config YAML; default: $VIDGEN_CONFIG, "
-            "./sample-data.yml, then the shipped sample.",
+            help="Theme config YAML; default: $VIDGEN_CONFIG, else $VIDGEN_HOME/config.yml "
+            "(see 'vidgen config').",
         ),
     ] = None,
     batch: Annotated[

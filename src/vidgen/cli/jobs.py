@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import example, respond
+from vidgen.cli.output import complete_job_status, example, respond
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -17,22 +17,30 @@ if TYPE_CHECKING:
 def jobs_table(result: JobListResponse) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import progress_bar, short_time, styled_status
+    from vidgen.cli.output import me, progress_bar, short_time, styled_status
 
     if not result.jobs:
-        return "[dim]No jobs match. Queue one with: vidgen generate[/]"
+        return f"[dim]No jobs match. Queue one with: {me()} generate[/]"
     table = Table(header_style="bold")
+    # Cells hold whole values: a terminal shortens them (…), a pipe gets them whole (plain).
+    widths = {"theme": 30, "error": 60}
     for column in ("id", "status", "stage", "progress", "theme", "created", "error"):
-        table.add_column(column, justify="right" if column == "id" else "left")
+        table.add_column(
+            column,
+            justify="right" if column == "id" else "left",
+            max_width=widths.get(column),
+            no_wrap=column in widths,
+            overflow="ellipsis",
+        )
     for job in result.jobs:
         table.add_row(
             str(job.id),
             styled_status(job.status),
             job.stage or "",
             progress_bar(job.progress_pct),
-            (job.theme or "").replace("\n", " ")[:30],
+            (job.theme or "").replace("\n", " "),
             short_time(job.created_at),
-            (job.error_message or "")[:60],
+            job.error_message or "",
         )
     if result.total > result.count:
         from rich.console import Group
@@ -51,6 +59,7 @@ def jobs(
             "-s",
             metavar="STATUS",
             help="Only jobs with this status: pending, running, completed, failed or cancelled.",
+            autocompletion=complete_job_status,
         ),
     ] = None,
     limit: Annotated[

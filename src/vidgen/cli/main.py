@@ -14,6 +14,7 @@ import typer
 
 from vidgen.cli import (
     cancel,
+    config,
     generate,
     jobs,
     logs,
@@ -105,7 +106,7 @@ def _redirect_to(raw: str) -> None:
     os.close(fd)
 
 
-for module in (generate, jobs, status, logs, retry, cancel, worker, recover, prune, serve):
+for module in (generate, jobs, status, logs, retry, cancel, worker, recover, prune, serve, config):
     module.register(app)
 videos.register(app)
 _plain = plain_help_command()
@@ -117,6 +118,9 @@ def run(args: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; usage errors become one line on stderr."""
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
+    from vidgen.cli.output import print_error, set_json_errors
+
+    set_json_errors(sys.argv[1:] if args is None else list(args))
     code = 0
     try:
         result = app(args=args, prog_name="vidgen", standalone_mode=False)
@@ -132,10 +136,10 @@ def run(args: list[str] | None = None) -> int:
     except UsageError as exc:
         # One line, not click's usage block: cron mails and scripts read this.
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        typer.echo(f"Error: {' '.join(exc.format_message().split())}{hint}", err=True)
+        print_error(f"{exc.format_message()}{hint}")
         code = exc.exit_code
     except typer.TyperException as exc:
-        typer.echo(f"Error: {' '.join(str(exc).split())}", err=True)
+        print_error(str(exc))
         code = getattr(exc, "exit_code", 2)
     return code
 

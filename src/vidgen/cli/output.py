@@ -26,6 +26,26 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 _console: Console | None = None
 
+# Set by ``main.run`` when the command line asks for ``--json``: errors are then also printed
+# on stdout as the HTTP twin's error body, so a script reading stdout always gets JSON.
+json_errors = False
+
+
+def set_json_errors(args: list[str]) -> None:
+    global json_errors
+    json_errors = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+
+
+def print_error(message: str) -> None:
+    """One error line on stderr (cron mail, people) and, under ``--json``, its JSON body on
+    stdout."""
+    line = " ".join(message.split())
+    if json_errors:
+        from vidgen.schemas import render_error
+
+        typer.echo(render_error(line))
+    typer.echo(f"Error: {line}", err=True)
+
 
 def console() -> Console:
     global _console
@@ -41,8 +61,46 @@ def emit(model: BaseModel, as_json: bool, human: Callable[[Any], RenderableType 
         from vidgen.schemas import render_json
 
         typer.echo(render_json(model))
-    else:
+    elif console().is_terminal:
         console().print(human(model))
+    else:
+        # Piped (cron mail, grep, a script): whole rows, tab-separated, nothing truncated or
+        # wrapped mid-path, no box drawing.
+        typer.echo(plain(human(model)))
+
+
+def plain(renderable: Any) -> str:
+    """A rendering as plain text: a table becomes a header line and one tab-separated line per
+    row with every cell whole; a panel its title and lines; markup is dropped."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    if isinstance(renderable, str):
+        return Text.from_markup(renderable).plain
+    if isinstance(renderable, Text):
+        return renderable.plain
+    if isinstance(renderable, Group):
+        return "\n".join(plain(part) for part in renderable.renderables)
+    if isinstance(renderable, Panel):
+        title = plain(renderable.title) if renderable.title is not None else ""
+        body = plain(renderable.renderable)
+        return f"{title}\n{body}" if title else body
+    if isinstance(renderable, Table):
+        columns = [list(column.cells) for column in renderable.columns]
+        lines = []
+        if renderable.show_header:
+            lines.append("\t".join(_cell(column.header) for column in renderable.columns))
+        for row in range(renderable.row_count):
+            lines.append("\t".join(_cell(cells[row]) for cells in columns))
+        return "\n".join(line.rstrip("\t") for line in lines)
+    return str(renderable)
+
+
+def _cell(value: Any) -> str:
+    # Tabs and newlines inside a cell would split the row.
+    return " ".join(plain(value).split())
 
 
 def exit_code_for(exc: VidgenError) -> int:
@@ -50,8 +108,7 @@ def exit_code_for(exc: VidgenError) -> int:
 
 
 def fail(exc: VidgenError) -> NoReturn:
-    message = " ".join(str(exc).split())
-    typer.echo(f"Error: {message}", err=True)
+    print_error(str(exc))
     raise typer.Exit(exit_code_for(exc))
 
 
@@ -94,6 +151,24 @@ STATE_ICON = {
 }
 
 
+def complete_job_status(incomplete: str) -> list[str]:
+    """Shell completion of ``--status`` for jobs."""
+    return [status.value for status in JobStatus if status.value.startswith(incomplete)]
+
+
+def complete_stage(incomplete: str) -> list[str]:
+    """Shell completion of a stage name (``retry --from-stage``)."""
+    from vidgen.stages import PIPELINE_STAGES
+
+    return [stage for stage in PIPELINE_STAGES if stage.startswith(incomplete)]
+
+
+def complete_video_status(incomplete: str) -> list[str]:
+    from vidgen.store.status import VideoStatus
+
+    return [status.value for status in VideoStatus if status.value.startswith(incomplete)]
+
+
 def styled_status(status: str) -> str:
     return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
@@ -107,8 +182,26 @@ def short_time(iso: str | None) -> str:
     return "" if iso is None else iso[:19].replace("T", " ")
 
 
+def me() -> str:
+    """How to type this vidgen in a shell: ``vidgen`` when that finds this very program on
+    PATH, else its full path (after ``make run`` the venv's bin is not on PATH, and a printed
+    "vidgen status 1" would answer "command not found")."""
+    import os
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if program is None or program.name != "vidgen" or not os.access(program, os.X_OK):
+        return "vidgen"  # run some other way (python -m, tests): nothing better to say
+    found = shutil.which("vidgen")
+    if found is not None and Path(found).resolve() == program.resolve():
+        return "vidgen"
+    return shlex.quote(str(program.absolute()))
+
+
 def die(message: str, code: int = EXIT_FAILURE) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    print_error(message)
     sys.stdout.flush()
     raise typer.Exit(code)
 

@@ -45,7 +45,7 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
     from rich.console import Group
     from rich.panel import Panel
 
-    from vidgen.cli.output import progress_bar, short_time, styled_status
+    from vidgen.cli.output import me, progress_bar, short_time, styled_status
 
     lines = [
         f"status  {styled_status(detail.status)}   stage {detail.stage or '-'}   "
@@ -56,10 +56,18 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
     ]
     if detail.error_message:
         lines.append(f"[red]error   {detail.error_message}[/]")
+    if detail.config_path:
+        lines.append(f"config  {detail.config_path}")
     if detail.video_path:
-        lines.append(f"video   {detail.video_path}")
+        # Approve with the job id; the video's own id is shown where the two differ.
+        own = "" if detail.video_id in (None, detail.id) else f"(video id {detail.video_id}) "
+        lines.append(f"video   {own}{detail.video_path}")
     if detail.status == JobStatus.FAILED:
-        lines.append(f"[dim]resume it with: vidgen retry {detail.id}[/]")
+        lines.append(f"[dim]resume it with: {me()} retry {detail.id}[/]")
+    if detail.status == JobStatus.COMPLETED and detail.video_path:
+        lines.append(
+            f"[dim]review it: {me()} approve {detail.id}  (or reject {detail.id} -r WHY)[/]"
+        )
     return Panel(
         Group(*lines, "", stage_table(detail, elapsed)),
         title=f"job {detail.id}",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import example, respond
+from vidgen.cli.output import complete_stage, example, respond
 
 if TYPE_CHECKING:
     from vidgen.schemas import JobRetryResponse
@@ -22,25 +22,35 @@ def _human(result: JobRetryResponse) -> str:
         for stage, files in result.reused_outputs.items():
             shown = ", ".join(files) if files else "(outputs only, no files)"
             lines.append(f"  reuse {stage}: {shown}")
-        if result.message and "files changed" in result.message:
-            lines.append(f"[yellow]{result.message.split('(', 1)[1].rstrip(')')}[/]")
+        if result.message and "runs again" in result.message:
+            note = next(part for part in result.message.split("; ") if "runs again" in part)
+            lines.append(f"[yellow]Note: {note}.[/]")
         return "\n".join(lines)
+    from vidgen.cli.output import me
+
     return (
         f"[green]Queued[/] job {result.job_id} again (task {result.task_id}).\n"
         f"Resuming from [bold]{result.resume_from}[/]; reusing {skipped}.\n"
-        f"Follow it: vidgen logs {result.job_id} --follow"
+        f"Follow it: {me()} logs {result.job_id} --follow"
     )
 
 
 def retry(
-    job_id: Annotated[int, typer.Argument(metavar="ID", help="Id of a failed job.")],
+    job_id: Annotated[
+        int,
+        typer.Argument(
+            metavar="ID",
+            help="Id of a failed job (or a completed or cancelled one with --from-stage).",
+        ),
+    ],
     from_stage: Annotated[
         str | None,
         typer.Option(
             "--from-stage",
             metavar="STAGE",
             help="Re-run STAGE and every stage after it, also for a completed job (its "
-            "video is replaced only when the new one is filed).",
+            "video is replaced only when the new one is filed) or a cancelled one.",
+            autocompletion=complete_stage,
         ),
     ] = None,
     dry_run: Annotated[

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import example, respond
+from vidgen.cli.output import complete_video_status, example, respond
 from vidgen.store.status import VideoStatus
 
 if TYPE_CHECKING:
@@ -31,14 +31,20 @@ def videos_table(result: VideoListResponse) -> RenderableType:
     table = Table(header_style="bold")
     # Video ids and job ids are different numbers: both are shown, each named.
     for column in ("video", "job", "status", "title", "length", "created", "file"):
-        table.add_column(column, justify="right" if column in ("video", "job") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("video", "job") else "left",
+            max_width=40 if column == "title" else None,
+            no_wrap=column == "title",
+            overflow="ellipsis" if column == "title" else "fold",
+        )
     for video in result.videos:
         style = VIDEO_STYLE.get(video.status, "white")
         table.add_row(
             str(video.id),
             str(video.job_id),
             f"[{style}]{video.status}[/]",
-            video.title[:40],
+            video.title,
             f"{video.duration_seconds:.1f}s",
             short_time(video.created_at),
             video.video_path,
@@ -48,14 +54,33 @@ def videos_table(result: VideoListResponse) -> RenderableType:
 
 def _moved(video: VideoResponse) -> str:
     note = f" ({video.reason})" if video.reason else ""
-    return f"Video {video.id} {video.status}{note}: {video.video_path}"
+    # Job and video ids are different numbers once a job failed or was cancelled: name both.
+    ids = f"Job {video.job_id}'s video (video {video.id})"
+    return f"{ids} {video.status}{note}:\n{video.video_path}"
+
+
+def _which(job_id: int | None, video_id: int | None) -> tuple[str, int]:
+    """("job", id) or ("video", id): exactly one of the two must be given."""
+    from vidgen.cli.output import EXIT_USAGE, die
+
+    if (job_id is None) == (video_id is None):
+        die(
+            "name the job (vidgen approve JOB_ID) or the video (--video-id VIDEO_ID), "
+            "not both and not neither",
+            EXIT_USAGE,
+        )
+    return ("job", job_id) if job_id is not None else ("video", video_id)  # type: ignore[return-value]
 
 
 def videos(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", "-s", metavar="STATUS", help="pending_review, approved or rejected."
+            "--status",
+            "-s",
+            metavar="STATUS",
+            help="pending_review, approved or rejected.",
+            autocompletion=complete_video_status,
         ),
     ] = None,
     limit: Annotated[
@@ -71,36 +96,76 @@ def videos(
     respond(lambda s: service.list_videos(s, status, limit), as_json, videos_table)
 
 
+_JOB_ID_HELP = "Job id (as in 'vidgen jobs', 'vidgen status' and the dashboard)."
+_VIDEO_ID_HELP = "Name the video by its own id instead (the 'video' column of 'vidgen videos')."
+
+
 def approve(
-    video_id: Annotated[int, typer.Argument(metavar="ID", help="Video id from 'vidgen videos'.")],
+    job_id: Annotated[
+        int | None, typer.Argument(metavar="JOB_ID", help=_JOB_ID_HELP, show_default=False)
+    ] = None,
+    video_id: Annotated[
+        int | None, typer.Option("--video-id", metavar="VIDEO_ID", help=_VIDEO_ID_HELP)
+    ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON (the body of POST /api/videos/ID/approve).")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print JSON (the body of POST /api/jobs/JOB_ID/approve, "
+            "or /api/videos/VIDEO_ID/approve).",
+        ),
     ] = False,
 ) -> None:
-    """Approve a video: move it to the approved folder."""
+    """Approve a job's video: move it to the approved folder."""
     from vidgen import service
 
-    respond(lambda s: service.approve_video(s, video_id), as_json, _moved)
+    kind, number = _which(job_id, video_id)
+    if kind == "job":
+        respond(lambda s: service.approve_job(s, number), as_json, _moved)
+    else:
+        respond(lambda s: service.approve_video(s, number), as_json, _moved)
 
 
 def reject(
-    video_id: Annotated[int, typer.Argument(metavar="ID", help="Video id from 'vidgen videos'.")],
     reason: Annotated[
         str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it was rejected.")
     ],
+    job_id: Annotated[
+        int | None, typer.Argument(metavar="JOB_ID", help=_JOB_ID_HELP, show_default=False)
+    ] = None,
+    video_id: Annotated[
+        int | None, typer.Option("--video-id", metavar="VIDEO_ID", help=_VIDEO_ID_HELP)
+    ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON (the body of POST /api/videos/ID/reject).")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print JSON (the body of POST /api/jobs/JOB_ID/reject, "
+            "or /api/videos/VIDEO_ID/reject).",
+        ),
     ] = False,
 ) -> None:
-    """Reject a video with a reason: move it to the rejected folder."""
+    """Reject a job's video with a reason: move it to the rejected folder."""
     from vidgen import service
 
-    respond(lambda s: service.reject_video(s, video_id, reason), as_json, _moved)
+    kind, number = _which(job_id, video_id)
+    if kind == "job":
+        respond(lambda s: service.reject_job(s, number, reason), as_json, _moved)
+    else:
+        respond(lambda s: service.reject_video(s, number, reason), as_json, _moved)
 
 
 def register(app: typer.Typer) -> None:
     app.command(
         "videos", epilog=example("vidgen videos", "vidgen videos --status approved --json")
     )(videos)
-    app.command("approve", epilog=example("vidgen approve 7"))(approve)
-    app.command("reject", epilog=example("vidgen reject 8 --reason 'logo too small'"))(reject)
+    app.command("approve", epilog=example("vidgen approve 12", "vidgen approve --video-id 7"))(
+        approve
+    )
+    app.command(
+        "reject",
+        epilog=example(
+            "vidgen reject 12 --reason 'logo too small'",
+            "vidgen reject --video-id 7 --reason 'logo too small'",
+        ),
+    )(reject)

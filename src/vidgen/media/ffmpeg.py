@@ -120,3 +120,43 @@ def probe(path: Path) -> MediaInfo:
         sample_rate=int(audio["rate"]) if audio else None,
         size_bytes=path.stat().st_size,
     )
+
+
+_LOG_PREFIX = re.compile(r"^(\[[^\]]*\]\s*)+")
+
+
+def media_file_problem(path: Path, kind: str) -> str | None:
+    """Why ``path`` cannot serve as ``kind`` media ("audio": music; "image": a still or a
+    clip), or None if the bundled ffmpeg decodes a stream of that kind from it.
+
+    ``generate`` calls this for each file a config names, so a corrupt file is refused before
+    a job is queued, not three attempts into composition. ``stat`` comes first: opening a FIFO
+    would block. Decoding (a second of audio, one frame) rather than reading the header: ffmpeg
+    accepts a PNG with a broken body until it decodes it."""
+    from vidgen.files import regular_file_problem
+
+    problem = regular_file_problem(path)
+    if problem is not None:
+        return problem
+    pick = ["-map", "0:a:0", "-t", "1"] if kind == "audio" else ["-map", "0:v:0", "-frames:v", "1"]
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), *pick]
+    try:
+        proc = subprocess.run(
+            [*cmd, "-f", "null", "-"],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return f"ffmpeg could not read it within 30 s; use a plain {kind} file"
+    except (OSError, FatalStageError) as exc:
+        return f"cannot run ffmpeg to check it ({exc})"
+    if proc.returncode == 0:
+        return None
+    said = [_LOG_PREFIX.sub("", line).strip() for line in proc.stderr.splitlines()]
+    said = [line for line in said if line]
+    reason = said[0].replace(str(path), path.name) if said else f"exit {proc.returncode}"
+    examples = "an MP3, WAV, OGG or M4A file" if kind == "audio" else "a PNG, JPEG or WebP file"
+    return f"not a readable {kind} file (ffmpeg: {reason[:160]}); replace it with {examples}"

@@ -232,10 +232,14 @@ class JobRunner:
         return JobStatus.COMPLETED
 
     def _load_config(self, job: Job) -> ThemeConfig:
-        from vidgen.config import resolve_config_path
+        from vidgen.config import SNAPSHOT_NAME, load_snapshot, resolve_config_path
 
-        path = resolve_config_path(job.config_path, self.settings.config)
-        config = load_config(path)
+        # The config as `generate` checked it; a job queued before snapshots (or whose folder
+        # was pruned) reads its file again.
+        config = load_snapshot(self.job_dir / SNAPSHOT_NAME)
+        if config is None:
+            path = resolve_config_path(job.config_path, self.settings.config, self.settings.home)
+            config = load_config(path)
         if job.theme != "default":  # an explicit --theme overrides the file's theme
             block = config.config.model_copy(update={"theme": job.theme})
             config = config.model_copy(update={"config": block})

@@ -52,7 +52,7 @@ ALLOWED_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
     # fail: attempts spent, fatal error, or lease expired; put_back: a retry the queue refused
     F: frozenset({R, P}),
     # requeue after a clean shutdown, retry of a failed job, retry --from-stage of a completed one
-    P: frozenset({R, F, C}),
+    P: frozenset({R, F, C, X}),  # X, C: retry --from-stage
     X: frozenset({P, R}),  # cancel: a pending job at once, a running one by its worker
 }
 
@@ -214,7 +214,7 @@ def retry(store: Store, job_id: int) -> Job:
 def retry_in(session: Session, job_id: int, *, from_stage: str | None) -> Job:
     """failed -> pending in the caller's transaction; with ``from_stage`` also completed ->
     pending (``retry --from-stage``). Records ``job_retried``."""
-    sources = frozenset({F}) if from_stage is None else frozenset({F, C})
+    sources = frozenset({F}) if from_stage is None else frozenset({F, C, X})
     fields: dict[str, Any] = {"error_message": None, "cancel_requested": None}
     if from_stage is not None:
         fields["stage"] = from_stage
@@ -252,11 +252,14 @@ def put_back(store: Store, job_id: int, error_message: str | None, reason: str) 
 
 def retry_refusal(status: str, from_stage: str | None) -> str | None:
     """Why a job with ``status`` cannot be retried (the contract's words), or None if it can."""
-    allowed = (F,) if from_stage is None else (F, C)
+    allowed = (F,) if from_stage is None else (F, C, X)
     if status in allowed:
         return None
-    also = "" if from_stage is None else " (and 'completed' ones with --from-stage)"
-    return f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried{also}."
+    also = "" if from_stage is None else " (and 'completed' or 'cancelled' ones with --from-stage)"
+    refusal = f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried{also}."
+    if status in (C, X) and from_stage is None:  # its finished stages can still be reused
+        refusal += " To run it again, name a stage: --from-stage STAGE."
+    return refusal
 
 
 def cancel(store: Store, job_id: int) -> Job:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from vidgen.schemas import render_json
+from vidgen.schemas import render_error, render_json
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -48,6 +48,5 @@ def render_json_detail(message: str) -> bytes:
 
 def detail_response(message: str, status_code: int, **headers: str) -> Response:
     """``{"detail": "<one line>"}``; a lone surrogate echoed from the input cannot break it."""
-    line = " ".join(message.split())
-    data = render_json_detail(line.encode("utf-8", "backslashreplace").decode("utf-8"))
+    data = render_error(message).encode()
     return Response(data, status_code=status_code, media_type="application/json", headers=headers)

@@ -1,0 +1,402 @@
+"""A new user's first hour: one default config, the job renders the config it was checked with,
+media checked at generate, one id for approve/reject, and --json errors a script can read."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import SAMPLE_CONFIG, CliResult
+
+Cli = Callable[..., CliResult]
+
+
+def _config(tmp_path: Path, name: str = "theme.yml", **overrides: object) -> Path:
+    raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    raw["config"].update(overrides)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _job_status(cli: Cli, job_id: int) -> dict[str, object]:
+    result = cli("status", str(job_id), "--json")
+    assert result.code == 0, result.err
+    data: dict[str, object] = result.json()
+    return data
+
+
+# -- one default config ----------------------------------------------------------------------
+
+
+def test_default_config_is_created_in_home_and_named(cli: Cli, home: Path, tmp_path: Path) -> None:
+    assert not (home / "config.yml").exists()
+    assert cli("generate").code == 0
+    assert (home / "config.yml").read_text() == SAMPLE_CONFIG.read_text()
+    # The user's file from then on: an edit is kept, never overwritten by the sample.
+    (home / "config.yml").write_text(SAMPLE_CONFIG.read_text().replace("Product Demo", "Mine"))
+    os.chdir(tmp_path)  # another folder, as cron's $HOME is
+    assert cli("generate").code == 0
+    assert _job_status(cli, 2)["theme"] == "Mine"
+    shown = cli("status", "2")
+    assert str(home / "config.yml") in shown.out.replace("\n", "")
+    named = cli("config")
+    assert named.code == 0 and named.out.strip() == str(home / "config.yml")
+
+
+def test_skip_if_queued_sees_one_config_from_any_folder(cli: Cli, tmp_path: Path) -> None:
+    assert cli("generate", "--skip-if-queued").code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)
+    again = cli("generate", "--skip-if-queued", "--json")
+    assert again.code == 0
+    assert again.json()["status"] == "skipped"
+
+
+def test_a_missing_vidgen_config_names_the_variable(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIDGEN_CONFIG", "/nope.yml")
+    result = cli("generate")
+    assert result.code == 2
+    assert result.err.startswith("Error: VIDGEN_CONFIG=/nope.yml: no such file")
+    assert "unset VIDGEN_CONFIG" in result.err
+
+
+# -- the snapshot taken at generate ---------------------------------------------------------
+
+
+def test_a_queued_job_renders_the_config_it_was_checked_with(
+    cli: Cli, stagekit: Path, drain: Callable[[], int], tmp_path: Path
+) -> None:
+    from vidgen.config import SNAPSHOT_NAME, load_snapshot
+
+    music = tmp_path / "media" / "bed.wav"
+    music.parent.mkdir()
+    _write_wav(music)
+    path = _config(tmp_path, music="media/bed.wav", video_duration_seconds=30)
+    assert cli("generate", "--config", str(path)).code == 0
+    # After generate: the file is broken, its music moved. The job does not care.
+    path.write_text("config: [this is not valid")
+    snapshot = load_snapshot(stagekit / "jobs" / "1" / SNAPSHOT_NAME)
+    assert snapshot is not None
+    assert snapshot.config.video_duration_seconds == 30
+    assert snapshot.config.music is not None and not isinstance(snapshot.config.music, str)
+    assert snapshot.config.music.path == music  # resolved at generate, absolute
+    drain()
+    assert _job_status(cli, 1)["status"] == "completed"
+
+
+def test_a_job_without_a_snapshot_reads_its_config_file(
+    cli: Cli, stagekit: Path, drain: Callable[[], int]
+) -> None:
+    from vidgen.config import SNAPSHOT_NAME
+
+    assert cli("generate").code == 0
+    (stagekit / "jobs" / "1" / SNAPSHOT_NAME).unlink()  # as queued by an older vidgen
+    drain()
+    assert _job_status(cli, 1)["status"] == "completed"
+
+
+# -- config errors -------------------------------------------------------------------------
+
+
+def test_every_config_error_at_once_with_suggestions(cli: Cli, tmp_path: Path) -> None:
+    raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    raw["config"]["theem"] = "x"
+    raw["config"]["style"] = "vlog"
+    raw["config"]["voice"] = {"nmae": "en-us"}
+    path = tmp_path / "typos.yml"
+    path.write_text(yaml.safe_dump(raw))
+    result = cli("generate", "--config", str(path))
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert "config.theem: unknown key; did you mean 'theme'?" in result.err
+    assert "config.voice.nmae: unknown key; did you mean 'name'?" in result.err
+    assert "config.style: Input should be" in result.err
+
+
+@pytest.mark.parametrize("value", [42, 1.5, ["a.mp3"]])
+def test_music_of_the_wrong_kind_is_explained_in_user_words(
+    cli: Cli, tmp_path: Path, value: object
+) -> None:
+    result = cli("generate", "--config", str(_config(tmp_path, music=value)))
+    assert result.code == 2
+    assert "config.music: must be a file path, {path: FILE, volume: 0.25} or none" in result.err
+    assert "Music" not in result.err and "literal" not in result.err
+
+
+# -- media probed at generate --------------------------------------------------------------
+
+
+def _write_wav(path: Path) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * 8000)
+
+
+def test_corrupt_music_is_refused_at_generate_naming_the_file(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "sounds").mkdir()
+    (tmp_path / "sounds" / "bed.mp3").write_bytes(b"this is not an mp3 " * 100)
+    path = _config(tmp_path, music="sounds/bed.mp3")
+    result = cli("generate", "--config", str(path), "--json")
+    assert result.code == 2
+    detail = json.loads(result.out)["detail"]
+    assert f"{path}: config.music.path: {tmp_path / 'sounds' / 'bed.mp3'}" in detail
+    assert "not a readable audio file" in detail and "replace it with" in detail
+    assert cli("jobs", "--json").json()["count"] == 0
+
+
+def test_corrupt_image_is_refused_at_generate(cli: Cli, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG garbage")
+    path = _config(tmp_path, images=["good.png", "bad.png"])
+    result = cli("generate", "--config", str(path))
+    assert result.code == 2
+    assert "config.images[1]" in result.err and "not a readable image file" in result.err
+    path = _config(tmp_path, name="ok.yml", images=["good.png"])
+    assert cli("generate", "--config", str(path)).code == 0
+
+
+def test_a_fifo_named_as_music_cannot_hang_generate(cli: Cli, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "bed.mp3")
+    started = time.monotonic()
+    result = cli("generate", "--config", str(_config(tmp_path, music="bed.mp3")))
+    assert result.code == 2 and "FIFO" in result.err
+    assert time.monotonic() - started < 10
+
+
+def test_media_file_problem_accepts_real_audio(tmp_path: Path) -> None:
+    from vidgen.media.ffmpeg import media_file_problem
+
+    _write_wav(tmp_path / "bed.wav")
+    assert media_file_problem(tmp_path / "bed.wav", "audio") is None
+    assert "not a readable image file" in str(media_file_problem(tmp_path / "bed.wav", "image"))
+
+
+# -- one id for approve / reject ---------------------------------------------------------------
+
+
+def test_approve_and_reject_take_the_job_id(
+    cli: Cli, stagekit: Path, drain: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAGEKIT_COMPOSITION", "fakevideo")
+    monkeypatch.setenv("STAGEKIT_REVIEW", "real")
+    monkeypatch.setenv("STAGEKIT_TREND_COLLECTION", "fatal")
+    assert cli("generate").code == 0  # job 1 fails: no video, so the ids diverge
+    drain()
+    monkeypatch.delenv("STAGEKIT_TREND_COLLECTION")
+    for _ in range(3):
+        assert cli("generate").code == 0  # jobs 2, 3, 4 make videos 1, 2, 3
+    drain()
+    approved = cli("approve", "3", "--json")
+    assert approved.code == 0, approved.err
+    assert approved.json()["job_id"] == 3 and approved.json()["id"] == 2
+    people = cli("reject", "2", "--reason", "blurry")
+    assert people.code == 0
+    assert "Job 2's video (video 1) rejected (blurry)" in people.out
+    # The video's own id, given explicitly, still works.
+    assert cli("approve", "--video-id", "3", "--json").json()["job_id"] == 4
+    # status shows the video id where it differs from the job id.
+    assert "(video id 2)" in cli("status", "3").out
+    failed = cli("approve", "1", "--json")
+    assert failed.code == 1
+    assert json.loads(failed.out)["detail"].startswith("Job 1 has no video to review")
+
+
+def test_http_approve_and_reject_take_the_job_id(
+    cli: Cli, stagekit: Path, drain: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from vidgen.shim import create_app
+
+    monkeypatch.setenv("STAGEKIT_COMPOSITION", "fakevideo")
+    monkeypatch.setenv("STAGEKIT_REVIEW", "real")
+    monkeypatch.setenv("STAGEKIT_TREND_COLLECTION", "fatal")
+    assert cli("generate").code == 0
+    drain()
+    monkeypatch.delenv("STAGEKIT_TREND_COLLECTION")
+    assert cli("generate").code == 0
+    assert cli("generate").code == 0
+    drain()
+    client = TestClient(create_app())
+    approved = client.post("/api/jobs/2/approve")
+    assert approved.status_code == 200 and approved.json()["id"] == 1
+    rejected = client.post("/api/jobs/3/reject", json={"reason": "blurry"})
+    assert rejected.status_code == 200 and rejected.json()["id"] == 2
+    missing = client.post("/api/jobs/1/approve")
+    assert missing.status_code == 404
+    cli_missing = cli("approve", "1", "--json")
+    assert cli_missing.out.strip() == missing.text
+
+
+# -- --json errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "detail"),
+    [
+        (("status", "5", "--json"), 1, "Job 5 not found"),
+        (("retry", "5", "--json"), 1, "Job 5 not found"),
+        (("jobs", "--status", "nope", "--json"), 2, "status"),
+        (("jobs", "--limit", "abc", "--json"), 2, "Invalid value for '--limit'"),
+        (("approve", "--json"), 2, "name the job"),
+    ],
+)
+def test_json_errors_print_the_http_error_body_on_stdout(
+    cli: Cli, args: tuple[str, ...], code: int, detail: str
+) -> None:
+    result = cli(*args)
+    assert result.code == code
+    body = json.loads(result.out)
+    assert list(body) == ["detail"] and detail in body["detail"]
+    assert "\n" not in body["detail"]
+
+
+def test_json_error_is_the_http_twins_body(cli: Cli) -> None:
+    from fastapi.testclient import TestClient
+
+    from vidgen.shim import create_app
+
+    http = TestClient(create_app()).get("/api/jobs/5")
+    assert http.status_code == 404
+    assert cli("status", "5", "--json").out.strip() == http.text
+
+
+# -- honest dry runs, cancelled jobs resumable --------------------------------------------
+
+
+def test_retry_dry_run_after_prune_says_what_really_runs(
+    cli: Cli, stagekit: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from conftest import new_job, run_job
+    from vidgen.store.status import JobStatus
+
+    monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
+    job_id = new_job(cli)
+    assert run_job(job_id) == JobStatus.FAILED
+    # prune (or a user) removed the work files of the completed stages
+    for stage in ("trend_analysis", "content_generation"):
+        shutil.rmtree(stagekit / "jobs" / str(job_id) / stage)
+    dry = cli("retry", str(job_id), "--dry-run", "--json").json()
+    assert dry["skipping_stages"] == ["trend_collection"]
+    assert dry["running_stages"] == [
+        "trend_analysis",
+        "content_generation",
+        "composition",
+        "review",
+    ]
+    assert dry["resume_from"] == "trend_analysis"
+    assert list(dry["reused_outputs"]) == ["trend_collection"]
+    assert "would run trend_analysis, content_generation, composition, review" in dry["message"]
+    assert "trend_analysis completed but its files are gone" in dry["message"]
+    human = cli("retry", str(job_id), "--dry-run").out
+    assert "Would run:  trend_analysis, content_generation, composition, review" in human
+    assert "reuse content_generation" not in human and "Note: trend_analysis" in human
+    monkeypatch.delenv("STAGEKIT_COMPOSITION")
+    real = cli("retry", str(job_id))
+    assert "reusing trend_collection." in real.out
+    assert run_job(job_id) == JobStatus.COMPLETED
+    runs = [stage for stage, _, _ in runs_log_of(stagekit)]
+    assert runs.count("trend_analysis") == 2 and runs.count("trend_collection") == 1
+
+
+def runs_log_of(home: Path) -> list[tuple[str, int, int]]:
+    from stagekit import runs_log
+
+    return runs_log(home)
+
+
+def test_a_cancelled_job_resumes_with_from_stage_only(
+    cli: Cli, stagekit: Path, store: object
+) -> None:
+    from conftest import new_job, run_job
+    from vidgen.store.status import JobStatus
+
+    job_id = new_job(cli)
+    assert cli("cancel", str(job_id)).code == 0
+    plain = cli("retry", str(job_id))
+    assert plain.code == 1
+    assert "Only 'failed' jobs can be retried" in plain.err and "--from-stage" in plain.err
+    dry = cli("retry", str(job_id), "--from-stage", "trend_collection", "--dry-run", "--json")
+    assert dry.code == 0 and dry.json()["running_stages"][0] == "trend_collection"
+    again = cli("retry", str(job_id), "--from-stage", "trend_collection", "--json")
+    assert again.code == 0, again.err
+    assert _job_status(cli, job_id)["status"] == "pending"
+    assert run_job(job_id) == JobStatus.COMPLETED
+
+
+# -- piped output, printed commands, completion ---------------------------------------------
+
+
+def test_piped_read_commands_print_whole_tab_separated_rows(
+    cli: Cli, stagekit: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import new_job, run_job
+
+    long = "ffmpeg soundtrack failed: " + "x" * 150 + " /a/very/long/path/to/job-1-file.mp3"
+    monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
+    job_id = new_job(cli)
+    run_job(job_id)
+    from vidgen.settings import load_settings
+    from vidgen.store import get_store
+    from vidgen.store.models import Job
+
+    with get_store(load_settings()).write() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.error_message = long
+    out = cli("jobs", "--status", "failed").out
+    lines = out.splitlines()
+    assert lines[0].split("\t")[:3] == ["id", "status", "stage"]
+    row = lines[1].split("\t")
+    assert row[0] == str(job_id) and row[1] == "failed" and row[-1] == long
+    assert not any(ch in out for ch in "│─╭…")
+    status = cli("status", str(job_id)).out
+    assert "╭" not in status and f"job {job_id}" in status.splitlines()[0]
+    assert any(line.endswith("config.yml") and "/" in line for line in status.splitlines())
+
+
+def test_printed_commands_work_when_vidgen_is_not_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from vidgen.cli.output import me
+
+    exe = tmp_path / "venv" / "bin" / "vidgen"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(exe), "generate"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert me() == str(exe)
+    link = tmp_path / "local-bin"
+    link.mkdir()
+    (link / "vidgen").symlink_to(exe)
+    monkeypatch.setenv("PATH", f"{link}:/usr/bin:/bin")
+    assert me() == "vidgen"
+
+
+def test_shell_completion_offers_statuses_and_stage_names() -> None:
+    from vidgen.cli.output import complete_job_status, complete_stage
+
+    assert complete_job_status("c") == ["completed", "cancelled"]
+    assert complete_stage("trend_") == ["trend_collection", "trend_analysis"]
+    assert "composition" in complete_stage("")
