@@ -282,6 +282,10 @@ def _check_job_request(
         path = resolve_config_path(config_path, settings.config)
     config = load_config(path)  # raises InvalidInput with file, field and reason
     config.check_files()
+    # Every photo and clip it names or its media folder holds decodes (probed with ffmpeg).
+    from vidgen.media.library import check_config_media
+
+    check_config_media(config)
     return _NewJob(
         # Without a theme the job records the config's own theme, so `vidgen jobs` says what
         # the video is about instead of "default".
