@@ -38,7 +38,9 @@ from vidgen.stages import content_generation
 from vidgen.stages.base import StageContext
 
 
-def make_photo(path: Path, size: tuple[int, int] = (640, 400), colour: Any = (200, 120, 40)) -> Path:
+def make_photo(
+    path: Path, size: tuple[int, int] = (640, 400), colour: Any = (200, 120, 40)
+) -> Path:
     picture = Image.new("RGB", size, colour)
     draw = ImageDraw.Draw(picture)
     for k in range(0, size[0], 40):
@@ -108,7 +110,9 @@ def test_file_names_sidecars_and_config_notes_describe_items(tmp_path: Path) -> 
     folder = tmp_path / "media"
     make_photo(folder / "Desk-Lamp_warm.jpg")
     make_photo(folder / "trips" / "IMG_0042.png")
-    (folder / "trips" / "IMG_0042.png.yml").write_text("tags: [beach, sunsets]\nfocus: [0.2, 0.7]\n")
+    (folder / "trips" / "IMG_0042.png.yml").write_text(
+        "tags: [beach, sunsets]\nfocus: [0.2, 0.7]\n"
+    )
     (folder / "readme.txt").write_text("not media")
     library = build_library(
         folder=folder, notes=[ItemNote(Path("Desk-Lamp_warm.jpg"), ("lighting",), (0.5, 0.3))]
@@ -293,15 +297,16 @@ def test_scenes_that_name_a_photo_or_clip_show_it(
     choices = out["providers"]["clip_choices"]
     shown = {}
     for scene, choice, clip in zip(scenes, choices, out["clips"], strict=True):
-        shown[scene["narration"]] = (choice["provider"], choice["source"], clip["shows_subject"])
+        said = " ".join([scene["narration"], *scene["keywords"], *scene["subjects"]]).lower()
+        shown[said] = (choice["provider"], choice["source"], clip["shows_subject"])
         info = ffmpeg.probe(ctx.path(clip["path"]))
         assert info.audio_codec is None
     coffee = next(v for k, v in shown.items() if "coffee" in k.lower())
     beach = next(v for k, v in shown.items() if "beach" in k.lower())
     assert coffee == ("media", str(media_folder / "coffee-pour.mp4"), True)
     assert beach == ("media", str(media_folder / "seaside.jpg"), True)
-    assert choices[[s["narration"] for s in scenes].index(
-        next(k for k in shown if "beach" in k.lower()))]["matched"] == ["beach"]  # fmt: skip
+    beach_choice = choices[list(shown).index(next(k for k in shown if "beach" in k))]
+    assert beach_choice["matched"] == ["beach"]
     # Scenes that name neither fall back to the backdrop the illustrations are drawn over.
     others = [v for k, v in shown.items() if "coffee" not in k.lower() and "beach" not in k.lower()]
     assert others and all(v == ("procedural", None, False) for v in others)

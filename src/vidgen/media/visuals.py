@@ -546,9 +546,9 @@ class StockVideos:
     Queries come from the scene's key nouns (``spec.subjects``), its keywords and the video's
     subject terms, most specific first; the first query with results gives the candidates,
     which ``vidgen.media.stock.score`` ranks (orientation, resolution, duration, query words in
-    tags), the seed breaking ties; a video already used by this source counts less, so adjacent
-    scenes differ. The file comes through the ``StockCache`` when one is given (shared by jobs),
-    else it is downloaded beside the clip and removed after. It is then cropped to the output
+    tags), the seed breaking ties; a video this source already used comes after every unused
+    one, so adjacent scenes differ. The file comes through the ``StockCache`` when one is given
+    (shared by jobs), else it is downloaded beside the clip and removed after. It is then cropped to the output
     shape and fitted to the scene (``fit_footage``); its audio is dropped. ``choose`` returns
     None when no query finds anything; ``render`` turns that into a FatalStageError.
     """
@@ -611,14 +611,16 @@ class StockVideos:
             words = {w for w in re.split(r"\W+", query.casefold()) if w}
             rng = random.Random(spec.seed * 7919 + spec.index)
             with self._lock:
+                # Footage this source already used comes last: adjacent scenes (and the video's
+                # other scenes) show different videos while the search offers others.
                 ranked = sorted(
                     found,
                     key=lambda c: (
+                        -self._used.get(c.file_url, 0),
                         score(
                             c, width=spec.width, height=spec.height,
                             duration=spec.duration, words=words,
-                        )
-                        - 2.0 * self._used.get(c.file_url, 0),
+                        ),
                         rng.random(),
                     ),
                     reverse=True,
