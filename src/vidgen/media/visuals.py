@@ -548,9 +548,10 @@ class StockVideos:
     which ``vidgen.media.stock.score`` ranks (orientation, resolution, duration, query words in
     tags), the seed breaking ties; a video this source already used comes after every unused
     one, so adjacent scenes differ. The file comes through the ``StockCache`` when one is given
-    (shared by jobs), else it is downloaded beside the clip and removed after. It is then cropped to the output
-    shape and fitted to the scene (``fit_footage``); its audio is dropped. ``choose`` returns
-    None when no query finds anything; ``render`` turns that into a FatalStageError.
+    (shared by jobs), else it is downloaded beside the clip and removed after. It is then
+    cropped to the output shape and fitted to the scene (``fit_footage``); its audio is
+    dropped. ``choose`` returns None when no query finds anything; ``render`` turns that into
+    a FatalStageError.
     """
 
     source_scale = 1.0
