@@ -238,6 +238,8 @@ def run(ctx: StageContext) -> StageResult:
 
     clips, choices = _render_clips(ctx, plan, width, height, fps)
     source_name = settings.providers.visuals
+    if source_name == "procedural" and settings.images:
+        source_name = "images"  # the config's own pictures fill every scene nothing else does
 
     output = Output(
         plan_id=plan_id,
