@@ -113,6 +113,45 @@ def _music_shorthand(value: Any) -> Any:
     raise ValueError("must be a file path, {path: FILE, volume: 0.25} or none")
 
 
+class MediaItemNote(_Strict):
+    """What the config says about one file of the media folder (a sidecar may say more)."""
+
+    file: Path = Field(description="file name, relative to the media folder")
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    focus: tuple[float, float] | None = Field(
+        None, description="where the subject is, [x, y] in 0..1 of the width and height"
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_short(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            if not tag.strip() or len(tag) > 60:
+                raise ValueError("each tag must be 1-60 characters")
+        return tags
+
+    @field_validator("focus")
+    @classmethod
+    def _focus_in_frame(cls, focus: tuple[float, float] | None) -> tuple[float, float] | None:
+        if focus is not None and not all(0.0 <= v <= 1.0 for v in focus):
+            raise ValueError("focus must be [x, y], each between 0 and 1 (0.5, 0.5 is the centre)")
+        return focus
+
+
+class Media(_Strict):
+    """Your own photos and clips: a folder (relative to the config file), matched to scenes."""
+
+    path: Path
+    items: list[MediaItemNote] = Field(default_factory=list, max_length=300)
+
+
+def _media_shorthand(value: Any) -> Any:
+    # `media: my-media` is the folder alone.
+    if isinstance(value, str | Path):
+        return {"path": value}
+    return value
+
+
 class ThemeSettings(_Strict):
     theme: str = Field("default", min_length=1, max_length=200)
     target_platform: Literal["tiktok", "youtube_shorts", "instagram_reels"] = "tiktok"
@@ -128,6 +167,7 @@ class ThemeSettings(_Strict):
     thumbnail_time: float = Field(1.0, ge=0)
     providers: Providers = Field(default_factory=lambda: Providers())
     images: list[Path] = Field(default_factory=list, max_length=50)
+    media: Annotated[Media | None, BeforeValidator(_media_shorthand)] = None
     trend_limit: int = Field(200, ge=1, le=5000)
     llm_model: str | None = Field(None, max_length=100)
     max_cost_usd: float | None = Field(
@@ -155,6 +195,9 @@ class ContentReference(_Strict):
         max_length=20,
         description="what the reference is about, for matching --theme and trends",
     )
+    # Photos and clips of this product or topic, relative to the config file: a video about
+    # it shows them on the scenes they match.
+    images: list[Path] = Field(default_factory=list, max_length=20)
 
     @field_validator("tags")
     @classmethod
@@ -208,6 +251,11 @@ class ThemeConfig(_Strict):
             named.append(("config.music.path", self.resolve_path(self.config.music.path)))
         for index, image in enumerate(self.config.images):
             named.append((f"config.images[{index}]", self.resolve_path(image)))
+        for ref_index, ref in enumerate(self.content_references):
+            for index, image in enumerate(ref.images):
+                named.append(
+                    (f"content_references[{ref_index}].images[{index}]", self.resolve_path(image))
+                )
         if self.config.voice.name.endswith(".onnx"):
             named.append(("config.voice.name", Path(self.voice_name)))
         return named
@@ -223,6 +271,12 @@ class ThemeConfig(_Strict):
             problem = regular_file_problem(path)
             if problem is not None:
                 raise InvalidInput(f"{where}: {field}: {path}: {problem}; fix the path")
+
+    @property
+    def media_folder(self) -> Path | None:
+        """The ``media:`` folder, resolved against the config file (None without one)."""
+        media = self.config.media
+        return None if media is None else self.resolve_path(Path(media.path).expanduser())
 
     def resolve_path(self, path: Path) -> Path:
         """Relative media paths in a config are relative to the config file, not the cwd."""

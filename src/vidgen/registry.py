@@ -13,9 +13,14 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     "trends": ("sample", "youtube", "tiktok"),
     "analysis": ("local", "openai", "anthropic"),
     "planner": ("local", "openai", "anthropic"),
-    "visuals": ("procedural", "images", "pexels"),
+    "visuals": ("procedural", "images", "pexels", "pixabay"),
     "tts": ("piper", "espeak", "openai"),
 }
+
+
+# The visuals that search stock footage (``vidgen.media.stock.get_stock_provider`` builds each);
+# scenes they find nothing for fall back to your media, then to illustrations.
+STOCK_SOURCES: tuple[str, ...] = ("pexels", "pixabay")
 
 
 def names(kind: str) -> tuple[str, ...]:

@@ -285,6 +285,10 @@ def _check_job_request(
     config = load_config(path)  # raises InvalidInput with file, field and reason
     config.check_files()
     check_media_files(config)
+    # Every photo and clip it names or its media folder holds decodes (probed with ffmpeg).
+    from vidgen.media.library import check_config_media
+
+    check_config_media(config)
     return _NewJob(
         # Without a theme the job records the config's own theme, so `vidgen jobs` says what
         # the video is about instead of "default".
@@ -308,9 +312,11 @@ def check_media_files(config: ThemeConfig) -> None:
 
     where = str(config.source) if config.source is not None else "config"
     for field, path in config.named_files():
-        kind = "audio" if field.startswith("config.music") else "image"
-        if field.startswith("config.voice"):
-            continue  # a Piper model, not media
+        # Photos and clips are probed by media.library.check_config_media; a Piper model is
+        # not media.
+        if not field.startswith("config.music"):
+            continue
+        kind = "audio"
         problem = media_file_problem(path, kind)
         if problem is not None:
             raise InvalidInput(f"{where}: {field}: {path}: {problem}")

@@ -1,9 +1,12 @@
 """Scene footage: one silent H.264 clip per scene of the production plan.
 
-Three sources share one contract (``VisualSource``): ``ProceduralVisuals`` (offline default:
-animated backgrounds computed by ffmpeg), ``ImageKenBurns`` (pan and zoom over the user's own
-images) and ``PexelsVideos`` (stock footage from the Pexels API). ``get_visual_source`` picks one
-by the name used in theme configs (``providers.visuals``).
+Sources share one contract (``VisualSource``): ``ProceduralVisuals`` (offline default:
+animated backgrounds computed by ffmpeg), ``ImageKenBurns`` (pan and zoom over the config's
+``images:``) and ``StockVideos`` (stock footage: ``PexelsVideos``, ``PixabayVideos``, searched
+through ``vidgen.media.stock``). ``get_visual_source`` picks one by the name used in theme
+configs (``providers.visuals``). ``YourMedia`` renders the item of the media library
+(``vidgen.media.library``) a scene matched: photos with ``ken_burns``, clips with
+``fit_footage``.
 """
 
 from __future__ import annotations
@@ -11,27 +14,36 @@ from __future__ import annotations
 import math
 import os
 import random
+import re
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import regular_file_problem, temp_sibling
-from vidgen.http import (
-    Credential,
-    RetryPolicy,
-    Sleep,
-    default_timeout,
-    download,
-    request_json,
-    require_key,
-)
+from vidgen.http import RetryPolicy, Sleep, default_timeout, download
 from vidgen.media import ffmpeg
+from vidgen.media.stock import (
+    MAX_DOWNLOAD_BYTES,
+    PEXELS_SEARCH_URL,
+    PIXABAY_SEARCH_URL,
+    PexelsStock,
+    PixabayStock,
+    StockCache,
+    StockCandidate,
+    StockProvider,
+    portrait_file,
+    score,
+)
 
 if TYPE_CHECKING:
     from vidgen.cancel import CancelToken
+    from vidgen.media.library import MediaItem
+
+__all__ = ["PEXELS_SEARCH_URL", "PIXABAY_SEARCH_URL"]
 
 
 class ClipSpec(BaseModel):
@@ -43,6 +55,10 @@ class ClipSpec(BaseModel):
     style: str  # cinematic | talking-head | tutorial | listicle | product-demo
     keywords: list[str]
     seed: int
+    # The scene's concrete things ("kettle") and the video's subject in plain words: stock
+    # queries are built from them, most specific first.
+    subjects: list[str] = Field(default_factory=list)
+    subject_terms: list[str] = Field(default_factory=list)
 
 
 class Clip(BaseModel):
@@ -51,6 +67,8 @@ class Clip(BaseModel):
     provider: str
     cost: float
     source: str | None  # stock page URL or image path, for the generation log
+    # A real picture of what the scene says (a photo, a clip, stock footage), not a backdrop.
+    shows_subject: bool = False
 
 
 @runtime_checkable
@@ -284,21 +302,133 @@ class ProceduralVisuals:
         return ["format=gray", f"geq=lum='{field}'", "format=rgb24", "lutrgb=" + ":".join(tables)]
 
 
-# --------------------------------------------------------------------------------------------
-# Ken Burns over local images
+# Ken Burns over photos
 
 _MAX_IMAGE_PIXELS = 80_000_000  # refuse decompression bombs long before memory runs out
+# Where a photo's subject is assumed to be without a focus point: centred across, a little
+# above the middle (people and products sit there more often than below it).
+_DEFAULT_PHOTO_FOCUS = (0.5, 0.45)
+_DEFAULT_CLIP_FOCUS = (0.5, 0.5)
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def ken_burns(
+    image: Path,
+    spec: ClipSpec,
+    out_path: Path,
+    *,
+    focus: tuple[float, float] | None = None,
+    provider: str = "images",
+    ctx: CancelToken | None = None,
+) -> Clip:
+    """A slow pan and zoom over one photo, cropped to the clip's shape around ``focus``.
+
+    The photo is oriented by its EXIF tag, cropped to the output's aspect ratio with the focus
+    point (``[x, y]`` in 0..1; a centre-weighted point without one) as near the middle as the
+    photo allows, and enlarged a little so the zoom has sub-pixel precision (ffmpeg's zoompan
+    rounds its window to whole pixels, which otherwise shows as jitter). The zoom (in or out,
+    by 12-22 %) and a small drift come from the seed; the window stays around the focus, so
+    the subject stays in frame. A missing or unreadable photo is a FatalStageError naming it.
+    """
+    frames = _frame_count(spec)
+    rng = random.Random(f"kenburns:{spec.seed}:{spec.index}")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    still = temp_sibling(out_path).with_suffix(".png")
+    try:
+        fx, fy = _prepare_still(image, still, spec, focus or _DEFAULT_PHOTO_FOCUS)
+        zoom_a, zoom_b = 1.0, rng.uniform(1.12, 1.22)
+        if rng.random() < 0.5:
+            zoom_a, zoom_b = zoom_b, zoom_a
+        # The window's position runs 0..1 over the room the zoom leaves; starting and ending
+        # near the focus keeps the subject in view while the picture drifts a little.
+        drift = 0.12
+        pan = [
+            _clamp(fx + rng.uniform(-drift, drift), 0.0, 1.0),
+            _clamp(fx + rng.uniform(-drift, drift), 0.0, 1.0),
+            _clamp(fy + rng.uniform(-drift, drift), 0.0, 1.0),
+            _clamp(fy + rng.uniform(-drift, drift), 0.0, 1.0),
+        ]
+        progress = f"(on/{max(1, frames - 1)})"
+        # Ease in and out so the move starts and ends gently, like a camera operator.
+        eased = f"(0.5-0.5*cos(PI*{progress}))"
+        zoom = f"{_f(zoom_a)}+{_f(zoom_b - zoom_a)}*{eased}"
+        x = f"(iw-iw/zoom)*({_f(pan[0])}+{_f(pan[1] - pan[0])}*{eased})"
+        y = f"(ih-ih/zoom)*({_f(pan[2])}+{_f(pan[3] - pan[2])}*{eased})"
+        args = [
+            "-i", str(still),
+            "-vf",
+            f"zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}"
+            f":s={spec.width}x{spec.height}:fps={spec.fps},setsar=1,format=yuv420p",
+        ]  # fmt: skip
+        duration = _publish(spec, args, out_path, ctx=ctx, what=f"Ken Burns clip {spec.index}")
+    finally:
+        still.unlink(missing_ok=True)
+    return Clip(
+        path=out_path,
+        duration=duration,
+        provider=provider,
+        cost=0.0,
+        source=str(image),
+        shows_subject=True,
+    )
+
+
+def _prepare_still(
+    image: Path, dest: Path, spec: ClipSpec, focus: tuple[float, float]
+) -> tuple[float, float]:
+    """Write the output-shaped crop of ``image`` around ``focus`` to ``dest``; return where
+    the focus point landed in it (0..1 each way)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = _MAX_IMAGE_PIXELS
+    # Checked without opening: a FIFO listed as an image would block Image.open (and the
+    # stage) until its time limit, on every attempt.
+    problem = regular_file_problem(image)
+    if problem == "file not found":
+        raise FatalStageError(f"image {image} does not exist; fix 'images:' in the config")
+    if problem is not None:
+        raise FatalStageError(f"image {image} {problem}; fix 'images:' in the config")
+    try:
+        with Image.open(image) as opened:
+            picture = ImageOps.exif_transpose(opened).convert("RGB")
+    except FileNotFoundError:
+        raise FatalStageError(
+            f"image {image} does not exist; fix 'images:' in the config"
+        ) from None
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise FatalStageError(f"image {image} is not a usable picture ({exc})") from None
+    except OSError as exc:
+        raise FatalStageError(f"image {image} cannot be read ({exc})") from None
+    if picture.width < 2 or picture.height < 2:
+        raise FatalStageError(f"image {image} is too small ({picture.width}x{picture.height})")
+    # Oversample small outputs more: the cost is per output pixel, the jitter per input pixel.
+    oversample = min(3.0, max(1.25, 2400 / max(spec.width, spec.height)))
+    target_w = round(spec.width * oversample)
+    target_h = round(spec.height * oversample)
+    aspect = spec.width / spec.height
+    if picture.width / picture.height > aspect:
+        crop_w, crop_h = picture.height * aspect, float(picture.height)
+    else:
+        crop_w, crop_h = float(picture.width), picture.width / aspect
+    focus_x, focus_y = focus[0] * picture.width, focus[1] * picture.height
+    left = _clamp(focus_x - crop_w / 2, 0.0, picture.width - crop_w)
+    top = _clamp(focus_y - crop_h / 2, 0.0, picture.height - crop_h)
+    box = (left, top, left + crop_w, top + crop_h)
+    picture.resize((target_w, target_h), Image.Resampling.LANCZOS, box=box).save(
+        dest, format="PNG", compress_level=1
+    )
+    return (
+        _clamp((focus_x - left) / crop_w, 0.0, 1.0),
+        _clamp((focus_y - top) / crop_h, 0.0, 1.0),
+    )
 
 
 class ImageKenBurns:
-    """Slow pan and zoom over the user's images, one image per clip, cycling by clip index.
-
-    Each image is oriented by its EXIF tag, cropped to 9:16 around a seed-chosen point and
-    enlarged a little so the zoom has sub-pixel precision (ffmpeg's zoompan rounds its window to
-    whole pixels, which otherwise shows as jitter). Zoom direction and pan path come from the
-    seed. A missing or unreadable image is a FatalStageError naming the file: retrying won't
-    make it appear.
-    """
+    """Ken Burns moves over the config's ``images:``, one image per clip, cycling by clip index
+    (``ken_burns`` does the work; the media library matches pictures to scenes instead)."""
 
     name = "images"
     source_scale = 1.0
@@ -312,256 +442,326 @@ class ImageKenBurns:
         return self.images[spec.index % len(self.images)]
 
     def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
-        frames = _frame_count(spec)
-        image = self.image_for(spec)
-        rng = random.Random(f"kenburns:{spec.seed}:{spec.index}")
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        still = temp_sibling(out_path).with_suffix(".png")
-        try:
-            self._prepare(image, still, spec, rng)
-            zoom_a, zoom_b = 1.0, rng.uniform(1.12, 1.22)
-            if rng.random() < 0.5:
-                zoom_a, zoom_b = zoom_b, zoom_a
-            pan = [rng.uniform(0.1, 0.9) for _ in range(4)]
-            progress = f"(on/{max(1, frames - 1)})"
-            # Ease in and out so the move starts and ends gently, like a camera operator.
-            eased = f"(0.5-0.5*cos(PI*{progress}))"
-            zoom = f"{_f(zoom_a)}+{_f(zoom_b - zoom_a)}*{eased}"
-            x = f"(iw-iw/zoom)*({_f(pan[0])}+{_f(pan[1] - pan[0])}*{eased})"
-            y = f"(ih-ih/zoom)*({_f(pan[2])}+{_f(pan[3] - pan[2])}*{eased})"
-            args = [
-                "-i", str(still),
-                "-vf",
-                f"zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}"
-                f":s={spec.width}x{spec.height}:fps={spec.fps},setsar=1,format=yuv420p",
-            ]  # fmt: skip
-            duration = _publish(spec, args, out_path, ctx=ctx, what=f"Ken Burns clip {spec.index}")
-        finally:
-            still.unlink(missing_ok=True)
-        return Clip(
-            path=out_path, duration=duration, provider=self.name, cost=0.0, source=str(image)
+        return ken_burns(self.image_for(spec), spec, out_path, provider=self.name, ctx=ctx)
+
+
+# --------------------------------------------------------------------------------------------
+# Video footage (your clips, stock)
+
+
+def fit_footage(
+    source: Path,
+    spec: ClipSpec,
+    out_path: Path,
+    *,
+    source_duration: float | None,
+    focus: tuple[float, float] | None = None,
+    what: str,
+    ctx: CancelToken | None = None,
+) -> float:
+    """Scale a video to cover the clip's shape, crop it around ``focus`` (the centre without
+    one), and fit its length to the scene; its own audio is dropped. Returns the duration.
+
+    Longer than the scene: the scene's length is taken from near the start (skipping up to a
+    second of lead-in). A little shorter (at least 60 % of the scene): slowed to fit, which
+    looks deliberate. Much shorter, or of unknown length: looped.
+    """
+    need = _frame_count(spec) / spec.fps
+    fx, fy = focus or _DEFAULT_CLIP_FOCUS
+    before_input: list[str] = []
+    timing = ""
+    if source_duration is None or source_duration < need * 0.6:
+        # The fixed output frame count stops the loop.
+        before_input = ["-stream_loop", "-1"]
+    elif source_duration < need:
+        timing = f"setpts={_f(need / source_duration)}*PTS,"
+    else:
+        start = min(1.0, (source_duration - need) / 2)
+        if start > 0:
+            before_input = ["-ss", _f(start)]
+    crop = (
+        f"crop={spec.width}:{spec.height}"
+        f":'min(max(iw*{_f(fx)}-ow/2,0),iw-ow)':'min(max(ih*{_f(fy)}-oh/2,0),ih-oh)'"
+    )
+    args = [
+        *before_input,
+        "-i", str(source),
+        "-map", "0:v:0",
+        "-vf",
+        f"{timing}scale={spec.width}:{spec.height}:force_original_aspect_ratio=increase"
+        f":flags=bicubic,{crop},fps={spec.fps},setsar=1,format=yuv420p",
+    ]  # fmt: skip
+    return _publish(spec, args, out_path, ctx=ctx, what=what)
+
+
+class YourMedia:
+    """Renders one item of the media library (``vidgen.media.library``): a photo with a slow
+    Ken Burns move, a clip trimmed (or slowed, or looped) to the scene; both full-bleed,
+    cropped to the output's shape around the item's focus point, with no audio."""
+
+    name = "media"
+    source_scale = 1.0
+
+    def render_item(
+        self, item: MediaItem, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None
+    ) -> Clip:
+        provider = "images" if item.always else self.name
+        if item.kind == "photo":
+            return ken_burns(
+                item.path, spec, out_path, focus=item.focus, provider=provider, ctx=ctx
+            )
+        problem = regular_file_problem(item.path)
+        if problem is not None:  # stat only: a FIFO would block ffmpeg until the time limit
+            raise FatalStageError(f"clip {item.path} {problem}; fix the media folder")
+        duration = fit_footage(
+            item.path,
+            spec,
+            out_path,
+            source_duration=item.duration,
+            focus=item.focus,
+            what=f"media clip {spec.index} ({item.path.name})",
+            ctx=ctx,
         )
-
-    @staticmethod
-    def _prepare(image: Path, dest: Path, spec: ClipSpec, rng: random.Random) -> None:
-        from PIL import Image, ImageOps, UnidentifiedImageError
-
-        Image.MAX_IMAGE_PIXELS = _MAX_IMAGE_PIXELS
-        # Checked without opening: a FIFO listed as an image would block Image.open (and the
-        # stage) until its time limit, on every attempt.
-        problem = regular_file_problem(image)
-        if problem == "file not found":
-            raise FatalStageError(f"image {image} does not exist; fix 'images:' in the config")
-        if problem is not None:
-            raise FatalStageError(f"image {image} {problem}; fix 'images:' in the config")
-        try:
-            with Image.open(image) as opened:
-                picture = ImageOps.exif_transpose(opened).convert("RGB")
-        except FileNotFoundError:
-            raise FatalStageError(
-                f"image {image} does not exist; fix 'images:' in the config"
-            ) from None
-        except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-            raise FatalStageError(f"image {image} is not a usable picture ({exc})") from None
-        except OSError as exc:
-            raise FatalStageError(f"image {image} cannot be read ({exc})") from None
-        if picture.width < 2 or picture.height < 2:
-            raise FatalStageError(f"image {image} is too small ({picture.width}x{picture.height})")
-        # Oversample small outputs more: the cost is per output pixel, the jitter per input pixel.
-        oversample = min(3.0, max(1.25, 2400 / max(spec.width, spec.height)))
-        target_w = round(spec.width * oversample)
-        target_h = round(spec.height * oversample)
-        aspect = spec.width / spec.height
-        if picture.width / picture.height > aspect:
-            crop_w, crop_h = picture.height * aspect, float(picture.height)
-        else:
-            crop_w, crop_h = float(picture.width), picture.width / aspect
-        left = (picture.width - crop_w) * rng.uniform(0.2, 0.8)
-        top = (picture.height - crop_h) * rng.uniform(0.2, 0.5)
-        box = (left, top, left + crop_w, top + crop_h)
-        picture.resize((target_w, target_h), Image.Resampling.LANCZOS, box=box).save(
-            dest, format="PNG", compress_level=1
+        return Clip(
+            path=out_path,
+            duration=duration,
+            provider=provider,
+            cost=0.0,
+            source=str(item.path),
+            shows_subject=True,
         )
 
 
 # --------------------------------------------------------------------------------------------
-# Pexels stock footage
+# Stock footage
 
-PEXELS_SEARCH_URL = "https://api.pexels.com/videos/search"
-PEXELS_KEY_ENV = "VIDGEN_PEXELS_API_KEY"
-_PEXELS_CREDENTIAL = Credential(
-    "Pexels",
-    "API key",
-    PEXELS_KEY_ENV,
-    # A refused search or a vanished file: the seed would pick the same again.
-    request_fix="change the scene keywords or use providers.visuals: procedural",
-)
-_MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
-_STYLE_FALLBACK_QUERY = {
-    "cinematic": "cinematic landscape",
-    "talking-head": "person talking",
-    "tutorial": "hands working desk",
-    "listicle": "colorful abstract",
-    "product-demo": "technology product",
-}
+# Kept for callers that patch it: the cap of one stock download.
+_MAX_DOWNLOAD_BYTES = MAX_DOWNLOAD_BYTES
+_portrait_file = portrait_file
 
 
-class PexelsVideos:
-    """Stock clips from the Pexels video search API (free to use; cost 0).
+class StockVideos:
+    """Stock footage from a ``StockProvider`` (Pexels, Pixabay), fitted to the clip spec.
 
-    Needs ``VIDGEN_PEXELS_API_KEY``. Searches portrait videos for the clip's keywords (then fewer
-    keywords, then a query for the style), prefers results at least as long as the clip, picks
-    one by seed among them, downloads the smallest portrait rendition that is at least as wide
-    as the clip (streamed, size-capped), then scales, centre-crops, retimes and trims it with
-    ffmpeg to the spec. A clip shorter than the scene is looped. ``source`` is the Pexels page
-    of the video, for attribution. Search and download follow ``vidgen.http``'s rules: 429/5xx,
-    timeouts and resets retried (honouring Retry-After), 401/403 fatal naming the key variable,
-    the file capped at 300 MB and renamed into place only when complete.
+    Queries come from the scene's key nouns (``spec.subjects``), its keywords and the video's
+    subject terms, most specific first; the first query with results gives the candidates,
+    which ``vidgen.media.stock.score`` ranks (orientation, resolution, duration, query words in
+    tags), the seed breaking ties; a video this source already used comes after every unused
+    one, so adjacent scenes differ. The file comes through the ``StockCache`` when one is given
+    (shared by jobs), else it is downloaded beside the clip and removed after. It is then
+    cropped to the output shape and fitted to the scene (``fit_footage``); its audio is
+    dropped. ``choose`` returns None when no query finds anything; ``render`` turns that into
+    a FatalStageError.
     """
 
-    name = "pexels"
     source_scale = 1.0
 
     def __init__(
         self,
+        provider: StockProvider,
         *,
-        api_key: str | None = None,
+        cache: StockCache | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Sleep | None = None,
         policy: RetryPolicy = RetryPolicy(),
     ) -> None:
-        self._api_key = api_key
+        self.provider = provider
+        self.name = provider.name
+        self._cache = cache
         self._transport = transport
         self._sleep = sleep
         self._policy = policy
+        self._used: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            timeout=default_timeout(read=60.0), transport=self._transport, follow_redirects=True
+        )
+
+    @staticmethod
+    def queries(spec: ClipSpec) -> list[str]:
+        subjects = [s.strip() for s in spec.subjects if s.strip()]
+        keywords = [k.strip() for k in spec.keywords if k.strip()]
+        terms = [t.strip() for t in spec.subject_terms if t.strip()]
+        candidates = [
+            " ".join(subjects[:2]),
+            " ".join(keywords[:3]),
+            subjects[0] if subjects else "",
+            keywords[0] if keywords else "",
+            " ".join(terms[:2]),
+        ]
+        unique: list[str] = []
+        for query in candidates:
+            if query and query.casefold() not in (u.casefold() for u in unique):
+                unique.append(query)
+        return unique
+
+    def choose(
+        self, spec: ClipSpec, client: httpx.Client, ctx: CancelToken | None = None
+    ) -> tuple[StockCandidate | None, list[str]]:
+        """The best candidate for the scene (None if nothing was found) and the queries tried."""
+        tried: list[str] = []
+        for query in self.queries(spec):
+            tried.append(query)
+            found = self.provider.search(
+                client, query, width=spec.width, height=spec.height, ctx=ctx
+            )
+            if not found:
+                continue
+            words = {w for w in re.split(r"\W+", query.casefold()) if w}
+            rng = random.Random(spec.seed * 7919 + spec.index)
+            with self._lock:
+                # Footage this source already used comes last: adjacent scenes (and the video's
+                # other scenes) show different videos while the search offers others.
+                ranked = sorted(
+                    found,
+                    key=lambda c: (
+                        -self._used.get(c.file_url, 0),
+                        score(
+                            c, width=spec.width, height=spec.height,
+                            duration=spec.duration, words=words,
+                        ),
+                        rng.random(),
+                    ),
+                    reverse=True,
+                )  # fmt: skip
+                best = ranked[0]
+                self._used[best.file_url] = self._used.get(best.file_url, 0) + 1
+            return best, tried
+        return None, tried
 
     def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
         _frame_count(spec)
-        api_key = require_key(
-            self._api_key,
-            PEXELS_KEY_ENV,
-            "The Pexels visual source",
-            "use providers.visuals: procedural (a Pexels key is free at pexels.com/api)",
-        )
-        with httpx.Client(
-            timeout=default_timeout(read=60.0), transport=self._transport, follow_redirects=True
-        ) as client:
-            video, link = self._choose(client, api_key, spec, ctx)
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            downloaded = temp_sibling(out_path).with_suffix(".download")
-            try:
-                download(
-                    client,
-                    link,
-                    downloaded,
-                    credential=_PEXELS_CREDENTIAL,
-                    max_bytes=_MAX_DOWNLOAD_BYTES,
-                    what="video",
-                    sleep=self._sleep,
-                    policy=self._policy,
-                    ctx=ctx,
+        with self.client() as client:
+            candidate, tried = self.choose(spec, client, ctx)
+            if candidate is None:
+                wanted = "portrait " if spec.height > spec.width else ""
+                raise FatalStageError(
+                    f"{self.provider.label} has no {wanted}videos for "
+                    f"{' / '.join(repr(q) for q in tried) or 'this scene'}; "
+                    "change the scene keywords or use providers.visuals: procedural"
                 )
-                # Loop unconditionally: the search's "duration" is metadata, the file may be
-                # shorter, and the fixed output frame count stops a long one anyway.
-                args = [
-                    "-stream_loop", "-1",
-                    "-i", str(downloaded),
-                    "-vf",
-                    f"scale={spec.width}:{spec.height}:force_original_aspect_ratio=increase"
-                    f":flags=bicubic,crop={spec.width}:{spec.height},fps={spec.fps},"
-                    "setsar=1,format=yuv420p",
-                ]  # fmt: skip
-                duration = _publish(spec, args, out_path, ctx=ctx, what=f"Pexels clip {spec.index}")
-            finally:
-                downloaded.unlink(missing_ok=True)
-        page = video.get("url")
+            return self.render_candidate(candidate, spec, out_path, client=client, ctx=ctx)
+
+    def render_candidate(
+        self,
+        candidate: StockCandidate,
+        spec: ClipSpec,
+        out_path: Path,
+        *,
+        client: httpx.Client,
+        ctx: CancelToken | None = None,
+    ) -> Clip:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        cached = self._cache is not None
+        if self._cache is not None:
+            footage = self._cache.fetch(
+                client,
+                candidate.file_url,
+                credential=self.provider.credential,
+                max_bytes=_MAX_DOWNLOAD_BYTES,
+                sleep=self._sleep,
+                policy=self._policy,
+                ctx=ctx,
+            )
+        else:
+            footage = temp_sibling(out_path).with_suffix(".download")
+            download(
+                client,
+                candidate.file_url,
+                footage,
+                credential=self.provider.credential,
+                max_bytes=_MAX_DOWNLOAD_BYTES,
+                what="video",
+                sleep=self._sleep,
+                policy=self._policy,
+                ctx=ctx,
+            )
+        try:
+            # The search's duration is metadata; the file decides (a file ffmpeg cannot read
+            # leaves the cache, so the next attempt downloads it again).
+            length = ffmpeg.probe(footage).duration
+            duration = fit_footage(
+                footage,
+                spec,
+                out_path,
+                source_duration=length if length > 0 else None,
+                what=f"{self.provider.label} clip {spec.index}",
+                ctx=ctx,
+            )
+        except StageError:
+            if cached:
+                footage.unlink(missing_ok=True)
+            raise
+        finally:
+            if not cached:
+                footage.unlink(missing_ok=True)
         return Clip(
             path=out_path,
             duration=duration,
             provider=self.name,
             cost=0.0,
-            source=str(page) if page else link,
+            source=candidate.page_url,
+            shows_subject=True,
         )
 
-    def _queries(self, spec: ClipSpec) -> list[str]:
-        words = [k.strip() for k in spec.keywords if k.strip()]
-        queries = [
-            " ".join(words[:3]),
-            words[0] if words else "",
-            _STYLE_FALLBACK_QUERY.get(spec.style, "abstract background"),
-        ]
-        unique: list[str] = []
-        for query in queries:
-            if query and query not in unique:
-                unique.append(query)
-        return unique
 
-    def _choose(
-        self, client: httpx.Client, api_key: str, spec: ClipSpec, ctx: CancelToken | None
-    ) -> tuple[dict[str, Any], str]:
-        tried: list[str] = []
-        for query in self._queries(spec):
-            tried.append(query)
-            candidates: list[tuple[dict[str, Any], str]] = []
-            for video in self._search(client, api_key, query, ctx):
-                link = _portrait_file(video, spec.width)
-                if link is not None:
-                    candidates.append((video, link))
-            if not candidates:
-                continue
-            long_enough = [
-                c for c in candidates if float(c[0].get("duration") or 0) >= spec.duration
-            ]
-            pool = long_enough or candidates
-            return pool[random.Random(spec.seed * 7919 + spec.index).randrange(len(pool))]
-        raise FatalStageError(
-            f"Pexels has no portrait videos for {' / '.join(repr(q) for q in tried)}; "
-            "change the scene keywords or use providers.visuals: procedural"
-        )
+class PexelsVideos(StockVideos):
+    """Stock clips from the Pexels video search API (free to use; cost 0).
 
-    def _search(
-        self, client: httpx.Client, api_key: str, query: str, ctx: CancelToken | None
-    ) -> list[dict[str, Any]]:
-        payload = request_json(
-            client,
-            "GET",
-            PEXELS_SEARCH_URL,
-            params={"query": query, "orientation": "portrait", "per_page": 15},
-            headers={"Authorization": api_key},
-            credential=_PEXELS_CREDENTIAL,
-            sleep=self._sleep,
-            policy=self._policy,
-            ctx=ctx,
-        )
-        videos = payload.get("videos") if isinstance(payload, dict) else None
-        if not isinstance(videos, list):
-            raise StageError("Pexels search response has no 'videos' list")
-        return [v for v in videos if isinstance(v, dict)]
+    Needs ``VIDGEN_PEXELS_API_KEY``; searches videos of the output's orientation. Search and
+    download follow ``vidgen.http``'s rules: 429/5xx, timeouts and resets retried (honouring
+    Retry-After), 401/403 fatal naming the key variable, the file capped at 300 MB and renamed
+    into place only when complete. ``source`` is the Pexels page of the video, for attribution.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        cache: StockCache | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        provider = PexelsStock(api_key=api_key, sleep=sleep, policy=policy)
+        super().__init__(provider, cache=cache, transport=transport, sleep=sleep, policy=policy)
 
 
-def _portrait_file(video: dict[str, Any], min_width: int) -> str | None:
-    """Link of the smallest portrait rendition at least ``min_width`` wide (else the largest)."""
-    files = []
-    for item in video.get("video_files") or []:
-        if not isinstance(item, dict):
-            continue
-        width, height, link = item.get("width"), item.get("height"), item.get("link")
-        if not (isinstance(width, int) and isinstance(height, int) and isinstance(link, str)):
-            continue
-        if height > width and str(item.get("file_type", "video/mp4")).startswith("video/"):
-            files.append((width, link))
-    if not files:
-        return None
-    wide_enough = sorted(f for f in files if f[0] >= min_width)
-    return wide_enough[0][1] if wide_enough else max(files)[1]
+class PixabayVideos(StockVideos):
+    """Stock clips from the Pixabay video search API (free to use; cost 0).
+
+    Needs ``VIDGEN_PIXABAY_API_KEY`` (or ``PIXABAY_API_KEY``). Pixabay's films are mostly
+    landscape: ``score`` prefers the output's orientation, and the crop keeps the centre.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        cache: StockCache | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        provider = PixabayStock(api_key=api_key, sleep=sleep, policy=policy)
+        super().__init__(provider, cache=cache, transport=transport, sleep=sleep, policy=policy)
 
 
-def get_visual_source(name: str, images: list[Path]) -> VisualSource:
-    """The source named in ``providers.visuals``: ``procedural``, ``images`` or ``pexels``."""
+def get_visual_source(
+    name: str, images: list[Path], *, cache: StockCache | None = None
+) -> VisualSource:
+    """The source named in ``providers.visuals``: ``procedural``, ``images``, ``pexels`` or
+    ``pixabay`` (the stock sources download through ``cache`` when one is given)."""
     if name == "procedural":
         return ProceduralVisuals()
     if name == "images":
         return ImageKenBurns(images)
     if name == "pexels":
-        return PexelsVideos()
-    raise FatalStageError(f"unknown visual source {name!r}; use 'procedural', 'images' or 'pexels'")
+        return PexelsVideos(cache=cache)
+    if name == "pixabay":
+        return PixabayVideos(cache=cache)
+    raise FatalStageError(
+        f"unknown visual source {name!r}; use 'procedural', 'images', 'pexels' or 'pixabay'"
+    )

@@ -16,23 +16,36 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidgen.errors import StageError
+from vidgen.errors import FatalStageError, StageError, StageTimeout
 from vidgen.files import atomic_write_text
+from vidgen.media.library import Match, SceneWords, config_library, match_scenes
 from vidgen.media.speech import WordTiming
+from vidgen.media.stock import StockCache, get_stock_provider
 from vidgen.media.tts import Voiceover, choose_voice, get_tts
-from vidgen.media.visuals import Clip, ClipSpec, get_visual_source
+from vidgen.media.visuals import (
+    Clip,
+    ClipSpec,
+    ProceduralVisuals,
+    StockVideos,
+    YourMedia,
+    get_visual_source,
+)
 from vidgen.planning import (
     SPEECH_TAIL,
     ProductionPlan,
+    Scene,
     get_planner,
     retime_to_speech,
     shorten_for_speech,
     with_joined_script,
 )
+from vidgen.registry import STOCK_SOURCES
 from vidgen.stages import trend_analysis
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.store import trends
@@ -69,6 +82,17 @@ class ProviderModels(BaseModel):
     tts: str | None
 
 
+class ClipChoice(BaseModel):
+    """What one scene shows and why, for the generation log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str  # pexels | pixabay | media | images | procedural
+    source: str | None  # stock page URL or the photo/clip's path; None when generated
+    # The scene's words the photo or clip matched (your media), or the stock query that found it.
+    matched: list[str] = Field(default_factory=list)
+
+
 class ProvidersUsed(BaseModel):
     """Which providers made the video, for the generation log."""
 
@@ -79,6 +103,7 @@ class ProvidersUsed(BaseModel):
     tts: str
     models: ProviderModels
     clip_sources: list[str | None]  # per clip: stock page URL or image path
+    clip_choices: list[ClipChoice] = Field(default_factory=list)  # per clip
 
 
 class Output(StageOutput):
@@ -211,40 +236,21 @@ def run(ctx: StageContext) -> StageResult:
     atomic_write_text(plan_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     plan_id = _save_plan(ctx, plan)
 
-    # The user's own pictures win over the generated backdrop when the config lists some.
+    clips, choices = _render_clips(ctx, plan, width, height, fps)
     source_name = settings.providers.visuals
     if source_name == "procedural" and settings.images:
-        source_name = "images"
-    visuals = get_visual_source(source_name, [ctx.config.resolve_path(p) for p in settings.images])
-    clip_width, clip_height = source_size(width, height, visuals.source_scale)
-    specs = [
-        ClipSpec(
-            index=scene.index,
-            duration=scene.duration_seconds,
-            width=clip_width,
-            height=clip_height,
-            fps=fps,
-            style=plan.style,
-            keywords=scene.keywords,
-            seed=clip_seed(ctx.job_id, scene.index),
-        )
-        for scene in plan.scenes
-    ]
-
-    def render(spec: ClipSpec) -> Clip:
-        ctx.check_cancelled()
-        return visuals.render(spec, ctx.work_dir / f"clip-{spec.index:02d}.mp4", ctx=ctx)
-
-    # Two clips at a time: each is one short single-threaded ffmpeg run (or a download), so a
-    # second one uses the other core instead of waiting.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        clips: list[Clip] = list(pool.map(render, specs))
+        source_name = "images"  # the config's own pictures fill every scene nothing else does
 
     output = Output(
         plan_id=plan_id,
         plan_path=ctx.rel(plan_path),
         plan=plan,
-        clips=[RecordedClip(path=ctx.rel(clip.path), duration=clip.duration) for clip in clips],
+        clips=[
+            RecordedClip(
+                path=ctx.rel(clip.path), duration=clip.duration, shows_subject=clip.shows_subject
+            )
+            for clip in clips
+        ],
         voiceover=RecordedVoiceover(
             path=ctx.rel(voiceover.path),
             duration=voiceover.duration,
@@ -253,10 +259,11 @@ def run(ctx: StageContext) -> StageResult:
         ),
         providers=ProvidersUsed(
             planner=planned.provider,
-            visuals=visuals.name,
+            visuals=source_name,
             tts=voiceover.provider,
             models=ProviderModels(planner=planned.model, tts=voiceover.model),
             clip_sources=[clip.source for clip in clips],
+            clip_choices=choices,
         ),
         prompts=planned.prompts,
         width=width,
@@ -269,3 +276,110 @@ def run(ctx: StageContext) -> StageResult:
         files=[plan_path, *(clip.path for clip in clips), voiceover.path],
         cost=round(cost, 8),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Clips: stock footage, then your media, then illustrations
+
+
+def _scene_words(plan: ProductionPlan, scene: Scene) -> SceneWords:
+    return SceneWords(
+        subjects=scene.subjects,
+        keywords=scene.keywords,
+        narration=scene.narration,
+        video_subject=[plan.subject or "", *plan.subject_terms],
+    )
+
+
+def _render_clips(
+    ctx: StageContext, plan: ProductionPlan, width: int, height: int, fps: int
+) -> tuple[list[Clip], list[ClipChoice]]:
+    """One clip per scene, each from the first source that has something for it.
+
+    With a stock provider (``providers.visuals: pexels | pixabay``) each scene first searches
+    stock footage; a scene it finds nothing for, or every scene once the provider is down (one
+    warning in the log), falls back to the photo or clip of your media (the ``media:`` folder,
+    the subject's ``images:``, the top-level ``images:``) that best matches what the scene
+    says, then to the generated backdrop the illustrations are drawn over. A missing or
+    rejected stock key still fails the job: the config asked for a provider that cannot work.
+    """
+    settings = ctx.config.config
+    library = config_library(ctx.config, plan.subject)
+    if library.problems:  # changed since generate checked them
+        where = str(ctx.config.source) if ctx.config.source is not None else "config"
+        raise FatalStageError(f"{where}: {library.problems[0].line()}; fix or remove the file")
+    picks: list[Match | None] = match_scenes(
+        library.items, [_scene_words(plan, scene) for scene in plan.scenes]
+    )
+    stock: StockVideos | None = None
+    if settings.providers.visuals in STOCK_SOURCES:
+        cache = StockCache(ctx.settings.home / "cache" / "stock")
+        stock = StockVideos(get_stock_provider(settings.providers.visuals), cache=cache)
+    elif settings.providers.visuals not in ("procedural", "images"):
+        get_visual_source(settings.providers.visuals, [])  # the registry's error for the name
+    procedural, media = ProceduralVisuals(), YourMedia()
+    down = threading.Event()
+    warn_once = threading.Lock()
+
+    def spec(scene: Scene, scale: float) -> ClipSpec:
+        clip_width, clip_height = source_size(width, height, scale)
+        return ClipSpec(
+            index=scene.index,
+            duration=scene.duration_seconds,
+            width=clip_width,
+            height=clip_height,
+            fps=fps,
+            style=plan.style,
+            keywords=scene.keywords,
+            seed=clip_seed(ctx.job_id, scene.index),
+            subjects=scene.subjects,
+            subject_terms=plan.subject_terms,
+        )
+
+    def from_stock(scene: Scene, out: Path) -> tuple[Clip, ClipChoice] | None:
+        if stock is None or down.is_set():
+            return None
+        wanted = spec(scene, stock.source_scale)
+        try:
+            with stock.client() as client:
+                candidate, tried = stock.choose(wanted, client, ctx)
+                if candidate is None:
+                    ctx.log(
+                        f"scene {scene.index + 1}: {stock.provider.label} has nothing for "
+                        f"{' / '.join(repr(q) for q in tried) or 'its words'}"
+                    )
+                    return None
+                clip = stock.render_candidate(candidate, wanted, out, client=client, ctx=ctx)
+        except (FatalStageError, StageTimeout):
+            raise
+        except StageError as exc:
+            with warn_once:
+                if not down.is_set():
+                    down.set()
+                    ctx.log(
+                        f"warning: {stock.provider.label} is unavailable ({exc}); the scenes "
+                        "show your media or illustrations instead"
+                    )
+            return None
+        return clip, ClipChoice(provider=clip.provider, source=clip.source, matched=tried[-1:])
+
+    def render(scene: Scene) -> tuple[Clip, ClipChoice]:
+        ctx.check_cancelled()
+        out = ctx.work_dir / f"clip-{scene.index:02d}.mp4"
+        found = from_stock(scene, out)
+        if found is not None:
+            return found
+        pick = picks[scene.index]
+        if pick is not None:
+            clip = media.render_item(pick.item, spec(scene, media.source_scale), out, ctx=ctx)
+            return clip, ClipChoice(
+                provider=clip.provider, source=clip.source, matched=list(pick.matched)
+            )
+        clip = procedural.render(spec(scene, procedural.source_scale), out, ctx=ctx)
+        return clip, ClipChoice(provider=clip.provider, source=None)
+
+    # Two clips at a time: each is one short single-threaded ffmpeg run (or a download), so a
+    # second one uses the other core instead of waiting.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rendered = list(pool.map(render, plan.scenes))
+    return [clip for clip, _ in rendered], [choice for _, choice in rendered]
