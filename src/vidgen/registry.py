@@ -17,7 +17,12 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     "tts": ("piper", "espeak", "openai"),
 }
 
+# Upload destinations (``publish.destinations``, ``vidgen publish --to``): built by
+# ``vidgen.providers.publish.get_destination``; not under ``providers:`` (a video may go to
+# several at once).
+DESTINATIONS: tuple[str, ...] = ("youtube", "tiktok")
+
 
 def names(kind: str) -> tuple[str, ...]:
     """The registered names of ``kind`` (KeyError for an unknown kind)."""
-    return PROVIDERS[kind]
+    return DESTINATIONS if kind == "destinations" else PROVIDERS[kind]
