@@ -36,6 +36,10 @@ from vidgen.schemas import (
     PipelineTriggerResponse,
     PruneRequest,
     PruneResponse,
+    PublicationListResponse,
+    PublicationResponse,
+    PublishDueResponse,
+    PublishRequest,
     RecoverResponse,
 )
 from vidgen.settings import Settings, load_settings
@@ -357,12 +361,6 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
 
 def _add_publication_routes(app: FastAPI, current: Any) -> None:
     """The twins of ``publish``, ``publications``, ``publish --due``, ``publications cancel``."""
-    from vidgen.schemas import (
-        PublicationListResponse,
-        PublicationResponse,
-        PublishDueResponse,
-        PublishRequest,
-    )
 
     @app.post(
         "/api/videos/{video_id}/publish",
