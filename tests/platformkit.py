@@ -91,7 +91,7 @@ class FakePlatform:
             def _handle(self) -> None:
                 fake.dispatch(self)
 
-            do_GET = do_POST = do_PUT = _handle  # noqa: N815
+            do_GET = do_POST = do_PUT = _handle
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -242,10 +242,15 @@ class FakeYouTube(FakePlatform):
                 return self.reply(
                     h,
                     400,
-                    {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+                    {
+                        "error": "invalid_grant",
+                        "error_description": "Token has been expired or revoked.",
+                    },
                 )
             return self.reply(
-                h, 200, {"access_token": self.new_token(), "expires_in": 3599, "token_type": "Bearer"}
+                h,
+                200,
+                {"access_token": self.new_token(), "expires_in": 3599, "token_type": "Bearer"},
             )
         if form.get("grant_type") == "authorization_code" and form.get("code") == "good-code":
             return self.reply(
@@ -271,7 +276,8 @@ class FakeYouTube(FakePlatform):
                 {
                     "error": {
                         "code": 403,
-                        "message": "The request cannot be completed because you have exceeded your quota.",
+                        "message": "The request cannot be completed because you have "
+                        "exceeded your quota.",
                         "errors": [{"reason": "quotaExceeded", "domain": "youtube.quota"}],
                     }
                 },
@@ -350,7 +356,9 @@ class FakeTikTok(FakePlatform):
         self.by_publish_id: dict[str, Session] = {}
 
     def _error(self, h: BaseHTTPRequestHandler, status: int, code: str, message: str = "") -> None:
-        self.reply(h, status, {"data": {}, "error": {"code": code, "message": message, "log_id": "x"}})
+        self.reply(
+            h, status, {"data": {}, "error": {"code": code, "message": message, "log_id": "x"}}
+        )
 
     def _ok(self, h: BaseHTTPRequestHandler, data: dict[str, Any]) -> None:
         self.reply(h, 200, {"data": data, "error": {"code": "ok", "message": "", "log_id": "x"}})
@@ -403,7 +411,11 @@ class FakeTikTok(FakePlatform):
             self.by_publish_id[publish_id] = session
             self.sessions[publish_id] = session
             return self._ok(
-                h, {"publish_id": publish_id, "upload_url": f"{self.url}/upload/?upload_id={publish_id}"}
+                h,
+                {
+                    "publish_id": publish_id,
+                    "upload_url": f"{self.url}/upload/?upload_id={publish_id}",
+                },
             )
         if parsed.path == "/v2/post/publish/status/fetch/":
             session = self.by_publish_id[request["publish_id"]]
@@ -430,7 +442,13 @@ class FakeTikTok(FakePlatform):
         form = {k: v[0] for k, v in parse_qs(self.read_body(h).decode()).items()}
         if form.get("refresh_token") in self.revoked:
             return self.reply(
-                h, 400, {"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.", "log_id": "x"}
+                h,
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Refresh token is invalid or expired.",
+                    "log_id": "x",
+                },
             )
         self.reply(
             h,

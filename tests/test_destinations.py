@@ -56,9 +56,7 @@ def _request(video: Path, **changes: Any) -> UploadRequest:
     return UploadRequest(**(fields | changes))
 
 
-def _destination(
-    fake: FakePlatform, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Destination:
+def _destination(fake: FakePlatform, home: Path, monkeypatch: pytest.MonkeyPatch) -> Destination:
     point_at(
         monkeypatch,
         fake if isinstance(fake, FakeYouTube) else None,

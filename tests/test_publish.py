@@ -88,9 +88,7 @@ PUBLISH = {"made_for_kids": False, "privacy": "public", "hashtags": ["#focus"]}
 
 
 @pytest.fixture
-def approved(
-    home: Path, tmp_path: Path, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
-) -> int:
+def approved(home: Path, tmp_path: Path, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]) -> int:
     """An approved video whose config has a publish: section without destinations."""
     settings = load_settings()
     video_id = pending_video(get_store(settings), settings, theme_file(tmp_path, PUBLISH))
@@ -196,7 +194,9 @@ def test_http_twins_return_the_same_bodies_and_statuses(
 
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     with TestClient(create_app()) as client:
-        assert client.post(f"/api/videos/{approved}/publish", json={"to": "vimeo"}).status_code == 422
+        assert (
+            client.post(f"/api/videos/{approved}/publish", json={"to": "vimeo"}).status_code == 422
+        )
         made = client.post(f"/api/videos/{approved}/publish", json={"to": "tiktok", "at": later})
         assert made.status_code == 200, made.text
         pub_id = made.json()["id"]
@@ -305,7 +305,7 @@ def test_the_webhook_gets_the_publication_body_with_its_event_header(
     done = threading.Event()
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             got.append((dict(self.headers), body))
             self.send_response(204)

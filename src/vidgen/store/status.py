@@ -47,7 +47,6 @@ class PublicationStatus(StrEnum):
     CANCELLED = "cancelled"  # before any upload started; nothing on a platform is deleted
 
 
-
 class RunnerEvent(StrEnum):
     """What happened to a job, in the order a runner can record it (``Event.kind``)."""
 
