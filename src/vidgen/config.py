@@ -216,9 +216,72 @@ class ContentReference(_Strict):
         return points
 
 
+if TYPE_CHECKING:
+    DestinationName = str
+else:
+    DestinationName = Literal[names("destinations")]
+
+_TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class PublishSettings(_Strict):
+    """``publish:``: where an approved video goes, when, and what is sent with it.
+
+    With ``destinations`` listed, ``approve`` schedules one publication per destination at the
+    next of ``times`` (in ``timezone``). ``made_for_kids`` has no default on purpose: the
+    platforms require the answer (YouTube's ``selfDeclaredMadeForKids``), and guessing it is
+    how unattended uploaders got channels flagged; a missing answer refuses to schedule.
+    """
+
+    destinations: list[DestinationName] = Field(default_factory=list, max_length=2)
+    account: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    privacy: Literal["public", "unlisted", "private"] = "private"
+    times: list[Annotated[str, Field(pattern=_TIME_OF_DAY)]] = Field(
+        default_factory=lambda: ["18:00"], min_length=1, max_length=24
+    )
+    timezone: str = Field("UTC", max_length=60)
+    description: str = Field("", max_length=2000, description="appended to the plan's")
+    hashtags: list[str] = Field(default_factory=list, max_length=30)
+    made_for_kids: bool | None = None
+    category: str = Field("22", pattern=r"^[0-9]{1,3}$", description="YouTube category id")
+    tiktok_mode: Literal["direct", "inbox"] = "direct"
+    max_per_day: int | None = Field(None, ge=1, le=1000, description="per destination")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {zone!r}; use an IANA name such as Europe/Berlin or UTC"
+            ) from None
+        return zone
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            if not tag.strip() or len(tag) > 100 or " " in tag.strip():
+                raise ValueError("each hashtag must be one word of 1-100 characters")
+        return tags
+
+    @model_validator(mode="after")
+    def _kids_answered(self) -> PublishSettings:
+        if self.destinations and self.made_for_kids is None:
+            raise ValueError(
+                "made_for_kids is not set: say true or false explicitly (the platforms "
+                "require it and vidgen never guesses it)"
+            )
+        return self
+
+
 class ThemeConfig(_Strict):
     config: ThemeSettings
     content_references: list[ContentReference] = Field(min_length=1, max_length=50)
+    publish: PublishSettings | None = None
     source: Path | None = Field(None, exclude=True, description="file this was loaded from")
     file_theme: str | None = Field(
         None, exclude=True, description="the file's own theme, before any --theme override"

@@ -17,6 +17,11 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     "tts": ("piper", "espeak", "openai"),
 }
 
+# Upload destinations (``publish.destinations``, ``vidgen publish --to``): built by
+# ``vidgen.providers.publish.get_destination``; not under ``providers:`` (a video may go to
+# several at once).
+DESTINATIONS: tuple[str, ...] = ("youtube", "tiktok")
+
 
 # The visuals that search stock footage (``vidgen.media.stock.get_stock_provider`` builds each);
 # scenes they find nothing for fall back to your media, then to illustrations.
@@ -25,4 +30,4 @@ STOCK_SOURCES: tuple[str, ...] = ("pexels", "pixabay")
 
 def names(kind: str) -> tuple[str, ...]:
     """The registered names of ``kind`` (KeyError for an unknown kind)."""
-    return PROVIDERS[kind]
+    return DESTINATIONS if kind == "destinations" else PROVIDERS[kind]

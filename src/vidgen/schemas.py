@@ -261,3 +261,58 @@ class VideoFileResponse(BaseModel):
     path: str
     media_type: str
     size_bytes: int
+
+
+# -- publishing (contract addition "Publishing") ----------------------------------------------
+
+
+class PublishRequest(BaseModel):
+    """Body of ``POST /api/videos/{id}/publish``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(max_length=20, description="youtube or tiktok")
+    at: str | None = Field(
+        None,
+        max_length=64,
+        description="ISO-8601 with an offset, or local time in publish.timezone; default now",
+    )
+    account: str | None = Field(None, max_length=40, description="from 'vidgen auth --account'")
+
+
+class PublicationResponse(BaseModel):
+    """One approved video on one destination (``vidgen publications --json`` shows these)."""
+
+    id: int
+    video_id: int
+    job_id: int | None
+    title: str
+    destination: str
+    account: str
+    status: str  # scheduled, uploading, published, failed, cancelled
+    scheduled_at: str
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
+    attempts: int
+    remote_id: str | None
+    url: str | None
+    privacy: str | None  # asked for
+    applied_privacy: str | None  # what the platform applied
+    uploaded_bytes: int | None
+    total_bytes: int | None
+    error_message: str | None
+
+
+class PublicationListResponse(BaseModel):
+    count: int
+    publications: list[PublicationResponse]
+
+
+class PublishDueResponse(BaseModel):
+    """``vidgen publish --due``: what was handed to the workers (uploads run there)."""
+
+    queued: list[int]
+    held_back: dict[str, int]  # destination -> publications left for tomorrow (max_per_day)
+    message: str

@@ -36,6 +36,10 @@ from vidgen.schemas import (
     PipelineTriggerResponse,
     PruneRequest,
     PruneResponse,
+    PublicationListResponse,
+    PublicationResponse,
+    PublishDueResponse,
+    PublishRequest,
     RecoverResponse,
 )
 from vidgen.settings import Settings, load_settings
@@ -297,6 +301,7 @@ def create_app(
         return _json(service.recover(current()))
 
     _add_video_routes(app, current)
+    _add_publication_routes(app, current)
     from vidgen.web.routes import mount
 
     mount(app, current)
@@ -372,3 +377,39 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
         reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
     ) -> Response:
         return _json(service.reject_job(current(), job_id, reason))
+
+def _add_publication_routes(app: FastAPI, current: Any) -> None:
+    """The twins of ``publish``, ``publications``, ``publish --due``, ``publications cancel``."""
+
+    @app.post(
+        "/api/videos/{video_id}/publish",
+        response_model=PublicationResponse,
+        responses=errors(400, 401, 403, 404, 413, 422, 503),
+    )
+    def publish(video_id: int, body: PublishRequest) -> Response:
+        return _json(service.publish_video(current(), video_id, body.to, body.at, body.account))
+
+    @app.get(
+        "/api/publications", response_model=PublicationListResponse, responses=errors(401, 422)
+    )
+    def publications(
+        status: Annotated[str | None, Query(max_length=20)] = None,
+        limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
+    ) -> Response:
+        return _json(service.list_publications(current(), status, limit))
+
+    @app.post(
+        "/api/publications/due",
+        response_model=PublishDueResponse,
+        responses=errors(401, 403, 503),
+    )
+    def due() -> Response:
+        return _json(service.publish_due(current()))
+
+    @app.post(
+        "/api/publications/{pub_id}/cancel",
+        response_model=PublicationResponse,
+        responses=errors(400, 401, 403, 404, 422),
+    )
+    def cancel_publication(pub_id: int) -> Response:
+        return _json(service.cancel_publication(current(), pub_id))

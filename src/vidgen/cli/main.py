@@ -13,12 +13,14 @@ from typing import Annotated
 import typer
 
 from vidgen.cli import (
+    auth,
     cancel,
     config,
     generate,
     jobs,
     logs,
     prune,
+    publish,
     recover,
     retry,
     serve,
@@ -109,6 +111,8 @@ def _redirect_to(raw: str) -> None:
 for module in (generate, jobs, status, logs, retry, cancel, worker, recover, prune, serve, config):
     module.register(app)
 videos.register(app)
+publish.register(app)
+auth.register(app)
 _plain = plain_help_command()
 for _info in app.registered_commands:
     _info.cls = _plain

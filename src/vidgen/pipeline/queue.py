@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vidgen.queue")
 TASK_NAME = "vidgen.run_job"
+# Uploads (vidgen.pipeline.upload) ride the same queue and workers; their argument is
+# "publication:<id>", never a bare number, so nothing that reads job ids mistakes one for a job.
+PUBLICATION_TASK = "vidgen.run_publication"
 _hueys: dict[str, Huey] = {}
 _tasks: dict[str, Any] = {}
+_publication_tasks: dict[str, Any] = {}
 
 
 class QueueUnavailable(VidgenError):
@@ -142,6 +146,26 @@ def _run_job_task(job_id: int) -> None:
         log.info("job %s no longer exists; message dropped", job_id)
 
 
+def _run_publication_task(ref: str) -> None:
+    """The upload task: returns nothing, like the job task (the outcome is in the store)."""
+    from vidgen.pipeline.upload import run_publication
+
+    run_publication(load_settings(), int(ref.removeprefix("publication:")))
+
+
+def enqueue_publication(settings: Settings, pub_id: int) -> str:
+    """Queue publication ``pub_id``'s upload for the workers; returns the task id."""
+    check_queue(settings)
+    try:
+        get_huey(settings)
+        result = _publication_tasks[settings.queue](f"publication:{pub_id}")
+    except VidgenError:
+        raise
+    except Exception as exc:
+        raise _error(settings, f"could not take publication {pub_id}", exc) from exc
+    return str(result.id) if result is not None else ""
+
+
 def sqlite_queue_path(settings: Settings) -> Path | None:
     url = settings.queue
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
@@ -203,6 +227,7 @@ def get_huey(settings: Settings) -> Huey:
             "or immediate://"
         )
     _tasks[url] = huey.task(name=TASK_NAME)(_run_job_task)
+    _publication_tasks[url] = huey.task(name=PUBLICATION_TASK)(_run_publication_task)
     _hueys[url] = huey
     return huey
 
@@ -210,6 +235,7 @@ def get_huey(settings: Settings) -> Huey:
 def reset_queues() -> None:
     _hueys.clear()
     _tasks.clear()
+    _publication_tasks.clear()
 
 
 def check_queue(settings: Settings) -> None:
@@ -251,7 +277,11 @@ def queued_job_ids(settings: Settings) -> set[int]:
     try:
         huey = get_huey(settings)
         tasks = [*huey.pending(), *huey.scheduled()]
-        return {int(task.args[0]) for task in tasks if task.args}
+        return {
+            int(task.args[0])
+            for task in tasks
+            if task.args and getattr(task, "name", TASK_NAME) != PUBLICATION_TASK
+        }
     except VidgenError:
         raise
     except Exception as exc:

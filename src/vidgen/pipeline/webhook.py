@@ -18,7 +18,7 @@ import urllib.request
 from vidgen import __version__
 from vidgen.pipeline import events
 from vidgen.pipeline.report import status_body
-from vidgen.schemas import render_json
+from vidgen.schemas import PublicationResponse, render_json
 from vidgen.settings import Settings
 from vidgen.store import get_store
 from vidgen.store.models import Event
@@ -102,6 +102,7 @@ def _deliver(settings: Settings, job_id: int) -> bool:
             headers={
                 "Content-Type": "application/json",
                 "User-Agent": f"vidgen/{__version__}",
+                "X-Vidgen-Event": "job",
                 "X-Vidgen-Job": str(job_id),
                 "X-Vidgen-Attempt": str(attempt),
             },
@@ -123,4 +124,53 @@ def _deliver(settings: Settings, job_id: int) -> bool:
         len(RETRY_DELAYS) + 1,
         last,
     )
+    return False
+
+
+def send_publication(settings: Settings, body: PublicationResponse) -> threading.Thread | None:
+    """Deliver a publication's body (``vidgen publications --json`` shows the same) when it
+    ended, with ``X-Vidgen-Event: publication`` telling it from a job's."""
+    if not settings.webhook_url:
+        return None
+    thread = threading.Thread(
+        target=_deliver_publication,
+        args=(settings.webhook_url, body),
+        name=f"vidgen-webhook-publication-{body.id}",
+        daemon=True,
+    )
+    with _lock:
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        _threads.append(thread)
+    thread.start()
+    return thread
+
+
+def _deliver_publication(url: str, body: PublicationResponse) -> bool:
+    data = render_json(body).encode()
+    last = ""
+    for attempt, delay in enumerate((0.0, *RETRY_DELAYS), start=1):
+        if delay:
+            time.sleep(delay)
+        request = urllib.request.Request(
+            url,
+            data=data,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": f"vidgen/{__version__}",
+                "X-Vidgen-Event": "publication",
+                "X-Vidgen-Publication": str(body.id),
+                "X-Vidgen-Attempt": str(attempt),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                if 200 <= response.status < 300:
+                    return True
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            last = str(getattr(exc, "reason", exc))
+    log.warning("webhook for publication %s not delivered (%s)", body.id, last)
     return False

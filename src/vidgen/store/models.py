@@ -14,7 +14,13 @@ from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, Table, Uniqu
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent, VideoStatus
+from vidgen.store.status import (
+    CheckpointStatus,
+    JobStatus,
+    PublicationStatus,
+    RunnerEvent,
+    VideoStatus,
+)
 
 # The status enums are re-exported: the tables' defaults use them, and tests read them here.
 __all__ = [
@@ -25,6 +31,8 @@ __all__ = [
     "Job",
     "JobStatus",
     "OwnedName",
+    "Publication",
+    "PublicationStatus",
     "RunnerEvent",
     "StoreMeta",
     "Trend",
@@ -226,6 +234,43 @@ class OwnedName(SQLModel, table=True):
     folder: str
     base: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Publication(SQLModel, table=True):
+    """One approved video on one destination; written only by vidgen.store.publications.
+
+    ``request`` is what vidgen sends (title, description, tags, privacy, made-for-kids...),
+    fixed when the publication is scheduled; ``upload`` the platform's upload session
+    (resumable URI or publish id, the confirmed offset, steps done), recorded before bytes are
+    sent and after each chunk so a resumed upload continues it instead of starting another.
+    """
+
+    __table_args__ = (
+        Index("ix_publication_status_at", "status", "scheduled_at"),
+        Index("ix_publication_video", "video_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    video_id: int = Field(foreign_key="video.id")
+    destination: str
+    account: str = "default"
+    status: str = PublicationStatus.SCHEDULED.value
+    scheduled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    remote_id: str | None = None
+    url: str | None = None
+    privacy: str | None = None  # asked for
+    applied_privacy: str | None = None  # what the platform applied (unaudited apps: private)
+    error_message: str | None = None
+    lease_owner: str | None = None
+    lease_epoch: int = 0
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    upload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 def table(model: type[SQLModel]) -> Table:

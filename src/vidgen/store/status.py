@@ -37,6 +37,16 @@ class VideoStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class PublicationStatus(StrEnum):
+    """One approved video on one destination (``vidgen.store.publications`` moves it)."""
+
+    SCHEDULED = "scheduled"  # waiting for its time; ``publish --due`` queues it
+    UPLOADING = "uploading"  # a worker holds it (lease), the upload session is recorded
+    PUBLISHED = "published"  # the platform has it: remote id and URL recorded
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # before any upload started; nothing on a platform is deleted
+
+
 class RunnerEvent(StrEnum):
     """What happened to a job, in the order a runner can record it (``Event.kind``)."""
 
