@@ -16,6 +16,7 @@ from conftest import typed_outputs
 from vidgen import review
 from vidgen.errors import InvalidInput, NotFound, Refused, StageError
 from vidgen.media import ffmpeg
+from vidgen.planning import ProductionPlan
 from vidgen.settings import Settings
 from vidgen.stages import composition, content_generation
 from vidgen.stages import review as review_stage
@@ -190,7 +191,8 @@ def test_review_stage_files_video_thumbnail_and_log(
     assert log["trend"]["report_path"] == str(
         review_ctx.job_dir / "trend_analysis/attempt-1/report.json"
     )
-    assert log["plan"] == PLAN
+    # The log holds the plan as the stage recorded it: the model with its defaults filled in.
+    assert log["plan"] == ProductionPlan.model_validate(PLAN).model_dump(mode="json")
     assert log["prompts"] == {"template": "local-v1"}
     assert log["providers"]["tts"] == "espeak"
     assert [s["stage"] for s in log["stages"]] == [
