@@ -28,7 +28,7 @@ PROBE_TIMEOUT = 30.0
 MIN_CLIP_SECONDS = 0.2
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_VIDEO = re.compile(r"Stream #\S+.*?: Video: .*?, (\d{2,5})x(\d{2,5})")
+_VIDEO = re.compile(r"Stream #\S+.*?: Video: .*?, (\d{1,5})x(\d{1,5})")
 _AUDIO = re.compile(r"Stream #\S+.*?: Audio: ")
 
 
