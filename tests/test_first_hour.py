@@ -400,3 +400,66 @@ def test_shell_completion_offers_statuses_and_stage_names() -> None:
     assert complete_job_status("c") == ["completed", "cancelled"]
     assert complete_stage("trend_") == ["trend_collection", "trend_analysis"]
     assert "composition" in complete_stage("")
+
+
+# -- worker liveness, leases, serve ---------------------------------------------------------
+
+
+def test_health_says_whether_a_worker_is_running(home: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from vidgen.settings import load_settings
+    from vidgen.shim import create_app
+    from vidgen.store import get_store, workers
+
+    client = TestClient(create_app())
+    idle = client.get("/api/health").json()
+    assert idle["workers"] == 0 and idle["worker_message"].startswith("no worker running")
+    settings = load_settings()
+    workers.beat(get_store(settings), "w1", hostname="here", pid=1, queue=settings.queue)
+    busy = client.get("/api/health").json()
+    assert busy["workers"] == 1 and busy["worker_message"] == "1 worker(s) running"
+
+
+def test_the_dashboard_says_no_worker_and_cancelled_and_each_error_once() -> None:
+    """The page's script (checked in a browser by test_dashboard.py's pages) reads the worker
+    count from /api/health, labels a card cancelled before it started, and dedupes errors."""
+    from conftest import REPO_ROOT
+
+    script = (REPO_ROOT / "src" / "vidgen" / "web" / "static" / "app.js").read_text()
+    assert 'api("/api/health")' in script and "No worker is running" in script
+    assert 'job.status === "cancelled" && job.stage === "initialization" ? "Cancelled"' in script
+    assert "the same error as above" in script and "same error" in script
+
+
+def test_recover_says_when_a_live_lease_lapses(cli: Cli) -> None:
+    from vidgen.settings import load_settings
+    from vidgen.store import get_store, jobs
+
+    assert cli("generate").code == 0
+    jobs.claim(get_store(load_settings()), 1, "killed-worker", 60)
+    result = cli("recover", "--json")
+    assert result.code == 0, result.err
+    body = result.json()
+    assert body["failed_lost_job_ids"] == []
+    [lease] = body["live_leases"]
+    assert lease["job_id"] == 1 and 50 < lease["seconds_left"] <= 60
+    assert (
+        f"job 1 is running (initialization) with a live lease until {lease['lease_expires_at']}"
+        in body["message"]
+    )
+    assert "run 'vidgen recover' again after then" in body["message"]
+    assert "in 5" in cli("recover").out or "in 6" in cli("recover").out
+
+
+def test_serve_help_mentions_the_dashboard_and_the_themes_folder_is_created(
+    cli: Cli, home: Path
+) -> None:
+    from vidgen import service
+    from vidgen.settings import load_settings
+
+    text = " ".join(cli("serve", "--help").out.split())
+    assert "review dashboard at /" in text and "approve or reject" in text
+    assert not (home / "themes").exists()
+    assert service.themes_folder(load_settings()) == home / "themes"
+    assert (home / "themes").is_dir()

@@ -841,8 +841,41 @@ def worker_log(fmt: str, verbose: bool) -> WorkerLog:
 def recover(settings: Settings) -> RecoverResponse:
     """Fail jobs whose worker died, repair an unreadable queue, re-enqueue pending jobs."""
     from vidgen.pipeline.recovery import recover as recover_queue
+    from vidgen.schemas import LiveLease
 
-    return recover_queue(settings)
+    result = recover_queue(settings)
+    # A killed worker's job keeps its lease until it lapses: say so and when, instead of a
+    # bare "failed 0 lost job(s)" that leaves the user wondering.
+    now = datetime.now(UTC)
+    live = []
+    for job in jobs.newest(get_store(settings), JobStatus.RUNNING.value, MAX_LIMIT, 0):
+        expires = job.lease_expires_at
+        if job.id is None or expires is None:
+            continue
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        if expires > now:
+            live.append(
+                LiveLease(
+                    job_id=job.id,
+                    stage=job.stage,
+                    lease_expires_at=_iso(expires) or "",
+                    seconds_left=round((expires - now).total_seconds(), 1),
+                )
+            )
+    if not live:
+        return result
+    notes = [
+        f"job {lease.job_id} is running ({lease.stage}) with a live lease until "
+        f"{lease.lease_expires_at} (in {lease.seconds_left:.0f} s)"
+        for lease in live
+    ]
+    message = (
+        f"{result.message}; {'; '.join(notes)}: its worker renews it while alive; if that "
+        "worker was killed, run 'vidgen recover' again after then and the job is failed, "
+        "ready to retry"
+    )
+    return result.model_copy(update={"live_leases": live, "message": message})
 
 
 def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:
@@ -860,13 +893,34 @@ def open_store(settings: Settings) -> None:
     get_store(settings)
 
 
+def themes_folder(settings: Settings) -> Path:
+    """The folder whose theme files HTTP ``config_path`` (and the dashboard) may name, created
+    if missing so the user is not sent to a folder that does not exist."""
+    root = settings.themes_root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        var = "VIDGEN_THEMES_DIR" if settings.themes_dir is not None else "VIDGEN_HOME"
+        raise InvalidInput(
+            f"cannot create the themes folder {root} ({exc.strerror}); fix {var}"
+        ) from None
+    return root
+
+
 def health(settings: Settings) -> HealthResponse:
     from vidgen import __version__
     from vidgen.store import public_url
 
     # Shown unauthenticated: never a password from VIDGEN_DATABASE_URL/QUEUE_URL.
+    live = serving_workers(settings)
     return HealthResponse(
-        version=__version__, store=public_url(settings.db_url), queue=public_url(settings.queue)
+        version=__version__,
+        store=public_url(settings.db_url),
+        queue=public_url(settings.queue),
+        workers=live,
+        worker_message=f"{live} worker(s) running"
+        if live
+        else "no worker running: queued jobs wait until one starts ('vidgen worker')",
     )
 
 
