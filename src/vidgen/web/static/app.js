@@ -141,14 +141,18 @@ function poll(fn) {
 
 // -- the jobs list --------------------------------------------------------------------------
 
+function cardStage(job) {
+  // A job cancelled before it started is still at "initialization": it is not queued.
+  if (job.status === "completed") return "done";
+  if (job.status === "cancelled" && job.stage === "initialization") return "Cancelled";
+  return STAGES[job.stage] || job.stage || "";
+}
+
 function jobCard(job) {
   const thumb = job.video_id
     ? h("div", { class: "thumb" }, h("img", { src: fileUrl(job.video_id, "thumbnail"), alt: "", loading: "lazy" }))
     : h("div", { class: "thumb" }, job.status === "failed" ? "✕" : "…");
-  // A job cancelled before it started is still at "initialization": it is not queued.
-  const stage = job.status === "completed" ? "done"
-    : job.status === "cancelled" && job.stage === "initialization" ? "Cancelled"
-    : STAGES[job.stage] || job.stage || "";
+  const stage = cardStage(job);
   return h(
     "a",
     { class: "job", href: `/jobs/${job.id}`, "data-job": job.id },
@@ -490,6 +494,7 @@ function jobPage(root, jobId) {
 (function start() {
   if (SIGNED_IN) document.getElementById("logout").hidden = false;
   const root = document.getElementById("app");
+  if (!root) return;
   const match = location.pathname.match(/^\/jobs\/(\d+)\/?$/);
   if (match) jobPage(root, Number(match[1]));
   else listPage(root);
