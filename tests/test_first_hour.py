@@ -503,3 +503,48 @@ def test_serve_help_mentions_the_dashboard_and_the_themes_folder_is_created(
     assert not (home / "themes").exists()
     assert service.themes_folder(load_settings()) == home / "themes"
     assert (home / "themes").is_dir()
+
+
+# -- the README's contact-sheet command ------------------------------------------------------
+
+
+def test_the_readmes_contact_sheet_command_works_and_spares_the_tracked_image(
+    home: Path, tmp_path: Path
+) -> None:
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+    from vidgen.media.ffmpeg import ffmpeg_exe
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    command = re.search(r"`(\.venv/bin/python scripts/contact_sheet\.py)`", readme)
+    assert command is not None, "the README no longer shows the contact-sheet command"
+    review = home / "output" / "review"
+    review.mkdir(parents=True)
+    video = review / "job-1-demo.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=90x160:rate=10",
+         "-t", "3", "-pix_fmt", "yuv420p", str(video)],
+        check=True,
+    )  # fmt: skip
+    scenes = [{"duration_seconds": 1.0}, {"duration_seconds": 1.0}, {"duration_seconds": 1.0}]
+    log = {"paths": {"video": str(video)}, "plan": {"scenes": scenes}}
+    (review / "job-1-demo.json").write_text(json.dumps(log))
+    tracked = REPO_ROOT / "docs" / "contact-sheet.jpg"
+    before = tracked.read_bytes()
+    # Verbatim, with the checkout's location spelt out (cwd: anywhere).
+    line = command.group(1).replace(".venv/bin/python", sys.executable)
+    line = line.replace("scripts/", f"{REPO_ROOT}/scripts/")
+    env = {**os.environ, "VIDGEN_HOME": str(home)}
+    done = subprocess.run(line.split(), cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "3 scenes from job-1-demo.mp4" in done.stdout
+    assert (tmp_path / "contact-sheet.jpg").stat().st_size > 0
+    assert tracked.read_bytes() == before
+    # No video yet: one line, no traceback.
+    env["VIDGEN_HOME"] = str(tmp_path / "empty")
+    empty = subprocess.run(line.split(), cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
+    assert empty.stderr.strip().startswith("Error: no generated video of any job under")
