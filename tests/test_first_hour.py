@@ -394,12 +394,33 @@ def test_printed_commands_work_when_vidgen_is_not_on_path(
     assert me() == "vidgen"
 
 
-def test_shell_completion_offers_statuses_and_stage_names() -> None:
-    from vidgen.cli.output import complete_job_status, complete_stage
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("vidgen jobs --status c", ["completed", "cancelled"]),
+        ("vidgen retry 3 --from-stage trend", ["trend_collection", "trend_analysis"]),
+        ("vidgen videos --status app", ["approved"]),
+    ],
+)
+def test_shell_completion_offers_statuses_and_stage_names(
+    home: Path, words: str, expected: list[str]
+) -> None:
+    """What bash's completion script asks the installed vidgen (vidgen --install-completion)."""
+    import subprocess
 
-    assert complete_job_status("c") == ["completed", "cancelled"]
-    assert complete_stage("trend_") == ["trend_collection", "trend_analysis"]
-    assert "composition" in complete_stage("")
+    from conftest import REPO_ROOT
+
+    exe = REPO_ROOT / ".venv" / "bin" / "vidgen"
+    if not exe.exists():
+        pytest.skip("needs `make install`'s .venv")
+    env = {
+        **os.environ,
+        "_VIDGEN_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    done = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == expected, done.stderr
 
 
 # -- worker liveness, leases, serve ---------------------------------------------------------
