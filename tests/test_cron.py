@@ -228,6 +228,17 @@ def test_commands_vidgen_prints_work_when_pasted_without_vidgen_on_path(tmp_path
     assert printed == f"{VENV_VIDGEN} status 1 --watch"
     pasted = _sh(printed, env, home)
     assert pasted.returncode == 0, pasted.stderr  # completed: --watch ends at once
+    # A failed job: the "resume it with" line runs as printed too.
+    failing = _sh(
+        f"'{VENV_VIDGEN}' generate --wait", {**env, "STAGEKIT_COMPOSITION": "fatal"}, home
+    )
+    assert failing.returncode == 1
+    resume = next(
+        line for line in failing.stdout.splitlines() if line.startswith("resume it with: ")
+    )
+    assert resume == f"resume it with: {VENV_VIDGEN} retry 2"
+    retried = _sh(resume.removeprefix("resume it with: "), env, home)
+    assert retried.returncode == 0 and "Queued job 2 again" in retried.stdout, retried.stderr
     # The default config is the home's, made from the sample: cron and make run share it.
     assert (home / ".vidgen" / "config.yml").read_text() == (
         REPO_ROOT / "sample-data.yml"

@@ -311,9 +311,29 @@ def check_media_files(config: ThemeConfig) -> None:
         kind = "audio" if field.startswith("config.music") else "image"
         if field.startswith("config.voice"):
             continue  # a Piper model, not media
+        try:
+            info = path.stat()
+            key: tuple[str, str, int, int] | None = (
+                str(path),
+                kind,
+                info.st_size,
+                info.st_mtime_ns,
+            )
+        except OSError:
+            key = None  # media_file_problem says why
+        if key is not None and key in _media_ok:
+            continue  # a batch (or cron every 30 min) names the same unchanged file: decoded once
         problem = media_file_problem(path, kind)
         if problem is not None:
             raise InvalidInput(f"{where}: {field}: {path}: {problem}")
+        if key is not None:
+            if len(_media_ok) >= 256:
+                _media_ok.clear()
+            _media_ok.add(key)
+
+
+# Media files that decoded, by (path, kind, size, mtime): a changed file is checked again.
+_media_ok: set[tuple[str, str, int, int]] = set()
 
 
 def _write_snapshots(settings: Settings, store: Store, ids: list[int], new: list[_NewJob]) -> None:
