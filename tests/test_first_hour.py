@@ -37,7 +37,9 @@ def _job_status(cli: Cli, job_id: int) -> dict[str, object]:
 
 def test_default_config_is_created_in_home_and_named(cli: Cli, home: Path, tmp_path: Path) -> None:
     assert not (home / "config.yml").exists()
-    assert cli("generate").code == 0
+    first = cli("generate")
+    assert first.code == 0
+    assert f"Config: {home / 'config.yml'} (see 'vidgen config')" in first.out
     assert (home / "config.yml").read_text() == SAMPLE_CONFIG.read_text()
     # The user's file from then on: an edit is kept, never overwritten by the sample.
     (home / "config.yml").write_text(SAMPLE_CONFIG.read_text().replace("Product Demo", "Mine"))
@@ -48,6 +50,7 @@ def test_default_config_is_created_in_home_and_named(cli: Cli, home: Path, tmp_p
     assert str(home / "config.yml") in shown.out.replace("\n", "")
     named = cli("config")
     assert named.code == 0 and named.out.strip() == str(home / "config.yml")
+    assert "the default: $VIDGEN_HOME/config.yml" in cli("config", "--explain").out
 
 
 def test_skip_if_queued_sees_one_config_from_any_folder(cli: Cli, tmp_path: Path) -> None:
