@@ -46,7 +46,7 @@ if [ -z "$$found" ] || [ "$$(readlink -f "$$found")" != "$$(readlink -f $(VIDGEN
 fi
 endef
 
-## Queue a job for the default config ($$VIDGEN_HOME/config.yml, see `vidgen config`) and follow
+## Queue a job for the default config ($VIDGEN_HOME/config.yml, see `vidgen config`) and follow
 ## it live to the end (runs in-process if no worker); then say how to reach vidgen from a shell.
 run: $(RUN_STAMP)
 	@status=0; $(BIN)/vidgen generate --wait || status=$$?; \

@@ -228,6 +228,17 @@ def test_commands_vidgen_prints_work_when_pasted_without_vidgen_on_path(tmp_path
     assert printed == f"{VENV_VIDGEN} status 1 --watch"
     pasted = _sh(printed, env, home)
     assert pasted.returncode == 0, pasted.stderr  # completed: --watch ends at once
+    # A failed job: the "resume it with" line runs as printed too.
+    failing = _sh(
+        f"'{VENV_VIDGEN}' generate --wait", {**env, "STAGEKIT_COMPOSITION": "fatal"}, home
+    )
+    assert failing.returncode == 1
+    resume = next(
+        line for line in failing.stdout.splitlines() if line.startswith("resume it with: ")
+    )
+    assert resume == f"resume it with: {VENV_VIDGEN} retry 2"
+    retried = _sh(resume.removeprefix("resume it with: "), env, home)
+    assert retried.returncode == 0 and "Queued job 2 again" in retried.stdout, retried.stderr
     # The default config is the home's, made from the sample: cron and make run share it.
     assert (home / ".vidgen" / "config.yml").read_text() == (
         REPO_ROOT / "sample-data.yml"
@@ -258,3 +269,27 @@ def test_make_says_how_to_type_vidgen_and_links_it(tmp_path: Path) -> None:
     refused = _sh(f"make -s -C '{REPO_ROOT}' link", env, home)
     assert refused.returncode != 0 and "left alone" in refused.stdout
     assert (home / ".local" / "bin" / "vidgen").read_text() == "mine"
+
+
+@pytest.mark.skipif(not VENV_VIDGEN.exists(), reason="needs `make install`'s .venv")
+def test_make_run_on_a_fresh_home_prints_only_commands_that_work(tmp_path: Path) -> None:
+    """The README's first command as a new user types it (the scripted stages stand in for a
+    full-size render), then every command it printed, pasted into the same shell."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _fresh_env(home, PYTHONPATH=str(REPO_ROOT / "tests"), VIDGEN_STAGE_PACKAGE="stagekit")
+    ran = _sh(f"make -s -C '{REPO_ROOT}' run", env, home)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"Config: {home}/.vidgen/config.yml" in ran.stdout
+    assert f"vidgen is not on your PATH: type it as {VENV_VIDGEN}" in ran.stdout
+    printed = [
+        line.split(": ", 1)[1]
+        for line in ran.stdout.splitlines()
+        if line.startswith(("Follow it: ", "review it: ", "resume it with: "))
+    ]
+    printed.append(f"{VENV_VIDGEN} jobs")  # "type it as ...": the README's next step
+    assert printed[0] == f"{VENV_VIDGEN} status 1 --watch"
+    for command in printed:
+        pasted = _sh(command, env, home)
+        assert pasted.returncode == 0, (command, pasted.stdout, pasted.stderr)
+    assert "completed" in _sh(f"{VENV_VIDGEN} jobs", env, home).stdout

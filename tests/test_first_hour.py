@@ -37,7 +37,9 @@ def _job_status(cli: Cli, job_id: int) -> dict[str, object]:
 
 def test_default_config_is_created_in_home_and_named(cli: Cli, home: Path, tmp_path: Path) -> None:
     assert not (home / "config.yml").exists()
-    assert cli("generate").code == 0
+    first = cli("generate")
+    assert first.code == 0
+    assert f"Config: {home / 'config.yml'} (see 'vidgen config')" in first.out
     assert (home / "config.yml").read_text() == SAMPLE_CONFIG.read_text()
     # The user's file from then on: an edit is kept, never overwritten by the sample.
     (home / "config.yml").write_text(SAMPLE_CONFIG.read_text().replace("Product Demo", "Mine"))
@@ -48,6 +50,7 @@ def test_default_config_is_created_in_home_and_named(cli: Cli, home: Path, tmp_p
     assert str(home / "config.yml") in shown.out.replace("\n", "")
     named = cli("config")
     assert named.code == 0 and named.out.strip() == str(home / "config.yml")
+    assert "the default: $VIDGEN_HOME/config.yml" in cli("config", "--explain").out
 
 
 def test_skip_if_queued_sees_one_config_from_any_folder(cli: Cli, tmp_path: Path) -> None:
@@ -394,9 +397,178 @@ def test_printed_commands_work_when_vidgen_is_not_on_path(
     assert me() == "vidgen"
 
 
-def test_shell_completion_offers_statuses_and_stage_names() -> None:
-    from vidgen.cli.output import complete_job_status, complete_stage
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("vidgen jobs --status c", ["completed", "cancelled"]),
+        ("vidgen retry 3 --from-stage trend", ["trend_collection", "trend_analysis"]),
+        ("vidgen videos --status app", ["approved"]),
+    ],
+)
+def test_shell_completion_offers_statuses_and_stage_names(
+    home: Path, words: str, expected: list[str]
+) -> None:
+    """What bash's completion script asks the installed vidgen (vidgen --install-completion)."""
+    import subprocess
 
-    assert complete_job_status("c") == ["completed", "cancelled"]
-    assert complete_stage("trend_") == ["trend_collection", "trend_analysis"]
-    assert "composition" in complete_stage("")
+    from conftest import REPO_ROOT
+
+    exe = REPO_ROOT / ".venv" / "bin" / "vidgen"
+    if not exe.exists():
+        pytest.skip("needs `make install`'s .venv")
+    env = {
+        **os.environ,
+        "_VIDGEN_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    done = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == expected, done.stderr
+
+
+# -- worker liveness, leases, serve ---------------------------------------------------------
+
+
+def test_health_says_whether_a_worker_is_running(home: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from vidgen.settings import load_settings
+    from vidgen.shim import create_app
+    from vidgen.store import get_store, workers
+
+    client = TestClient(create_app())
+    idle = client.get("/api/health").json()
+    assert idle["workers"] == 0 and idle["worker_message"].startswith("no worker running")
+    settings = load_settings()
+    workers.beat(get_store(settings), "w1", hostname="here", pid=1, queue=settings.queue)
+    busy = client.get("/api/health").json()
+    assert busy["workers"] == 1 and busy["worker_message"] == "1 worker(s) running"
+
+
+def _run_app_js(expression: str) -> object:
+    """Evaluate ``expression`` in node with the dashboard's app.js loaded (no page: its start
+    finds no #app and returns), for the functions that decide what the page says."""
+    import shutil
+    import subprocess
+
+    from conftest import REPO_ROOT
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run the dashboard's script")
+    script = REPO_ROOT / "src" / "vidgen" / "web" / "static" / "app.js"
+    program = (
+        "const vm = require('vm'); const fs = require('fs');"
+        "const context = { document: { body: { dataset: {} }, getElementById: () => null,"
+        " addEventListener: () => {} }, location: { pathname: '/' }, console };"
+        "vm.createContext(context);"
+        f"vm.runInContext(fs.readFileSync({json.dumps(str(script))}, 'utf8'), context);"
+        f"process.stdout.write(JSON.stringify(vm.runInContext({json.dumps(expression)}, context)));"
+    )
+    done = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_card_cancelled_before_it_started_says_cancelled() -> None:
+    cancelled = {"status": "cancelled", "stage": "initialization"}
+    assert _run_app_js(f"cardStage({json.dumps(cancelled)})") == "Cancelled"
+    pending = {"status": "pending", "stage": "initialization"}
+    assert _run_app_js(f"cardStage({json.dumps(pending)})") == "Queued"
+
+
+def test_a_failed_jobs_log_shows_its_stderr_once() -> None:
+    stderr = ["[aac] bad frame", "Error while filtering: Invalid argument"]
+    failed = [
+        {
+            "at": "2026-12-04T10:00:00Z",
+            "kind": "stage_failed",
+            "stage": "composition",
+            "attempt": n,
+            "message": "ffmpeg soundtrack failed (exit 1): Invalid argument",
+            "data": {"stderr_tail": stderr},
+        }
+        for n in (1, 2, 3)
+    ]
+    text = str(_run_app_js(f"renderLog({json.dumps({'events': failed})})"))
+    assert text.count("Error while filtering") == 1
+    assert text.count("ffmpeg soundtrack failed") == 1
+    assert text.count("the same error as above") == 2
+
+
+def test_recover_says_when_a_live_lease_lapses(cli: Cli) -> None:
+    from vidgen.settings import load_settings
+    from vidgen.store import get_store, jobs
+
+    assert cli("generate").code == 0
+    jobs.claim(get_store(load_settings()), 1, "killed-worker", 60)
+    result = cli("recover", "--json")
+    assert result.code == 0, result.err
+    body = result.json()
+    assert body["failed_lost_job_ids"] == []
+    [lease] = body["live_leases"]
+    assert lease["job_id"] == 1 and 50 < lease["seconds_left"] <= 60
+    assert (
+        f"job 1 is running (initialization) with a live lease until {lease['lease_expires_at']}"
+        in body["message"]
+    )
+    assert "run 'vidgen recover' again after then" in body["message"]
+    assert "in 5" in cli("recover").out or "in 6" in cli("recover").out
+
+
+def test_serve_help_mentions_the_dashboard_and_the_themes_folder_is_created(
+    cli: Cli, home: Path
+) -> None:
+    from vidgen import service
+    from vidgen.settings import load_settings
+
+    text = " ".join(cli("serve", "--help").out.split())
+    assert "review dashboard at /" in text and "approve or reject" in text
+    assert not (home / "themes").exists()
+    assert service.themes_folder(load_settings()) == home / "themes"
+    assert (home / "themes").is_dir()
+
+
+# -- the README's contact-sheet command ------------------------------------------------------
+
+
+def test_the_readmes_contact_sheet_command_works_and_spares_the_tracked_image(
+    home: Path, tmp_path: Path
+) -> None:
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+    from vidgen.media.ffmpeg import ffmpeg_exe
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    command = re.search(r"`(\.venv/bin/python scripts/contact_sheet\.py)`", readme)
+    assert command is not None, "the README no longer shows the contact-sheet command"
+    review = home / "output" / "review"
+    review.mkdir(parents=True)
+    video = review / "job-1-demo.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=90x160:rate=10",
+         "-t", "3", "-pix_fmt", "yuv420p", str(video)],
+        check=True,
+    )  # fmt: skip
+    scenes = [{"duration_seconds": 1.0}, {"duration_seconds": 1.0}, {"duration_seconds": 1.0}]
+    log = {"paths": {"video": str(video)}, "plan": {"scenes": scenes}}
+    (review / "job-1-demo.json").write_text(json.dumps(log))
+    tracked = REPO_ROOT / "docs" / "contact-sheet.jpg"
+    before = tracked.read_bytes()
+    # Verbatim, with the checkout's location spelt out (cwd: anywhere).
+    line = command.group(1).replace(".venv/bin/python", sys.executable)
+    line = line.replace("scripts/", f"{REPO_ROOT}/scripts/")
+    env = {**os.environ, "VIDGEN_HOME": str(home)}
+    done = subprocess.run(line.split(), cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "3 scenes from job-1-demo.mp4" in done.stdout
+    assert (tmp_path / "contact-sheet.jpg").stat().st_size > 0
+    assert tracked.read_bytes() == before
+    # No video yet: one line, no traceback.
+    env["VIDGEN_HOME"] = str(tmp_path / "empty")
+    empty = subprocess.run(line.split(), cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
+    assert empty.stderr.strip().startswith("Error: no generated video of any job under")

@@ -146,11 +146,21 @@ class JobDetailResponse(JobStatusResponse):
     video_id: int | None = None
 
 
+class LiveLease(BaseModel):
+    """A running job whose lease is still live: ``recover`` leaves it alone until it lapses."""
+
+    job_id: int
+    stage: str | None
+    lease_expires_at: str  # ISO-8601 UTC
+    seconds_left: float
+
+
 class RecoverResponse(BaseModel):
     requeued_job_ids: list[int]
     failed_lost_job_ids: list[int]
     queue_reset: bool
     message: str
+    live_leases: list[LiveLease] = Field(default_factory=list)
 
 
 class HealthResponse(BaseModel):
@@ -158,6 +168,9 @@ class HealthResponse(BaseModel):
     version: str
     store: str
     queue: str
+    # Live workers on this queue (a heartbeat within the lease): 0 means queued jobs wait.
+    workers: int = 0
+    worker_message: str = ""
 
 
 class GenerateSkippedResponse(BaseModel):

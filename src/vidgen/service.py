@@ -306,7 +306,7 @@ def default_config(settings: Settings) -> Path:
 
 
 def check_media_files(config: ThemeConfig) -> None:
-    """Each music and image file the config names is one the bundled ffmpeg can read (a
+    """The music file the config names is one the bundled ffmpeg can read (a
     corrupt file is refused here, not three attempts into composition)."""
     from vidgen.media.ffmpeg import media_file_problem
 
@@ -317,9 +317,29 @@ def check_media_files(config: ThemeConfig) -> None:
         if not field.startswith("config.music"):
             continue
         kind = "audio"
+        try:
+            info = path.stat()
+            key: tuple[str, str, int, int] | None = (
+                str(path),
+                kind,
+                info.st_size,
+                info.st_mtime_ns,
+            )
+        except OSError:
+            key = None  # media_file_problem says why
+        if key is not None and key in _media_ok:
+            continue  # a batch (or cron every 30 min) names the same unchanged file: decoded once
         problem = media_file_problem(path, kind)
         if problem is not None:
             raise InvalidInput(f"{where}: {field}: {path}: {problem}")
+        if key is not None:
+            if len(_media_ok) >= 256:
+                _media_ok.clear()
+            _media_ok.add(key)
+
+
+# Media files that decoded, by (path, kind, size, mtime): a changed file is checked again.
+_media_ok: set[tuple[str, str, int, int]] = set()
 
 
 def _write_snapshots(settings: Settings, store: Store, ids: list[int], new: list[_NewJob]) -> None:
@@ -851,15 +871,48 @@ def recover(settings: Settings, *, new_store: bool = False) -> RecoverResponse:
     the home forgets the store it used, keeping what is left of a SQLite file aside as
     ``vidgen.db.lost-<time>``, and starts a new, empty one."""
     from vidgen.pipeline.recovery import recover as recover_queue
+    from vidgen.schemas import LiveLease
     from vidgen.store.engine import forget_store
 
-    if not new_store:
-        return recover_queue(settings)
-    aside = forget_store(settings)
+    if new_store:
+        aside = forget_store(settings)
+        result = recover_queue(settings)
+        kept = f" (the old store file is kept as {aside})" if aside is not None else ""
+        result.message = f"started a new, empty job store{kept}; {result.message}"
+        return result
     result = recover_queue(settings)
-    kept = f" (the old store file is kept as {aside})" if aside is not None else ""
-    result.message = f"started a new, empty job store{kept}; {result.message}"
-    return result
+    # A killed worker's job keeps its lease until it lapses: say so and when, instead of a
+    # bare "failed 0 lost job(s)" that leaves the user wondering.
+    now = datetime.now(UTC)
+    live = []
+    for job in jobs.newest(get_store(settings), JobStatus.RUNNING.value, MAX_LIMIT, 0):
+        expires = job.lease_expires_at
+        if job.id is None or expires is None:
+            continue
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        if expires > now:
+            live.append(
+                LiveLease(
+                    job_id=job.id,
+                    stage=job.stage,
+                    lease_expires_at=_iso(expires) or "",
+                    seconds_left=round((expires - now).total_seconds(), 1),
+                )
+            )
+    if not live:
+        return result
+    notes = [
+        f"job {lease.job_id} is running ({lease.stage}) with a live lease until "
+        f"{lease.lease_expires_at} (in {lease.seconds_left:.0f} s)"
+        for lease in live
+    ]
+    message = (
+        f"{result.message}; {'; '.join(notes)}: its worker renews it while alive; if that "
+        "worker was killed, run 'vidgen recover' again after then and the job is failed, "
+        "ready to retry"
+    )
+    return result.model_copy(update={"live_leases": live, "message": message})
 
 
 def sweep_dead_attempts(settings: Settings, *, dry_run: bool = False) -> Swept:
@@ -877,13 +930,34 @@ def open_store(settings: Settings) -> None:
     get_store(settings)
 
 
+def themes_folder(settings: Settings) -> Path:
+    """The folder whose theme files HTTP ``config_path`` (and the dashboard) may name, created
+    if missing so the user is not sent to a folder that does not exist."""
+    root = settings.themes_root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        var = "VIDGEN_THEMES_DIR" if settings.themes_dir is not None else "VIDGEN_HOME"
+        raise InvalidInput(
+            f"cannot create the themes folder {root} ({exc.strerror}); fix {var}"
+        ) from None
+    return root
+
+
 def health(settings: Settings) -> HealthResponse:
     from vidgen import __version__
     from vidgen.store import public_url
 
     # Shown unauthenticated: never a password from VIDGEN_DATABASE_URL/QUEUE_URL.
+    live = serving_workers(settings)
     return HealthResponse(
-        version=__version__, store=public_url(settings.db_url), queue=public_url(settings.queue)
+        version=__version__,
+        store=public_url(settings.db_url),
+        queue=public_url(settings.queue),
+        workers=live,
+        worker_message=f"{live} worker(s) running"
+        if live
+        else "no worker running: queued jobs wait until one starts ('vidgen worker')",
     )
 
 

@@ -157,6 +157,13 @@ def _poll_plain(
                 print(f"job {job_id} {detail.status}{tail}", flush=True)
                 if detail.video_path:
                     print(f"video: {detail.video_path}", flush=True)
+                # What to type next, typed as this shell can run it (full path off PATH).
+                from vidgen.cli.output import me
+
+                if detail.status == JobStatus.COMPLETED and detail.video_path:
+                    print(f"review it: {me()} approve {job_id}", flush=True)
+                elif detail.status == JobStatus.FAILED:
+                    print(f"resume it with: {me()} retry {job_id}", flush=True)
             return detail
         following.tick()
         time.sleep(POLL_SECONDS)

@@ -110,6 +110,8 @@ def generate(
     try:
         result = service.generate(settings, theme, config, skip_if_queued=skip_if_queued)
         emit(result, as_json, _human)
+        if not as_json and config is None:  # say which file the default is (cron mail too)
+            typer.echo(f"Config: {service.default_config(settings)} (see 'vidgen config')")
         if wait and result.status == "queued":
             from vidgen.cli.follow import follow
 

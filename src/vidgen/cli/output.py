@@ -78,7 +78,12 @@ def plain(renderable: Any) -> str:
     from rich.text import Text
 
     if isinstance(renderable, str):
-        return Text.from_markup(renderable).plain
+        from rich.errors import MarkupError
+
+        try:
+            return Text.from_markup(renderable).plain
+        except MarkupError:  # user text that looks like a tag: shown as it is
+            return renderable
     if isinstance(renderable, Text):
         return renderable.plain
     if isinstance(renderable, Group):

@@ -65,9 +65,7 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
     if detail.status == JobStatus.FAILED:
         lines.append(f"[dim]resume it with: {me()} retry {detail.id}[/]")
     if detail.status == JobStatus.COMPLETED and detail.video_path:
-        lines.append(
-            f"[dim]review it: {me()} approve {detail.id}  (or reject {detail.id} -r WHY)[/]"
-        )
+        lines.append(f"[dim]review it: {me()} approve {detail.id}[/]")
     return Panel(
         Group(*lines, "", stage_table(detail, elapsed)),
         title=f"job {detail.id}",

@@ -27,7 +27,9 @@ def serve(
         int, typer.Option(min=1, max=65535, metavar="PORT", help="TCP port (1-65535).")
     ] = 8000,
 ) -> None:
-    """Serve the REST API (POST /api/generate, GET /api/jobs, ...); docs at /docs."""
+    """Serve the review dashboard at / (watch jobs, play, approve or reject videos, queue new
+    ones) and the REST API under /api (POST /api/generate, GET /api/jobs, ...); API docs at
+    /docs. Theme files the dashboard may name go in $VIDGEN_HOME/themes (created here)."""
     settings = load_settings_or_fail()
     if not host.strip():
         die("--host is empty: pass an address such as 127.0.0.1", EXIT_USAGE)
@@ -48,9 +50,16 @@ def serve(
 
     try:
         service.open_store(settings)  # a store that cannot open fails here, not in every request
+        themes = service.themes_folder(settings)
     except VidgenError as exc:
         fail(exc)
     check_bindable(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"vidgen: the review dashboard is at http://{shown}:{port}/ (API docs at /docs); "
+        f"theme files it may use go in {themes}",
+        err=True,
+    )
     # Without a token only loopback names may reach it: a web page whose own name resolves to
     # 127.0.0.1 (DNS rebinding) is refused instead of driving the API.
     from vidgen.web.security import LOOPBACK_HOSTS

@@ -141,11 +141,18 @@ function poll(fn) {
 
 // -- the jobs list --------------------------------------------------------------------------
 
+function cardStage(job) {
+  // A job cancelled before it started is still at "initialization": it is not queued.
+  if (job.status === "completed") return "done";
+  if (job.status === "cancelled" && job.stage === "initialization") return "Cancelled";
+  return STAGES[job.stage] || job.stage || "";
+}
+
 function jobCard(job) {
   const thumb = job.video_id
     ? h("div", { class: "thumb" }, h("img", { src: fileUrl(job.video_id, "thumbnail"), alt: "", loading: "lazy" }))
     : h("div", { class: "thumb" }, job.status === "failed" ? "✕" : "…");
-  const stage = job.status === "completed" ? "done" : STAGES[job.stage] || job.stage || "";
+  const stage = cardStage(job);
   return h(
     "a",
     { class: "job", href: `/jobs/${job.id}`, "data-job": job.id },
@@ -216,7 +223,8 @@ function listPage(root) {
         if (config.value.trim()) body.config_path = config.value;
         try {
           const created = await api("/api/generate", { method: "POST", body });
-          toast(`Job ${created.job_id} queued`);
+          const health = await api("/api/health").catch(() => null);
+          toast(health && health.workers === 0 ? `Job ${created.job_id} queued, but no worker is running: start one with 'vidgen worker'` : `Job ${created.job_id} queued`, health && health.workers === 0);
           theme.value = "";
           refresh();
         } catch (error) {
@@ -229,8 +237,11 @@ function listPage(root) {
     h("button", { class: "btn primary", type: "submit" }, "Generate video"),
   );
 
+  // Said on the page, not left to "pending" forever: is anything going to run the jobs?
+  const workerNote = h("div", { class: "card error", id: "no-worker", role: "status", hidden: true });
   fill(root,
     h("div", { class: "list-head" }, h("div", {}, h("h1", {}, "Videos in the making"), count), form),
+    workerNote,
     chips,
     grid,
   );
@@ -239,6 +250,10 @@ function listPage(root) {
   const refresh = async () => {
     const query = new URLSearchParams({ limit: "60" });
     if (filter) query.set("status", filter);
+    const health = await api("/api/health").catch(() => null);
+    const idle = health !== null && health.workers === 0;
+    workerNote.hidden = !idle;
+    workerNote.textContent = idle ? "No worker is running: queued jobs wait until one starts. Start one with: vidgen worker" : "";
     const data = await api(`/api/dashboard/jobs?${query}`);
     count.textContent = `${data.total} job${data.total === 1 ? "" : "s"}${filter ? ` ${filter}` : ""}`;
     if (!data.jobs.length) {
@@ -284,7 +299,7 @@ function timeline(page) {
           ? h(
               "ul",
               { class: "attempts" },
-              attempts.map((a) =>
+              attempts.map((a, i) =>
                 h(
                   "li",
                   {},
@@ -292,7 +307,11 @@ function timeline(page) {
                   a.started_at ? ` at ${new Date(a.started_at).toLocaleTimeString()}` : "",
                   a.duration_seconds !== null ? ` · ${seconds(a.duration_seconds)}` : "",
                   ` · ${money(a.cost)}`,
-                  a.error ? h("span", { class: "err" }, a.error) : null,
+                  // The error (ffmpeg's stderr, say) once: the page head shows the job's, and
+                  // a retry that failed the same way says so instead of repeating it.
+                  a.error && (page.job.error_message || "").includes(a.error) ? h("span", { class: "muted" }, " · the error above")
+                    : a.error && i > 0 && attempts[i - 1].error === a.error ? h("span", { class: "muted" }, " · same error")
+                    : a.error ? h("span", { class: "err" }, a.error) : null,
                 ),
               ),
             )
@@ -340,16 +359,25 @@ function renderLog(data) {
   // The job page's runner events, or GET /api/jobs/{id}/logs ({events: [...]} or a bare list).
   const events = Array.isArray(data) ? data : (data && (data.events || data.lines || data.logs)) || [];
   if (!events.length) return "No events recorded yet.";
+  const shown = new Set();
   return events
     .map((event) => {
       if (typeof event !== "object" || event === null) return String(event);
       const when = event.at || event.time || event.timestamp || event.created_at || "";
       const what = event.kind || event.event || event.type || "";
       const where = event.stage ? `${event.stage}${event.attempt ? ` #${event.attempt}` : ""}` : "";
-      const text = [event.message || event.detail || event.error || "", eventDetails(event.data)].filter(Boolean).join("  ");
+      // A stage that failed the same way on every attempt: its error and ffmpeg's stderr are
+      // shown once, later attempts say "same as above".
+      let message = event.message || event.detail || event.error || "";
+      if (message && what === "stage_failed" && shown.has(message)) message = "the same error as above";
+      else if (message && what === "stage_failed") shown.add(message);
+      const text = [message, eventDetails(event.data)].filter(Boolean).join("  ");
       const head = [when && new Date(when).toLocaleTimeString(), what.padEnd(16), where].filter(Boolean).join("  ");
-      const tail = event.traceback || event.stderr_tail || event.tail || "";
-      return `${head}  ${text}`.trim() + (tail ? `\n    ${String(tail).trim().replace(/\n/g, "\n    ")}` : "");
+      const lines = event.traceback_tail || (event.data && event.data.stderr_tail) || event.traceback || "";
+      let tail = (Array.isArray(lines) ? lines.join("\n") : String(lines)).trim();
+      if (tail && shown.has(tail)) tail = "";
+      else if (tail) shown.add(tail);
+      return `${head}  ${text}`.trim() + (tail ? `\n    ${tail.replace(/\n/g, "\n    ")}` : "");
     })
     .join("\n");
 }
@@ -466,6 +494,7 @@ function jobPage(root, jobId) {
 (function start() {
   if (SIGNED_IN) document.getElementById("logout").hidden = false;
   const root = document.getElementById("app");
+  if (!root) return;
   const match = location.pathname.match(/^\/jobs\/(\d+)\/?$/);
   if (match) jobPage(root, Number(match[1]));
   else listPage(root);
