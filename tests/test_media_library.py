@@ -393,3 +393,30 @@ def test_a_file_broken_after_generate_fails_the_stage_at_once(
     ctx = stage_context("content_generation", {"trend_analysis": REPORT}, config=config)
     with pytest.raises(FatalStageError, match=r"seaside\.jpg"):
         content_generation.run(ctx)
+
+
+@pytest.mark.slow
+def test_a_whole_job_shows_your_media_and_logs_each_choice(
+    cli: Cli, home: Path, media_folder: Path, tmp_path: Path
+) -> None:
+    """Generate -> worker -> review at the preview profile: the video is made from the mixed
+    clips (your photo and clip at full size, the backdrop smaller) and the generation log says
+    which scene showed what."""
+    from conftest import run_job
+    from vidgen.store.status import JobStatus
+
+    path = write_theme(tmp_path, media="my-media")
+    queued = cli("generate", "--config", str(path), "--json")
+    assert queued.code == 0, queued.err
+    job_id = int(queued.json()["job_id"])
+    assert run_job(job_id) == JobStatus.COMPLETED
+    logs = list((home / "output" / "review").glob("*.json"))
+    assert len(logs) == 1
+    log = json.loads(logs[0].read_text())
+    choices = log["providers"]["clip_choices"]
+    sources = {choice["source"] for choice in choices}
+    assert {str(media_folder / "seaside.jpg"), str(media_folder / "coffee-pour.mp4")} <= sources
+    assert {choice["provider"] for choice in choices} <= {"media", "procedural"}
+    video = next((home / "output" / "review").glob("*.mp4"))
+    info = ffmpeg.probe(video)
+    assert (info.width, info.height) == (360, 640) and info.audio_codec == "aac"
