@@ -64,7 +64,10 @@ RECORDED: dict[str, Recorded] = {
 }  # fmt: skip
 
 
-def test_every_stock_source_has_recorded_responses() -> None:
+def test_every_stock_source_is_a_visuals_name_with_recorded_responses() -> None:
+    from vidgen.registry import PROVIDERS
+
+    assert set(STOCK_SOURCES) <= set(PROVIDERS["visuals"])
     assert set(RECORDED) == set(STOCK_SOURCES)
 
 

@@ -79,7 +79,9 @@ class VisualSource(Protocol):
     stream of exactly ``spec.width`` x ``spec.height`` at ``spec.fps``, lasting ``spec.duration``
     seconds to within one frame, with no audio stream. The file appears atomically (written under
     a temporary name, then renamed). It returns a ``Clip`` with the real duration, the provider
-    name, the cost in USD and where the footage came from (``source``, or None if generated).
+    name, the cost in USD, where the footage came from (``source``, or None if generated) and
+    whether it is a real picture of what the scene says (``shows_subject``: photos, clips and
+    stock footage; not generated backdrops).
 
     Errors: ``StageError`` for what another attempt may fix (network, ffmpeg crash);
     ``FatalStageError`` for what it cannot (missing or rejected API key, missing image file).
