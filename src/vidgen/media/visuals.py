@@ -606,9 +606,7 @@ class StockVideos:
         tried: list[str] = []
         for query in self.queries(spec):
             tried.append(query)
-            found = self.provider.search(
-                client, query, width=spec.width, height=spec.height, ctx=ctx
-            )
+            found = self._search(client, query, spec, ctx)
             if not found:
                 continue
             words = {w for w in re.split(r"\W+", query.casefold()) if w}
@@ -632,6 +630,19 @@ class StockVideos:
                 self._used[best.file_url] = self._used.get(best.file_url, 0) + 1
             return best, tried
         return None, tried
+
+    def _search(
+        self, client: httpx.Client, query: str, spec: ClipSpec, ctx: CancelToken | None
+    ) -> list[StockCandidate]:
+        name, width, height = self.provider.name, spec.width, spec.height
+        if self._cache is not None:
+            cached = self._cache.cached_search(name, query, width, height)
+            if cached is not None:
+                return cached
+        found = self.provider.search(client, query, width=width, height=height, ctx=ctx)
+        if self._cache is not None:
+            self._cache.store_search(name, query, width, height, found)
+        return found
 
     def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
         _frame_count(spec)

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vidgen.errors import FatalStageError, StageError, StageTimeout
 from vidgen.files import atomic_write_text
+from vidgen.media.ffmpeg import FfmpegError
 from vidgen.media.library import Match, SceneWords, config_library, match_scenes
 from vidgen.media.speech import WordTiming
 from vidgen.media.stock import StockCache, get_stock_provider
@@ -340,25 +341,32 @@ def _render_clips(
         if stock is None or down.is_set():
             return None
         wanted = spec(scene, stock.source_scale)
+        label = stock.provider.label
         try:
             with stock.client() as client:
                 candidate, tried = stock.choose(wanted, client, ctx)
                 if candidate is None:
                     ctx.log(
-                        f"scene {scene.index + 1}: {stock.provider.label} has nothing for "
+                        f"scene {scene.index + 1}: {label} has nothing for "
                         f"{' / '.join(repr(q) for q in tried) or 'its words'}"
                     )
                     return None
-                clip = stock.render_candidate(candidate, wanted, out, client=client, ctx=ctx)
+                try:
+                    clip = stock.render_candidate(candidate, wanted, out, client=client, ctx=ctx)
+                except (FatalStageError, FfmpegError) as exc:
+                    # The search worked (the key is good) but this file is gone, refused or
+                    # not decodable: the scene shows something else rather than failing the job.
+                    ctx.log(f"scene {scene.index + 1}: {label} footage unusable ({exc})")
+                    return None
         except (FatalStageError, StageTimeout):
-            raise
+            raise  # a missing or rejected key; a cancel or the time limit
         except StageError as exc:
             with warn_once:
                 if not down.is_set():
                     down.set()
                     ctx.log(
-                        f"warning: {stock.provider.label} is unavailable ({exc}); the scenes "
-                        "show your media or illustrations instead"
+                        f"warning: {label} is unavailable ({exc}); the scenes show your media "
+                        "or illustrations instead"
                     )
             return None
         return clip, ClipChoice(provider=clip.provider, source=clip.source, matched=tried[-1:])
