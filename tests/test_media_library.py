@@ -420,3 +420,21 @@ def test_a_whole_job_shows_your_media_and_logs_each_choice(
     video = next((home / "output" / "review").glob("*.mp4"))
     info = ffmpeg.probe(video)
     assert (info.width, info.height) == (360, 640) and info.audio_codec == "aac"
+
+
+def test_the_scenes_own_things_beat_the_product_words_planners_add_to_every_scene() -> None:
+    items = [item("desk-lamp.jpg"), item("phone-charging.jpg")]
+    scene = SceneWords(
+        subjects=["charges", "phone"],
+        keywords=["charges", "phone", "work", "desk", "lamp"],  # the product's words again
+        narration="And charges your phone while you work.",
+        video_subject=["FocusFlow Desk Lamp"],
+    )
+    assert match_scenes(items, [scene])[0].item.path.name == "phone-charging.jpg"  # type: ignore[union-attr]
+
+
+def test_on_a_tie_the_tighter_match_wins_so_each_scene_gets_its_own_picture() -> None:
+    items = [item("kettle-backpack.jpg"), item("kettle.jpg")]
+    scenes = [SceneWords(narration="The travel kettle."), SceneWords(subjects=["backpack"])]
+    names = [p.item.path.name for p in match_scenes(items, scenes) if p]
+    assert names == ["kettle.jpg", "kettle-backpack.jpg"]

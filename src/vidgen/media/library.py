@@ -344,6 +344,11 @@ class SceneWords:
     video_subject: Sequence[str] = ()
 
     def weights(self) -> dict[str, float]:
+        """Each word's weight: the most any place that says it gives. A keyword that is only
+        the video's subject again (planners add the product's words to every scene) counts
+        as the video's subject, so the scene's own things win over the product shot."""
+        video = set(words(" ".join(self.video_subject)))
+        own = set(words(" ".join([self.narration, *self.subjects])))
         weighted: dict[str, float] = {}
         for weight, texts in (
             (WEIGHT_VIDEO_SUBJECT, self.video_subject),
@@ -352,7 +357,11 @@ class SceneWords:
             (WEIGHT_SUBJECT, self.subjects),
         ):
             for word in words(" ".join(texts)):
-                weighted[word] = max(weighted.get(word, 0.0), weight)
+                if weight == WEIGHT_KEYWORD and word in video and word not in own:
+                    weight_here = WEIGHT_VIDEO_SUBJECT
+                else:
+                    weight_here = weight
+                weighted[word] = max(weighted.get(word, 0.0), weight_here)
         return weighted
 
 
@@ -383,21 +392,25 @@ def match_scenes(items: Sequence[MediaItem], scenes: Sequence[SceneWords]) -> li
     previous: Path | None = None
     for scene in scenes:
         weights = scene.weights()
-        ranked: list[tuple[float, int, Match]] = []
+        # (score less reuse, how much of the item the scene names, earlier listed first)
+        ranked: list[tuple[float, float, int, Match]] = []
         for order, item in enumerate(items):
             value, shared = score(item, weights)
             if value > 0:
                 adjusted = value - REUSE_PENALTY * uses.get(item.path, 0)
-                ranked.append((adjusted, -order, Match(item, value, shared)))
+                # On a tie the tighter match wins: "kettle.jpg" for the scene that only says
+                # kettle, leaving "kettle-backpack.jpg" for the one that says backpack.
+                tight = len(shared) / max(1, len(item.words))
+                ranked.append((adjusted, tight, -order, Match(item, value, shared)))
         if not ranked:
             fillers = [item for item in items if item.always]
             ranked = [
-                (-float(uses.get(item.path, 0)), -order, Match(item, 0.0, ()))
+                (-float(uses.get(item.path, 0)), 0.0, -order, Match(item, 0.0, ()))
                 for order, item in enumerate(fillers)
             ]
-        ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
-        fresh = [entry for entry in ranked if entry[2].item.path != previous]
-        chosen = (fresh or ranked)[0][2] if ranked else None
+        ranked.sort(key=lambda entry: entry[:3], reverse=True)
+        fresh = [entry for entry in ranked if entry[3].item.path != previous]
+        chosen = (fresh or ranked)[0][3] if ranked else None
         picks.append(chosen)
         previous = chosen.item.path if chosen else None
         if chosen is not None:
