@@ -438,3 +438,27 @@ def test_on_a_tie_the_tighter_match_wins_so_each_scene_gets_its_own_picture() ->
     scenes = [SceneWords(narration="The travel kettle."), SceneWords(subjects=["backpack"])]
     names = [p.item.path.name for p in match_scenes(items, scenes) if p]
     assert names == ["kettle.jpg", "kettle-backpack.jpg"]
+
+
+def test_a_missing_media_folder_or_unknown_listed_file_is_refused_at_generate(
+    cli: Cli, home: Path, media_folder: Path, tmp_path: Path
+) -> None:
+    path = write_theme(tmp_path, media="no-such-folder")
+    assert_one_line_error(
+        cli("generate", "--config", str(path)), (2,), "config.media.path",
+        str(tmp_path / "no-such-folder"), "folder not found",
+    )  # fmt: skip
+    path = write_theme(
+        tmp_path, media={"path": "my-media", "items": [{"file": "lamp.jpg", "tags": ["desk"]}]}
+    )
+    assert_one_line_error(
+        cli("generate", "--config", str(path)), (2,), "config.media.items",
+        str(media_folder / "lamp.jpg"), "not a photo or clip in the folder",
+    )  # fmt: skip
+    bad_focus = write_theme(
+        tmp_path, media={"path": "my-media", "items": [{"file": "seaside.jpg", "focus": [1.5, 0]}]}
+    )
+    assert_one_line_error(
+        cli("generate", "--config", str(bad_focus)), (2,), "config.media.items[0].focus"
+    )
+    assert job_count(home) == 0
