@@ -417,6 +417,8 @@ def test_a_whole_job_shows_your_media_and_logs_each_choice(
     sources = {choice["source"] for choice in choices}
     assert {str(media_folder / "seaside.jpg"), str(media_folder / "coffee-pour.mp4")} <= sources
     assert {choice["provider"] for choice in choices} <= {"media", "procedural"}
+    for choice in choices:
+        assert choice["licence"] == ("user-supplied" if choice["provider"] == "media" else None)
     video = next((home / "output" / "review").glob("*.mp4"))
     info = ffmpeg.probe(video)
     assert (info.width, info.height) == (360, 640) and info.audio_codec == "aac"

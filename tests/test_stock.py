@@ -323,6 +323,7 @@ def test_stock_with_nothing_for_a_scene_falls_back_without_a_warning(
         if "beach" in narration:
             assert choice["provider"] == "pixabay" and "beach" in choice["matched"][0].lower()
             assert choice["source"].startswith("https://pixabay.com/videos/")
+            assert choice["licence"] == "Pixabay Content License"
         elif "coffee" in narration:
             assert choice["provider"] == "media"
         else:

@@ -69,6 +69,7 @@ class Clip(BaseModel):
     source: str | None  # stock page URL or image path, for the generation log
     # A real picture of what the scene says (a photo, a clip, stock footage), not a backdrop.
     shows_subject: bool = False
+    licence: str | None = None  # "user-supplied", the stock site's licence; None if generated
 
 
 @runtime_checkable
@@ -375,6 +376,7 @@ def ken_burns(
         cost=0.0,
         source=str(image),
         shows_subject=True,
+        licence="user-supplied",
     )
 
 
@@ -531,6 +533,7 @@ class YourMedia:
             cost=0.0,
             source=str(item.path),
             shows_subject=True,
+            licence="user-supplied",
         )
 
 
@@ -717,6 +720,7 @@ class StockVideos:
             cost=0.0,
             source=candidate.page_url,
             shows_subject=True,
+            licence=self.provider.licence,
         )
 
 

@@ -92,6 +92,7 @@ class ClipChoice(BaseModel):
     source: str | None  # stock page URL or the photo/clip's path; None when generated
     # The scene's words the photo or clip matched (your media), or the stock query that found it.
     matched: list[str] = Field(default_factory=list)
+    licence: str | None = None  # "user-supplied", the stock site's licence; None if generated
 
 
 class ProvidersUsed(BaseModel):
@@ -369,7 +370,9 @@ def _render_clips(
                         "or illustrations instead"
                     )
             return None
-        return clip, ClipChoice(provider=clip.provider, source=clip.source, matched=tried[-1:])
+        return clip, ClipChoice(
+            provider=clip.provider, source=clip.source, matched=tried[-1:], licence=clip.licence
+        )
 
     def render(scene: Scene) -> tuple[Clip, ClipChoice]:
         ctx.check_cancelled()
@@ -381,7 +384,10 @@ def _render_clips(
         if pick is not None:
             clip = media.render_item(pick.item, spec(scene, media.source_scale), out, ctx=ctx)
             return clip, ClipChoice(
-                provider=clip.provider, source=clip.source, matched=list(pick.matched)
+                provider=clip.provider,
+                source=clip.source,
+                matched=list(pick.matched),
+                licence=clip.licence,
             )
         clip = procedural.render(spec(scene, procedural.source_scale), out, ctx=ctx)
         return clip, ClipChoice(provider=clip.provider, source=None)
