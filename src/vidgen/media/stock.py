@@ -239,7 +239,7 @@ _PIXABAY_CREDENTIAL = Credential(
     "Pixabay",
     "API key",
     PIXABAY_KEY_ENV,
-    # Pixabay answers a bad key with HTTP 400 ("[ERROR 400] Invalid or missing API key").
+    # Pixabay answers a bad key with HTTP 400 ("[ERROR 400] Invalid API key. ...").
     bad_key_markers=("API key", '"key"'),
     request_fix="change the scene keywords or use providers.visuals: procedural",
 )
