@@ -393,3 +393,74 @@ def test_a_file_broken_after_generate_fails_the_stage_at_once(
     ctx = stage_context("content_generation", {"trend_analysis": REPORT}, config=config)
     with pytest.raises(FatalStageError, match=r"seaside\.jpg"):
         content_generation.run(ctx)
+
+
+@pytest.mark.slow
+def test_a_whole_job_shows_your_media_and_logs_each_choice(
+    cli: Cli, home: Path, media_folder: Path, tmp_path: Path
+) -> None:
+    """Generate -> worker -> review at the preview profile: the video is made from the mixed
+    clips (your photo and clip at full size, the backdrop smaller) and the generation log says
+    which scene showed what."""
+    from conftest import run_job
+    from vidgen.store.status import JobStatus
+
+    path = write_theme(tmp_path, media="my-media")
+    queued = cli("generate", "--config", str(path), "--json")
+    assert queued.code == 0, queued.err
+    job_id = int(queued.json()["job_id"])
+    assert run_job(job_id) == JobStatus.COMPLETED
+    logs = list((home / "output" / "review").glob("*.json"))
+    assert len(logs) == 1
+    log = json.loads(logs[0].read_text())
+    choices = log["providers"]["clip_choices"]
+    sources = {choice["source"] for choice in choices}
+    assert {str(media_folder / "seaside.jpg"), str(media_folder / "coffee-pour.mp4")} <= sources
+    assert {choice["provider"] for choice in choices} <= {"media", "procedural"}
+    for choice in choices:
+        assert choice["licence"] == ("user-supplied" if choice["provider"] == "media" else None)
+    video = next((home / "output" / "review").glob("*.mp4"))
+    info = ffmpeg.probe(video)
+    assert (info.width, info.height) == (360, 640) and info.audio_codec == "aac"
+
+
+def test_the_scenes_own_things_beat_the_product_words_planners_add_to_every_scene() -> None:
+    items = [item("desk-lamp.jpg"), item("phone-charging.jpg")]
+    scene = SceneWords(
+        subjects=["charges", "phone"],
+        keywords=["charges", "phone", "work", "desk", "lamp"],  # the product's words again
+        narration="And charges your phone while you work.",
+        video_subject=["FocusFlow Desk Lamp"],
+    )
+    assert match_scenes(items, [scene])[0].item.path.name == "phone-charging.jpg"  # type: ignore[union-attr]
+
+
+def test_on_a_tie_the_tighter_match_wins_so_each_scene_gets_its_own_picture() -> None:
+    items = [item("kettle-backpack.jpg"), item("kettle.jpg")]
+    scenes = [SceneWords(narration="The travel kettle."), SceneWords(subjects=["backpack"])]
+    names = [p.item.path.name for p in match_scenes(items, scenes) if p]
+    assert names == ["kettle.jpg", "kettle-backpack.jpg"]
+
+
+def test_a_missing_media_folder_or_unknown_listed_file_is_refused_at_generate(
+    cli: Cli, home: Path, media_folder: Path, tmp_path: Path
+) -> None:
+    path = write_theme(tmp_path, media="no-such-folder")
+    assert_one_line_error(
+        cli("generate", "--config", str(path)), (2,), "config.media.path",
+        str(tmp_path / "no-such-folder"), "folder not found",
+    )  # fmt: skip
+    path = write_theme(
+        tmp_path, media={"path": "my-media", "items": [{"file": "lamp.jpg", "tags": ["desk"]}]}
+    )
+    assert_one_line_error(
+        cli("generate", "--config", str(path)), (2,), "config.media.items",
+        str(media_folder / "lamp.jpg"), "not a photo or clip in the folder",
+    )  # fmt: skip
+    bad_focus = write_theme(
+        tmp_path, media={"path": "my-media", "items": [{"file": "seaside.jpg", "focus": [1.5, 0]}]}
+    )
+    assert_one_line_error(
+        cli("generate", "--config", str(bad_focus)), (2,), "config.media.items[0].focus"
+    )
+    assert job_count(home) == 0

@@ -27,6 +27,7 @@ KEY_ENV = (
     "VIDGEN_YOUTUBE_API_KEY",
     "VIDGEN_APIFY_TOKEN",
     "VIDGEN_PEXELS_API_KEY",
+    "VIDGEN_PIXABAY_API_KEY",
 )
 
 FACTORIES: dict[str, Callable[[str], Any]] = {

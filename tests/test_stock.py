@@ -4,7 +4,9 @@ is a recorded one (tests/fixtures/http, respx); the footage is made by the tests
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +66,10 @@ RECORDED: dict[str, Recorded] = {
 }  # fmt: skip
 
 
-def test_every_stock_source_has_recorded_responses() -> None:
+def test_every_stock_source_is_a_visuals_name_with_recorded_responses() -> None:
+    from vidgen.registry import PROVIDERS
+
+    assert set(STOCK_SOURCES) <= set(PROVIDERS["visuals"])
     assert set(RECORDED) == set(STOCK_SOURCES)
 
 
@@ -211,14 +216,22 @@ def test_the_download_cache_is_shared_by_jobs(pixabay: respx.MockRouter, tmp_pat
     second = StockVideos(get_stock_provider("pixabay"), cache=cache)  # another job
     second.render(_spec(), tmp_path / "job2" / "c.mp4")
     downloads = [c for c in pixabay.calls if str(c.request.url).startswith(PIXABAY_CDN)]
+    searches = [c for c in pixabay.calls if str(c.request.url).startswith(PIXABAY_SEARCH_URL)]
     assert len(downloads) == 1
-    entries = list(cache.folder.iterdir())
+    assert len(searches) == 1  # the answer is kept for a day (Pixabay's terms)
+    answers = list((cache.folder / "search").iterdir())
+    assert len(answers) == 1
+    day_old = time.time() - 25 * 3600
+    os.utime(answers[0], (day_old, day_old))
+    StockVideos(get_stock_provider("pixabay"), cache=cache).render(_spec(), tmp_path / "j3.mp4")
+    assert sum(str(c.request.url).startswith(PIXABAY_SEARCH_URL) for c in pixabay.calls) == 2
+    entries = list(cache.folder.glob("*.video"))
     assert [e.name for e in entries] == [cache.path_for(str(downloads[0].request.url)).name]
     # Over its size cap, the least recently used entries go (never the one just fetched).
     small = StockCache(cache.folder, max_bytes=1)
     (cache.folder / ("0" * 40 + ".video")).write_bytes(b"old")
     small._trim(keep=entries[0])
-    assert [e.name for e in cache.folder.iterdir()] == [entries[0].name]
+    assert [e.name for e in cache.folder.glob("*.video")] == [entries[0].name]
 
 
 def test_adjacent_scenes_get_different_stock_when_there_is_a_choice(
@@ -310,6 +323,7 @@ def test_stock_with_nothing_for_a_scene_falls_back_without_a_warning(
         if "beach" in narration:
             assert choice["provider"] == "pixabay" and "beach" in choice["matched"][0].lower()
             assert choice["source"].startswith("https://pixabay.com/videos/")
+            assert choice["licence"] == "Pixabay Content License"
         elif "coffee" in narration:
             assert choice["provider"] == "media"
         else:
@@ -340,3 +354,20 @@ def test_footage_helper_makes_real_video(footage: bytes, tmp_path: Path) -> None
         [ffmpeg.ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"], check=False
     )
     assert proc.returncode == 0
+
+
+def test_a_vanished_stock_file_falls_back_for_its_scene(
+    tmp_path: Path,
+    stage_context: Callable[..., StageContext],
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: SleepRecorder,
+    keys: None,
+) -> None:
+    ctx, logged = _chain_context(tmp_path, stage_context, monkeypatch, sleeps)
+    with respx.mock() as router:
+        router.get(PIXABAY_SEARCH_URL).respond(200, json=recorded("pixabay_videos_search.json"))
+        router.get(url__startswith=PIXABAY_CDN).respond(404, text="gone")
+        out = content_generation.run(ctx).outputs
+    providers = {choice["provider"] for choice in out["providers"]["clip_choices"]}
+    assert providers <= {"media", "procedural"} and "media" in providers
+    assert any("footage unusable" in line and "404" in line for line in logged), logged

@@ -21,10 +21,12 @@ from vidgen.media import visuals as visuals_module
 from vidgen.media.ffmpeg import ffmpeg_exe, probe
 from vidgen.media.visuals import (
     PEXELS_SEARCH_URL,
+    PIXABAY_SEARCH_URL,
     Clip,
     ClipSpec,
     ImageKenBurns,
     PexelsVideos,
+    PixabayVideos,
     ProceduralVisuals,
     VisualSource,
     _portrait_file,
@@ -97,11 +99,15 @@ def recorded_mp4(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 @pytest.fixture
 def pexels_api(recorded_mp4: bytes, monkeypatch: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]:
     monkeypatch.setenv("VIDGEN_PEXELS_API_KEY", "test-pexels-key")
+    monkeypatch.setenv("VIDGEN_PIXABAY_API_KEY", "test-pixabay-key")
+    pixabay = json.loads((FIXTURES / "pixabay_videos_search.json").read_text())
     with respx.mock(assert_all_called=False) as router:
         router.get(PEXELS_SEARCH_URL).respond(200, json=SEARCH_JSON)
-        router.get(url__startswith="https://videos.pexels.com/").respond(
-            200, content=recorded_mp4, headers={"content-type": "video/mp4"}
-        )
+        router.get(PIXABAY_SEARCH_URL).respond(200, json=pixabay)
+        for cdn in ("https://videos.pexels.com/", "https://cdn.pixabay.com/"):
+            router.get(url__startswith=cdn).respond(
+                200, content=recorded_mp4, headers={"content-type": "video/mp4"}
+            )
         yield router
 
 
@@ -130,6 +136,7 @@ SOURCES: dict[str, SourceFactory] = {
     "procedural": lambda images: ProceduralVisuals(),
     "images": lambda images: ImageKenBurns(images),
     "pexels": lambda images: PexelsVideos(),
+    "pixabay": lambda images: PixabayVideos(),
 }
 
 

@@ -244,60 +244,54 @@ def _item(
     )
 
 
+@dataclass(frozen=True)
+class _Pending:
+    path: Path
+    where: str
+    tags: tuple[str, ...]
+    focus: tuple[float, float] | None
+    reference: bool = False
+    always: bool = False
+
+
 def build_library(
     *,
     folder: Path | None = None,
     folder_field: str = "config.media.path",
     notes: Sequence[ItemNote] = (),
-    reference_images: Sequence[Path] = (),
-    reference_field: str = "content_references.images",
+    reference_images: Sequence[tuple[str, Path]] = (),
     reference_words: Iterable[str] = (),
     always_images: Sequence[Path] = (),
     always_field: str = "config.images",
-    probe: bool = True,
 ) -> Library:
     """Index every usable item, and list every unusable one as a ``Problem``.
 
     ``notes`` are the config's words about folder files (relative to ``folder`` or absolute);
-    a sidecar's tags add to them. ``reference_images`` are the subject's own pictures (they
-    also carry ``reference_words``, the reference's title and tags). ``always_images`` are the
-    config's top-level ``images:``. ``probe=False`` skips decoding (the folder listing only).
+    a sidecar's tags add to them. ``reference_images`` are the subject's own pictures as
+    (config field, path); they also carry ``reference_words`` (the reference's title and
+    tags). ``always_images`` are the config's top-level ``images:``. A file named twice is
+    indexed once, as the first of those kinds. Files are probed four at a time: each probe is
+    one short ffmpeg run, mostly waiting on the file.
     """
     library = Library()
+    pending: list[_Pending] = []
     seen: set[Path] = set()
 
-    def add(
-        path: Path,
-        where: str,
-        tags: Iterable[str],
-        focus: tuple[float, float] | None,
-        **flags: bool,
-    ) -> None:
-        resolved = path.resolve() if path.is_absolute() else path
-        if resolved in seen:
+    def queue(path: Path, where: str, configured: ItemNote | None = None, **flags: bool) -> None:
+        key = path.absolute()
+        if key in seen:
             return
-        seen.add(resolved)
-        facts = inspect_media(path) if probe else None
-        if isinstance(facts, str):
-            library.problems.append(Problem(where, path, facts))
-            return
-        if facts is None:
-            return
-        extra = words(" ".join(reference_words)) if flags.get("reference") else []
-        library.items.append(_item(facts, tags, focus, extra_words=extra, **flags))
-
-    for index, image in enumerate(reference_images):
-        note, problem = read_sidecar(image)
+        seen.add(key)
+        note, problem = read_sidecar(path)
         if problem is not None:
             library.problems.append(problem)
-            continue
-        add(
-            image,
-            f"{reference_field}[{index}]",
-            note.tags if note else (),
-            note.focus if note else None,
-            reference=True,
-        )
+            return
+        tags = (*(configured.tags if configured else ()), *(note.tags if note else ()))
+        focus = (note.focus if note else None) or (configured.focus if configured else None)
+        pending.append(_Pending(path, where, tags, focus, **flags))
+
+    for where, image in reference_images:
+        queue(image, where, reference=True)
     if folder is not None:
         files, why = folder_files(folder)
         if why is not None:
@@ -310,25 +304,28 @@ def build_library(
                     Problem("config.media.items", path, "is not a photo or clip in the folder")
                 )
         for path in files:
-            note, problem = read_sidecar(path)
-            if problem is not None:
-                library.problems.append(problem)
-                continue
-            configured = by_file.get(path)
-            tags = [*(configured.tags if configured else ()), *(note.tags if note else ())]
-            focus = (note.focus if note else None) or (configured.focus if configured else None)
-            add(path, f"{folder_field} ({path.name})", tags, focus)
+            queue(path, f"{folder_field} ({path.name})", by_file.get(path))
     for index, image in enumerate(always_images):
-        note, problem = read_sidecar(image)
-        if problem is not None:
-            library.problems.append(problem)
+        queue(image, f"{always_field}[{index}]", always=True)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        probed = list(pool.map(lambda entry: inspect_media(entry.path), pending))
+    extra = words(" ".join(reference_words))
+    for entry, facts in zip(pending, probed, strict=True):
+        if isinstance(facts, str):
+            library.problems.append(Problem(entry.where, entry.path, facts))
             continue
-        add(
-            image,
-            f"{always_field}[{index}]",
-            note.tags if note else (),
-            note.focus if note else None,
-            always=True,
+        library.items.append(
+            _item(
+                facts,
+                entry.tags,
+                entry.focus,
+                extra_words=extra if entry.reference else (),
+                reference=entry.reference,
+                always=entry.always,
+            )
         )
     return library
 
@@ -347,6 +344,11 @@ class SceneWords:
     video_subject: Sequence[str] = ()
 
     def weights(self) -> dict[str, float]:
+        """Each word's weight: the most any place that says it gives. A keyword that is only
+        the video's subject again (planners add the product's words to every scene) counts
+        as the video's subject, so the scene's own things win over the product shot."""
+        video = set(words(" ".join(self.video_subject)))
+        own = set(words(" ".join([self.narration, *self.subjects])))
         weighted: dict[str, float] = {}
         for weight, texts in (
             (WEIGHT_VIDEO_SUBJECT, self.video_subject),
@@ -355,7 +357,11 @@ class SceneWords:
             (WEIGHT_SUBJECT, self.subjects),
         ):
             for word in words(" ".join(texts)):
-                weighted[word] = max(weighted.get(word, 0.0), weight)
+                if weight == WEIGHT_KEYWORD and word in video and word not in own:
+                    weight_here = WEIGHT_VIDEO_SUBJECT
+                else:
+                    weight_here = weight
+                weighted[word] = max(weighted.get(word, 0.0), weight_here)
         return weighted
 
 
@@ -386,21 +392,25 @@ def match_scenes(items: Sequence[MediaItem], scenes: Sequence[SceneWords]) -> li
     previous: Path | None = None
     for scene in scenes:
         weights = scene.weights()
-        ranked: list[tuple[float, int, Match]] = []
+        # (score less reuse, how much of the item the scene names, earlier listed first)
+        ranked: list[tuple[float, float, int, Match]] = []
         for order, item in enumerate(items):
             value, shared = score(item, weights)
             if value > 0:
                 adjusted = value - REUSE_PENALTY * uses.get(item.path, 0)
-                ranked.append((adjusted, -order, Match(item, value, shared)))
+                # On a tie the tighter match wins: "kettle.jpg" for the scene that only says
+                # kettle, leaving "kettle-backpack.jpg" for the one that says backpack.
+                tight = len(shared) / max(1, len(item.words))
+                ranked.append((adjusted, tight, -order, Match(item, value, shared)))
         if not ranked:
             fillers = [item for item in items if item.always]
             ranked = [
-                (-float(uses.get(item.path, 0)), -order, Match(item, 0.0, ()))
+                (-float(uses.get(item.path, 0)), 0.0, -order, Match(item, 0.0, ()))
                 for order, item in enumerate(fillers)
             ]
-        ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
-        fresh = [entry for entry in ranked if entry[2].item.path != previous]
-        chosen = (fresh or ranked)[0][2] if ranked else None
+        ranked.sort(key=lambda entry: entry[:3], reverse=True)
+        fresh = [entry for entry in ranked if entry[3].item.path != previous]
+        chosen = (fresh or ranked)[0][3] if ranked else None
         picks.append(chosen)
         previous = chosen.item.path if chosen else None
         if chosen is not None:
@@ -424,24 +434,22 @@ def config_library(
         if settings.media is not None
         else []
     )
-    reference_images: list[Path] = []
+    reference_images: list[tuple[str, Path]] = []
     reference_words: list[str] = []
-    fields: list[str] = []
     for ref_index, ref in enumerate(config.content_references):
         if not all_references and (subject is None or ref.title.casefold() != subject.casefold()):
             continue
-        reference_images.extend(config.resolve_path(Path(p)) for p in ref.images)
+        for index, image in enumerate(ref.images):
+            field = f"content_references[{ref_index}].images[{index}]"
+            reference_images.append((field, config.resolve_path(Path(image))))
         reference_words.extend([ref.title, *ref.tags])
-        fields.append(f"content_references[{ref_index}].images")
-    library = build_library(
+    return build_library(
         folder=config.media_folder,
         notes=notes,
         reference_images=reference_images,
-        reference_field=fields[0] if len(fields) == 1 else "content_references.images",
         reference_words=[] if all_references else reference_words,
         always_images=[config.resolve_path(p) for p in settings.images],
     )
-    return library
 
 
 def check_config_media(config: ThemeConfig) -> None:

@@ -18,7 +18,7 @@ from typing import Literal
 
 from vidgen.files import regular_file_problem
 
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 CLIP_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"})
 MEDIA_SUFFIXES = PHOTO_SUFFIXES | CLIP_SUFFIXES
 

@@ -11,9 +11,11 @@ retries, size caps, atomic downloads); nothing here records anything.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
     from vidgen.cancel import CancelToken
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
+# Search answers are kept this long (Pixabay's terms ask for 24 hours; it also spares every
+# provider's hourly request quota when cron makes a video every half hour).
+SEARCH_TTL_SECONDS = 24 * 3600
 # The cache keeps the most recently used files up to this total; older ones are removed.
 CACHE_MAX_BYTES = 2 * 1024 * 1024 * 1024
 
@@ -234,7 +239,7 @@ _PIXABAY_CREDENTIAL = Credential(
     "Pixabay",
     "API key",
     PIXABAY_KEY_ENV,
-    # Pixabay answers a bad key with HTTP 400 ("[ERROR 400] Invalid or missing API key").
+    # Pixabay answers a bad key with HTTP 400 ("[ERROR 400] Invalid API key. ...").
     bad_key_markers=("API key", '"key"'),
     request_fix="change the scene keywords or use providers.visuals: procedural",
 )
@@ -376,7 +381,8 @@ def score(
 
 
 class StockCache:
-    """Downloaded stock files shared by every job of a home (``<home>/cache/stock``).
+    """Downloaded stock files (and search answers) shared by every job of a home
+    (``<home>/cache/stock``).
 
     Keyed by the file's URL (sha256), so the same footage is downloaded once. Files appear
     atomically (``vidgen.http.download`` writes a temporary sibling and renames it), so two
@@ -388,6 +394,34 @@ class StockCache:
     def __init__(self, folder: Path, *, max_bytes: int = CACHE_MAX_BYTES) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
+
+    def _search_path(self, provider: str, query: str, width: int, height: int) -> Path:
+        key = f"{provider}\n{query.casefold()}\n{_orientation(width, height)}\n{width}x{height}"
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+        return self.folder / "search" / f"{digest}.json"
+
+    def cached_search(
+        self, provider: str, query: str, width: int, height: int
+    ) -> list[StockCandidate] | None:
+        """The candidates a search found within ``SEARCH_TTL_SECONDS``, or None."""
+        path = self._search_path(provider, query, width, height)
+        try:
+            if time.time() - path.stat().st_mtime > SEARCH_TTL_SECONDS:
+                return None
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return [
+                StockCandidate(**{**item, "tags": tuple(item.get("tags") or ())}) for item in data
+            ]
+        except (OSError, ValueError, TypeError):
+            return None  # absent, unreadable or from another version: ask again
+
+    def store_search(
+        self, provider: str, query: str, width: int, height: int, found: list[StockCandidate]
+    ) -> None:
+        from vidgen.files import atomic_write_text
+
+        path = self._search_path(provider, query, width, height)
+        atomic_write_text(path, json.dumps([asdict(c) for c in found]))
 
     def path_for(self, url: str) -> Path:
         digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:40]

@@ -69,6 +69,7 @@ class Clip(BaseModel):
     source: str | None  # stock page URL or image path, for the generation log
     # A real picture of what the scene says (a photo, a clip, stock footage), not a backdrop.
     shows_subject: bool = False
+    licence: str | None = None  # "user-supplied", the stock site's licence; None if generated
 
 
 @runtime_checkable
@@ -79,7 +80,9 @@ class VisualSource(Protocol):
     stream of exactly ``spec.width`` x ``spec.height`` at ``spec.fps``, lasting ``spec.duration``
     seconds to within one frame, with no audio stream. The file appears atomically (written under
     a temporary name, then renamed). It returns a ``Clip`` with the real duration, the provider
-    name, the cost in USD and where the footage came from (``source``, or None if generated).
+    name, the cost in USD, where the footage came from (``source``, or None if generated) and
+    whether it is a real picture of what the scene says (``shows_subject``: photos, clips and
+    stock footage; not generated backdrops).
 
     Errors: ``StageError`` for what another attempt may fix (network, ffmpeg crash);
     ``FatalStageError`` for what it cannot (missing or rejected API key, missing image file).
@@ -373,6 +376,7 @@ def ken_burns(
         cost=0.0,
         source=str(image),
         shows_subject=True,
+        licence="user-supplied",
     )
 
 
@@ -529,6 +533,7 @@ class YourMedia:
             cost=0.0,
             source=str(item.path),
             shows_subject=True,
+            licence="user-supplied",
         )
 
 
@@ -604,9 +609,7 @@ class StockVideos:
         tried: list[str] = []
         for query in self.queries(spec):
             tried.append(query)
-            found = self.provider.search(
-                client, query, width=spec.width, height=spec.height, ctx=ctx
-            )
+            found = self._search(client, query, spec, ctx)
             if not found:
                 continue
             words = {w for w in re.split(r"\W+", query.casefold()) if w}
@@ -630,6 +633,19 @@ class StockVideos:
                 self._used[best.file_url] = self._used.get(best.file_url, 0) + 1
             return best, tried
         return None, tried
+
+    def _search(
+        self, client: httpx.Client, query: str, spec: ClipSpec, ctx: CancelToken | None
+    ) -> list[StockCandidate]:
+        name, width, height = self.provider.name, spec.width, spec.height
+        if self._cache is not None:
+            cached = self._cache.cached_search(name, query, width, height)
+            if cached is not None:
+                return cached
+        found = self.provider.search(client, query, width=width, height=height, ctx=ctx)
+        if self._cache is not None:
+            self._cache.store_search(name, query, width, height, found)
+        return found
 
     def render(self, spec: ClipSpec, out_path: Path, *, ctx: CancelToken | None = None) -> Clip:
         _frame_count(spec)
@@ -704,6 +720,7 @@ class StockVideos:
             cost=0.0,
             source=candidate.page_url,
             shows_subject=True,
+            licence=self.provider.licence,
         )
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vidgen.errors import FatalStageError, StageError, StageTimeout
 from vidgen.files import atomic_write_text
+from vidgen.media.ffmpeg import FfmpegError
 from vidgen.media.library import Match, SceneWords, config_library, match_scenes
 from vidgen.media.speech import WordTiming
 from vidgen.media.stock import StockCache, get_stock_provider
@@ -91,6 +92,7 @@ class ClipChoice(BaseModel):
     source: str | None  # stock page URL or the photo/clip's path; None when generated
     # The scene's words the photo or clip matched (your media), or the stock query that found it.
     matched: list[str] = Field(default_factory=list)
+    licence: str | None = None  # "user-supplied", the stock site's licence; None if generated
 
 
 class ProvidersUsed(BaseModel):
@@ -340,28 +342,37 @@ def _render_clips(
         if stock is None or down.is_set():
             return None
         wanted = spec(scene, stock.source_scale)
+        label = stock.provider.label
         try:
             with stock.client() as client:
                 candidate, tried = stock.choose(wanted, client, ctx)
                 if candidate is None:
                     ctx.log(
-                        f"scene {scene.index + 1}: {stock.provider.label} has nothing for "
+                        f"scene {scene.index + 1}: {label} has nothing for "
                         f"{' / '.join(repr(q) for q in tried) or 'its words'}"
                     )
                     return None
-                clip = stock.render_candidate(candidate, wanted, out, client=client, ctx=ctx)
+                try:
+                    clip = stock.render_candidate(candidate, wanted, out, client=client, ctx=ctx)
+                except (FatalStageError, FfmpegError) as exc:
+                    # The search worked (the key is good) but this file is gone, refused or
+                    # not decodable: the scene shows something else rather than failing the job.
+                    ctx.log(f"scene {scene.index + 1}: {label} footage unusable ({exc})")
+                    return None
         except (FatalStageError, StageTimeout):
-            raise
+            raise  # a missing or rejected key; a cancel or the time limit
         except StageError as exc:
             with warn_once:
                 if not down.is_set():
                     down.set()
                     ctx.log(
-                        f"warning: {stock.provider.label} is unavailable ({exc}); the scenes "
-                        "show your media or illustrations instead"
+                        f"warning: {label} is unavailable ({exc}); the scenes show your media "
+                        "or illustrations instead"
                     )
             return None
-        return clip, ClipChoice(provider=clip.provider, source=clip.source, matched=tried[-1:])
+        return clip, ClipChoice(
+            provider=clip.provider, source=clip.source, matched=tried[-1:], licence=clip.licence
+        )
 
     def render(scene: Scene) -> tuple[Clip, ClipChoice]:
         ctx.check_cancelled()
@@ -373,7 +384,10 @@ def _render_clips(
         if pick is not None:
             clip = media.render_item(pick.item, spec(scene, media.source_scale), out, ctx=ctx)
             return clip, ClipChoice(
-                provider=clip.provider, source=clip.source, matched=list(pick.matched)
+                provider=clip.provider,
+                source=clip.source,
+                matched=list(pick.matched),
+                licence=clip.licence,
             )
         clip = procedural.render(spec(scene, procedural.source_scale), out, ctx=ctx)
         return clip, ClipChoice(provider=clip.provider, source=None)
