@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import stat
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -37,6 +37,9 @@ from vidgen.schemas import (
     PlanScene,
     PlanSummary,
     PruneResponse,
+    PublicationListResponse,
+    PublicationResponse,
+    PublishDueResponse,
     RecoverResponse,
     StageDetail,
     VideoFileResponse,
@@ -57,11 +60,15 @@ from vidgen.store import (
 from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent
 
 if TYPE_CHECKING:
+    from http.server import HTTPServer
+
     from vidgen.pipeline.follow import Following
     from vidgen.pipeline.worker import WorkerHost
     from vidgen.pipeline.worklog import WorkerLog
+    from vidgen.providers.oauth import Authorization
+    from vidgen.providers.publish import UploadRequest
     from vidgen.review import JobPageResponse, VideoListResponse, VideoResponse
-    from vidgen.store.models import Job
+    from vidgen.store.models import Job, Publication, Video
 
 log = logging.getLogger("vidgen.service")
 
@@ -1005,6 +1012,12 @@ def video_file(settings: Settings, video_id: int, kind: str) -> VideoFileRespons
 # -- publishing: approved videos to YouTube / TikTok (one block; uploads run in workers) -------
 
 MAX_PUBLICATION_ID = MAX_JOB_ID
+
+
+def _seconds(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
 PUBLICATION_STATUS_NAMES = ("scheduled", "uploading", "published", "failed", "cancelled")
 
 
@@ -1047,7 +1060,7 @@ def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) 
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(zone))
     when = when.astimezone(UTC)
-    if when < now - timedelta_seconds(60):
+    if when < now - _seconds(60):
         raise InvalidInput(
             f"--at {raw!r} is in the past ({when.isoformat()}); give a future time or leave "
             "--at out to publish now"
@@ -1055,13 +1068,7 @@ def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) 
     return max(when, now)
 
 
-def timedelta_seconds(seconds: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(seconds=seconds)
-
-
-def _publish_settings(store: Store, video_id: int) -> tuple[Any, Any]:
+def _publish_settings(store: Store, video_id: int) -> tuple[Video, ThemeConfig]:
     """(video, the publish: section of its job's config) or Refused saying what to fix."""
     from vidgen.store.status import VideoStatus
 
@@ -1086,7 +1093,9 @@ def _publish_settings(store: Store, video_id: int) -> tuple[Any, Any]:
     return video, cfg
 
 
-def _upload_request(video: Any, cfg: ThemeConfig, destination: str, at: datetime) -> Any:
+def _upload_request(
+    video: Video, cfg: ThemeConfig, destination: str, at: datetime
+) -> UploadRequest:
     """What vidgen sends for ``video``: the plan's title and description (with the credits
     the assets need), the config's description and hashtags, privacy, made-for-kids."""
     from vidgen.providers.publish import UploadRequest
@@ -1108,7 +1117,7 @@ def _upload_request(video: Any, cfg: ThemeConfig, destination: str, at: datetime
     parts = [description.strip(), publish.description.strip(), extra]
     captions = subtitles_of(Path(video.video_path))
     publish_at = None
-    if destination == "youtube" and at > datetime.now(UTC) + timedelta_seconds(120):
+    if destination == "youtube" and at > datetime.now(UTC) + _seconds(120):
         publish_at = at.isoformat().replace("+00:00", "Z")
     return UploadRequest(
         title=(video.title or plan.get("title") or "video")[:100],
@@ -1129,16 +1138,16 @@ def _upload_request(video: Any, cfg: ThemeConfig, destination: str, at: datetime
 def _schedule(
     settings: Settings,
     store: Store,
-    video: Any,
+    video: Video,
     cfg: ThemeConfig,
     destination: str,
     account: str,
     at: datetime,
-) -> Any:
+) -> Publication:
     from vidgen.store import publications
 
     request = _upload_request(video, cfg, destination, at)
-    assert cfg.publish is not None
+    assert cfg.publish is not None and video.id is not None
     # YouTube holds a scheduled release itself (private until publishAt): upload now, so a
     # worker that is down at the release time cannot make it late. TikTok has no such field:
     # its publication waits here until it is due.
@@ -1149,7 +1158,7 @@ def _schedule(
     )
 
 
-def _publication_response(store: Store, pub: Any) -> Any:
+def _publication_response(store: Store, pub: Publication) -> PublicationResponse:
     from vidgen.pipeline.upload import to_response
 
     return to_response(pub, videos.get(store, pub.video_id))
@@ -1161,7 +1170,7 @@ def publish_video(
     to: str,
     at: str | None = None,
     account: str | None = None,
-) -> Any:
+) -> PublicationResponse:
     """``vidgen publish VIDEO --to DEST`` / ``POST /api/videos/{id}/publish``: schedule one
     publication, and queue its upload for the workers when it is due now."""
     from vidgen.providers.oauth import CLIENTS, TokenStore
@@ -1171,11 +1180,13 @@ def publish_video(
     name = check_account(account)
     store = get_store(settings)
     video, cfg = _publish_settings(store, video_id)
+    assert cfg.publish is not None  # _publish_settings refused a config without one
     when = parse_publish_time(at, cfg.publish.timezone)
     tokens = TokenStore(CLIENTS[destination], name, credentials_dir(settings.home))
     if not tokens.exists():
         raise Refused(tokens.missing_message())
     pub = _schedule(settings, store, video, cfg, destination, name, when)
+    assert pub.id is not None
     if pub.scheduled_at <= datetime.now(UTC):
         _queue_publications(settings, [pub.id])
     return _publication_response(store, pub)
@@ -1224,6 +1235,7 @@ def schedule_after_approval(settings: Settings, video_id: int) -> list[int]:
         except VidgenError as exc:
             log.warning("video %s: not scheduled on %s: %s", video_id, destination, exc)
             continue
+        assert pub.id is not None
         made.append(pub.id)
     return made
 
@@ -1236,16 +1248,17 @@ def next_slot(times: list[str], zone: str, now: datetime | None = None) -> datet
     here = (now or datetime.now(UTC)).astimezone(tz)
     candidates = []
     for day in (0, 1):
-        base = (here + timedelta_seconds(86400 * day)).date()
+        base = (here + _seconds(86400 * day)).date()
         for slot in times:
             hour, minute = (int(part) for part in slot.split(":"))
             candidates.append(datetime(base.year, base.month, base.day, hour, minute, tzinfo=tz))
     return min(c for c in candidates if c > here).astimezone(UTC)
 
 
-def list_publications(settings: Settings, status: str | None = None, limit: int = 20) -> Any:
+def list_publications(
+    settings: Settings, status: str | None = None, limit: int = 20
+) -> PublicationListResponse:
     """``vidgen publications`` / ``GET /api/publications``: newest first."""
-    from vidgen.schemas import PublicationListResponse
     from vidgen.store import publications
 
     if status is not None and status not in PUBLICATION_STATUS_NAMES:
@@ -1260,7 +1273,9 @@ def list_publications(settings: Settings, status: str | None = None, limit: int 
     return PublicationListResponse(count=len(found), publications=found)
 
 
-def publications_of_videos(settings: Settings, video_ids: list[int]) -> dict[int, list[Any]]:
+def publications_of_videos(
+    settings: Settings, video_ids: list[int]
+) -> dict[int, list[PublicationResponse]]:
     """Each video's publications (the dashboard shows them beside the video)."""
     from vidgen.pipeline.upload import to_response
     from vidgen.store import publications
@@ -1270,11 +1285,10 @@ def publications_of_videos(settings: Settings, video_ids: list[int]) -> dict[int
     return {vid: [to_response(p, None) for p in pubs] for vid, pubs in found.items()}
 
 
-def publish_due(settings: Settings) -> Any:
+def publish_due(settings: Settings) -> PublishDueResponse:
     """``vidgen publish --due`` / ``POST /api/publications/due`` (the cron line): queue the
     uploads due now -- and those whose worker died mid-upload, to resume -- for the workers,
     keeping each destination within its ``publish.max_per_day``; returns at once."""
-    from vidgen.schemas import PublishDueResponse
     from vidgen.store import publications
     from vidgen.store.status import PublicationStatus
 
@@ -1309,7 +1323,7 @@ def publish_due(settings: Settings) -> Any:
     )
 
 
-def cancel_publication(settings: Settings, pub_id: int) -> Any:
+def cancel_publication(settings: Settings, pub_id: int) -> PublicationResponse:
     """``vidgen publications cancel ID`` / ``POST /api/publications/{id}/cancel``."""
     from vidgen.store import publications
 
@@ -1319,7 +1333,9 @@ def cancel_publication(settings: Settings, pub_id: int) -> Any:
     return _publication_response(store, publications.cancel(store, pub_id))
 
 
-def auth_begin(settings: Settings, destination: str, account: str | None, port: int) -> Any:
+def auth_begin(
+    settings: Settings, destination: str, account: str | None, port: int
+) -> tuple[Authorization, HTTPServer]:
     """Start ``vidgen auth DEST``: (Authorization with its consent URL, the loopback server
     already listening for the browser's redirect)."""
     from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -1339,7 +1355,11 @@ def auth_begin(settings: Settings, destination: str, account: str | None, port: 
 
 
 def auth_finish(
-    settings: Settings, auth: Any, server: Any, pasted: str | None, timeout: float = 300.0
+    settings: Settings,
+    auth: Authorization,
+    server: HTTPServer,
+    pasted: str | None,
+    timeout: float = 300.0,
 ) -> str:
     """Finish ``vidgen auth``: the code from the pasted redirect URL or the loopback listener,
     exchanged for tokens kept in the home (mode 0600). Returns where they are."""

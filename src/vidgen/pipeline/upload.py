@@ -164,7 +164,13 @@ def _attempts(
             return _fail(store, lease, pub.id, one_line(exc), current())
         try:
             publications.publish(
-                store, lease, result.remote_id, result.url, result.applied_privacy, current()
+                store,
+                lease,
+                result.remote_id,
+                result.url,
+                result.applied_privacy,
+                current(),
+                result.note,
             )
         except LeaseLost:
             return None

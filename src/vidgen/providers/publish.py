@@ -41,6 +41,7 @@ class Published(BaseModel):
     remote_id: str
     url: str | None
     applied_privacy: str | None
+    note: str | None = None  # a later step the platform refused (the video is up regardless)
 
 
 class Destination(Protocol):

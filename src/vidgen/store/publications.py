@@ -210,13 +210,16 @@ def publish(
     url: str | None,
     applied_privacy: str | None,
     upload: dict[str, Any],
+    note: str | None = None,
 ) -> Publication:
-    """uploading -> published: the platform has the video."""
+    """uploading -> published: the platform has the video (``note``: a later step it refused,
+    kept as the error message)."""
     return _move(
         store,
         lease.pub_id,
         P,
         lease=lease,
+        error_message=note,
         remote_id=remote_id,
         url=url,
         applied_privacy=applied_privacy,
