@@ -328,3 +328,23 @@ def test_the_webhook_gets_the_publication_body_with_its_event_header(
     assert headers["X-Vidgen-Event"] == "publication"
     listed = cli("publications", "--json").json()["publications"][0]
     assert json.loads(body) == listed and listed["status"] == "published"
+
+
+def test_the_dashboard_shows_a_videos_publications_and_offers_publishing(
+    approved: int, cli: Cli, drain: Callable[[], int], fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    from vidgen.shim import create_app
+
+    with TestClient(create_app()) as client:
+        assert "/api/dashboard/videos/" in client.get("/static/app.js").text
+        empty = client.get(f"/api/dashboard/videos/{approved}/publications").json()
+        assert empty == {"count": 0, "publications": []}
+        # The page's "Publish to TikTok" button posts this; a worker uploads it.
+        assert (
+            client.post(f"/api/videos/{approved}/publish", json={"to": "tiktok"}).status_code == 200
+        )
+        drain()
+        shown = client.get(f"/api/dashboard/videos/{approved}/publications").json()
+        assert shown["count"] == 1
+        assert shown["publications"][0]["url"].startswith("https://www.tiktok.com/@vidgen_test/")
+        assert client.get("/api/dashboard/videos/999/publications").status_code == 404

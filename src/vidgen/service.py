@@ -1273,16 +1273,19 @@ def list_publications(
     return PublicationListResponse(count=len(found), publications=found)
 
 
-def publications_of_videos(
-    settings: Settings, video_ids: list[int]
-) -> dict[int, list[PublicationResponse]]:
-    """Each video's publications (the dashboard shows them beside the video)."""
+def video_publications(settings: Settings, video_id: int) -> PublicationListResponse:
+    """One video's publications, oldest first (the dashboard's Publishing box)."""
     from vidgen.pipeline.upload import to_response
     from vidgen.store import publications
 
     store = get_store(settings)
-    found = publications.for_videos(store, video_ids)
-    return {vid: [to_response(p, None) for p in pubs] for vid, pubs in found.items()}
+    video = videos.get(store, check_video_id(video_id))
+    if video is None:
+        raise NotFound(f"video {video_id} not found")
+    found = [
+        to_response(p, video) for p in publications.for_videos(store, [video_id]).get(video_id, [])
+    ]
+    return PublicationListResponse(count=len(found), publications=found)
 
 
 def publish_due(settings: Settings) -> PublishDueResponse:
