@@ -348,3 +348,21 @@ def test_the_dashboard_shows_a_videos_publications_and_offers_publishing(
         assert shown["count"] == 1
         assert shown["publications"][0]["url"].startswith("https://www.tiktok.com/@vidgen_test/")
         assert client.get("/api/dashboard/videos/999/publications").status_code == 404
+
+
+def test_a_platform_that_keeps_failing_fails_the_publication_after_the_retries(
+    approved: int,
+    cli: Cli,
+    drain: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+    fakes: tuple[FakeYouTube, FakeTikTok],
+) -> None:
+    youtube, _tiktok = fakes
+    monkeypatch.setenv("VIDGEN_STAGE_ATTEMPTS", "2")
+    youtube.fail_next_chunks = 10_000  # every chunk answered 503
+    cli("publish", str(approved), "--to", "youtube")
+    drain()
+    shown = cli("publications", "--json").json()["publications"][0]
+    assert shown["status"] == "failed" and shown["attempts"] == 1
+    assert shown["error_message"] == "YouTube answered HTTP 503 (after 2 tries)"
+    assert youtube.videos == [] and len(youtube.sessions) == 1, "one session, resumed each time"

@@ -1333,7 +1333,11 @@ def cancel_publication(settings: Settings, pub_id: int) -> PublicationResponse:
     if not 1 <= pub_id <= MAX_PUBLICATION_ID:
         raise NotFound(f"publication {pub_id} not found (ids are positive whole numbers)")
     store = get_store(settings)
-    return _publication_response(store, publications.cancel(store, pub_id))
+    body = _publication_response(store, publications.cancel(store, pub_id))
+    from vidgen.pipeline import webhook
+
+    webhook.send_publication(settings, body)  # an end, like published or failed
+    return body
 
 
 def auth_begin(

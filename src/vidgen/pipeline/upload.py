@@ -140,7 +140,12 @@ def _attempts(
     for attempt in range(1, attempts + 1):
         try:
             request = UploadRequest.model_validate(pub.request)
-            destination = get_destination(pub.destination, pub.account, settings.home)
+            destination = get_destination(
+                pub.destination,
+                pub.account,
+                settings.home,
+                backoff=lambda n: backoff_delay(n, settings.backoff_base, settings.backoff_max),
+            )
             result = destination.upload(request, current(), record)
         except LeaseLost:
             log.warning("publication %s: lease lost; another worker has it", pub.id)

@@ -62,6 +62,7 @@ class TikTok:
         *,
         chunk: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        backoff: Callable[[int], float] | None = None,
         poll_limit: float = 1800.0,
     ) -> None:
         self.tokens = tokens
@@ -69,6 +70,8 @@ class TikTok:
         env_chunk = os.environ.get("VIDGEN_UPLOAD_CHUNK_BYTES", "")
         self.chunk = chunk or (int(env_chunk) if env_chunk.isdigit() else MAX_CHUNK)
         self.sleep = sleep
+        # Seconds to wait after the n-th failure in a row before asking where the upload is.
+        self.backoff = backoff or (lambda n: min(8.0, 0.25 * 2**n))
         self.poll_limit = poll_limit
         self.http = httpx.Client(
             timeout=httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0)
@@ -240,7 +243,7 @@ class TikTok:
                     if failures > CHUNK_RETRIES:
                         raise
                     resumed = True
-                    self.sleep(min(8.0, 0.25 * 2**failures))
+                    self.sleep(self.backoff(failures))
         record(state)
 
     def _wait(self, state: UploadState, record: Record) -> Published:

@@ -66,11 +66,14 @@ class YouTube:
         *,
         chunk: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        backoff: Callable[[int], float] | None = None,
     ) -> None:
         self.tokens = tokens
         self.base = (base_url or DEFAULT_BASE).rstrip("/")
         self.chunk = chunk or chunk_bytes()
         self.sleep = sleep
+        # Seconds to wait after the n-th failure in a row before asking where the upload is.
+        self.backoff = backoff or (lambda n: min(8.0, 0.25 * 2**n))
         self.http = httpx.Client(
             timeout=httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0),
             follow_redirects=False,
@@ -257,7 +260,7 @@ class YouTube:
                     failures += 1
                     if failures > CHUNK_RETRIES:
                         raise
-                    self.sleep(min(8.0, 0.25 * 2**failures))
+                    self.sleep(self.backoff(failures))
 
     def _thumbnail(self, video_id: str, path: Path, _language: str) -> None:
         response = self._send(
