@@ -366,3 +366,26 @@ def test_a_platform_that_keeps_failing_fails_the_publication_after_the_retries(
     assert shown["status"] == "failed" and shown["attempts"] == 1
     assert shown["error_message"] == "YouTube answered HTTP 503 (after 2 tries)"
     assert youtube.videos == [] and len(youtube.sessions) == 1, "one session, resumed each time"
+
+
+def test_a_store_of_the_previous_version_gains_the_publication_table(home: Path) -> None:
+    import sqlite3
+
+    from vidgen.store import reset_stores
+    from vidgen.store.engine import SCHEMA_VERSION
+
+    settings = load_settings()
+    get_store(settings)
+    reset_stores()
+    db = sqlite3.connect(settings.home / "vidgen.db")
+    db.execute("DROP TABLE publication")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    db.commit()
+    db.close()
+
+    store = get_store(settings)  # opening upgrades it
+
+    assert publications.newest(store, None, 5) == []
+    db = sqlite3.connect(settings.home / "vidgen.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()

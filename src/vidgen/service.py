@@ -1119,9 +1119,14 @@ def _upload_request(
     publish_at = None
     if destination == "youtube" and at > datetime.now(UTC) + _seconds(120):
         publish_at = at.isoformat().replace("+00:00", "Z")
+
+    # YouTube refuses '<' and '>' in titles and descriptions (invalidTitle/invalidDescription).
+    def clean(text: str) -> str:
+        return text.replace("<", "‹").replace(">", "›")
+
     return UploadRequest(
-        title=(video.title or plan.get("title") or "video")[:100],
-        description="\n\n".join(p for p in parts if p)[:5000],
+        title=clean(video.title or plan.get("title") or "video")[:100],
+        description=clean("\n\n".join(p for p in parts if p))[:5000],
         tags=tags[:30],
         privacy=publish.privacy,
         made_for_kids=publish.made_for_kids,

@@ -26,8 +26,10 @@ from vidgen.providers.oauth import TokenStore
 from vidgen.providers.publish import Published, Record, UploadRequest, UploadState
 
 DEFAULT_BASE = "https://open.tiktokapis.com"
-MIN_CHUNK = 5 * 1024 * 1024  # the API's bounds: 5-64 MB chunks; smaller files go whole
-MAX_CHUNK = 64 * 1024 * 1024
+# The API takes 5-64 MB chunks (the last up to 128 MB), and a file under 5 MB whole.
+# 10 MB chunks by default: a resumed upload repeats at most 10 MB (a file under 20 MB goes in
+# one chunk of its own size, as the API asks for files smaller than two chunks).
+DEFAULT_CHUNK = 10 * 1000 * 1000
 CHUNK_RETRIES = 5
 PRIVACY = {
     "public": "PUBLIC_TO_EVERYONE",
@@ -68,7 +70,7 @@ class TikTok:
         self.tokens = tokens
         self.base = (base_url or DEFAULT_BASE).rstrip("/")
         env_chunk = os.environ.get("VIDGEN_UPLOAD_CHUNK_BYTES", "")
-        self.chunk = chunk or (int(env_chunk) if env_chunk.isdigit() else MAX_CHUNK)
+        self.chunk = chunk or (int(env_chunk) if env_chunk.isdigit() else DEFAULT_CHUNK)
         self.sleep = sleep
         # Seconds to wait after the n-th failure in a row before asking where the upload is.
         self.backoff = backoff or (lambda n: min(8.0, 0.25 * 2**n))
