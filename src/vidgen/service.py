@@ -1122,7 +1122,7 @@ def _upload_request(
 
     # YouTube refuses '<' and '>' in titles and descriptions (invalidTitle/invalidDescription).
     def clean(text: str) -> str:
-        return text.replace("<", "‹").replace(">", "›")
+        return text.replace("<", "(").replace(">", ")")
 
     return UploadRequest(
         title=clean(video.title or plan.get("title") or "video")[:100],
