@@ -17,6 +17,7 @@ from vidgen.pipeline import events as pipeline_events
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.store import Store, checkpoints, jobs, reset_stores, videos
+from vidgen.store.engine import SCHEMA_VERSION
 from vidgen.store.events import events_for_job, record_event
 from vidgen.store.models import Event, Video
 from vidgen.store.status import JobStatus, RunnerEvent, VideoStatus
@@ -223,7 +224,7 @@ def test_a_version_5_database_gains_the_counting_index(home: Path) -> None:
     store = get_store(settings)
     jobs.create(store, "after", "/tmp/x.yml")
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         plan = conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM job").fetchall()
     assert "ix_job_count" in str(plan)
     assert jobs.count(store, None) == 1
@@ -245,7 +246,7 @@ def test_a_version_4_database_gains_the_lease_epoch(home: Path) -> None:
         conn.execute("PRAGMA user_version = 4")
     store = get_store(settings)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     old = jobs.get(store, done)
     assert old is not None and (old.status, old.lease_epoch) == ("completed", 0)
     _job, lease = jobs.claim(store, waiting, "w", 60)
