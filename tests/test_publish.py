@@ -389,3 +389,38 @@ def test_a_store_of_the_previous_version_gains_the_publication_table(home: Path)
     db = sqlite3.connect(settings.home / "vidgen.db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
+
+
+def test_a_worker_shutting_down_hands_the_upload_back_with_its_session(
+    approved: int, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    from vidgen.pipeline.execute import SHUTDOWN
+    from vidgen.pipeline.upload import run_publication
+
+    youtube, _tiktok = fakes
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    pub_id = cli("publish", str(approved), "--to", "tiktok", "--at", later, "--json").json()["id"]
+    cli("publications", "cancel", str(pub_id))
+    pub_id = cli("publish", str(approved), "--to", "youtube", "--json").json()["id"]
+    settings = load_settings()
+    youtube.chunk_delay = 0.05
+
+    def stop_soon() -> None:
+        import time
+
+        while not any(s.data for s in youtube.sessions.values()):
+            time.sleep(0.01)
+        SHUTDOWN.set()  # SIGTERM to the worker
+
+    stopper = threading.Thread(target=stop_soon)
+    stopper.start()
+    assert run_publication(settings, pub_id) == "scheduled"
+    stopper.join()
+    row = publications.get(get_store(settings), pub_id)
+    assert row is not None and row.status == "scheduled" and 0 < row.upload["offset"] < 76800
+    assert youtube.videos == []
+
+    SHUTDOWN.clear()
+    youtube.chunk_delay = 0
+    assert run_publication(settings, pub_id) == "published"
+    assert len(youtube.videos) == 1 and len(youtube.sessions) == 1
