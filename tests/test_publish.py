@@ -424,3 +424,22 @@ def test_a_worker_shutting_down_hands_the_upload_back_with_its_session(
     youtube.chunk_delay = 0
     assert run_publication(settings, pub_id) == "published"
     assert len(youtube.videos) == 1 and len(youtube.sessions) == 1
+
+
+def test_a_job_without_a_publish_section_uses_the_default_configs(
+    home: Path,
+    tmp_path: Path,
+    cli: Cli,
+    drain: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+    fakes: tuple[FakeYouTube, FakeTikTok],
+) -> None:
+    settings = load_settings()
+    old = pending_video(get_store(settings), settings, theme_file(tmp_path, None))
+    monkeypatch.setenv(
+        "VIDGEN_CONFIG", str(theme_file(tmp_path, PUBLISH | {"privacy": "unlisted"}))
+    )
+    assert cli("approve", str(old)).code == 0
+    made = cli("publish", str(old), "--to", "youtube", "--json")
+    assert made.code == 0, made.err
+    assert made.json()["privacy"] == "unlisted"

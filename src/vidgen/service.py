@@ -1068,8 +1068,31 @@ def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) 
     return max(when, now)
 
 
-def _publish_settings(store: Store, video_id: int) -> tuple[Video, ThemeConfig]:
-    """(video, the publish: section of its job's config) or Refused saying what to fix."""
+def _publish_config(settings: Settings, job_config: str | None) -> tuple[ThemeConfig | None, str]:
+    """The job's config with the ``publish:`` section to use, and the file to name in a
+    message. The job's own config first; when it has no ``publish:`` (a job generated before
+    the section was added), the default config's: where to publish is a channel setting, not
+    part of what a job rendered."""
+    default = resolve_config_path(None, settings.config)
+    found: ThemeConfig | None = None
+    for where in (job_config, str(default)):
+        if where is None:
+            continue
+        try:
+            cfg = load_config(Path(where))
+        except InvalidInput:
+            if where == job_config:
+                raise
+            continue
+        if found is None:
+            found = cfg
+        if cfg.publish is not None:
+            return found.model_copy(update={"publish": cfg.publish}), where
+    return found, job_config or str(default)
+
+
+def _publish_settings(settings: Settings, store: Store, video_id: int) -> tuple[Video, ThemeConfig]:
+    """(video, its config with the publish: section) or Refused saying what to fix."""
     from vidgen.store.status import VideoStatus
 
     video = videos.get(store, check_video_id(video_id))
@@ -1081,11 +1104,8 @@ def _publish_settings(store: Store, video_id: int) -> tuple[Video, ThemeConfig]:
             f"(vidgen approve {video.job_id} first)"
         )
     job = jobs.get(store, video.job_id)
-    where = job.config_path if job is not None and job.config_path else None
-    if where is None:
-        raise Refused(f"video {video_id}: its job names no config with a 'publish:' section")
-    cfg = load_config(Path(where))
-    if cfg.publish is None or cfg.publish.made_for_kids is None:
+    cfg, where = _publish_config(settings, job.config_path if job is not None else None)
+    if cfg is None or cfg.publish is None or cfg.publish.made_for_kids is None:
         raise Refused(
             f"{where}: publish.made_for_kids is not set: add 'publish: {{made_for_kids: false}}' "
             "(or true) -- the platforms require the answer and vidgen never guesses it"
@@ -1184,7 +1204,7 @@ def publish_video(
     destination = check_destination(to)
     name = check_account(account)
     store = get_store(settings)
-    video, cfg = _publish_settings(store, video_id)
+    video, cfg = _publish_settings(settings, store, video_id)
     assert cfg.publish is not None  # _publish_settings refused a config without one
     when = parse_publish_time(at, cfg.publish.timezone)
     tokens = TokenStore(CLIENTS[destination], name, credentials_dir(settings.home))
@@ -1221,16 +1241,14 @@ def schedule_after_approval(settings: Settings, video_id: int) -> list[int]:
     store = get_store(settings)
     video = videos.get(store, video_id)
     job = jobs.get(store, video.job_id) if video is not None else None
-    if video is None or job is None or not job.config_path:
-        return []
-    if video.status != VideoStatus.APPROVED.value:
+    if video is None or job is None or video.status != VideoStatus.APPROVED.value:
         return []
     try:
-        cfg = load_config(Path(job.config_path))
+        cfg, _where = _publish_config(settings, job.config_path)
     except VidgenError as exc:
         log.warning("video %s approved; not scheduled: %s", video_id, exc)
         return []
-    if cfg.publish is None or not cfg.publish.destinations:
+    if cfg is None or cfg.publish is None or not cfg.publish.destinations:
         return []
     made: list[int] = []
     when = next_slot(cfg.publish.times, cfg.publish.timezone)
