@@ -207,6 +207,7 @@ class FakeYouTube(FakePlatform):
         super().__init__()
         self.unverified = unverified  # projects not yet audited: uploads are made private
         self.thumbnails: list[str] = []
+        self.refuse_thumbnails = False  # an unverified channel may not set custom thumbnails
         self.captions: list[dict[str, Any]] = []
 
     def dispatch(self, h: BaseHTTPRequestHandler) -> None:
@@ -224,6 +225,19 @@ class FakeYouTube(FakePlatform):
         if parsed.path == "/upload/youtube/v3/thumbnails/set":
             body = self.read_body(h)
             self.record(h, body)
+            if self.refuse_thumbnails:
+                return self.reply(
+                    h,
+                    403,
+                    {
+                        "error": {
+                            "code": 403,
+                            "message": "The authenticated user doesn't have permissions to "
+                            "upload and set custom video thumbnails.",
+                            "errors": [{"reason": "forbidden"}],
+                        }
+                    },
+                )
             self.thumbnails.append(query["videoId"][0])
             return self.reply(h, 200, {"kind": "youtube#thumbnailSetResponse", "items": [{}]})
         if parsed.path == "/upload/youtube/v3/captions":

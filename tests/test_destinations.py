@@ -256,3 +256,18 @@ def test_tiktok_without_direct_post_uploads_a_draft_to_the_inbox(
         fake.stop()
     assert fake.videos[0]["mode"] == "inbox"
     assert result.applied_privacy is not None and result.applied_privacy.startswith("DRAFT")
+
+
+def test_youtube_a_refused_thumbnail_is_a_note_not_a_failed_publication(
+    video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeYouTube().start()
+    fake.refuse_thumbnails = True
+    try:
+        result = _destination(fake, tmp_path, monkeypatch).upload(
+            _request(video), {}, lambda s: None
+        )
+    finally:
+        fake.stop()
+    assert len(fake.videos) == 1 and fake.captions, "the video and its captions are up"
+    assert result.note is not None and "thumbnail not set" in result.note

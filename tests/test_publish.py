@@ -328,3 +328,118 @@ def test_the_webhook_gets_the_publication_body_with_its_event_header(
     assert headers["X-Vidgen-Event"] == "publication"
     listed = cli("publications", "--json").json()["publications"][0]
     assert json.loads(body) == listed and listed["status"] == "published"
+
+
+def test_the_dashboard_shows_a_videos_publications_and_offers_publishing(
+    approved: int, cli: Cli, drain: Callable[[], int], fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    from vidgen.shim import create_app
+
+    with TestClient(create_app()) as client:
+        assert "/api/dashboard/videos/" in client.get("/static/app.js").text
+        empty = client.get(f"/api/dashboard/videos/{approved}/publications").json()
+        assert empty == {"count": 0, "publications": []}
+        # The page's "Publish to TikTok" button posts this; a worker uploads it.
+        assert (
+            client.post(f"/api/videos/{approved}/publish", json={"to": "tiktok"}).status_code == 200
+        )
+        drain()
+        shown = client.get(f"/api/dashboard/videos/{approved}/publications").json()
+        assert shown["count"] == 1
+        assert shown["publications"][0]["url"].startswith("https://www.tiktok.com/@vidgen_test/")
+        assert client.get("/api/dashboard/videos/999/publications").status_code == 404
+
+
+def test_a_platform_that_keeps_failing_fails_the_publication_after_the_retries(
+    approved: int,
+    cli: Cli,
+    drain: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+    fakes: tuple[FakeYouTube, FakeTikTok],
+) -> None:
+    youtube, _tiktok = fakes
+    monkeypatch.setenv("VIDGEN_STAGE_ATTEMPTS", "2")
+    youtube.fail_next_chunks = 10_000  # every chunk answered 503
+    cli("publish", str(approved), "--to", "youtube")
+    drain()
+    shown = cli("publications", "--json").json()["publications"][0]
+    assert shown["status"] == "failed" and shown["attempts"] == 1
+    assert shown["error_message"] == "YouTube answered HTTP 503 (after 2 tries)"
+    assert youtube.videos == [] and len(youtube.sessions) == 1, "one session, resumed each time"
+
+
+def test_a_store_of_the_previous_version_gains_the_publication_table(home: Path) -> None:
+    import sqlite3
+
+    from vidgen.store import reset_stores
+    from vidgen.store.engine import SCHEMA_VERSION
+
+    settings = load_settings()
+    get_store(settings)
+    reset_stores()
+    db = sqlite3.connect(settings.home / "vidgen.db")
+    db.execute("DROP TABLE publication")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    db.commit()
+    db.close()
+
+    store = get_store(settings)  # opening upgrades it
+
+    assert publications.newest(store, None, 5) == []
+    db = sqlite3.connect(settings.home / "vidgen.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_a_worker_shutting_down_hands_the_upload_back_with_its_session(
+    approved: int, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    from vidgen.pipeline.execute import SHUTDOWN
+    from vidgen.pipeline.upload import run_publication
+
+    youtube, _tiktok = fakes
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    pub_id = cli("publish", str(approved), "--to", "tiktok", "--at", later, "--json").json()["id"]
+    cli("publications", "cancel", str(pub_id))
+    pub_id = cli("publish", str(approved), "--to", "youtube", "--json").json()["id"]
+    settings = load_settings()
+    youtube.chunk_delay = 0.05
+
+    def stop_soon() -> None:
+        import time
+
+        while not any(s.data for s in youtube.sessions.values()):
+            time.sleep(0.01)
+        SHUTDOWN.set()  # SIGTERM to the worker
+
+    stopper = threading.Thread(target=stop_soon)
+    stopper.start()
+    assert run_publication(settings, pub_id) == "scheduled"
+    stopper.join()
+    row = publications.get(get_store(settings), pub_id)
+    assert row is not None and row.status == "scheduled" and 0 < row.upload["offset"] < 76800
+    assert youtube.videos == []
+
+    SHUTDOWN.clear()
+    youtube.chunk_delay = 0
+    assert run_publication(settings, pub_id) == "published"
+    assert len(youtube.videos) == 1 and len(youtube.sessions) == 1
+
+
+def test_a_job_without_a_publish_section_uses_the_default_configs(
+    home: Path,
+    tmp_path: Path,
+    cli: Cli,
+    drain: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+    fakes: tuple[FakeYouTube, FakeTikTok],
+) -> None:
+    settings = load_settings()
+    old = pending_video(get_store(settings), settings, theme_file(tmp_path, None))
+    monkeypatch.setenv(
+        "VIDGEN_CONFIG", str(theme_file(tmp_path, PUBLISH | {"privacy": "unlisted"}))
+    )
+    assert cli("approve", str(old)).code == 0
+    made = cli("publish", str(old), "--to", "youtube", "--json")
+    assert made.code == 0, made.err
+    assert made.json()["privacy"] == "unlisted"

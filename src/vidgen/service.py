@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import stat
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -37,6 +37,9 @@ from vidgen.schemas import (
     PlanScene,
     PlanSummary,
     PruneResponse,
+    PublicationListResponse,
+    PublicationResponse,
+    PublishDueResponse,
     RecoverResponse,
     StageDetail,
     VideoFileResponse,
@@ -57,11 +60,15 @@ from vidgen.store import (
 from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent
 
 if TYPE_CHECKING:
+    from http.server import HTTPServer
+
     from vidgen.pipeline.follow import Following
     from vidgen.pipeline.worker import WorkerHost
     from vidgen.pipeline.worklog import WorkerLog
+    from vidgen.providers.oauth import Authorization
+    from vidgen.providers.publish import UploadRequest
     from vidgen.review import JobPageResponse, VideoListResponse, VideoResponse
-    from vidgen.store.models import Job
+    from vidgen.store.models import Job, Publication, Video
 
 log = logging.getLogger("vidgen.service")
 
@@ -1178,6 +1185,12 @@ def video_file(settings: Settings, video_id: int, kind: str) -> VideoFileRespons
 # -- publishing: approved videos to YouTube / TikTok (one block; uploads run in workers) -------
 
 MAX_PUBLICATION_ID = MAX_JOB_ID
+
+
+def _seconds(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
 PUBLICATION_STATUS_NAMES = ("scheduled", "uploading", "published", "failed", "cancelled")
 
 
@@ -1220,7 +1233,7 @@ def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) 
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(zone))
     when = when.astimezone(UTC)
-    if when < now - timedelta_seconds(60):
+    if when < now - _seconds(60):
         raise InvalidInput(
             f"--at {raw!r} is in the past ({when.isoformat()}); give a future time or leave "
             "--at out to publish now"
@@ -1228,14 +1241,31 @@ def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) 
     return max(when, now)
 
 
-def timedelta_seconds(seconds: float) -> Any:
-    from datetime import timedelta
+def _publish_config(settings: Settings, job_config: str | None) -> tuple[ThemeConfig | None, str]:
+    """The job's config with the ``publish:`` section to use, and the file to name in a
+    message. The job's own config first; when it has no ``publish:`` (a job generated before
+    the section was added), the default config's: where to publish is a channel setting, not
+    part of what a job rendered."""
+    default = resolve_config_path(None, settings.config)
+    found: ThemeConfig | None = None
+    for where in (job_config, str(default)):
+        if where is None:
+            continue
+        try:
+            cfg = load_config(Path(where))
+        except InvalidInput:
+            if where == job_config:
+                raise
+            continue
+        if found is None:
+            found = cfg
+        if cfg.publish is not None:
+            return found.model_copy(update={"publish": cfg.publish}), where
+    return found, job_config or str(default)
 
-    return timedelta(seconds=seconds)
 
-
-def _publish_settings(store: Store, video_id: int) -> tuple[Any, Any]:
-    """(video, the publish: section of its job's config) or Refused saying what to fix."""
+def _publish_settings(settings: Settings, store: Store, video_id: int) -> tuple[Video, ThemeConfig]:
+    """(video, its config with the publish: section) or Refused saying what to fix."""
     from vidgen.store.status import VideoStatus
 
     video = videos.get(store, check_video_id(video_id))
@@ -1247,11 +1277,8 @@ def _publish_settings(store: Store, video_id: int) -> tuple[Any, Any]:
             f"(vidgen approve {video.job_id} first)"
         )
     job = jobs.get(store, video.job_id)
-    where = job.config_path if job is not None and job.config_path else None
-    if where is None:
-        raise Refused(f"video {video_id}: its job names no config with a 'publish:' section")
-    cfg = load_config(Path(where))
-    if cfg.publish is None or cfg.publish.made_for_kids is None:
+    cfg, where = _publish_config(settings, job.config_path if job is not None else None)
+    if cfg is None or cfg.publish is None or cfg.publish.made_for_kids is None:
         raise Refused(
             f"{where}: publish.made_for_kids is not set: add 'publish: {{made_for_kids: false}}' "
             "(or true) -- the platforms require the answer and vidgen never guesses it"
@@ -1259,7 +1286,9 @@ def _publish_settings(store: Store, video_id: int) -> tuple[Any, Any]:
     return video, cfg
 
 
-def _upload_request(video: Any, cfg: ThemeConfig, destination: str, at: datetime) -> Any:
+def _upload_request(
+    video: Video, cfg: ThemeConfig, destination: str, at: datetime
+) -> UploadRequest:
     """What vidgen sends for ``video``: the plan's title and description (with the credits
     the assets need), the config's description and hashtags, privacy, made-for-kids."""
     from vidgen.providers.publish import UploadRequest
@@ -1281,11 +1310,16 @@ def _upload_request(video: Any, cfg: ThemeConfig, destination: str, at: datetime
     parts = [description.strip(), publish.description.strip(), extra]
     captions = subtitles_of(Path(video.video_path))
     publish_at = None
-    if destination == "youtube" and at > datetime.now(UTC) + timedelta_seconds(120):
+    if destination == "youtube" and at > datetime.now(UTC) + _seconds(120):
         publish_at = at.isoformat().replace("+00:00", "Z")
+
+    # YouTube refuses '<' and '>' in titles and descriptions (invalidTitle/invalidDescription).
+    def clean(text: str) -> str:
+        return text.replace("<", "(").replace(">", ")")
+
     return UploadRequest(
-        title=(video.title or plan.get("title") or "video")[:100],
-        description="\n\n".join(p for p in parts if p)[:5000],
+        title=clean(video.title or plan.get("title") or "video")[:100],
+        description=clean("\n\n".join(p for p in parts if p))[:5000],
         tags=tags[:30],
         privacy=publish.privacy,
         made_for_kids=publish.made_for_kids,
@@ -1302,16 +1336,16 @@ def _upload_request(video: Any, cfg: ThemeConfig, destination: str, at: datetime
 def _schedule(
     settings: Settings,
     store: Store,
-    video: Any,
+    video: Video,
     cfg: ThemeConfig,
     destination: str,
     account: str,
     at: datetime,
-) -> Any:
+) -> Publication:
     from vidgen.store import publications
 
     request = _upload_request(video, cfg, destination, at)
-    assert cfg.publish is not None
+    assert cfg.publish is not None and video.id is not None
     # YouTube holds a scheduled release itself (private until publishAt): upload now, so a
     # worker that is down at the release time cannot make it late. TikTok has no such field:
     # its publication waits here until it is due.
@@ -1322,7 +1356,7 @@ def _schedule(
     )
 
 
-def _publication_response(store: Store, pub: Any) -> Any:
+def _publication_response(store: Store, pub: Publication) -> PublicationResponse:
     from vidgen.pipeline.upload import to_response
 
     return to_response(pub, videos.get(store, pub.video_id))
@@ -1334,7 +1368,7 @@ def publish_video(
     to: str,
     at: str | None = None,
     account: str | None = None,
-) -> Any:
+) -> PublicationResponse:
     """``vidgen publish VIDEO --to DEST`` / ``POST /api/videos/{id}/publish``: schedule one
     publication, and queue its upload for the workers when it is due now."""
     from vidgen.providers.oauth import CLIENTS, TokenStore
@@ -1343,12 +1377,14 @@ def publish_video(
     destination = check_destination(to)
     name = check_account(account)
     store = get_store(settings)
-    video, cfg = _publish_settings(store, video_id)
+    video, cfg = _publish_settings(settings, store, video_id)
+    assert cfg.publish is not None  # _publish_settings refused a config without one
     when = parse_publish_time(at, cfg.publish.timezone)
     tokens = TokenStore(CLIENTS[destination], name, credentials_dir(settings.home))
     if not tokens.exists():
         raise Refused(tokens.missing_message())
     pub = _schedule(settings, store, video, cfg, destination, name, when)
+    assert pub.id is not None
     if pub.scheduled_at <= datetime.now(UTC):
         _queue_publications(settings, [pub.id])
     return _publication_response(store, pub)
@@ -1378,16 +1414,14 @@ def schedule_after_approval(settings: Settings, video_id: int) -> list[int]:
     store = get_store(settings)
     video = videos.get(store, video_id)
     job = jobs.get(store, video.job_id) if video is not None else None
-    if video is None or job is None or not job.config_path:
-        return []
-    if video.status != VideoStatus.APPROVED.value:
+    if video is None or job is None or video.status != VideoStatus.APPROVED.value:
         return []
     try:
-        cfg = load_config(Path(job.config_path))
+        cfg, _where = _publish_config(settings, job.config_path)
     except VidgenError as exc:
         log.warning("video %s approved; not scheduled: %s", video_id, exc)
         return []
-    if cfg.publish is None or not cfg.publish.destinations:
+    if cfg is None or cfg.publish is None or not cfg.publish.destinations:
         return []
     made: list[int] = []
     when = next_slot(cfg.publish.times, cfg.publish.timezone)
@@ -1397,6 +1431,7 @@ def schedule_after_approval(settings: Settings, video_id: int) -> list[int]:
         except VidgenError as exc:
             log.warning("video %s: not scheduled on %s: %s", video_id, destination, exc)
             continue
+        assert pub.id is not None
         made.append(pub.id)
     return made
 
@@ -1409,16 +1444,17 @@ def next_slot(times: list[str], zone: str, now: datetime | None = None) -> datet
     here = (now or datetime.now(UTC)).astimezone(tz)
     candidates = []
     for day in (0, 1):
-        base = (here + timedelta_seconds(86400 * day)).date()
+        base = (here + _seconds(86400 * day)).date()
         for slot in times:
             hour, minute = (int(part) for part in slot.split(":"))
             candidates.append(datetime(base.year, base.month, base.day, hour, minute, tzinfo=tz))
     return min(c for c in candidates if c > here).astimezone(UTC)
 
 
-def list_publications(settings: Settings, status: str | None = None, limit: int = 20) -> Any:
+def list_publications(
+    settings: Settings, status: str | None = None, limit: int = 20
+) -> PublicationListResponse:
     """``vidgen publications`` / ``GET /api/publications``: newest first."""
-    from vidgen.schemas import PublicationListResponse
     from vidgen.store import publications
 
     if status is not None and status not in PUBLICATION_STATUS_NAMES:
@@ -1433,21 +1469,25 @@ def list_publications(settings: Settings, status: str | None = None, limit: int 
     return PublicationListResponse(count=len(found), publications=found)
 
 
-def publications_of_videos(settings: Settings, video_ids: list[int]) -> dict[int, list[Any]]:
-    """Each video's publications (the dashboard shows them beside the video)."""
+def video_publications(settings: Settings, video_id: int) -> PublicationListResponse:
+    """One video's publications, oldest first (the dashboard's Publishing box)."""
     from vidgen.pipeline.upload import to_response
     from vidgen.store import publications
 
     store = get_store(settings)
-    found = publications.for_videos(store, video_ids)
-    return {vid: [to_response(p, None) for p in pubs] for vid, pubs in found.items()}
+    video = videos.get(store, check_video_id(video_id))
+    if video is None:
+        raise NotFound(f"video {video_id} not found")
+    found = [
+        to_response(p, video) for p in publications.for_videos(store, [video_id]).get(video_id, [])
+    ]
+    return PublicationListResponse(count=len(found), publications=found)
 
 
-def publish_due(settings: Settings) -> Any:
+def publish_due(settings: Settings) -> PublishDueResponse:
     """``vidgen publish --due`` / ``POST /api/publications/due`` (the cron line): queue the
     uploads due now -- and those whose worker died mid-upload, to resume -- for the workers,
     keeping each destination within its ``publish.max_per_day``; returns at once."""
-    from vidgen.schemas import PublishDueResponse
     from vidgen.store import publications
     from vidgen.store.status import PublicationStatus
 
@@ -1482,17 +1522,23 @@ def publish_due(settings: Settings) -> Any:
     )
 
 
-def cancel_publication(settings: Settings, pub_id: int) -> Any:
+def cancel_publication(settings: Settings, pub_id: int) -> PublicationResponse:
     """``vidgen publications cancel ID`` / ``POST /api/publications/{id}/cancel``."""
     from vidgen.store import publications
 
     if not 1 <= pub_id <= MAX_PUBLICATION_ID:
         raise NotFound(f"publication {pub_id} not found (ids are positive whole numbers)")
     store = get_store(settings)
-    return _publication_response(store, publications.cancel(store, pub_id))
+    body = _publication_response(store, publications.cancel(store, pub_id))
+    from vidgen.pipeline import webhook
+
+    webhook.send_publication(settings, body)  # an end, like published or failed
+    return body
 
 
-def auth_begin(settings: Settings, destination: str, account: str | None, port: int) -> Any:
+def auth_begin(
+    settings: Settings, destination: str, account: str | None, port: int
+) -> tuple[Authorization, HTTPServer]:
     """Start ``vidgen auth DEST``: (Authorization with its consent URL, the loopback server
     already listening for the browser's redirect)."""
     from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -1512,7 +1558,11 @@ def auth_begin(settings: Settings, destination: str, account: str | None, port: 
 
 
 def auth_finish(
-    settings: Settings, auth: Any, server: Any, pasted: str | None, timeout: float = 300.0
+    settings: Settings,
+    auth: Authorization,
+    server: HTTPServer,
+    pasted: str | None,
+    timeout: float = 300.0,
 ) -> str:
     """Finish ``vidgen auth``: the code from the pasted redirect URL or the loopback listener,
     exchanged for tokens kept in the home (mode 0600). Returns where they are."""

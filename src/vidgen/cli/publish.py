@@ -160,6 +160,7 @@ def cancel(
     from vidgen import service
 
     respond(lambda s: service.cancel_publication(s, pub_id), as_json, _one)
+    service.flush_webhooks(10.0)
 
 
 def register(app: typer.Typer) -> None:

@@ -140,7 +140,12 @@ def _attempts(
     for attempt in range(1, attempts + 1):
         try:
             request = UploadRequest.model_validate(pub.request)
-            destination = get_destination(pub.destination, pub.account, settings.home)
+            destination = get_destination(
+                pub.destination,
+                pub.account,
+                settings.home,
+                backoff=lambda n: backoff_delay(n, settings.backoff_base, settings.backoff_max),
+            )
             result = destination.upload(request, current(), record)
         except LeaseLost:
             log.warning("publication %s: lease lost; another worker has it", pub.id)
@@ -164,7 +169,13 @@ def _attempts(
             return _fail(store, lease, pub.id, one_line(exc), current())
         try:
             publications.publish(
-                store, lease, result.remote_id, result.url, result.applied_privacy, current()
+                store,
+                lease,
+                result.remote_id,
+                result.url,
+                result.applied_privacy,
+                current(),
+                result.note,
             )
         except LeaseLost:
             return None

@@ -144,7 +144,19 @@ class TokenStore:
         _write_private(self.path, data)
 
     def access_token(self, http: httpx.Client, *, force: bool = False) -> str:
-        """A valid access token: the stored one, or a fresh one from the refresh token."""
+        """A valid access token: the stored one, or a fresh one from the refresh token.
+
+        Refreshing holds an exclusive lock on a file beside the tokens: two workers uploading
+        for one account refresh one after the other, and the second reads the first's token
+        (TikTok rotates refresh tokens, so a second refresh with the old one could fail)."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            return self._access_token(http, force=force)
+
+    def _access_token(self, http: httpx.Client, *, force: bool) -> str:
         data = self.load()
         if (
             not force

@@ -2,9 +2,9 @@
 
 One Protocol (``Destination``), one factory (``vidgen.providers.destinations.get_destination``,
 names from ``vidgen.registry.DESTINATIONS``), one shared contract test
-(``tests/test_destinations.py``)
-run against each destination and a local fake of its API. A destination does the network work
-and returns data; the upload task (``vidgen.pipeline.upload``) records it.
+(``tests/test_destinations.py``) run against each destination and a local fake of its API. A
+destination does the network work and returns data; the upload task
+(``vidgen.pipeline.upload``) records it.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Published(BaseModel):
     remote_id: str
     url: str | None
     applied_privacy: str | None
+    note: str | None = None  # a later step the platform refused (the video is up regardless)
 
 
 class Destination(Protocol):

@@ -26,8 +26,10 @@ from vidgen.providers.oauth import TokenStore
 from vidgen.providers.publish import Published, Record, UploadRequest, UploadState
 
 DEFAULT_BASE = "https://open.tiktokapis.com"
-MIN_CHUNK = 5 * 1024 * 1024  # the API's bounds: 5-64 MB chunks; smaller files go whole
-MAX_CHUNK = 64 * 1024 * 1024
+# The API takes 5-64 MB chunks (the last up to 128 MB), and a file under 5 MB whole.
+# 10 MB chunks by default: a resumed upload repeats at most 10 MB (a file under 20 MB goes in
+# one chunk of its own size, as the API asks for files smaller than two chunks).
+DEFAULT_CHUNK = 10 * 1000 * 1000
 CHUNK_RETRIES = 5
 PRIVACY = {
     "public": "PUBLIC_TO_EVERYONE",
@@ -62,13 +64,16 @@ class TikTok:
         *,
         chunk: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        backoff: Callable[[int], float] | None = None,
         poll_limit: float = 1800.0,
     ) -> None:
         self.tokens = tokens
         self.base = (base_url or DEFAULT_BASE).rstrip("/")
         env_chunk = os.environ.get("VIDGEN_UPLOAD_CHUNK_BYTES", "")
-        self.chunk = chunk or (int(env_chunk) if env_chunk.isdigit() else MAX_CHUNK)
+        self.chunk = chunk or (int(env_chunk) if env_chunk.isdigit() else DEFAULT_CHUNK)
         self.sleep = sleep
+        # Seconds to wait after the n-th failure in a row before asking where the upload is.
+        self.backoff = backoff or (lambda n: min(8.0, 0.25 * 2**n))
         self.poll_limit = poll_limit
         self.http = httpx.Client(
             timeout=httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0)
@@ -240,7 +245,7 @@ class TikTok:
                     if failures > CHUNK_RETRIES:
                         raise
                     resumed = True
-                    self.sleep(min(8.0, 0.25 * 2**failures))
+                    self.sleep(self.backoff(failures))
         record(state)
 
     def _wait(self, state: UploadState, record: Record) -> Published:

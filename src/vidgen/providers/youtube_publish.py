@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from vidgen.errors import FatalStageError, StageError
+from vidgen.errors import FatalStageError, StageError, VidgenError
 from vidgen.providers.oauth import TokenStore
 from vidgen.providers.publish import Published, Record, UploadRequest, UploadState
 
@@ -48,6 +48,14 @@ def _reason(response: httpx.Response) -> str:
     return str(body)[:200]
 
 
+def _utc_now_iso() -> str:
+    """Now as ``publishAt`` is written (``...Z``); a release time already past is dropped
+    (YouTube refuses one in the past): the video is then released at once, as asked."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
 class YouTube:
     name = "youtube"
 
@@ -58,11 +66,14 @@ class YouTube:
         *,
         chunk: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        backoff: Callable[[int], float] | None = None,
     ) -> None:
         self.tokens = tokens
         self.base = (base_url or DEFAULT_BASE).rstrip("/")
         self.chunk = chunk or chunk_bytes()
         self.sleep = sleep
+        # Seconds to wait after the n-th failure in a row before asking where the upload is.
+        self.backoff = backoff or (lambda n: min(8.0, 0.25 * 2**n))
         self.http = httpx.Client(
             timeout=httpx.Timeout(connect=10.0, read=120.0, write=120.0, pool=10.0),
             follow_redirects=False,
@@ -113,18 +124,29 @@ class YouTube:
             state["offset"] = total
             record(state)
         video_id = str(resource["id"])
-        if request.thumbnail_path and not state.get("thumbnail_done"):
-            state["thumbnail_done"] = self._thumbnail(video_id, Path(request.thumbnail_path))
-            record(state)
-        if request.captions_path and not state.get("captions_done"):
-            self._captions(video_id, Path(request.captions_path), request.language)
-            state["captions_done"] = True
-            record(state)
+        notes: list[str] = []
+        # The video is on YouTube now: a thumbnail or captions it refuses (custom thumbnails
+        # need a verified channel) are noted on the publication, never a failed publication
+        # of a video that is online.
+        for step, path, send in (
+            ("thumbnail", request.thumbnail_path, self._thumbnail),
+            ("captions", request.captions_path, self._captions),
+        ):
+            if path and not state.get(f"{step}_done"):
+                try:
+                    send(video_id, Path(path), request.language)
+                except VidgenError as exc:
+                    state[f"{step}_error"] = str(exc)
+                state[f"{step}_done"] = True
+                record(state)
+            if state.get(f"{step}_error"):
+                notes.append(f"{step} not set: {state[f'{step}_error']}")
         status = resource.get("status") or {}
         return Published(
             remote_id=video_id,
             url=f"https://www.youtube.com/shorts/{video_id}",
             applied_privacy=status.get("privacyStatus") or request.privacy,
+            note="; ".join(notes) or None,
         )
 
     def _metadata(self, request: UploadRequest) -> dict[str, Any]:
@@ -132,7 +154,7 @@ class YouTube:
             "privacyStatus": request.privacy,
             "selfDeclaredMadeForKids": request.made_for_kids,
         }
-        if request.publish_at is not None:
+        if request.publish_at is not None and request.publish_at > _utc_now_iso():
             # A scheduled release: private until publishAt, then YouTube makes it public.
             status["privacyStatus"] = "private"
             status["publishAt"] = request.publish_at
@@ -238,9 +260,9 @@ class YouTube:
                     failures += 1
                     if failures > CHUNK_RETRIES:
                         raise
-                    self.sleep(min(8.0, 0.25 * 2**failures))
+                    self.sleep(self.backoff(failures))
 
-    def _thumbnail(self, video_id: str, path: Path) -> bool | str:
+    def _thumbnail(self, video_id: str, path: Path, _language: str) -> None:
         response = self._send(
             "POST",
             f"{self.base}/upload/youtube/v3/thumbnails/set",
@@ -250,7 +272,6 @@ class YouTube:
         )
         if response.status_code != 200:
             raise FatalStageError(f"YouTube refused the thumbnail ({_reason(response)})")
-        return True
 
     def _captions(self, video_id: str, path: Path, language: str) -> None:
         boundary = "vidgen-captions"

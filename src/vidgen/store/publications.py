@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, literal, or_, update
 from sqlmodel import col, select
 
 from vidgen.errors import LeaseLost, NotFound, Refused
 from vidgen.store.engine import Store
-from vidgen.store.models import Publication, Video, VideoStatus, utcnow
+from vidgen.store.models import Publication, UTCDateTime, Video, VideoStatus, utcnow
 from vidgen.store.status import PublicationStatus
 
 S, U, P = PublicationStatus.SCHEDULED, PublicationStatus.UPLOADING, PublicationStatus.PUBLISHED
@@ -178,7 +178,8 @@ def claim(
         lease_expires_at=now + timedelta(seconds=lease_seconds),
         lease_epoch=func.coalesce(col(Publication.lease_epoch), 0) + 1,
         attempts=func.coalesce(col(Publication.attempts), 0) + 1,
-        started_at=func.coalesce(col(Publication.started_at), now),
+        # Typed, so the time is stored as UTC on every database (not as the server's zone).
+        started_at=func.coalesce(col(Publication.started_at), literal(now, UTCDateTime())),
         error_message=None,
     )
     return row, PubLease(pub_id, owner, row.lease_epoch)
@@ -210,13 +211,16 @@ def publish(
     url: str | None,
     applied_privacy: str | None,
     upload: dict[str, Any],
+    note: str | None = None,
 ) -> Publication:
-    """uploading -> published: the platform has the video."""
+    """uploading -> published: the platform has the video (``note``: a later step it refused,
+    kept as the error message)."""
     return _move(
         store,
         lease.pub_id,
         P,
         lease=lease,
+        error_message=note,
         remote_id=remote_id,
         url=url,
         applied_privacy=applied_privacy,

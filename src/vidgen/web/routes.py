@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from vidgen import service
-from vidgen.schemas import JobCardListResponse, VideoFileKind
+from vidgen.schemas import JobCardListResponse, PublicationListResponse, VideoFileKind
 from vidgen.settings import Settings
 from vidgen.web.security import SESSION_COOKIE, session_value
 
@@ -153,6 +153,15 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
     )
     def job_page(job_id: int) -> Response:
         return _json(service.job_page(current(), job_id))
+
+    @app.get(
+        "/api/dashboard/videos/{video_id}/publications",
+        response_model=PublicationListResponse,
+        responses=errors(401, 404, 422),
+        summary="One video's publications, oldest first (the job page's Publishing box)",
+    )
+    def video_publications(video_id: int) -> Response:
+        return _json(service.video_publications(current(), video_id))
 
     media: dict[str, dict[str, Any]] = {
         mt: {} for _suffix, mt in service.VIDEO_MEDIA_TYPES.values()

@@ -389,12 +389,13 @@ function jobPage(root, jobId) {
   const stages = h("div", {});
   const plan = h("div", {});
   const captions = h("div", {});
+  const publishing = h("section", { class: "card actions", id: "publishing", hidden: true });
   const log = h("pre", { class: "log", id: "log" }, "Loading…");
   const logSection = section("Log", log);
   fill(root,
     h("a", { class: "back", href: "/" }, "← All jobs"),
     head,
-    h("div", { class: "layout" }, h("div", { class: "side" }, media, actions), h("div", { class: "main-col" }, stages, plan, captions, logSection)),
+    h("div", { class: "layout" }, h("div", { class: "side" }, media, actions, publishing), h("div", { class: "main-col" }, stages, plan, captions, logSection)),
   );
   const keys = {};
   const changed = (name, value) => {
@@ -449,6 +450,26 @@ function jobPage(root, jobId) {
     fill(actions, ...parts);
   };
 
+  // An approved video's publications (link, privacy applied, error) and a button per
+  // destination; the upload itself runs in a worker, the page only schedules and watches.
+  const drawPublishing = (video, pubs) => {
+    const rows = pubs.map((p) => h("li", { "data-publication": p.id },
+      `${p.destination}${p.account !== "default" ? ` (${p.account})` : ""} `, pill(p.status), " ",
+      p.url ? h("a", { href: p.url, target: "_blank", rel: "noopener noreferrer" }, "Open post") : null,
+      p.status === "uploading" && p.total_bytes ? h("span", { class: "muted" }, ` ${Math.floor(100 * (p.uploaded_bytes || 0) / p.total_bytes)}%`) : null,
+      p.status === "scheduled" ? h("span", { class: "muted" }, ` at ${p.scheduled_at.slice(0, 16).replace("T", " ")} UTC`) : null,
+      p.applied_privacy ? h("span", { class: "muted" }, ` · ${p.applied_privacy}`) : null,
+      p.error_message ? h("div", { class: "error" }, p.error_message) : null,
+      p.status === "scheduled" ? h("button", { class: "btn reject", type: "button", onclick: () => act("Cancel publication", `/api/publications/${p.id}/cancel`) }, "Cancel") : null));
+    const live = new Set(pubs.filter((p) => ["scheduled", "uploading", "published"].includes(p.status)).map((p) => p.destination));
+    const buttons = ["youtube", "tiktok"].filter((d) => !live.has(d)).map((d) =>
+      h("button", { class: "btn primary", id: `publish-${d}`, type: "button", onclick: () => act(`Publish to ${d}`, `/api/videos/${video.id}/publish`, { to: d }) },
+        d === "youtube" ? "Publish to YouTube" : "Publish to TikTok"));
+    fill(publishing, h("h2", {}, "Publishing"), rows.length ? h("ul", { class: "publications" }, ...rows) : h("p", { class: "muted" }, "Not published yet."),
+      buttons.length ? h("div", { class: "row" }, ...buttons) : null);
+    publishing.hidden = false;
+  };
+
   const refresh = async () => {
     const page = await api(`/api/dashboard/jobs/${jobId}`);
     const { job, video } = page;
@@ -471,6 +492,10 @@ function jobPage(root, jobId) {
       );
     }
     if (changed("actions", [job.status, video && [video.id, video.status, video.reason]])) drawActions(job, video);
+    if (video && video.status === "approved") {
+      const pubs = (await api(`/api/dashboard/videos/${video.id}/publications`)).publications;
+      if (changed("publishing", pubs)) drawPublishing(video, pubs);
+    }
     if (changed("stages", [job.stages, page.attempts])) {
       fill(stages, section("Stages", h("div", {}, progressBar(job)), timeline(page)));
     }
