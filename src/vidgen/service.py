@@ -7,6 +7,7 @@ the edges turn those into exit codes or HTTP statuses. Nothing here prints.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import stat
 from dataclasses import dataclass
@@ -14,10 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from vidgen.config import ThemeConfig, load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound, Refused, VidgenError
 from vidgen.files import Swept
-from vidgen.pipeline import report
 from vidgen.schemas import (
     BatchEntry,
     BatchTriggerResponse,
@@ -43,25 +42,55 @@ from vidgen.schemas import (
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import (
-    Store,
-    checkpoints,
-    events,
-    get_store,
-    jobs,
-    public_url,
-    trends,
-    videos,
-    workers,
-)
 from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent
 
 if TYPE_CHECKING:
+    from vidgen.config import ThemeConfig
+    from vidgen.pipeline import report
     from vidgen.pipeline.follow import Following
     from vidgen.pipeline.worker import WorkerHost
     from vidgen.pipeline.worklog import WorkerLog
     from vidgen.review import JobPageResponse, VideoListResponse, VideoResponse
+    from vidgen.store import (
+        Store,
+        checkpoints,
+        events,
+        get_store,
+        jobs,
+        public_url,
+        trends,
+        videos,
+        workers,
+    )
     from vidgen.store.models import Job
+else:
+    # The store and everything built on it load on first use: importing SQLAlchemy alone was
+    # about five times the CLI's import floor, and `vidgen status ID` / `vidgen jobs` on a
+    # SQLite store never need it (``store.fastread``). The imports above keep the layer
+    # contracts and the types; these names resolve to the same modules when first called.
+
+    class _OnFirstUse:
+        def __init__(self, module: str) -> None:
+            self._module = module
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module(self._module), name)
+
+    report = _OnFirstUse("vidgen.pipeline.report")
+    checkpoints = _OnFirstUse("vidgen.store.checkpoints")
+    events = _OnFirstUse("vidgen.store.events")
+    jobs = _OnFirstUse("vidgen.store.jobs")
+    trends = _OnFirstUse("vidgen.store.trends")
+    videos = _OnFirstUse("vidgen.store.videos")
+    workers = _OnFirstUse("vidgen.store.workers")
+    _engine = _OnFirstUse("vidgen.store.engine")
+
+    def get_store(settings: Settings) -> Store:
+        return _engine.get_store(settings)
+
+    def public_url(url: str) -> str:
+        return _engine.public_url(url)
+
 
 log = logging.getLogger("vidgen.service")
 
@@ -179,9 +208,16 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
 
 
 # One definition of the status body (the webhook sends it too): vidgen.pipeline.report.
-_completed_by_job = report.completed_by_job
-_iso = report.iso
-to_status = report.to_status
+def _completed_by_job(store: Store, job_ids: list[int]) -> dict[int, list[str]]:
+    return report.completed_by_job(store, job_ids)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return report.iso(value)
+
+
+def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
+    return report.to_status(job, completed)
 
 
 def _get_job(store: Store, job_id: int) -> Job:
@@ -193,6 +229,19 @@ def _get_job(store: Store, job_id: int) -> Job:
 
 
 def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
+    from vidgen.store import fastread
+
+    def fast(reader: fastread.Reader) -> JobStatusResponse:
+        check_job_id(job_id)
+        row = reader.job(job_id)
+        if row is None:
+            raise NotFound(f"Job {job_id} not found")
+        latest = reader.latest_states([job_id])[job_id]
+        return report.to_status(row, report.completed_stages(latest))
+
+    body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
+    if body is not None:
+        return body
     store = get_store(settings)
     job = _get_job(store, job_id)
     return to_status(job, _completed_by_job(store, [job_id])[job_id])
@@ -201,8 +250,20 @@ def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
 def list_jobs(
     settings: Settings, status: str | None = None, limit: int = 20, offset: int = 0
 ) -> JobListResponse:
+    from vidgen.store import fastread
+
     check_status(status)
     check_page(limit, offset)
+
+    def fast(reader: fastread.Reader) -> JobListResponse:
+        found = reader.newest(status, limit, offset)
+        states = reader.latest_states(row.id for row in found)
+        items = [report.to_status(row, report.completed_stages(states[row.id])) for row in found]
+        return JobListResponse(count=len(items), total=reader.count(status), jobs=items)
+
+    body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
+    if body is not None:
+        return body
     store = get_store(settings)
     found = jobs.newest(store, status, limit, offset)
     total = jobs.count(store, status)
@@ -276,6 +337,8 @@ def _check_job_request(
         config_path = None  # like an empty --config: the default lookup, over HTTP too
     if config_path is not None:
         check_utf8("config path", config_path)
+    from vidgen.config import load_config, resolve_config_path  # not loaded for the read commands
+
     if confine_config and config_path is not None:
         path = confined_config_path(config_path, settings.themes_root)
     else:
