@@ -26,6 +26,14 @@ class StoreBusy(VidgenError):
     """The job store stayed locked by another process for longer than the busy timeout."""
 
 
+class QueueUnavailable(VidgenError):
+    """The queue could not accept or hand out a message."""
+
+
+class QueueDamaged(QueueUnavailable):
+    """The SQLite queue file is truncated or corrupt; ``recover`` replaces it."""
+
+
 class StageError(VidgenError):
     """A stage failed in a way another attempt may fix (network blip, ffmpeg crash, disk full)."""
 

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidgen.errors import InvalidInput, VidgenError
+from vidgen.errors import QueueDamaged as QueueDamaged  # re-exported: they used to live here
+from vidgen.errors import QueueUnavailable as QueueUnavailable
 from vidgen.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -29,14 +31,6 @@ log = logging.getLogger("vidgen.queue")
 TASK_NAME = "vidgen.run_job"
 _hueys: dict[str, Huey] = {}
 _tasks: dict[str, Any] = {}
-
-
-class QueueUnavailable(VidgenError):
-    """The queue could not accept or hand out a message."""
-
-
-class QueueDamaged(QueueUnavailable):
-    """The SQLite queue file is truncated or corrupt; ``recover`` replaces it."""
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
