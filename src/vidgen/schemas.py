@@ -7,6 +7,7 @@ addition that never renames or removes these.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,14 @@ def render_json(model: BaseModel) -> str:
     return json.dumps(
         model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     )
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as the response models carry it: ISO-8601 (UTC times end in +00:00), or None."""
+    return None if value is None else value.isoformat()
+
+
+MAX_PAGE_LIMIT = 1000  # the most items one page of a list (jobs, videos) may ask for
 
 
 class PipelineTriggerRequest(BaseModel):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from vidgen.errors import InvalidInput, NotFound, Refused, VidgenError
 from vidgen.files import Swept
 from vidgen.schemas import (
+    MAX_PAGE_LIMIT,
     BatchEntry,
     BatchTriggerResponse,
     GenerateSkippedResponse,
@@ -94,7 +95,7 @@ else:
 
 log = logging.getLogger("vidgen.service")
 
-MAX_LIMIT = 1000
+MAX_LIMIT = MAX_PAGE_LIMIT  # the faces' Query(le=...) reads it here
 MAX_OFFSET = 10**9
 MAX_JOB_ID = 2**63 - 1
 STATUS_NAMES = tuple(status.value for status in JobStatus)
@@ -989,7 +990,7 @@ def _plan_summary(raw: dict[str, Any], title: str, script: str) -> PlanSummary:
 
 def job_page(settings: Settings, job_id: int) -> JobPageResponse:
     """A job's stages (every attempt), the plan it wrote, its video and the captions file."""
-    from vidgen.review import JobPageResponse, to_response
+    from vidgen.review import JobPageResponse, subtitles_of, to_response
 
     detail = job_detail(settings, job_id)
     store = get_store(settings)
@@ -1014,7 +1015,7 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
         else None
     )
     video = videos.for_job(store, job_id)
-    captions = Path(video.video_path).with_suffix(".srt") if video is not None else None
+    captions = subtitles_of(Path(video.video_path)) if video is not None else None
     return JobPageResponse(
         job=detail,
         attempts=attempts,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from vidgen.schemas import JobStatusResponse
+from vidgen.schemas import iso as iso  # re-exported: the service reads it here
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.store.status import CheckpointStatus
 
@@ -51,10 +52,6 @@ def completed_by_job(store: Store, job_ids: Iterable[int]) -> dict[int, list[str
 
     states = checkpoints.latest_states(store, job_ids)
     return {job_id: completed_stages(latest) for job_id, latest in states.items()}
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def to_status(job: JobFields, completed: list[str]) -> JobStatusResponse:

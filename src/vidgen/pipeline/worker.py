@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vidgen.errors import InvalidInput, QueueUnavailable, VidgenError
+from vidgen.errors import InvalidInput, QueueUnavailable, VidgenError, one_line
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import Reaper, new_owner_id, one_line, set_worker_id
+from vidgen.pipeline.lease import Reaper, new_owner_id, set_worker_id
 from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.queue import get_huey, sqlite_queue_path
 from vidgen.pipeline.recovery import RECONCILE_SECONDS, requeue_orphans
