@@ -35,6 +35,7 @@ FLOOR_STORE = [PYTHON, "-c", "import typer, rich, sqlmodel"]
 CASES = [
     ("vidgen --help", ["--help"], "cli", 1.3),
     ("vidgen status ID --json", ["status", "2", "--json"], "cli", 4.0),
+    ("vidgen status ID", ["status", "2"], "cli", 4.0),
     ("vidgen jobs --json", ["jobs", "--json"], "cli", 4.0),
     ("vidgen jobs", ["jobs"], "cli", 4.0),
     ("vidgen generate --json", ["generate", "--json"], "store", 1.4),

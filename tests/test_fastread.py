@@ -1,8 +1,8 @@
 """The read commands' fast path (``vidgen.store.fastread``) answers exactly as the SQLAlchemy
-path does, never creates or changes a store, and keeps ``vidgen status ID --json`` and
+path does, never creates or changes a store, and keeps ``vidgen status ID [--json]`` and
 ``vidgen jobs`` free of SQLAlchemy.
 
-Both paths are the service's own (``service.job_status`` / ``service.list_jobs``): the
+Both paths are the service's own (``job_status``, ``job_detail``, ``list_jobs``): the
 SQLAlchemy one is taken by making ``fastread.connect`` decline, the fast one by making the
 SQLAlchemy store unreachable, so neither can silently stand in for the other.
 """
@@ -26,7 +26,7 @@ from vidgen.settings import Settings, load_settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.store import Store, fastread, reset_stores
 from vidgen.store.engine import SCHEMA_VERSION
-from vidgen.store.models import Checkpoint, Job
+from vidgen.store.models import Checkpoint, Job, Video
 
 T0 = datetime(2026, 12, 4, 20, 0, 0, tzinfo=UTC)  # microsecond 0: isoformat drops the fraction
 
@@ -83,12 +83,21 @@ def _fill(store: Store) -> list[int]:
                 if "running" in shape:
                     cps.append((shape["running"], "running"))
                 for attempt, (stage, state) in enumerate(cps, start=1):
-                    at += timedelta(seconds=1)
+                    at += timedelta(seconds=1, microseconds=attempt * 1001)
+                    running = state == "running"
                     session.add(
                         Checkpoint(
                             job_id=job_id, stage=stage, attempt=attempt, status=state,
-                            started_at=at, finished_at=at,
+                            started_at=at, finished_at=None if running else at + timedelta(1.5),
+                            duration_seconds=None if running else 1.5 + k / 7,
+                            cost=0.0 if running else 0.01 * attempt + k / 3,
+                            error=f"{stage} failed: boom {k}" if state == "failed" else None,
                         )
+                    )  # fmt: skip
+                if shape.get("done") == 5:
+                    session.add(
+                        Video(job_id=job_id, video_path=f"/r/job-{job_id}-ü.mp4",
+                              thumbnail_path="/r/t.jpg", log_path="/r/l.json")
                     )  # fmt: skip
             ids.append(job_id)
     return ids
@@ -146,6 +155,16 @@ def test_status_bodies_are_byte_for_byte_those_of_the_sqlalchemy_path(
     assert isinstance(body, str) and '"completed_stages":["trend_collection"]' in body
 
 
+def test_job_details_are_byte_for_byte_those_of_the_sqlalchemy_path(
+    filled: list[int], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for job_id in [*filled, 0, max(filled) + 1]:
+        fast, slow = _both(monkeypatch, lambda j=job_id: service.job_detail(settings, j))
+        _same(fast, slow)
+    body = _both(monkeypatch, lambda: service.job_detail(settings, filled[2]))[0]
+    assert isinstance(body, str) and '"video_path":"/r/job-' in body and '"total_cost":' in body
+
+
 @pytest.mark.parametrize("status", [None, "pending", "running", "completed", "failed", "cancelled"])
 def test_job_lists_with_filters_limits_and_offsets_are_those_of_the_sqlalchemy_path(
     filled: list[int], settings: Settings, monkeypatch: pytest.MonkeyPatch, status: str | None
@@ -200,7 +219,9 @@ def test_the_fast_path_was_written_for_the_stores_schema_version() -> None:
     assert fastread.READS_SCHEMA == SCHEMA_VERSION
 
 
-@pytest.mark.parametrize("args", [["status", "1", "--json"], ["jobs"], ["jobs", "--json"]])
+@pytest.mark.parametrize(
+    "args", [["status", "1", "--json"], ["status", "2"], ["jobs"], ["jobs", "--json"]]
+)
 def test_read_commands_do_not_import_sqlalchemy(
     filled: list[int], settings: Settings, args: list[str]
 ) -> None:

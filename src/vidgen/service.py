@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib
 import logging
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from vidgen.errors import InvalidInput, NotFound, Refused, VidgenError
 from vidgen.files import Swept
@@ -64,6 +65,15 @@ if TYPE_CHECKING:
         workers,
     )
     from vidgen.store.models import Job
+
+    class _DetailJob(report.JobFields, Protocol):
+        """What ``vidgen status ID`` shows of a job: a ``Job`` or a ``fastread.JobRow``."""
+
+        @property
+        def config_path(self) -> str | None: ...
+        @property
+        def profile(self) -> str | None: ...
+
 else:
     # The store and everything built on it load on first use: importing SQLAlchemy alone was
     # about five times the CLI's import floor, and `vidgen status ID` / `vidgen jobs` on a
@@ -284,10 +294,38 @@ def job_changes(settings: Settings, job_id: int) -> str:
 
 def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
     """Status plus every stage's latest checkpoint, cost and the video, for people."""
+    from vidgen.store import fastread
+
+    def fast(reader: fastread.Reader) -> JobDetailResponse:
+        check_job_id(job_id)
+        job = reader.job(job_id)
+        if job is None:
+            raise NotFound(f"Job {job_id} not found")
+        latest = {cp.stage: cp for cp in reader.checkpoints(job_id)}  # the last row per stage
+        total = reader.total_cost(job_id)
+        return _detail(job, latest, total, reader.video_path(job_id))
+
+    body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
+    if body is not None:
+        return body
     store = get_store(settings)
     job = _get_job(store, job_id)
-    latest = checkpoints.latest(store, job_id)
     video = videos.for_job(store, job_id)
+    return _detail(
+        job,
+        checkpoints.latest(store, job_id),
+        checkpoints.total_cost(store, job_id),
+        video.video_path if video else None,
+    )
+
+
+def _detail(
+    job: _DetailJob,
+    latest: Mapping[str, Any],
+    total_cost: float,
+    video_path: str | None,
+) -> JobDetailResponse:
+    """``latest``: each stage's latest checkpoint (a ``Checkpoint`` or ``fastread`` row)."""
     stages = []
     for name in PIPELINE_STAGES:
         cp = latest.get(name)
@@ -305,14 +343,14 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
             )
         )
     completed = [s.stage for s in stages if s.state == CheckpointStatus.COMPLETED.value]
-    base = to_status(job, completed)
+    base = report.to_status(job, completed)
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,
         profile=job.profile,
-        total_cost=round(checkpoints.total_cost(store, job_id), 6),
+        total_cost=round(total_cost, 6),
         stages=stages,
-        video_path=video.video_path if video else None,
+        video_path=video_path,
     )
 
 

@@ -1,10 +1,11 @@
 """The read commands' fast path: job rows from a SQLite store through the standard library.
 
-``vidgen status ID --json`` and ``vidgen jobs`` read one row or one page. Importing SQLAlchemy
-to do it took about five times the CLI's whole import floor (``import typer, rich``), so on a
-SQLite store these reads use ``sqlite3`` instead: the same SQL ``store.jobs.get/newest/count``
-and ``store.checkpoints.latest_states`` send, handed back as plain rows from which the service
-builds the very same response models (a test compares both paths on one store).
+``vidgen status ID [--json]`` and ``vidgen jobs`` read one job or one page. Importing
+SQLAlchemy to do it took about five times the CLI's whole import floor (``import typer, rich``),
+so on a SQLite store these reads use ``sqlite3`` instead: the SQL that ``store.jobs``
+(get/newest/count), ``store.checkpoints`` (for_job/latest_states/total_cost) and
+``store.videos.for_job`` send, handed back as plain rows from which the service builds the very
+same response models (a test compares both paths on one store).
 
 It never creates or changes a store. ``connect`` (the one place this path opens the store)
 opens the file read-only and answers None when the fast path cannot serve: not SQLite, no
@@ -24,17 +25,23 @@ from typing import TypeVar
 
 from vidgen.errors import StoreBusy
 from vidgen.settings import Settings
+from vidgen.store.status import CheckpointStatus
 
 # The store.engine.SCHEMA_VERSION this SQL was written for (a test pins the two together): a
 # store of any other version is read through SQLAlchemy, which migrates it first.
 READS_SCHEMA = 6
-_JOB_COLUMNS = "id, status, stage, theme, created_at, updated_at, error_message"
+_JOB_COLUMNS = (
+    "id, status, stage, theme, created_at, updated_at, error_message, config_path, profile"
+)
+_CHECKPOINT_COLUMNS = (
+    "stage, attempt, status, started_at, finished_at, duration_seconds, cost, error"
+)
 _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class JobRow:
-    """The job columns a status body shows (``store.models.Job`` has more)."""
+    """The job columns the read commands show (``store.models.Job`` has more)."""
 
     id: int
     status: str
@@ -43,6 +50,22 @@ class JobRow:
     created_at: datetime | None
     updated_at: datetime | None
     error_message: str | None
+    config_path: str | None
+    profile: str | None
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    """The checkpoint columns ``vidgen status ID`` shows per stage."""
+
+    stage: str
+    attempt: int
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    cost: float
+    error: str | None
 
 
 def _utc(value: object) -> datetime | None:
@@ -52,16 +75,36 @@ def _utc(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _job(row: tuple[object, ...]) -> JobRow:
-    job_id, status, stage, theme, created, updated, error = row
+    job_id, status, stage, theme, created, updated, error, config_path, profile = row
     return JobRow(
         id=int(str(job_id)),
         status=str(status),
-        stage=None if stage is None else str(stage),
-        theme=None if theme is None else str(theme),
+        stage=_text(stage),
+        theme=_text(theme),
         created_at=_utc(created),
         updated_at=_utc(updated),
-        error_message=None if error is None else str(error),
+        error_message=_text(error),
+        config_path=_text(config_path),
+        profile=_text(profile),
+    )
+
+
+def _checkpoint(row: tuple[object, ...]) -> CheckpointRow:
+    stage, attempt, status, started, finished, duration, cost, error = row
+    return CheckpointRow(
+        stage=str(stage),
+        attempt=int(str(attempt)),
+        status=str(status),
+        started_at=_utc(started),
+        finished_at=_utc(finished),
+        duration_seconds=None if duration is None else float(str(duration)),
+        cost=float(str(cost)),
+        error=_text(error),
     )
 
 
@@ -89,6 +132,28 @@ class Reader:
     def count(self, status: str | None) -> int:
         where, args = ("WHERE status = ?", (status,)) if status is not None else ("", ())
         return int(self.conn.execute(f"SELECT count(*) FROM job {where}", args).fetchone()[0])
+
+    def checkpoints(self, job_id: int) -> list[CheckpointRow]:
+        """Every attempt of the job, in the order they started."""
+        rows = self.conn.execute(
+            f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoint WHERE job_id = ? ORDER BY id", (job_id,)
+        )
+        return [_checkpoint(row) for row in rows]
+
+    def total_cost(self, job_id: int) -> float:
+        """The sum over completed attempts, superseded ones included (``total_cost``)."""
+        spent = (CheckpointStatus.COMPLETED.value, CheckpointStatus.SUPERSEDED.value)
+        row = self.conn.execute(
+            "SELECT coalesce(sum(cost), 0.0) FROM checkpoint WHERE job_id = ? AND status IN (?, ?)",
+            (job_id, *spent),
+        ).fetchone()
+        return float(row[0])
+
+    def video_path(self, job_id: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT video_path FROM video WHERE job_id = ? LIMIT 1", (job_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def latest_states(self, job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
         """For each job, each stage's latest checkpoint status: the last row per stage in id
