@@ -15,7 +15,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 VIDGEN := $(abspath $(BIN))/vidgen
 LINK   := $(HOME)/.local/bin/vidgen
 
-.PHONY: install run worker link path-advice test test-fast lint bench clean
+.PHONY: install run worker link path-advice test test-fast test-huey-lowest lint bench clean
 
 # pip's own progress (not --quiet): the first install takes a minute and should look alive.
 $(BIN)/python:
@@ -76,6 +76,23 @@ worker: $(RUN_STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore tests/test_dashboard.py
 	$(BIN)/python -m pytest tests/test_dashboard.py
+	$(MAKE) --no-print-directory test-huey-lowest
+
+## The worker's signal tests (marked huey_versions) again on the lowest huey pyproject.toml
+## allows; .venv has the newest. The old huey goes in a folder of its own that PYTHONPATH puts
+## ahead of .venv's copy, for pytest and the worker processes it starts (~30 s).
+HUEY_LOWEST  := $(shell sed -n 's/^ *"huey>=\([0-9.]*\).*/\1/p' pyproject.toml)
+HUEY_LOW_DIR := $(CURDIR)/$(VENV)/huey-$(HUEY_LOWEST)
+
+$(HUEY_LOW_DIR)/.installed: pyproject.toml | $(DEV_STAMP)
+	rm -rf $(HUEY_LOW_DIR)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(HUEY_LOW_DIR) 'huey==$(HUEY_LOWEST)'
+	touch $@
+
+test-huey-lowest: $(HUEY_LOW_DIR)/.installed
+	test "$$(PYTHONPATH=$(HUEY_LOW_DIR) $(BIN)/python -c 'import huey; print(huey.__version__)')" \
+		= "$(HUEY_LOWEST)"
+	PYTHONPATH=$(HUEY_LOW_DIR) $(BIN)/python -m pytest -p no:cacheprovider -m huey_versions
 
 ## Skip the slow tests while iterating.
 test-fast: $(DEV_STAMP)

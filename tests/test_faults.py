@@ -239,6 +239,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.huey_versions
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_mid_stage_requeues_the_job_and_the_next_worker_finishes_it(
     factory: Factory, signum: signal.Signals

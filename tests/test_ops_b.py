@@ -340,6 +340,7 @@ def test_worker_log_is_one_iso_line_per_event(factory: Factory) -> None:
     assert max(len(line) for line in lines) > 80
 
 
+@pytest.mark.huey_versions
 def test_worker_log_json_for_log_shippers(factory: Factory) -> None:
     job_id = factory.generate()
     worker = factory.worker("--log-format", "json", STAGEKIT_REVIEW="fatal")
@@ -358,6 +359,7 @@ def test_worker_log_json_for_log_shippers(factory: Factory) -> None:
     assert records[-1]["message"] == "vidgen worker stopped; no job was in progress"
 
 
+@pytest.mark.huey_versions
 def test_worker_says_which_jobs_it_put_back(factory: Factory) -> None:
     job_id = factory.generate()
     worker = factory.worker(STAGEKIT_TREND_ANALYSIS="pause")

@@ -6,6 +6,19 @@ Every message is a single line a user can act on.
 """
 
 
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """An exception as one line for checkpoints, events and logs (at most ``limit`` characters):
+    its message, named by its type unless it is one of ours or an OSError, whose messages say
+    what happened on their own."""
+    orig = getattr(exc, "orig", None)  # a SQLAlchemy error: the driver's message says it all
+    if isinstance(orig, Exception):
+        exc = orig
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, VidgenError | OSError):
+        text = f"{type(exc).__name__}: {text}"
+    return text[:limit]
+
+
 class VidgenError(Exception):
     """Base class: anything vidgen raises on purpose."""
 
@@ -24,6 +37,14 @@ class Refused(VidgenError):
 
 class StoreBusy(VidgenError):
     """The job store stayed locked by another process for longer than the busy timeout."""
+
+
+class QueueUnavailable(VidgenError):
+    """The queue could not accept or hand out a message."""
+
+
+class QueueDamaged(QueueUnavailable):
+    """The SQLite queue file is truncated or corrupt; ``recover`` replaces it."""
 
 
 class StageError(VidgenError):

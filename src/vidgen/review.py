@@ -23,7 +23,14 @@ from pydantic import BaseModel
 
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Swept, atomic_write_text, sweep_name
-from vidgen.schemas import JobDetailResponse, JobEvent, PlanSummary, StageDetail
+from vidgen.schemas import (
+    MAX_PAGE_LIMIT,
+    JobDetailResponse,
+    JobEvent,
+    PlanSummary,
+    StageDetail,
+    iso,
+)
 from vidgen.settings import Settings
 from vidgen.store import Store, videos
 from vidgen.store.models import Video
@@ -35,7 +42,6 @@ FOLDERS: dict[str, str] = {
     VideoStatus.REJECTED.value: "rejected",
 }
 VIDEO_STATUSES: tuple[str, ...] = tuple(status.value for status in VideoStatus)
-MAX_LIST_LIMIT = 1000
 MAX_REASON_CHARS = 2000
 SLUG_CHARS = 40
 
@@ -93,10 +99,6 @@ def subtitles_of(video_path: Path) -> Path:
     return video_path.with_suffix(".srt")
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def to_response(video: Video) -> VideoResponse:
     assert video.id is not None, "only stored videos have a response"
     return VideoResponse(
@@ -109,7 +111,7 @@ def to_response(video: Video) -> VideoResponse:
         log_path=video.log_path,
         duration_seconds=video.duration_seconds,
         created_at=video.created_at.isoformat(),
-        reviewed_at=_iso(video.reviewed_at),
+        reviewed_at=iso(video.reviewed_at),
         reason=video.reason,
     )
 
@@ -122,8 +124,8 @@ def list_videos(
         raise InvalidInput(
             f"unknown video status {status!r}; use one of: {', '.join(VIDEO_STATUSES)}"
         )
-    if not 1 <= limit <= MAX_LIST_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIST_LIMIT} (got {limit})")
+    if not 1 <= limit <= MAX_PAGE_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_LIMIT} (got {limit})")
     found = [to_response(video) for video in videos.newest(store, status, limit)]
     return VideoListResponse(count=len(found), videos=found)
 

@@ -7,6 +7,7 @@ addition that never renames or removes these.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,14 @@ def render_error(message: str) -> str:
     and its HTTP twin sends. A lone surrogate echoed from the input cannot break it."""
     line = " ".join(message.split()).encode("utf-8", "backslashreplace").decode("utf-8")
     return json.dumps({"detail": line}, ensure_ascii=False)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as the response models carry it: ISO-8601 (UTC times end in +00:00), or None."""
+    return None if value is None else value.isoformat()
+
+
+MAX_PAGE_LIMIT = 1000  # the most items one page of a list (jobs, videos) may ask for
 
 
 class PipelineTriggerRequest(BaseModel):

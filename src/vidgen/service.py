@@ -7,18 +7,19 @@ the edges turn those into exit codes or HTTP statuses. Nothing here prints.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
-from vidgen.config import ThemeConfig, load_config, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound, Refused, VidgenError
 from vidgen.files import Swept
-from vidgen.pipeline import report
 from vidgen.schemas import (
+    MAX_PAGE_LIMIT,
     BatchEntry,
     BatchTriggerResponse,
     GenerateSkippedResponse,
@@ -46,33 +47,72 @@ from vidgen.schemas import (
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import (
-    Store,
-    checkpoints,
-    events,
-    get_store,
-    jobs,
-    public_url,
-    trends,
-    videos,
-    workers,
-)
 from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent
 
 if TYPE_CHECKING:
     from http.server import HTTPServer
 
+    from vidgen.config import ThemeConfig
+    from vidgen.pipeline import report
     from vidgen.pipeline.follow import Following
     from vidgen.pipeline.worker import WorkerHost
     from vidgen.pipeline.worklog import WorkerLog
     from vidgen.providers.oauth import Authorization
     from vidgen.providers.publish import UploadRequest
     from vidgen.review import JobPageResponse, VideoListResponse, VideoResponse
+    from vidgen.store import (
+        Store,
+        checkpoints,
+        events,
+        get_store,
+        jobs,
+        public_url,
+        trends,
+        videos,
+        workers,
+    )
     from vidgen.store.models import Job, Publication, Video
+
+    class _DetailJob(report.JobFields, Protocol):
+        """What ``vidgen status ID`` shows of a job: a ``Job`` or a ``fastread.JobRow``."""
+
+        @property
+        def config_path(self) -> str | None: ...
+        @property
+        def profile(self) -> str | None: ...
+
+else:
+    # The store and everything built on it load on first use: importing SQLAlchemy alone was
+    # about five times the CLI's import floor, and `vidgen status ID` / `vidgen jobs` on a
+    # SQLite store never need it (``store.fastread``). The imports above keep the layer
+    # contracts and the types; these names resolve to the same modules when first called.
+
+    class _OnFirstUse:
+        def __init__(self, module: str) -> None:
+            self._module = module
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module(self._module), name)
+
+    report = _OnFirstUse("vidgen.pipeline.report")
+    checkpoints = _OnFirstUse("vidgen.store.checkpoints")
+    events = _OnFirstUse("vidgen.store.events")
+    jobs = _OnFirstUse("vidgen.store.jobs")
+    trends = _OnFirstUse("vidgen.store.trends")
+    videos = _OnFirstUse("vidgen.store.videos")
+    workers = _OnFirstUse("vidgen.store.workers")
+    _engine = _OnFirstUse("vidgen.store.engine")
+
+    def get_store(settings: Settings) -> Store:
+        return _engine.get_store(settings)
+
+    def public_url(url: str) -> str:
+        return _engine.public_url(url)
+
 
 log = logging.getLogger("vidgen.service")
 
-MAX_LIMIT = 1000
+MAX_LIMIT = MAX_PAGE_LIMIT  # the faces' Query(le=...) reads it here
 MAX_OFFSET = 10**9
 MAX_JOB_ID = 2**63 - 1
 STATUS_NAMES = tuple(status.value for status in JobStatus)
@@ -186,9 +226,16 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
 
 
 # One definition of the status body (the webhook sends it too): vidgen.pipeline.report.
-_completed_by_job = report.completed_by_job
-_iso = report.iso
-to_status = report.to_status
+def _completed_by_job(store: Store, job_ids: list[int]) -> dict[int, list[str]]:
+    return report.completed_by_job(store, job_ids)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return report.iso(value)
+
+
+def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
+    return report.to_status(job, completed)
 
 
 def _get_job(store: Store, job_id: int) -> Job:
@@ -200,6 +247,19 @@ def _get_job(store: Store, job_id: int) -> Job:
 
 
 def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
+    from vidgen.store import fastread
+
+    def fast(reader: fastread.Reader) -> JobStatusResponse:
+        check_job_id(job_id)
+        row = reader.job(job_id)
+        if row is None:
+            raise NotFound(f"Job {job_id} not found")
+        latest = reader.latest_states([job_id])[job_id]
+        return report.to_status(row, report.completed_stages(latest))
+
+    body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
+    if body is not None:
+        return body
     store = get_store(settings)
     job = _get_job(store, job_id)
     return to_status(job, _completed_by_job(store, [job_id])[job_id])
@@ -208,8 +268,20 @@ def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
 def list_jobs(
     settings: Settings, status: str | None = None, limit: int = 20, offset: int = 0
 ) -> JobListResponse:
+    from vidgen.store import fastread
+
     check_status(status)
     check_page(limit, offset)
+
+    def fast(reader: fastread.Reader) -> JobListResponse:
+        found = reader.newest(status, limit, offset)
+        states = reader.latest_states(row.id for row in found)
+        items = [report.to_status(row, report.completed_stages(states[row.id])) for row in found]
+        return JobListResponse(count=len(items), total=reader.count(status), jobs=items)
+
+    body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
+    if body is not None:
+        return body
     store = get_store(settings)
     found = jobs.newest(store, status, limit, offset)
     total = jobs.count(store, status)
@@ -229,10 +301,38 @@ def job_changes(settings: Settings, job_id: int) -> str:
 
 def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
     """Status plus every stage's latest checkpoint, cost and the video, for people."""
+    from vidgen.store import fastread
+
+    def fast(reader: fastread.Reader) -> JobDetailResponse:
+        check_job_id(job_id)
+        job = reader.job(job_id)
+        if job is None:
+            raise NotFound(f"Job {job_id} not found")
+        latest = {cp.stage: cp for cp in reader.checkpoints(job_id)}  # the last row per stage
+        total = reader.total_cost(job_id)
+        return _detail(job, latest, total, reader.video(job_id))
+
+    body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
+    if body is not None:
+        return body
     store = get_store(settings)
     job = _get_job(store, job_id)
-    latest = checkpoints.latest(store, job_id)
     video = videos.for_job(store, job_id)
+    return _detail(
+        job,
+        checkpoints.latest(store, job_id),
+        checkpoints.total_cost(store, job_id),
+        (video.id, video.video_path) if video is not None and video.id is not None else None,
+    )
+
+
+def _detail(
+    job: _DetailJob,
+    latest: Mapping[str, Any],
+    total_cost: float,
+    video: tuple[int, str] | None,
+) -> JobDetailResponse:
+    """``latest``: each stage's latest checkpoint (a ``Checkpoint`` or ``fastread`` row)."""
     stages = []
     for name in PIPELINE_STAGES:
         cp = latest.get(name)
@@ -250,15 +350,15 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
             )
         )
     completed = [s.stage for s in stages if s.state == CheckpointStatus.COMPLETED.value]
-    base = to_status(job, completed)
+    base = report.to_status(job, completed)
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,
         profile=job.profile,
-        total_cost=round(checkpoints.total_cost(store, job_id), 6),
+        total_cost=round(total_cost, 6),
         stages=stages,
-        video_path=video.video_path if video else None,
-        video_id=video.id if video else None,
+        video_path=video[1] if video else None,
+        video_id=video[0] if video else None,
     )
 
 
@@ -285,6 +385,8 @@ def _check_job_request(
         config_path = None  # like an empty --config: the default lookup, over HTTP too
     if config_path is not None:
         check_utf8("config path", config_path)
+    from vidgen.config import load_config, resolve_config_path  # not loaded for the read commands
+
     if confine_config and config_path is not None:
         path = confined_config_path(config_path, settings.themes_root)
     else:
@@ -309,6 +411,8 @@ def _check_job_request(
 
 def default_config(settings: Settings) -> Path:
     """The theme config a job without --config uses (created from the sample if missing)."""
+    from vidgen.config import resolve_config_path
+
     return resolve_config_path(None, settings.config, settings.home)
 
 
@@ -1108,7 +1212,7 @@ def _plan_summary(raw: dict[str, Any], title: str, script: str) -> PlanSummary:
 
 def job_page(settings: Settings, job_id: int) -> JobPageResponse:
     """A job's stages (every attempt), the plan it wrote, its video and the captions file."""
-    from vidgen.review import JobPageResponse, to_response
+    from vidgen.review import JobPageResponse, subtitles_of, to_response
 
     detail = job_detail(settings, job_id)
     store = get_store(settings)
@@ -1133,7 +1237,7 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
         else None
     )
     video = videos.for_job(store, job_id)
-    captions = Path(video.video_path).with_suffix(".srt") if video is not None else None
+    captions = subtitles_of(Path(video.video_path)) if video is not None else None
     return JobPageResponse(
         job=detail,
         attempts=attempts,
@@ -1246,7 +1350,9 @@ def _publish_config(settings: Settings, job_config: str | None) -> tuple[ThemeCo
     message. The job's own config first; when it has no ``publish:`` (a job generated before
     the section was added), the default config's: where to publish is a channel setting, not
     part of what a job rendered."""
-    default = resolve_config_path(None, settings.config)
+    from vidgen.config import load_config
+
+    default = default_config(settings)
     found: ThemeConfig | None = None
     for where in (job_config, str(default)):
         if where is None:

@@ -18,7 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidgen import __version__, service
-from vidgen.errors import InvalidInput, NotFound, Refused, StoreBusy, VidgenError
+from vidgen.errors import (
+    InvalidInput,
+    NotFound,
+    QueueUnavailable,
+    Refused,
+    StoreBusy,
+    VidgenError,
+)
 from vidgen.review import MAX_REASON_CHARS
 from vidgen.schemas import (
     BatchEntry,
@@ -56,6 +63,7 @@ ERROR_STATUS: list[tuple[type[VidgenError], int]] = [
     (Refused, 400),
     (InvalidInput, 422),
     (StoreBusy, 503),
+    (QueueUnavailable, 503),  # QueueDamaged too: a running worker or `vidgen recover` fixes it
 ]
 
 
@@ -63,9 +71,7 @@ def status_for(exc: VidgenError) -> int:
     for kind, code in ERROR_STATUS:
         if isinstance(exc, kind):
             return code
-    # By name (faces do not import the queue); QueueDamaged is a QueueUnavailable too.
-    queue_down = any(kind.__name__ == "QueueUnavailable" for kind in type(exc).__mro__)
-    return 503 if queue_down else 500
+    return 500
 
 
 class BodyLimit:

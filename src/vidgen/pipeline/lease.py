@@ -21,6 +21,7 @@ import time
 import uuid
 
 from vidgen.errors import VidgenError
+from vidgen.errors import one_line as one_line  # re-exported: the runner and worker use it here
 from vidgen.settings import Settings
 from vidgen.store import STORE_ERRORS, Store
 from vidgen.store import jobs as job_rows
@@ -47,17 +48,6 @@ def runner_owner() -> str:
     """The lease owner for a run in this process: the worker's id in a ``vidgen worker`` (the
     reaper then judges the job by that worker's beat), a fresh id anywhere else."""
     return _worker_id or new_owner_id()
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line for checkpoints, events and logs (at most 500 characters)."""
-    orig = getattr(exc, "orig", None)  # a SQLAlchemy error: the driver's message says it all
-    if isinstance(orig, Exception):
-        exc = orig
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if not isinstance(exc, VidgenError | OSError):
-        text = f"{type(exc).__name__}: {text}"
-    return text[:500]
 
 
 class Heartbeat(threading.Thread):

@@ -12,14 +12,10 @@ import logging
 import threading
 import time
 
+from vidgen.errors import one_line
+
 FIRST_WAIT = 1.0
 MAX_WAIT = 30.0
-
-
-def one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)  # a SQLAlchemy error: the driver's message says it all
-    text = " ".join(str(orig if isinstance(orig, Exception) else exc).split())
-    return (text or type(exc).__name__)[:300]
 
 
 class Outage:
@@ -51,9 +47,8 @@ class Outage:
             if now < self._next_try:
                 return self._next_try - now
             wait = self._wait
-            self.log.warning(
-                "%s is unreachable (%s); retrying in %g s", self.what, one_line(exc), wait
-            )
+            reason = one_line(exc, limit=300)
+            self.log.warning("%s is unreachable (%s); retrying in %g s", self.what, reason, wait)
             self._next_try = now + wait
             self._wait = min(self.cap, self._wait * 2)
             return wait

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidgen.errors import InvalidInput, VidgenError
+from vidgen.errors import QueueDamaged as QueueDamaged  # re-exported: they used to live here
+from vidgen.errors import QueueUnavailable as QueueUnavailable
 from vidgen.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -33,14 +35,6 @@ PUBLICATION_TASK = "vidgen.run_publication"
 _hueys: dict[str, Huey] = {}
 _tasks: dict[str, Any] = {}
 _publication_tasks: dict[str, Any] = {}
-
-
-class QueueUnavailable(VidgenError):
-    """The queue could not accept or hand out a message."""
-
-
-class QueueDamaged(QueueUnavailable):
-    """The SQLite queue file is truncated or corrupt; ``recover`` replaces it."""
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -6,32 +6,55 @@ webhook (which runs in the worker, below the service layer) builds them here too
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from vidgen.schemas import JobStatusResponse
+from vidgen.schemas import iso as iso  # re-exported: the service reads it here
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import Store, checkpoints, jobs
 from vidgen.store.status import CheckpointStatus
 
 if TYPE_CHECKING:
-    from vidgen.store.models import Job
+    from vidgen.store import Store
+
+# The store's query modules are imported where they are used: ``to_status`` also serves the
+# read commands' fast path (``store.fastread``), which must not load SQLAlchemy.
+
+
+class JobFields(Protocol):
+    """What a status body shows of a job: a ``store.models.Job`` or a ``fastread.JobRow``."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def stage(self) -> str | None: ...
+    @property
+    def theme(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+
+
+def completed_stages(latest: Mapping[str, str]) -> list[str]:
+    """Stages whose latest checkpoint (``latest``: stage -> status) completed, in stage order."""
+    return [s for s in PIPELINE_STAGES if latest.get(s) == CheckpointStatus.COMPLETED]
 
 
 def completed_by_job(store: Store, job_ids: Iterable[int]) -> dict[int, list[str]]:
     """completed_stages for each job: stages whose latest checkpoint completed, in stage order."""
+    from vidgen.store import checkpoints
+
     states = checkpoints.latest_states(store, job_ids)
-    return {
-        job_id: [s for s in PIPELINE_STAGES if latest.get(s) == CheckpointStatus.COMPLETED]
-        for job_id, latest in states.items()
-    }
+    return {job_id: completed_stages(latest) for job_id, latest in states.items()}
 
 
-def iso(value: object) -> str | None:
-    return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
-
-
-def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
+def to_status(job: JobFields, completed: list[str]) -> JobStatusResponse:
     total = len(PIPELINE_STAGES)
     assert job.id is not None
     return JobStatusResponse(
@@ -50,6 +73,8 @@ def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
 
 def status_body(store: Store, job_id: int) -> JobStatusResponse | None:
     """The job's JobStatusResponse, or None for an unknown job."""
+    from vidgen.store import jobs
+
     job = jobs.get(store, job_id)
     if job is None:
         return None

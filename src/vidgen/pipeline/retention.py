@@ -64,7 +64,7 @@ def prune(
     """Delete the work files (``<home>/jobs/<id>/``) of jobs that ended before ``older_than``
     ago. Videos in review/ and approved/ are never touched; with ``rejected``, the files of
     videos rejected before then go too. The store keeps every job's record."""
-    from vidgen.review import FOLDERS
+    from vidgen.review import FOLDERS, subtitles_of
 
     age = parse_duration(older_than)
     cutoff = utcnow() - age
@@ -107,7 +107,7 @@ def prune(
                 Path(video.video_path),
                 Path(video.thumbnail_path),
                 Path(video.log_path),
-                base.with_suffix(".srt"),
+                subtitles_of(base),
             }:
                 # Only ever inside rejected/: a path that moved elsewhere is not ours to delete.
                 if not path.resolve().is_relative_to(rejected_dir) or not path.is_file():

@@ -1,4 +1,4 @@
-"""The worker host behind ``vidgen worker``: Huey's consumer, signals and the liveness thread.
+"""The worker host behind ``vidgen worker``: the consumer, signals and the liveness thread.
 
 ``WorkerHost.start()`` recovers (fails lost jobs, repairs the queue, re-enqueues pending jobs),
 records this worker as alive and starts the beat thread; ``run()`` runs the consumer until
@@ -22,12 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vidgen.errors import StoreLost, VidgenError
+from vidgen.errors import InvalidInput, QueueUnavailable, StoreLost, VidgenError, one_line
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import Reaper, new_owner_id, one_line, set_worker_id
+from vidgen.pipeline.lease import Reaper, new_owner_id, set_worker_id
 from vidgen.pipeline.outage import Outage, outage_for
-from vidgen.pipeline.queue import QueueUnavailable, get_huey, sqlite_queue_path
+from vidgen.pipeline.queue import get_huey, sqlite_queue_path
 from vidgen.pipeline.recovery import RECONCILE_SECONDS, requeue_orphans
 from vidgen.settings import Settings
 from vidgen.store import STORE_ERRORS, Store, get_store, public_url, workers
@@ -77,81 +77,142 @@ def _job_id_of(task: Any) -> int | None:
         return None
 
 
-def make_consumer(huey: Any, slots: int, outage: Outage, in_flight: InFlight | None = None) -> Any:
-    from huey.consumer import Consumer, Scheduler, Worker
+# Polling an idle queue that does not block (SQLite): from 0.1 s, growing by 15% a poll, to at
+# most every second (Huey's consumer would back off to 10 s): a job queued after a quiet spell
+# starts promptly, and one SQLite read a second costs nothing.
+POLL_FIRST, POLL_MAX, POLL_BACKOFF = 0.1, 1.0, 1.15
+TICK_SECONDS = 0.1  # how often the main thread looks for a signal
+SCHEDULE_SECONDS = 1.0
 
-    taken = in_flight if in_flight is not None else InFlight()
 
-    class VidgenWorker(Worker):  # type: ignore[misc]
-        """Huey's worker loop, with two changes.
+class Consumer:
+    """Runs queued jobs on ``slots`` threads until SIGINT or SIGTERM, on Huey's public API.
 
-        It takes no new message once a signal arrived: Huey's main loop notices the signal
-        only on its next tick (0.1 s); without this, a slot whose job was just requeued would
-        dequeue and start the next job meanwhile. And a queue it cannot read (Redis down)
-        is one line per retry with its wait, backing off, not a traceback per poll.
-        """
+    Huey's own consumer (``huey_consumer``) keeps its signal handling in private methods and
+    attributes that change between releases (huey 3.3 stops on ``_received_signal``, 3.5 on
+    ``_signum``), and vidgen wants other behaviour anyway: SIGINT and SIGTERM both mean "cancel
+    the running stages, requeue their jobs, exit"; a second signal exits at once. So this small
+    loop uses only what every Huey vidgen allows has in public: ``dequeue``, ``execute``,
+    ``read_schedule``, ``enqueue``, ``notify_interrupted_tasks`` and ``storage.blocking``.
 
-        def loop(self, now: Any = None) -> None:
+    A slot takes no new message once a signal arrived (the runner of a job it holds sees
+    ``SHUTDOWN`` and requeues it), and a queue it cannot read (Redis down) is one line per retry
+    with its wait (``Outage``), backing off, not a traceback per poll.
+    """
+
+    def __init__(
+        self, huey: Any, slots: int, outage: Outage, in_flight: InFlight | None = None
+    ) -> None:
+        self.huey, self.slots, self.outage = huey, slots, outage
+        self.in_flight = in_flight if in_flight is not None else InFlight()
+        self.stop_flag = threading.Event()  # set once the slots are to finish
+        self._threads: list[threading.Thread] = []
+
+    # -- one slot --------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        """One slot's loop: take a message, run its job, until ``stop_flag``."""
+        delay = POLL_FIRST
+        while not self.stop_flag.is_set():
             if SHUTDOWN.is_set():
                 self.stop_flag.wait(0.05)
-                return
+                continue
             try:
                 task = self.huey.dequeue()
             except Exception as exc:
-                self.stop_flag.wait(outage.failed(exc))
-                return
-            outage.recovered()
+                self.stop_flag.wait(self.outage.failed(exc))
+                continue
+            self.outage.recovered()
             if task is None:
-                if not self.huey.storage.blocking:
-                    self.sleep()
-                return
-            self.delay = self.default_delay
-            job_id = _job_id_of(task)
+                if not self.huey.storage.blocking:  # Redis waits inside dequeue; SQLite polls
+                    self.stop_flag.wait(delay)
+                    delay = min(delay * POLL_BACKOFF, POLL_MAX)
+                continue
+            delay = POLL_FIRST
+            self.run_task(task)
+
+    def run_task(self, task: Any) -> None:
+        job_id = _job_id_of(task)
+        if job_id is not None:
+            self.in_flight.add(job_id)
+        try:
+            self.huey.execute(task)
+        except Exception as exc:  # e.g. storing the (unused) result while Redis went away
+            log.warning("message %s: %s", getattr(task, "id", "?"), one_line(exc))
+        finally:
             if job_id is not None:
-                taken.add(job_id)
-            try:
-                self.huey.execute(task, now)
-            except Exception as exc:  # e.g. storing the (unused) result while Redis went away
-                self._logger.warning("message %s: %s", task.id, one_line(exc))
-            finally:
-                if job_id is not None:
-                    taken.discard(job_id)
+                self.in_flight.discard(job_id)
 
-    class VidgenScheduler(Scheduler):  # type: ignore[misc]
-        """vidgen schedules nothing, but Huey's scheduler reads the schedule every second:
-        while the queue is unreachable that read is left to the workers' retries."""
+    # -- the main thread -------------------------------------------------------------------
 
-        def loop(self, now: Any = None) -> None:
-            if outage.active:
-                self.stop_flag.wait(self.interval)
-                return
-            try:
-                for task in self.huey.read_schedule(now):  # vidgen sets no eta: always empty
-                    self.huey.enqueue(task)
-            except Exception as exc:
-                outage.failed(exc)
-            self.stop_flag.wait(self.interval)
+    def enqueue_due(self) -> None:
+        """Move due scheduled messages to the queue. vidgen sets no eta, so there are none
+        unless an older vidgen left some; while the queue is unreachable the read is left to
+        the slots' retries."""
+        if self.outage.active:
+            return
+        try:
+            for task in self.huey.read_schedule():
+                self.huey.enqueue(task)
+        except Exception as exc:
+            self.outage.failed(exc)
 
-    class VidgenConsumer(Consumer):  # type: ignore[misc]
-        """SIGINT and SIGTERM both mean: cancel running stages, requeue their jobs, exit."""
+    def start(self) -> None:
+        for n in range(1, self.slots + 1):
+            self._threads.append(self._start_slot(n))
 
-        worker_class = VidgenWorker
-        scheduler_class = VidgenScheduler
+    def _start_slot(self, n: int) -> threading.Thread:
+        thread = threading.Thread(target=self._slot_main, name=f"vidgen-slot-{n}", daemon=True)
+        thread.start()
+        return thread
 
-        def _set_signal_handlers(self) -> None:
-            signal.signal(signal.SIGINT, self._handle_signal)
-            signal.signal(signal.SIGTERM, self._handle_signal)
+    def _slot_main(self) -> None:
+        try:
+            self.serve()
+        except Exception:  # serve() catches what a job or the queue raises; this is a bug
+            log.exception("worker slot %s stopped", threading.current_thread().name)
 
-        def _handle_signal(self, signum: int, frame: Any) -> None:
-            if SHUTDOWN.is_set():
-                os._exit(130)  # second signal: the user really wants out now
-            SHUTDOWN.set()
-            self._signum = signum
-            self._restart, self._graceful = False, True
+    def revive_slots(self) -> None:
+        """Replace a slot thread that died, as Huey's health check did."""
+        for i, thread in enumerate(self._threads):
+            if not thread.is_alive() and not self.stop_flag.is_set():
+                log.warning("%s stopped; starting it again", thread.name)
+                self._threads[i] = self._start_slot(i + 1)
 
-    # An idle queue is polled at most every second (Huey would back off to 10 s): a job queued
-    # after a quiet spell starts promptly, and one SQLite read a second costs nothing.
-    return VidgenConsumer(huey, workers=slots, worker_type="thread", periodic=False, max_delay=1.0)
+    def wait_for_shutdown(self) -> None:
+        """Until ``SHUTDOWN`` (a signal): move due scheduled messages, revive dead slots."""
+        next_tick = time.monotonic()
+        while not SHUTDOWN.wait(TICK_SECONDS):
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + SCHEDULE_SECONDS
+                self.enqueue_due()
+                self.revive_slots()
+
+    def stop(self) -> None:
+        """Let the slots finish the jobs they hold (their runners requeue them), then return."""
+        self.stop_flag.set()
+        for thread in self._threads:
+            thread.join()
+        self.huey.notify_interrupted_tasks()
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        if SHUTDOWN.is_set():
+            os._exit(130)  # second signal: the user really wants out now
+        SHUTDOWN.set()
+
+    def run(self) -> None:
+        """Serve until SIGINT/SIGTERM (main thread only: it installs the signal handlers)."""
+        previous = {
+            signum: signal.signal(signum, self.on_signal)
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self.start()
+            self.wait_for_shutdown()
+            self.stop()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def _file_identity(path: Path | None) -> tuple[int, int] | None:
@@ -332,6 +393,11 @@ class WorkerHost:
         """Recover, register and start beating; VidgenError if the store or queue is unusable."""
         from vidgen.pipeline.recovery import recover
 
+        if self.settings.queue == "immediate://":  # Huey's consumer refused it too
+            raise InvalidInput(
+                "VIDGEN_QUEUE_URL=immediate:// runs each job inside the command that queues it: "
+                "there is nothing for a worker to serve; use sqlite:///path or redis://"
+            )
         store = get_store(self.settings)
         self.recovered_message = recover(self.settings).message
         webhook.install(self.settings)
@@ -346,7 +412,7 @@ class WorkerHost:
     def run(self) -> None:
         queue_down = outage_for(f"the queue {self.settings.queue}", log)
         try:
-            make_consumer(self._huey, self.slots, queue_down, self._in_flight).run()
+            Consumer(self._huey, self.slots, queue_down, self._in_flight).run()
         finally:
             self.stop()
 
