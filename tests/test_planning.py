@@ -129,13 +129,6 @@ def test_word_budget() -> None:
     assert word_budget(0.1, 80) == 1
 
 
-
-
-
-
-
-
-
 def test_hashtags_follow_the_platform(theme_config: Callable[..., ThemeConfig]) -> None:
     plan = LocalPlanner().plan(theme_config(target_platform="youtube_shorts"), {}, 1).plan
     assert "#shorts" in plan.hashtags
@@ -270,7 +263,6 @@ def llm_plan(durations: list[Any], **overrides: Any) -> dict[str, Any]:
     return data
 
 
-
 def test_llm_planner_repairs_durations(theme_config: Callable[..., ThemeConfig]) -> None:
     config = theme_config(video_duration_seconds=20)
     result = LLMPlanner(FakeLLM(llm_plan([3, 3, 3, 1]))).plan(config, REPORT, 1)
@@ -287,7 +279,6 @@ def test_llm_planner_fills_missing_script_and_style(
     plan = LLMPlanner(FakeLLM(data)).plan(theme_config(), REPORT, 1).plan
     assert plan.style == "product-demo"
     assert plan.voiceover_script.startswith("Meet the PocketBrew Folding Kettle.")
-
 
 
 def test_get_planner(theme_config: Callable[..., ThemeConfig], monkeypatch: Any) -> None:
@@ -332,7 +323,6 @@ RECORDED_COMPLETION: dict[str, Any] = {
 }
 
 
-
 # ------------------------------------------------------------------------------------------
 # The theme decides what the video is about
 
@@ -341,12 +331,6 @@ def with_theme(config: ThemeConfig, theme: str) -> ThemeConfig:
     """What the runner does with ``--theme``: override the file's theme for this job."""
     block = config.config.model_copy(update={"theme": theme})
     return config.model_copy(update={"config": block})
-
-
-
-
-
-
 
 
 # ------------------------------------------------------------------------------------------

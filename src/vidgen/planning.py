@@ -735,7 +735,9 @@ def _is_brand(word: str) -> bool:
     return inner_caps or (any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word))
 
 
-def _fact_sentence(point: str, product: Product, named: bool) -> str:
+def _fact_sentence(
+    point: str, product: Product, named: bool, described: frozenset[str] = frozenset()
+) -> str:
     """A talking point as a sentence said about the product: "Folds flat to fit any backpack"
     -> "It folds flat to fit any backpack." (or "The PocketBrew folds ..." when the name has
     not been said yet in this scene)."""
@@ -751,6 +753,9 @@ def _fact_sentence(point: str, product: Product, named: bool) -> str:
         return f"{who} {verb} {rest}".strip() + "."
     if first.lower() in ("a", "an"):
         return f"{'They are' if product.plural else 'It is'} {first.lower()} {rest}."
+    phrase = _noun_phrase(text) if point in described else None
+    if phrase:  # the description's "Over-ear headphones that ..." says what the product is
+        return f"{'They are' if product.plural else 'It is'} {phrase}."
     return _capital(text) + "."
 
 
@@ -774,7 +779,7 @@ def _noun_phrase(description: str) -> str | None:
     head = first.split(" ", 1)[0] if first else ""
     if not head or _looks_like_verb(head) or head.lower() in _PRONOUNS or _is_brand(head):
         return None
-    if head[:1].isupper() and (head[1:].islower() or "-" in head):
+    if head[:1].isupper() and (len(head) == 1 or head[1:].islower() or "-" in head):
         head = head.lower()
     return head + first[len(head) :]
 
@@ -1010,6 +1015,12 @@ class LocalPlanner:
         ]:
             if not any(same_fact(text, seen) for seen in facts):
                 facts.append(text)
+        from_description = frozenset(facts[len(ref.talking_points) :]) - set(ref.talking_points)
+        # Each turn leads with other facts: a video seldom has time for them all, so the next
+        # one says what the last one left out.
+        if facts:
+            start = (turn * 2) % len(facts)
+            facts = facts[start:] + facts[:start]
         terms = _subject_terms(product, ref.tags)
         lead = [product.noun]
 
@@ -1019,6 +1030,8 @@ class LocalPlanner:
             point = next(p for p in facts if _looks_like_verb(p.split(" ", 1)[0]))
             first, _, rest = " ".join(point.split()).rstrip(".").partition(" ")
             verb = _base_verb(first) if product.plural else first.lower()
+            if product.plural:
+                rest = re.sub(r"\bits\b", "their", rest)
             # "a folding kettle that folds flat" says it twice: then just "a kettle".
             kind = product.kind
             if _stems(kind) & _stems(f"{first} {rest}") or topic_stem(first)[:4] in kind:
@@ -1071,7 +1084,7 @@ class LocalPlanner:
         else:
             named = shape != "listicle"  # a list names the product in its hook, items say "it"
             for n, fact in enumerate(facts, start=1):
-                sentence = _fact_sentence(fact, product, named=named or n > 1)
+                sentence = _fact_sentence(fact, product, named or n > 1, from_description)
                 figure = figure_of(fact)
                 if shape == "listicle":
                     ordinal = _ORDINAL_WORDS[min(n, len(_ORDINAL_WORDS)) - 1]
@@ -1730,8 +1743,9 @@ def plan_problems(plan: ProductionPlan, config: ThemeConfig, subject: Subject) -
     words = count_words(plan.voiceover_script)
     if words > budget:
         problems.append(f"the script has {words} spoken words; at most {budget} fit")
+    # The call to action states no fact: it may echo the topic's words.
     sentences = [
-        s for scene in plan.scenes for s in _SENTENCE_END.split(scene.narration.strip()) if s
+        s for scene in plan.scenes[:-1] for s in _SENTENCE_END.split(scene.narration.strip()) if s
     ]
     for i, first in enumerate(sentences):
         for second in sentences[i + 1 :]:
