@@ -759,13 +759,26 @@ def _fact_sentence(
     return _capital(text) + "."
 
 
+# Verbs a viewer does with a product: a talking point led by one can be a how-to step.
+_ACTIONS = frozenset(
+    re.findall(
+        r"\w+",
+        "fold unfold boil fill pour brew make charge pair plug press tap clip pack open close "
+        "twist rinse wash set switch turn attach connect lace tie wear put place slide pull push "
+        "mount stick water plant cut mix bake knead stretch shape score",
+    )
+)
+
+
 def _imperative(point: str) -> str | None:
     """A verb-led talking point as a step: "Folds flat to fit any backpack" -> "Fold it flat
     to fit any backpack"; None when the point does not start with a verb."""
     text = " ".join(point.split()).rstrip(".!;:,")
     first, _, rest = text.partition(" ")
-    if not _looks_like_verb(first):
-        return None
+    if not _looks_like_verb(first) or _base_verb(first) not in _ACTIONS:
+        return None  # "Weighs 210 grams" is a property, not something to do
+    # "... and fits any backpack": the second verb is the product's, not the viewer's.
+    rest = re.sub(r"\band (\w+s)\b", lambda m: f"and it {m.group(1)}", rest, count=1)
     next_word = rest.split(" ", 1)[0].lower() if rest else ""
     obj = "" if (next_word in _DETERMINERS or next_word[:1].isdigit()) else " it"
     return _capital(_base_verb(first)) + obj + (f" {rest}" if rest else "")
@@ -1082,7 +1095,7 @@ class LocalPlanner:
                     )
                 )
         else:
-            named = shape != "listicle"  # a list names the product in its hook, items say "it"
+            named = True  # every hook names the product: the facts say "it" / "they"
             for n, fact in enumerate(facts, start=1):
                 sentence = _fact_sentence(fact, product, named or n > 1, from_description)
                 figure = figure_of(fact)
