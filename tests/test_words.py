@@ -221,7 +221,9 @@ def test_every_reference_shape_reads_well(
     assert result.prompts["shape"] in SHAPES[style]
     ref = next(r for r in config.content_references if r.title == plan.subject)
     assert_reads_well(plan, config, [ref.title])
-    assert count_words(plan.voiceover_script) <= word_budget(20, 165)
+    assert count_words(plan.voiceover_script) <= word_budget(
+        config.config.video_duration_seconds, 165
+    )
     # Facts come from the material: each middle sentence shares words with a talking point or
     # the description.
     material = " ".join([ref.description, *ref.talking_points]).lower()

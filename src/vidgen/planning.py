@@ -870,6 +870,20 @@ def default_scene_count(config: ThemeConfig, talking_points: int) -> int:
     return max(MIN_SCENES, min(cap, talking_points + 2))
 
 
+def _plan_budget(config: ThemeConfig) -> int:
+    settings = config.config
+    return word_budget(settings.video_duration_seconds, settings.voice.rate)
+
+
+def spoken_load(text: str) -> int:
+    """Words as the voice takes time for them: ``count_words`` plus one for each pause between
+    sentences and one for each number (said slower). A script the voice step must shorten
+    loses a whole scene, so the local planner plans by this, not by the bare word count."""
+    pauses = len([s for s in _SENTENCE_END.split(text.strip()) if s])
+    numbers = len(re.findall(r"\d+", text))
+    return count_words(text) + pauses + numbers
+
+
 def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
     """The call to action exactly as the config gives it (``cta:``, ``link:``); without either a
     neutral "follow for more" — never a link the config does not have."""
@@ -898,7 +912,7 @@ def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
 
 
 def _fits(lines: Sequence[Line], budget: int) -> bool:
-    return sum(count_words(line.narration) for line in lines) <= budget
+    return sum(spoken_load(line.narration) for line in lines) <= budget
 
 
 def fit_lines(lines: list[Line], budget: int, n_max: int) -> list[Line]:
@@ -1007,7 +1021,7 @@ class LocalPlanner:
         ref = subject.reference
         assert ref is not None
         product = Product.of(ref.title, ref.tags)
-        budget = word_budget(settings.video_duration_seconds, settings.voice.rate)
+        budget = _plan_budget(config)
         n_max = default_scene_count(config, len(ref.talking_points) + 1)
         shapes = SHAPES[settings.style]
         shape = shapes[turn % len(shapes)]
@@ -1034,6 +1048,9 @@ class LocalPlanner:
         if facts:
             start = (turn * 2) % len(facts)
             facts = facts[start:] + facts[:start]
+        pointed = [f for f in facts if f not in from_description]
+        if shape in ("listicle", "problem") and len(pointed) >= 2:
+            facts = pointed  # a reason is a talking point, not "it is a kettle"
         terms = _subject_terms(product, ref.tags)
         lead = [product.noun]
 
@@ -1210,7 +1227,7 @@ class LocalPlanner:
                 ideas[turn // len(THEME_SHAPES) % len(ideas) :]
                 + ideas[: turn // len(THEME_SHAPES) % len(ideas)]
             )
-        budget = word_budget(settings.video_duration_seconds, settings.voice.rate)
+        budget = _plan_budget(config)
         n_max = default_scene_count(config, len(ideas) + 1)
         terms = _keywords(theme, limit=8)
         body: list[Line] = []
@@ -1232,7 +1249,7 @@ class LocalPlanner:
                 )
             else:
                 ordinal = ("First", "Next", "Then", "And", "Plus")[n - 1]
-                text = f"{ordinal}, {idea}" + (f", with {said} views." if said else ".")
+                text = f"{ordinal}, {idea}" + (f": {said} views." if said else ".")
                 body.append(
                     Line(
                         "fact" if views else "feature",
@@ -1589,13 +1606,35 @@ def shorten_for_speech(plan: ProductionPlan, ratio: float) -> ProductionPlan:
         )
         break
     scenes = [scene.model_copy(update={"index": i}) for i, scene in enumerate(scenes)]
+    title = plan.title
+    if len(scenes) < len(plan.scenes):
+        # "Three reasons ..." must not introduce two: the hook's count follows the items left.
+        before, after = len(plan.scenes) - 2, len(scenes) - 2
+        scenes[0], title = _recount(scenes[0], title, before, after)
     durations = [scene.duration_seconds for scene in scenes]
     durations[-1] = round(plan.duration_seconds - math.fsum(durations[:-1]), 7)
     scenes = [
         s.model_copy(update={"duration_seconds": d}) for s, d in zip(scenes, durations, strict=True)
     ]
     script = " ".join(scene.narration for scene in scenes)
-    return plan.model_copy(update={"scenes": scenes, "voiceover_script": script})
+    return plan.model_copy(update={"scenes": scenes, "voiceover_script": script, "title": title})
+
+
+def _recount(hook: Scene, title: str, before: int, after: int) -> tuple[Scene, str]:
+    """The hook (and title) with a count of ``before`` items said as ``after``."""
+    if not (0 < after < before < len(_COUNT_WORDS)):
+        return hook, title
+
+    def swap(text: str) -> str:
+        word = _COUNT_WORDS[before]
+        text = re.sub(rf"\b{word}\b", _COUNT_WORDS[after], text)
+        text = re.sub(rf"\b{_capital(word)}\b", _capital(_COUNT_WORDS[after]), text)
+        return re.sub(rf"\b{before}( \w+)$", rf"{after}\1", text)
+
+    headline = swap(hook.headline) if hook.headline else None
+    return hook.model_copy(update={"narration": swap(hook.narration), "headline": headline}), swap(
+        title
+    )
 
 
 # --------------------------------------------------------------------------------------------
