@@ -1402,7 +1402,7 @@ _STYLE_TAGS = [
 ]
 _PREFIXES = [
     (re.compile(r"^POV:\s*", re.IGNORECASE), ""),
-    (re.compile(r"^(?:GRWM and )?storytime:\s*", re.IGNORECASE), "a story: "),
+    (re.compile(r"^(?:GRWM and )?storytime:\s*", re.IGNORECASE), "the story of "),
     (re.compile(r"^let's talk about\s+", re.IGNORECASE), ""),
     (re.compile(r"^hot take:\s*", re.IGNORECASE), "the hot take that "),
     (re.compile(r"^my honest (?:opinion|take) on\s+", re.IGNORECASE), "an honest take on "),
@@ -1443,6 +1443,8 @@ def _distinct_ideas(trends: Sequence[Mapping[str, Any]]) -> list[tuple[str, int,
         idea = trend_idea(str(trend.get("title") or ""))
         if not idea or any(same_fact(idea, seen) for seen, _, _, _ in out):
             continue
+        if re.search(r"\b(?:I|I'm|me|my)\b", idea):
+            continue  # someone else's story ("I missed my flight") is not an idea to retell
         views = trend.get("views")
         count = int(views) if isinstance(views, int | float) and not isinstance(views, bool) else 0
         duration = trend.get("duration_seconds")

@@ -207,8 +207,11 @@ def _original_plan(ctx: StageContext, planner: Planner, report: Mapping[str, Any
     )
     tries = LOCAL_VARIANTS if planner.name == "local" else LLM_VARIANTS
     closest: tuple[PlanResult, int, float] | None = None
+    spent = 0.0  # every variant asked for is paid for, not only the one kept
     for variant in range(tries if earlier else 1):
         planned = planner.plan(ctx.config, report, ctx.job_id, variant)
+        spent += planned.cost
+        planned = planned.model_copy(update={"cost": spent})
         for note in planned.notes:
             ctx.log(note)
         nearest = nearest_plan(planned.plan, earlier)
@@ -226,6 +229,7 @@ def _original_plan(ctx: StageContext, planner: Planner, report: Mapping[str, Any
         ctx.check_cancelled()
     assert closest is not None
     planned, job, similarity = closest
+    planned = planned.model_copy(update={"cost": spent})
     message = (
         f"duplicate of job {job}: every angle on theme {ctx.theme!r} is {similarity:.2f} like a "
         f"video of the last {rules.days} days; add content references or talking points, or "
