@@ -9,15 +9,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
-import respx
 from pydantic import ValidationError
 
 from vidgen.config import ThemeConfig
-from vidgen.errors import FatalStageError, StageError
+from vidgen.errors import FatalStageError
 from vidgen.planning import (
-    SYSTEM_PROMPT,
     LLMPlanner,
     LocalPlanner,
     ProductionPlan,
@@ -29,7 +26,7 @@ from vidgen.planning import (
     split_durations,
     word_budget,
 )
-from vidgen.providers.llm import LLMResponse, OpenAIChat
+from vidgen.providers.llm import LLMResponse
 
 REPORT: dict[str, Any] = {
     "report_id": 1,
@@ -43,10 +40,10 @@ REPORT: dict[str, Any] = {
     "pattern": "product-demo, ~21 s, #pets #catsoftiktok rising",
     "topics": [
         {
-            "topic": "FocusFlow Desk Lamp",
-            "keywords": ["focusflow", "desk", "lamp", "desksetup"],
-            "hashtags": ["desksetup", "productivity", "WFH"],
-            "trends": [{"title": "My desk setup tour", "views": 120000}],
+            "topic": "PocketBrew Folding Kettle",
+            "keywords": ["pocketbrew", "folding", "kettle"],
+            "hashtags": ["kettle", "teatime", "upcycling"],
+            "trends": [{"title": "Kettle hacks for campers", "views": 120000}],
         },
         {
             "topic": "Morning Routine",
@@ -132,93 +129,6 @@ def test_word_budget() -> None:
     assert word_budget(0.1, 80) == 1
 
 
-@pytest.mark.parametrize("duration", [6, 7.5, 10, 13.37, 20, 30, 45.25, 60, 90, 179.9, 180])
-@pytest.mark.parametrize("scenes", [None, 3, 4, 5, 6])
-@pytest.mark.parametrize("rate", [80, 165, 400])
-def test_local_plans_add_up_and_fit_speech(
-    theme_config: Callable[..., ThemeConfig], duration: float, scenes: int | None, rate: int
-) -> None:
-    config = theme_config(
-        video_duration_seconds=duration, scenes=scenes, voice={"name": "en-us", "rate": rate}
-    )
-    for job_id in (1, 2):
-        plan = LocalPlanner().plan(config, REPORT, job_id).plan
-        assert_plan_sound(plan, config)
-        if scenes is not None:
-            assert len(plan.scenes) == scenes
-
-
-# One scene per talking point, and the description's sentence too while there is time for it.
-@pytest.mark.parametrize(("points", "expected"), [(0, 3), (1, 4), (2, 5), (3, 6), (4, 6), (9, 6)])
-def test_one_scene_per_talking_point_capped(
-    theme_config: Callable[..., ThemeConfig], points: int, expected: int
-) -> None:
-    config = make_config(theme_config, points=points, video_duration_seconds=30)
-    plan = LocalPlanner().plan(config, REPORT, 1).plan
-    assert len(plan.scenes) == expected
-    assert_plan_sound(plan, config)
-    if points:
-        assert plan.scenes[1].on_screen_text == "Talking point number 1 is great"
-
-
-def test_short_videos_get_fewer_scenes(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = make_config(theme_config, points=4, video_duration_seconds=8)
-    assert len(LocalPlanner().plan(config, REPORT, 1).plan.scenes) == 3
-
-
-def test_local_plan_structure(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = theme_config()
-    result = LocalPlanner().plan(config, REPORT, 1)
-    plan = result.plan
-    assert result.provider == "local" and result.model is None and result.cost == 0.0
-    assert result.prompts["trend_pattern"] == REPORT["pattern"]
-    assert "FocusFlow Desk Lamp" in plan.title
-    assert "FocusFlow Desk Lamp" in plan.scenes[0].narration  # the hook names the product
-    points = config.content_references[0].talking_points
-    middle = plan.scenes[1:-1]
-    assert len(middle) == len(points)
-    for scene, point in zip(middle, points, strict=True):
-        assert point.split()[-1] in scene.narration
-    assert plan.scenes[-1].on_screen_text in {"Follow for more", "Link in bio"}
-    assert "#desksetup" in plan.description
-
-
-def test_long_talking_points_are_trimmed_to_fit(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = theme_config(video_duration_seconds=6, voice={"name": "en-us", "rate": 80})
-    long_point = " ".join(["remarkably"] * 60)
-    ref = config.content_references[0].model_copy(update={"talking_points": [long_point]})
-    config = config.model_copy(update={"content_references": [ref]})
-    plan = LocalPlanner().plan(config, REPORT, 1).plan
-    assert_plan_sound(plan, config)
-    assert plan.scenes[1].on_screen_text.endswith("…")
-
-
-def test_local_planner_is_deterministic_per_job(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = theme_config()
-    first = LocalPlanner().plan(config, REPORT, 1)
-    assert LocalPlanner().plan(config, REPORT, 1) == first
-    reloaded = theme_config()  # same YAML loaded again from another file
-    assert LocalPlanner().plan(reloaded, REPORT, 1).plan == first.plan
-    # Job ids rotate through the content references.
-    second = LocalPlanner().plan(config, REPORT, 2).plan
-    assert "PocketBrew" in second.title
-    assert LocalPlanner().plan(config, REPORT, 3).plan.title == first.plan.title
-
-
-def test_hashtags_are_on_topic_deduped_capped(theme_config: Callable[..., ThemeConfig]) -> None:
-    plan = LocalPlanner().plan(theme_config(), REPORT, 1).plan
-    # The product's own trend hashtags, never the global top list (#pets on a desk lamp).
-    assert plan.hashtags == ["#focusflowdesklamp", "#desksetup", "#productivity", "#wfh", "#fyp"]
-    assert not {"#pets", "#catsoftiktok"} & set(plan.hashtags)
-    many = [f"#Tag{i}" for i in range(20)]
-    topics = [{**REPORT["topics"][0], "hashtags": many}]
-    plan = LocalPlanner().plan(theme_config(), {**REPORT, "topics": topics}, 1).plan
-    assert plan.hashtags[:2] == ["#focusflowdesklamp", "#tag0"] and len(plan.hashtags) == 10
-    # A theme that picked the product leads the tags.
-    plan = LocalPlanner().plan(theme_config(theme="Desk setup"), REPORT, 1).plan
-    assert plan.hashtags[:2] == ["#desksetup", "#focusflowdesklamp"]
-
-
 def test_hashtags_follow_the_platform(theme_config: Callable[..., ThemeConfig]) -> None:
     plan = LocalPlanner().plan(theme_config(target_platform="youtube_shorts"), {}, 1).plan
     assert "#shorts" in plan.hashtags
@@ -235,12 +145,23 @@ def test_normalize_hashtags() -> None:
     assert len(normalize_hashtags([f"t{i}" for i in range(30)])) == 10
 
 
-def test_shorten_for_speech(theme_config: Callable[..., ThemeConfig]) -> None:
-    plan = LocalPlanner().plan(theme_config(), REPORT, 1).plan
-    shorter = shorten_for_speech(plan, 0.5)
+def test_shorten_for_speech_drops_whole_sentences(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    plan = LocalPlanner().plan(theme_config(video_duration_seconds=30), REPORT, 3).plan
+    assert len(plan.scenes) > 3
+    shorter = shorten_for_speech(plan, 0.6)
     assert count_words(shorter.voiceover_script) < count_words(plan.voiceover_script)
     assert shorter.voiceover_script == " ".join(s.narration for s in shorter.scenes)
-    assert [s.duration_seconds for s in shorter.scenes] == [s.duration_seconds for s in plan.scenes]
+    # Whole scenes went: every narration left is one the plan had, word for word; a hook that
+    # counts its items counts the ones left.
+    assert {s.narration for s in shorter.scenes[1:]} <= {s.narration for s in plan.scenes}
+    counts = ("two", "three", "four", "five")
+    said = shorter.scenes[0].narration.lower()
+    if any(said.startswith(c) for c in counts):
+        assert said.startswith(counts[len(shorter.scenes) - 4])
+    assert math.fsum(s.duration_seconds for s in shorter.scenes) == pytest.approx(30)
+    assert [s.index for s in shorter.scenes] == list(range(len(shorter.scenes)))
 
 
 # ------------------------------------------------------------------------------------------
@@ -318,18 +239,26 @@ class FakeLLM:
         )
 
 
+NARRATIONS = (
+    "Meet the PocketBrew Folding Kettle.",
+    "It folds flat to fit any backpack.",
+    "It boils half a litre in three minutes.",
+    "Follow for more.",
+)
+
+
 def llm_plan(durations: list[Any], **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "title": "FocusFlow: light that follows your day",
-        "description": "Meet the lamp that adapts to you.",
-        "hashtags": ["#DeskSetup", "productivity", "#desksetup", "#FocusFlow"],
+        "title": "PocketBrew: tea anywhere",
+        "description": "Meet the kettle that folds flat.",
+        "hashtags": ["#Kettle", "tea", "#kettle", "#PocketBrew"],
         "style": "product-demo",
         "scenes": [
             {
                 "duration_seconds": d,
                 "on_screen_text": f"Scene {i}",
-                "narration": f"Narration for scene {i}.",
-                "keywords": ["desk", "lamp"],
+                "narration": NARRATIONS[i % len(NARRATIONS)],
+                "keywords": ["kettle", "tea"],
             }
             for i, d in enumerate(durations)
         ],
@@ -337,29 +266,6 @@ def llm_plan(durations: list[Any], **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-def test_llm_planner_valid_plan(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = theme_config()
-    llm = FakeLLM(llm_plan([4, 6, 6, 4]))
-    result = LLMPlanner(llm).plan(config, REPORT, 1)
-    assert result.provider == "openai" and result.model == "gpt-4o-mini"
-    assert result.cost == 0.0012
-    assert result.prompts == {"system": SYSTEM_PROMPT, "user": llm.calls[0][1]}
-    assert [s.duration_seconds for s in result.plan.scenes] == [4, 6, 6, 4]
-    assert result.plan.hashtags == ["#desksetup", "#productivity", "#focusflow"]
-    assert result.plan.duration_seconds == 20
-    # The prompt carries the brief: product, trend pattern, duration and word budget.
-    brief = json.loads(llm.calls[0][1].split("\n", 1)[1])
-    assert brief["product_or_topic"]["title"] == "FocusFlow Desk Lamp"
-    assert brief["trend_report"]["pattern"] == "product-demo, ~21 s"
-    assert brief["trend_report"]["related_trends"] == [
-        {"title": "My desk setup tour", "views": 120000}
-    ]
-    assert brief["trend_report"]["topic_hashtags"] == ["desksetup", "productivity", "WFH"]
-    assert "pets" not in llm.calls[0][1]  # never the global top list
-    assert brief["total_duration_seconds"] == 20
-    assert brief["max_total_words"] == word_budget(20, 165)
 
 
 def test_llm_planner_repairs_durations(theme_config: Callable[..., ThemeConfig]) -> None:
@@ -377,31 +283,7 @@ def test_llm_planner_fills_missing_script_and_style(
     del data["voiceover_script"], data["style"]
     plan = LLMPlanner(FakeLLM(data)).plan(theme_config(), REPORT, 1).plan
     assert plan.style == "product-demo"
-    assert plan.voiceover_script.startswith("Narration for scene 0.")
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"answer": "I cannot help"}, "title: Field required"),
-        (llm_plan([10, 10]), "scenes: List should have at least 3"),
-        (llm_plan([5, 5, 5, 5], title=""), "title"),
-        (llm_plan([5, "five", 5, 5]), "scenes.1.duration_seconds"),
-        (llm_plan([5, -5, 5, 5]), "scenes.1.duration_seconds"),
-        (
-            llm_plan([5, 5, 5, 5], scenes=[{"duration_seconds": 5, "narration": "x"}] * 4),
-            "on_screen_text",
-        ),
-        (llm_plan([5, 5, 5, 5], scenes="three scenes"), "scenes"),
-    ],
-)
-def test_llm_planner_garbage_is_a_stage_error(
-    theme_config: Callable[..., ThemeConfig], data: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(StageError, match="openai planner returned an unusable plan") as info:
-        LLMPlanner(FakeLLM(data)).plan(theme_config(), REPORT, 1)
-    assert message in str(info.value)
-    assert "\n" not in str(info.value)
+    assert plan.voiceover_script.startswith("Meet the PocketBrew Folding Kettle.")
 
 
 def test_get_planner(theme_config: Callable[..., ThemeConfig], monkeypatch: Any) -> None:
@@ -446,25 +328,6 @@ RECORDED_COMPLETION: dict[str, Any] = {
 }
 
 
-@respx.mock(assert_all_called=True)
-def test_llm_planner_through_openai_chat(
-    respx_mock: respx.MockRouter, theme_config: Callable[..., ThemeConfig]
-) -> None:
-    route = respx_mock.post("https://api.openai.com/v1/chat/completions").mock(
-        return_value=httpx.Response(200, json=RECORDED_COMPLETION)
-    )
-    llm = OpenAIChat("gpt-4o-mini", api_key="sk-test", base_url="https://api.openai.com/v1")
-    result = LLMPlanner(llm).plan(theme_config(), REPORT, 1)
-    sent = json.loads(route.calls.last.request.content)
-    assert sent["messages"][0] == {"role": "system", "content": SYSTEM_PROMPT}
-    assert sent["response_format"] == {"type": "json_object"}
-    assert route.calls.last.request.headers["Authorization"] == "Bearer sk-test"
-    assert result.provider == "openai"
-    assert result.cost == pytest.approx((912 * 0.15 + 310 * 0.60) / 1e6)
-    assert [s.duration_seconds for s in result.plan.scenes] == [2.5, 6.5, 6.5, 4.5]
-    assert result.plan.title == "FocusFlow: light that follows your day"
-
-
 # ------------------------------------------------------------------------------------------
 # The theme decides what the video is about
 
@@ -473,87 +336,6 @@ def with_theme(config: ThemeConfig, theme: str) -> ThemeConfig:
     """What the runner does with ``--theme``: override the file's theme for this job."""
     block = config.config.model_copy(update={"theme": theme})
     return config.model_copy(update={"config": block})
-
-
-def test_a_theme_picks_the_references_it_matches(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = with_theme(theme_config(), "Travel")  # PocketBrew *Travel* Kettle, tags: travel
-    for job_id in (1, 2, 3):
-        plan = LocalPlanner().plan(config, REPORT, job_id).plan
-        assert "PocketBrew Travel Kettle" in plan.scenes[0].narration
-        assert "FocusFlow" not in plan.voiceover_script
-    config = with_theme(theme_config(), "desk setup")  # matches FocusFlow's tags only
-    assert "FocusFlow" in LocalPlanner().plan(config, REPORT, 2).plan.scenes[0].narration
-
-
-def test_a_theme_nothing_matches_is_the_subject_itself(
-    theme_config: Callable[..., ThemeConfig],
-) -> None:
-    config = with_theme(theme_config(video_duration_seconds=30), "Morning Routine")
-    result = LocalPlanner().plan(config, REPORT, 1)
-    plan = result.plan
-    assert_plan_sound(plan, config)
-    assert plan.scenes[0].narration == "3 Morning Routine ideas trending this week."
-    assert plan.title == "3 Morning Routine ideas trending this week"
-    script = plan.voiceover_script
-    # Built from the trends about the theme, with their numbers.
-    assert "First: 5 step skincare routine for glass skin, 241 thousand views." in script
-    assert "Second: Morning run through Lisbon at sunrise, cinematic, 1.4 million views." in script
-    assert "FocusFlow" not in script and "PocketBrew" not in script
-    assert plan.hashtags[:3] == ["#morningroutine", "#skincareroutine", "#grwm"]
-    assert not {"#pets", "#catsoftiktok", "#focusflowdesklamp"} & set(plan.hashtags)
-    assert result.prompts["subject"] == "theme"
-    assert plan.scenes[-1].narration == "Follow for more morning routine ideas."
-    # A shorter video: two ideas with their numbers, else the ideas without; whole sentences.
-    for seconds, expected in ((20, "2 Morning"), (15, "3 Morning")):
-        short = with_theme(theme_config(video_duration_seconds=seconds), "Morning Routine")
-        plan = LocalPlanner().plan(short, REPORT, 1).plan
-        assert_plan_sound(plan, short)
-        assert plan.scenes[0].narration.startswith(expected)
-        assert ("241 thousand views." in plan.voiceover_script) == (seconds == 20)
-        assert "First: 5 step skincare routine for glass skin" in plan.voiceover_script
-
-
-def test_two_themes_give_different_scripts(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = theme_config()
-    scripts = [
-        LocalPlanner().plan(with_theme(config, theme), REPORT, 1).plan.voiceover_script
-        for theme in ("Morning Routine", "Travel")
-    ]
-    words = [set(re.findall(r"[a-z']+", s.lower())) for s in scripts]
-    overlap = len(words[0] & words[1]) / len(words[0] | words[1])
-    assert overlap < 0.3, (overlap, scripts)
-
-
-def test_a_theme_with_no_trends_still_makes_a_video_about_it(
-    theme_config: Callable[..., ThemeConfig],
-) -> None:
-    config = with_theme(theme_config(), "Quantum Knitting")
-    plan = LocalPlanner().plan(config, REPORT, 1).plan
-    assert_plan_sound(plan, config)
-    assert "Quantum Knitting" in plan.scenes[0].narration
-    assert plan.hashtags[0] == "#quantumknitting" and "#pets" not in plan.hashtags
-
-
-def test_the_file_theme_keeps_every_reference(theme_config: Callable[..., ThemeConfig]) -> None:
-    # "Product Demo" names no reference, but it is the file's own theme: its references stand.
-    config = theme_config()
-    assert not config.theme_is_explicit
-    assert "FocusFlow" in LocalPlanner().plan(config, REPORT, 1).plan.title
-    assert "PocketBrew" in LocalPlanner().plan(config, REPORT, 2).plan.title
-    assert with_theme(config, "Morning Routine").theme_is_explicit
-
-
-def test_llm_brief_for_a_theme_is_the_theme(theme_config: Callable[..., ThemeConfig]) -> None:
-    from vidgen.planning import build_user_prompt
-
-    config = with_theme(theme_config(), "Morning Routine")
-    brief = json.loads(build_user_prompt(config, REPORT, 1).split("\n", 1)[1])
-    assert brief["product_or_topic"]["title"] == "Morning Routine"
-    assert brief["opening_line_must_name"] == "Morning Routine"
-    assert [t["views"] for t in brief["trend_report"]["related_trends"]] == [
-        241424, 1356100, 28219,
-    ]  # fmt: skip
-    assert brief["trend_report"]["topic_hashtags"][0] == "morningroutine"
 
 
 # ------------------------------------------------------------------------------------------

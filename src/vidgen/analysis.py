@@ -416,6 +416,33 @@ def topic_match(trend: TrendLike, keywords: Sequence[str]) -> int:
     return hits
 
 
+def _word_in_tag(tag: str, word: str) -> bool:
+    """A tag carries a word when it is the word, or starts or ends with one of 4+ letters
+    ("travelgram" has "travel", "homeworkout" has "workout"); never a short word buried inside
+    ("workout" does not carry "work")."""
+    if tag == word or topic_stem(tag) == word:
+        return True
+    return len(word) >= 4 and (tag.startswith(word) or topic_stem(tag).endswith(word))
+
+
+def is_about(trend: TrendLike, theme: str) -> bool:
+    """Whether a trend is really about ``theme``: every one of the theme's words is in its
+    title or its hashtags, or a hashtag is the whole theme run together (#homeworkout).
+
+    One shared word is not enough: "Home Workout" is not about a video tagged #home alone.
+    """
+    words = topic_keywords(theme)
+    if not words:
+        return False
+    title = set(topic_keywords(trend.title))
+    tags = [t.lower().lstrip("#") for t in trend.hashtags]
+    tags = [t for t in tags if t and t not in GENERIC_HASHTAGS]
+    joined = "".join(w.lower() for w in _TOPIC_WORD.findall(theme))
+    if len(words) > 1 and any(joined in tag for tag in tags):
+        return True
+    return all(word in title or any(_word_in_tag(tag, word) for tag in tags) for word in words)
+
+
 def _tag_has(tag: str, keyword: str) -> bool:
     return tag == keyword or topic_stem(tag) == keyword or (len(keyword) >= 6 and keyword in tag)
 
@@ -535,11 +562,13 @@ def build_report(
     top_n: int = 5,
     hashtag_n: int = 5,
     topics: Mapping[str, Sequence[str]] | None = None,
+    strict: Sequence[str] = (),
 ) -> TrendReportData:
     """The full analysis of ``trends`` as of ``now``; raises ValueError on an empty list.
 
     ``topics`` maps a topic name (the theme, a product) to its keywords; each gets its related
-    trends and hashtags in ``report.topics``.
+    trends and hashtags in ``report.topics``. A topic named in ``strict`` (the theme) only
+    counts the trends that are really about it (``is_about``).
     """
     if not trends:
         raise ValueError("build_report needs at least one trend")
@@ -567,6 +596,12 @@ def build_report(
         top_videos=[_top_video(item) for item in ranked[:top_n]],
         pattern=describe_pattern(style, duration, tag_names),
         topics=[
-            topic_trends(name, keywords, trends, now) for name, keywords in (topics or {}).items()
+            topic_trends(
+                name,
+                keywords,
+                [t for t in trends if is_about(t, name)] if name in strict else trends,
+                now,
+            )
+            for name, keywords in (topics or {}).items()
         ],
     )

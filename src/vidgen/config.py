@@ -101,6 +101,16 @@ class Music(_Strict):
     volume: float = Field(0.25, ge=0.0, le=1.0)
 
 
+class Originality(_Strict):
+    """How a new video is kept apart from the ones made from the same config file and theme."""
+
+    days: int = Field(14, ge=0, le=365, description="how far back to compare; 0 turns it off")
+    threshold: float = Field(
+        0.6, gt=0, le=1, description="similarity (0-1) of script or scenes that counts as a copy"
+    )
+    on_duplicate: Literal["fail", "warn"] = "fail"
+
+
 def _music_shorthand(value: Any) -> Any:
     # `music: none` (or false) turns the default bed off; `music: some/file.mp3` is a path.
     if value is False or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
@@ -170,6 +180,14 @@ class ThemeSettings(_Strict):
     media: Annotated[Media | None, BeforeValidator(_media_shorthand)] = None
     trend_limit: int = Field(200, ge=1, le=5000)
     llm_model: str | None = Field(None, max_length=100)
+    # An OpenAI-compatible server of your own (Ollama, llama.cpp): no API key needed there.
+    llm_base_url: str | None = Field(
+        None, max_length=300, pattern=r"^https?://\S+$", description="OpenAI-compatible API root"
+    )
+    # The call to action: your own words, and/or a link the video points to ("Link in bio").
+    cta: str | None = Field(None, min_length=1, max_length=120)
+    link: str | None = Field(None, min_length=1, max_length=300)
+    originality: Originality = Field(default_factory=lambda: Originality())
     max_cost_usd: float | None = Field(
         None, ge=0, le=10_000, description="most a job may spend on paid providers, in USD"
     )

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from vidgen.analysis import topic_keywords, topic_phrases
+from vidgen.analysis import is_about, topic_keywords, topic_phrases, topic_stem
 from vidgen.config import ContentReference, ThemeConfig
 from vidgen.errors import FatalStageError, StageError
 
@@ -134,6 +134,8 @@ class PlanResult(BaseModel):
     model: str | None
     prompts: dict[str, str]
     cost: float = 0.0
+    # What the generation log should say about how the plan came about (a fallback, a retry).
+    notes: list[str] = Field(default_factory=list)
 
 
 class Planner(Protocol):
@@ -146,13 +148,17 @@ class Planner(Protocol):
       ``dominant_style``, ``typical_duration_seconds``, ``top_videos``...); missing keys are
       tolerated, so a plan can be made from a sparse report.
     - ``prompts`` records what was asked (for the generation log); ``cost`` is in US dollars.
-    - Raises ``StageError`` when another attempt may succeed (bad model output, network) and
-      ``FatalStageError`` when no retry can (missing credentials).
+    - ``variant`` 0 is the plan of choice; 1, 2... are other angles (another reference, another
+      script shape) on the same job, asked for when a plan is too like an earlier video.
+    - Raises ``StageError`` when another attempt may succeed (network) and ``FatalStageError``
+      when no retry can (missing credentials, nothing to say about the theme).
     """
 
     name: str
 
-    def plan(self, config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> PlanResult: ...
+    def plan(
+        self, config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+    ) -> PlanResult: ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,12 +377,42 @@ class Subject:
         return [t for t in trends if isinstance(t, Mapping) and str(t.get("title") or "").strip()]
 
 
+_PHRASE_WORD = re.compile(r"[^\W_]+")
+
+
+def _phrase(text: str) -> str:
+    return " ".join(w.lower() for w in _PHRASE_WORD.findall(text))
+
+
+def reference_score(reference: ContentReference, theme: str) -> int:
+    """How well a theme names what a reference is about (0: not at all).
+
+    4: a tag IS the theme; 3: the theme is a phrase of the title; 2: every word of the theme is
+    in the title or tags; 1: every word of a several-word theme is somewhere in the reference's
+    text. One shared word of a longer theme never counts: "Home Workout" does not match a lamp
+    tagged "work from home".
+    """
+    wanted = topic_keywords(theme)
+    if not wanted:
+        return 0
+    key = _phrase(theme)
+    if any(_phrase(tag) == key for tag in reference.tags):
+        return 4
+    if f" {key} " in f" {_phrase(reference.title)} ":
+        return 3
+    named = set(topic_keywords(reference.title, *reference.tags))
+    named |= set(topic_phrases(reference.tags, with_words=False))
+    if all(word in named for word in wanted):
+        return 2
+    text = named | set(topic_keywords(reference.description, *reference.talking_points))
+    if len(wanted) > 1 and all(word in text for word in wanted):
+        return 1
+    return 0
+
+
 def reference_matches(reference: ContentReference, theme: str) -> bool:
-    """Whether a theme names what a reference is about (its title, description or tags)."""
-    wanted = set(topic_phrases([theme], with_words=True))
-    have = set(topic_keywords(reference.title, reference.description, *reference.tags))
-    have |= set(topic_phrases(reference.tags, with_words=False))
-    return bool(wanted & have)
+    """Whether a theme names what a reference is about (``reference_score`` above 0)."""
+    return reference_score(reference, theme) > 0
 
 
 def _topic(report: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -391,24 +427,63 @@ def _topic(report: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return {}
 
 
-def choose_subject(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> Subject:
-    """The theme decides what the video is about.
+def subject_candidates(config: ThemeConfig) -> tuple[list[ContentReference], bool]:
+    """The references a video may be about, best first, and whether the theme chose them.
 
-    References whose title, description or tags match the theme are the candidates (the job id
-    rotates through them). With none matching, a theme given with ``--theme`` makes the video
-    about the theme itself, from the trends collected for it; the file's own theme (no
-    ``--theme``) keeps every reference a candidate, since the file lists them for its theme.
+    The references with the best ``reference_score`` are the candidates. With none matching,
+    the file's own theme (no ``--theme``) keeps every reference (the file lists them for its
+    theme); a theme given with ``--theme`` has none (the video is about the theme itself).
     """
     theme = config.config.theme
     refs = config.content_references
-    matching = [ref for ref in refs if reference_matches(ref, theme)]
-    if matching:
-        ref = matching[(job_id - 1) % len(matching)]
-        return Subject(ref.title, ref, _topic(report, ref.title), theme, True)
+    scores = [reference_score(ref, theme) for ref in refs]
+    best = max(scores, default=0)
+    if best > 0:
+        return [ref for ref, s in zip(refs, scores, strict=True) if s == best], True
     if not config.theme_is_explicit:
-        ref = refs[(job_id - 1) % len(refs)]
-        return Subject(ref.title, ref, _topic(report, ref.title), theme, False)
+        return list(refs), False
+    return [], True
+
+
+def choose_subject(
+    config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+) -> Subject:
+    """The theme decides what the video is about (``subject_candidates``); the job id rotates
+    among equal candidates across jobs, and ``variant`` (another angle, for originality) moves
+    on to the next one."""
+    theme = config.config.theme
+    candidates, matched = subject_candidates(config)
+    if candidates:
+        ref = candidates[(job_id - 1 + variant) % len(candidates)]
+        return Subject(ref.title, ref, _topic(report, ref.title), theme, matched)
     return Subject(theme, None, _topic(report, theme), theme, True)
+
+
+def uncovered_theme(config: ThemeConfig, shipped_trends: Iterable[Any] | None) -> str | None:
+    """Why nothing configured can make a video about the job's theme, or None if something can.
+
+    A reference that matches, a network trend provider, or an LLM planner can cover any theme;
+    the shipped sample trends only the themes some of them are really about
+    (``shipped_trends``: the sample provider's items; None when the trend provider is not the
+    sample). The answer is the one line a user reads, saying what to add.
+    """
+    settings = config.config
+    if not config.theme_is_explicit or subject_candidates(config)[0]:
+        return None
+    if settings.providers.planner != "local" or settings.providers.trends != "sample":
+        return None
+    if shipped_trends is not None and any(is_about(t, settings.theme) for t in shipped_trends):
+        return None
+    return theme_uncovered_message(settings.theme)
+
+
+def theme_uncovered_message(theme: str) -> str:
+    return (
+        f"nothing can make a video about {theme!r}: no content reference matches it and no "
+        "trend collected is about it; add a content reference tagged "
+        f"{_phrase(theme)!r}, or set providers.trends (youtube, tiktok) or providers.planner "
+        "(openai, anthropic) to cover it"
+    )
 
 
 def spoken_count(number: int) -> str:
@@ -425,66 +500,357 @@ def spoken_count(number: int) -> str:
     return str(number)
 
 
+def short_count(number: int) -> str:
+    """Views for the screen: 6699 -> "6.7K", 1356100 -> "1.4M"."""
+    if number >= 1_000_000:
+        return f"{number / 1_000_000:.1f}".removesuffix(".0") + "M"
+    if number >= 100_000:
+        return f"{round(number / 1000)}K"
+    if number >= 1000:
+        return f"{number / 1000:.1f}".removesuffix(".0") + "K"
+    return str(number)
+
+
 PLATFORM_TAGS: dict[str, str] = {
     "tiktok": "#fyp",
     "youtube_shorts": "#shorts",
     "instagram_reels": "#reels",
 }
+_LINK_LINES: dict[str, tuple[str, str]] = {
+    # (on-screen text, narration) when the config gives a link
+    "tiktok": ("Link in bio", "The link is in my bio."),
+    "youtube_shorts": ("Link in description", "The link is in the description."),
+    "instagram_reels": ("Link in bio", "The link is in my bio."),
+}
+_FOLLOW: dict[str, str] = {
+    "tiktok": "Follow",
+    "youtube_shorts": "Subscribe",
+    "instagram_reels": "Follow",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Words: facts, sentences, numbers
+
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twelve": "12",
+    "twenty": "20",
+    "thirty": "30",
+    "hundred": "100",
+    "half": "0.5",
+}
+_COUNT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_ORDINAL_WORDS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth")
+_SPOKEN_NUMBERS = ("one", "two", "three", "four", "five", "six")
+# Words that never name a picture on their own.
+_NOT_PICTURED = frozenset(
+    re.findall(
+        r"\w+",
+        "minute minutes second seconds hour hours time times way ways day days week weeks "
+        "mode modes thing things half litre litres liter liters gram grams kilo kilos metre "
+        "metres mile miles percent lot lots kind part parts side sides deep new old fast slow "
+        "quick easy warm cool hot cold light less more most best better good great first next "
+        "any every each own also even still only well just really pair pairs use using used "
+        "make makes made keep keeps kept fit fits let lets take takes feel feels need needs "
+        "people views view video videos idea ideas creator creators story stories tips tip "
+        "top step steps guide week's everyday ever never always nobody per full flat size "
+        "background more few above below see how",
+    )
+)
+_DETERMINERS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an the any your my our their his her its this that these those half one two three "
+        "four five six seven eight nine ten up to",
+    )
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_FIGURE = re.compile(
+    r"\b(\d+(?:[.,]\d+)?|half an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+    r"twenty|thirty)\s+(?:(?:hour|minute|second|day|week|month|year|litre|liter|gram|kilo|"
+    r"metre|meter|mile|percent|degree|step|mode|colour|color|setting|hour)s?|[a-z]+)\b",
+    re.IGNORECASE,
+)
+_FIGURE_UNITS = frozenset(
+    re.findall(
+        r"\w+",
+        "hour minute second day week month year litre liter gram kilo metre meter mile km kg "
+        "percent degree step mode colour color setting charge cup cups battery ml mm cm",
+    )
+)
+
+
+def _stems(text: str) -> set[str]:
+    """A sentence's content words, stemmed, with number words as digits: what two sentences
+    are compared by when asking "do they say the same thing?"."""
+    out: set[str] = set()
+    for word in re.findall(r"[A-Za-z]+|\d+(?:\.\d+)?", text.lower()):
+        word = _NUMBER_WORDS.get(word, word)
+        if word.replace(".", "").isdigit():
+            out.add(word)
+            continue
+        stem = topic_stem(word)
+        if len(stem) >= 3 and stem not in _STOPWORDS:
+            out.add(stem)
+    return out
+
+
+def same_fact(a: str, b: str) -> bool:
+    """Two sentences say the same thing: most of the shorter one's content words (numbers
+    included) are in the other ("boils water in three minutes" / "boils half a litre in
+    three minutes")."""
+    left, right = _stems(a), _stems(b)
+    if not left or not right:
+        return False
+    shared = left & right
+    return len(shared) >= 2 and len(shared) / min(len(left), len(right)) >= 0.6
+
+
+def figure_of(text: str) -> str | None:
+    """The number a sentence states, as a headline: "boils half a litre in three minutes" ->
+    "3 minutes" (units of time and measure before others); None when there is none."""
+    found: list[tuple[int, str]] = []
+    for match in _FIGURE.finditer(text):
+        number, unit = match.group(1).lower(), match.group(0).split()[-1].lower()
+        if number.startswith("half"):
+            continue
+        digits = _NUMBER_WORDS.get(number, number)
+        rank = 0 if topic_stem(unit) in _FIGURE_UNITS else 1
+        if unit in _STOPWORDS or len(unit) < 2:
+            continue
+        if rank == 0 and digits != "1" and not unit.endswith("s") and unit not in _NO_PLURAL:
+            unit += "s"  # "ten minute charge" -> "10 minutes"
+        found.append((rank, f"{digits} {unit}"))
+    if not found:
+        return None
+    figure = min(found, key=lambda pair: pair[0])[1]
+    return figure if len(figure) <= MAX_HEADLINE_CHARS else None
+
+
+_NO_PLURAL = frozenset(("km", "kg", "percent", "ml", "mm", "cm"))
+
+
+def natural_case(theme: str) -> str:
+    """A theme as it reads mid-sentence: "Home Workout" -> "home workout"; names, acronyms and
+    brand-style words ("Bali", "DIY", "iPhone") keep their case when they are not plain title
+    case of a common word."""
+    words = theme.split()
+    out: list[str] = []
+    for word in words:
+        plain = word[:1].isupper() and word[1:].islower()
+        out.append(word.lower() if plain and word.lower() not in _PROPER else word)
+    return " ".join(out)
+
+
+# Places and days a theme may name; they keep their capital mid-sentence.
+_PROPER = frozenset(
+    re.findall(
+        r"\w+",
+        "monday tuesday wednesday thursday friday saturday sunday january february march april "
+        "june july august september october november december christmas easter halloween "
+        "bali lisbon seoul kyoto paris london tokyo istanbul marrakech vancouver reykjavik "
+        "copenhagen york america europe asia africa english french spanish italian japanese",
+    )
+)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _looks_like_verb(word: str) -> bool:
+    """A talking point that starts with a present-tense verb ("Folds flat...", "Charges your
+    phone..."): it is said about the product ("It folds flat...")."""
+    w = word.lower()
+    return (
+        len(w) > 3
+        and w.isalpha()
+        and w.endswith("s")
+        and not w.endswith(("ss", "us", "is", "ous", "ics", "ness"))
+        and w not in _NOT_VERBS
+    )
+
+
+_NOT_VERBS = frozenset(
+    re.findall(
+        r"\w+",
+        "glasses shoes headphones earbuds lens pants jeans clothes sunglasses boots socks "
+        "leggings shorts tools plants beans leaves lights colours colors settings modes "
+        "minutes hours days weeks years steps views",
+    )
+)
+
+
+def _base_verb(word: str) -> str:
+    """ "folds" -> "fold", "carries" -> "carry", "washes" -> "wash": the verb after "they"."""
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
+        return w[:-2]
+    return w[:-1] if w.endswith("s") else w
+
+
+@dataclass(frozen=True)
+class Product:
+    """How a reference is said and shown: its full name, a short name for later mentions
+    ("PocketBrew"), what kind of thing it is ("travel kettle"), and whether it is plural."""
+
+    title: str
+    short: str
+    kind: str
+    noun: str  # the one picturable word: "kettle", "shoes"
+    plural: bool
+
+    @classmethod
+    def of(cls, title: str, tags: Sequence[str] = ()) -> Product:
+        words = title.split()
+        brand = words[0] if len(words) > 1 and _is_brand(words[0]) else ""
+        rest = words[1:] if brand else words
+        kind = " ".join(w if not (w[:1].isupper() and w[1:].islower()) else w.lower() for w in rest)
+        noun = (rest[-1] if rest else title).lower()
+        plural = noun.endswith("s") and not noun.endswith("ss")
+        short = f"the {brand}" if brand else f"the {kind}"
+        return cls(title=title, short=short, kind=kind or title, noun=noun, plural=plural)
+
+    def said(self, sentence_start: bool = False) -> str:
+        """How a later sentence refers to it: "It"/"They" after the name has been said."""
+        pronoun = "they" if self.plural else "it"
+        return _capital(pronoun) if sentence_start else pronoun
+
+
+def _is_brand(word: str) -> bool:
+    """A made-up product name: inner capitals ("PocketBrew") or letters and digits mixed."""
+    inner_caps = any(ch.isupper() for ch in word[1:])
+    return inner_caps or (any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word))
+
+
+def _fact_sentence(
+    point: str, product: Product, named: bool, described: frozenset[str] = frozenset()
+) -> str:
+    """A talking point as a sentence said about the product: "Folds flat to fit any backpack"
+    -> "It folds flat to fit any backpack." (or "The PocketBrew folds ..." when the name has
+    not been said yet in this scene)."""
+    text = " ".join(point.split()).rstrip(".!;:,")
+    first, _, rest = text.partition(" ")
+    if _looks_like_verb(first):
+        verb = _base_verb(first) if product.plural and named else first.lower()
+        who = product.said(True) if named else _capital(product.short)
+        if product.plural and not named:
+            verb = first.lower()  # "The StrideLite grips ..." (the brand is singular)
+        elif product.plural:
+            rest = re.sub(r"\bits\b", "their", rest)  # "They keep their cushioning"
+        return f"{who} {verb} {rest}".strip() + "."
+    if first.lower() in ("a", "an"):
+        return f"{'They are' if product.plural else 'It is'} {first.lower()} {rest}."
+    phrase = _noun_phrase(text) if point in described else None
+    if phrase:  # the description's "Over-ear headphones that ..." says what the product is
+        return f"{'They are' if product.plural else 'It is'} {phrase}."
+    return _capital(text) + "."
+
+
+# Verbs a viewer does with a product: a talking point led by one can be a how-to step.
+_ACTIONS = frozenset(
+    re.findall(
+        r"\w+",
+        "fold unfold boil fill pour brew make charge pair plug press tap clip pack open close "
+        "twist rinse wash set switch turn attach connect lace tie wear put place slide pull push "
+        "mount stick water plant cut mix bake knead stretch shape score",
+    )
+)
+
+
+def _imperative(point: str) -> str | None:
+    """A verb-led talking point as a step: "Folds flat to fit any backpack" -> "Fold it flat
+    to fit any backpack"; None when the point does not start with a verb."""
+    text = " ".join(point.split()).rstrip(".!;:,")
+    first, _, rest = text.partition(" ")
+    if not _looks_like_verb(first) or _base_verb(first) not in _ACTIONS:
+        return None  # "Weighs 210 grams" is a property, not something to do
+    # "... and fits any backpack": the second verb is the product's, not the viewer's.
+    rest = re.sub(r"\band (\w+s)\b", lambda m: f"and it {m.group(1)}", rest, count=1)
+    next_word = rest.split(" ", 1)[0].lower() if rest else ""
+    obj = "" if (next_word in _DETERMINERS or next_word[:1].isdigit()) else " it"
+    return _capital(_base_verb(first)) + obj + (f" {rest}" if rest else "")
+
+
+def _noun_phrase(description: str) -> str | None:
+    """ "A folding silicone kettle that boils water in three minutes." -> "a folding ..."
+    (the description's first sentence as an appositive); None when it is not a noun phrase
+    (it starts with a verb or a pronoun)."""
+    first = _SENTENCE_END.split(description.strip())[0].strip().rstrip(".!")
+    head = first.split(" ", 1)[0] if first else ""
+    if not head or _looks_like_verb(head) or head.lower() in _PRONOUNS or _is_brand(head):
+        return None
+    if head[:1].isupper() and (len(head) == 1 or head[1:].islower() or "-" in head):
+        head = head.lower()
+    return head + first[len(head) :]
+
+
+_PRONOUNS = frozenset(("it", "this", "we", "our", "they", "you", "i", "these", "its", "my"))
+
+
+def scene_subjects(
+    sentence: str, lead: Sequence[str] = (), limit: int = 3, *, first: bool = False
+) -> list[str]:
+    """1-3 concrete nouns a sentence names, for its pictures: ``lead`` first (the subject's own
+    noun when the sentence is about it), then the sentence's other plain content words."""
+    out: list[str] = [w for w in lead if w][:limit]
+    words = re.findall(r"[A-Za-z][A-Za-z'-]+", sentence)
+    for i, word in enumerate(words):
+        w = word.lower().strip("'-")
+        if (i == 0 and not first) or len(out) >= limit:
+            continue  # the first word is a verb or a pronoun far more often than a noun
+        if (
+            len(w) < 3
+            or w in _STOPWORDS
+            or w in _NOT_PICTURED
+            or w in _DETERMINERS
+            or w.endswith(("ly", "ed"))
+            or _looks_like_verb(w)
+        ):
+            continue
+        stem = topic_stem(w)
+        if all(topic_stem(o) != stem for o in out):
+            out.append(w)
+    return out[:limit]
 
 
 # --------------------------------------------------------------------------------------------
 # The offline planner
 
-_HOOKS: dict[str, tuple[str, ...]] = {
-    "product-demo": (
-        "Stop scrolling. This is the {title}.",
-        "You need to see what the {title} can do.",
-        "Here is the {title}, in under {seconds} seconds.",
-    ),
-    "tutorial": (
-        "Here is how to get the most out of the {title}.",
-        "Quick guide: the {title}, step by step.",
-    ),
-    "listicle": (
-        "{count} reasons people love the {title}.",
-        "{count} things you did not know about the {title}.",
-    ),
-    "cinematic": (
-        "Meet the {title}.",
-        "Some things are worth a closer look. The {title}.",
-    ),
-    "talking-head": (
-        "Let me tell you about the {title}.",
-        "Honest take: the {title}.",
-    ),
+
+# Script shapes by style, preferred first; a later one is another angle on the same material.
+SHAPES: dict[str, tuple[str, ...]] = {
+    "product-demo": ("tour", "problem", "listicle"),
+    "listicle": ("listicle", "tour", "problem"),
+    "tutorial": ("steps", "listicle", "tour"),
+    "talking-head": ("problem", "tour", "listicle"),
+    "cinematic": ("tour", "problem", "listicle"),
 }
-_QUESTION_HOOKS = (
-    "Ever wished for something like the {title}?",
-    "What if your day ran smoother with the {title}?",
-)
-_CONNECTORS = ("First,", "Plus,", "And", "On top of that,", "Best of all,")
-_STEP_CONNECTORS = ("Step one:", "Step two:", "Step three:", "Step four:", "Then,")
-_FILLERS = (
-    "Designed to make every day a little easier",
-    "Simple to set up and easy to love",
-    "Made for people who want more from less",
-    "Built to last, priced to share",
-)
-_CTAS: dict[str, tuple[tuple[str, str], ...]] = {
-    # (on-screen text, narration)
-    "tiktok": (
-        ("Follow for more", "Follow for more {theme} ideas."),
-        ("Link in bio", "Grab yours from the link in bio."),
-    ),
-    "youtube_shorts": (
-        ("Subscribe for more", "Subscribe for more {theme} ideas."),
-        ("Link in description", "Find it through the link in the description."),
-    ),
-    "instagram_reels": (
-        ("Save this for later", "Save this for later and follow for more."),
-        ("Link in bio", "Grab yours from the link in bio."),
-    ),
-}
+THEME_SHAPES: tuple[str, ...] = ("roundup", "countdown")
+
+
+@dataclass
+class Line:
+    """One scene being written: what it is for and what it says."""
+
+    kind: SceneKind
+    narration: str
+    headline: str | None
+    subjects: list[str]
+    number: int | None = None
+    short: str | None = None  # a shorter narration, used when time is tight
 
 
 def _seed(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
@@ -492,12 +858,6 @@ def _seed(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
     digest.update(config.model_dump_json().encode())
     digest.update(json.dumps(report, sort_keys=True, default=str).encode())
     return f"{job_id}:{digest.hexdigest()}"
-
-
-# Planning estimates: a hook and a call to action take about this many words together, and each
-# talking point gains a connector ("On top of that,").
-_ROUGH_HOOK_AND_CTA_WORDS = 17
-_ROUGH_CONNECTOR_WORDS = 2
 
 
 def default_scene_count(config: ThemeConfig, talking_points: int) -> int:
@@ -510,243 +870,629 @@ def default_scene_count(config: ThemeConfig, talking_points: int) -> int:
     return max(MIN_SCENES, min(cap, talking_points + 2))
 
 
-class LocalPlanner:
-    """Template planner: no network, no cost, the same plan for the same job id and inputs.
+def _plan_budget(config: ThemeConfig) -> int:
+    settings = config.config
+    return word_budget(settings.video_duration_seconds, settings.voice.rate)
 
-    The job id picks which content reference the video is about (rotating through them across
-    jobs) and seeds the template choices, so successive videos differ while a retried job
-    reproduces its plan exactly.
+
+def spoken_load(text: str) -> int:
+    """Words as the voice takes time for them: ``count_words`` plus one for each pause between
+    sentences and one for each number (said slower). A script the voice step must shorten
+    loses a whole scene, so the local planner plans by this, not by the bare word count."""
+    pauses = len([s for s in _SENTENCE_END.split(text.strip()) if s])
+    numbers = len(re.findall(r"\d+", text))
+    return count_words(text) + pauses + numbers
+
+
+def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
+    """The call to action exactly as the config gives it (``cta:``, ``link:``); without either a
+    neutral "follow for more" — never a link the config does not have."""
+    settings = config.config
+    platform = settings.target_platform
+    follow = _FOLLOW[platform]
+    parts: list[str] = []
+    headline: str | None
+    if settings.cta:
+        parts.append(_sentence(settings.cta))
+    if settings.link:
+        screen, said = _LINK_LINES[platform]
+        if not settings.cta:
+            parts.append(said)
+        headline = screen
+    else:
+        headline = f"{follow} for more"
+    if not parts:
+        parts.append(
+            f"{follow} for more {topic} ideas." if topic else f"{follow} for more like this."
+        )
+    narration = " ".join(parts)
+    if headline is not None and headline.rstrip(".").lower() == narration.rstrip(".").lower():
+        headline = name if len(name) <= MAX_HEADLINE_CHARS else None
+    return Line("cta", narration, headline, [], short=f"{follow} for more.")
+
+
+def _fits(lines: Sequence[Line], budget: int) -> bool:
+    return sum(spoken_load(line.narration) for line in lines) <= budget
+
+
+def fit_lines(lines: list[Line], budget: int, n_max: int) -> list[Line]:
+    """The script trimmed to the word budget by whole sentences: the middle scenes past
+    ``n_max`` go, then the last middle scenes, then long lines use their shorter form. Never a
+    sentence cut: a script that still runs long is left for the voice step to shorten."""
+    hook, middle, cta = lines[0], list(lines[1:-1]), lines[-1]
+    middle = middle[: max(1, n_max - 2)]
+    while len(middle) > 1 and not _fits([hook, *middle, cta], budget):
+        middle.pop()
+    kept = [hook, *middle, cta]
+    for line in sorted(kept, key=lambda x: -count_words(x.narration)):
+        if _fits(kept, budget):
+            break
+        if line.short:
+            line.narration, line.short = line.short, None
+    return kept
+
+
+def scenes_from_lines(
+    lines: Sequence[Line], duration: float, rate: int, terms: list[str]
+) -> list[Scene]:
+    """Scenes timed by how long each line takes to say, adding up to ``duration``."""
+    wps = words_per_second(rate)
+    needs = [max(count_words(line.narration), 1) / wps for line in lines]
+    durations = split_durations(duration, allot_seconds(duration, needs))
+    scenes: list[Scene] = []
+    for i, (line, seconds) in enumerate(zip(lines, durations, strict=True)):
+        headline = line.headline
+        if headline is not None and (
+            len(headline) > MAX_HEADLINE_CHARS
+            or headline.rstrip(".!?").lower() == line.narration.rstrip(".!?").lower()
+        ):
+            headline = None
+        subjects = line.subjects[:3] or terms[:1]
+        screen = headline or (subjects[0].capitalize() if subjects else _short_text(line.narration))
+        scenes.append(
+            Scene(
+                index=i,
+                duration_seconds=seconds,
+                on_screen_text=screen[:MAX_ON_SCREEN_CHARS],
+                narration=line.narration,
+                keywords=_keywords(line.narration, extra=subjects),
+                kind=line.kind,
+                headline=headline,
+                number=line.number,
+                subjects=subjects,
+            )
+        )
+    return scenes
+
+
+def _on_topic_tags(tags: Iterable[str], words: Iterable[str]) -> list[str]:
+    """Trend hashtags that carry one of the subject's own words (4+ letters): #desksetup for a
+    desk lamp, never #upcycling because it trends beside one."""
+    keys = [w.lower() for w in words if len(w) >= 4]
+    return [t for t in tags if any(k in t.lower() for k in keys)]
+
+
+def plan_hashtags(own: Sequence[str], trend_tags: Sequence[str], platform: str) -> list[str]:
+    """The subject's own words and tags first, then trend tags about it, the platform tag last."""
+    words: list[str] = []
+    for text in own:
+        words += [w for w in _stems(text) if not w.isdigit()]
+        words.append(_phrase(text).replace(" ", ""))
+    tags = normalize_hashtags([*own, *_on_topic_tags(trend_tags, words)], limit=MAX_HASHTAGS - 1)
+    return normalize_hashtags([*tags, PLATFORM_TAGS[platform]])
+
+
+class LocalPlanner:
+    """Offline planner: scripts written from the material the config and the trends give, in
+    one of several shapes (``SHAPES``) chosen by style; no network, no cost.
+
+    The job id picks the reference (rotating among the best matches across jobs) and the shape;
+    ``variant`` moves to another reference or shape (another angle, when a plan turns out too
+    like an earlier video). The same job id, inputs and variant give the same plan.
     """
 
     name = "local"
 
-    def plan(self, config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> PlanResult:
-        settings = config.config
-        rng = random.Random(_seed(config, report, job_id))
-        subject = choose_subject(config, report, job_id)
+    def plan(
+        self, config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+    ) -> PlanResult:
+        rng = random.Random(f"{_seed(config, report, job_id)}:{variant}")
+        candidates, _ = subject_candidates(config)
+        subject = choose_subject(config, report, job_id, variant)
+        n_refs = max(1, len(candidates))
+        # Reference and shape both move from job to job, so consecutive videos differ in both
+        # and every pairing comes round before one repeats.
+        turn = (job_id - 1) // n_refs + (job_id - 1) + variant // n_refs
         if subject.reference is None:
-            return self._theme_plan(config, report, subject, rng)
-        ref = subject.reference
-        title = ref.title
-        duration = settings.video_duration_seconds
-        rate = settings.voice.rate
+            return self._theme_plan(config, subject, rng, turn)
+        return self._reference_plan(config, report, subject, rng, turn)
 
-        points = list(ref.talking_points)
-        n_scenes = default_scene_count(config, len(points))
-        n_middle = n_scenes - 2
-        fillers = [s for s in re.split(r"(?<=[.!?])\s+", ref.description) if s.strip()]
-        fillers += [f.format(title=title) for f in _FILLERS]
-        while len(points) < n_middle:
-            points.append(fillers[(len(points) - len(ref.talking_points)) % len(fillers)])
-        points = points[:n_middle]
-        # Fit the script to the target: while the video has time to say more, say what the
-        # description says too (a short script would make a short video, never a silent one).
-        described: set[str] = set()
-        if settings.scenes is None:
-            cap = max(MIN_SCENES, min(MAX_SCENES, math.floor(duration / SECONDS_PER_SCENE_TARGET)))
-            extras = [f for f in fillers[: len(fillers) - len(_FILLERS)] if f not in points]
-            room = word_budget(duration, rate) - _ROUGH_HOOK_AND_CTA_WORDS
-            while extras and len(points) + 2 < cap:
-                said = sum(count_words(p) + _ROUGH_CONNECTOR_WORDS for p in [*points, extras[0]])
-                if said > room:
-                    break
-                described.add(extras[0])
-                points.append(extras.pop(0))
-            n_middle = len(points)
+    # -- a video about one content reference ---------------------------------------------
 
-        pattern = str(report.get("pattern") or "")
-        dominant = str(report.get("dominant_style") or "")
-        hooks: tuple[str, ...]
-        if "?" in pattern or "question" in pattern.lower():
-            hook_family, hooks = "question", _QUESTION_HOOKS
-        elif "listicle" in (settings.style, dominant) or re.search(
-            r"\b(top|list)\b", pattern.lower()
-        ):
-            hook_family, hooks = "listicle", _HOOKS["listicle"]
-        else:
-            hook_family, hooks = settings.style, _HOOKS[settings.style]
-        hook = rng.choice(hooks).format(title=title, count=len(points), seconds=round(duration))
-        connectors = _STEP_CONNECTORS if settings.style == "tutorial" else _CONNECTORS
-        cta_screen, cta_voice = rng.choice(_CTAS[settings.target_platform])
-        cta_voice = cta_voice.format(theme=settings.theme.lower())
-
-        # Hashtags of the trends about this very product, never the report's global top list.
-        trending = subject.hashtags
-        visual_hint = [settings.style.replace("-", " "), *(t.lstrip("#") for t in trending[:1])]
-        # Each scene: on-screen text, narrations from preferred to shortest, visual keywords.
-        drafts: list[tuple[str, list[str], list[str]]] = [
-            (
-                _short_text(hook),
-                [hook, f"Meet the {title}.", f"{title}."],
-                _keywords(title, extra=visual_hint),
-            )
-        ]
-        for i, point in enumerate(points):
-            sentence = _sentence(point)
-            voice = f"{connectors[min(i, len(connectors) - 1)]} {_lower_first(sentence)}"
-            if point in described:  # a sentence of its own: "A folding silicone kettle ..."
-                voice = sentence
-            drafts.append((_short_text(point), [voice, sentence], _keywords(point, title)))
-        drafts.append(
-            (
-                cta_screen,
-                [cta_voice, "Follow for more."],
-                _keywords(title, extra=["call to action"]),
-            )
-        )
-
-        scenes = timed_scenes(drafts, duration, rate)
-
-        tags = normalize_hashtags(
-            [
-                *([settings.theme] if subject.theme_matched else []),
-                title,
-                *trending,
-                PLATFORM_TAGS[settings.target_platform],
-            ]
-        )
-        description = " ".join(part for part in (ref.description.strip(), " ".join(tags)) if part)
-        room = 100 - len(title) - 2
-        headline = f"{title}: {_short_text(points[0], room)}" if points and room >= 20 else title
-        plan = ProductionPlan(
-            title=headline,
-            description=description,
-            hashtags=tags,
-            style=settings.style,
-            duration_seconds=duration,
-            scenes=scenes,
-            voiceover_script=" ".join(scene.narration for scene in scenes),
-            subject=title,
-            subject_terms=_keywords(title, *ref.tags, limit=8),
-        )
-        prompts = {
-            "template": "local-v1",
-            "hook_family": hook_family,
-            "hook": hook,
-            "reference": title,
-            "subject": "reference",
-            "theme": settings.theme,
-            "theme_matched": str(subject.theme_matched).lower(),
-            "topic_hashtags": " ".join(f"#{t}" for t in trending),
-            "trend_pattern": pattern,
-        }
-        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
-
-    def _theme_plan(
+    def _reference_plan(
         self,
         config: ThemeConfig,
         report: Mapping[str, Any],
         subject: Subject,
         rng: random.Random,
+        turn: int,
     ) -> PlanResult:
-        """A video about the theme itself: the trending videos about it, with their numbers."""
         settings = config.config
-        theme = subject.theme
-        duration = settings.video_duration_seconds
-        rate = settings.voice.rate
-        n_scenes = settings.scenes or max(
-            MIN_SCENES,
-            min(
-                MAX_SCENES, math.floor(duration / SECONDS_PER_SCENE_TARGET), len(subject.trends) + 2
-            ),
-        )
-        ideas = subject.trends[: n_scenes - 2]
-        drafts: list[tuple[str, list[str], list[str]]] = []
-        # As many ideas as the video has time to say, with their numbers of views if they fit.
-        # Two ideas with their numbers say more than three without.
-        budget = word_budget(duration, rate)
-        counted = ideas
-        while len(counted) > 1 and _words_for(counted, theme) > budget:
-            counted = counted[:-1]
-        with_views = len(counted) >= min(2, len(ideas)) and _words_for(counted, theme) <= budget
-        if with_views:
-            ideas = counted
-        while len(ideas) > 1 and _words_for(ideas, theme, views=False) > budget:
-            ideas = ideas[:-1]
-        if ideas:
-            count = len(ideas)
-            hook, headline = _theme_hook(count, theme)
-            drafts.append((_short_text(hook), [hook, f"{theme}, trending now."], _keywords(theme)))
-            for i, idea in enumerate(ideas):
-                name, voices = _idea_lines(i, idea)
-                voices = voices if with_views else voices[-1:]
-                drafts.append((_short_text(f"#{i + 1} {name}"), voices, _keywords(name, theme)))
-        else:
-            # Nothing collected about the theme: say so plainly and give the viewer a reason.
-            hook = f"Nobody is talking about {theme} yet."
-            headline = f"{theme}: be the first"
-            drafts.append((_short_text(hook), [hook, f"{theme}."], _keywords(theme)))
-            points = [
-                f"No trending video is about {theme.lower()} this week",
-                "That means the first good one gets all the attention",
-                "Keep it short, show it in the first second, and post it today",
-            ]
-            for point in points[: n_scenes - 2]:
-                drafts.append((_short_text(point), [_sentence(point)], _keywords(point, theme)))
-        cta_screen, cta_voice = rng.choice(_CTAS[settings.target_platform])
-        if "{theme}" not in cta_voice:
-            cta_screen, cta_voice = _CTAS[settings.target_platform][0]
-        drafts.append(
-            (
-                cta_screen,
-                [cta_voice.format(theme=theme.lower()), "Follow for more."],
-                _keywords(theme, extra=["call to action"]),
+        ref = subject.reference
+        assert ref is not None
+        product = Product.of(ref.title, ref.tags)
+        budget = _plan_budget(config)
+        n_max = default_scene_count(config, len(ref.talking_points) + 1)
+        shapes = SHAPES[settings.style]
+        shape = shapes[turn % len(shapes)]
+        steps = [s for s in (_imperative(p) for p in ref.talking_points) if s]
+        if shape == "steps" and len(steps) < 2:
+            shape = shapes[(turn + 1) % len(shapes)]
+        if shape == "problem" and not any(
+            _looks_like_verb(p.split(" ", 1)[0]) for p in ref.talking_points
+        ):
+            shape = "tour"
+
+        # The material, one fact each, in the reference's order; the description's sentences
+        # count only where they add something the talking points do not say.
+        facts: list[str] = []
+        for text in [
+            *ref.talking_points,
+            *(s for s in _SENTENCE_END.split(ref.description.strip()) if s.strip()),
+        ]:
+            if not any(same_fact(text, seen) for seen in facts):
+                facts.append(text)
+        from_description = frozenset(facts[len(ref.talking_points) :]) - set(ref.talking_points)
+        # Each turn leads with other facts: a video seldom has time for them all, so the next
+        # one says what the last one left out.
+        if facts:
+            start = (turn * 2) % len(facts)
+            facts = facts[start:] + facts[:start]
+        pointed = [f for f in facts if f not in from_description]
+        if shape in ("listicle", "problem") and len(pointed) >= 2:
+            facts = pointed  # a reason is a talking point, not "it is a kettle"
+        terms = _subject_terms(product, ref.tags)
+        lead = [product.noun]
+
+        hook: Line
+        body: list[Line] = []
+        if shape == "problem":
+            point = next(p for p in facts if _looks_like_verb(p.split(" ", 1)[0]))
+            first, _, rest = " ".join(point.split()).rstrip(".").partition(" ")
+            verb = _base_verb(first) if product.plural else first.lower()
+            if product.plural:
+                rest = re.sub(r"\bits\b", "their", rest)
+            # "a folding kettle that folds flat" says it twice: then just "a kettle".
+            kind = product.kind
+            if _stems(kind) & _stems(f"{first} {rest}") or topic_stem(first)[:4] in kind:
+                kind = product.noun
+            article = "" if product.plural else ("an " if kind[:1] in "aeiou" else "a ")
+            question = f"Looking for {article}{kind} that {verb} {rest}?".replace("  ", " ")
+            hook = Line(
+                "hook",
+                f"{question} Meet the {product.title}.",
+                product.title,
+                scene_subjects(point, lead),
+                short=f"Meet the {product.title}.",
             )
+            facts = [f for f in facts if f is not point]
+        elif shape == "listicle":
+            hook = Line("hook", "", f"{product.title}", [product.noun])
+        elif shape == "steps":
+            hook = Line("hook", "", product.title, [product.noun])
+        else:
+            described = _noun_phrase(ref.description)
+            opener = rng.choice(
+                ("Meet the", "Say hello to the")
+                if product.plural
+                else ("Meet the", "This is the", "Say hello to the")
+            )
+            if described and not any(same_fact(described, f) for f in ref.talking_points):
+                facts = [f for f in facts if not same_fact(f, described)]
+            hook_text = f"{opener} {product.title}, {described}." if described else ""
+            hook = Line(
+                "hook",
+                hook_text or f"{opener} {product.title}.",
+                product.title,
+                scene_subjects(described or "", lead),
+                short=f"{opener} {product.title}." if described else None,
+            )
+            if described:
+                facts = [f for f in facts if not same_fact(f, described)]
+
+        if shape == "steps":
+            for n, step in enumerate(steps[:4], start=1):
+                body.append(
+                    Line(
+                        "step",
+                        f"Step {_SPOKEN_NUMBERS[n - 1]}: {_lower_word(step)}.",
+                        figure_of(step) or f"Step {n}",
+                        scene_subjects(step, lead),
+                        number=n,
+                    )
+                )
+        else:
+            named = True  # every hook names the product: the facts say "it" / "they"
+            for n, fact in enumerate(facts, start=1):
+                sentence = _fact_sentence(fact, product, named or n > 1, from_description)
+                figure = figure_of(fact)
+                if shape == "listicle":
+                    ordinal = _ORDINAL_WORDS[min(n, len(_ORDINAL_WORDS)) - 1]
+                    text = f"{ordinal}, {_lower_word(sentence)}"
+                    body.append(
+                        Line(
+                            "list_item",
+                            text,
+                            figure or _label(fact, product),
+                            scene_subjects(fact, lead),
+                            number=n,
+                        )
+                    )
+                else:
+                    body.append(
+                        Line(
+                            "fact" if figure else "feature",
+                            sentence,
+                            figure or _label(fact, product),
+                            scene_subjects(fact, lead),
+                        )
+                    )
+        topic = natural_case(settings.theme) if subject.theme_matched else None
+        cta = _cta(config, topic, product.title)
+        lines = fit_lines([hook, *body, cta], budget, n_max)
+        if shape in ("listicle", "steps"):
+            opener = rng.choice(
+                (
+                    "{n} reasons to love the {title}.",
+                    "{n} things the {title} get right."
+                    if product.plural
+                    else "{n} things the {title} gets right.",
+                    "The {title}, in {n} reasons.",
+                )
+                if shape == "listicle"
+                else ("How to get the most from the {title}, in {n} steps.",)
+            )
+            # The hook says how many items follow, so it is written last, and an item goes
+            # (never a word of one) while the whole script does not fit.
+            while True:
+                count = len(lines) - 2
+                lines[0].narration = _capital(
+                    opener.format(n=_COUNT_WORDS[count], title=product.title)
+                )
+                noun = "reasons" if shape == "listicle" else "steps"
+                lines[0].headline = f"{count} {noun}" if len(product.title) > 28 else product.title
+                if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                    break
+                lines = [*lines[:-2], lines[-1]]
+
+        own = [
+            *([settings.theme] if subject.theme_matched else []),
+            product.short.removeprefix("the "),
+            *ref.tags,
+        ]
+        tags = plan_hashtags(own, subject.hashtags, settings.target_platform)
+        scenes = scenes_from_lines(
+            lines, settings.video_duration_seconds, settings.voice.rate, terms
         )
-        scenes = timed_scenes(drafts, duration, rate)
-        trending = subject.hashtags
-        tags = normalize_hashtags([theme, *trending, PLATFORM_TAGS[settings.target_platform]])
-        titles = "; ".join(" ".join(str(i["title"]).split()) for i in ideas)
-        summary = f"This week's trending {theme} videos: {titles}." if titles else headline + "."
+        description = " ".join(part for part in (ref.description.strip(), " ".join(tags)) if part)
+        headline_fact = next((line for line in lines[1:-1]), None)
+        title = product.title
+        if shape in ("listicle", "steps"):
+            title = lines[0].narration.rstrip(".")[:100]
+        elif headline_fact is not None:
+            claim = _title_claim(headline_fact.narration, product)
+            if claim and len(title) + 2 + len(claim) <= 100:
+                title = f"{product.title}: {claim}"
         plan = ProductionPlan(
-            title=headline[:100],
-            description=" ".join([summary, " ".join(tags)]),
+            title=title,
+            description=description,
             hashtags=tags,
             style=settings.style,
-            duration_seconds=duration,
+            duration_seconds=settings.video_duration_seconds,
             scenes=scenes,
             voiceover_script=" ".join(scene.narration for scene in scenes),
-            subject=theme,
-            subject_terms=_keywords(theme, limit=8),
+            subject=product.title,
+            subject_terms=terms,
         )
         prompts = {
-            "template": "local-v1",
-            "hook_family": "theme-trends",
-            "hook": hook,
-            "reference": "",
-            "subject": "theme",
-            "theme": theme,
-            "theme_matched": "true",
-            "topic_hashtags": " ".join(f"#{t}" for t in trending),
+            "template": "local-v2",
+            "shape": shape,
+            "hook": scenes[0].narration,
+            "reference": product.title,
+            "subject": "reference",
+            "theme": settings.theme,
+            "theme_matched": str(subject.theme_matched).lower(),
+            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
             "trend_pattern": str(report.get("pattern") or ""),
         }
         return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
 
+    # -- a video about the theme itself, from the trends about it --------------------------
 
-_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth")
+    def _theme_plan(
+        self, config: ThemeConfig, subject: Subject, rng: random.Random, turn: int
+    ) -> PlanResult:
+        settings = config.config
+        theme = subject.theme
+        topic = natural_case(theme)
+        ideas = _distinct_ideas(subject.trends)
+        if not ideas:
+            # Never a video that says nothing: the job fails at once, saying what to add.
+            raise FatalStageError(theme_uncovered_message(theme))
+        shape = THEME_SHAPES[turn % len(THEME_SHAPES)]
+        if shape == "countdown":
+            ideas = sorted(ideas, key=lambda i: i[1])  # the biggest last
+        else:
+            ideas = (
+                ideas[turn // len(THEME_SHAPES) % len(ideas) :]
+                + ideas[: turn // len(THEME_SHAPES) % len(ideas)]
+            )
+        budget = _plan_budget(config)
+        n_max = default_scene_count(config, len(ideas) + 1)
+        terms = _keywords(theme, limit=8)
+        body: list[Line] = []
+        for n, (idea, views, _style, _seconds) in enumerate(ideas[:5], start=1):
+            said = spoken_count(views) if views > 0 else ""
+            if shape == "countdown":
+                text = f"Number {_SPOKEN_NUMBERS[n - 1]}: {idea}" + (
+                    f", with {said} views." if said else "."
+                )
+                body.append(
+                    Line(
+                        "list_item",
+                        text,
+                        f"{short_count(views)} views" if views else None,
+                        scene_subjects(idea, [], 3, first=True),
+                        number=n,
+                        short=f"Number {_SPOKEN_NUMBERS[n - 1]}: {idea}.",
+                    )
+                )
+            else:
+                ordinal = ("First", "Next", "Then", "And", "Plus")[n - 1]
+                text = f"{ordinal}, {idea}" + (f": {said} views." if said else ".")
+                body.append(
+                    Line(
+                        "fact" if views else "feature",
+                        text,
+                        f"{short_count(views)} views" if views else None,
+                        scene_subjects(idea, [], 3, first=True),
+                        short=f"{ordinal}, {idea}.",
+                    )
+                )
+        styles = [s for _, _, s, _ in ideas if s]
+        durations = sorted(d for _, _, _, d in ideas if d > 0)
+        if styles and durations:
+            common = max(set(styles), key=styles.count)
+            limit = max(10, math.ceil(durations[len(durations) // 2] / 5) * 5)
+            body.append(
+                Line(
+                    "fact",
+                    f"What they share: {_STYLE_PHRASES.get(common, 'short videos')} "
+                    f"under {limit} seconds.",
+                    f"Under {limit} s",
+                    [],
+                )
+            )
+        cta = _cta(config, topic, _capital(topic))
+        hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
+        lines = fit_lines([hook, *body, cta], budget, n_max)
+        if shape == "countdown":
+            templates: tuple[str, ...] = (
+                "{n} {topic} {noun} trending now, biggest last.",
+                "This week's top {topic} videos, counted up.",
+            )
+        else:
+            templates = (
+                "{n} {topic} {noun} trending this week.",
+                "{n} {topic} {noun} people can't stop watching.",
+            )
+        hook_text = rng.choice(templates)
+        # The hook says how many ideas follow: written last, and an idea goes (never a word of
+        # one) while the whole script does not fit.
+        while True:
+            count = sum(1 for line in lines[1:-1] if line.kind != "fact" or line.number)
+            count = sum(1 for line in lines[1:-1] if line.headline and "views" in line.headline)
+            count = count or len(lines) - 2
+            noun = "idea" if count == 1 else "ideas"
+            lines[0].narration = _capital(
+                hook_text.format(n=_COUNT_WORDS[min(count, 9)], topic=topic, noun=noun)
+            )
+            head = f"{_capital(topic)}: {count} {noun}"
+            lines[0].headline = (
+                head if len(head) <= MAX_HEADLINE_CHARS else _capital(topic)[:MAX_HEADLINE_CHARS]
+            )
+            if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                break
+            lines = [*lines[:-2], lines[-1]]
+        scenes = scenes_from_lines(
+            lines, settings.video_duration_seconds, settings.voice.rate, terms
+        )
+        trend_tags = _on_topic_tags(
+            subject.hashtags, [*topic_keywords(theme), _phrase(theme).replace(" ", "")]
+        )
+        tags = plan_hashtags([theme], trend_tags, settings.target_platform)
+        title = lines[0].narration.rstrip(".")
+        summary = "; ".join(idea for idea, _, _, _ in ideas[: len(lines) - 2])
+        plan = ProductionPlan(
+            title=title[:100] if len(title) <= 100 else _capital(topic),
+            description=f"This week's most watched {topic} videos: {summary}. {' '.join(tags)}",
+            hashtags=tags,
+            style=settings.style,
+            duration_seconds=settings.video_duration_seconds,
+            scenes=scenes,
+            voiceover_script=" ".join(scene.narration for scene in scenes),
+            subject=_capital(topic),
+            subject_terms=terms,
+        )
+        prompts = {
+            "template": "local-v2",
+            "shape": shape,
+            "hook": scenes[0].narration,
+            "reference": "",
+            "subject": "theme",
+            "theme": theme,
+            "theme_matched": "true",
+            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
+        }
+        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
 
 
-def _theme_hook(count: int, theme: str) -> tuple[str, str]:
-    noun = "idea" if count == 1 else "ideas"
-    headline = f"{count} {theme} {noun} trending this week"
-    return headline + ".", headline
+_STYLE_PHRASES = {
+    "tutorial": "quick how-tos",
+    "listicle": "numbered lists",
+    "cinematic": "cinematic clips",
+    "talking-head": "straight-to-camera takes",
+    "product-demo": "hands-on demos",
+}
 
 
-def _idea_lines(i: int, idea: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """The idea's name and its narrations, preferred first ("First: <title>, 2 million views.")."""
-    name = " ".join(str(idea["title"]).split()).rstrip(".!?:;,")
-    views = idea.get("views")
-    ordinal = _ORDINALS[min(i, len(_ORDINALS) - 1)]
-    short = f"{ordinal}: {name}."
-    if isinstance(views, int | float) and not isinstance(views, bool) and views > 0:
-        return name, [f"{ordinal}: {name}, {spoken_count(int(views))} views.", short]
-    return name, [short]
+def _lower_word(sentence: str) -> str:
+    """Lower-case an ordinary capitalised first word so it reads after "First,"."""
+    first, _, rest = sentence.partition(" ")
+    if first in ("I", "I'm") or _is_brand(first) or first.lower() in _PROPER:
+        return sentence
+    return (
+        f"{first.lower()} {rest}".strip()
+        if (first[:1].isupper() and first[1:].islower()) or len(first) == 1
+        else sentence
+    )
 
 
-def _words_for(ideas: Sequence[Mapping[str, Any]], theme: str, views: bool = True) -> int:
-    hook, _ = _theme_hook(len(ideas), theme)
-    lines = [_idea_lines(i, idea)[1][0 if views else -1] for i, idea in enumerate(ideas)]
-    return count_words(hook) + sum(count_words(line) for line in lines) + 6  # + the call to action
+def _label(fact: str, product: Product) -> str | None:
+    """A short on-screen label for a fact with no figure: the thing it names beside the
+    product ("Backpack", "Phone"), or None."""
+    nouns = [n for n in scene_subjects(fact, []) if topic_stem(n) != topic_stem(product.noun)]
+    return _capital(nouns[0]) if nouns else None
+
+
+def _title_claim(narration: str, product: Product) -> str | None:
+    """ "It folds flat to fit any backpack." -> "folds flat to fit any backpack"."""
+    text = narration.rstrip(".!?")
+    for prefix in ("It ", "They ", f"{_capital(product.short)} "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return None
+
+
+def _subject_terms(product: Product, tags: Sequence[str]) -> list[str]:
+    terms = [product.noun]
+    for tag in tags:
+        words = _phrase(tag).split()
+        if len(words) == 1 and words[0] not in terms:
+            terms.append(words[0])
+    return terms[:8]
+
+
+# What a trend title says beyond its idea: formats, platform habits, clickbait tails.
+_STYLE_TAGS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\s*\((?:part \d+|cinematic)\)",
+        r",?\s*cinematic(?: edition)?$",
+        r"\s*-\s*cinematic drone film$",
+        r",?\s*satisfying timelapse$",
+        r"\s*-\s*(?:full tutorial|honest review|review)$",
+        r":\s*(?:beginner guide|full guide)$",
+        r":\s*(?:watch this before you buy|worth it\?|does it work\?)$",
+        r"\s+hits different$",
+        r"\s+you need to try$",
+        r"\s+nobody talks about$",
+        r"\s+that actually work$",
+    )
+]
+_PREFIXES = [
+    (re.compile(r"^POV:\s*", re.IGNORECASE), ""),
+    (re.compile(r"^(?:GRWM and )?storytime:\s*", re.IGNORECASE), "the story of "),
+    (re.compile(r"^let's talk about\s+", re.IGNORECASE), ""),
+    (re.compile(r"^hot take:\s*", re.IGNORECASE), "the hot take that "),
+    (re.compile(r"^my honest (?:opinion|take) on\s+", re.IGNORECASE), "an honest take on "),
+    (re.compile(r"^(?:I tested|trying|testing) the (?:viral )?", re.IGNORECASE), "a test of the "),
+    (re.compile(r"^unboxing the (?:viral )?", re.IGNORECASE), "unboxing the "),
+    (re.compile(r"^my\s+", re.IGNORECASE), "a "),
+]
+
+
+def trend_idea(title: str) -> str:
+    """A trend title as an idea a narrator can say: style tags and clickbait tails dropped,
+    first-person formats put in the third person. "Morning run through Lisbon at sunrise,
+    cinematic" -> "a morning run through Lisbon at sunrise"."""
+    text = " ".join(title.split()).rstrip(".!")
+    for pattern in _STYLE_TAGS:
+        text = pattern.sub("", text).strip()
+    for pattern, replacement in _PREFIXES:
+        if pattern.search(text):
+            text = pattern.sub(replacement, text, count=1)
+            break
+    text = re.sub(r"\s+for a week$", "", text)
+    text = re.sub(
+        r":\s*(\d+) (tips|steps|ideas)$", r" in \1 \2", text
+    )  # "...: 5 tips" -> "in 5 tips"
+    first, _, rest = text.partition(" ")
+    if first[:1].isupper() and first[1:].islower() and first.lower() not in _PROPER:
+        first = first.lower()
+    text = f"{first} {rest}".strip()
+    if first in ("morning", "evening", "quick", "minimal"):
+        text = f"a {text}"  # "a morning run through Lisbon"
+    return text.rstrip(":,;- ")
+
+
+def _distinct_ideas(trends: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, str, float]]:
+    """(idea, views, style, duration) of each trend, the same idea said once."""
+    out: list[tuple[str, int, str, float]] = []
+    for trend in trends:
+        idea = trend_idea(str(trend.get("title") or ""))
+        if not idea or any(same_fact(idea, seen) for seen, _, _, _ in out):
+            continue
+        if re.search(r"\b(?:I|I'm|me|my)\b", idea):
+            continue  # someone else's story ("I missed my flight") is not an idea to retell
+        views = trend.get("views")
+        count = int(views) if isinstance(views, int | float) and not isinstance(views, bool) else 0
+        duration = trend.get("duration_seconds")
+        seconds = float(duration) if isinstance(duration, int | float) else 0.0
+        out.append((idea, max(0, count), str(trend.get("style") or ""), seconds))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Originality: how alike two videos are
+
+
+def _script_words(script: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", script.lower())
+
+
+def plan_similarity(new: ProductionPlan, old: Mapping[str, Any]) -> float:
+    """How alike two plans are, 0-1: the higher of their scripts' word-sequence similarity and
+    their scene sequences' (each scene's kind, headline and main subject)."""
+    import difflib
+
+    old_script = str(old.get("voiceover_script") or "")
+    script = difflib.SequenceMatcher(
+        None, _script_words(new.voiceover_script), _script_words(old_script), autojunk=False
+    ).ratio()
+    old_scenes = old.get("scenes") if isinstance(old.get("scenes"), list) else []
+
+    def key(scene: Mapping[str, Any]) -> str:
+        subjects = scene.get("subjects") or [""]
+        first = subjects[0] if isinstance(subjects, list) and subjects else ""
+        return f"{scene.get('kind')}|{scene.get('headline')}|{first}"
+
+    new_keys = [key(scene.model_dump()) for scene in new.scenes]
+    old_keys = [key(s) for s in old_scenes or [] if isinstance(s, Mapping)]
+    scenes = difflib.SequenceMatcher(None, new_keys, old_keys, autojunk=False).ratio()
+    return round(max(script, scenes), 3)
+
+
+def nearest_plan(
+    new: ProductionPlan, earlier: Iterable[tuple[int, Mapping[str, Any]]]
+) -> tuple[int, float] | None:
+    """(job id, similarity) of the earlier plan most like ``new``; None when there is none."""
+    best: tuple[int, float] | None = None
+    for job_id, old in earlier:
+        similarity = plan_similarity(new, old)
+        if best is None or similarity > best[1]:
+            best = (job_id, similarity)
+    return best
 
 
 # The video runs on this long after the last word: a breath, never a silent tail.
@@ -832,82 +1578,143 @@ def retime_to_speech(
 
 
 def shorten_for_speech(plan: ProductionPlan, ratio: float) -> ProductionPlan:
-    """The same plan with its narration cut to about ``ratio`` of its words (0 < ratio < 1).
+    """The same plan saying about ``ratio`` of its words (0 < ratio < 1), by whole sentences.
 
-    Used when the synthesized voice turned out slower than the configured rate. Words come off
-    the longest narrations first, so a short hook or call to action ("Follow for more.") stays
-    whole instead of every line losing its end.
+    Used when the synthesized voice turned out slower than the configured rate. Middle scenes
+    go from the end (their time goes to the others), then extra sentences of long scenes; a
+    sentence is cut only when a scene has just one left and the plan still runs long.
     """
-    budgets = [count_words(scene.narration) for scene in plan.scenes]
-    target = max(len(budgets), math.floor(sum(budgets) * ratio))
-    while sum(budgets) > target:
-        longest = max(range(len(budgets)), key=lambda i: (budgets[i], -i))
-        if budgets[longest] <= 1:
-            break
-        budgets[longest] -= 1
+    target = max(len(plan.scenes), math.floor(count_words(plan.voiceover_script) * ratio))
+    scenes = [scene.model_copy() for scene in plan.scenes]
+
+    def total() -> int:
+        return sum(count_words(scene.narration) for scene in scenes)
+
+    while total() > target and len(scenes) > MIN_SCENES:
+        dropped = scenes.pop(-2)
+        scenes[-2] = scenes[-2].model_copy(
+            update={"duration_seconds": scenes[-2].duration_seconds + dropped.duration_seconds}
+        )
+    while total() > target:
+        longest = max(range(len(scenes)), key=lambda i: count_words(scenes[i].narration))
+        parts = [p for p in _SENTENCE_END.split(scenes[longest].narration.strip()) if p]
+        if len(parts) > 1:
+            scenes[longest] = scenes[longest].model_copy(update={"narration": " ".join(parts[:-1])})
+            continue
+        over = total() - target
+        budget = max(1, count_words(scenes[longest].narration) - over)
+        scenes[longest] = scenes[longest].model_copy(
+            update={"narration": fit_words(scenes[longest].narration, budget)}
+        )
+        break
+    scenes = [scene.model_copy(update={"index": i}) for i, scene in enumerate(scenes)]
+    title = plan.title
+    if len(scenes) < len(plan.scenes):
+        # "Three reasons ..." must not introduce two: the hook's count follows the items left.
+        before, after = len(plan.scenes) - 2, len(scenes) - 2
+        scenes[0], title = _recount(scenes[0], title, before, after)
+    durations = [scene.duration_seconds for scene in scenes]
+    durations[-1] = round(plan.duration_seconds - math.fsum(durations[:-1]), 7)
     scenes = [
-        scene.model_copy(update={"narration": fit_words(scene.narration, budget)})
-        for scene, budget in zip(plan.scenes, budgets, strict=True)
+        s.model_copy(update={"duration_seconds": d}) for s, d in zip(scenes, durations, strict=True)
     ]
     script = " ".join(scene.narration for scene in scenes)
-    return plan.model_copy(update={"scenes": scenes, "voiceover_script": script})
+    return plan.model_copy(update={"scenes": scenes, "voiceover_script": script, "title": title})
+
+
+def _recount(hook: Scene, title: str, before: int, after: int) -> tuple[Scene, str]:
+    """The hook (and title) with a count of ``before`` items said as ``after``."""
+    if not (0 < after < before < len(_COUNT_WORDS)):
+        return hook, title
+
+    def swap(text: str) -> str:
+        word = _COUNT_WORDS[before]
+        text = re.sub(rf"\b{word}\b", _COUNT_WORDS[after], text)
+        text = re.sub(rf"\b{_capital(word)}\b", _capital(_COUNT_WORDS[after]), text)
+        return re.sub(rf"\b{before}( \w+)$", rf"{after}\1", text)
+
+    headline = swap(hook.headline) if hook.headline else None
+    return hook.model_copy(update={"narration": swap(hook.narration), "headline": headline}), swap(
+        title
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # The language-model planner
 
 SYSTEM_PROMPT = """\
-You plan short vertical social videos. Reply with ONE JSON object and nothing else:
+You write short vertical social videos that a viewer keeps watching. Reply with ONE JSON object
+and nothing else:
 {
   "title": string (max 100 characters),
   "description": string (1-3 sentences for the post caption),
-  "hashtags": [string] (at most 10, each starting with '#', no spaces),
+  "hashtags": [string] (at most 10, each '#' + letters/digits, about THIS video's subject only,
+                        the platform tag last),
   "style": string (the requested style),
-  "scenes": [ (between 3 and 6 scenes; the first is a hook, the last a call to action)
+  "subject": string (the product or topic, its exact name),
+  "subject_terms": [string] (1-8 plain, picturable words for it, e.g. "kettle", "tea"),
+  "scenes": [ (between 3 and 6 scenes; the first is the hook, the last the call to action)
     {
       "duration_seconds": number,
-      "on_screen_text": string (max 60 characters, shown large on screen),
-      "narration": string (what the voiceover says during this scene),
+      "kind": "hook" | "feature" | "list_item" | "step" | "fact" | "comparison" | "cta",
+      "narration": string (what the voice says: one or two natural sentences, ONE fact),
+      "headline": string or null (max 40 characters, big on-screen text that ADDS to the
+                  narration: a number or figure, the product name, a list heading; never the
+                  sentence being spoken),
+      "number": integer or null (the item's number, for list_item and step),
+      "subjects": [string] (1-3 concrete picturable nouns the narration names),
+      "on_screen_text": string (max 60 characters: the headline or a short label),
       "keywords": [string] (2-5 concrete visual search words)
     }
   ],
   "voiceover_script": string (all narrations joined, in order)
 }
-Rules: scene durations add up exactly to the requested total. Each scene's narration must be
-speakable within its duration at the given words-per-minute rate: at most duration x rate / 60 x
-0.92 words. Be concrete; use only facts from the content references."""
+Rules: the first sentence names the subject. One fact per sentence, never the same fact twice.
+Names exactly as given. Numbers written whole ("6.7 thousand views"), never cut. Summarise other
+videos as ideas, never read their titles or style tags out. Scene durations add up exactly to the
+requested total, and the whole script stays within max_total_words. The call to action uses the
+brief's call_to_action exactly; mention a link only if the brief gives one. Be concrete; use only
+facts from the brief."""
 
 
-def build_user_prompt(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
+def build_user_prompt(
+    config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+) -> str:
     """The brief for a language model: the same subject, theme and related trends the local
     planner works from (``choose_subject``), never the report's global hashtag list."""
     settings = config.config
-    subject = choose_subject(config, report, job_id)
-    related = [{"title": str(t.get("title")), "views": t.get("views")} for t in subject.trends[:5]]
+    subject = choose_subject(config, report, job_id, variant)
+    related = [
+        {"idea": trend_idea(str(t.get("title"))), "views": t.get("views")}
+        for t in subject.trends[:5]
+    ]
     if subject.reference is not None:
         about: dict[str, Any] = subject.reference.model_dump(mode="json")
+        shapes = SHAPES[settings.style]
     else:
         about = {
-            "title": subject.theme,
-            "description": f"A video about {subject.theme} itself, built from the trending "
-            "videos about it listed in trend_report.related_trends (quote their numbers).",
-            "talking_points": [t["title"] for t in related],
+            "title": natural_case(subject.theme),
+            "description": f"A video about {natural_case(subject.theme)} itself, built from the "
+            "trending videos about it listed in trend_report.related_trends (quote their numbers).",
         }
+        shapes = ("trend roundup", "countdown")
     brief = {
         "theme": settings.theme,
         "platform": settings.target_platform,
         "total_duration_seconds": settings.video_duration_seconds,
         "scene_count": settings.scenes or "3-6, your choice",
         "style": settings.style,
+        "script_shape": shapes[variant % len(shapes)],
         "tone": settings.tone,
         "language": settings.language,
         "voice_rate_words_per_minute": settings.voice.rate,
         "max_total_words": word_budget(settings.video_duration_seconds, settings.voice.rate),
         "opening_line_must_name": subject.title,
+        "call_to_action": settings.cta or "a neutral 'follow for more'",
+        "link": settings.link,
+        "platform_hashtag": PLATFORM_TAGS[settings.target_platform],
         "product_or_topic": about,
         "trend_report": {
-            # The pattern's hashtags are the global top list: about other videos, so left out.
-            "pattern": re.sub(r",?\s*(?:#\w+\s*)+rising$", "", str(report.get("pattern") or "")),
             "topic_hashtags": subject.hashtags[:10],
             "related_trends": related,
             "dominant_style": report.get("dominant_style"),
@@ -930,8 +1737,9 @@ def _format_validation_error(exc: ValidationError) -> str:
 def repair_plan_data(data: Mapping[str, Any], config: ThemeConfig) -> dict[str, Any]:
     """Fix what a model commonly gets slightly wrong; leave real mistakes for validation.
 
-    Repaired: scene durations (rescaled to add up to the video duration), scene indexes,
-    hashtag formatting, a missing style or voiceover script. Anything else is left as is.
+    Repaired: scene durations (rescaled to add up to the video duration), scene indexes and
+    kinds, hashtag formatting, a headline that is too long or repeats the narration (dropped,
+    never cut), too many subjects, a missing style or voiceover script.
     """
     settings = config.config
     fixed: dict[str, Any] = dict(data)
@@ -939,10 +1747,33 @@ def repair_plan_data(data: Mapping[str, Any], config: ThemeConfig) -> dict[str, 
     fixed.setdefault("style", settings.style)
     if isinstance(fixed.get("hashtags"), list):
         fixed["hashtags"] = normalize_hashtags(fixed["hashtags"])
+    if isinstance(fixed.get("subject_terms"), list):
+        fixed["subject_terms"] = [str(t) for t in fixed["subject_terms"]][:8]
     scenes = fixed.get("scenes")
     if not isinstance(scenes, list) or not all(isinstance(s, Mapping) for s in scenes):
         return fixed
     scenes = [dict(scene, index=i) for i, scene in enumerate(scenes)]
+    for i, scene in enumerate(scenes):
+        if scene.get("kind") not in SCENE_KINDS:
+            scene["kind"] = "hook" if i == 0 else "cta" if i == len(scenes) - 1 else "feature"
+        headline = scene.get("headline")
+        narration = str(scene.get("narration") or "")
+        if (
+            not isinstance(headline, str)
+            or not headline.strip()
+            or (
+                len(headline) > MAX_HEADLINE_CHARS
+                or headline.strip().rstrip(".!?").lower() == narration.strip().rstrip(".!?").lower()
+            )
+        ):
+            scene["headline"] = None
+        if isinstance(scene.get("subjects"), list):
+            scene["subjects"] = [str(s) for s in scene["subjects"]][:3]
+        screen = scene.get("on_screen_text")
+        if not isinstance(screen, str) or not screen.strip() or len(screen) > MAX_ON_SCREEN_CHARS:
+            label = scene["headline"] or (scene.get("subjects") or [None])[0]
+            if label:
+                scene["on_screen_text"] = str(label)
     raw = [scene.get("duration_seconds") for scene in scenes]
     if MIN_SCENES <= len(scenes) <= MAX_SCENES and all(
         isinstance(d, int | float) and not isinstance(d, bool) and d > 0 and math.isfinite(d)
@@ -952,46 +1783,121 @@ def repair_plan_data(data: Mapping[str, Any], config: ThemeConfig) -> dict[str, 
         for scene, seconds in zip(scenes, durations, strict=True):
             scene["duration_seconds"] = seconds
     fixed["scenes"] = scenes
-    if not fixed.get("voiceover_script"):
-        fixed["voiceover_script"] = " ".join(str(s.get("narration", "")) for s in scenes).strip()
+    fixed["voiceover_script"] = " ".join(str(s.get("narration", "")) for s in scenes).strip()
     return fixed
 
 
-class LLMPlanner:
-    """Asks a language model (any ``vidgen.providers.llm.LLM``) for the plan as JSON."""
+def plan_problems(plan: ProductionPlan, config: ThemeConfig, subject: Subject) -> list[str]:
+    """What breaks the rules every plan keeps, whoever wrote it (empty: none): the length, one
+    fact said once, the subject named first and its name spelt exactly, no link the config
+    does not give."""
+    settings = config.config
+    problems: list[str] = []
+    budget = word_budget(settings.video_duration_seconds, settings.voice.rate)
+    words = count_words(plan.voiceover_script)
+    if words > budget:
+        problems.append(f"the script has {words} spoken words; at most {budget} fit")
+    # The call to action states no fact: it may echo the topic's words.
+    sentences = [
+        s for scene in plan.scenes[:-1] for s in _SENTENCE_END.split(scene.narration.strip()) if s
+    ]
+    for i, first in enumerate(sentences):
+        for second in sentences[i + 1 :]:
+            if same_fact(first, second):
+                problems.append(f"{second!r} repeats {first!r}")
+    opening = _SENTENCE_END.split(plan.scenes[0].narration.strip())[0].lower()
+    names = [subject.title.lower(), *(_phrase(subject.title).split()[-1:])]
+    if subject.reference is not None:
+        product = Product.of(subject.title)
+        names += [product.short.removeprefix("the ").lower(), product.noun]
+    else:
+        names += topic_keywords(subject.theme)
+    if not any(name and name in opening for name in names):
+        problems.append(f"the first sentence does not name {subject.title!r}")
+    if subject.reference is not None:
+        for word in subject.title.split():
+            if len(word) > 3 and _is_brand(word):
+                for said in re.findall(rf"\b{re.escape(word)}\b", plan.voiceover_script, re.I):
+                    if said != word:
+                        problems.append(f"the name {word!r} is written {said!r}")
+    if not settings.link and re.search(
+        r"\blink in (?:the )?(?:bio|description)\b", plan.voiceover_script, re.I
+    ):
+        problems.append("it mentions a link, but the config gives none")
+    return problems
 
-    def __init__(self, llm: LLM) -> None:
+
+class LLMPlanner:
+    """Asks a language model (any ``vidgen.providers.llm.LLM``) for the plan as JSON.
+
+    A reply is repaired where that is safe (``repair_plan_data``) and checked against the same
+    rules as the local planner's scripts (``plan_problems``). A reply that breaks them is asked
+    for once more, with what was wrong; if that one breaks them too, the local planner writes
+    the plan and ``PlanResult.notes`` says why (the generation log shows it).
+    """
+
+    def __init__(self, llm: LLM, fallback: Planner | None = None) -> None:
         self.llm = llm
         self.name = llm.provider
+        self.fallback = fallback or LocalPlanner()
 
     def estimate_cost(self, config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> float:
         from vidgen.providers.llm import estimate_cost
 
-        return estimate_cost(self.llm, SYSTEM_PROMPT, build_user_prompt(config, report, job_id))
+        one = estimate_cost(self.llm, SYSTEM_PROMPT, build_user_prompt(config, report, job_id))
+        return one * 2  # a broken reply is asked for once more
 
-    def plan(self, config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> PlanResult:
-        user = build_user_prompt(config, report, job_id)
-        response = self.llm.complete_json(SYSTEM_PROMPT, user)
+    def _attempt(
+        self, config: ThemeConfig, user: str, subject: Subject
+    ) -> tuple[ProductionPlan | None, str, float, str | None]:
+        """(plan or None, what was wrong, cost, model)."""
+        try:
+            response = self.llm.complete_json(SYSTEM_PROMPT, user)
+        except FatalStageError:
+            raise
+        except StageError as exc:
+            return None, str(exc), 0.0, None
         if not isinstance(response.data, Mapping):
-            raise StageError(
-                f"the {self.llm.provider} planner did not return a JSON object; "
-                "another attempt may succeed, or set providers.planner: local"
-            )
+            return None, "the reply is not a JSON object", response.cost, response.model
         try:
             plan = ProductionPlan.model_validate(repair_plan_data(response.data, config))
         except ValidationError as exc:
-            raise StageError(
-                f"the {self.llm.provider} planner returned an unusable plan "
-                f"({_format_validation_error(exc)}); another attempt may succeed, "
-                "or set providers.planner: local"
-            ) from None
-        return PlanResult(
-            plan=plan,
-            provider=response.provider,
-            model=response.model,
-            prompts={"system": SYSTEM_PROMPT, "user": user},
-            cost=response.cost,
+            return None, _format_validation_error(exc), response.cost, response.model
+        problems = plan_problems(plan, config, subject)
+        if problems:
+            return None, "; ".join(problems[:3]), response.cost, response.model
+        return plan, "", response.cost, response.model
+
+    def plan(
+        self, config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+    ) -> PlanResult:
+        subject = choose_subject(config, report, job_id, variant)
+        user = build_user_prompt(config, report, job_id, variant)
+        cost = 0.0
+        notes: list[str] = []
+        ask = user
+        for attempt in (1, 2):
+            plan, wrong, spent, model = self._attempt(config, ask, subject)
+            cost += spent
+            if plan is not None:
+                return PlanResult(
+                    plan=plan,
+                    provider=self.llm.provider,
+                    model=model or self.llm.model,
+                    prompts={"system": SYSTEM_PROMPT, "user": ask},
+                    cost=cost,
+                    notes=notes,
+                )
+            notes.append(f"the {self.llm.provider} planner's reply {attempt} was unusable: {wrong}")
+            ask = (
+                f"{user}\n\nYour previous reply broke these rules: {wrong}. "
+                "Reply again with the whole JSON object, following every rule."
+            )
+        notes.append(
+            f"the {self.llm.provider} planner failed twice; the local planner wrote the plan"
         )
+        local = self.fallback.plan(config, report, job_id, variant)
+        return local.model_copy(update={"cost": cost + local.cost, "notes": notes})
 
 
 def get_planner(config: ThemeConfig) -> Planner:
@@ -1005,4 +1911,4 @@ def get_planner(config: ThemeConfig) -> Planner:
         raise FatalStageError(
             f"planner {name!r} is unavailable ({exc}); reinstall vidgen"
         ) from None
-    return LLMPlanner(get_llm(name, config.config.llm_model))
+    return LLMPlanner(get_llm(name, config.config.llm_model, base_url=config.config.llm_base_url))

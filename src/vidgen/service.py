@@ -398,6 +398,8 @@ def _check_job_request(
     from vidgen.media.library import check_config_media
 
     check_config_media(config)
+    if theme is not None:
+        check_theme_covered(config, theme)
     return _NewJob(
         # Without a theme the job records the config's own theme, so `vidgen jobs` says what
         # the video is about instead of "default".
@@ -473,6 +475,23 @@ def _write_snapshots(settings: Settings, store: Store, ids: list[int], new: list
                 f"cannot store the job's config under {path.parent} ({exc.strerror}); "
                 "free disk space or fix the permissions of VIDGEN_HOME, then run it again"
             ) from None
+
+
+def check_theme_covered(config: ThemeConfig, theme: str) -> None:
+    """Refuse a theme nothing configured can make a video about (no reference matches it, no
+    shipped trend is about it, no network trend provider or LLM planner): a video that says
+    nothing is worse than none."""
+    from vidgen.planning import uncovered_theme
+
+    themed = config.model_copy(update={"config": config.config.model_copy(update={"theme": theme})})
+    shipped = None
+    if themed.config.providers.trends == "sample":
+        from vidgen.providers.trends import SampleTrendSource
+
+        shipped = SampleTrendSource().fetch(themed.config.trend_limit)
+    problem = uncovered_theme(themed, shipped)
+    if problem is not None:
+        raise Refused(problem)
 
 
 def generate(

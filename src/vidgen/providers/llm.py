@@ -152,11 +152,16 @@ class _HTTPLLM:
         sleep: Sleep,
         policy: RetryPolicy,
         timeout: float,
+        key_optional: bool = False,
     ) -> None:
         self.model = model
-        self._key = require_key(
-            api_key, key_env, f"the {self.provider} LLM", "choose the 'local' provider"
-        )
+        if key_optional:
+            # A server of your own (Ollama, llama.cpp) takes no key; send one only if set.
+            self._key = (api_key or os.environ.get(key_env, "")).strip()
+        else:
+            self._key = require_key(
+                api_key, key_env, f"the {self.provider} LLM", "choose the 'local' provider"
+            )
         self._client = client
         self._sleep = sleep
         self._policy = policy
@@ -211,7 +216,9 @@ class _HTTPLLM:
 class OpenAIChat(_HTTPLLM):
     """OpenAI-compatible ``/chat/completions`` with ``response_format: json_object``.
 
-    ``VIDGEN_OPENAI_BASE_URL`` points it at any compatible server (Azure, a local gateway).
+    ``base_url`` (config ``llm_base_url``) or ``VIDGEN_OPENAI_BASE_URL`` points it at any
+    compatible server: a local Ollama (``http://localhost:11434/v1``) or llama.cpp server
+    (``http://localhost:8080/v1``), which needs no API key, or a hosted gateway.
     """
 
     provider = "openai"
@@ -228,6 +235,7 @@ class OpenAIChat(_HTTPLLM):
         policy: RetryPolicy = RetryPolicy(),
         timeout: float = 120.0,
     ) -> None:
+        base = base_url or os.environ.get(OPENAI_BASE_URL_ENV) or OPENAI_DEFAULT_BASE_URL
         super().__init__(
             model,
             api_key,
@@ -236,8 +244,8 @@ class OpenAIChat(_HTTPLLM):
             sleep=sleep,
             policy=policy,
             timeout=timeout,
+            key_optional=base.rstrip("/") != OPENAI_DEFAULT_BASE_URL,
         )
-        base = base_url or os.environ.get(OPENAI_BASE_URL_ENV) or OPENAI_DEFAULT_BASE_URL
         self.url = base.rstrip("/") + "/chat/completions"
         self._max_tokens = max_tokens
 
@@ -251,7 +259,8 @@ class OpenAIChat(_HTTPLLM):
             "response_format": {"type": "json_object"},
             "max_completion_tokens": self._max_tokens,
         }
-        body = self._post(self.url, payload, {"Authorization": f"Bearer {self._key}"})
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        body = self._post(self.url, payload, headers)
         try:
             choice = body["choices"][0]
             message = choice["message"]
@@ -328,10 +337,11 @@ class AnthropicMessages(_HTTPLLM):
         return self._response(text, prompt_tokens, completion_tokens)
 
 
-def get_llm(provider: str, model: str | None = None) -> LLM:
-    """An LLM client for ``provider`` (openai | anthropic); ``model`` None means the default."""
+def get_llm(provider: str, model: str | None = None, *, base_url: str | None = None) -> LLM:
+    """An LLM client for ``provider`` (openai | anthropic); ``model`` None means the default;
+    ``base_url`` points ``openai`` at any OpenAI-compatible server (Ollama, llama.cpp)."""
     if provider == "openai":
-        return OpenAIChat(model or DEFAULT_MODELS["openai"])
+        return OpenAIChat(model or DEFAULT_MODELS["openai"], base_url=base_url)
     if provider == "anthropic":
         return AnthropicMessages(model or DEFAULT_MODELS["anthropic"])
     raise FatalStageError(

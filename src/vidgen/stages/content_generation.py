@@ -17,8 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,9 +42,12 @@ from vidgen.media.visuals import (
 )
 from vidgen.planning import (
     SPEECH_TAIL,
+    Planner,
+    PlanResult,
     ProductionPlan,
     Scene,
     get_planner,
+    nearest_plan,
     retime_to_speech,
     shorten_for_speech,
     with_joined_script,
@@ -50,6 +56,7 @@ from vidgen.registry import STOCK_SOURCES
 from vidgen.stages import trend_analysis
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.store import trends
+from vidgen.store.models import utcnow
 
 # Aim a shortened script this far under the video length: speech rate is not exactly linear in
 # word count, and one more failed fit would fail the attempt.
@@ -210,6 +217,57 @@ def _save_plan(ctx: StageContext, plan: ProductionPlan) -> int:
     )
 
 
+# How many other angles (reference, script shape) a plan too like an earlier video may take.
+LOCAL_VARIANTS = 9
+LLM_VARIANTS = 3
+
+
+def _original_plan(ctx: StageContext, planner: Planner, report: Mapping[str, Any]) -> PlanResult:
+    """The first plan (of its variants) unlike every video made from the same config file and
+    theme in the last ``originality.days``; the nearest earlier one and its similarity go in
+    the prompts (the generation log). None left: "duplicate of job K", failed or warned."""
+    rules = ctx.config.config.originality
+    earlier = (
+        trends.sibling_plans(ctx.store, ctx.job_id, utcnow() - timedelta(days=rules.days))
+        if rules.days > 0
+        else []
+    )
+    tries = LOCAL_VARIANTS if planner.name == "local" else LLM_VARIANTS
+    closest: tuple[PlanResult, int, float] | None = None
+    spent = 0.0  # every variant asked for is paid for, not only the one kept
+    for variant in range(tries if earlier else 1):
+        planned = planner.plan(ctx.config, report, ctx.job_id, variant)
+        spent += planned.cost
+        planned = planned.model_copy(update={"cost": spent})
+        for note in planned.notes:
+            ctx.log(note)
+        nearest = nearest_plan(planned.plan, earlier)
+        if nearest is None:
+            return planned
+        job, similarity = nearest
+        prompts = {**planned.prompts, "nearest_video": f"job {job}", "similarity": f"{similarity}"}
+        planned = planned.model_copy(update={"prompts": prompts})
+        if similarity < rules.threshold:
+            ctx.log(f"nearest earlier video: job {job}, similarity {similarity:.2f}")
+            return planned
+        ctx.log(f"plan {variant + 1} is {similarity:.2f} like job {job}'s; trying another angle")
+        if closest is None or similarity < closest[2]:
+            closest = (planned, job, similarity)
+        ctx.check_cancelled()
+    assert closest is not None
+    planned, job, similarity = closest
+    planned = planned.model_copy(update={"cost": spent})
+    message = (
+        f"duplicate of job {job}: every angle on theme {ctx.theme!r} is {similarity:.2f} like a "
+        f"video of the last {rules.days} days; add content references or talking points, or "
+        "set originality.on_duplicate: warn"
+    )
+    if rules.on_duplicate == "fail":
+        raise FatalStageError(message)
+    ctx.log(f"warning: {message}")
+    return planned
+
+
 def run(ctx: StageContext) -> StageResult:
     # The planners take the report as the plain data it is recorded as (they sit below stages).
     report = ctx.output(trend_analysis.Output).model_dump(mode="json")
@@ -221,7 +279,7 @@ def run(ctx: StageContext) -> StageResult:
     if callable(estimate):
         what = f"the {ctx.config.config.providers.planner} planner"
         ctx.check_cost(float(estimate(ctx.config, report, ctx.job_id)), what)
-    planned = planner.plan(ctx.config, report, ctx.job_id)
+    planned = _original_plan(ctx, planner, report)
     ctx.add_cost(planned.cost)
     ctx.check_cancelled()
     plan, voiceover, tts_cost, shortened = _speak(ctx, planned.plan)

@@ -102,10 +102,15 @@ def run(ctx: StageContext) -> StageResult:
         )
     now = utcnow()
     settings = ctx.config.config
-    report = build_report(rows, now, topics=report_topics(ctx.config))
+    # The theme's own trends must be about all of it, or a video about it would quote others'.
+    report = build_report(
+        rows, now, topics=report_topics(ctx.config), strict=[ctx.config.config.theme]
+    )
     cost = 0.0
     if settings.providers.analysis != "local":
-        llm = get_llm(settings.providers.analysis, settings.llm_model)
+        llm = get_llm(
+            settings.providers.analysis, settings.llm_model, base_url=settings.llm_base_url
+        )
         ctx.log(f"asking {llm.provider}/{llm.model} for trend commentary")
         prompt = _llm_prompt(report, ctx.theme)
         ctx.check_cost(estimate_cost(llm, LLM_SYSTEM, prompt), f"the {llm.provider} analysis")

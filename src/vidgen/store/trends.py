@@ -7,6 +7,7 @@ external_id), like the table's unique constraint.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,7 @@ from sqlmodel import col, select
 
 from vidgen.errors import StageError
 from vidgen.store.engine import Store
-from vidgen.store.models import ContentPlan, Trend, TrendReport, utcnow
+from vidgen.store.models import ContentPlan, Job, Trend, TrendReport, utcnow
 
 # Refreshed on a trend seen again; (platform, external_id) stay.
 STAT_FIELDS = (
@@ -165,3 +166,24 @@ def plan_titles(store: Store, job_ids: Iterable[int]) -> dict[int, str]:
             .order_by(col(ContentPlan.id))
         ).all()
     return {job_id: title for job_id, title in rows}  # the latest plan's title wins
+
+
+def sibling_plans(store: Store, job_id: int, since: datetime) -> list[tuple[int, dict[str, Any]]]:
+    """(job id, plan) of the other jobs made from the same config file and theme as ``job_id``
+    whose plan was written since ``since``, newest first: what a new video must not copy."""
+    with store.read() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return []
+        rows = session.exec(
+            select(ContentPlan.job_id, ContentPlan.plan)
+            .join(Job, col(Job.id) == col(ContentPlan.job_id))
+            .where(
+                Job.config_path == job.config_path,
+                Job.theme == job.theme,
+                col(ContentPlan.job_id) != job_id,
+                col(ContentPlan.created_at) >= since,
+            )
+            .order_by(col(ContentPlan.id).desc())
+        ).all()
+    return [(other, dict(plan)) for other, plan in rows]

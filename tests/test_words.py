@@ -1,0 +1,539 @@
+"""What a video says: the subject a theme picks, scripts a person would write (every shape),
+hashtags about the video, LLM planners held to the same rules, and no two videos alike."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import yaml
+from fastapi.testclient import TestClient
+
+from conftest import SAMPLE_CONFIG, CliResult
+from httpkit import recorded
+from vidgen.analysis import build_report, is_about
+from vidgen.config import ContentReference, ThemeConfig, load_config
+from vidgen.errors import FatalStageError
+from vidgen.planning import (
+    MAX_HEADLINE_CHARS,
+    SHAPES,
+    LLMPlanner,
+    LocalPlanner,
+    PlanResult,
+    ProductionPlan,
+    choose_subject,
+    count_words,
+    plan_problems,
+    reference_matches,
+    reference_score,
+    same_fact,
+    word_budget,
+)
+from vidgen.providers.llm import AnthropicMessages, OpenAIChat
+from vidgen.providers.trends import SampleTrendSource
+from vidgen.shim import create_app
+from vidgen.stages import content_generation
+from vidgen.stages.base import StageContext
+from vidgen.stages.trend_analysis import report_topics
+from vidgen.store import Store
+from vidgen.store import trends as trend_rows
+from vidgen.store.models import utcnow
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def themed(
+    theme_config: Callable[..., ThemeConfig], theme: str | None = None, **over: Any
+) -> ThemeConfig:
+    """The shipped config, with ``--theme`` as the runner applies it."""
+    config = theme_config(**over)
+    if theme is None:
+        return config
+    block = config.config.model_copy(update={"theme": theme})
+    return config.model_copy(update={"config": block})
+
+
+def report_for(config: ThemeConfig) -> dict[str, Any]:
+    """The trend report the analysis stage writes from the shipped trends for this config."""
+    items = SampleTrendSource().fetch(200)
+    report = build_report(
+        items, utcnow(), topics=report_topics(config), strict=[config.config.theme]
+    )
+    return report.model_dump(mode="json")
+
+
+def plan_of(config: ThemeConfig, job_id: int = 1, variant: int = 0) -> ProductionPlan:
+    return LocalPlanner().plan(config, report_for(config), job_id, variant).plan
+
+
+def sentences(plan: ProductionPlan) -> list[str]:
+    return [s for scene in plan.scenes for s in re.split(r"(?<=[.!?])\s+", scene.narration) if s]
+
+
+def assert_reads_well(plan: ProductionPlan, config: ThemeConfig, names: list[str]) -> None:
+    """The rules every local script keeps, whatever its shape."""
+    said = sentences(plan)
+    facts = [s for scene in plan.scenes[:-1] for s in re.split(r"(?<=[.!?])\s+", scene.narration)]
+    # One fact per sentence, never the same fact twice (the call to action states none).
+    for first, second in itertools.combinations(facts, 2):
+        assert not same_fact(first, second), (first, second)
+    for sentence in said:
+        # Whole sentences and whole numbers: nothing ends on a bare number or a dangling word.
+        assert sentence.endswith((".", "?", "!")), sentence
+        assert not re.search(r"\d[.,]?\s*[.?!]$", sentence) or "views" in sentence, sentence
+        assert not re.search(r"\b(and|the|a|of|to|with|for)[.?!]$", sentence), sentence
+    # The material's names come through whole, exactly as written.
+    for name in names:
+        for said_name in re.findall(re.escape(name.split()[0]) + r"[\w ]*", plan.voiceover_script):
+            assert said_name.split()[0] == name.split()[0]
+    # The hook names the subject in its first sentence.
+    opening = said[0].lower()
+    assert any(term in opening for term in [*(n.lower() for n in names), *plan.subject_terms])
+    # Every scene carries what the layouts read.
+    for scene in plan.scenes:
+        assert scene.kind in ("hook", "feature", "list_item", "step", "fact", "comparison", "cta")
+        assert 1 <= len(scene.subjects) <= 3
+        assert scene.on_screen_text
+        if scene.headline is not None:
+            assert len(scene.headline) <= MAX_HEADLINE_CHARS
+            assert "…" not in scene.headline
+            assert scene.headline.rstrip(".").lower() != scene.narration.rstrip(".").lower()
+        if scene.kind in ("list_item", "step"):
+            assert scene.number is not None
+    assert plan.scenes[0].kind == "hook" and plan.scenes[-1].kind == "cta"
+    assert plan.subject and plan.subject_terms
+    # No link the config does not give.
+    if not config.config.link:
+        assert "link" not in plan.voiceover_script.lower()
+    assert plan.hashtags[-1] in ("#fyp", "#shorts", "#reels")
+    assert plan.voiceover_script == " ".join(s.narration for s in plan.scenes)
+
+
+# -- the theme picks the right subject ---------------------------------------------------------
+
+
+LAMP = ContentReference(
+    title="FocusFlow Desk Lamp",
+    description="A smart desk lamp.",
+    talking_points=["Warm light in the evening"],
+    tags=["desk setup", "lamp", "work from home"],
+)
+
+
+def test_one_shared_common_word_never_matches_a_theme() -> None:
+    assert not reference_matches(LAMP, "Home Workout")  # "home" of "work from home" only
+    assert not reference_matches(LAMP, "Workout")
+    assert not reference_matches(LAMP, "Smart Home Gadgets")
+    assert reference_score(LAMP, "Work from home") == 4  # a tag that IS the theme
+    assert reference_score(LAMP, "Desk Lamp") == 3  # a phrase of the title
+    assert reference_score(LAMP, "lamps") == 2  # every word (stemmed) in title or tags
+
+
+def test_a_trend_is_about_a_theme_only_with_all_its_words() -> None:
+    items = {t.title: t for t in SampleTrendSource().fetch(200)}
+    run = next(t for t in items.values() if "homeworkout" in t.hashtags)
+    assert is_about(run, "Home Workout")  # #homeworkout is the whole theme
+    lamp = next(t for t in items.values() if t.title == "How to build a lamp for under $100")
+    assert not is_about(lamp, "Home Workout") and not is_about(lamp, "Home Decor Workout")
+    assert not any(is_about(t, "Sourdough baking") for t in items.values())
+
+
+def test_the_best_match_wins_and_equals_rotate_across_jobs(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    config = themed(theme_config, "Running")
+    assert {choose_subject(config, {}, job).title for job in (1, 2, 3)} == {
+        "StrideLite Running Shoes"
+    }
+    # Two references with the same tag share the theme, job by job.
+    extra = config.content_references[1].model_copy(update={"title": "GlideRun Trail Shoes"})
+    both = config.model_copy(update={"content_references": [*config.content_references, extra]})
+    titles = [choose_subject(both, {}, job).title for job in (1, 2, 3, 4)]
+    assert titles == ["StrideLite Running Shoes", "GlideRun Trail Shoes"] * 2
+    # A theme that names nothing: the video is about the theme itself.
+    assert choose_subject(themed(theme_config, "Travel"), {}, 1).reference is None
+
+
+def test_a_theme_nothing_covers_is_refused_at_generate_on_the_cli(
+    cli: Callable[..., CliResult], home: Path
+) -> None:
+    result = cli("generate", "--theme", "Sourdough baking")
+    assert result.code == 1
+    assert result.err.count("\n") == 1
+    assert "nothing can make a video about 'Sourdough baking'" in result.err
+    assert "add a content reference tagged 'sourdough baking'" in result.err
+    listed = cli("jobs", "--json").json()
+    assert listed["count"] == 0  # nothing queued
+    # Themes something covers are queued: a reference (Running), shipped trends (Travel).
+    assert cli("generate", "--theme", "Running").code == 0
+    assert cli("generate", "--theme", "Travel").code == 0
+
+
+@pytest.fixture
+def client(home: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_a_theme_nothing_covers_is_refused_over_http(client: TestClient) -> None:
+    response = client.post("/api/generate", json={"theme": "Sourdough baking"})
+    assert response.status_code == 400
+    assert "add a content reference tagged 'sourdough baking'" in response.json()["detail"]
+    assert client.get("/api/jobs").json()["count"] == 0
+
+
+def test_an_llm_planner_or_network_trends_can_cover_any_theme(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    raw["config"]["providers"]["planner"] = "openai"
+    path = tmp_path / "llm.yml"
+    path.write_text(yaml.safe_dump(raw))
+    assert cli("generate", "--theme", "Sourdough baking", "--config", str(path)).code == 0
+
+
+def test_off_theme_trends_at_run_time_fail_the_job_without_retries(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    config = themed(theme_config, "Sourdough baking")
+    with pytest.raises(FatalStageError, match="add a content reference tagged 'sourdough baking'"):
+        LocalPlanner().plan(config, report_for(config), 1)
+
+
+# -- scripts a person would write ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", sorted(SHAPES))
+@pytest.mark.parametrize("job_id", [1, 2, 3, 4, 5, 6])
+def test_every_reference_shape_reads_well(
+    theme_config: Callable[..., ThemeConfig], style: str, job_id: int
+) -> None:
+    config = themed(theme_config, style=style)
+    result = LocalPlanner().plan(config, report_for(config), job_id)
+    plan = result.plan
+    assert result.prompts["shape"] in SHAPES[style]
+    ref = next(r for r in config.content_references if r.title == plan.subject)
+    assert_reads_well(plan, config, [ref.title])
+    assert count_words(plan.voiceover_script) <= word_budget(
+        config.config.video_duration_seconds, 165
+    )
+    # Facts come from the material: each middle sentence shares words with a talking point or
+    # the description.
+    material = " ".join([ref.description, *ref.talking_points]).lower()
+    for scene in plan.scenes[1:-1]:
+        words = set(re.findall(r"[a-z]{4,}", scene.narration.lower()))
+        assert words & set(re.findall(r"[a-z]{4,}", material)), scene.narration
+
+
+@pytest.mark.parametrize("theme", ["Home Workout", "Travel"])
+@pytest.mark.parametrize("job_id", [1, 2])
+def test_every_trend_shape_reads_well(
+    theme_config: Callable[..., ThemeConfig], theme: str, job_id: int
+) -> None:
+    config = themed(theme_config, theme)
+    result = LocalPlanner().plan(config, report_for(config), job_id)
+    plan = result.plan
+    assert result.prompts["shape"] in ("roundup", "countdown")
+    assert_reads_well(plan, config, [])
+    script = plan.voiceover_script
+    # Trend titles as ideas: no style tags read out, numbers said whole.
+    assert not re.search(r"cinematic|\(part|POV:|storytime:|honest review", script, re.I)
+    assert re.search(r"\d+(\.\d)? (thousand|million) views", script)
+    assert theme.lower() in script  # natural case mid-sentence ("home workout", "travel")
+    assert theme not in script.replace(theme.lower(), "") or theme.islower()
+
+
+def test_no_sentence_is_cut_to_fit_a_short_video(theme_config: Callable[..., ThemeConfig]) -> None:
+    for seconds, rate in ((8, 165), (6, 120), (12, 100), (45, 165)):
+        config = themed(
+            theme_config, video_duration_seconds=seconds, voice={"name": "en-us", "rate": rate}
+        )
+        for job_id in (1, 2, 3):
+            plan = plan_of(config, job_id)
+            ref = next(r for r in config.content_references if r.title == plan.subject)
+            whole = [*ref.talking_points, ref.description]
+            for scene in plan.scenes[1:-1]:
+                # Each middle sentence is a talking point said whole (as "It ..." or a list item).
+                core = re.sub(
+                    r"^(First|Second|Third|Fourth|Fifth|Step \w+:|It|They|The \w+),?\s*",
+                    "",
+                    scene.narration,
+                )
+                core = re.sub(r"^(it|they|the \w+)\s+", "", core).rstrip(".").lower()
+                assert any(core.split()[-1] in point.lower() for point in whole), scene.narration
+                assert not scene.narration.endswith(("and.", "the.", ",."))
+
+
+def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConfig]) -> None:
+    neutral = plan_of(themed(theme_config)).scenes[-1]
+    assert (
+        neutral.narration == "Follow for more like this."
+        and "link" not in neutral.narration.lower()
+    )
+    own = plan_of(themed(theme_config, cta="Tap follow for a new gadget every week")).scenes[-1]
+    assert own.narration == "Tap follow for a new gadget every week."
+    linked = plan_of(themed(theme_config, link="https://example.com/shop")).scenes[-1]
+    assert linked.narration == "The link is in my bio." and linked.headline == "Link in bio"
+    youtube = themed(theme_config, link="https://example.com", target_platform="youtube_shorts")
+    assert plan_of(youtube).scenes[-1].headline == "Link in description"
+    matched = plan_of(themed(theme_config, "Running")).scenes[-1]
+    assert matched.narration == "Follow for more running ideas."
+
+
+def test_the_kettle_never_boils_twice(theme_config: Callable[..., ThemeConfig]) -> None:
+    assert same_fact("boils half a litre in three minutes", "boils water in three minutes")
+    assert not same_fact("Folds flat to fit any backpack", "Boils half a litre in three minutes")
+    for job_id in (1, 4, 7):  # the kettle in each shape
+        plan = plan_of(themed(theme_config), job_id)
+        assert plan.subject == "PocketBrew Folding Kettle"
+        assert len(re.findall(r"three minutes", plan.voiceover_script)) <= 1, plan.voiceover_script
+
+
+# -- hashtags about the video --------------------------------------------------------------------
+
+
+def test_hashtags_are_about_the_video(theme_config: Callable[..., ThemeConfig]) -> None:
+    config = themed(theme_config)
+    report = report_for(config)
+    report["top_hashtags"] = ["pets", "upcycling"]
+    for topic in report["topics"]:  # a popular tag trending beside the subject
+        topic["hashtags"] = [*topic["hashtags"], "upcycling", "roadtrip", "grwm"]
+    for job_id in (1, 2, 3):
+        plan = LocalPlanner().plan(config, report, job_id).plan
+        assert not {"#upcycling", "#roadtrip", "#grwm", "#pets"} & set(plan.hashtags)
+        assert plan.hashtags[-1] == "#fyp"
+        ref = next(r for r in config.content_references if r.title == plan.subject)
+        assert plan.hashtags[0] == "#" + ref.title.split()[0].lower()
+        own = {"#" + re.sub(r"\W", "", tag.lower()) for tag in ref.tags}
+        assert own <= set(plan.hashtags)
+    running = LocalPlanner().plan(themed(theme_config, "Running"), report, 1).plan
+    assert running.hashtags[0] == "#running"
+    travel = plan_of(themed(theme_config, "Travel"))
+    assert travel.hashtags[0] == "#travel"
+    assert all("travel" in tag for tag in travel.hashtags[:-1])
+
+
+# -- LLM planners, local ones too -----------------------------------------------------------------
+
+COMPLETIONS = "https://api.openai.com/v1/chat/completions"
+OLLAMA = "http://localhost:11434/v1"
+
+
+def kettle_config(theme_config: Callable[..., ThemeConfig]) -> ThemeConfig:
+    return themed(theme_config, "Tea")
+
+
+@respx.mock(assert_all_called=True)
+def test_openai_planner_fills_the_structured_plan(
+    respx_mock: respx.MockRouter, theme_config: Callable[..., ThemeConfig]
+) -> None:
+    route = respx_mock.post(COMPLETIONS).mock(
+        return_value=httpx.Response(200, json=recorded("openai_plan_completion.json"))
+    )
+    config = kettle_config(theme_config)
+    llm = OpenAIChat("gpt-4o-mini", api_key="sk-test", base_url="https://api.openai.com/v1")
+    result = LLMPlanner(llm).plan(config, report_for(config), 1)
+    assert route.call_count == 1 and result.notes == []
+    sent = json.loads(route.calls.last.request.content)
+    brief = json.loads(sent["messages"][1]["content"].split("\n", 1)[1])
+    assert brief["opening_line_must_name"] == "PocketBrew Folding Kettle"
+    assert brief["product_or_topic"]["talking_points"][0].startswith("Folds flat")
+    assert brief["call_to_action"] == "a neutral 'follow for more'" and brief["link"] is None
+    assert (
+        "headline" in sent["messages"][0]["content"]
+        and "subjects" in sent["messages"][0]["content"]
+    )
+    plan = result.plan
+    assert [s.kind for s in plan.scenes] == ["hook", "fact", "fact", "cta"]
+    assert plan.scenes[1].headline == "2 cm flat" and plan.subject_terms == ["kettle", "tea"]
+    assert plan.voiceover_script.startswith("Meet the PocketBrew Folding Kettle.")
+    assert result.cost > 0
+
+
+@respx.mock(assert_all_called=True)
+def test_a_broken_reply_is_asked_again_then_the_local_planner_takes_over(
+    respx_mock: respx.MockRouter, theme_config: Callable[..., ThemeConfig]
+) -> None:
+    broken = recorded("openai_plan_completion_broken.json")
+    route = respx_mock.post(COMPLETIONS).mock(
+        side_effect=[httpx.Response(200, json=broken), httpx.Response(200, json=broken)]
+    )
+    config = kettle_config(theme_config)
+    llm = OpenAIChat("gpt-4o-mini", api_key="sk-test", base_url="https://api.openai.com/v1")
+    result = LLMPlanner(llm).plan(config, report_for(config), 1)
+    assert route.call_count == 2
+    retry = json.loads(route.calls[1].request.content)["messages"][1]["content"]
+    assert "Your previous reply broke these rules" in retry
+    assert "'Pocketbrew'" in retry and "repeats" in retry
+    assert result.provider == "local"  # the local planner wrote it
+    assert any("local planner wrote the plan" in note for note in result.notes)
+    assert result.cost > 0  # the two replies were paid for
+    assert_reads_well(result.plan, config, ["PocketBrew Folding Kettle"])
+
+
+@respx.mock(assert_all_called=True)
+def test_a_broken_reply_then_a_good_one_is_used(
+    respx_mock: respx.MockRouter, theme_config: Callable[..., ThemeConfig]
+) -> None:
+    respx_mock.post(COMPLETIONS).mock(
+        side_effect=[
+            httpx.Response(200, json=recorded("openai_plan_completion_broken.json")),
+            httpx.Response(200, json=recorded("openai_plan_completion.json")),
+        ]
+    )
+    config = kettle_config(theme_config)
+    llm = OpenAIChat("gpt-4o-mini", api_key="sk-test", base_url="https://api.openai.com/v1")
+    result = LLMPlanner(llm).plan(config, report_for(config), 1)
+    assert result.provider == "openai" and len(result.notes) == 1
+
+
+def test_broken_plans_are_named_by_the_rules(theme_config: Callable[..., ThemeConfig]) -> None:
+    config = kettle_config(theme_config)
+    content = recorded("openai_plan_completion_broken.json")["choices"][0]["message"]["content"]
+    from vidgen.planning import repair_plan_data
+
+    plan = ProductionPlan.model_validate(repair_plan_data(json.loads(content), config))
+    problems = plan_problems(plan, config, choose_subject(config, {}, 1))
+    assert any("repeats" in p for p in problems)
+    assert any("'Pocketbrew'" in p for p in problems)
+    assert any("link" in p for p in problems)
+
+
+@respx.mock(assert_all_called=True)
+def test_a_local_openai_compatible_server_needs_no_key(
+    respx_mock: respx.MockRouter,
+    theme_config: Callable[..., ThemeConfig],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vidgen.planning import get_planner
+
+    monkeypatch.delenv("VIDGEN_OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("VIDGEN_OPENAI_BASE_URL", raising=False)
+    route = respx_mock.post(f"{OLLAMA}/chat/completions").mock(
+        return_value=httpx.Response(200, json=recorded("ollama_plan_completion.json"))
+    )
+    config = themed(
+        theme_config,
+        "Tea",
+        providers={"planner": "openai"},
+        llm_model="llama3.2:3b",
+        llm_base_url=OLLAMA,
+    )
+    planner = get_planner(config)
+    assert isinstance(planner, LLMPlanner)
+    result = planner.plan(config, report_for(config), 1)
+    assert "authorization" not in route.calls.last.request.headers
+    assert json.loads(route.calls.last.request.content)["model"] == "llama3.2:3b"
+    assert result.provider == "openai" and result.model == "llama3.2:3b"
+    assert result.cost == 0.0  # a model of your own is free
+    assert result.plan.subject == "PocketBrew Folding Kettle"
+
+
+@respx.mock(assert_all_called=True)
+def test_anthropic_planner_fills_the_same_plan(
+    respx_mock: respx.MockRouter, theme_config: Callable[..., ThemeConfig]
+) -> None:
+    respx_mock.post("https://api.anthropic.com/v1/messages").mock(
+        return_value=httpx.Response(200, json=recorded("anthropic_plan_message.json"))
+    )
+    config = kettle_config(theme_config)
+    llm = AnthropicMessages("claude-haiku-4-5", api_key="sk-ant-test")
+    result = LLMPlanner(llm).plan(config, report_for(config), 1)
+    assert result.provider == "anthropic" and result.notes == []
+    assert [s.kind for s in result.plan.scenes] == ["hook", "fact", "fact", "cta"]
+
+
+# -- no two videos alike ---------------------------------------------------------------------------
+
+
+def _first_video(ctx: StageContext, store: Store) -> PlanResult:
+    """Plan a job as content generation does and record its plan, as if its video was made."""
+    report = report_for(ctx.config)
+    planned = content_generation._original_plan(ctx, LocalPlanner(), report)
+    trend_rows.save_plan(
+        store,
+        ctx.job_id,
+        title=planned.plan.title,
+        plan=planned.plan.model_dump(mode="json"),
+        voiceover_script=planned.plan.voiceover_script,
+    )
+    return planned
+
+
+def test_the_same_config_twice_gives_two_different_videos(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    store: Store,
+) -> None:
+    config = theme_config(theme="Tea")  # one reference: only the shape can change
+    logs: list[str] = []
+    first = _first_video(stage_context("content_generation", config=config), store)
+    ctx = stage_context("content_generation", config=config)
+    ctx.log = logs.append
+    second = _first_video(ctx, store)
+    assert first.plan.subject == second.plan.subject == "PocketBrew Folding Kettle"
+    assert first.plan.voiceover_script != second.plan.voiceover_script
+    assert first.prompts["shape"] != second.prompts["shape"]
+    from vidgen.planning import plan_similarity
+
+    similarity = plan_similarity(second.plan, first.plan.model_dump(mode="json"))
+    assert similarity < config.config.originality.threshold
+    # The generation log names the nearest earlier video and how alike it is.
+    assert second.prompts["nearest_video"] == f"job {ctx.job_id - 1}"
+    assert float(second.prompts["similarity"]) == similarity
+    assert any(line.startswith("nearest earlier video: job") for line in logs)
+
+
+@pytest.mark.parametrize("on_duplicate", ["fail", "warn"])
+def test_a_forced_duplicate_fails_or_warns_as_configured(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    store: Store,
+    on_duplicate: str,
+) -> None:
+    # So strict a threshold that every angle counts as a copy of the first video.
+    config = theme_config(
+        theme="Tea", originality={"days": 14, "threshold": 0.01, "on_duplicate": on_duplicate}
+    )
+    first = stage_context("content_generation", config=config)
+    _first_video(first, store)
+    ctx = stage_context("content_generation", config=config)
+    logs: list[str] = []
+    ctx.log = logs.append
+    if on_duplicate == "fail":
+        with pytest.raises(FatalStageError, match=rf"^duplicate of job {first.job_id}: "):
+            content_generation._original_plan(ctx, LocalPlanner(), report_for(config))
+    else:
+        planned = content_generation._original_plan(ctx, LocalPlanner(), report_for(config))
+        assert planned.prompts["nearest_video"] == f"job {first.job_id}"
+        assert any(line.startswith(f"warning: duplicate of job {first.job_id}") for line in logs)
+
+
+def test_other_configs_and_old_videos_do_not_count(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    store: Store,
+) -> None:
+    strict = {"days": 14, "threshold": 0.01, "on_duplicate": "fail"}
+    _first_video(stage_context("content_generation", config=theme_config(theme="Tea")), store)
+    # Another config file (theme_config writes a new one each call): nothing to compare with.
+    ctx = stage_context("content_generation", config=theme_config(theme="Tea", originality=strict))
+    planned = content_generation._original_plan(ctx, LocalPlanner(), report_for(ctx.config))
+    assert "nearest_video" not in planned.prompts
+
+
+def test_the_shipped_sample_is_packaged_unchanged() -> None:
+    packaged = Path(__file__).parents[1] / "src" / "vidgen" / "data" / "sample-data.yml"
+    assert packaged.read_text() == SAMPLE_CONFIG.read_text()
+    config = load_config(SAMPLE_CONFIG)
+    for ref in config.content_references:
+        assert len(ref.talking_points) >= 4
+        assert sum(bool(re.search(r"\d|two|three|half", p)) for p in ref.talking_points) >= 3
+        assert any(word in " ".join(ref.tags) for word in ref.title.lower().split())
