@@ -574,7 +574,7 @@ def dominant_hue(picture: Illustration, rasterizer: Rasterizer | None = None) ->
     image = (rasterizer or Rasterizer()).image(picture, 48)
     sx = sy = weight = 0.0
 
-    pixels: list[tuple[int, int, int, int]] = list(image.getdata())
+    pixels: list[tuple[int, int, int, int]] = list(zip(*(iter(image.tobytes()),) * 4, strict=True))
     for r, g, b, a in pixels:
         if a < 128:
             continue

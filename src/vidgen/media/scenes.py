@@ -63,6 +63,18 @@ class Frame:
     top: float = 0.10
     side: float = 0.07
 
+    @classmethod
+    def for_size(cls, width: int, height: int) -> Frame:
+        """The frame of a video of this size, with the caption band ``captions`` draws there."""
+        from vidgen.media.captions import caption_look
+
+        look = caption_look(width, height)
+        return cls(
+            width, height, caption_bottom=look.bottom_margin, caption_size=look.size_ratio,
+            top=0.10 if height >= width * 1.6 else 0.07,
+            side=0.07 if height >= width else 0.05,
+        )  # fmt: skip
+
     @property
     def content_top(self) -> int:
         return round(self.height * self.top)
@@ -72,6 +84,10 @@ class Frame:
         # Two caption lines plus a margin sit above the caption's bottom.
         caption_top = self.height * (1 - self.caption_bottom) - 2.6 * self.caption_size * self.width
         return round(caption_top - 0.015 * self.height)
+
+    @property
+    def wide(self) -> bool:
+        return self.width >= self.height * 0.95  # square and landscape: text beside pictures
 
     @property
     def left(self) -> int:
@@ -383,97 +399,100 @@ def scene_card(
     end: float,
     rasterizer: lib.Rasterizer | None = None,
 ) -> Card | None:
-    """The scene's pictures, number and headline at output size, laid out for ``frame``."""
+    """The scene's pictures, number and headline at output size, laid out for ``frame``.
+
+    Tall and square frames stack the text above the pictures; wide ones (16:9) put the text
+    in a left column and the pictures on the right.
+    """
     raster = rasterizer or lib.Rasterizer()
     W = frame.width
     top, bottom = frame.content_top, frame.content_bottom
     left, right = frame.left, frame.right
+    wide = frame.wide
     avail_w = right - left
-    cx = W / 2
+    # Text column and picture area.
+    text_w = avail_w * (0.46 if wide else 1.0)
+    text_cx = left + (avail_w * 0.25 if wide else avail_w / 2)
+    # What the text and picture sizes below are fractions of: the width of a tall frame.
+    unit = min(avail_w * 0.52 if wide else float(W), frame.height * 0.56)
+    pic_unit = avail_w * 0.52 if wide else float(W)
     accent = _rgb(visual.accent)
     light: RGB = (
         round(accent[0] * 0.75 + 64), round(accent[1] * 0.75 + 64), round(accent[2] * 0.75 + 64)
     )
     canvas = _Canvas(frame)
-    y = float(top)
-    head_gap = 0.02 * frame.height
+    gap = 0.02 * frame.height
+    texts: list[Image.Image] = []
 
-    def headline(size_ratio: float, fill: RGB = (255, 255, 255), lines: int = 2) -> None:
-        nonlocal y
-        if not visual.headline:
-            return
-        size, wrapped = fit_text(visual.headline, avail_w, lines, round(W * size_ratio))
-        block = _text_block(wrapped, size, fill)
-        canvas.put(block, cx, y + block.height / 2)
-        y += block.height + head_gap
+    def text(words: str, size_ratio: float, fill: RGB = (255, 255, 255), *, lines: int = 2,
+             stroke: float = 0.08) -> None:  # fmt: skip
+        size, wrapped = fit_text(words, text_w, lines, max(8, round(unit * size_ratio)))
+        texts.append(_text_block(wrapped, size, fill, stroke=stroke))
 
-    def room() -> float:  # the height left below what is placed
-        return max(8.0, bottom - y)
-
-    pics = visual.pictures
     layout = visual.layout
-    size: float
-    if layout == "clip":
-        headline(0.085)
-    elif layout == "hook":
-        headline(0.095)
-        size = min(0.66 * W, room() * 0.82)
-        _picture(canvas, raster, pics[0], size, cx, y + room() / 2, accent)
-    elif layout in ("feature", "feature-offset"):
-        headline(0.075)
-        size = min(0.58 * W, room() * 0.82)
-        shift = 0.12 * W if layout == "feature-offset" else 0.0
-        side = -1 if visual.index % 2 else 1
-        _picture(canvas, raster, pics[0], size, cx + side * shift, y + room() / 2, accent)
-    elif layout in ("pair", "comparison"):
-        headline(0.075)
-        size = min(0.42 * W, avail_w * 0.46, room() * 0.8)
-        mid = y + room() / 2
-        _picture(canvas, raster, pics[0], size, cx - avail_w * 0.25, mid, accent)
-        _picture(canvas, raster, pics[1], size, cx + avail_w * 0.25, mid + (
-            0 if layout == "comparison" else size * 0.12), accent)  # fmt: skip
-        if layout == "comparison":
-            vs = _badge_text("VS", round(W * 0.06), accent)
-            canvas.put(vs, cx, mid)
-    elif layout == "trio":
-        headline(0.07)
-        size = min(0.34 * W, avail_w * 0.36, room() * 0.5)
-        r = room()
-        _picture(canvas, raster, pics[0], size * 1.15, cx, y + r * 0.3, accent)
-        _picture(canvas, raster, pics[1], size, cx - avail_w * 0.27, y + r * 0.7, accent)
-        _picture(canvas, raster, pics[2], size, cx + avail_w * 0.27, y + r * 0.7, accent)
-    elif layout in ("list_item", "step"):
+    pics = visual.pictures
+    if layout in ("list_item", "step") and (wide or layout == "step"):
         label = f"{visual.number}" if layout == "list_item" else f"STEP {visual.number}"
-        num_size = round(W * (0.30 if layout == "list_item" else 0.15))
-        number = _text_block([label], num_size, accent, stroke=0.05)
-        headline(0.07)
-        r = room()
-        size = min(0.5 * W, r * 0.75)
-        if layout == "list_item":
-            canvas.put(number, left + number.width / 2, y + r * 0.5)
-            _picture(canvas, raster, pics[0], size, right - size / 2 - 0.02 * W,
-                     y + r * 0.5, accent)  # fmt: skip
+        text(label, 0.34 if layout == "list_item" else 0.15, light, lines=1, stroke=0.05)
+    if visual.headline:
+        if layout == "fact":
+            text(visual.headline, 0.16, light, stroke=0.06)
+        elif layout != "cta":
+            text(visual.headline, {"hook": 0.115, "trio": 0.075}.get(layout, 0.085))
+    # Place the text: stacked from the top (tall frames) or centred in the left column (wide).
+    height_of_text = sum(t.height for t in texts) + gap * max(0, len(texts) - 1)
+    y = (top + bottom - height_of_text) / 2 if wide else float(top)
+    for block in texts:
+        canvas.put(block, text_cx, y + block.height / 2)
+        y += block.height + gap
+    area_top = float(top) if wide or not texts else y
+    ax0 = left + avail_w * 0.5 if wide else float(left)
+    ax1 = float(right)
+    if wide and not texts:
+        ax0 = float(left)
+    aw, ah = ax1 - ax0, max(8.0, bottom - area_top)
+    cx, cy = (ax0 + ax1) / 2, area_top + ah / 2
+
+    def pic(k: int, size: float, x: float, y: float) -> None:
+        _picture(canvas, raster, pics[k], size, x, y, accent)
+
+    if layout == "clip":
+        pass
+    elif layout == "hook":
+        pic(0, min(0.66 * pic_unit, aw, ah * 0.82), cx, cy)
+    elif layout in ("feature", "feature-offset", "fact", "step"):
+        scale = {"fact": 0.42, "step": 0.56}.get(layout, 0.58)
+        size = min(scale * pic_unit, aw, ah * 0.82)
+        shift = 0.12 * aw if layout == "feature-offset" else 0.0
+        pic(0, size, cx + (-1 if visual.index % 2 else 1) * shift, cy)
+    elif layout in ("pair", "comparison"):
+        size = min(0.42 * pic_unit, aw * 0.46, ah * 0.8)
+        lift = 0.0 if layout == "comparison" else size * 0.12
+        pic(0, size, cx - aw * 0.25, cy - lift)
+        pic(1, size, cx + aw * 0.25, cy + lift)
+        if layout == "comparison":
+            canvas.put(_badge_text("VS", round(unit * 0.06), accent), cx, cy)
+    elif layout == "trio":
+        size = min(0.34 * pic_unit, aw * 0.36, ah * 0.5)
+        pic(0, size * 1.15, cx, area_top + ah * 0.3)
+        pic(1, size, cx - aw * 0.27, area_top + ah * 0.7)
+        pic(2, size, cx + aw * 0.27, area_top + ah * 0.7)
+    elif layout == "list_item":
+        size = min(0.5 * pic_unit, ah * 0.75, aw * 0.55)
+        if wide:
+            pic(0, size, cx, cy)
         else:
-            canvas.put(number, cx, y + number.height / 2)
-            y += number.height
-            r = room()
-            size = min(0.5 * W, r * 0.85)
-            _picture(canvas, raster, pics[0], size, cx, y + r / 2, accent)
-    elif layout == "fact":
-        if visual.headline:
-            size, wrapped = fit_text(visual.headline, avail_w, 2, round(W * 0.16))
-            block = _text_block(wrapped, size, light, stroke=0.06)
-            canvas.put(block, cx, y + block.height / 2)
-            y += block.height + head_gap
-        size = min(0.42 * W, room() * 0.85)
-        _picture(canvas, raster, pics[0], size, cx, y + room() / 2, accent)
+            number = _text_block([f"{visual.number}"], round(unit * 0.34), light, stroke=0.05)
+            canvas.put(number, ax0 + number.width / 2, cy)
+            pic(0, size, ax1 - size / 2 - 0.02 * W, cy)
     elif layout == "cta":
-        size = min(0.48 * W, room() * 0.6)
-        _picture(canvas, raster, pics[0], size, cx, y + size * 0.62, accent)
-        y += size * 1.25
-        if visual.headline:
-            pill = _pill(visual.headline, avail_w, round(W * 0.07), accent)
-            canvas.put(pill, cx, min(y + pill.height / 2, bottom - pill.height / 2))
+        size = min(0.48 * pic_unit, aw, ah * 0.6)
+        pill = _pill(visual.headline, aw, round(unit * 0.07), accent) if visual.headline else None
+        block_h = size * 1.2 + (pill.height if pill else 0)
+        y0 = area_top + (ah - block_h) / 2
+        pic(0, size, cx, y0 + size * 0.6)
+        if pill is not None:
+            canvas.put(pill, cx, y0 + size * 1.2 + pill.height / 2)
     return canvas.card(start, end)
 
 

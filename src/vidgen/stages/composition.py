@@ -193,7 +193,11 @@ def _write_captions(
     ass = ctx.work_dir / "captions.ass"
     srt = ctx.work_dir / "captions.srt"
     atomic_write_text(
-        ass, captions.to_ass(cues, width=width, height=height, font_for=captions.font_runs)
+        ass,
+        captions.to_ass(
+            cues, width=width, height=height, look=captions.caption_look(width, height),
+            font_for=captions.font_runs,
+        ),  # fmt: skip
     )
     atomic_write_text(srt, captions.to_srt(cues))
     # libass loads every font of one folder: links to the packaged fallback chain only.
@@ -335,7 +339,7 @@ def run(ctx: StageContext) -> StageResult:
     cues = _cues(script, voiceover, total)
     fade = transition_for(durations)
     shown = visual_cuts(durations, cues, fade=fade)
-    frame = Frame(width=width, height=height)
+    frame = Frame.for_size(width, height)
     try:
         overlays = _render_overlays(ctx, shown, visuals, frame, fps, raster)
         written = _write_captions(ctx, cues, width, height)
