@@ -679,3 +679,31 @@ def test_music_none_means_no_music(make_ctx: Callable[..., StageContext]) -> Non
     out = composition.run(ctx).outputs
     assert _mean_volume(ctx.path(out["video_path"]), 4.6, 1.6) < -60
     assert not [a for a in out["assets"] if a["kind"] == "music"]
+
+
+@pytest.mark.parametrize(
+    ("aspect", "size"),
+    [("9:16", (360, 640)), ("1:1", (360, 360)), ("4:5", (360, 450)), ("16:9", (640, 360))],
+)
+def test_other_shapes_compose_at_the_preview_profile(
+    make_ctx: Callable[..., StageContext],
+    theme_config: Callable[..., Any],
+    tmp_path: Path,
+    aspect: str,
+    size: tuple[int, int],
+) -> None:
+    from vidgen.config import ThemeSettings
+
+    settings = ThemeSettings(profile="preview", aspect=aspect)  # type: ignore[arg-type]
+    config = theme_config(profile="preview", aspect=aspect)
+    assert config.resolution[:2] == size and settings.aspect == aspect
+    width, height = size
+    ctx = make_ctx(texts=SCENE_TEXTS, width=width, height=height)
+    out = composition.run(ctx).outputs
+    info = probe(ctx.path(out["video_path"]))
+    assert (info.width, info.height) == size
+    with Image.open(ctx.path(out["thumbnail_path"])) as image:
+        assert image.size == size
+    frame = _frame(ctx.path(out["video_path"]), 1.0, tmp_path / "f.png")
+    # The hook's picture is on screen, in colour, whatever the shape.
+    assert any(max(p) - min(p) > 80 for p in _pixels(frame))
