@@ -117,11 +117,13 @@ def test_layouts_follow_the_scene_kind() -> None:
     ],
 )
 def test_adjacent_scenes_differ_in_layout_or_picture(kinds: list[str]) -> None:
-    same = [_scene(i, "Sourdough bread, more sourdough bread.", kind=k) for i, k in enumerate(kinds)]
+    text = "Sourdough bread, more sourdough bread."
+    same = [_scene(i, text, kind=k) for i, k in enumerate(kinds)]
     for scenes in (same, _plan(kinds)):
         visuals = plan_scene_visuals(scenes, title="Sourdough", theme="Baking", subject="bread")
         for a, b in itertools.pairwise(visuals):
             assert (a.layout, a.picture.key) != (b.layout, b.picture.key), (a, b)
+            assert a.backdrop != b.backdrop, "neighbours differ in colour too"
 
 
 def test_colours_come_from_the_subjects_picture() -> None:

@@ -169,13 +169,23 @@ def palette(hue: float) -> tuple[str, tuple[str, str, str]]:
     family so the backdrop reads as a backdrop behind a colourful picture. Yellows turn amber
     and then brown when darkened (olive otherwise), so the backdrop's hue leans warmer."""
     accent = _hex(colorsys.hsv_to_rgb(hue, 0.72, 1.0))
-    base = 0.06 if 0.09 < hue < 0.2 else hue
+    base = _backdrop_hue(hue)
     stops = (
-        _hex(colorsys.hsv_to_rgb(base, 0.70, 0.12)),
-        _hex(colorsys.hsv_to_rgb((base + 0.02) % 1, 0.62, 0.24)),
-        _hex(colorsys.hsv_to_rgb((base + 0.04) % 1, 0.50, 0.36)),
+        _hex(colorsys.hsv_to_rgb(base, 0.78, 0.13)),
+        _hex(colorsys.hsv_to_rgb((base + 0.02) % 1, 0.68, 0.26)),
+        _hex(colorsys.hsv_to_rgb((base + 0.04) % 1, 0.55, 0.38)),
     )
     return accent, stops
+
+
+def _backdrop_hue(hue: float) -> float:
+    return 0.015 if 0.09 < hue < 0.2 else hue  # yellow art on deep rust: darkened, it is olive
+
+
+def _hue_gap(a: float, b: float) -> float:
+    """How far apart two hues' backdrops are on the colour wheel (0..0.5)."""
+    gap = abs(_backdrop_hue(a) - _backdrop_hue(b)) % 1.0
+    return min(gap, 1.0 - gap)
 
 
 def plan_scene_visuals(
@@ -195,9 +205,7 @@ def plan_scene_visuals(
     """
     raster = rasterizer or lib.Rasterizer()
     # The subject's own name first ("FocusFlow Desk Lamp" -> lamp), then its plain words.
-    fallback = lib.subject_picture(
-        [subject or "", card_title(title), *subject_terms, title, theme]
-    )
+    fallback = lib.subject_picture([subject or "", card_title(title), *subject_terms, title, theme])
     fallback_hue = lib.dominant_hue(fallback, raster) if fallback else None
     theme_hue = (_hash(theme.lower(), title.lower()) % 360) / 360
     out: list[SceneVisual] = []
@@ -246,9 +254,20 @@ def plan_scene_visuals(
             layout = "feature-offset" if layout == "feature" else layout
             if layout == previous.layout:
                 layout = "feature"  # a numbered or paired scene: shown single and big instead
-        hue = lib.dominant_hue(picks[0], raster)
-        if hue is None:
-            hue = fallback_hue if fallback_hue is not None else theme_hue
+        hues = [h for h in (lib.dominant_hue(p, raster) for p in picks) if h is not None]
+        hue = hues[0] if hues else fallback_hue if fallback_hue is not None else theme_hue
+        if previous is not None and _hue_gap(hue, previous.hue) < 0.06:
+            # Neighbours differ in colour too: another of the scene's pictures, or a step
+            # along the colour wheel from its own.
+            others = [h for h in hues[1:] if _hue_gap(h, previous.hue) >= 0.06]
+            if others:
+                hue = others[0]
+            else:
+                hue = next(
+                    h
+                    for h in ((hue + step) % 1.0 for step in (0.2, -0.1, 0.3, -0.2, 0.5))
+                    if _hue_gap(h, previous.hue) >= 0.06
+                )
         accent, stops = palette(hue)
         out.append(
             SceneVisual(
@@ -276,9 +295,7 @@ def fit_text(text: str, max_width: float, max_lines: int, size: int) -> tuple[in
         size = max(8, int(size * 0.92))
 
 
-def _text_block(
-    lines: Sequence[str], size: int, fill: RGB, *, stroke: float = 0.08
-) -> Image.Image:
+def _text_block(lines: Sequence[str], size: int, fill: RGB, *, stroke: float = 0.08) -> Image.Image:
     """Centred lines with a dark outline and soft shadow, as a tight RGBA image."""
     font0 = _font(font_chain()[0], size)
     ascent, descent = font0.getmetrics()
@@ -418,7 +435,9 @@ def scene_card(
     pic_unit = avail_w * 0.52 if wide else float(W)
     accent = _rgb(visual.accent)
     light: RGB = (
-        round(accent[0] * 0.75 + 64), round(accent[1] * 0.75 + 64), round(accent[2] * 0.75 + 64)
+        round(accent[0] * 0.75 + 64),
+        round(accent[1] * 0.75 + 64),
+        round(accent[2] * 0.75 + 64),
     )
     canvas = _Canvas(frame)
     gap = 0.02 * frame.height
@@ -516,8 +535,13 @@ def _pill(text: str, max_width: float, size: int, accent: RGB) -> Image.Image:
     layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     r, g, b = accent
     dark = (round(r * 0.55), round(g * 0.55), round(b * 0.55), 235)
-    ImageDraw.Draw(layer).rounded_rectangle((0, 0, w - 1, h - 1), radius=h // 2, fill=dark,
-                                            outline=(*accent, 255), width=max(2, size // 12))
+    ImageDraw.Draw(layer).rounded_rectangle(
+        (0, 0, w - 1, h - 1),
+        radius=h // 2,
+        fill=dark,
+        outline=(*accent, 255),
+        width=max(2, size // 12),
+    )
     layer.alpha_composite(block, (pad_x, pad_y))
     return layer
 
@@ -607,9 +631,7 @@ def write_card_track(
     listing.append(f"file '{entries[-1][0]}'")
     concat = folder / "cards.ffconcat"
     concat.write_text("\n".join(listing) + "\n", encoding="utf-8")
-    return Overlay(
-        path=concat, x=x0, y=y0, start=0.0, end=total, width=w, height=h, motion="float"
-    )
+    return Overlay(path=concat, x=x0, y=y0, start=0.0, end=total, width=w, height=h, motion="float")
 
 
 # -- the cover --------------------------------------------------------------------------------

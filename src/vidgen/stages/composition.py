@@ -167,9 +167,7 @@ def visual_cuts(
     return [round(b - a, 3) for a, b in zip(cuts, ends, strict=True)]
 
 
-def _cues(
-    script: str, voiceover: RecordedVoiceover | None, total: float
-) -> list[captions.Cue]:
+def _cues(script: str, voiceover: RecordedVoiceover | None, total: float) -> list[captions.Cue]:
     if not voiceover or not script.strip():
         return []
     return captions.build_cues(
@@ -195,9 +193,12 @@ def _write_captions(
     atomic_write_text(
         ass,
         captions.to_ass(
-            cues, width=width, height=height, look=captions.caption_look(width, height),
+            cues,
+            width=width,
+            height=height,
+            look=captions.caption_look(width, height),
             font_for=captions.font_runs,
-        ),  # fmt: skip
+        ),
     )
     atomic_write_text(srt, captions.to_srt(cues))
     # libass loads every font of one folder: links to the packaged fallback chain only.
