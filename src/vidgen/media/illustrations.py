@@ -74,7 +74,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "starter": ("bread",),
     "flour": ("bread",),
     "crust": ("bread",),
-    "oven": ("bread",),
+    "oven": ("fire",),
+    "overnight": ("crescent_moon",),
+    "fridge": ("ice",),
+    "refrigerator": ("ice",),
+    "aloe": ("herb",),
+    "drops": ("droplet",),
+    "drop": ("droplet",),
+    "cleansing": ("soap",),
+    "glow": ("sparkles",),
+    "glass skin": ("sparkles", "lotion_bottle"),
+    "kit": ("toolbox",),
     "kettle": ("teapot",),
     "boil": ("teapot",),
     "boils": ("teapot",),
@@ -569,22 +579,30 @@ class Rasterizer:
 
 
 def dominant_hue(picture: Illustration, rasterizer: Rasterizer | None = None) -> float | None:
-    """The hue (0..1) of the picture's most colourful pixels, weighted by saturation; None for
-    a grey picture. Bread is warm (~0.08), a potted plant green (~0.3)."""
-    image = (rasterizer or Rasterizer()).image(picture, 48)
-    sx = sy = weight = 0.0
+    """The hue (0..1) of the picture's largest colourful area; None for a grey picture.
 
-    pixels: list[tuple[int, int, int, int]] = list(zip(*(iter(image.tobytes()),) * 4, strict=True))
-    for r, g, b, a in pixels:
-        if a < 128:
+    The most common hue band wins (a potted plant's leaves over its terracotta pot), refined
+    by the mean of that band and its neighbours. Bread is warm (~0.08), a plant green (~0.3).
+    """
+    image = (rasterizer or Rasterizer()).image(picture, 48)
+    raw = image.tobytes()
+    samples: list[tuple[float, float]] = []
+    for k in range(0, len(raw), 4):
+        if raw[k + 3] < 128:
             continue
-        h, s, v = colorsys.rgb_to_hsv(r / 255, g / 255, b / 255)
-        w = s * v
-        if w < 0.15:
-            continue
-        sx += w * math.cos(2 * math.pi * h)
-        sy += w * math.sin(2 * math.pi * h)
-        weight += w
-    if weight < 1.0:
+        h, s, v = colorsys.rgb_to_hsv(raw[k] / 255, raw[k + 1] / 255, raw[k + 2] / 255)
+        if s * v >= 0.15:
+            samples.append((h, s * v))
+    if sum(w for _, w in samples) < 1.0:
         return None
+    bands = [0.0] * 12
+    for h, _ in samples:
+        bands[int(h * 12) % 12] += 1  # by area: the biggest coloured part of the picture
+    best = max(range(12), key=lambda b: bands[b])
+    near = {(best - 1) % 12, best, (best + 1) % 12}
+    sx = sy = 0.0
+    for h, w in samples:
+        if int(h * 12) % 12 in near:
+            sx += w * math.cos(2 * math.pi * h)
+            sy += w * math.sin(2 * math.pi * h)
     return (math.atan2(sy, sx) / (2 * math.pi)) % 1.0
