@@ -44,7 +44,7 @@ _STOP = frozenset(
         "good great better still much many lot lots own same other these those them they it's "
         "i me am he she his her him video videos trend trending trends idea ideas tip tips "
         "follow save part thanks comment comments share two three four five six seven eight nine "
-        "ten minute minutes second seconds hour hours people person man woman men women face "
+        "ten second seconds hour hours people person man woman men women face "
         "tone sign mark symbol button",
     )
 )
@@ -208,6 +208,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "app": ("mobile_phone",),
     "fast": ("high_voltage",),
     "quick": ("stopwatch",),
+    "minute": ("stopwatch",),
+    "minutes": ("stopwatch",),
+    "folding": ("backpack",),
     "energy": ("high_voltage",),
     "power": ("high_voltage",),
     "battery": ("battery",),
@@ -254,7 +257,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "shopping": ("shopping_bags",),
     "deal": ("money_bag",),
     "sale": ("shopping_bags",),
-    "smart": ("light_bulb",),
     "tip": ("light_bulb",),
     "hack": ("light_bulb",),
     "hacks": ("light_bulb",),

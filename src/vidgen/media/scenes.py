@@ -179,7 +179,13 @@ def palette(hue: float) -> tuple[str, tuple[str, str, str]]:
 
 
 def _backdrop_hue(hue: float) -> float:
-    return 0.015 if 0.09 < hue < 0.2 else hue  # yellow art on deep rust: darkened, it is olive
+    """Darkened, yellows and yellow-greens turn olive: yellow art goes on deep rust, and
+    yellow-green on true green."""
+    if 0.09 < hue < 0.2:
+        return 0.015
+    if 0.2 <= hue < 0.3:
+        return 0.33
+    return hue
 
 
 def _hue_gap(a: float, b: float) -> float:
@@ -265,7 +271,7 @@ def plan_scene_visuals(
             else:
                 hue = next(
                     h
-                    for h in ((hue + step) % 1.0 for step in (0.2, -0.1, 0.3, -0.2, 0.5))
+                    for h in ((hue + step) % 1.0 for step in (0.5, 0.4, 0.6, 0.3, 0.7))
                     if _hue_gap(h, previous.hue) >= 0.06
                 )
         accent, stops = palette(hue)
@@ -325,7 +331,7 @@ def _text_block(lines: Sequence[str], size: int, fill: RGB, *, stroke: float = 0
     return Image.alpha_composite(shade, layer)
 
 
-def _glow(size: int, colour: RGB, strength: int = 110) -> Image.Image:
+def _glow(size: int, colour: RGB, strength: int = 140) -> Image.Image:
     """A soft disc of light behind a picture, so it stands off the backdrop."""
     layer = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     mask = Image.new("L", (size, size), 0)
