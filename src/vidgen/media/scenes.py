@@ -82,7 +82,7 @@ class Frame:
     @property
     def content_bottom(self) -> int:
         # Two caption lines plus a margin sit above the caption's bottom.
-        caption_top = self.height * (1 - self.caption_bottom) - 2.6 * self.caption_size * self.width
+        caption_top = self.height * (1 - self.caption_bottom) - 2.4 * self.caption_size * self.width
         return round(caption_top - 0.015 * self.height)
 
     @property
@@ -484,14 +484,14 @@ def scene_card(
     if layout == "clip":
         pass
     elif layout == "hook":
-        pic(0, min(0.66 * pic_unit, aw, ah * 0.82), cx, cy)
+        pic(0, min(0.72 * pic_unit, aw, ah * 0.84), cx, cy)
     elif layout in ("feature", "feature-offset", "fact", "step"):
-        scale = {"fact": 0.42, "step": 0.56}.get(layout, 0.58)
+        scale = {"fact": 0.46, "step": 0.6}.get(layout, 0.64)
         size = min(scale * pic_unit, aw, ah * 0.82)
         shift = 0.12 * aw if layout == "feature-offset" else 0.0
         pic(0, size, cx + (-1 if visual.index % 2 else 1) * shift, cy)
     elif layout in ("pair", "comparison"):
-        size = min(0.42 * pic_unit, aw * 0.46, ah * 0.8)
+        size = min(0.44 * pic_unit, aw * 0.47, ah * 0.8)
         lift = 0.0 if layout == "comparison" else size * 0.12
         pic(0, size, cx - aw * 0.25, cy - lift)
         pic(1, size, cx + aw * 0.25, cy + lift)
