@@ -87,7 +87,7 @@ TARGET_SSIM = 0.98
 TARGET_BYTES = 1.5
 # Bump when the inputs change shape (v2: scene cards and one kinetic text track, as the stage;
 # v3: the default job's procedural backdrops instead of ffmpeg test patterns).
-MANIFEST_VERSION = 4
+MANIFEST_VERSION = 5
 
 
 def _ffmpeg() -> str:
@@ -115,13 +115,9 @@ def ensure_inputs() -> dict[str, Any]:
 
     from vidgen.media import captions
     from vidgen.media.compose import scene_starts, transition_for
-    from vidgen.media.scenes import (
-        kinetic_text,
-        plan_scene_visuals,
-        render_static_layer,
-        write_text_track,
-    )
+    from vidgen.media.scenes import Frame, plan_scene_visuals, scene_card, write_card_track
     from vidgen.media.tts import EspeakTTS
+    from vidgen.planning import Scene
 
     log("  composition: generating inputs (once; cached)...")
     shutil.rmtree(INPUTS, ignore_errors=True)
@@ -160,22 +156,23 @@ def ensure_inputs() -> dict[str, Any]:
     total = sum(durations)
     overlays = []
     starts = scene_starts(durations)
-    # The stage's own scene layers: an icon card per scene and one kinetic text track.
-    plan_scenes = [{"on_screen_text": t, "narration": t} for _, t in SCENES]
-    visuals = plan_scene_visuals(plan_scenes, style="product-demo", title="", theme="bench")
-    animations = []
-    for visual, (duration, text), start in zip(visuals, SCENES, starts, strict=True):
-        overlays.append(
-            render_static_layer(visual, INPUTS / "overlays" / f"card-{visual.index}.png",
-                                width=WIDTH, height=HEIGHT, start=start, end=start + duration)
-        )  # fmt: skip
-        animation = kinetic_text(visual, text, width=WIDTH, height=HEIGHT, fps=FPS,
-                                 start=start, end=start + duration)  # fmt: skip
-        if animation is not None:
-            animations.append(animation)
-    track = write_text_track(animations, INPUTS / "overlays" / "text")
+    # The stage's own scene layers: one card of pictures per scene, all in one popping track.
+    plan_scenes = [
+        Scene(index=i, duration_seconds=d, on_screen_text=t, narration=t,
+              kind="hook" if i == 0 else "cta" if i == len(SCENES) - 1 else "feature")
+        for i, (d, t) in enumerate(SCENES)
+    ]  # fmt: skip
+    visuals = plan_scene_visuals(plan_scenes, title="FocusFlow Desk Lamp", theme="bench")
+    frame = Frame.for_size(WIDTH, HEIGHT)
+    cards = [
+        card
+        for visual, duration, start in zip(visuals, durations, starts, strict=True)
+        if (card := scene_card(visual, frame, start=start, end=start + duration)) is not None
+    ]
+    track = write_card_track(cards, INPUTS / "overlays" / "cards", fps=FPS, total=total)
     if track is not None:
         overlays.append(track)
+    tints = [list(visual.backdrop) for visual in visuals]
     # Captions as the stage makes them: karaoke ASS for libass, with the packaged fonts only.
     cues = captions.build_cues(SCRIPT, words, sentences, total=total)
     subtitles = INPUTS / "captions.ass"
@@ -189,6 +186,7 @@ def ensure_inputs() -> dict[str, Any]:
         "width": WIDTH, "height": HEIGHT, "fps": FPS,
         "clips": clips, "scene_durations": durations, "scene_texts": [t for _, t in SCENES],
         "transition": transition_for(durations),
+        "tints": tints,
         "version": MANIFEST_VERSION,
         "encoder": {"preset": ENCODER.preset, "crf": ENCODER.crf,
                     "x264_params": ENCODER.x264_params},
@@ -239,7 +237,7 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
     for clip in m["clips"]:
         args += ["-i", clip]
     for overlay in m["overlays"]:
-        if overlay["motion"] == "sequence":
+        if overlay["motion"] in ("sequence", "float"):
             args += ["-f", "concat", "-safe", "0"]
         args += ["-i", overlay["path"]]
     args += ["-i", m["voiceover"], "-stream_loop", "-1", "-i", m["music"]]
@@ -260,6 +258,8 @@ def hand_written_command(m: dict[str, Any], out: Path) -> list[str]:
         if o["motion"] == "rise":  # the same ease-out rise and float as the stage
             since = f"(t-{o['start']:.3f})"
             y = f"'{o['y']}+57*pow(max(0,1-{since}/0.45),2)+7*sin(2*PI*{since}/3.2)'"
+        elif o["motion"] == "float":  # the scene cards' gentle drift
+            y = f"'{o['y']}+11*sin(2*PI*t/3.4)'"
         graph.append(
             f"[{last}][{n + j}:v]overlay={o['x']}:{y}:eof_action=repeat:"
             f"enable='between(t,{o['start']:.3f},{o['end']:.3f})'[o{j}]"
@@ -381,6 +381,7 @@ def run(quick: bool) -> Section:
                   for o in m["overlays"]],
         transition=m["transition"],
         subtitles=Path(m["subtitles"]), fonts_dir=Path(m["fonts_dir"]),
+        tints=[tuple(t) for t in m.get("tints", [])],
     )  # fmt: skip
 
     def own() -> tuple[float, float]:

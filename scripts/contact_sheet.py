@@ -8,9 +8,10 @@ Finds the video in vidgen's home (``$VIDGEN_HOME``, default ``~/.vidgen``), wher
 runs; writes ``./contact-sheet.jpg`` unless ``--out`` names another file, so the image tracked in
 ``docs/`` changes only when asked.
 
-Takes the generation log the review stage wrote beside the video (it names the video and holds
-the plan with its scene durations) and grabs each scene's frame two thirds into the scene, after
-its words have animated in, with the bundled ffmpeg.
+Takes the generation log the review stage wrote beside the video (it names the video, its
+thumbnail and holds the plan with its scene durations) and shows the designed cover first, then
+each scene's frame two thirds into the scene (its card has popped in, its caption is mid-line),
+grabbed with the bundled ffmpeg.
 """
 
 from __future__ import annotations
@@ -31,12 +32,18 @@ def main(log_path: str, out: str = "contact-sheet.jpg") -> None:
     log = json.loads(Path(log_path).read_text(encoding="utf-8"))
     video = Path(log["paths"]["video"])
     tiles: list[Image.Image] = []
+    thumbnail = log["paths"].get("thumbnail")
+    if thumbnail and Path(thumbnail).is_file():
+        with Image.open(thumbnail) as cover:
+            width = round(cover.width * TILE_HEIGHT / cover.height)
+            small = cover.convert("RGB").resize((width, TILE_HEIGHT), Image.Resampling.LANCZOS)
+            tiles.append(small)
     start = 0.0
     for scene in log["plan"]["scenes"]:
         duration = float(scene["duration_seconds"])
         at = start + duration * 2 / 3
         start += duration
-        frame = Path(out).with_suffix(f".scene{len(tiles)}.png")
+        frame = Path(out).with_suffix(f".frame{len(tiles)}.png")
         subprocess.run(
             [ffmpeg_exe(), "-v", "error", "-y", "-ss", f"{at:.3f}", "-i", str(video),
              "-frames:v", "1", "-update", "1", str(frame)],

@@ -374,27 +374,28 @@ def test_each_text_shows_exactly_in_its_window(media: Path, tmp_path: Path) -> N
     assert a.tobytes() != b.tobytes()  # the second text replaced the first
 
 
-def test_text_overlays_are_visible(make_ctx: Callable[..., StageContext], tmp_path: Path) -> None:
-    # Flat blue clips: any detail in the text band can only come from our overlays.
-    with_text = make_ctx(flat=True)
-    without = make_ctx(flat=True, texts=("", "", ""))
-    voiceover = _content(without).voiceover
+def test_scene_pictures_and_captions_are_visible(
+    make_ctx: Callable[..., StageContext], tmp_path: Path
+) -> None:
+    # Flat clips: any detail can only come from our cards and captions.
+    spoken = make_ctx(flat=True, texts=SCENE_TEXTS)
+    silent = make_ctx(flat=True, texts=SCENE_TEXTS)
+    voiceover = _content(silent).voiceover
     assert voiceover is not None
     voiceover.words = []
     voiceover.sentences = []
-    video_text = with_text.path(composition.run(with_text).outputs["video_path"])
-    video_plain = without.path(composition.run(without).outputs["video_path"])
+    video_spoken = spoken.path(composition.run(spoken).outputs["video_path"])
+    video_silent = silent.path(composition.run(silent).outputs["video_path"])
 
-    # Around the scene text's centre (0.265 of a 360x640 frame), below the card title pill.
-    scene_band = (20, 112, 320, 230)
-    caption_band = (20, 380, 320, 500)  # around CAPTION_STYLE.center_y
-    framed = _frame(video_text, 3.0, tmp_path / "a.png")
-    plain = _frame(video_plain, 3.0, tmp_path / "b.png")
-    assert _region_stddev(plain, scene_band) < 3
-    assert _region_stddev(framed, scene_band) > 10
+    picture_band = (20, 70, 340, 360)  # the cards sit between the top bar and the captions
+    caption_band = (20, 380, 320, 500)
+    framed = _frame(video_spoken, 3.0, tmp_path / "a.png")
+    plain = _frame(video_silent, 3.0, tmp_path / "b.png")
+    assert _region_stddev(plain, caption_band) < 3, "no voice, no caption"
+    assert _region_stddev(plain, picture_band) > 10, "the scene's picture is drawn"
+    # The picture is in colour (Twemoji art), not a white glyph on a badge.
+    assert any(max(p) - min(p) > 80 for p in _pixels(plain.crop(picture_band)))
     assert _region_stddev(framed, caption_band) > 10
-    # White fill is present in the scene text, yellow in the caption.
-    assert max(p[0] + p[1] + p[2] for p in _pixels(framed.crop(scene_band))) > 700
     assert any(r > 200 and g > 180 and b < 120 for r, g, b in _pixels(framed.crop(caption_band)))
 
 
@@ -583,12 +584,14 @@ def test_single_clip_needs_no_transition(tmp_path: Path) -> None:
         build_command(CompositionSpec(**{**spec.__dict__, "scene_durations": [1.0, 2.0]}))
 
 
-def test_overlong_text_is_cut_with_an_ellipsis() -> None:
+def test_overlong_text_shrinks_and_is_never_ellipsised() -> None:
     from vidgen.media.overlays import CAPTION_STYLE, _layout
 
-    size, lines = _layout("many words here " * 200, CAPTION_STYLE, 360, 280)
-    assert size == round(360 * CAPTION_STYLE.min_size_ratio)
-    assert len(lines) == CAPTION_STYLE.max_lines and lines[-1].endswith("\u2026")
+    text = "many words here " * 200
+    size, lines = _layout(text, CAPTION_STYLE, 360, 280)
+    assert size < round(360 * CAPTION_STYLE.min_size_ratio)
+    assert " ".join(lines).split() == text.split(), "every word is kept"
+    assert not any("\u2026" in line for line in lines)
     assert render_text("x" * 10_000, 360, 640, SCENE_TEXT_STYLE) is not None
 
 
@@ -633,14 +636,16 @@ def test_scenes_differ_show_their_subject_and_have_no_seams(
         assert seam_rows(frame) == [], f"full-width seam rows at {at} s"
     for a, b in itertools.combinations(frames, 2):
         assert mean_abs_diff(a, b) > 6, "two scenes look alike"
-    icons = [a for a in out["assets"] if a["kind"] == "icon"]
-    assert [a["scene"] for a in icons] == [0, 1, 2]
-    assert [a["name"] for a in icons] == ["lightbulb", "battery-three-quarters", "user-plus"]
-    assert all(a["licence"] == "CC-BY-4.0" for a in icons)
-    assert "Font Awesome" in out["attribution"]
-    # The scene text band holds crisp text, drawn at the output size.
-    text_band = frames[1][int(640 * 0.2) : int(640 * 0.33), 20:340]
-    assert sharpness_ratio(text_band) > 1.6
+    pictures = [a for a in out["assets"] if a["kind"] == "illustration"]
+    main = [a for a in pictures if a["role"] == "main"]
+    assert [a["scene"] for a in main] == [0, 1, 2]
+    assert main[0]["name"] == "light_bulb" and "desk lamp" in main[0]["matched_words"]
+    assert {a["name"] for a in pictures if a["scene"] == 1} == {"mobile_phone", "battery"}
+    assert all(a["licence"] == "CC-BY-4.0" for a in pictures)
+    assert "Twemoji" in out["attribution"]
+    # The pictures are crisp, drawn at the output size.
+    picture_band = frames[0][int(640 * 0.12) : int(640 * 0.55), 20:340]
+    assert sharpness_ratio(picture_band) > 1.6
     # The rendered layers are intermediates and are cleaned up.
     assert not (ctx.work_dir / "overlays").exists()
 
@@ -674,3 +679,31 @@ def test_music_none_means_no_music(make_ctx: Callable[..., StageContext]) -> Non
     out = composition.run(ctx).outputs
     assert _mean_volume(ctx.path(out["video_path"]), 4.6, 1.6) < -60
     assert not [a for a in out["assets"] if a["kind"] == "music"]
+
+
+@pytest.mark.parametrize(
+    ("aspect", "size"),
+    [("9:16", (360, 640)), ("1:1", (360, 360)), ("4:5", (360, 450)), ("16:9", (640, 360))],
+)
+def test_other_shapes_compose_at_the_preview_profile(
+    make_ctx: Callable[..., StageContext],
+    theme_config: Callable[..., Any],
+    tmp_path: Path,
+    aspect: str,
+    size: tuple[int, int],
+) -> None:
+    from vidgen.config import ThemeSettings
+
+    settings = ThemeSettings(profile="preview", aspect=aspect)  # type: ignore[arg-type]
+    config = theme_config(profile="preview", aspect=aspect)
+    assert config.resolution[:2] == size and settings.aspect == aspect
+    width, height = size
+    ctx = make_ctx(texts=SCENE_TEXTS, width=width, height=height)
+    out = composition.run(ctx).outputs
+    info = probe(ctx.path(out["video_path"]))
+    assert (info.width, info.height) == size
+    with Image.open(ctx.path(out["thumbnail_path"])) as image:
+        assert image.size == size
+    frame = _frame(ctx.path(out["video_path"]), 1.0, tmp_path / "f.png")
+    # The hook's picture is on screen, in colour, whatever the shape.
+    assert any(max(p) - min(p) > 80 for p in _pixels(frame))

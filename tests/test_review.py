@@ -468,9 +468,9 @@ def test_slugify() -> None:
 
 
 def test_log_records_asset_licences_and_credits_cc_by(review_ctx: StageContext) -> None:
-    from vidgen.media import icons
+    from vidgen.media import illustrations as icons
 
-    icon = {"scene": 0, "kind": "icon", "id": "fontawesome-free-6:lightbulb",
+    icon = {"scene": 0, "kind": "illustration", "id": "twemoji:1f4a1",
             "licence": icons.LICENCE, "attribution": icons.ATTRIBUTION}  # fmt: skip
     track = {"kind": "music", "id": "immich-memories-music:energetic/a.opus", "licence": "MIT",
              "attribution": None}  # fmt: skip

