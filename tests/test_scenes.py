@@ -293,3 +293,9 @@ def test_every_synonym_names_a_shipped_picture() -> None:
     assert missing == []
     for picture in illustrations.choose([], "bread teapot sunrise"):
         assert (illustrations.svg_folder() / f"{picture.key}.svg").is_file()
+
+
+def test_phrases_win_over_their_single_words() -> None:
+    picks = illustrations.choose(["glass", "skin"], "Step three: glass skin in two weeks.")
+    assert "glasses" not in {p.name for p in picks}
+    assert {"sparkles", "lotion_bottle"} <= {p.name for p in picks}

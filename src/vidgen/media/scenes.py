@@ -181,8 +181,8 @@ def palette(hue: float) -> tuple[str, tuple[str, str, str]]:
 def _backdrop_hue(hue: float) -> float:
     """Darkened, yellows and yellow-greens turn olive: yellow art goes on deep rust, and
     yellow-green on true green."""
-    if 0.09 < hue < 0.2:
-        return 0.015
+    if 0.06 < hue < 0.2:
+        return 0.02
     if 0.2 <= hue < 0.3:
         return 0.33
     return hue
