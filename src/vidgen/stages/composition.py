@@ -4,8 +4,9 @@ shapes) and a designed JPEG cover per job.
 Inputs come from ``content_generation`` (plan, clips, voiceover with word timings) and the theme
 config (music bed, thumbnail time). Each scene's card (its pictures, number and headline, laid
 out by its kind: ``vidgen.media.scenes``) is drawn first, all cards in one popping image track;
-scene cuts wait until the previous sentence's caption has cleared; the narration's captions are written as karaoke ASS (burned in by
-libass with the packaged fonts) and as ``captions.srt`` for review (``vidgen.media.captions``);
+scene cuts wait until the previous sentence's caption has cleared; the narration's captions are
+written as karaoke ASS (burned in by libass with the packaged fonts) and as ``captions.srt`` for
+review (``vidgen.media.captions``);
 the soundtrack is mixed and loudness-normalised by a short audio-only ffmpeg run; then a
 single ffmpeg run composes the video (``vidgen.media.compose``). Nothing is published
 until ffmpeg succeeded and the probe agrees with the plan: size, codecs and duration. The cover
