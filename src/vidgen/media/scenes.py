@@ -118,6 +118,8 @@ class SceneVisual:
         return self.pictures[0]
 
     def assets(self) -> list[dict[str, Any]]:
+        if self.layout == "clip":
+            return []  # the scene's own footage shows the subject; no picture is drawn
         return [
             picture.asset(self.index, layout=self.layout, role="main" if k == 0 else "extra")
             for k, picture in enumerate(self.pictures)
