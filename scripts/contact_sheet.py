@@ -58,9 +58,7 @@ def main(log_path: str, out: str = "docs/contact-sheet.jpg") -> None:
         sheet.paste(tile, (x, 0))
         x += tile.width + gap
     sheet.save(out, quality=88)
-    print(
-        f"{out}: the cover and {len(tiles) - 1 if thumbnail else len(tiles)} scenes from {video.name}"
-    )
+    print(f"{out}: {len(tiles)} tiles (the cover, then one per scene) from {video.name}")
 
 
 if __name__ == "__main__":
