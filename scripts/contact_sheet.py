@@ -64,7 +64,7 @@ def main(log_path: str, out: str = "contact-sheet.jpg") -> None:
         sheet.paste(tile, (x, 0))
         x += tile.width + gap
     sheet.save(out, quality=88)
-    print(f"{out}: {len(tiles)} scenes from {video.name}")
+    print(f"{out}: {len(tiles)} tiles (the cover, then one per scene) from {video.name}")
 
 
 def find_log(which: str | None) -> Path:

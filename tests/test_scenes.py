@@ -293,3 +293,23 @@ def test_every_synonym_names_a_shipped_picture() -> None:
     assert missing == []
     for picture in illustrations.choose([], "bread teapot sunrise"):
         assert (illustrations.svg_folder() / f"{picture.key}.svg").is_file()
+
+
+def test_phrases_win_over_their_single_words() -> None:
+    picks = illustrations.choose(["glass", "skin"], "Step three: glass skin in two weeks.")
+    assert "glasses" not in {p.name for p in picks}
+    assert {"sparkles", "lotion_bottle"} <= {p.name for p in picks}
+
+
+def test_a_clip_showing_the_subject_gets_no_picture_over_it() -> None:
+    scenes = [
+        _scene(0, "Sourdough at home.", kind="hook", headline="Sourdough 101"),
+        _scene(1, "Feed your starter.", kind="feature", headline="Day one"),
+        _scene(2, "Follow for more.", kind="cta"),
+    ]
+    visuals = plan_scene_visuals(
+        scenes, title="Sourdough", theme="Baking", shows_subject=[False, True, False]
+    )
+    assert visuals[1].layout == "clip" and visuals[1].assets() == []
+    card = scene_card(visuals[1], Frame.for_size(360, 640), start=0.0, end=2.0)
+    assert card is not None and card.image.height < 640 * 0.2, "only the headline is drawn"

@@ -9,7 +9,8 @@ Timing model (all in seconds of the output):
 * scene ``i`` starts at ``S_i = sum(d_0..d_{i-1})`` of the *planned* scene durations;
 * every clip but the last is stretched/trimmed to ``d_i + T`` (``T`` = transition), the last to
   ``d_n``; the ``xfade`` into clip ``i`` starts at ``S_i`` and overlaps by ``T``, so the total
-  is exactly ``sum(d)`` and each scene's text appears when its cross-fade begins;
+  is exactly ``sum(d)`` and each scene's card appears when its cross-fade begins (the stage
+  passes the durations *on screen*, whose cuts wait for the previous caption to clear);
 * clips shorter than needed are padded by repeating their last frame (``tpad``), longer ones
   are trimmed, so small drift in the visuals provider never changes the video length.
 """
@@ -415,12 +416,3 @@ def build_audio_command(spec: CompositionSpec, dest: Path) -> list[str]:
         "-f", "wav", str(dest),
     ]  # fmt: skip
     return args
-
-
-def build_thumbnail_command(video: Path, at: float, dest: Path) -> list[str]:
-    """One JPEG frame at ``at`` seconds (input seeking: fast and frame-accurate for H.264)."""
-    return [
-        "-ss", _t(max(0.0, at)), "-i", str(video),
-        "-frames:v", "1", "-q:v", "3", "-update", "1",
-        "-c:v", "mjpeg", "-f", "image2", str(dest),
-    ]  # fmt: skip

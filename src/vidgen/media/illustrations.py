@@ -543,12 +543,24 @@ def choose(
     """1..``limit`` pictures for a scene: one per named subject that matches, else the things
     its text names; the video's ``subject`` picture when nothing does (never an unrelated one)."""
     picks: list[Illustration] = []
+    # Our multi-word phrases are the most specific thing a sentence can say ("glass skin",
+    # "charges your phone"): they go first, then each named subject.
+    phrases = [p for p in SYNONYMS if " " in p and f" {p} " in f" {' '.join(words_of(text))} "]
+    for phrase in phrases:
+        for pick in _pick(phrase, 3):
+            if all(p.key != pick.key for p in picks):
+                picks.append(pick)
+    covered = {w for phrase in phrases for w in phrase.split()}
     for thing in subjects:
+        if set(words_of(thing)) <= covered:
+            continue  # "glass" of "glass skin" is not a pair of glasses
         for pick in _pick(thing, 1):
             if all(p.key != pick.key for p in picks):
                 picks.append(pick)
-    if not picks:
-        picks = _pick(text, limit)
+    if not subjects or not picks:
+        for pick in _pick(text, limit):
+            if all(p.key != pick.key for p in picks):
+                picks.append(pick)
     if not picks:
         return [subject or generic_picture()]
     return picks[:limit]

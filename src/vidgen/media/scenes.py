@@ -118,6 +118,8 @@ class SceneVisual:
         return self.pictures[0]
 
     def assets(self) -> list[dict[str, Any]]:
+        if self.layout == "clip":
+            return []  # the scene's own footage shows the subject; no picture is drawn
         return [
             picture.asset(self.index, layout=self.layout, role="main" if k == 0 else "extra")
             for k, picture in enumerate(self.pictures)
@@ -181,8 +183,8 @@ def palette(hue: float) -> tuple[str, tuple[str, str, str]]:
 def _backdrop_hue(hue: float) -> float:
     """Darkened, yellows and yellow-greens turn olive: yellow art goes on deep rust, and
     yellow-green on true green."""
-    if 0.09 < hue < 0.2:
-        return 0.015
+    if 0.06 < hue < 0.2:
+        return 0.02
     if 0.2 <= hue < 0.3:
         return 0.33
     return hue

@@ -1,12 +1,16 @@
-"""Stage 4, composition: one 9:16 H.264/AAC MP4 (+faststart) and a JPEG thumbnail per job.
+"""Stage 4, composition: one H.264/AAC MP4 (+faststart, 9:16 by default, ``aspect`` for other
+shapes) and a designed JPEG cover per job.
 
 Inputs come from ``content_generation`` (plan, clips, voiceover with word timings) and the theme
-config (music bed, thumbnail time). Scene text is rendered to PNGs first
-(``vidgen.media.overlays``); the narration's captions are written as karaoke ASS (burned in by
-libass with the packaged fonts) and as ``captions.srt`` for review (``vidgen.media.captions``);
+config (music bed, thumbnail time). Each scene's card (its pictures, number and headline, laid
+out by its kind: ``vidgen.media.scenes``) is drawn first, all cards in one popping image track;
+scene cuts wait until the previous sentence's caption has cleared; the narration's captions are
+written as karaoke ASS (burned in by libass with the packaged fonts) and as ``captions.srt`` for
+review (``vidgen.media.captions``);
 the soundtrack is mixed and loudness-normalised by a short audio-only ffmpeg run; then a
 single ffmpeg run composes the video (``vidgen.media.compose``). Nothing is published
-until ffmpeg succeeded and the probe agrees with the plan: size, codecs and duration.
+until ffmpeg succeeded and the probe agrees with the plan: size, codecs and duration. The cover
+is the subject's picture and a short title over the backdrop frame at ``thumbnail_time``.
 """
 
 from __future__ import annotations
