@@ -108,6 +108,20 @@ def test_a_job_without_a_snapshot_reads_its_config_file(
     assert _job_status(cli, 1)["status"] == "completed"
 
 
+def test_every_job_of_a_batch_keeps_its_own_snapshot(cli: Cli, home: Path, tmp_path: Path) -> None:
+    from vidgen.config import SNAPSHOT_NAME, load_snapshot
+
+    short = _config(tmp_path, "short.yml", video_duration_seconds=12)
+    batch = tmp_path / "batch.yml"
+    batch.write_text(f"- {{theme: One, config: {short.name}}}\n- {{theme: Two}}\n")
+    assert cli("generate", "--batch", str(batch)).code == 0
+    first = load_snapshot(home / "jobs" / "1" / SNAPSHOT_NAME)
+    second = load_snapshot(home / "jobs" / "2" / SNAPSHOT_NAME)
+    assert first is not None and second is not None
+    assert first.config.video_duration_seconds == 12 and first.source == short
+    assert second.source == home / "config.yml"
+
+
 # -- config errors -------------------------------------------------------------------------
 
 
