@@ -140,6 +140,21 @@ def test_every_config_error_at_once_with_suggestions(cli: Cli, tmp_path: Path) -
     assert "config.style: Input should be" in result.err
 
 
+def test_config_errors_name_the_users_keys_never_internal_classes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    raw["config"].update({"Theme": "x", "my-key": 1, "voice": 7, "providers": "local"})
+    path = tmp_path / "odd.yml"
+    path.write_text(yaml.safe_dump(raw))
+    err = cli("generate", "--config", str(path)).err
+    assert "config.Theme: unknown key; did you mean 'theme'?" in err
+    assert "config.my-key: unknown key; known keys: " in err
+    assert "config.voice: must be a block of 'key: value' settings" in err
+    assert "config.providers: must be a block" in err
+    assert "Voice" not in err and "Providers" not in err
+
+
 @pytest.mark.parametrize("value", [42, 1.5, ["a.mp3"]])
 def test_music_of_the_wrong_kind_is_explained_in_user_words(
     cli: Cli, tmp_path: Path, value: object
