@@ -193,7 +193,7 @@ CONFIG_CASES: list[tuple[str, bytes | None, str]] = [
     ("huge-integer", b"config:\n  scenes: " + b"9" * 5000 + b"\n", "cannot read a value"),
     ("bad-date", b"config:\n  theme: 2024-13-45\n", "cannot read a value"),
     ("duplicate-key", _dup_key(), "duplicate key 'config'"),
-    ("config-is-a-list", b"config: [1, 2]\ncontent_references: [{title: x}]\n", "config: Input"),
+    ("config-is-a-list", b"config: [1, 2]\ncontent_references: [{title: x}]\n", "config: must be"),
     ("references-a-string", b"config: {}\ncontent_references: nope\n", "content_references"),
     ("no-references", b"config: {}\ncontent_references: []\n", "content_references"),
     ("rate-a-word", with_config(voice={"rate": "fast"}), "config.voice.rate"),

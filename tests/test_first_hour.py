@@ -108,6 +108,20 @@ def test_a_job_without_a_snapshot_reads_its_config_file(
     assert _job_status(cli, 1)["status"] == "completed"
 
 
+def test_every_job_of_a_batch_keeps_its_own_snapshot(cli: Cli, home: Path, tmp_path: Path) -> None:
+    from vidgen.config import SNAPSHOT_NAME, load_snapshot
+
+    short = _config(tmp_path, "short.yml", video_duration_seconds=12)
+    batch = tmp_path / "batch.yml"
+    batch.write_text(f"- {{theme: One, config: {short.name}}}\n- {{theme: Two}}\n")
+    assert cli("generate", "--batch", str(batch)).code == 0
+    first = load_snapshot(home / "jobs" / "1" / SNAPSHOT_NAME)
+    second = load_snapshot(home / "jobs" / "2" / SNAPSHOT_NAME)
+    assert first is not None and second is not None
+    assert first.config.video_duration_seconds == 12 and first.source == short
+    assert second.source == home / "config.yml"
+
+
 # -- config errors -------------------------------------------------------------------------
 
 
@@ -124,6 +138,21 @@ def test_every_config_error_at_once_with_suggestions(cli: Cli, tmp_path: Path) -
     assert "config.theem: unknown key; did you mean 'theme'?" in result.err
     assert "config.voice.nmae: unknown key; did you mean 'name'?" in result.err
     assert "config.style: Input should be" in result.err
+
+
+def test_config_errors_name_the_users_keys_never_internal_classes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    raw["config"].update({"Theme": "x", "my-key": 1, "voice": 7, "providers": "local"})
+    path = tmp_path / "odd.yml"
+    path.write_text(yaml.safe_dump(raw))
+    err = cli("generate", "--config", str(path)).err
+    assert "config.Theme: unknown key; did you mean 'theme'?" in err
+    assert "config.my-key: unknown key; known keys: " in err
+    assert "config.voice: must be a block of 'key: value' settings" in err
+    assert "config.providers: must be a block" in err
+    assert "Voice" not in err and "Providers" not in err
 
 
 @pytest.mark.parametrize("value", [42, 1.5, ["a.mp3"]])

@@ -490,15 +490,22 @@ def _expand(path: Path) -> Path:
         ) from None
 
 
-def _format_loc(loc: tuple[int | str, ...]) -> str:
+def _format_loc(loc: tuple[int | str, ...], *, user_key: bool = False) -> str:
+    """``config.voice.name``, ``images[2]``; ``user_key``: the last item is a key the user
+    wrote (an unknown one), kept whatever it looks like."""
     parts: list[str] = []
-    for item in loc:
+    for position, item in enumerate(loc):
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item.isidentifier() and not item[:1].isupper():
+        elif (user_key and position == len(loc) - 1) or not _is_union_tag(item):
             parts.append(("." if parts else "") + item)
-        # else: a union member's tag ("Music", "literal['none']"): pydantic's, not the user's
     return "".join(parts) or "(top level)"
+
+
+def _is_union_tag(item: str) -> bool:
+    # Where a value fits none of a union's members, pydantic's location names each member
+    # ("Music", "literal['none']", "function-after[...]"): its words, not the user's.
+    return "[" in item or item in {"Music", "Voice", "Providers", "ContentReference"}
 
 
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
@@ -529,7 +536,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
 def _describe_error(err: Any) -> str:
     """One problem as ``<field>: <reason>``, with a suggestion for a misspelled key."""
     loc = tuple(err["loc"])
-    field = _format_loc(loc)
+    field = _format_loc(loc, user_key=err["type"] == "extra_forbidden")
     if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
         import difflib
 
@@ -542,6 +549,8 @@ def _describe_error(err: Any) -> str:
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:60]!r})"
     msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        msg = "must be a block of 'key: value' settings (indented under it)"  # not "Voice"
     return f"{field}: {msg}{shown}"
 
 

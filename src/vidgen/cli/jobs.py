@@ -17,30 +17,24 @@ if TYPE_CHECKING:
 def jobs_table(result: JobListResponse) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import me, progress_bar, short_time, styled_status
+    from vidgen.cli.output import clip, console, me, progress_bar, short_time, styled_status
 
     if not result.jobs:
         return f"[dim]No jobs match. Queue one with: {me()} generate[/]"
     table = Table(header_style="bold")
-    # Cells hold whole values: a terminal shortens them (…), a pipe gets them whole (plain).
-    widths = {"theme": 30, "error": 60}
+    # A terminal gets short cells; a pipe (plain rows) gets whole values.
+    cut = clip if console().is_terminal else (lambda text, _: text)
     for column in ("id", "status", "stage", "progress", "theme", "created", "error"):
-        table.add_column(
-            column,
-            justify="right" if column == "id" else "left",
-            max_width=widths.get(column),
-            no_wrap=column in widths,
-            overflow="ellipsis",
-        )
+        table.add_column(column, justify="right" if column == "id" else "left")
     for job in result.jobs:
         table.add_row(
             str(job.id),
             styled_status(job.status),
             job.stage or "",
             progress_bar(job.progress_pct),
-            (job.theme or "").replace("\n", " "),
+            cut((job.theme or "").replace("\n", " "), 30),
             short_time(job.created_at),
-            job.error_message or "",
+            cut(job.error_message or "", 60),
         )
     if result.total > result.count:
         from rich.console import Group

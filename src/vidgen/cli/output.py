@@ -183,6 +183,11 @@ def progress_bar(pct: float | None, width: int = 10) -> str:
     return f"{'█' * filled}{'░' * (width - filled)} {pct or 0:>5.1f}%"
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters for a terminal table (with … when cut)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def short_time(iso: str | None) -> str:
     return "" if iso is None else iso[:19].replace("T", " ")
 

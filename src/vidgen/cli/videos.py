@@ -24,27 +24,23 @@ VIDEO_STYLE: dict[str, str] = {
 def videos_table(result: VideoListResponse) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import short_time
+    from vidgen.cli.output import clip, console, short_time
 
     if not result.videos:
         return "[dim]No videos match.[/]"
     table = Table(header_style="bold")
     # Video ids and job ids are different numbers: both are shown, each named.
     for column in ("video", "job", "status", "title", "length", "created", "file"):
-        table.add_column(
-            column,
-            justify="right" if column in ("video", "job") else "left",
-            max_width=40 if column == "title" else None,
-            no_wrap=column == "title",
-            overflow="ellipsis" if column == "title" else "fold",
-        )
+        table.add_column(column, justify="right" if column in ("video", "job") else "left")
+    # A terminal gets a short title; a pipe (plain rows) gets the whole one.
+    cut = clip if console().is_terminal else (lambda text, _: text)
     for video in result.videos:
         style = VIDEO_STYLE.get(video.status, "white")
         table.add_row(
             str(video.id),
             str(video.job_id),
             f"[{style}]{video.status}[/]",
-            video.title,
+            cut(video.title, 40),
             f"{video.duration_seconds:.1f}s",
             short_time(video.created_at),
             video.video_path,
