@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import stat
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -1018,6 +1018,15 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _zone(name: str) -> tzinfo:
+    """``publish.timezone`` (UTC needs no time zone database)."""
+    if name == "UTC":
+        return UTC
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
 PUBLICATION_STATUS_NAMES = ("scheduled", "uploading", "published", "failed", "cancelled")
 
 
@@ -1044,8 +1053,6 @@ def check_account(account: str | None) -> str:
 def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) -> datetime:
     """``--at``: ISO-8601 with an offset, or a local time in ``zone``; now when absent.
     A time in the past (more than a minute ago) is refused."""
-    from zoneinfo import ZoneInfo
-
     now = now or datetime.now(UTC)
     if raw is None or not raw.strip():
         return now
@@ -1058,7 +1065,7 @@ def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) 
             "2026-12-24T18:00 for the local time in publish.timezone"
         ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(zone))
+        when = when.replace(tzinfo=_zone(zone))
     when = when.astimezone(UTC)
     if when < now - _seconds(60):
         raise InvalidInput(
@@ -1265,9 +1272,7 @@ def schedule_after_approval(settings: Settings, video_id: int) -> list[int]:
 
 def next_slot(times: list[str], zone: str, now: datetime | None = None) -> datetime:
     """The next of ``times`` (HH:MM in ``zone``) after ``now``, in UTC."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(zone)
+    tz = _zone(zone)
     here = (now or datetime.now(UTC)).astimezone(tz)
     candidates = []
     for day in (0, 1):
