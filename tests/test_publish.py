@@ -443,3 +443,16 @@ def test_a_job_without_a_publish_section_uses_the_default_configs(
     made = cli("publish", str(old), "--to", "youtube", "--json")
     assert made.code == 0, made.err
     assert made.json()["privacy"] == "unlisted"
+
+
+def test_publish_times_follow_the_configured_time_zone() -> None:
+    from vidgen import service
+
+    now = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
+    assert service.next_slot(["09:00", "18:00"], "Europe/Berlin", now) == datetime(
+        2026, 12, 5, 8, 0, tzinfo=UTC
+    )
+    assert service.next_slot(["22:30"], "UTC", now) == datetime(2026, 12, 4, 22, 30, tzinfo=UTC)
+    local = service.parse_publish_time("2026-12-24T18:00", "Europe/Berlin", now)
+    assert local == datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
+    assert service.parse_publish_time("2026-12-24T18:00+00:00", "Europe/Berlin", now).hour == 18

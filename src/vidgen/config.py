@@ -278,13 +278,16 @@ class PublishSettings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, zone: str) -> str:
+        if zone == "UTC":  # needs no time zone database (slim containers have none)
+            return zone
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
-                f"unknown time zone {zone!r}; use an IANA name such as Europe/Berlin or UTC"
+                f"unknown time zone {zone!r}; use an IANA name such as Europe/Berlin or UTC "
+                "(a system without a time zone database needs: pip install tzdata)"
             ) from None
         return zone
 

@@ -12,7 +12,7 @@ import logging
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -1314,6 +1314,15 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _zone(name: str) -> tzinfo:
+    """``publish.timezone`` (UTC needs no time zone database)."""
+    if name == "UTC":
+        return UTC
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
 PUBLICATION_STATUS_NAMES = ("scheduled", "uploading", "published", "failed", "cancelled")
 
 
@@ -1340,8 +1349,6 @@ def check_account(account: str | None) -> str:
 def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) -> datetime:
     """``--at``: ISO-8601 with an offset, or a local time in ``zone``; now when absent.
     A time in the past (more than a minute ago) is refused."""
-    from zoneinfo import ZoneInfo
-
     now = now or datetime.now(UTC)
     if raw is None or not raw.strip():
         return now
@@ -1354,7 +1361,7 @@ def parse_publish_time(raw: str | None, zone: str, now: datetime | None = None) 
             "2026-12-24T18:00 for the local time in publish.timezone"
         ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(zone))
+        when = when.replace(tzinfo=_zone(zone))
     when = when.astimezone(UTC)
     if when < now - _seconds(60):
         raise InvalidInput(
@@ -1563,9 +1570,7 @@ def schedule_after_approval(settings: Settings, video_id: int) -> list[int]:
 
 def next_slot(times: list[str], zone: str, now: datetime | None = None) -> datetime:
     """The next of ``times`` (HH:MM in ``zone``) after ``now``, in UTC."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(zone)
+    tz = _zone(zone)
     here = (now or datetime.now(UTC)).astimezone(tz)
     candidates = []
     for day in (0, 1):
