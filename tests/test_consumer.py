@@ -141,3 +141,13 @@ def test_a_slot_thread_that_died_is_started_again(queue: Any) -> None:
     assert consumer._threads[0] is not dead and consumer._threads[0].is_alive()
     consumer.stop()
     assert not consumer._threads[0].is_alive()
+
+
+def test_a_worker_on_an_immediate_queue_says_there_is_nothing_to_serve(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIDGEN_QUEUE_URL", "immediate://")
+    result = cli("worker")
+    assert result.code == 2, result.err  # a setting to fix: a usage error, like a bad URL
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and "immediate://" in lines[0] and "sqlite:///" in lines[0], lines

@@ -45,6 +45,7 @@ from vidgen.schemas import (
     StageDetail,
     VideoFileResponse,
 )
+from vidgen.schemas import iso as _iso
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.store.status import CheckpointStatus, JobStatus, RunnerEvent
@@ -228,10 +229,6 @@ def confined_config_path(raw: str, themes_root: Path) -> Path:
 # One definition of the status body (the webhook sends it too): vidgen.pipeline.report.
 def _completed_by_job(store: Store, job_ids: list[int]) -> dict[int, list[str]]:
     return report.completed_by_job(store, job_ids)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return report.iso(value)
 
 
 def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
