@@ -465,4 +465,5 @@ def check_config_media(config: ThemeConfig) -> None:
     if library.problems:
         where = str(config.source) if config.source is not None else "config"
         first = library.problems[0]
-        raise InvalidInput(f"{where}: {first.line()}; fix or remove the file")
+        fix = "fix the folder's path" if first.path == config.media_folder else "fix or remove it"
+        raise InvalidInput(f"{where}: {first.line()}; {fix}")

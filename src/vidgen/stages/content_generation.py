@@ -367,7 +367,7 @@ def _render_clips(
     library = config_library(ctx.config, plan.subject)
     if library.problems:  # changed since generate checked them
         where = str(ctx.config.source) if ctx.config.source is not None else "config"
-        raise FatalStageError(f"{where}: {library.problems[0].line()}; fix or remove the file")
+        raise FatalStageError(f"{where}: {library.problems[0].line()}; fix or remove it")
     picks: list[Match | None] = match_scenes(
         library.items, [_scene_words(plan, scene) for scene in plan.scenes]
     )
