@@ -12,6 +12,8 @@ One module per group of tables, each the only writer of its rows:
 - ``videos``      ``Video``: filing for review, the approve/reject moves, queries
 - ``workers``     ``WorkerBeat`` liveness, reaping jobs whose lease ran out
 - ``events``      ``Event``: the runner's named events per job
+- ``identity``    the home's marker of which store it recorded its jobs in (no SQLAlchemy)
+- ``fastread``    ``vidgen status``/``jobs`` on SQLite through the standard library, read-only
 
 ``Store`` and friends are loaded on first use, so ``vidgen.store.status`` stays light.
 """

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -24,9 +22,11 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from vidgen.errors import InvalidInput, StoreBusy, StoreLost
-from vidgen.files import atomic_write_text
 from vidgen.settings import Settings
-from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from vidgen.store import (
+    identity,
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+)
 
 # 2: the event table; Job.attempts_started and Job.total_cost dropped (cost is derived).
 # 3: job.profile (the render profile recorded when the job is queued).
@@ -50,8 +50,6 @@ _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps 
 # The home's record of the stores it has used: {public URL: store id}. It lives in the home
 # (not beside the output folder), so a fresh home sharing an output folder starts its own store
 # while a home whose store vanished is told so.
-MARKER_NAME = "store-identity.json"
-NEW_STORE_HINT = "vidgen recover --new-store"
 
 
 # What a store that is down or broken raises (the driver's errors, file-system errors): the
@@ -250,35 +248,14 @@ def _file_key(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-def _marker_path(settings: Settings) -> Path:
-    return settings.home / MARKER_NAME
-
-
-def _read_marker(settings: Settings) -> dict[str, str]:
-    try:
-        data = json.loads(_marker_path(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    stores = data.get("stores") if isinstance(data, dict) else None
-    return {str(k): str(v) for k, v in stores.items()} if isinstance(stores, dict) else {}
-
-
 def marked_identity(settings: Settings) -> str | None:
     """The id of the store this home last used at ``settings.db_url``, or None (a new home,
     a URL it never used, a home from before store identities)."""
-    return _read_marker(settings).get(public_url(settings.db_url))
+    return identity.marked(settings.home, public_url(settings.db_url))
 
 
-def _write_marker(settings: Settings, identity: str | None) -> None:
-    """Record (or, with None, forget) the store this home uses at ``settings.db_url``."""
-    stores = _read_marker(settings)
-    if identity is None:
-        stores.pop(public_url(settings.db_url), None)
-    else:
-        stores[public_url(settings.db_url)] = identity
-    # A read-only home still works; it only cannot tell a lost store later.
-    with contextlib.suppress(OSError):
-        atomic_write_text(_marker_path(settings), json.dumps({"stores": stores}, indent=2) + "\n")
+def _write_marker(settings: Settings, store_id: str | None) -> None:
+    identity.write_marker(settings.home, public_url(settings.db_url), store_id)
 
 
 def forget_store(settings: Settings) -> Path | None:
@@ -304,7 +281,8 @@ def _lost(settings: Settings, expected: str, problem: str) -> StoreLost:
     return StoreLost(
         f"the job store {where} that this home ({settings.home}) recorded its jobs in "
         f"(id {expected[:8]}) is lost: {problem}; restore it from a backup, or run "
-        f"'{NEW_STORE_HINT}' to start a new, empty store (the old job ids start again at 1)"
+        f"'{identity.NEW_STORE_HINT}' to start a new, empty store "
+        "(the old job ids start again at 1)"
     )
 
 

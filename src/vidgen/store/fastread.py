@@ -25,11 +25,12 @@ from typing import TypeVar
 
 from vidgen.errors import StoreBusy
 from vidgen.settings import Settings
+from vidgen.store import identity
 from vidgen.store.status import CheckpointStatus
 
 # The store.engine.SCHEMA_VERSION this SQL was written for (a test pins the two together): a
 # store of any other version is read through SQLAlchemy, which migrates it first.
-READS_SCHEMA = 6
+READS_SCHEMA = 8
 _JOB_COLUMNS = (
     "id, status, stage, theme, created_at, updated_at, error_message, config_path, profile"
 )
@@ -205,10 +206,23 @@ def connect(settings: Settings) -> sqlite3.Connection | None:
         if _is_busy(exc):
             raise _busy(settings) from None
         return None  # not a database, unreadable: the SQLAlchemy path says what is wrong
-    if version != READS_SCHEMA:
+    if version != READS_SCHEMA or not _is_the_marked_store(settings, conn):
         conn.close()
         return None
     return conn
+
+
+def _is_the_marked_store(settings: Settings, conn: sqlite3.Connection) -> bool:
+    """Whether this is the store the home recorded its jobs in (or the home names none yet):
+    a lost, emptied or replaced store is the SQLAlchemy path's to refuse, in its words."""
+    expected = identity.marked(settings.home, settings.db_url)
+    if expected is None:
+        return True
+    try:
+        row = conn.execute("SELECT value FROM storemeta WHERE key = 'store_id'").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == expected
 
 
 def attempt(settings: Settings, read: Callable[[Reader], _T]) -> _T | None:
