@@ -51,10 +51,10 @@ def test_generate_uses_the_shipped_config_from_any_folder(cli: Cli, store) -> No
     from vidgen.config import packaged_config_path
     from vidgen.store.models import Job
 
-    assert cli("generate", "--theme", "Cron Theme").code == 0
+    assert cli("generate", "--theme", "Travel").code == 0  # a theme the shipped trends cover
     with store.read() as session:
         job = session.get(Job, 1)
-    assert job.theme == "Cron Theme"
+    assert job.theme == "Travel"
     assert job.config_path == str(packaged_config_path())
     assert packaged_config_path().read_text() == SAMPLE_CONFIG.read_text()
 

@@ -392,12 +392,12 @@ def reference_score(reference: ContentReference, theme: str) -> int:
     text. One shared word of a longer theme never counts: "Home Workout" does not match a lamp
     tagged "work from home".
     """
+    key = _phrase(theme)
+    if any(_phrase(tag) == key or tag.strip() == theme.strip() for tag in reference.tags):
+        return 4
     wanted = topic_keywords(theme)
     if not wanted:
         return 0
-    key = _phrase(theme)
-    if any(_phrase(tag) == key for tag in reference.tags):
-        return 4
     if f" {key} " in f" {_phrase(reference.title)} ":
         return 3
     named = set(topic_keywords(reference.title, *reference.tags))
@@ -948,7 +948,12 @@ def scenes_from_lines(
         ):
             headline = None
         subjects = line.subjects[:3] or terms[:1]
-        screen = headline or (subjects[0].capitalize() if subjects else _short_text(line.narration))
+        # The on-screen label may repeat a headline dropped for echoing the narration.
+        label = (
+            line.headline if line.headline and len(line.headline) <= MAX_ON_SCREEN_CHARS else None
+        )
+        screen = headline or label or (subjects[0].capitalize() if subjects else line.narration)
+        screen = screen if len(screen) <= MAX_ON_SCREEN_CHARS else _short_text(screen)
         scenes.append(
             Scene(
                 index=i,
@@ -1601,11 +1606,18 @@ def shorten_for_speech(plan: ProductionPlan, ratio: float) -> ProductionPlan:
         if len(parts) > 1:
             scenes[longest] = scenes[longest].model_copy(update={"narration": " ".join(parts[:-1])})
             continue
-        over = total() - target
-        budget = max(1, count_words(scenes[longest].narration) - over)
-        scenes[longest] = scenes[longest].model_copy(
-            update={"narration": fit_words(scenes[longest].narration, budget)}
-        )
+        # Last resort (a video too short for even one whole sentence per scene): words come
+        # off the longest narrations first, so a short hook or call to action stays whole.
+        budgets = [count_words(scene.narration) for scene in scenes]
+        while sum(budgets) > target:
+            i = max(range(len(budgets)), key=lambda k: (budgets[k], -k))
+            if budgets[i] <= 1:
+                break
+            budgets[i] -= 1
+        scenes = [
+            scene.model_copy(update={"narration": fit_words(scene.narration, budget)})
+            for scene, budget in zip(scenes, budgets, strict=True)
+        ]
         break
     scenes = [scene.model_copy(update={"index": i}) for i, scene in enumerate(scenes)]
     title = plan.title
