@@ -759,6 +759,9 @@ def _fact_sentence(
     return _capital(text) + "."
 
 
+# Verbs that state a property, not a benefit: a weak question to open on.
+_PROPERTY_VERBS = frozenset(("weigh", "cost", "measure", "come", "include", "ha"))
+
 # Verbs a viewer does with a product: a talking point led by one can be a how-to step.
 _ACTIONS = frozenset(
     re.findall(
@@ -902,9 +905,12 @@ def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
     else:
         headline = f"{follow} for more"
     if not parts:
-        parts.append(
-            f"{follow} for more {topic} ideas." if topic else f"{follow} for more like this."
-        )
+        if not topic:
+            parts.append(f"{follow} for more like this.")
+        elif " " not in topic and topic.endswith("s"):
+            parts.append(f"{follow} for more on {topic}.")  # not "more headphones ideas"
+        else:
+            parts.append(f"{follow} for more {topic} ideas.")
     narration = " ".join(parts)
     if headline is not None and headline.rstrip(".").lower() == narration.rstrip(".").lower():
         headline = name if len(name) <= MAX_HEADLINE_CHARS else None
@@ -1062,7 +1068,11 @@ class LocalPlanner:
         hook: Line
         body: list[Line] = []
         if shape == "problem":
-            point = next(p for p in facts if _looks_like_verb(p.split(" ", 1)[0]))
+            led = [p for p in facts if _looks_like_verb(p.split(" ", 1)[0])]
+            # A question about what it does ("cuts noise") hooks better than what it weighs.
+            point = next(
+                (p for p in led if _base_verb(p.split(" ", 1)[0]) not in _PROPERTY_VERBS), led[0]
+            )
             first, _, rest = " ".join(point.split()).rstrip(".").partition(" ")
             verb = _base_verb(first) if product.plural else first.lower()
             if product.plural:
@@ -1152,7 +1162,6 @@ class LocalPlanner:
                     "{n} things the {title} get right."
                     if product.plural
                     else "{n} things the {title} gets right.",
-                    "The {title}, in {n} reasons.",
                 )
                 if shape == "listicle"
                 else ("How to get the most from the {title}, in {n} steps.",)
@@ -1234,7 +1243,8 @@ class LocalPlanner:
             )
         budget = _plan_budget(config)
         n_max = default_scene_count(config, len(ideas) + 1)
-        terms = _keywords(theme, limit=8)
+        # The last word of a theme is usually its noun ("home workout": a workout).
+        terms = list(reversed(_keywords(theme, limit=8)))
         body: list[Line] = []
         for n, (idea, views, _style, _seconds) in enumerate(ideas[:5], start=1):
             said = spoken_count(views) if views > 0 else ""
