@@ -1,15 +1,20 @@
 """The production plan: what a video says and shows, scene by scene.
 
-A ``Planner`` turns a theme config and a trend report into a ``ProductionPlan``. The default
-``LocalPlanner`` is offline and deterministic (same job id + config + report, same plan), so an
-unattended factory never depends on a paid API; ``LLMPlanner`` asks a language model for the same
-JSON shape and repairs what is safely repairable (scene durations) before validating it.
+A ``Planner`` turns a theme config and a trend report into a ``ProductionPlan``. The theme picks
+the subject (``choose_subject``: references by phrase and weight, else the theme itself from
+the trends really about it). The default ``LocalPlanner`` is offline and deterministic (same job
+id + config + report + variant, same plan): it writes whole sentences from the material in one
+of several shapes (``SHAPES``), one fact each, and fills every scene's kind, headline, number
+and subjects for the layouts. ``LLMPlanner`` asks a language model for the same plan, repairs
+what is safely repairable, checks it against the same rules (``plan_problems``), asks once more
+and otherwise hands over to the local planner.
 
 Two invariants every plan keeps, whoever wrote it:
 
 - scene durations add up to the video duration (the composition cuts clips to them), and
-- the voiceover fits: at the configured words per minute, with ~15% slack for pauses, each scene's
-  narration can be spoken within the scene.
+- the script is whole sentences that fit the video: ``video_duration_seconds`` is an upper
+  bound, met by dropping whole sentences, never by cutting one (only a video too short for one
+  sentence per scene is cut, as a last resort, by ``shorten_for_speech``).
 """
 
 from __future__ import annotations
@@ -302,48 +307,6 @@ def _short_text(text: str, limit: int = MAX_ON_SCREEN_CHARS) -> str:
 def _sentence(text: str) -> str:
     text = " ".join(text.split())
     return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case an ordinary capitalised first word so it reads after a connector."""
-    first, _, rest = text.partition(" ")
-    if len(first) > 1 and first[0].isupper() and first[1:].islower():
-        first = first.lower()
-    return f"{first} {rest}".strip()
-
-
-def _report_hashtags(report: Mapping[str, Any]) -> list[str]:
-    tags = report.get("top_hashtags") or []
-    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
-
-
-def timed_scenes(
-    drafts: list[tuple[str, list[str], list[str]]], duration: float, rate: int
-) -> list[Scene]:
-    """Scenes from (on-screen text, narration choices longest first, keywords) drafts: the
-    video's time is shared by how long each first choice takes to say, then each scene speaks
-    the longest choice that fits its share (the last one cut to fit if none does)."""
-    wps = words_per_second(rate)
-    needs = [count_words(voices[0]) / wps for _, voices, _ in drafts]
-    durations = split_durations(duration, allot_seconds(duration, needs))
-    scenes: list[Scene] = []
-    for i, ((screen, voices, keywords), seconds) in enumerate(zip(drafts, durations, strict=True)):
-        budget = word_budget(seconds, rate)
-        fitting = [v for v in voices if count_words(v) <= budget]
-        narration = fitting[0] if fitting else fit_words(voices[-1], budget)
-        kind: SceneKind = "hook" if i == 0 else "cta" if i == len(drafts) - 1 else "feature"
-        scenes.append(
-            Scene(
-                index=i,
-                duration_seconds=seconds,
-                on_screen_text=screen,
-                narration=narration,
-                keywords=keywords,
-                kind=kind,
-                subjects=keywords[:2],
-            )
-        )
-    return scenes
 
 
 # --------------------------------------------------------------------------------------------
