@@ -978,7 +978,8 @@ class LocalPlanner:
         # and every pairing comes round before one repeats.
         turn = (job_id - 1) // n_refs + (job_id - 1) + variant // n_refs
         if subject.reference is None:
-            return self._theme_plan(config, subject, rng, turn)
+            # Only a new angle turns a theme video: the trends about it change from day to day.
+            return self._theme_plan(config, subject, rng, variant)
         return self._reference_plan(config, report, subject, rng, turn)
 
     # -- a video about one content reference ---------------------------------------------
@@ -1253,6 +1254,24 @@ class LocalPlanner:
             )
         cta = _cta(config, topic, _capital(topic))
         hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
+        # Ideas that fit, in order, skipping one too long to say: two short ideas say more than
+        # one long one. About ten words are kept for the hook.
+        room = budget - spoken_load(cta.narration) - 10
+        packed: list[Line] = []
+        for line in body:
+            if sum(spoken_load(x.narration) for x in packed) + spoken_load(line.narration) <= room:
+                packed.append(line)
+        for i, line in enumerate(packed):
+            if line.number is not None:
+                line.number = i + 1
+                line.narration = re.sub(
+                    r"^Number \w+", f"Number {_SPOKEN_NUMBERS[i]}", line.narration
+                )
+            else:
+                line.narration = re.sub(
+                    r"^\w+,", ("First", "Next", "Then", "And", "Plus")[i] + ",", line.narration
+                )
+        body = packed or body[:1]
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape == "countdown":
             templates: tuple[str, ...] = (
