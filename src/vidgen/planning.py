@@ -527,7 +527,8 @@ _NOT_PICTURED = frozenset(
         "make makes made keep keeps kept fit fits let lets take takes feel feels need needs "
         "people views view video videos idea ideas creator creators story stories tips tip "
         "top step steps guide week's everyday ever never always nobody per full flat size "
-        "background more few above below see how after before during per into onto",
+        "background more few above below see how after before during per into onto fix stronger "
+        "faster bigger smaller lighter",
     )
 )
 _DETERMINERS = frozenset(
