@@ -848,7 +848,7 @@ def spoken_load(text: str) -> int:
     loses a whole scene, so the local planner plans by this, not by the bare word count."""
     pauses = len([s for s in _SENTENCE_END.split(text.strip()) if s])
     numbers = len(re.findall(r"\d+", text))
-    return count_words(text) + pauses + numbers
+    return count_words(text) + pauses + 2 * numbers
 
 
 def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
@@ -1247,7 +1247,7 @@ class LocalPlanner:
             body.append(
                 Line(
                     "fact",
-                    f"What they share: {_STYLE_PHRASES.get(common, 'short videos')} "
+                    f"The format that wins: {_STYLE_PHRASES.get(common, 'short videos')} "
                     f"under {limit} seconds.",
                     f"Under {limit} s",
                     [],
@@ -1282,7 +1282,7 @@ class LocalPlanner:
         else:
             templates = (
                 "{n} {topic} {noun} trending this week.",
-                "{n} {topic} {noun} people can't stop watching.",
+                "{n} {topic} {noun} worth your time this week.",
             )
         hook_text = rng.choice(templates)
         # The hook says how many ideas follow: written last, and an idea goes (never a word of
@@ -1636,7 +1636,10 @@ def _recount(hook: Scene, title: str, before: int, after: int) -> tuple[Scene, s
         word = _COUNT_WORDS[before]
         text = re.sub(rf"\b{word}\b", _COUNT_WORDS[after], text)
         text = re.sub(rf"\b{_capital(word)}\b", _capital(_COUNT_WORDS[after]), text)
-        return re.sub(rf"\b{before}( \w+)$", rf"{after}\1", text)
+        text = re.sub(rf"\b{before}( \w+)$", rf"{after}\1", text)
+        if after == 1:  # "One ... idea", not "One ... ideas"
+            text = re.sub(r"\b(idea|reason|thing|step)s\b", r"\1", text, count=1)
+        return text
 
     headline = swap(hook.headline) if hook.headline else None
     return hook.model_copy(update={"narration": swap(hook.narration), "headline": headline}), swap(
