@@ -223,8 +223,8 @@ def test_trend_analysis_stage_writes_report_and_row(
     }
     # Related trends for the theme and for each content reference, for the planner.
     assert [t["topic"] for t in out["topics"]] == [
-        "Product Demo", "PocketBrew Folding Kettle", "StrideLite Running Shoes",
-        "HushBuds Wireless Headphones",
+        "Product Demo", "HushBuds Wireless Headphones", "StrideLite Running Shoes",
+        "PocketBrew Folding Kettle",
     ]  # fmt: skip
     shoes = out["topics"][2]
     assert "runningshoe" in shoes["keywords"] or "runningshoes" in shoes["keywords"]

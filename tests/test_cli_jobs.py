@@ -52,10 +52,10 @@ def test_generate_uses_the_home_config_from_any_folder(cli: Cli, store, home: Pa
     from vidgen.store.models import Job
 
     (Path.cwd() / "sample-data.yml").write_text("not: [a config")  # the cwd plays no part
-    assert cli("generate", "--theme", "Cron Theme").code == 0
+    assert cli("generate", "--theme", "Travel").code == 0  # a theme the shipped trends cover
     with store.read() as session:
         job = session.get(Job, 1)
-    assert job.theme == "Cron Theme"
+    assert job.theme == "Travel"
     assert job.config_path == str(home / "config.yml")
     assert (home / "config.yml").read_text() == SAMPLE_CONFIG.read_text()
     assert packaged_config_path().read_text() == SAMPLE_CONFIG.read_text()

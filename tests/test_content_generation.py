@@ -31,9 +31,9 @@ REPORT: dict[str, Any] = {
     "pattern": "product-demo, ~20 s, #tech #gadgets rising",
     "topics": [
         {
-            "topic": "PocketBrew Folding Kettle",
-            "keywords": ["pocketbrew", "kettle"],
-            "hashtags": ["kettlelife", "upcycling"],
+            "topic": "HushBuds Wireless Headphones",
+            "keywords": ["hushbuds", "headphones"],
+            "hashtags": ["headphonesreview", "upcycling"],
             "trends": [],
         }
     ],
@@ -90,7 +90,7 @@ def test_generates_plan_clips_and_voiceover(
     total = plan["duration_seconds"]
     assert sum(s["duration_seconds"] for s in plan["scenes"]) == pytest.approx(total, abs=1e-6)
     assert_scenes_follow_voice(plan, voice["words"])
-    assert "#kettlelife" in plan["hashtags"] and "#tech" not in plan["hashtags"]  # on topic
+    assert "#headphonesreview" in plan["hashtags"] and "#tech" not in plan["hashtags"]  # on topic
     assert "#upcycling" not in plan["hashtags"]  # beside the subject's trends, not about it
     saved = json.loads(ctx.path(out["plan_path"]).read_text())
     assert saved["plan"] == plan

@@ -116,7 +116,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     try:
         jobs = {
             # A real preview render: real plan, voice, thumbnail and H.264 video.
-            "real": _job(factory, "Morning focus", VIDGEN_STAGE_PACKAGE="vidgen.stages"),
+            "real": _job(factory, "Running", VIDGEN_STAGE_PACKAGE="vidgen.stages"),
             "open-reject": _job(factory, "Too dark", **tiny),
             "open-failed": _job(factory, "Broken config", expect=1, **fatal),
             "token-approve": _job(factory, "Desk tour", **tiny),

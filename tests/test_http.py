@@ -33,10 +33,10 @@ def test_generate_accepts_an_empty_body(client: TestClient, cli: Cli) -> None:
 def test_generate_with_theme_and_confined_config(client: TestClient, settings) -> None:  # type: ignore[no-untyped-def]
     settings.themes_root.mkdir(parents=True)
     (settings.themes_root / "demo.yml").write_text(SAMPLE_CONFIG.read_text())
-    response = client.post("/api/generate", json={"theme": "HTTP theme", "config_path": "demo.yml"})
+    response = client.post("/api/generate", json={"theme": "Running", "config_path": "demo.yml"})
     assert response.status_code == 200, response.text
     job = client.get("/api/jobs/1").json()
-    assert job["theme"] == "HTTP theme"
+    assert job["theme"] == "Running"
     outside = client.post("/api/generate", json={"config_path": str(SAMPLE_CONFIG)})
     assert outside.status_code == 422
     assert "outside the themes folder" in outside.json()["detail"]

@@ -166,9 +166,9 @@ def test_batch_queues_every_entry_and_matches_http(
     write_config(themes, "launch.yml")
     batch = tmp_path / "batch.yml"
     batch.write_text(
-        "- theme: Morning Routine\n"
+        "- theme: Home Workout\n"  # themes the shipped config covers
         "  config: themes/launch.yml\n"  # relative to the batch file
-        "- {theme: Evening Wind-down}\n"
+        "- {theme: Tea}\n"
         "- {}\n"
     )
     result = cli("generate", "--batch", str(batch), "--json")
@@ -177,17 +177,18 @@ def test_batch_queues_every_entry_and_matches_http(
     assert body["count"] == 3 and [job["job_id"] for job in body["jobs"]] == [1, 2, 3]
     assert all(job["status"] == "queued" for job in body["jobs"])
     themes_seen = [cli("status", str(i), "--json").json()["theme"] for i in (1, 2, 3)]
-    assert themes_seen == ["Morning Routine", "Evening Wind-down", "Product Demo"]
+    assert themes_seen == ["Home Workout", "Tea", "Product Demo"]
     human = cli("generate", "--batch", str(batch))
     assert "Queued 3 job(s): 4 5 6" in human.out
 
     as_json = tmp_path / "batch.json"
-    as_json.write_text(json.dumps([{"theme": "A"}, {"theme": "B"}]))
+    as_json.write_text(json.dumps([{"theme": "Travel"}, {"theme": "Running"}]))
     settings.themes_root.mkdir(parents=True)
     write_config(settings.themes_root, "demo.yml")
     via_cli = cli("generate", "--batch", str(as_json), "--json").json()
     via_http = client.post(
-        "/api/generate/batch", json=[{"theme": "A"}, {"theme": "B", "config": "demo.yml"}]
+        "/api/generate/batch",
+        json=[{"theme": "Travel"}, {"theme": "Running", "config": "demo.yml"}],
     )
     assert via_http.status_code == 200, via_http.text
     http_body = via_http.json()
@@ -200,10 +201,13 @@ def test_batch_queues_every_entry_and_matches_http(
 @pytest.mark.parametrize(
     ("content", "needles"),
     [
-        ("- {theme: ok}\n- {theme: ''}\n", ("entry 2 of 2:", "theme is empty")),
-        ("- {theme: ok}\n- {theem: typo}\n", ("entry 2 of 2:", "theem", "Extra inputs")),
-        ("- {theme: ok}\n- {config: missing.yml}\n", ("entry 2 of 2:", "missing.yml", "not found")),
-        ("- {theme: ok}\n- 12\n", ("entry 2 of 2:",)),
+        ("- {theme: Travel}\n- {theme: ''}\n", ("entry 2 of 2:", "theme is empty")),
+        ("- {theme: Travel}\n- {theem: typo}\n", ("entry 2 of 2:", "theem", "Extra inputs")),
+        (
+            "- {theme: Travel}\n- {config: missing.yml}\n",
+            ("entry 2 of 2:", "missing.yml", "not found"),
+        ),
+        ("- {theme: Travel}\n- 12\n", ("entry 2 of 2:",)),
         ("theme: not a list\n", ("expected a list",)),
         ("[]\n", ("batch is empty",)),
         ("- [unclosed\n", ("invalid YAML/JSON",)),
@@ -223,13 +227,13 @@ def test_batch_entry_with_a_bad_config_field_is_named(
 ) -> None:
     write_config(tmp_path, "bad.yml", video_duration_seconds=500)
     batch = tmp_path / "batch.yml"
-    batch.write_text("- {theme: fine}\n- {theme: other, config: bad.yml}\n")
+    batch.write_text("- {theme: Travel}\n- {theme: other, config: bad.yml}\n")
     one_line_error(
         cli("generate", "--batch", str(batch)), 2, "entry 2 of 2:", "config.video_duration_seconds"
     )
     one_line_error(cli("generate", "--batch", str(tmp_path / "nope.yml")), 2, "not found")
     one_line_error(cli("generate", "--batch", str(batch), "--theme", "x"), 2, "--batch")
-    bad_http = client.post("/api/generate/batch", json=[{"theme": "ok"}, {"theme": ""}])
+    bad_http = client.post("/api/generate/batch", json=[{"theme": "Travel"}, {"theme": ""}])
     assert bad_http.status_code == 422 and "entry 2 of 2" in bad_http.json()["detail"]
     assert client.post("/api/generate/batch", json={"theme": "x"}).status_code == 422
     assert job_count(store) == 0

@@ -269,7 +269,7 @@ def llm_plan(durations: list[Any], **overrides: Any) -> dict[str, Any]:
 
 
 def test_llm_planner_repairs_durations(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = theme_config(video_duration_seconds=20)
+    config = theme_config(video_duration_seconds=20, theme="Tea")  # the kettle's theme
     result = LLMPlanner(FakeLLM(llm_plan([3, 3, 3, 1]))).plan(config, REPORT, 1)
     durations = [s.duration_seconds for s in result.plan.scenes]
     assert abs(math.fsum(durations) - 20) <= 1e-6
@@ -281,7 +281,7 @@ def test_llm_planner_fills_missing_script_and_style(
 ) -> None:
     data = llm_plan([5, 5, 5, 5])
     del data["voiceover_script"], data["style"]
-    plan = LLMPlanner(FakeLLM(data)).plan(theme_config(), REPORT, 1).plan
+    plan = LLMPlanner(FakeLLM(data)).plan(theme_config(theme="Tea"), REPORT, 1).plan
     assert plan.style == "product-demo"
     assert plan.voiceover_script.startswith("Meet the PocketBrew Folding Kettle.")
 

@@ -290,8 +290,8 @@ def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConf
 def test_the_kettle_never_boils_twice(theme_config: Callable[..., ThemeConfig]) -> None:
     assert same_fact("boils half a litre in three minutes", "boils water in three minutes")
     assert not same_fact("Folds flat to fit any backpack", "Boils half a litre in three minutes")
-    for job_id in (1, 4, 7):  # the kettle in each shape
-        plan = plan_of(themed(theme_config), job_id)
+    for job_id in (1, 2, 3):  # the kettle in each shape
+        plan = plan_of(themed(theme_config, "Tea"), job_id)
         assert plan.subject == "PocketBrew Folding Kettle"
         assert len(re.findall(r"three minutes", plan.voiceover_script)) <= 1, plan.voiceover_script
 

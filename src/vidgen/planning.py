@@ -1,15 +1,20 @@
 """The production plan: what a video says and shows, scene by scene.
 
-A ``Planner`` turns a theme config and a trend report into a ``ProductionPlan``. The default
-``LocalPlanner`` is offline and deterministic (same job id + config + report, same plan), so an
-unattended factory never depends on a paid API; ``LLMPlanner`` asks a language model for the same
-JSON shape and repairs what is safely repairable (scene durations) before validating it.
+A ``Planner`` turns a theme config and a trend report into a ``ProductionPlan``. The theme picks
+the subject (``choose_subject``: references by phrase and weight, else the theme itself from
+the trends really about it). The default ``LocalPlanner`` is offline and deterministic (same job
+id + config + report + variant, same plan): it writes whole sentences from the material in one
+of several shapes (``SHAPES``), one fact each, and fills every scene's kind, headline, number
+and subjects for the layouts. ``LLMPlanner`` asks a language model for the same plan, repairs
+what is safely repairable, checks it against the same rules (``plan_problems``), asks once more
+and otherwise hands over to the local planner.
 
 Two invariants every plan keeps, whoever wrote it:
 
 - scene durations add up to the video duration (the composition cuts clips to them), and
-- the voiceover fits: at the configured words per minute, with ~15% slack for pauses, each scene's
-  narration can be spoken within the scene.
+- the script is whole sentences that fit the video: ``video_duration_seconds`` is an upper
+  bound, met by dropping whole sentences, never by cutting one (only a video too short for one
+  sentence per scene is cut, as a last resort, by ``shorten_for_speech``).
 """
 
 from __future__ import annotations
@@ -304,48 +309,6 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case an ordinary capitalised first word so it reads after a connector."""
-    first, _, rest = text.partition(" ")
-    if len(first) > 1 and first[0].isupper() and first[1:].islower():
-        first = first.lower()
-    return f"{first} {rest}".strip()
-
-
-def _report_hashtags(report: Mapping[str, Any]) -> list[str]:
-    tags = report.get("top_hashtags") or []
-    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
-
-
-def timed_scenes(
-    drafts: list[tuple[str, list[str], list[str]]], duration: float, rate: int
-) -> list[Scene]:
-    """Scenes from (on-screen text, narration choices longest first, keywords) drafts: the
-    video's time is shared by how long each first choice takes to say, then each scene speaks
-    the longest choice that fits its share (the last one cut to fit if none does)."""
-    wps = words_per_second(rate)
-    needs = [count_words(voices[0]) / wps for _, voices, _ in drafts]
-    durations = split_durations(duration, allot_seconds(duration, needs))
-    scenes: list[Scene] = []
-    for i, ((screen, voices, keywords), seconds) in enumerate(zip(drafts, durations, strict=True)):
-        budget = word_budget(seconds, rate)
-        fitting = [v for v in voices if count_words(v) <= budget]
-        narration = fitting[0] if fitting else fit_words(voices[-1], budget)
-        kind: SceneKind = "hook" if i == 0 else "cta" if i == len(drafts) - 1 else "feature"
-        scenes.append(
-            Scene(
-                index=i,
-                duration_seconds=seconds,
-                on_screen_text=screen,
-                narration=narration,
-                keywords=keywords,
-                kind=kind,
-                subjects=keywords[:2],
-            )
-        )
-    return scenes
-
-
 # --------------------------------------------------------------------------------------------
 # What the video is about
 
@@ -392,12 +355,12 @@ def reference_score(reference: ContentReference, theme: str) -> int:
     text. One shared word of a longer theme never counts: "Home Workout" does not match a lamp
     tagged "work from home".
     """
+    key = _phrase(theme)
+    if any(_phrase(tag) == key or tag.strip() == theme.strip() for tag in reference.tags):
+        return 4
     wanted = topic_keywords(theme)
     if not wanted:
         return 0
-    key = _phrase(theme)
-    if any(_phrase(tag) == key for tag in reference.tags):
-        return 4
     if f" {key} " in f" {_phrase(reference.title)} ":
         return 3
     named = set(topic_keywords(reference.title, *reference.tags))
@@ -564,7 +527,8 @@ _NOT_PICTURED = frozenset(
         "make makes made keep keeps kept fit fits let lets take takes feel feels need needs "
         "people views view video videos idea ideas creator creators story stories tips tip "
         "top step steps guide week's everyday ever never always nobody per full flat size "
-        "background more few above below see how",
+        "background more few above below see how after before during per into onto fix stronger "
+        "faster bigger smaller lighter",
     )
 )
 _DETERMINERS = frozenset(
@@ -759,6 +723,9 @@ def _fact_sentence(
     return _capital(text) + "."
 
 
+# Verbs that state a property, not a benefit: a weak question to open on.
+_PROPERTY_VERBS = frozenset(("weigh", "cost", "measure", "come", "include", "ha"))
+
 # Verbs a viewer does with a product: a talking point led by one can be a how-to step.
 _ACTIONS = frozenset(
     re.findall(
@@ -881,7 +848,7 @@ def spoken_load(text: str) -> int:
     loses a whole scene, so the local planner plans by this, not by the bare word count."""
     pauses = len([s for s in _SENTENCE_END.split(text.strip()) if s])
     numbers = len(re.findall(r"\d+", text))
-    return count_words(text) + pauses + numbers
+    return count_words(text) + pauses + 2 * numbers
 
 
 def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
@@ -902,9 +869,12 @@ def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
     else:
         headline = f"{follow} for more"
     if not parts:
-        parts.append(
-            f"{follow} for more {topic} ideas." if topic else f"{follow} for more like this."
-        )
+        if not topic:
+            parts.append(f"{follow} for more like this.")
+        elif " " not in topic and topic.endswith("s"):
+            parts.append(f"{follow} for more on {topic}.")  # not "more headphones ideas"
+        else:
+            parts.append(f"{follow} for more {topic} ideas.")
     narration = " ".join(parts)
     if headline is not None and headline.rstrip(".").lower() == narration.rstrip(".").lower():
         headline = name if len(name) <= MAX_HEADLINE_CHARS else None
@@ -948,7 +918,12 @@ def scenes_from_lines(
         ):
             headline = None
         subjects = line.subjects[:3] or terms[:1]
-        screen = headline or (subjects[0].capitalize() if subjects else _short_text(line.narration))
+        # The on-screen label may repeat a headline dropped for echoing the narration.
+        label = (
+            line.headline if line.headline and len(line.headline) <= MAX_ON_SCREEN_CHARS else None
+        )
+        screen = headline or label or (subjects[0].capitalize() if subjects else line.narration)
+        screen = screen if len(screen) <= MAX_ON_SCREEN_CHARS else _short_text(screen)
         scenes.append(
             Scene(
                 index=i,
@@ -1004,7 +979,8 @@ class LocalPlanner:
         # and every pairing comes round before one repeats.
         turn = (job_id - 1) // n_refs + (job_id - 1) + variant // n_refs
         if subject.reference is None:
-            return self._theme_plan(config, subject, rng, turn)
+            # Only a new angle turns a theme video: the trends about it change from day to day.
+            return self._theme_plan(config, subject, rng, variant)
         return self._reference_plan(config, report, subject, rng, turn)
 
     # -- a video about one content reference ---------------------------------------------
@@ -1057,7 +1033,11 @@ class LocalPlanner:
         hook: Line
         body: list[Line] = []
         if shape == "problem":
-            point = next(p for p in facts if _looks_like_verb(p.split(" ", 1)[0]))
+            led = [p for p in facts if _looks_like_verb(p.split(" ", 1)[0])]
+            # A question about what it does ("cuts noise") hooks better than what it weighs.
+            point = next(
+                (p for p in led if _base_verb(p.split(" ", 1)[0]) not in _PROPERTY_VERBS), led[0]
+            )
             first, _, rest = " ".join(point.split()).rstrip(".").partition(" ")
             verb = _base_verb(first) if product.plural else first.lower()
             if product.plural:
@@ -1147,7 +1127,6 @@ class LocalPlanner:
                     "{n} things the {title} get right."
                     if product.plural
                     else "{n} things the {title} gets right.",
-                    "The {title}, in {n} reasons.",
                 )
                 if shape == "listicle"
                 else ("How to get the most from the {title}, in {n} steps.",)
@@ -1229,7 +1208,8 @@ class LocalPlanner:
             )
         budget = _plan_budget(config)
         n_max = default_scene_count(config, len(ideas) + 1)
-        terms = _keywords(theme, limit=8)
+        # The last word of a theme is usually its noun ("home workout": a workout).
+        terms = list(reversed(_keywords(theme, limit=8)))
         body: list[Line] = []
         for n, (idea, views, _style, _seconds) in enumerate(ideas[:5], start=1):
             said = spoken_count(views) if views > 0 else ""
@@ -1267,7 +1247,7 @@ class LocalPlanner:
             body.append(
                 Line(
                     "fact",
-                    f"What they share: {_STYLE_PHRASES.get(common, 'short videos')} "
+                    f"The format that wins: {_STYLE_PHRASES.get(common, 'short videos')} "
                     f"under {limit} seconds.",
                     f"Under {limit} s",
                     [],
@@ -1275,6 +1255,24 @@ class LocalPlanner:
             )
         cta = _cta(config, topic, _capital(topic))
         hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
+        # Ideas that fit, in order, skipping one too long to say: two short ideas say more than
+        # one long one. About ten words are kept for the hook.
+        room = budget - spoken_load(cta.narration) - 10
+        packed: list[Line] = []
+        for line in body:
+            if sum(spoken_load(x.narration) for x in packed) + spoken_load(line.narration) <= room:
+                packed.append(line)
+        for i, line in enumerate(packed):
+            if line.number is not None:
+                line.number = i + 1
+                line.narration = re.sub(
+                    r"^Number \w+", f"Number {_SPOKEN_NUMBERS[i]}", line.narration
+                )
+            else:
+                line.narration = re.sub(
+                    r"^\w+,", ("First", "Next", "Then", "And", "Plus")[i] + ",", line.narration
+                )
+        body = packed or body[:1]
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape == "countdown":
             templates: tuple[str, ...] = (
@@ -1284,7 +1282,7 @@ class LocalPlanner:
         else:
             templates = (
                 "{n} {topic} {noun} trending this week.",
-                "{n} {topic} {noun} people can't stop watching.",
+                "{n} {topic} {noun} worth your time this week.",
             )
         hook_text = rng.choice(templates)
         # The hook says how many ideas follow: written last, and an idea goes (never a word of
@@ -1601,11 +1599,18 @@ def shorten_for_speech(plan: ProductionPlan, ratio: float) -> ProductionPlan:
         if len(parts) > 1:
             scenes[longest] = scenes[longest].model_copy(update={"narration": " ".join(parts[:-1])})
             continue
-        over = total() - target
-        budget = max(1, count_words(scenes[longest].narration) - over)
-        scenes[longest] = scenes[longest].model_copy(
-            update={"narration": fit_words(scenes[longest].narration, budget)}
-        )
+        # Last resort (a video too short for even one whole sentence per scene): words come
+        # off the longest narrations first, so a short hook or call to action stays whole.
+        budgets = [count_words(scene.narration) for scene in scenes]
+        while sum(budgets) > target:
+            i = max(range(len(budgets)), key=lambda k: (budgets[k], -k))
+            if budgets[i] <= 1:
+                break
+            budgets[i] -= 1
+        scenes = [
+            scene.model_copy(update={"narration": fit_words(scene.narration, budget)})
+            for scene, budget in zip(scenes, budgets, strict=True)
+        ]
         break
     scenes = [scene.model_copy(update={"index": i}) for i, scene in enumerate(scenes)]
     title = plan.title
@@ -1631,7 +1636,10 @@ def _recount(hook: Scene, title: str, before: int, after: int) -> tuple[Scene, s
         word = _COUNT_WORDS[before]
         text = re.sub(rf"\b{word}\b", _COUNT_WORDS[after], text)
         text = re.sub(rf"\b{_capital(word)}\b", _capital(_COUNT_WORDS[after]), text)
-        return re.sub(rf"\b{before}( \w+)$", rf"{after}\1", text)
+        text = re.sub(rf"\b{before}( \w+)$", rf"{after}\1", text)
+        if after == 1:  # "One ... idea", not "One ... ideas"
+            text = re.sub(r"\b(idea|reason|thing|step)s\b", r"\1", text, count=1)
+        return text
 
     headline = swap(hook.headline) if hook.headline else None
     return hook.model_copy(update={"narration": swap(hook.narration), "headline": headline}), swap(

@@ -395,7 +395,8 @@ def _check_job_request(
     from vidgen.media.library import check_config_media
 
     check_config_media(config)
-    if theme is not None:
+    if theme is not None and settings.stage_package == "vidgen.stages":
+        # Only vidgen's own stages are known to need a subject; a team's own may not.
         check_theme_covered(config, theme)
     return _NewJob(
         # Without a theme the job records the config's own theme, so `vidgen jobs` says what
