@@ -113,7 +113,7 @@ def test_every_job_of_a_batch_keeps_its_own_snapshot(cli: Cli, home: Path, tmp_p
 
     short = _config(tmp_path, "short.yml", video_duration_seconds=12)
     batch = tmp_path / "batch.yml"
-    batch.write_text(f"- {{theme: One, config: {short.name}}}\n- {{theme: Two}}\n")
+    batch.write_text(f"- {{theme: Running, config: {short.name}}}\n- {{theme: Travel}}\n")
     assert cli("generate", "--batch", str(batch)).code == 0
     first = load_snapshot(home / "jobs" / "1" / SNAPSHOT_NAME)
     second = load_snapshot(home / "jobs" / "2" / SNAPSHOT_NAME)
@@ -593,7 +593,7 @@ def test_the_readmes_contact_sheet_command_works_and_spares_the_tracked_image(
     env = {**os.environ, "VIDGEN_HOME": str(home)}
     done = subprocess.run(line.split(), cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "3 scenes from job-1-demo.mp4" in done.stdout
+    assert "3 tiles (the cover, then one per scene) from job-1-demo.mp4" in done.stdout
     assert (tmp_path / "contact-sheet.jpg").stat().st_size > 0
     assert tracked.read_bytes() == before
     # No video yet: one line, no traceback.

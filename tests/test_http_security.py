@@ -299,7 +299,7 @@ def test_cli_config_is_not_confined(cli: Cli, tmp_path: Path) -> None:
 
 
 def _big_json(size: int) -> bytes:
-    body = b'{"theme": "x"' + b" " * size + b"}"
+    body = b'{"theme": "Running"' + b" " * size + b"}"  # a theme the sample covers
     return body
 
 
@@ -352,6 +352,17 @@ def test_bodies_up_to_the_limit_are_read(client: TestClient) -> None:
 
 
 def test_real_vidgen_serve_process(home: Path, tmp_path: Path) -> None:
+    import yaml
+
+    # The default config, with a reference the test's theme names (a theme nothing covers is
+    # refused at generate).
+    config = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    config["content_references"].append(
+        {"title": "Live sale", "description": "A sale.", "talking_points": ["Half off."],
+         "tags": ['über 50% "live" 🚀']}
+    )  # fmt: skip
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDGEN_")}
     env.update(VIDGEN_HOME=str(home), VIDGEN_API_TOKEN=TOKEN, VIDGEN_PROFILE="preview")

@@ -265,7 +265,7 @@ def test_stages_see_the_profile_override_and_the_effective_theme(
     cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """VIDGEN_PROFILE and --theme are applied once, by the runner, to the config stages get."""
-    assert cli("generate", "--theme", "Night Market").code == 0
+    assert cli("generate", "--theme", "Travel").code == 0
     assert cli("generate").code == 0
     with store.read() as session:
         themed, plain = session.get(Job, 1), session.get(Job, 2)
@@ -273,7 +273,7 @@ def test_stages_see_the_profile_override_and_the_effective_theme(
     runner = JobRunner(1, load_settings())
     config = runner._load_config(themed)
     assert config.resolution == (360, 640, 30)  # the sample says full; VIDGEN_PROFILE=preview
-    assert config.config.theme == "Night Market"
+    assert config.config.theme == "Travel"
     monkeypatch.delenv("VIDGEN_PROFILE")
     config = JobRunner(2, load_settings())._load_config(plain)
     # The profile was recorded when the job was queued: the worker's environment cannot change it.

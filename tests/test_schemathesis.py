@@ -34,7 +34,7 @@ def themes(home: Path) -> Path:
     from vidgen import service
     from vidgen.settings import load_settings
 
-    for theme in ("one", "two"):  # so small ids hit real jobs (200, and 400 on retry)
+    for theme in ("Running", "Travel"):  # themes the sample covers  # so small ids hit real jobs (200, and 400 on retry)
         service.generate(load_settings(), theme)
     return folder
 
