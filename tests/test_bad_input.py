@@ -644,13 +644,14 @@ def test_tricky_text_reaches_the_video_through_real_stages(
     assert plan["title"].startswith(TRICKY_TITLE)
     assert all("\n" not in tag and " " not in tag for tag in plan["hashtags"])
     # The rendered layers are intermediates, removed after composing; the log lists each
-    # scene's icon.
+    # scene's pictures.
     assert not list(job_dir.glob("composition/attempt-*/overlays"))
 
     logs = list((home / "output" / "review").glob("job-1-*.json"))
     assert len(logs) == 1
     log = json.loads(logs[0].read_text(encoding="utf-8"))
-    assert [a["scene"] for a in log["assets"] if a["kind"] == "icon"] == list(range(len(texts)))
+    pictured = {a["scene"] for a in log["assets"] if a["kind"] == "illustration"}
+    assert sorted(pictured) == list(range(len(texts)))
     assert log["theme"] == TRICKY_THEME
     assert log["config"]["config"]["theme"] == TRICKY_THEME
     assert log["plan"]["scenes"] == plan["scenes"]

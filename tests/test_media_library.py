@@ -254,7 +254,7 @@ def write_theme(folder: Path, **config: Any) -> Path:
         "config": {
             "theme": "Slow Mornings",
             "profile": "preview",
-            "video_duration_seconds": 10,
+            "video_duration_seconds": 20,  # room to say both points whole
             "scenes": 4,
             "style": "cinematic",
             "music": "none",
