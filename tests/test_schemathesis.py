@@ -34,7 +34,8 @@ def themes(home: Path) -> Path:
     from vidgen import service
     from vidgen.settings import load_settings
 
-    for theme in ("Running", "Travel"):  # themes the sample covers  # so small ids hit real jobs (200, and 400 on retry)
+    # Themes the sample covers, so small ids hit real jobs (200, and 400 on retry).
+    for theme in ("Running", "Travel"):
         service.generate(load_settings(), theme)
     return folder
 
