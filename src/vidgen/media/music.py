@@ -120,11 +120,12 @@ def choose_track(style: str, tone: str, seed: str, recent: Sequence[str] = ()) -
 # -- ducking under the voice ---------------------------------------------------------------------
 
 # The bed sits this far below its own level while someone speaks. An offline recogniser
-# (pocketsphinx) lost up to 0.11 of word error rate to the bed at 18 dB and to a bed whose bass
-# stayed up (a two-band duck); at 22 dB the mix scored within 0.03 of the dry voice with every
-# track of the mood on the default script. Under the words the music is felt more than heard;
-# it is up, at ``volume``, in pauses of a second or more and after the last word.
-DUCK_DB = 22.0
+# (pocketsphinx) is easily put off by music under a voice: on the default script it lost up to
+# 0.07 of word error rate to some of the mood's tracks at 22 dB (0.11 at 18 dB, or with the
+# bass left up), and stayed within 0.03 of the dry voice with every track at 30 dB. Under the
+# words the music is then a hint; it is up, at ``volume``, in pauses of a second or more and
+# before the first and after the last word.
+DUCK_DB = 30.0
 # Pauses shorter than this between words stay ducked: a swell in every breath between
 # sentences is the "pumping" a viewer hears; in a longer pause the music rises.
 BRIDGE_SECONDS = 1.0
