@@ -182,6 +182,9 @@ class ThemeSettings(_Strict):
     aspect: Aspect = "9:16"
     scenes: int | None = Field(None, ge=3, le=6, description="scene count; default from duration")
     voice: Voice = Field(default_factory=lambda: Voice())
+    # What the voice says for a word or phrase of the script ({FocusFlow: "focus flow"});
+    # captions keep the script's spelling (vidgen.media.pronounce).
+    pronunciations: dict[str, str] = Field(default_factory=dict, max_length=200)
     # None: a packaged royalty-free track chosen by style and tone (vidgen.media.music).
     music: Annotated[Music | Literal["none"] | None, BeforeValidator(_music_shorthand)] = None
     thumbnail_time: float = Field(1.0, ge=0)
@@ -201,6 +204,17 @@ class ThemeSettings(_Strict):
     max_cost_usd: float | None = Field(
         None, ge=0, le=10_000, description="most a job may spend on paid providers, in USD"
     )
+
+    @field_validator("pronunciations")
+    @classmethod
+    def _pronunciations_sane(cls, table: dict[str, str]) -> dict[str, str]:
+        for written, spoken in table.items():
+            for text in (written, spoken):
+                if not text.strip() or len(text) > 100:
+                    raise ValueError(f"{written!r}: words and what to say must be 1-100 characters")
+                if any(ord(ch) < 32 for ch in text):
+                    raise ValueError(f"{written!r}: contains a control character; remove it")
+        return {written.strip(): spoken.strip() for written, spoken in table.items()}
 
     @model_validator(mode="after")
     def _check(self) -> ThemeSettings:

@@ -38,6 +38,9 @@ class CompositionSpec:
     voiceover: Path | None = None
     music: Path | None = None
     music_volume: float = 0.25
+    # When the voice speaks, (start, end) in seconds per word: the music ducks under these
+    # (merged across short pauses). Empty with a voiceover: ducked for the whole voice.
+    speech: Sequence[tuple[float, float]] = field(default_factory=tuple)
     overlays: Sequence[Overlay] = field(default_factory=tuple)
     # Set when every clip has this (width, height): clips are joined at that size and scaled to
     # the output once, instead of each being upscaled before the cross-fades. The cross-fades
@@ -313,18 +316,22 @@ def _audio_chain(
         parts.append(f"anullsrc=r=48000:cl=stereo,atrim=duration={total}[voice]")
     mixed = "voice"
     if music_input is not None:
+        # The bed follows a gain envelope built from the speech timings (vidgen.media.music):
+        # down under the voice, across pauses shorter than a second, up in longer ones. A
+        # sidechain compressor cannot know a pause is short and swelled in every one. Small
+        # frames so the envelope moves in 5 ms steps, not audible 20 ms ones.
+        from vidgen.media.music import duck_gain, speech_regions
+
+        spans = list(spec.speech)
+        if not spans and voice_input is not None:
+            spans = [(0.0, spec.total)]
+        gain = duck_gain(speech_regions(spans), volume=spec.music_volume)
         parts.append(
-            f"[{music_input}:a]{stereo},volume={spec.music_volume:.3f},atrim=duration={total},"
-            f"asetpts=PTS-STARTPTS[music]"
+            f"[{music_input}:a]{stereo},atrim=duration={total},asetpts=PTS-STARTPTS,"
+            f"asetnsamples=n=240,volume='{gain}':eval=frame[music]"
         )
-        parts.append("[voice]asplit=2[vmain][vkey]")
-        # Duck the bed by ~12 dB while someone speaks; slow release so it swells between lines.
         parts.append(
-            "[music][vkey]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400:"
-            "makeup=1[ducked]"
-        )
-        parts.append(
-            "[vmain][ducked]amix=inputs=2:duration=first:dropout_transition=0:normalize=0[mix]"
+            "[voice][music]amix=inputs=2:duration=first:dropout_transition=0:normalize=0[mix]"
         )
         mixed = "mix"
     if voice_input is None and music_input is None:

@@ -3,7 +3,9 @@
 
 ``Voiceover``/``WordTiming`` are what a voice hands on; ``TTSProvider`` is the contract. The
 engines compute ``Span``s (``vidgen.media.spans``: a word as a slice of the script plus when it
-is heard), turned into words and sentences here by ``publish`` / ``describe``.
+is heard), turned into words and sentences here by ``publish`` / ``describe``. A voice given a
+respelled script (``vidgen.media.pronounce``) is described in the script's words by
+``in_script_words``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from vidgen.media.spans import SENTENCE_END, Span, clamp, write_wav
 
 if TYPE_CHECKING:
     from vidgen.cancel import CancelToken
+    from vidgen.media.pronounce import Respelling
 
 
 class WordTiming(BaseModel):
@@ -136,3 +139,56 @@ def describe(
         model=model,
         cost=0.0,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Respelled speech -> the script's words
+
+
+def in_script_words(spoken: Voiceover, respelling: Respelling) -> Voiceover:
+    """``spoken``, made from ``respelling.text``, described in the script's own words.
+
+    Every provider reports words as slices of the text it was given, in order, so each word's
+    characters are found by walking that text; ``respelling.to_script`` turns them into the
+    script characters they stand for. The words spoken for one replaced script word ("focus",
+    "flow" for "FocusFlow") become that one word, from the first one's start to the last one's
+    end: captions show the script's spelling for exactly the time its words were heard.
+    """
+    if not respelling.changed:
+        return spoken
+    text, script = respelling.text, respelling.script
+    spans: list[Span] = []
+    cursor = 0
+    for word in spoken.words:
+        at = text.find(word.text, cursor)
+        if not word.text or at < 0:
+            continue  # not a slice of what was spoken: nothing to time in the script
+        cursor = at + len(word.text)
+        first, last = respelling.to_script(at, cursor)
+        if spans and first < spans[-1].last:  # another spoken word of the same script word
+            previous = spans[-1]
+            spans[-1] = Span(previous.first, max(previous.last, last), previous.start,
+                             max(previous.end, word.end))  # fmt: skip
+        else:
+            spans.append(Span(first, last, word.start, word.end))
+    spans = [part for span in spans for part in _per_written_word(script, span)]
+    return spoken.model_copy(
+        update={"words": words(script, spans), "sentences": sentences(script, spans)}
+    )
+
+
+def _per_written_word(script: str, span: Span) -> list[Span]:
+    """A span over several written words (a phrase said with another number of words) as one
+    span per written word, its time shared by their length: captions time each word."""
+    found = list(re.finditer(r"\S+", script[span.first : span.last]))
+    if len(found) < 2:
+        return [span]
+    total = sum(len(m.group()) for m in found)
+    parts: list[Span] = []
+    clock = span.start
+    for match in found:
+        step = (span.end - span.start) * len(match.group()) / total
+        parts.append(Span(span.first + match.start(), span.first + match.end(),
+                          round(clock, 3), round(clock + step, 3)))  # fmt: skip
+        clock += step
+    return parts

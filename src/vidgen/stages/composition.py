@@ -103,8 +103,40 @@ def _check_clips(
     return paths, (common[0], common[1])
 
 
+# How far back a config's earlier videos count for the music rotation.
+RECENT_JOBS_SCANNED = 60
+RECENT_TRACKS = 10
+
+
+def _recent_tracks(ctx: StageContext) -> list[str]:
+    """The packaged tracks of the latest earlier videos made from this job's config and theme,
+    newest first (read through the store's own functions)."""
+    from vidgen.store import checkpoints, jobs
+    from vidgen.store.status import CheckpointStatus
+
+    me = jobs.get(ctx.store, ctx.job_id)
+    if me is None:
+        return []
+    recent: list[str] = []
+    for job in jobs.newest(ctx.store, None, RECENT_JOBS_SCANNED, 0):
+        if job.id is None or job.id >= ctx.job_id or len(recent) >= RECENT_TRACKS:
+            continue
+        if (job.config_path, job.theme) != (me.config_path, me.theme):
+            continue
+        composed = checkpoints.latest(ctx.store, job.id).get("composition")
+        if composed is None or composed.status != CheckpointStatus.COMPLETED:
+            continue
+        recent += [
+            str(asset.get("id"))
+            for asset in composed.outputs.get("assets") or []
+            if isinstance(asset, dict) and asset.get("kind") == "music"
+        ][:1]
+    return recent
+
+
 def _music(ctx: StageContext, seed: str) -> tuple[Path | None, float, dict[str, Any] | None]:
-    """The music bed: the config's file, none (``music: none``) or a packaged track by mood."""
+    """The music bed: the config's file, none (``music: none``) or a packaged track by mood,
+    rotating through the mood's tracks across the config's consecutive videos."""
     music = ctx.config.config.music
     if music == "none":
         return None, 0.0, None
@@ -112,7 +144,7 @@ def _music(ctx: StageContext, seed: str) -> tuple[Path | None, float, dict[str, 
         from vidgen.media import music as library
 
         settings = ctx.config.config
-        track = library.choose_track(settings.style, settings.tone, seed)
+        track = library.choose_track(settings.style, settings.tone, seed, _recent_tracks(ctx))
         if track is None:
             ctx.log("no packaged music library found (immich-memories-music); no music bed")
             return None, 0.0, None
@@ -321,6 +353,7 @@ def run(ctx: StageContext) -> StageResult:
     audio_spec = CompositionSpec(
         clips=clip_paths, scene_durations=durations, output=audio_tmp, width=width,
         height=height, voiceover=voice_path, music=music_path, music_volume=music_volume,
+        speech=[(w.start, w.end) for w in voiceover.words] if voiceover is not None else (),
     )  # fmt: skip
     # The soundtrack (one short ffmpeg run) is mixed while Python draws the layers.
     pool = ThreadPoolExecutor(max_workers=1)

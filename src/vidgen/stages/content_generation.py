@@ -29,7 +29,8 @@ from vidgen.errors import FatalStageError, StageError, StageTimeout
 from vidgen.files import atomic_write_text
 from vidgen.media.ffmpeg import FfmpegError
 from vidgen.media.library import Match, SceneWords, config_library, match_scenes
-from vidgen.media.speech import WordTiming
+from vidgen.media.pronounce import respell
+from vidgen.media.speech import WordTiming, in_script_words
 from vidgen.media.stock import StockCache, get_stock_provider
 from vidgen.media.tts import Voiceover, choose_voice, get_tts
 from vidgen.media.visuals import (
@@ -169,8 +170,21 @@ def _speak(
     target = plan.duration_seconds
     plan = with_joined_script(plan)
     rate = settings.voice.rate
-    _check_tts_cost(ctx, tts, plan.voiceover_script, rate)
-    spoken = tts.synthesize(plan.voiceover_script, out, voice=choice.voice, rate=rate, ctx=ctx)
+
+    def say(script: str) -> Voiceover:
+        # The voice reads a respelled copy (names, prices, units); the words it reports are
+        # mapped back onto the script's own, so captions and scene timing quote the script.
+        said = respell(script, settings.pronunciations, language=settings.language)
+        if said.changed:
+            ctx.log("the voice says " + ", ".join(
+                f"{said.text[p.spoken[0]:p.spoken[1]]!r} for {script[p.written[0]:p.written[1]]!r}"
+                for p in said.pieces
+            ))  # fmt: skip
+        _check_tts_cost(ctx, tts, said.text, rate)
+        voiced = tts.synthesize(said.text, out, voice=choice.voice, rate=rate, ctx=ctx)
+        return in_script_words(voiced, said)
+
+    spoken = say(plan.voiceover_script)
     cost = spoken.cost
     shortened = _speech_end(spoken) + SPEECH_TAIL > target
     if shortened:
@@ -182,8 +196,7 @@ def _speak(
         plan = shorten_for_speech(plan, ratio)
         ctx.check_cancelled()
         ctx.add_cost(cost)
-        _check_tts_cost(ctx, tts, plan.voiceover_script, rate)
-        spoken = tts.synthesize(plan.voiceover_script, out, voice=choice.voice, rate=rate, ctx=ctx)
+        spoken = say(plan.voiceover_script)
         cost += spoken.cost
         if _speech_end(spoken) > target:
             raise StageError(
