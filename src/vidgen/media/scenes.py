@@ -212,8 +212,9 @@ def plan_scene_visuals(
     (a photo, footage) already shows the subject, so no picture is laid over it.
     """
     raster = rasterizer or lib.Rasterizer()
-    # The subject's own name first ("FocusFlow Desk Lamp" -> lamp), then its plain words.
-    fallback = lib.subject_picture([subject or "", card_title(title), *subject_terms, title, theme])
+    # The subject's plain words first (the planner puts its head noun first: "HushBuds Wireless
+    # Headphones" -> headphones, never "wireless" -> a wifi sign), then its name and title.
+    fallback = lib.subject_picture([*subject_terms, subject or "", card_title(title), title, theme])
     fallback_hue = lib.dominant_hue(fallback, raster) if fallback else None
     theme_hue = (_hash(theme.lower(), title.lower()) % 360) / 360
     out: list[SceneVisual] = []
@@ -465,7 +466,7 @@ def scene_card(
         if layout == "fact":
             text(visual.headline, 0.16, light, stroke=0.06)
         elif layout != "cta":
-            text(visual.headline, {"hook": 0.115, "trio": 0.075}.get(layout, 0.085))
+            text(visual.headline, {"hook": 0.095, "trio": 0.075}.get(layout, 0.085))
     # Place the text: stacked from the top (tall frames) or centred in the left column (wide).
     height_of_text = sum(t.height for t in texts) + gap * max(0, len(texts) - 1)
     y = (top + bottom - height_of_text) / 2 if wide else float(top)
