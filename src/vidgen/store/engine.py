@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from vidgen.errors import InvalidInput, StoreBusy, StoreLost
@@ -56,6 +56,27 @@ NEW_STORE_HINT = "vidgen recover --new-store"
 # What a store that is down or broken raises (the driver's errors, file-system errors): the
 # pipeline treats these as an outage -- one log line, back off -- without importing SQLAlchemy.
 STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+
+
+# SQLSTATEs of a database server that is going away or not yet accepting connections.
+_SERVER_GONE = ("57P01", "57P02", "57P03")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True if ``exc`` says the store's server could not be reached (refused or dropped
+    connection, server shutting down or starting): an outage to wait out, unlike a full disk,
+    a constraint or a bug. SQLite files are never "unreachable"."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if type(orig).__module__.split(".")[0] != "psycopg" or not isinstance(exc, OperationalError):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    # No SQLSTATE: the client itself failed (connection refused, socket gone, server closed
+    # the connection); class 08: connection exceptions.
+    return state is None or state.startswith("08") or state in _SERVER_GONE
 
 
 def _sqlite_path(url: str) -> Path | None:
