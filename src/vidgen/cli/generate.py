@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 def _human(result: PipelineTriggerResponse | GenerateSkippedResponse) -> str:
     if result.status == "skipped":
-        return f"[yellow]Skipped[/]: {result.message}. Follow it: vidgen status {result.job_id}"
+        from vidgen.cli.output import plain
+
+        return (
+            f"[yellow]Skipped[/]: {plain(result.message)}. Follow it: vidgen status {result.job_id}"
+        )
     return (
         f"[green]Queued[/] job {result.job_id} (task {result.task_id}).\n"
         f"Follow it: vidgen status {result.job_id} --watch"

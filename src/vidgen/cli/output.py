@@ -94,8 +94,17 @@ STATE_ICON = {
 }
 
 
+def plain(text: object) -> str:
+    """User text (a theme, an error, a title, a path) made safe to embed in Rich markup: its
+    ``[`` are escaped, so ``Sale [/] today`` prints as typed instead of breaking the whole
+    rendering (``MarkupError``) and ``[link=…]`` makes no hidden hyperlink."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def styled_status(status: str) -> str:
-    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
+    return f"[{STATUS_STYLE.get(status, 'white')}]{plain(status)}[/]"
 
 
 def progress_bar(pct: float | None, width: int = 10) -> str:

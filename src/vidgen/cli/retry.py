@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def _human(result: JobRetryResponse) -> str:
+    from rich.markup import escape
+
     skipped = ", ".join(result.skipping_stages) or "nothing"
     running = ", ".join(result.running_stages) or "nothing"
     if result.dry_run:
@@ -23,7 +25,8 @@ def _human(result: JobRetryResponse) -> str:
             shown = ", ".join(files) if files else "(outputs only, no files)"
             lines.append(f"  reuse {stage}: {shown}")
         if result.message and "files changed" in result.message:
-            lines.append(f"[yellow]{result.message.split('(', 1)[1].rstrip(')')}[/]")
+            changed = result.message.split("(", 1)[1].rstrip(")")
+            lines.append(f"[yellow]{escape(changed)}[/]")
         return "\n".join(lines)
     return (
         f"[green]Queued[/] job {result.job_id} again (task {result.task_id}).\n"

@@ -24,7 +24,7 @@ VIDEO_STYLE: dict[str, str] = {
 def videos_table(result: VideoListResponse) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import short_time
+    from vidgen.cli.output import plain, short_time
 
     if not result.videos:
         return "[dim]No videos match.[/]"
@@ -38,17 +38,19 @@ def videos_table(result: VideoListResponse) -> RenderableType:
             str(video.id),
             str(video.job_id),
             f"[{style}]{video.status}[/]",
-            video.title[:40],
+            plain(video.title[:40]),
             f"{video.duration_seconds:.1f}s",
             short_time(video.created_at),
-            video.video_path,
+            plain(video.video_path),
         )
     return table
 
 
 def _moved(video: VideoResponse) -> str:
+    from vidgen.cli.output import plain
+
     note = f" ({video.reason})" if video.reason else ""
-    return f"Video {video.id} {video.status}{note}: {video.video_path}"
+    return plain(f"Video {video.id} {video.status}{note}: {video.video_path}")
 
 
 def videos(
