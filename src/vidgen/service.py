@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from vidgen.config import ThemeConfig, load_config, resolve_config_path
+from vidgen.config import ThemeConfig, load_config, load_yaml, resolve_config_path
 from vidgen.errors import InvalidInput, NotFound, Refused, VidgenError
 from vidgen.files import Swept
 from vidgen.pipeline import report
@@ -356,13 +356,14 @@ def load_batch_file(raw_path: str) -> list[BatchEntry]:
     except OSError as exc:
         raise InvalidInput(f"{where}: cannot read the batch file ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)  # JSON is YAML, so one parser reads both
+        # JSON is YAML, so one parser reads both: the configs' guarded one (no alias bombs,
+        # no RecursionError on deep nesting, duplicate keys refused, not silently dropped).
+        data = load_yaml(text)
     except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InvalidInput(
-            f"{where}: invalid YAML/JSON{at}: {getattr(exc, 'problem', exc)}"
-        ) from None
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise InvalidInput(f"{where}: invalid YAML/JSON{at}: {problem}") from None
     if isinstance(data, dict) and set(data) == {"jobs"}:
         data = data["jobs"]
     if not isinstance(data, list):
