@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,6 +143,46 @@ class Store:
         # The file this process opened: a worker checks on its beat that it is still the one
         # at the store's path (``check_still_there``).
         self._file_key = _file_key(self.path) if self.path is not None else None
+        self._anchor: float | None = None
+        self._anchor_lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The store's clock, for leases and worker beats -- never the local wall clock, which
+        a clock step (NTP, a VM resumed, ``date -s``) moves by an hour: a lease measured on it
+        was reaped at once (clock forward) or kept for the hour (clock back).
+
+        PostgreSQL: the database server's ``clock_timestamp()``, one clock for every machine.
+        SQLite (one machine): this boot's monotonic clock, which no clock step moves, plus an
+        anchor recorded in the store under the boot id by the first process of this boot
+        (the wall clock then, minus the monotonic clock): every process of the boot reads the
+        same time, close to the wall clock. A reboot has a new boot id and a new anchor, so
+        the old boot's readings are never compared with the new boot's monotonic clock."""
+        if self.path is None and self.engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            with self.read() as session:
+                value = session.connection().execute(text("SELECT clock_timestamp()")).scalar()
+            assert isinstance(value, datetime)
+            return value.astimezone(UTC)
+        return datetime.fromtimestamp(self._boot_anchor() + time.monotonic(), UTC)
+
+    def _boot_anchor(self) -> float:
+        if self._anchor is not None:
+            return self._anchor
+        from vidgen.store.models import StoreMeta
+
+        key = f"clock-anchor:{boot_id()}"
+        with self._anchor_lock:
+            with self.read() as session:
+                row = session.get(StoreMeta, key)
+            if row is None:
+                with self.write() as session:
+                    row = session.get(StoreMeta, key)
+                    if row is None:
+                        row = StoreMeta(key=key, value=repr(time.time() - time.monotonic()))
+                        session.add(row)
+            self._anchor = float(row.value)
+        return self._anchor
 
     def _identity(self, expected: str | None) -> str:
         """The store's id: read, or made now for a store without one (a new store, or one an
@@ -240,6 +282,16 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def boot_id() -> str:
+    """This machine's boot id (Linux); a reboot changes it. Elsewhere "unknown": then a
+    reboot is noticed only as the monotonic clock starting again (leases of the old boot
+    look valid until they run out on the new clock)."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 def _busy(exc: OperationalError) -> bool:
