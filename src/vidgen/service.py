@@ -705,7 +705,10 @@ def cancel_job(settings: Settings, job_id: int) -> JobCancelResponse:
         message = f"Job {job_id} cancelled (it had not started)"
     else:
         message = (
-            f"Job {job_id} is running ({job.stage}); its worker stops it within seconds. "
+            # Honest about the race: a job in its last step may complete before its worker
+            # sees the request (the outcome is recorded either way, once).
+            f"Job {job_id} is running ({job.stage}); cancel requested: its worker stops it "
+            "within seconds unless it completes first. "
             f"Follow it: vidgen logs {job_id} --follow"
         )
     return JobCancelResponse(
