@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -46,8 +47,15 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+_HOST_HEADER = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+
+
 def _host_name(host_header: str) -> str:
-    """``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:8000`` -> ``::1``."""
+    """``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:8000`` -> ``::1``. Anything that is not a
+    plain host[:port] is returned whole, so it matches no allowed name: URL parsing would
+    read ``evil.example@127.0.0.1`` as user ``evil.example`` at ``127.0.0.1``."""
+    if not _HOST_HEADER.match(host_header):
+        return host_header.lower()
     return (urlsplit(f"//{host_header}").hostname or "").lower()
 
 
