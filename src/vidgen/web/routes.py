@@ -21,7 +21,13 @@ from fastapi.staticfiles import StaticFiles
 from vidgen import service
 from vidgen.schemas import JobCardListResponse, VideoFileKind
 from vidgen.settings import Settings
-from vidgen.web.security import SESSION_COOKIE, session_value
+from vidgen.web.security import (
+    SESSION_COOKIE,
+    client_of,
+    session_value,
+    too_many_wrong_tokens,
+    wrong_tokens,
+)
 
 STATIC = Path(str(resources.files("vidgen.web") / "static"))
 TEMPLATES = Path(str(resources.files("vidgen.web") / "templates"))
@@ -108,13 +114,17 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         given = (form.get("token") or [""])[0].strip()
         from secrets import compare_digest
 
+        if (blocked := too_many_wrong_tokens(request)) is not None:
+            return blocked
         if not compare_digest(given.encode(), token.encode()):
+            wrong_tokens(request).wrong(client_of(request))
             return _page(
                 "login.html",
                 status_code=401,
                 next=target,
                 error="That is not the token this server was started with.",
             )
+        wrong_tokens(request).right(client_of(request))
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,

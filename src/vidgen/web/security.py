@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -37,6 +38,65 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/", "/docs/assets/")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class WrongTokens:
+    """Back-off for wrong tokens, per client address: after ``FREE`` wrong tokens (a bearer
+    header or the login form) each further one makes that client wait twice as long (1 s, 2 s,
+    4 s … up to ``CAP``), answered 429 with ``Retry-After`` without checking its token. A
+    right token clears its count. Guessing a token by trying it is then hopeless."""
+
+    FREE = 5
+    CAP = 60.0
+    MAX_CLIENTS = 10_000
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[int, float]] = {}  # client -> (wrong tokens, blocked until)
+
+    def wait(self, client: str) -> float:
+        """Seconds ``client`` must still wait before its token is checked again (0: none)."""
+        _count, until = self._seen.get(client, (0, 0.0))
+        return max(0.0, until - time.monotonic())
+
+    def wrong(self, client: str) -> None:
+        count, _until = self._seen.get(client, (0, 0.0))
+        count += 1
+        until = 0.0
+        if count > self.FREE:
+            until = time.monotonic() + min(self.CAP, 2.0 ** (count - self.FREE - 1))
+        if len(self._seen) >= self.MAX_CLIENTS:
+            self._seen.clear()  # bounded memory; an attacker with 10k addresses starts again
+        self._seen[client] = (count, until)
+
+    def right(self, client: str) -> None:
+        self._seen.pop(client, None)
+
+
+def wrong_tokens(request: Request) -> WrongTokens:
+    """The back-off of the app serving ``request`` (one per app, so per server process)."""
+    found = getattr(request.app.state, "wrong_tokens", None)
+    if not isinstance(found, WrongTokens):
+        found = request.app.state.wrong_tokens = WrongTokens()
+    return found
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client is not None else "?"
+
+
+def too_many_wrong_tokens(request: Request) -> Response | None:
+    """The 429 a client still backing off gets, or None."""
+    from vidgen.web.responses import detail_response
+
+    wait = wrong_tokens(request).wait(client_of(request))
+    if wait <= 0:
+        return None
+    seconds = max(1, round(wait))
+    return detail_response(
+        f"too many wrong tokens from this address: wait {seconds} s before trying again",
+        429,
+        **{"Retry-After": str(seconds)},
+    )
 
 
 def session_value(token: str) -> str:
@@ -120,7 +180,13 @@ def add_guard(
         except VidgenError as exc:
             return detail_response(str(exc), 503)
         path = request.url.path
-        if token and not is_public(path) and not bearer_ok(request, token):
+        if token and not is_public(path) and (blocked := too_many_wrong_tokens(request)):
+            return blocked
+        if token and not is_public(path) and bearer_ok(request, token):
+            wrong_tokens(request).right(client_of(request))
+        elif token and not is_public(path):
+            if request.headers.get("authorization"):  # a token given, and wrong
+                wrong_tokens(request).wrong(client_of(request))
             if cookie_ok(request, token):
                 if unsafe and request.headers.get(CSRF_HEADER) != "1":
                     return detail_response(
