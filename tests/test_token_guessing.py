@@ -70,7 +70,7 @@ def test_wrong_bearer_tokens_back_off_and_the_right_one_works_after_the_wait(
     time.sleep(1.1)
     assert locked.get("/api/jobs", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     # The right token cleared the count: five more free guesses.
-    for guess in range(WrongTokens.FREE):
+    for _ in range(WrongTokens.FREE):
         assert locked.get("/api/jobs", headers={"Authorization": "Bearer x"}).status_code == 401
 
 
