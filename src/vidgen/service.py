@@ -819,6 +819,44 @@ def open_store(settings: Settings) -> None:
     get_store(settings)
 
 
+# A dashboard sign-in lasts this long (then the page asks for the token again).
+SESSION_SECONDS = 12 * 3600
+
+
+def _token_fingerprint(token: str) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(token.encode(), b"vidgen dashboard session v2", hashlib.sha256).hexdigest()
+
+
+def start_session(settings: Settings) -> tuple[str, int]:
+    """A new dashboard session after the token was checked: (cookie value, lifetime in s)."""
+    from vidgen.store import sessions
+
+    assert settings.api_token, "sessions exist only on a server with a token"
+    value = sessions.create(
+        get_store(settings), _token_fingerprint(settings.api_token), SESSION_SECONDS
+    )
+    return value, SESSION_SECONDS
+
+
+def session_ok(settings: Settings, value: str) -> bool:
+    """True if ``value`` is a live session opened with the current token."""
+    from vidgen.store import sessions
+
+    if not settings.api_token or not value:
+        return False
+    return sessions.valid(get_store(settings), value, _token_fingerprint(settings.api_token))
+
+
+def end_session(settings: Settings, value: str) -> None:
+    """Sign-out: the session ``value`` ends here, not only in the browser."""
+    from vidgen.store import sessions
+
+    sessions.revoke(get_store(settings), value)
+
+
 def health(settings: Settings) -> HealthResponse:
     from vidgen import __version__
     from vidgen.store import public_url

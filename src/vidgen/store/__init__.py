@@ -12,6 +12,7 @@ One module per group of tables, each the only writer of its rows:
 - ``videos``      ``Video``: filing for review, the approve/reject moves, queries
 - ``workers``     ``WorkerBeat`` liveness, reaping jobs whose lease ran out
 - ``events``      ``Event``: the runner's named events per job
+- ``sessions``    ``WebSession``: dashboard sign-ins
 
 ``Store`` and friends are loaded on first use, so ``vidgen.store.status`` stays light.
 """

@@ -35,7 +35,8 @@ from vidgen.store import models  # noqa: F401  (registers the tables on SQLModel
 # 4: job.cancel_requested (vidgen cancel of a running job).
 # 5: job.lease_epoch (fencing: a runner's writes hold its lease's epoch, see store.leases).
 # 6: ix_job_count (a narrow index that makes counting all jobs cheap).
-# 7: storemeta (the store's identity) and ownedname (the names it publishes files under).
+# 7: storemeta (the store's identity), ownedname (the names it publishes files under) and
+#    websession (dashboard sign-ins).
 SCHEMA_VERSION = 7
 _DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 # Columns added after a table first shipped: (table, column, SQL type); create_all skips them.

@@ -24,7 +24,6 @@ from vidgen.settings import Settings
 from vidgen.web.security import (
     SESSION_COOKIE,
     client_of,
-    session_value,
     too_many_wrong_tokens,
     wrong_tokens,
 )
@@ -125,10 +124,12 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
                 error="That is not the token this server was started with.",
             )
         wrong_tokens(request).right(client_of(request))
+        value, lifetime = service.start_session(current())
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
-            session_value(token),
+            value,
+            max_age=lifetime,
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
@@ -137,7 +138,9 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         return response
 
     @app.post("/logout", include_in_schema=False)
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        # The session ends on the server: a copy of the cookie no longer opens anything.
+        service.end_session(current(), request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -5,8 +5,9 @@
   request (POST...) whose ``Origin`` or ``Sec-Fetch-Site`` says it comes from elsewhere is
   refused, and ``vidgen serve`` accepts only loopback ``Host`` names (no DNS rebinding).
 - With a token every route but the public ones needs ``Authorization: Bearer <token>`` or the
-  session cookie the login page sets (HttpOnly, SameSite=Strict). The cookie holds an HMAC of
-  the token, not the token, so changing the token ends every session. A request that
+  session cookie the login page sets (HttpOnly, SameSite=Strict): a random value per sign-in,
+  kept server-side (``store.sessions``) with a 12-hour expiry, ended by "Sign out", and tied to
+  the token it was opened with, so changing the token ends every session. A request that
   authenticates with the cookie and changes something must also carry ``X-Vidgen-CSRF: 1``,
   which a cross-site form cannot send and a cross-site script cannot send without a CORS
   preflight this server never grants.
@@ -14,8 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 import time
@@ -99,10 +98,6 @@ def too_many_wrong_tokens(request: Request) -> Response | None:
     )
 
 
-def session_value(token: str) -> str:
-    return hmac.new(token.encode(), b"vidgen dashboard session v1", hashlib.sha256).hexdigest()
-
-
 def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
@@ -141,9 +136,12 @@ def bearer_ok(request: Request, token: str) -> bool:
     return scheme.lower() == "bearer" and secrets.compare_digest(given.encode(), token.encode())
 
 
-def cookie_ok(request: Request, token: str) -> bool:
+def cookie_ok(request: Request, settings: Settings) -> bool:
+    """The session cookie names a live server-side session (``service.session_ok``)."""
+    from vidgen import service
+
     given = request.cookies.get(SESSION_COOKIE, "")
-    return bool(given) and secrets.compare_digest(given.encode(), session_value(token).encode())
+    return bool(given) and service.session_ok(settings, given)
 
 
 def wants_page(request: Request) -> bool:
@@ -187,7 +185,11 @@ def add_guard(
         elif token and not is_public(path):
             if request.headers.get("authorization"):  # a token given, and wrong
                 wrong_tokens(request).wrong(client_of(request))
-            if cookie_ok(request, token):
+            try:
+                signed_in = cookie_ok(request, current())
+            except VidgenError as exc:  # the store (which keeps the sessions) is busy or lost
+                return detail_response(str(exc), 503)
+            if signed_in:
                 if unsafe and request.headers.get(CSRF_HEADER) != "1":
                     return detail_response(
                         f"a request signed in by the session cookie must send the header "
