@@ -22,7 +22,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session, SQLModel, create_engine
 
 from vidgen.errors import InvalidInput, StoreBusy, StoreLost
@@ -197,12 +203,21 @@ class Store:
                 raise _lost(
                     self.settings, expected, "it was replaced by another store (a new, empty one)"
                 )
-            with self.write() as session:
-                row = session.get(StoreMeta, "store_id")  # another process may have made it
-                if row is None:
-                    row = StoreMeta(key="store_id", value=uuid.uuid4().hex)
-                    session.add(row)
-                    session.add(StoreMeta(key="created_at", value=datetime.now(UTC).isoformat()))
+            try:
+                with self.write() as session:
+                    row = session.get(StoreMeta, "store_id")  # another process may have made it
+                    if row is None:
+                        row = StoreMeta(key="store_id", value=uuid.uuid4().hex)
+                        session.add(row)
+                        session.add(
+                            StoreMeta(key="created_at", value=datetime.now(UTC).isoformat())
+                        )
+            except IntegrityError:
+                # PostgreSQL: another machine made it at the same instant (its transaction is
+                # not serialised with ours as SQLite's BEGIN IMMEDIATE is): use theirs.
+                with self.read() as session:
+                    row = session.get(StoreMeta, "store_id")
+                assert row is not None
         identity = row.value
         if expected is None:
             _write_marker(self.settings, identity)
