@@ -238,7 +238,8 @@ def _query_url(url: str, sql: str, *params: Any) -> list[Any]:
     """``_query`` against a database server: rows as mappings, ``?`` placeholders as in sqlite3."""
     from sqlalchemy import create_engine, text
 
-    engine = _engines.get(url) or _engines.setdefault(url, create_engine(url))
+    # pool_pre_ping: a test may restart the server (tests/test_pg_outage.py).
+    engine = _engines.get(url) or _engines.setdefault(url, create_engine(url, pool_pre_ping=True))
     names = [f"p{i}" for i in range(len(params))]
     for name in names:
         sql = sql.replace("?", f":{name}", 1)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from conftest import CliResult
 from vidgen.shim import create_app
-from vidgen.web.security import CSRF_HEADER, SESSION_COOKIE, session_value
+from vidgen.web.security import CSRF_HEADER, SESSION_COOKIE
 
 Cli = Callable[..., CliResult]
 TOKEN = "dash-token-for-tests"
@@ -138,6 +138,19 @@ def locked(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     return client
 
 
+def sign_in(client: TestClient, token: str = TOKEN) -> str:
+    """Sign in through the login form, as the page does; returns the session cookie's value."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    answer = client.post(
+        "/login", content=f"token={token}&next=/".encode(), headers=form, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+    value = answer.cookies.get(SESSION_COOKIE)
+    assert value
+    client.cookies.set(SESSION_COOKIE, value)
+    return str(value)
+
+
 def test_browser_is_sent_to_the_login_page(locked: TestClient) -> None:
     html = {"accept": "text/html,application/xhtml+xml"}
     for path in ("/", "/jobs/3", "/docs", "/openapi.json"):
@@ -161,8 +174,10 @@ def test_login_sets_an_httponly_strict_cookie_of_a_hash(locked: TestClient) -> N
                      follow_redirects=False)  # fmt: skip
     assert ok.status_code == 303 and ok.headers["location"] == "/jobs/2"
     cookie = ok.headers["set-cookie"]
-    assert f"{SESSION_COOKIE}={session_value(TOKEN)}" in cookie
+    assert f"{SESSION_COOKIE}=" in cookie and "Max-Age=43200" in cookie  # expires in 12 h
     assert TOKEN not in cookie
+    # Random per sign-in, not one value for ever: two sign-ins, two sessions.
+    assert sign_in(locked) != sign_in(locked)
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
         body = f"token={TOKEN}&next={evil}".encode()
@@ -171,25 +186,28 @@ def test_login_sets_an_httponly_strict_cookie_of_a_hash(locked: TestClient) -> N
 
 
 def test_logout_ends_the_session(locked: TestClient) -> None:
-    locked.cookies.set(SESSION_COOKIE, session_value(TOKEN))
+    value = sign_in(locked)
     assert locked.get("/api/jobs").status_code == 200
     out = locked.post("/logout", follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     cleared = out.headers["set-cookie"]
     assert cleared.startswith(f'{SESSION_COOKIE}=""') and "Max-Age=0" in cleared
     one_line(locked.post("/logout", headers={"origin": "http://evil.example"}), 403)
+    # Ended on the server: a copy of the cookie kept from before opens nothing.
+    locked.cookies.set(SESSION_COOKIE, value)
+    one_line(locked.get("/api/jobs"), 401)
 
 
 def test_cookie_opens_reads_and_writes_need_the_csrf_header(locked: TestClient, cli: Cli) -> None:
     cli("generate")
-    locked.cookies.set(SESSION_COOKIE, session_value(TOKEN))
+    sign_in(locked)
     assert locked.get("/api/jobs").status_code == 200
     assert locked.get("/openapi.json").status_code == 200
     assert "swagger-ui-bundle.js" in locked.get("/docs").text
     refused = one_line(locked.post("/api/generate"), 403)
     assert "X-Vidgen-Csrf: 1" in refused
     assert locked.post("/api/generate", headers={CSRF_HEADER: "1"}).status_code == 200
-    locked.cookies.set(SESSION_COOKIE, session_value("another token"))
+    locked.cookies.set(SESSION_COOKIE, "a-forged-session-value")
     one_line(locked.get("/api/jobs"), 401)
     # The bearer token still works on its own, without any header of the page's.
     locked.cookies.clear()
@@ -204,7 +222,7 @@ def test_cross_site_writes_are_refused(
 ) -> None:
     if token:
         monkeypatch.setenv("VIDGEN_API_TOKEN", token)
-        client.cookies.set(SESSION_COOKIE, session_value(token))
+        sign_in(client, token)
     page = {CSRF_HEADER: "1"}
     for headers in (
         {"origin": "http://evil.example"},

@@ -13,6 +13,7 @@ from conftest import CliResult
 from conftest import new_job as _new_job
 from vidgen import service
 from vidgen.errors import Refused
+from vidgen.files import Moves
 from vidgen.pipeline import events as pipeline_events
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
@@ -157,14 +158,18 @@ def test_a_video_is_decided_once(cli: Cli, store: Store, tmp_path: Path) -> None
     )
     assert decided is None and stale == [] and video.id is not None
     moved = (tmp_path / "a.mp4", tmp_path / "a.jpg", tmp_path / "a.json")
-    done = videos.decide(store, video.id, VideoStatus.APPROVED, None, lambda row, now: moved)
+    done = videos.decide(
+        store, video.id, VideoStatus.APPROVED, None, lambda row, now: (moved, Moves())
+    )
     assert (done.status, done.video_path, done.reviewed_at is not None) == (
         "approved",
         str(moved[0]),
         True,
     )
     with pytest.raises(Refused, match="already approved"):
-        videos.decide(store, video.id, VideoStatus.REJECTED, "no", lambda row, now: moved)
+        videos.decide(
+            store, video.id, VideoStatus.REJECTED, "no", lambda row, now: (moved, Moves())
+        )
     # A filing for an already decided job changes nothing.
     again, decided, _ = videos.file_for_review(
         store,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from conftest import CliResult
 from processkit import LEASE, Factory, Proc
 
 pytestmark = pytest.mark.slow
@@ -143,3 +145,36 @@ def test_a_worker_whose_store_file_goes_away_stops_in_one_line(
     refused = factory.vidgen("generate", timeout=20)
     _one_line_refusal(refused, "vidgen recover --new-store")
     assert job_id == 1
+
+
+def test_a_publication_from_before_names_were_recorded_is_replaced_not_orphaned(
+    cli: Callable[..., CliResult],
+    stagekit: Path,
+    drain: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an upgrade, a job's own pending video (its row, no recorded name, a log without
+    the store id) is the store's: a retry from review publishes under the same name and leaves
+    no old file behind."""
+    from sqlalchemy import delete
+
+    from vidgen.settings import load_settings
+    from vidgen.store import get_store
+    from vidgen.store.models import OwnedName
+
+    for name, value in FAKE_REVIEW.items():
+        monkeypatch.setenv(name, value)
+    assert cli("generate", "--theme", "legacy").code == 0
+    drain()
+    review = stagekit / "output" / "review"
+    before = sorted(_files(review))
+    with get_store(load_settings()).write() as session:
+        session.execute(delete(OwnedName))
+    log = review / next(n for n in before if n.endswith(".json"))
+    data = json.loads(log.read_text())
+    del data["store_id"]
+    log.write_text(json.dumps(data))
+    assert cli("retry", "1", "--from-stage", "review").code == 0
+    drain()
+    assert cli("status", "1", "--json").json()["status"] == "completed"
+    assert sorted(_files(review)) == before

@@ -447,6 +447,14 @@ class _CountingLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+def load_yaml(text: str) -> Any:
+    """Parse YAML (or JSON) with the guards theme configs have: no alias bombs, no nesting
+    deeper than MAX_YAML_DEPTH (a RecursionError otherwise), no duplicate keys. Raises
+    ``yaml.YAMLError`` or ``ValueError`` (a value YAML cannot represent) for the caller to
+    report with its file name. Batch files use it too."""
+    return yaml.load(text, Loader=_CountingLoader)
+
+
 def packaged_config_path() -> Path:
     return Path(str(resources.files("vidgen") / "data" / "sample-data.yml"))
 
@@ -601,7 +609,7 @@ def load_config(path: Path) -> ThemeConfig:
             f"{where}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
         ) from None
     try:
-        raw = yaml.load(text, Loader=_CountingLoader)
+        raw = load_yaml(text)
     except ValueError as exc:  # a 5000-digit integer, a date like 2024-13-45
         reason = " ".join(str(exc).split(";")[0].split())
         raise InvalidInput(f"{where}: invalid YAML: cannot read a value ({reason})") from None

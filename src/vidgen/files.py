@@ -9,13 +9,15 @@ by ``sweep_temp`` and ``sweep_publication``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import re
 import shutil
 import stat
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,6 +254,68 @@ class Publication:
         for dest in self.committed:
             if dest not in keep:
                 dest.unlink(missing_ok=True)
+
+
+class Moves:
+    """Files moved to another folder all-or-nothing (a reviewer's decision).
+
+    ``move`` renames a file into place (across filesystems: copies it to a temporary name,
+    fsyncs and renames it, keeping the source); ``write`` replaces a file's content with an
+    fsynced temporary file, keeping the old one aside. If anything fails the caller runs
+    ``undo()``, which puts every file back as it was (renames need no free space, so a full
+    disk cannot stop it); once the decision is recorded, ``finish()`` removes what was kept for
+    the undo. A process killed in between leaves only temporary names the sweeps recognise.
+    """
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+        self._finish: list[Callable[[], None]] = []
+
+    def move(self, src: Path, dest: Path) -> None:
+        try:
+            os.replace(src, dest)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            publish_copy(src, dest)
+            self._undo.append(lambda: dest.unlink(missing_ok=True))
+            self._finish.append(lambda: src.unlink(missing_ok=True))
+            return
+        self._undo.append(lambda: os.replace(dest, src))
+
+    def write(self, dest: Path, text: str) -> None:
+        tmp = temp_sibling(dest)
+        try:
+            tmp.write_bytes(text.encode("utf-8"))
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+            aside = None
+            if dest.exists():
+                aside = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.old")
+                os.replace(dest, aside)
+                self._undo.append(lambda: os.replace(aside, dest))
+                self._finish.append(lambda: aside.unlink(missing_ok=True))
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if aside is None:
+            self._undo.append(lambda: dest.unlink(missing_ok=True))
+
+    def undo(self) -> None:
+        for step in reversed(self._undo):
+            with contextlib.suppress(OSError):
+                step()
+        self._undo.clear()
+        self._finish.clear()
+
+    def finish(self, folder: Path | None = None) -> None:
+        for step in self._finish:
+            with contextlib.suppress(OSError):
+                step()
+        self._undo.clear()
+        self._finish.clear()
+        if folder is not None:
+            _fsync_dir(folder)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -12,7 +12,6 @@ The CLI and HTTP layers call these functions and render the pydantic models they
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from datetime import datetime
@@ -22,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from vidgen.errors import InvalidInput, NotFound, Refused
-from vidgen.files import Swept, atomic_write_text, sweep_name
+from vidgen.files import Moves, Swept, atomic_write_text, sweep_name
 from vidgen.schemas import (
     MAX_PAGE_LIMIT,
     JobDetailResponse,
@@ -215,14 +214,15 @@ def _decide(
 ) -> VideoResponse:
     # videos.decide holds the write lock while the files move and changes the status with a
     # conditional UPDATE: a second reviewer deciding the same video is refused, files untouched.
-    def move_files(video: Video, now: datetime) -> tuple[Path, Path, Path]:
+    def move_files(video: Video, now: datetime) -> tuple[tuple[Path, Path, Path], Moves]:
         dest_dir = folder(settings, status.value)
         moves: list[tuple[str, Path, Path]] = []
         kinds = ("video", "thumbnail", "generation log")
         for kind, src in zip(kinds, videos.paths(video), strict=True):
             dest = dest_dir / src.name
             # A file already at its destination means an earlier decision was interrupted after
-            # moving it; finishing the move is the only way out, so that is not an error.
+            # moving it (by a vidgen before decisions were all-or-nothing); finishing the move
+            # is the only way out, so that is not an error.
             if not src.is_file() and not dest.is_file():
                 raise Refused(
                     f"video {video_id}: the {kind} file {src} is missing; "
@@ -236,11 +236,6 @@ def _decide(
         srt_dest = dest_dir / srt_src.name
         if srt_src.is_file() or srt_dest.is_file():
             moves.append(("subtitles", srt_src, srt_dest))
-
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        for _kind, src, dest in moves:
-            if src.is_file():
-                os.replace(src, dest)
         video_dest, thumb_dest, log_dest = (dest for _kind, _src, dest in moves[:3])
         log["review"] = {"status": status.value, "reviewed_at": now.isoformat(), "reason": reason}
         old_paths = log.get("paths")
@@ -251,7 +246,26 @@ def _decide(
             "log": str(log_dest),
             **({"subtitles": str(moves[3][2])} if len(moves) > 3 else {}),
         }
-        write_log(log_dest, log)
-        return video_dest, thumb_dest, log_dest
+
+        # All or nothing: every file renamed (copied, fsynced and renamed across filesystems),
+        # then the new log written; any failure (a read-only folder, a full disk) puts every
+        # file back, and the row is recorded only after all of it (store.videos.decide).
+        done = Moves()
+        try:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            for _kind, src, dest in moves:
+                if src.is_file():
+                    done.move(src, dest)
+            done.write(log_dest, log_text(log))
+        except OSError as exc:
+            done.undo()
+            why = exc.strerror or str(exc)
+            where = exc.filename or dest_dir
+            raise Refused(
+                f"video {video_id} cannot be {status.value}: moving its files to {dest_dir} "
+                f"failed ({why}: {where}); nothing was changed -- free space or fix the "
+                "folder's permissions and decide again"
+            ) from None
+        return (video_dest, thumb_dest, log_dest), done
 
     return to_response(videos.decide(store, video_id, status, reason, move_files))

@@ -556,14 +556,17 @@ def load_batch_file(raw_path: str) -> list[BatchEntry]:
         raise InvalidInput(f"{where}: not UTF-8 text; save the file as UTF-8") from None
     except OSError as exc:
         raise InvalidInput(f"{where}: cannot read the batch file ({exc.strerror})") from None
+    from vidgen.config import load_yaml
+
     try:
-        data = yaml.safe_load(text)  # JSON is YAML, so one parser reads both
+        # JSON is YAML, so one parser reads both: the configs' guarded one (no alias bombs,
+        # no RecursionError on deep nesting, duplicate keys refused, not silently dropped).
+        data = load_yaml(text)
     except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InvalidInput(
-            f"{where}: invalid YAML/JSON{at}: {getattr(exc, 'problem', exc)}"
-        ) from None
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise InvalidInput(f"{where}: invalid YAML/JSON{at}: {problem}") from None
     if isinstance(data, dict) and set(data) == {"jobs"}:
         data = data["jobs"]
     if not isinstance(data, list):
@@ -914,7 +917,10 @@ def cancel_job(settings: Settings, job_id: int) -> JobCancelResponse:
         message = f"Job {job_id} cancelled (it had not started)"
     else:
         message = (
-            f"Job {job_id} is running ({job.stage}); its worker stops it within seconds. "
+            # Honest about the race: a job in its last step may complete before its worker
+            # sees the request (the outcome is recorded either way, once).
+            f"Job {job_id} is running ({job.stage}); cancel requested: its worker stops it "
+            "within seconds unless it completes first. "
             f"Follow it: vidgen logs {job_id} --follow"
         )
     return JobCancelResponse(
@@ -1070,6 +1076,44 @@ def themes_folder(settings: Settings) -> Path:
             f"cannot create the themes folder {root} ({exc.strerror}); fix {var}"
         ) from None
     return root
+
+
+# A dashboard sign-in lasts this long (then the page asks for the token again).
+SESSION_SECONDS = 12 * 3600
+
+
+def _token_fingerprint(token: str) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(token.encode(), b"vidgen dashboard session v2", hashlib.sha256).hexdigest()
+
+
+def start_session(settings: Settings) -> tuple[str, int]:
+    """A new dashboard session after the token was checked: (cookie value, lifetime in s)."""
+    from vidgen.store import sessions
+
+    assert settings.api_token, "sessions exist only on a server with a token"
+    value = sessions.create(
+        get_store(settings), _token_fingerprint(settings.api_token), SESSION_SECONDS
+    )
+    return value, SESSION_SECONDS
+
+
+def session_ok(settings: Settings, value: str) -> bool:
+    """True if ``value`` is a live session opened with the current token."""
+    from vidgen.store import sessions
+
+    if not settings.api_token or not value:
+        return False
+    return sessions.valid(get_store(settings), value, _token_fingerprint(settings.api_token))
+
+
+def end_session(settings: Settings, value: str) -> None:
+    """Sign-out: the session ``value`` ends here, not only in the browser."""
+    from vidgen.store import sessions
+
+    sessions.revoke(get_store(settings), value)
 
 
 def health(settings: Settings) -> HealthResponse:

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 def _human(result: JobCancelResponse) -> str:
     colour = "green" if result.status == "cancelled" else "yellow"
-    return f"[{colour}]{result.message}[/]"
+    from rich.markup import escape
+
+    return f"[{colour}]{escape(result.message)}[/]"
 
 
 def cancel(

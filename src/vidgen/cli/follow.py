@@ -99,6 +99,7 @@ def follow(
             detail = _poll_plain(settings, job_id, following, quiet=as_json)
         else:
             from rich.live import Live
+            from rich.markup import escape
 
             from vidgen.cli.panels import job_panel
 
@@ -110,7 +111,7 @@ def follow(
                     live.update(job_panel(detail, _elapsed(detail)))
                     note = notice.message(detail.status) if notice is not None else None
                     if note is not None:
-                        live.console.print(f"[yellow]{note}[/]")
+                        live.console.print(f"[yellow]{escape(note)}[/]")
                     if following.finished(detail.status):
                         break
                     following.tick()

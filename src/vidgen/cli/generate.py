@@ -22,7 +22,10 @@ def _human(result: PipelineTriggerResponse | GenerateSkippedResponse) -> str:
     from vidgen.cli.output import me
 
     if result.status == "skipped":
-        return f"[yellow]Skipped[/]: {result.message}. Follow it: {me()} status {result.job_id}"
+        from vidgen.cli.output import plain
+
+        follow = f"{me()} status {result.job_id}"
+        return f"[yellow]Skipped[/]: {plain(result.message)}. Follow it: {follow}"
     return (
         f"[green]Queued[/] job {result.job_id} (task {result.task_id}).\n"
         f"Follow it: {me()} status {result.job_id} --watch"

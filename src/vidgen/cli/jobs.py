@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def jobs_table(result: JobListResponse) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import clip, console, me, progress_bar, short_time, styled_status
+    from vidgen.cli.output import clip, console, me, plain, progress_bar, short_time, styled_status
 
     if not result.jobs:
         return f"[dim]No jobs match. Queue one with: {me()} generate[/]"
@@ -30,11 +30,11 @@ def jobs_table(result: JobListResponse) -> RenderableType:
         table.add_row(
             str(job.id),
             styled_status(job.status),
-            job.stage or "",
+            plain(job.stage or ""),
             progress_bar(job.progress_pct),
-            cut((job.theme or "").replace("\n", " "), 30),
+            plain(cut((job.theme or "").replace("\n", " "), 30)),
             short_time(job.created_at),
-            cut(job.error_message or "", 60),
+            plain(cut(job.error_message or "", 60)),
         )
     if result.total > result.count:
         from rich.console import Group

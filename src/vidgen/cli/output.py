@@ -66,10 +66,10 @@ def emit(model: BaseModel, as_json: bool, human: Callable[[Any], RenderableType 
     else:
         # Piped (cron mail, grep, a script): whole rows, tab-separated, nothing truncated or
         # wrapped mid-path, no box drawing.
-        typer.echo(plain(human(model)))
+        typer.echo(plain_text(human(model)))
 
 
-def plain(renderable: Any) -> str:
+def plain_text(renderable: Any) -> str:
     """A rendering as plain text: a table becomes a header line and one tab-separated line per
     row with every cell whole; a panel its title and lines; markup is dropped."""
     from rich.console import Group
@@ -87,10 +87,10 @@ def plain(renderable: Any) -> str:
     if isinstance(renderable, Text):
         return renderable.plain
     if isinstance(renderable, Group):
-        return "\n".join(plain(part) for part in renderable.renderables)
+        return "\n".join(plain_text(part) for part in renderable.renderables)
     if isinstance(renderable, Panel):
-        title = plain(renderable.title) if renderable.title is not None else ""
-        body = plain(renderable.renderable)
+        title = plain_text(renderable.title) if renderable.title is not None else ""
+        body = plain_text(renderable.renderable)
         return f"{title}\n{body}" if title else body
     if isinstance(renderable, Table):
         columns = [list(column.cells) for column in renderable.columns]
@@ -105,7 +105,7 @@ def plain(renderable: Any) -> str:
 
 def _cell(value: Any) -> str:
     # Tabs and newlines inside a cell would split the row.
-    return " ".join(plain(value).split())
+    return " ".join(plain_text(value).split())
 
 
 def exit_code_for(exc: VidgenError) -> int:
@@ -174,8 +174,17 @@ def complete_video_status(incomplete: str) -> list[str]:
     return [status.value for status in VideoStatus if status.value.startswith(incomplete)]
 
 
+def plain(text: object) -> str:
+    """User text (a theme, an error, a title, a path) made safe to embed in Rich markup: its
+    ``[`` are escaped, so ``Sale [/] today`` prints as typed instead of breaking the whole
+    rendering (``MarkupError``) and ``[link=…]`` makes no hidden hyperlink."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def styled_status(status: str) -> str:
-    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
+    return f"[{STATUS_STYLE.get(status, 'white')}]{plain(status)}[/]"
 
 
 def progress_bar(pct: float | None, width: int = 10) -> str:

@@ -17,7 +17,7 @@ def stage_table(
 ) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import STATE_ICON
+    from vidgen.cli.output import STATE_ICON, plain
 
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     table.add_column("", width=1)
@@ -32,11 +32,11 @@ def stage_table(
             seconds = elapsed.get(stage.stage)
         table.add_row(
             STATE_ICON[stage.state],
-            stage.stage,
+            plain(stage.stage),
             "" if stage.attempt is None else str(stage.attempt),
             "" if seconds is None else f"{seconds:.1f}s",
             f"${stage.cost:.4f}" if stage.cost else "",
-            stage.error or "",
+            plain(stage.error or ""),
         )
     return table
 
@@ -45,23 +45,23 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
     from rich.console import Group
     from rich.panel import Panel
 
-    from vidgen.cli.output import me, progress_bar, short_time, styled_status
+    from vidgen.cli.output import me, plain, progress_bar, short_time, styled_status
 
     lines = [
-        f"status  {styled_status(detail.status)}   stage {detail.stage or '-'}   "
+        f"status  {styled_status(detail.status)}   stage {plain(detail.stage or '-')}   "
         f"{progress_bar(detail.progress_pct)}",
-        f"theme   {detail.theme!s}   profile {detail.profile or '-'}",
+        f"theme   {plain(detail.theme)}   profile {plain(detail.profile or '-')}",
         f"created {short_time(detail.created_at)}   updated {short_time(detail.updated_at)}   "
         f"cost ${detail.total_cost:.4f}",
     ]
     if detail.error_message:
-        lines.append(f"[red]error   {detail.error_message}[/]")
+        lines.append(f"[red]error   {plain(detail.error_message)}[/]")
     if detail.config_path:
-        lines.append(f"config  {detail.config_path}")
+        lines.append(f"config  {plain(detail.config_path)}")
     if detail.video_path:
         # Approve with the job id; the video's own id is shown where the two differ.
         own = "" if detail.video_id in (None, detail.id) else f"(video id {detail.video_id}) "
-        lines.append(f"video   {own}{detail.video_path}")
+        lines.append(f"video   {own}{plain(detail.video_path)}")
     if detail.status == JobStatus.FAILED:
         lines.append(f"[dim]resume it with: {me()} retry {detail.id}[/]")
     if detail.status == JobStatus.COMPLETED and detail.video_path:

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def _human(result: RecoverResponse) -> str:
-    return f"Recovered: {result.message}."
+    from rich.markup import escape
+
+    return f"Recovered: {escape(result.message)}."
 
 
 def recover(

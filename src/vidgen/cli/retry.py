@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def _human(result: JobRetryResponse) -> str:
+    from rich.markup import escape
+
     skipped = ", ".join(result.skipping_stages) or "nothing"
     running = ", ".join(result.running_stages) or "nothing"
     if result.dry_run:
@@ -24,7 +26,7 @@ def _human(result: JobRetryResponse) -> str:
             lines.append(f"  reuse {stage}: {shown}")
         if result.message and "runs again" in result.message:
             note = next(part for part in result.message.split("; ") if "runs again" in part)
-            lines.append(f"[yellow]Note: {note}.[/]")
+            lines.append(f"[yellow]Note: {escape(note)}.[/]")
         return "\n".join(lines)
     from vidgen.cli.output import me
 

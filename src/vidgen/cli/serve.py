@@ -9,6 +9,11 @@ import typer
 
 from vidgen.cli.output import EXIT_USAGE, die, example, fail, load_settings_or_fail
 
+# A token guessed in 58 requests (VIDGEN_API_TOKEN=Z) protected nothing: other machines get a
+# server only behind a token they cannot enumerate (16 random characters, with the wrong-token
+# back-off of vidgen.web.security, take longer than the universe).
+MIN_TOKEN_CHARS = 16
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -37,6 +42,13 @@ def serve(
         die(
             f"refusing to listen on {host} without VIDGEN_API_TOKEN: set a token "
             "(clients then send Authorization: Bearer <token>) or bind to 127.0.0.1",
+            EXIT_USAGE,
+        )
+    if not is_loopback(host) and len(settings.api_token or "") < MIN_TOKEN_CHARS:
+        die(
+            f"refusing to listen on {host} with a VIDGEN_API_TOKEN of "
+            f"{len(settings.api_token or '')} characters: a server other machines can reach "
+            f"needs at least {MIN_TOKEN_CHARS} (e.g. from: openssl rand -hex 32)",
             EXIT_USAGE,
         )
     try:

@@ -24,7 +24,7 @@ VIDEO_STYLE: dict[str, str] = {
 def videos_table(result: VideoListResponse) -> RenderableType:
     from rich.table import Table
 
-    from vidgen.cli.output import clip, console, short_time
+    from vidgen.cli.output import clip, console, plain, short_time
 
     if not result.videos:
         return "[dim]No videos match.[/]"
@@ -40,19 +40,21 @@ def videos_table(result: VideoListResponse) -> RenderableType:
             str(video.id),
             str(video.job_id),
             f"[{style}]{video.status}[/]",
-            cut(video.title, 40),
+            plain(cut(video.title, 40)),
             f"{video.duration_seconds:.1f}s",
             short_time(video.created_at),
-            video.video_path,
+            plain(video.video_path),
         )
     return table
 
 
 def _moved(video: VideoResponse) -> str:
+    from vidgen.cli.output import plain
+
     note = f" ({video.reason})" if video.reason else ""
     # Job and video ids are different numbers once a job failed or was cancelled: name both.
     ids = f"Job {video.job_id}'s video (video {video.id})"
-    return f"{ids} {video.status}{note}:\n{video.video_path}"
+    return plain(f"{ids} {video.status}{note}:\n{video.video_path}")
 
 
 def _which(job_id: int | None, video_id: int | None) -> tuple[str, int]:

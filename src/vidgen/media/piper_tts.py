@@ -537,8 +537,29 @@ def _speak_in_child(
     if "error" in reply:
         kind = FatalStageError if reply.get("fatal") else StageError
         raise kind(str(reply["error"]))
-    tail = " | ".join(line.strip() for line in done.stderr.strip().splitlines()[-4:])
-    raise StageError(f"the Piper voice stopped (exit {done.returncode}): {tail or 'no output'}")
+    raise StageError(child_failure(done.returncode, done.stderr))
+
+
+def child_failure(returncode: int, stderr: str) -> str:
+    """One line saying why the voice's child process stopped: the exception line of a Python
+    traceback (its last unindented line), not the traceback's tail of file names and code."""
+    import signal
+
+    if returncode < 0:
+        try:
+            how = f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            how = f"killed by signal {-returncode}"
+    else:
+        how = f"exit {returncode}"
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    reasons = [
+        line
+        for line in lines
+        if not line[0].isspace() and not line.startswith("Traceback (most recent call last)")
+    ]
+    reason = reasons[-1] if reasons else (lines[-1].strip() if lines else "no output")
+    return f"the Piper voice stopped ({how}): {reason[:300]}"
 
 
 def _child_main() -> int:

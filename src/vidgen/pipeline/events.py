@@ -44,11 +44,16 @@ class JobEvents:
         self.job_id = job_id
         self.last_id: int | None = None
         self._watch: event_rows.Watch | None = None
-        if _listeners:  # listeners hear this run's events, not the job's earlier history
-            self.last_id = event_rows.newest_id(store, job_id)
+
+    def begin(self) -> None:
+        """Start following the job: listeners hear this run's events, not its earlier
+        history. Reads the store (the newest event id), so the runner calls it where a store
+        that is unreachable is handled -- before its claim -- never in a constructor."""
+        if _listeners and self._watch is None:
+            self.last_id = event_rows.newest_id(self.store, self.job_id)
             # This process's own events reach the listeners without being read back (reading
             # after every step was most of a short job's cost in the worker).
-            self._watch = event_rows.watch(job_id)
+            self._watch = event_rows.watch(self.job_id)
 
     def record(
         self,

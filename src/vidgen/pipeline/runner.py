@@ -41,7 +41,7 @@ from vidgen.pipeline.execute import (
     prepare_work_dir,
 )
 from vidgen.pipeline.lease import Heartbeat, one_line, runner_owner
-from vidgen.pipeline.outage import outage_for
+from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.resume import file_digests, reusable_outputs
 from vidgen.pipeline.retries import backoff_delay
 from vidgen.settings import Settings
@@ -55,6 +55,7 @@ from vidgen.stages.base import (
 )
 from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
 from vidgen.store import jobs as job_rows
+from vidgen.store.engine import unreachable
 from vidgen.store.leases import Lease
 from vidgen.store.models import Job
 from vidgen.store.status import JobStatus, RunnerEvent
@@ -118,6 +119,7 @@ class JobRunner:
             self.requeue_fn(self.job_id)
             return None
         try:
+            self.events.begin()
             job, self.lease = job_rows.claim(
                 self.store, self.job_id, self.owner, self.settings.lease_seconds
             )
@@ -133,10 +135,10 @@ class JobRunner:
             if isinstance(exc, StoreBusy):
                 log.warning("job %s: %s; putting it back in the queue", self.job_id, exc)
             else:
-                store = f"the job store {public_url(self.settings.db_url)}"
-                SHUTDOWN.wait(outage_for(store, log).failed(exc))
-            self.requeue_fn(self.job_id)
+                SHUTDOWN.wait(self._outage().failed(exc))
+            self._put_back_message()
             return None
+        self._outage().recovered()
         self.events.notify()  # job_claimed
         self._sweep_leftovers()
         if job.cancel_requested:  # cancelled while running, then requeued by a shutdown
@@ -170,6 +172,28 @@ class JobRunner:
         finally:
             heartbeat.stop_event.set()
 
+    def _outage(self) -> Outage:
+        """This process's one outage report for the store (shared with the worker's beat)."""
+        return outage_for(f"the job store {public_url(self.settings.db_url)}", log)
+
+    def _put_back_message(self) -> None:
+        """Put the consumed message back in the queue; a queue that is down too is waited out
+        (one line per retry), never a dropped job."""
+        assert self.requeue_fn is not None
+        queue = outage_for(f"the queue {self.settings.queue}", log)
+        while True:
+            try:
+                self.requeue_fn(self.job_id)
+            except Exception as exc:
+                if SHUTDOWN.wait(queue.failed(exc)):
+                    log.warning(
+                        "job %s: not put back (shutting down); recover queues it", self.job_id
+                    )
+                    return
+                continue
+            queue.recovered()
+            return
+
     def _sweep_leftovers(self) -> None:
         """The job is ours now: what its killed attempts left (temporary files, half a
         publication) goes before anything runs. A sweep never fails the job."""
@@ -192,12 +216,14 @@ class JobRunner:
             config = self._load_config(job)
         except InvalidInput as exc:
             return self._fail(first, f"config no longer valid: {exc}")
-        outputs = reusable_outputs(
-            self.store,
-            self.job_id,
-            self.job_dir,
-            PIPELINE_STAGES,
-            lambda name: output_model(name, self.settings.stage_package),
+        outputs = self._write(
+            lambda: reusable_outputs(
+                self.store,
+                self.job_id,
+                self.job_dir,
+                PIPELINE_STAGES,
+                lambda name: output_model(name, self.settings.stage_package),
+            )
         )
         for stage in self.stage_names:
             if stage in outputs:
@@ -262,7 +288,9 @@ class JobRunner:
     ) -> BaseModel:
         attempts = self.settings.stage_attempts
         last_error = ""
-        for attempt_in_run in range(1, attempts + 1):
+        attempt_in_run = 0
+        while attempt_in_run < attempts:
+            attempt_in_run += 1
             attempt = self._write(lambda: checkpoints.start(self.store, self._held(), stage))
             self.events.notify()  # stage_started
             started = time.monotonic()
@@ -288,6 +316,12 @@ class JobRunner:
             except Exception as exc:  # retryable: StageError, OSError, bugs in a provider...
                 last_error = one_line(exc)
                 self._fail_checkpoint(attempt, started, error=last_error, exc=exc)
+                if _store_outage(exc):
+                    # The stage could not reach the store (a database server restarting): not
+                    # the stage's fault. Recording the failed attempt above waited until the
+                    # store answered again; this attempt does not count against the limit.
+                    attempt_in_run -= 1
+                    continue
                 if attempt_in_run < attempts:
                     delay = backoff_delay(
                         attempt_in_run, self.settings.backoff_base, self.settings.backoff_max
@@ -349,7 +383,7 @@ class JobRunner:
 
     def _spent_so_far(self) -> float:
         if self._spent is None:
-            self._spent = checkpoints.total_cost(self.store, self.job_id)
+            self._spent = self._write(lambda: checkpoints.total_cost(self.store, self.job_id))
         return self._spent
 
     # -- checkpoints -----------------------------------------------------------------------
@@ -406,13 +440,18 @@ class JobRunner:
     # -- endings ---------------------------------------------------------------------------
 
     def _write(self, write: Callable[[], T]) -> T:
-        """One of the runner's store writes, tried again while the store is busy: a lock held
-        elsewhere for longer than the busy timeout must not cost the job (the lease, renewed
-        as soon as the store answers, and fencing keep this safe). Stops at a shutdown."""
+        """One of the runner's store reads or writes, tried again while the store is busy or
+        its server unreachable: a lock held elsewhere for longer than the busy timeout, or a
+        database server restarting, must not cost the job. Safe: while the store cannot be
+        reached nobody can take the lease either, the heartbeat renews it as soon as the store
+        answers (and reapers wait a grace after an outage), and fencing refuses a write whose
+        lease was taken after all. An outage is one line per retry (``Outage``), no traceback.
+        Stops at a shutdown."""
         warned = False
+        outage: Outage | None = None
         while True:
             try:
-                return write()
+                done = write()
             except StoreBusy as exc:
                 if SHUTDOWN.is_set():
                     raise
@@ -420,6 +459,16 @@ class JobRunner:
                     log.warning("job %s: %s; retrying", self.job_id, exc)
                     warned = True
                 SHUTDOWN.wait(_BUSY_RETRY_SECONDS)
+                continue
+            except STORE_ERRORS as exc:
+                if not unreachable(exc) or SHUTDOWN.is_set():
+                    raise
+                outage = self._outage()
+                SHUTDOWN.wait(min(outage.failed(exc), self.settings.heartbeat_seconds))
+                continue
+            if outage is not None:
+                outage.recovered()
+            return done
 
     def _held(self) -> Lease:
         assert self.lease is not None, "the job is claimed before anything is written for it"
@@ -453,6 +502,16 @@ class JobRunner:
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
         self.events.notify()  # job_requeued
         return JobStatus.PENDING
+
+
+def _store_outage(exc: BaseException) -> bool:
+    """``exc`` or what caused it says the store's server was unreachable."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if unreachable(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def sweep_job_leftovers(

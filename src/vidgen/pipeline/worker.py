@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -250,9 +250,12 @@ class Beat(threading.Thread):
         # one interval later.
         self.next_reconcile = time.monotonic() + RECONCILE_SECONDS
         self.store_lost: StoreLost | None = None
+        # What stops the process once the store is lost (the worker host: a SIGTERM, its
+        # usual clean shutdown); without it the beat only stops itself.
+        self.on_store_lost: Callable[[], None] | None = None
 
     def check_store(self) -> bool:
-        """False (and a SIGTERM to this process: the usual clean shutdown) once the store file
+        """False (and ``on_store_lost()``: the worker host's clean shutdown) once the store file
         this worker opened was deleted, emptied or replaced. SQLite keeps writing to an
         unlinked file: without this the worker "completed" jobs no store could see while new
         jobs waited in the new store with no one serving them."""
@@ -262,7 +265,8 @@ class Beat(threading.Thread):
             self.store_lost = exc
             log.error("stopping: %s", exc)
             self.stop_event.set()
-            os.kill(os.getpid(), signal.SIGTERM)
+            if self.on_store_lost is not None:
+                self.on_store_lost()
             return False
         return True
 
@@ -403,6 +407,7 @@ class WorkerHost:
         webhook.install(self.settings)
         self._huey = get_huey(self.settings)
         self._beat = Beat(store, self.settings, self.worker_id, self._huey, self._in_flight)
+        self._beat.on_store_lost = lambda: os.kill(os.getpid(), signal.SIGTERM)
         try:
             self._beat.beat()
         except VidgenError as exc:  # a busy store: the beat thread tries again; jobs wait for it

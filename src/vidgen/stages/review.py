@@ -91,13 +91,16 @@ def _trend_summary(ctx: StageContext, trends: trend_analysis.Output | None) -> d
     }
 
 
-def _own_name(ctx: StageContext, review_dir: Path, name: str) -> str:
+def _own_name(ctx: StageContext, review_dir: Path, name: str, existing: Video | None) -> str:
     """``name``, or ``name-<store id>`` when files of that name in the review folder are not
     this store's (a second home sharing the output folder, or the work of a lost store whose
     job ids started again at 1): a publication never replaces another store's video. The
-    name is recorded as this store's before any file of it appears."""
+    name is recorded as this store's before any file of it appears. The files the job's
+    recorded row points at are this store's too (a publication from before names were
+    recorded)."""
     assert ctx.lease is not None
-    taken = any(
+    filed = existing is not None and Path(existing.video_path) == review_dir / f"{name}.mp4"
+    taken = not filed and any(
         (review_dir / f"{name}{suffix}").exists() for suffix in (".mp4", ".jpg", ".json", ".srt")
     )
     if taken and (
@@ -145,7 +148,7 @@ def run(ctx: StageContext) -> StageResult:
         return _result(existing)
 
     review_dir = folder(ctx.settings, VideoStatus.PENDING_REVIEW.value)
-    name = _own_name(ctx, review_dir, base_name(ctx.job_id, title))
+    name = _own_name(ctx, review_dir, base_name(ctx.job_id, title), existing)
     # The publication: every file a reviewer gets, staged together and renamed into place in
     # the transaction that records the row. One more file (subtitles) is one more entry.
     publication = Publication(review_dir, name)
@@ -222,7 +225,7 @@ def run(ctx: StageContext) -> StageResult:
             # the files; if the commit fails, discard() takes them away again.
             publication.commit()
 
-        video, decided, _stale = videos.file_for_review(
+        video, decided, stale = videos.file_for_review(
             ctx.store,
             lease,
             plan_id=plan_id,
@@ -241,6 +244,10 @@ def run(ctx: StageContext) -> StageResult:
     # attempt left) go; the row now points at this publication only.
     for where, base in videos.owned_names(ctx.store, ctx.job_id):
         sweep_name(where, base, set(publication.entries))
+    for path in stale:  # what the row pointed at before (its own files), subtitles included
+        for old in (path, subtitles_of(path)):
+            if old not in publication.entries:
+                old.unlink(missing_ok=True)
     published = list(publication.entries)
     filed = (video_dest, thumb_dest, log_dest)
     assert video.id is not None

@@ -14,6 +14,7 @@ One module per group of tables, each the only writer of its rows:
 - ``events``      ``Event``: the runner's named events per job
 - ``identity``    the home's marker of which store it recorded its jobs in (no SQLAlchemy)
 - ``fastread``    ``vidgen status``/``jobs`` on SQLite through the standard library, read-only
+- ``sessions``    ``WebSession``: dashboard sign-ins
 
 ``Store`` and friends are loaded on first use, so ``vidgen.store.status`` stays light.
 """

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session, SQLModel, create_engine
 
 from vidgen.errors import InvalidInput, StoreBusy, StoreLost
@@ -35,7 +43,8 @@ from vidgen.store import (
 # 6: ix_job_count (a narrow index that makes counting all jobs cheap).
 # 7: storemeta (the store's identity) and ownedname (the names it publishes files under).
 # 8: the publication table (one approved video on one destination; created by create_all).
-SCHEMA_VERSION = 8
+# 9: websession (dashboard sign-ins; created by create_all).
+SCHEMA_VERSION = 9
 _DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 # Columns added after a table first shipped: (table, column, SQL type); create_all skips them.
 _ADDED_COLUMNS = (
@@ -55,6 +64,27 @@ _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps 
 # What a store that is down or broken raises (the driver's errors, file-system errors): the
 # pipeline treats these as an outage -- one log line, back off -- without importing SQLAlchemy.
 STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+
+
+# SQLSTATEs of a database server that is going away or not yet accepting connections.
+_SERVER_GONE = ("57P01", "57P02", "57P03")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True if ``exc`` says the store's server could not be reached (refused or dropped
+    connection, server shutting down or starting): an outage to wait out, unlike a full disk,
+    a constraint or a bug. SQLite files are never "unreachable"."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if type(orig).__module__.split(".")[0] != "psycopg" or not isinstance(exc, OperationalError):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    # No SQLSTATE: the client itself failed (connection refused, socket gone, server closed
+    # the connection); class 08: connection exceptions.
+    return state is None or state.startswith("08") or state in _SERVER_GONE
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -119,6 +149,46 @@ class Store:
         # The file this process opened: a worker checks on its beat that it is still the one
         # at the store's path (``check_still_there``).
         self._file_key = _file_key(self.path) if self.path is not None else None
+        self._anchor: float | None = None
+        self._anchor_lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The store's clock, for leases and worker beats -- never the local wall clock, which
+        a clock step (NTP, a VM resumed, ``date -s``) moves by an hour: a lease measured on it
+        was reaped at once (clock forward) or kept for the hour (clock back).
+
+        PostgreSQL: the database server's ``clock_timestamp()``, one clock for every machine.
+        SQLite (one machine): this boot's monotonic clock, which no clock step moves, plus an
+        anchor recorded in the store under the boot id by the first process of this boot
+        (the wall clock then, minus the monotonic clock): every process of the boot reads the
+        same time, close to the wall clock. A reboot has a new boot id and a new anchor, so
+        the old boot's readings are never compared with the new boot's monotonic clock."""
+        if self.path is None and self.engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            with self.read() as session:
+                value = session.connection().execute(text("SELECT clock_timestamp()")).scalar()
+            assert isinstance(value, datetime)
+            return value.astimezone(UTC)
+        return datetime.fromtimestamp(self._boot_anchor() + time.monotonic(), UTC)
+
+    def _boot_anchor(self) -> float:
+        if self._anchor is not None:
+            return self._anchor
+        from vidgen.store.models import StoreMeta
+
+        key = f"clock-anchor:{boot_id()}"
+        with self._anchor_lock:
+            with self.read() as session:
+                row = session.get(StoreMeta, key)
+            if row is None:
+                with self.write() as session:
+                    row = session.get(StoreMeta, key)
+                    if row is None:
+                        row = StoreMeta(key=key, value=repr(time.time() - time.monotonic()))
+                        session.add(row)
+            self._anchor = float(row.value)
+        return self._anchor
 
     def _identity(self, expected: str | None) -> str:
         """The store's id: read, or made now for a store without one (a new store, or one an
@@ -132,12 +202,21 @@ class Store:
                 raise _lost(
                     self.settings, expected, "it was replaced by another store (a new, empty one)"
                 )
-            with self.write() as session:
-                row = session.get(StoreMeta, "store_id")  # another process may have made it
-                if row is None:
-                    row = StoreMeta(key="store_id", value=uuid.uuid4().hex)
-                    session.add(row)
-                    session.add(StoreMeta(key="created_at", value=datetime.now(UTC).isoformat()))
+            try:
+                with self.write() as session:
+                    row = session.get(StoreMeta, "store_id")  # another process may have made it
+                    if row is None:
+                        row = StoreMeta(key="store_id", value=uuid.uuid4().hex)
+                        session.add(row)
+                        session.add(
+                            StoreMeta(key="created_at", value=datetime.now(UTC).isoformat())
+                        )
+            except IntegrityError:
+                # PostgreSQL: another machine made it at the same instant (its transaction is
+                # not serialised with ours as SQLite's BEGIN IMMEDIATE is): use theirs.
+                with self.read() as session:
+                    row = session.get(StoreMeta, "store_id")
+                assert row is not None
         identity = row.value
         if expected is None:
             _write_marker(self.settings, identity)
@@ -218,6 +297,16 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def boot_id() -> str:
+    """This machine's boot id (Linux); a reboot changes it. Elsewhere "unknown": then a
+    reboot is noticed only as the monotonic clock starting again (leases of the old boot
+    look valid until they run out on the new clock)."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 def _busy(exc: OperationalError) -> bool:

@@ -110,13 +110,14 @@ def _close_running_attempts(session: Session, job_id: int, error: str) -> None:
 def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> tuple[Job, Lease]:
     """pending -> running, taking a lease for ``owner`` at the next epoch; records
     ``job_claimed``. Returns the job and the ``Lease`` every later write of this run holds."""
+    expires = store.now() + timedelta(seconds=lease_seconds)  # the store's clock, not ours
     with store.write() as session:
         job = transition(
             session,
             job_id,
             R,
             lease_owner=owner,
-            lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
+            lease_expires_at=expires,
             lease_epoch=func.coalesce(col(Job.lease_epoch), 0) + 1,
             error_message=None,
         )
@@ -310,11 +311,10 @@ def finish_cancel(store: Store, lease: Lease, stage: str) -> Job:
 
 def renew_lease(store: Store, lease: Lease, lease_seconds: float) -> bool:
     """Extend a running job's lease; False if ``lease`` is no longer held. Not a status move."""
+    expires = store.now() + timedelta(seconds=lease_seconds)  # the store's clock, not ours
     with store.write() as session:
         result = session.connection().execute(
-            update(Job)
-            .where(held(lease))
-            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+            update(Job).where(held(lease)).values(lease_expires_at=expires)
         )
         return bool(result.rowcount == 1)
 
@@ -494,7 +494,7 @@ def pending_ids(store: Store) -> list[int]:
 
 
 def expired_leases(store: Store, now: datetime) -> list[tuple[int, str | None]]:
-    """(id, stage) of running jobs whose lease ran out before ``now``."""
+    """(id, stage) of running jobs whose lease ran out before ``now`` (``store.now()``)."""
     with store.read() as session:
         rows = session.exec(
             select(Job.id, Job.stage).where(

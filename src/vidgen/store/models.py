@@ -40,6 +40,7 @@ __all__ = [
     "UTCDateTime",
     "Video",
     "VideoStatus",
+    "WebSession",
     "WorkerBeat",
     "utcnow",
 ]
@@ -271,6 +272,18 @@ class Publication(SQLModel, table=True):
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     upload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A dashboard sign-in: random per sign-in, kept server-side, with an expiry; sign-out
+    deletes it. ``id`` is the SHA-256 of the cookie value (the store never holds a usable
+    cookie); ``token_fp`` ties it to the API token it was opened with, so changing
+    ``VIDGEN_API_TOKEN`` ends every session. Written only by vidgen.store.sessions."""
+
+    id: str = Field(primary_key=True)
+    token_fp: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from vidgen.errors import NotFound, Refused
+from vidgen.files import Moves
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, hold
 from vidgen.store.models import Job, JobStatus, OwnedName, Video, VideoStatus, utcnow
@@ -170,51 +171,62 @@ def decide(
     video_id: int,
     target: VideoStatus,
     reason: str | None,
-    move_files: Callable[[Video, datetime], tuple[Path, Path, Path]],
+    move_files: Callable[[Video, datetime], tuple[tuple[Path, Path, Path], Moves]],
 ) -> Video:
     """Move a video to ``target`` (approved/rejected) once; Refused if already decided.
 
     The row is claimed first -- a conditional UPDATE ``pending_review -> target`` -- and only
     the winner's ``move_files(video, now)`` runs (it moves the files and returns their new
-    paths), in the same transaction. On PostgreSQL a second decision's UPDATE waits on the
-    row lock of the first and then matches nothing; on SQLite BEGIN IMMEDIATE serialises them:
-    either way the loser is refused before touching a file. If moving fails the transaction
-    rolls back and the video stays pending review.
+    paths with its ``Moves``), in the same transaction. On PostgreSQL a second decision's
+    UPDATE waits on the row lock of the first and then matches nothing; on SQLite BEGIN
+    IMMEDIATE serialises them: either way the loser is refused before touching a file.
+    All-or-nothing: if moving fails (``move_files`` undoes its own moves) or the row cannot be
+    recorded (the moves are undone here), the transaction rolls back and files and row stay as
+    they were; only once the row is committed are the moves finished.
     """
     allowed = [status.value for status in ALLOWED_MOVES[target]]
-    with store.write() as session:
+    moved: list[Moves] = []
+    try:
+        with store.write() as session:
 
-        def refused(status: str) -> Refused:
-            return Refused(
-                f"video {video_id} is already {status}; "
-                "only videos pending review can be approved or rejected"
-            )
+            def refused(status: str) -> Refused:
+                return Refused(
+                    f"video {video_id} is already {status}; "
+                    "only videos pending review can be approved or rejected"
+                )
 
-        now = utcnow()
-        result = session.execute(
-            update(Video)
-            .where(col(Video.id) == video_id, col(Video.status).in_(allowed))
-            .values(status=target.value, reviewed_at=now, reason=reason)
-        )
-        video = session.get(Video, video_id, populate_existing=True)
-        if video is None:
-            raise NotFound(f"video {video_id} not found")
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise refused(video.status)
-        # Claimed: ours alone. ``video`` carries the paths it had while pending review.
-        video_dest, thumb_dest, log_dest = move_files(video, now)
-        session.execute(
-            update(Video)
-            .where(col(Video.id) == video_id)
-            .values(
-                video_path=str(video_dest),
-                thumbnail_path=str(thumb_dest),
-                log_path=str(log_dest),
+            now = utcnow()
+            result = session.execute(
+                update(Video)
+                .where(col(Video.id) == video_id, col(Video.status).in_(allowed))
+                .values(status=target.value, reviewed_at=now, reason=reason)
             )
-        )
-        decided = session.get(Video, video_id, populate_existing=True)
-        assert decided is not None
-        return decided
+            video = session.get(Video, video_id, populate_existing=True)
+            if video is None:
+                raise NotFound(f"video {video_id} not found")
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise refused(video.status)
+            # Claimed: ours alone. ``video`` carries the paths it had while pending review.
+            (video_dest, thumb_dest, log_dest), moves = move_files(video, now)
+            moved.append(moves)
+            session.execute(
+                update(Video)
+                .where(col(Video.id) == video_id)
+                .values(
+                    video_path=str(video_dest),
+                    thumbnail_path=str(thumb_dest),
+                    log_path=str(log_dest),
+                )
+            )
+            decided = session.get(Video, video_id, populate_existing=True)
+            assert decided is not None
+    except BaseException:
+        for moves in moved:
+            moves.undo()
+        raise
+    for moves in moved:
+        moves.finish(video_dest.parent)
+    return decided
 
 
 def rejected_before(store: Store, before: datetime) -> list[Video]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -21,19 +21,21 @@ from sqlmodel import Session, col, select
 from vidgen.errors import Refused
 from vidgen.store import jobs
 from vidgen.store.engine import Store
-from vidgen.store.models import Job, JobStatus, WorkerBeat, utcnow
+from vidgen.store.models import Job, JobStatus, WorkerBeat
 
 # An owner whose beat is older than this many beat intervals is taken for dead.
 OWNER_STALE_BEATS = 3
 
 
 def beat(store: Store, worker_id: str, *, hostname: str, pid: int, queue: str) -> None:
-    """Record that ``worker_id`` is alive now (creating its row on the first beat)."""
+    """Record that ``worker_id`` is alive now (creating its row on the first beat), on the
+    store's clock (``Store.now``), as every liveness and lease time is."""
+    now = store.now()
     with store.write() as session:
         row = session.get(WorkerBeat, worker_id)
         if row is None:
             row = WorkerBeat(id=worker_id, hostname=hostname, pid=pid, queue=queue)
-        row.last_seen = utcnow()
+        row.last_seen = now
         session.add(row)
 
 
@@ -44,7 +46,7 @@ def remove(store: Store, worker_id: str) -> None:
 
 def live_count(store: Store, within: float, queue: str | None = None) -> int:
     """How many workers reported in during the last ``within`` seconds (on ``queue``, if given)."""
-    since = utcnow() - timedelta(seconds=within)
+    since = store.now() - timedelta(seconds=within)
     query = select(WorkerBeat.id).where(WorkerBeat.last_seen >= since)
     if queue is not None:
         query = query.where(WorkerBeat.queue == queue)
@@ -71,7 +73,7 @@ def reap_expired_leases(
     stale_after = OWNER_STALE_BEATS * store.settings.worker_beat_seconds
     lease_term = store.settings.lease_seconds
     failed: list[int] = []
-    for job_id, _stage in jobs.expired_leases(store, utcnow()):
+    for job_id, _stage in jobs.expired_leases(store, store.now()):
         asked = time.monotonic()
         try:
             with store.write() as session:
@@ -85,7 +87,7 @@ def reap_expired_leases(
                     if on_stall is not None:
                         on_stall()
                     return failed
-                now = utcnow()
+                now = store.now()
                 expires = job.lease_expires_at if job is not None else None
                 if job is None or job.status != JobStatus.RUNNING.value or expires is None:
                     continue  # finished in the meantime
@@ -100,7 +102,7 @@ def reap_expired_leases(
                 if (
                     owner is not None
                     and gone_for < lease_term
-                    and _alive(session, owner, stale_after)
+                    and _alive(session, owner, now - timedelta(seconds=stale_after))
                 ):
                     continue
                 stage = stage or "initialization"
@@ -115,8 +117,7 @@ def reap_expired_leases(
     return failed
 
 
-def _alive(session: Session, owner: str, stale_after: float) -> bool:
-    """True if ``owner`` is a worker whose beat is recent."""
-    since = utcnow() - timedelta(seconds=stale_after)
+def _alive(session: Session, owner: str, since: datetime) -> bool:
+    """True if ``owner`` is a worker that beat since ``since`` (on the store's clock)."""
     beat = session.exec(select(WorkerBeat.last_seen).where(col(WorkerBeat.id) == owner)).first()
     return beat is not None and beat >= since

@@ -32,6 +32,7 @@ _ERROR_MEANING = {
     403: "A cross-site request from a browser, refused",
     404: "No such job or video",
     413: f"Request body larger than {MAX_BODY_BYTES} bytes",
+    416: "A Range outside the file (Content-Range names its size)",
     422: "Invalid input; the detail says what to fix",
     503: "The job store or queue is unavailable",
 }

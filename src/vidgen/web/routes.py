@@ -21,7 +21,12 @@ from fastapi.staticfiles import StaticFiles
 from vidgen import service
 from vidgen.schemas import JobCardListResponse, PublicationListResponse, VideoFileKind
 from vidgen.settings import Settings
-from vidgen.web.security import SESSION_COOKIE, session_value
+from vidgen.web.security import (
+    SESSION_COOKIE,
+    client_of,
+    too_many_wrong_tokens,
+    wrong_tokens,
+)
 
 STATIC = Path(str(resources.files("vidgen.web") / "static"))
 TEMPLATES = Path(str(resources.files("vidgen.web") / "templates"))
@@ -68,6 +73,33 @@ def _features(app: FastAPI) -> str:
     return " ".join(name for name, path in wanted.items() if path in paths)
 
 
+def _range_problem(request: Request, path: Path) -> Response | None:
+    """The JSON error for a Range header the file cannot satisfy, or None: Starlette's own
+    answer is a text/plain 400 or an empty 416, unlike every other error of the API."""
+    from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
+
+    from vidgen.web.responses import detail_response
+
+    http_range = request.headers.get("range")
+    if http_range is None or request.headers.get("if-range") is not None:
+        return None  # no range, or one FileResponse may ignore (If-Range): it decides
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # FileResponse reports a file that went away
+    try:
+        FileResponse._parse_range_header(http_range, size)
+    except MalformedRangeHeader as exc:
+        return detail_response(f"bad Range header {http_range!r}: {exc.content}", 400)
+    except RangeNotSatisfiable:
+        return detail_response(
+            f"Range {http_range!r} is outside the file ({size} bytes)",
+            416,
+            **{"Content-Range": f"bytes */{size}"},
+        )
+    return None
+
+
 def _safe_next(raw: str | None) -> str:
     """Only a path on this server (never ``//elsewhere`` or a full URL) after logging in."""
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
@@ -108,17 +140,23 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         given = (form.get("token") or [""])[0].strip()
         from secrets import compare_digest
 
+        if (blocked := too_many_wrong_tokens(request)) is not None:
+            return blocked
         if not compare_digest(given.encode(), token.encode()):
+            wrong_tokens(request).wrong(client_of(request))
             return _page(
                 "login.html",
                 status_code=401,
                 next=target,
                 error="That is not the token this server was started with.",
             )
+        wrong_tokens(request).right(client_of(request))
+        value, lifetime = service.start_session(current())
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
-            session_value(token),
+            value,
+            max_age=lifetime,
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
@@ -127,7 +165,9 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         return response
 
     @app.post("/logout", include_in_schema=False)
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        # The session ends on the server: a copy of the cookie no longer opens anything.
+        service.end_session(current(), request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -173,12 +213,15 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses={
             200: {"description": "The file (Range requests answered 206)", "content": media},
             206: {"description": "Part of the file, for a Range request", "content": media},
-            **errors(401, 404, 422),
+            **errors(400, 401, 404, 416, 422),
         },
         summary="A published file of a video: the MP4, its thumbnail or its .srt captions",
     )
-    def video_file(video_id: int, kind: VideoFileKind) -> Response:
+    def video_file(video_id: int, kind: VideoFileKind, request: Request) -> Response:
         found = service.video_file(current(), video_id, kind)
+        refused = _range_problem(request, Path(found.path))
+        if refused is not None:
+            return refused
         return FileResponse(
             found.path,
             media_type=found.media_type,

@@ -5,8 +5,9 @@
   request (POST...) whose ``Origin`` or ``Sec-Fetch-Site`` says it comes from elsewhere is
   refused, and ``vidgen serve`` accepts only loopback ``Host`` names (no DNS rebinding).
 - With a token every route but the public ones needs ``Authorization: Bearer <token>`` or the
-  session cookie the login page sets (HttpOnly, SameSite=Strict). The cookie holds an HMAC of
-  the token, not the token, so changing the token ends every session. A request that
+  session cookie the login page sets (HttpOnly, SameSite=Strict): a random value per sign-in,
+  kept server-side (``store.sessions``) with a 12-hour expiry, ended by "Sign out", and tied to
+  the token it was opened with, so changing the token ends every session. A request that
   authenticates with the cookie and changes something must also carry ``X-Vidgen-CSRF: 1``,
   which a cross-site form cannot send and a cross-site script cannot send without a CORS
   preflight this server never grants.
@@ -14,9 +15,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import re
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -38,16 +39,78 @@ PUBLIC_PREFIXES = ("/static/", "/docs/assets/")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def session_value(token: str) -> str:
-    return hmac.new(token.encode(), b"vidgen dashboard session v1", hashlib.sha256).hexdigest()
+class WrongTokens:
+    """Back-off for wrong tokens, per client address: after ``FREE`` wrong tokens (a bearer
+    header or the login form) each further one makes that client wait twice as long (1 s, 2 s,
+    4 s … up to ``CAP``), answered 429 with ``Retry-After`` without checking its token. A
+    right token clears its count. Guessing a token by trying it is then hopeless."""
+
+    FREE = 5
+    CAP = 60.0
+    MAX_CLIENTS = 10_000
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[int, float]] = {}  # client -> (wrong tokens, blocked until)
+
+    def wait(self, client: str) -> float:
+        """Seconds ``client`` must still wait before its token is checked again (0: none)."""
+        _count, until = self._seen.get(client, (0, 0.0))
+        return max(0.0, until - time.monotonic())
+
+    def wrong(self, client: str) -> None:
+        count, _until = self._seen.get(client, (0, 0.0))
+        count += 1
+        until = 0.0
+        if count > self.FREE:
+            until = time.monotonic() + min(self.CAP, 2.0 ** (count - self.FREE - 1))
+        if len(self._seen) >= self.MAX_CLIENTS:
+            self._seen.clear()  # bounded memory; an attacker with 10k addresses starts again
+        self._seen[client] = (count, until)
+
+    def right(self, client: str) -> None:
+        self._seen.pop(client, None)
+
+
+def wrong_tokens(request: Request) -> WrongTokens:
+    """The back-off of the app serving ``request`` (one per app, so per server process)."""
+    found = getattr(request.app.state, "wrong_tokens", None)
+    if not isinstance(found, WrongTokens):
+        found = request.app.state.wrong_tokens = WrongTokens()
+    return found
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client is not None else "?"
+
+
+def too_many_wrong_tokens(request: Request) -> Response | None:
+    """The 429 a client still backing off gets, or None."""
+    from vidgen.web.responses import detail_response
+
+    wait = wrong_tokens(request).wait(client_of(request))
+    if wait <= 0:
+        return None
+    seconds = max(1, round(wait))
+    return detail_response(
+        f"too many wrong tokens from this address: wait {seconds} s before trying again",
+        429,
+        **{"Retry-After": str(seconds)},
+    )
 
 
 def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+_HOST_HEADER = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+
+
 def _host_name(host_header: str) -> str:
-    """``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:8000`` -> ``::1``."""
+    """``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:8000`` -> ``::1``. Anything that is not a
+    plain host[:port] is returned whole, so it matches no allowed name: URL parsing would
+    read ``evil.example@127.0.0.1`` as user ``evil.example`` at ``127.0.0.1``."""
+    if not _HOST_HEADER.match(host_header):
+        return host_header.lower()
     return (urlsplit(f"//{host_header}").hostname or "").lower()
 
 
@@ -73,9 +136,12 @@ def bearer_ok(request: Request, token: str) -> bool:
     return scheme.lower() == "bearer" and secrets.compare_digest(given.encode(), token.encode())
 
 
-def cookie_ok(request: Request, token: str) -> bool:
+def cookie_ok(request: Request, settings: Settings) -> bool:
+    """The session cookie names a live server-side session (``service.session_ok``)."""
+    from vidgen import service
+
     given = request.cookies.get(SESSION_COOKIE, "")
-    return bool(given) and secrets.compare_digest(given.encode(), session_value(token).encode())
+    return bool(given) and service.session_ok(settings, given)
 
 
 def wants_page(request: Request) -> bool:
@@ -112,8 +178,18 @@ def add_guard(
         except VidgenError as exc:
             return detail_response(str(exc), 503)
         path = request.url.path
-        if token and not is_public(path) and not bearer_ok(request, token):
-            if cookie_ok(request, token):
+        if token and not is_public(path) and (blocked := too_many_wrong_tokens(request)):
+            return blocked
+        if token and not is_public(path) and bearer_ok(request, token):
+            wrong_tokens(request).right(client_of(request))
+        elif token and not is_public(path):
+            if request.headers.get("authorization"):  # a token given, and wrong
+                wrong_tokens(request).wrong(client_of(request))
+            try:
+                signed_in = cookie_ok(request, current())
+            except VidgenError as exc:  # the store (which keeps the sessions) is busy or lost
+                return detail_response(str(exc), 503)
+            if signed_in:
                 if unsafe and request.headers.get(CSRF_HEADER) != "1":
                     return detail_response(
                         f"a request signed in by the session cookie must send the header "
