@@ -313,3 +313,29 @@ def test_a_clip_showing_the_subject_gets_no_picture_over_it() -> None:
     assert visuals[1].layout == "clip" and visuals[1].assets() == []
     card = scene_card(visuals[1], Frame.for_size(360, 640), start=0.0, end=2.0)
     assert card is not None and card.image.height < 640 * 0.2, "only the headline is drawn"
+
+
+@pytest.mark.parametrize("job_id", [1, 2, 3, 4, 5, 6])
+def test_the_default_videos_scenes_show_what_each_one_adds(job_id: int) -> None:
+    """The shipped sample, as the local planner writes it: the hook shows the product, and
+    the scenes after it lead with the thing each sentence adds (noise, a battery, a book), so
+    no two neighbours show the same main picture and most scenes are not the product again."""
+    from conftest import SAMPLE_CONFIG
+    from vidgen.config import load_config
+    from vidgen.planning import LocalPlanner
+
+    config = load_config(SAMPLE_CONFIG)
+    plan = LocalPlanner().plan(config, {}, job_id).plan
+    visuals = plan_scene_visuals(
+        plan.scenes, title=plan.title, theme=config.config.theme, subject=plan.subject,
+        subject_terms=plan.subject_terms,
+    )  # fmt: skip
+    mains = [v.pictures[0].key for v in visuals]
+    assert all(a != b for a, b in itertools.pairwise(mains)), mains
+    middle = mains[1:-1]
+    assert sum(key != mains[0] for key in middle) >= len(middle) / 2, mains
+    for scene, visual in zip(plan.scenes, visuals, strict=True):
+        words = {w.lower() for w in [*scene.subjects, *scene.narration.split()]}
+        assert visual.pictures[0].fallback or set(visual.pictures[0].matched) & words or any(
+            m in scene.narration.lower() for m in visual.pictures[0].matched
+        ), (scene.narration, visual.pictures[0])

@@ -225,7 +225,19 @@ def plan_scene_visuals(
         text = f"{scene.on_screen_text}. {narration}"
         limit = 2 if kind == "comparison" else 1 if kind in ("hook", "fact", "cta") else 3
         subjects = list(getattr(scene, "subjects", []) or [])
-        picks = lib.choose(subjects, text, limit=limit, subject=fallback)
+        if kind not in ("hook", "cta") and subject_terms:
+            # The hook already shows the video's subject: the other scenes lead with what they
+            # add ("noise", "battery"), so a run of facts is not the same picture over and over.
+            own = subject_terms[0].lower()
+            others = [s for s in subjects if s.lower() != own]
+            # Naming only the product: the sentence's own words choose ("weigh" -> a scale).
+            subjects = others + [s for s in subjects if s.lower() == own] if others else []
+        # Candidates beyond the layout's count, so a scene can lead with another picture than
+        # its neighbour's when it names something else too.
+        picks = lib.choose(subjects, text, limit=3, subject=fallback)
+        if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
+            picks = picks[1:] + picks[:1]
+        picks = picks[:limit]
         if kind == "feature" and len(picks) < 2 and not picks[0].fallback:
             # The sentence may name more than its listed subjects ("in the evening").
             extra = [p for p in lib.choose([], text, limit=3) if p.key != picks[0].key]
