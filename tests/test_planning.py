@@ -354,7 +354,8 @@ def spoken(script: str, start: float = 0.05, pace: float = 0.3) -> list[dict[str
 def test_scenes_follow_the_spoken_sentences(theme_config: Callable[..., ThemeConfig]) -> None:
     from vidgen.planning import SPEECH_TAIL, retime_to_speech, with_joined_script
 
-    plan = with_joined_script(LocalPlanner().plan(theme_config(), REPORT, 1).plan)
+    config = theme_config(video_duration_seconds=20)
+    plan = with_joined_script(LocalPlanner().plan(config, REPORT, 1).plan)
     words = spoken(plan.voiceover_script)
     timed = retime_to_speech(plan, words, max_duration=20)
     assert timed.duration_seconds == pytest.approx(words[-1]["end"] + SPEECH_TAIL, abs=1e-3)

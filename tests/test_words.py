@@ -272,18 +272,20 @@ def test_no_sentence_is_cut_to_fit_a_short_video(theme_config: Callable[..., The
 
 
 def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConfig]) -> None:
-    neutral = plan_of(themed(theme_config)).scenes[-1]
+    neutral = plan_of(themed(theme_config, cta=None)).scenes[-1]  # the sample has its own
     assert (
         neutral.narration == "Follow for more like this."
         and "link" not in neutral.narration.lower()
     )
     own = plan_of(themed(theme_config, cta="Tap follow for a new gadget every week")).scenes[-1]
     assert own.narration == "Tap follow for a new gadget every week."
-    linked = plan_of(themed(theme_config, link="https://example.com/shop")).scenes[-1]
+    linked = plan_of(themed(theme_config, link="https://example.com/shop", cta=None)).scenes[-1]
     assert linked.narration == "The link is in my bio." and linked.headline == "Link in bio"
-    youtube = themed(theme_config, link="https://example.com", target_platform="youtube_shorts")
+    youtube = themed(
+        theme_config, link="https://example.com", target_platform="youtube_shorts", cta=None
+    )
     assert plan_of(youtube).scenes[-1].headline == "Link in description"
-    matched = plan_of(themed(theme_config, "Running")).scenes[-1]
+    matched = plan_of(themed(theme_config, "Running", cta=None)).scenes[-1]
     assert matched.narration == "Follow for more running ideas."
 
 
@@ -337,7 +339,7 @@ def test_openai_planner_fills_the_structured_plan(
     route = respx_mock.post(COMPLETIONS).mock(
         return_value=httpx.Response(200, json=recorded("openai_plan_completion.json"))
     )
-    config = kettle_config(theme_config)
+    config = themed(theme_config, "Tea", cta=None)  # no call to action of its own
     llm = OpenAIChat("gpt-4o-mini", api_key="sk-test", base_url="https://api.openai.com/v1")
     result = LLMPlanner(llm).plan(config, report_for(config), 1)
     assert route.call_count == 1 and result.notes == []
