@@ -35,8 +35,13 @@ def _make_video(
     assert info.video_codec == "h264" and info.video_profile == "High"
     assert info.pixel_format == "yuv420p" and info.fps == 30
     assert info.audio_codec == "aac" and info.sample_rate == 48000
-    # As long as the narration (a breath after the last word), at most the configured 20 s.
-    assert 8.0 <= info.duration <= 20.0 + 0.05
+    # As long as the narration (a breath after the last word), at most the configured length.
+    import yaml
+
+    from conftest import SAMPLE_CONFIG
+
+    limit = yaml.safe_load(SAMPLE_CONFIG.read_text())["config"]["video_duration_seconds"]
+    assert 8.0 <= info.duration <= limit + 0.05
     srt = path.with_suffix(".srt")
     assert srt.is_file() and "-->" in srt.read_text(encoding="utf-8")  # captions beside it
     head = path.read_bytes()[: 1 << 20]
