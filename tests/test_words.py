@@ -105,6 +105,9 @@ def assert_reads_well(plan: ProductionPlan, config: ThemeConfig, names: list[str
             assert len(scene.headline) <= MAX_HEADLINE_CHARS
             assert "…" not in scene.headline
             assert scene.headline.rstrip(".").lower() != scene.narration.rstrip(".").lower()
+            if scene.kind in ("feature", "fact", "list_item", "step"):
+                # A headline adds a figure, never a lone noun the voice is saying ("Wall").
+                assert re.search(r"\d", scene.headline), (scene.headline, scene.narration)
         if scene.kind in ("list_item", "step"):
             assert scene.number is not None
     assert plan.scenes[0].kind == "hook" and plan.scenes[-1].kind == "cta"

@@ -1103,7 +1103,8 @@ class LocalPlanner:
                         Line(
                             "list_item",
                             text,
-                            figure or _label(fact, product),
+                            # Only a figure adds to what is said; a lone noun ("Wall") does not.
+                            figure,
                             scene_subjects(fact, lead),
                             number=n,
                         )
@@ -1113,7 +1114,7 @@ class LocalPlanner:
                         Line(
                             "fact" if figure else "feature",
                             sentence,
-                            figure or _label(fact, product),
+                            figure,
                             scene_subjects(fact, lead),
                         )
                     )
@@ -1354,13 +1355,6 @@ def _lower_word(sentence: str) -> str:
         if (first[:1].isupper() and first[1:].islower()) or len(first) == 1
         else sentence
     )
-
-
-def _label(fact: str, product: Product) -> str | None:
-    """A short on-screen label for a fact with no figure: the thing it names beside the
-    product ("Backpack", "Phone"), or None."""
-    nouns = [n for n in scene_subjects(fact, []) if topic_stem(n) != topic_stem(product.noun)]
-    return _capital(nouns[0]) if nouns else None
 
 
 def _title_claim(narration: str, product: Product) -> str | None:
