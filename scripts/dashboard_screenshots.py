@@ -20,7 +20,8 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 VIDGEN = [sys.executable, "-m", "vidgen.cli.main"]
-REAL_THEMES = ["Morning focus", "Desk setup tour", "Weekend deal"]
+# Themes the shipped sample covers (a theme nothing covers is refused at generate).
+REAL_THEMES = ["Running", "Tea", "Travel"]
 
 
 def main(out_dir: Path) -> None:
@@ -39,7 +40,7 @@ def main(out_dir: Path) -> None:
         "generate", "--theme", "Unboxing", "--wait",
         VIDGEN_STAGE_PACKAGE="stagekit", STAGEKIT_COMPOSITION="fatal",
     )  # fmt: skip
-    vidgen("generate", "--theme", "Behind the scenes")  # no worker: stays pending
+    vidgen("generate", "--theme", "Home Workout")  # no worker: stays pending
     vidgen("approve", "2")
 
     with socket.socket() as sock:

@@ -867,7 +867,8 @@ def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
             parts.append(said)
         headline = screen
     else:
-        headline = f"{follow} for more"
+        # The voice asks to follow; the end card names what the video was about.
+        headline = name if len(name) <= MAX_HEADLINE_CHARS else None
     if not parts:
         if not topic:
             parts.append(f"{follow} for more like this.")
@@ -1051,7 +1052,8 @@ class LocalPlanner:
             hook = Line(
                 "hook",
                 f"{question} Meet the {product.title}.",
-                product.title,
+                # The voice says the name; the screen shows the figure the question asks for.
+                figure_of(point),
                 scene_subjects(point, lead),
                 short=f"Meet the {product.title}.",
             )
@@ -1064,8 +1066,6 @@ class LocalPlanner:
             described = _noun_phrase(ref.description)
             opener = rng.choice(
                 ("Meet the", "Say hello to the")
-                if product.plural
-                else ("Meet the", "This is the", "Say hello to the")
             )
             if described and not any(same_fact(described, f) for f in ref.talking_points):
                 facts = [f for f in facts if not same_fact(f, described)]
@@ -1073,7 +1073,7 @@ class LocalPlanner:
             hook = Line(
                 "hook",
                 hook_text or f"{opener} {product.title}.",
-                product.title,
+                None,  # the voice says the name: the picture alone, big
                 scene_subjects(described or "", lead),
                 short=f"{opener} {product.title}." if described else None,
             )
@@ -1140,7 +1140,7 @@ class LocalPlanner:
                     opener.format(n=_COUNT_WORDS[count], title=product.title)
                 )
                 noun = "reasons" if shape == "listicle" else "steps"
-                lines[0].headline = f"{count} {noun}" if len(product.title) > 28 else product.title
+                lines[0].headline = f"{count} {noun}"  # the voice says the name
                 if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                     break
                 lines = [*lines[:-2], lines[-1]]

@@ -87,9 +87,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "kit": ("toolbox",),
     "kettle": ("teapot",),
     # The shipped sample's words (headphones, running shoes, a kettle).
-    "noise": ("muted_speaker",),
-    "decibels": ("muted_speaker",),
-    "quiet": ("muted_speaker",),
+    # A muted speaker reads as "your sound is off" on a phone: quiet is a shushing face.
+    "noise": ("shushing_face",),
+    "decibels": ("shushing_face",),
+    "quiet": ("shushing_face",),
+    "shoe": ("running_shoe",),
+    "shoes": ("running_shoe",),
+    "sneaker": ("running_shoe",),
+    "sneakers": ("running_shoe",),
     "bottle": ("cup_with_straw",),
     "paperback": ("closed_book",),
     "cushioning": ("cloud",),

@@ -590,7 +590,10 @@ class CardAnimation:
     def states(self, width: int, height: int) -> Iterator[tuple[Image.Image, float, int]]:
         frame = 1.0 / self.fps
         scene = self.card.end - self.card.start
-        scales = POP_SCALES if scene > frame * (len(POP_SCALES) + 2) else (1.0,)
+        # The first card is whole from the first frame: a feed's preview and a viewer's first
+        # glance get the finished picture, not a ghost of it popping in.
+        pops = scene > frame * (len(POP_SCALES) + 2) and self.card.start > 0
+        scales = POP_SCALES if pops else (1.0,)
         for k, scale in enumerate(scales):
             image = _scaled(self.card.image, scale)
             last = k == len(scales) - 1
