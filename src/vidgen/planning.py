@@ -1069,16 +1069,24 @@ class LocalPlanner:
             )
             if described and not any(same_fact(described, f) for f in ref.talking_points):
                 facts = [f for f in facts if not same_fact(f, described)]
-            hook_text = f"{opener} {product.title}, {described}." if described else ""
+            # A short hook (the name, the picture big), then what the product is as a scene of
+            # its own: one long opening sentence held one picture on screen for 7-9 s.
             hook = Line(
                 "hook",
-                hook_text or f"{opener} {product.title}.",
+                f"{opener} {product.title}.",
                 None,  # the voice says the name: the picture alone, big
-                scene_subjects(described or "", lead),
-                short=f"{opener} {product.title}." if described else None,
+                [product.noun],
             )
             if described:
                 facts = [f for f in facts if not same_fact(f, described)]
+                body.append(
+                    Line(
+                        "feature",
+                        f"{'They are' if product.plural else 'It is'} {described}.",
+                        figure_of(described),
+                        scene_subjects(described, lead),
+                    )
+                )
 
         if shape == "steps":
             for n, step in enumerate(steps[:4], start=1):
@@ -1139,7 +1147,8 @@ class LocalPlanner:
                 lines[0].narration = _capital(
                     opener.format(n=_COUNT_WORDS[count], title=product.title)
                 )
-                noun = "reasons" if shape == "listicle" else "steps"
+                # The screen says what the voice says the items are ("4 things", "4 steps").
+                noun = next(w for w in ("reasons", "things", "steps") if w in opener)
                 lines[0].headline = f"{count} {noun}"  # the voice says the name
                 if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                     break
@@ -1213,11 +1222,10 @@ class LocalPlanner:
         terms = list(reversed(_keywords(theme, limit=8)))
         body: list[Line] = []
         for n, (idea, views, _style, _seconds) in enumerate(ideas[:5], start=1):
-            said = spoken_count(views) if views > 0 else ""
             if shape == "countdown":
-                text = f"Number {_SPOKEN_NUMBERS[n - 1]}: {idea}" + (
-                    f", with {said} views." if said else "."
-                )
+                # The screen shows the views ("322K views"); the voice says the idea, so no
+                # number is said and shown at once.
+                text = f"Number {_SPOKEN_NUMBERS[n - 1]}: {idea}."
                 body.append(
                     Line(
                         "list_item",
@@ -1230,7 +1238,7 @@ class LocalPlanner:
                 )
             else:
                 ordinal = ("First", "Next", "Then", "And", "Plus")[n - 1]
-                text = f"{ordinal}, {idea}" + (f": {said} views." if said else ".")
+                text = f"{ordinal}, {idea}."  # the views are on screen, not said twice
                 body.append(
                     Line(
                         "fact" if views else "feature",

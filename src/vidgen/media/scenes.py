@@ -472,7 +472,7 @@ def scene_card(
     layout = visual.layout
     pics = visual.pictures
     if layout in ("list_item", "step") and (wide or layout == "step"):
-        label = f"{visual.number}" if layout == "list_item" else f"STEP {visual.number}"
+        label = f"#{visual.number}" if layout == "list_item" else f"STEP {visual.number}"
         text(label, 0.34 if layout == "list_item" else 0.15, light, lines=1, stroke=0.05)
     if visual.headline:
         if layout == "fact":
@@ -522,7 +522,8 @@ def scene_card(
         if wide:
             pic(0, size, cx, cy)
         else:
-            number = _text_block([f"{visual.number}"], round(unit * 0.34), light, stroke=0.05)
+            # "#2", not a bare "2" that reads into a figure beside it ("2 | 2 centimeters").
+            number = _text_block([f"#{visual.number}"], round(unit * 0.3), light, stroke=0.05)
             canvas.put(number, ax0 + number.width / 2, cy)
             pic(0, size, ax1 - size / 2 - 0.02 * W, cy)
     elif layout == "cta":
