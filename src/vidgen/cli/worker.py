@@ -45,28 +45,33 @@ def worker(
     if log_format not in ("text", "json"):
         die(f"--log-format {log_format!r}: use text or json", EXIT_USAGE)
     worklog = service.worker_log(log_format, verbose)
-    settings = load_settings_or_fail()
     try:
-        host = service.worker_host(settings, workers)
-        host.start()
-    except VidgenError as exc:
-        fail(exc)
-    log.info(
-        "vidgen worker %s: %s slot(s) on %s; %s. Stop with Ctrl-C or SIGTERM.",
-        host.worker_id,
-        workers,
-        settings.queue,
-        host.recovered_message,
-    )
-    host.run()
-    service.flush_webhooks(10.0)
-    if host.store_lost is not None:  # the beat saw the store file deleted or replaced
-        fail(host.store_lost)
-    if worklog.requeued:
-        ids = ", ".join(str(job_id) for job_id in sorted(set(worklog.requeued)))
-        log.info("vidgen worker stopped; put back in the queue: job %s", ids)
-    else:
-        log.info("vidgen worker stopped; no job was in progress")
+        settings = load_settings_or_fail()
+        try:
+            host = service.worker_host(settings, workers)
+            host.start()
+        except VidgenError as exc:
+            fail(exc)
+        log.info(
+            "vidgen worker %s: %s slot(s) on %s; %s. Stop with Ctrl-C or SIGTERM.",
+            host.worker_id,
+            workers,
+            settings.queue,
+            host.recovered_message,
+        )
+        host.run()
+        service.flush_webhooks(10.0)
+        if host.store_lost is not None:  # the beat saw the store file deleted or replaced
+            fail(host.store_lost)
+        if worklog.requeued:
+            ids = ", ".join(str(job_id) for job_id in sorted(set(worklog.requeued)))
+            log.info("vidgen worker stopped; put back in the queue: job %s", ids)
+        else:
+            log.info("vidgen worker stopped; no job was in progress")
+    finally:
+        # The log listens to every job this process runs: a worker run inside a longer-lived
+        # process (a test, an embedding program) must not keep writing to a closed stream.
+        worklog.uninstall()
 
 
 def register(app: typer.Typer) -> None:
