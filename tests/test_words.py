@@ -111,6 +111,8 @@ def assert_reads_well(plan: ProductionPlan, config: ThemeConfig, names: list[str
         if scene.kind in ("list_item", "step"):
             assert scene.number is not None
     assert plan.scenes[0].kind == "hook" and plan.scenes[-1].kind == "cta"
+    # A title states a claim, never a broken "Name: are lightweight shoes".
+    assert not re.search(r": (are|is) ", plan.title), plan.title
     assert plan.subject and plan.subject_terms
     # No link the config does not give.
     if not config.config.link:

@@ -1164,12 +1164,14 @@ class LocalPlanner:
             lines, settings.video_duration_seconds, settings.voice.rate, terms
         )
         description = " ".join(part for part in (ref.description.strip(), " ".join(tags)) if part)
-        headline_fact = next((line for line in lines[1:-1]), None)
         title = product.title
         if shape in ("listicle", "steps"):
             title = lines[0].narration.rstrip(".")[:100]
-        elif headline_fact is not None:
-            claim = _title_claim(headline_fact.narration, product)
+        else:
+            # The first fact that makes a claim ("cut background noise by 30 decibels"), not
+            # the line saying what the product is ("are lightweight road running shoes").
+            claims = [_title_claim(line.narration, product) for line in lines[1:-1]]
+            claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
             if claim and len(title) + 2 + len(claim) <= 100:
                 title = f"{product.title}: {claim}"
         plan = ProductionPlan(
