@@ -255,7 +255,7 @@ def write_theme(folder: Path, **config: Any) -> Path:
             "theme": "Slow Mornings",
             "profile": "preview",
             "video_duration_seconds": 20,  # room to say both points whole
-            "scenes": 4,
+            "scenes": 5,  # the hook, what the guide is, both points, the call to action
             "style": "cinematic",
             "music": "none",
             "providers": {"tts": "espeak"},

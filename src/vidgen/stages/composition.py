@@ -271,11 +271,17 @@ def _cover(
     tint = tints[index] if index < len(tints) else None
     vf = f"{tint_filter(tint)}scale={frame.width}:{frame.height}"
     try:
-        ffmpeg.run(
-            ["-ss", f"{max(0.0, at - starts[index]):.3f}", "-i", str(clip_paths[index]),
-             "-frames:v", "1", "-vf", vf, "-update", "1", "-f", "image2", str(grab)],
-            ctx=ctx, what="ffmpeg thumbnail frame",
-        )  # fmt: skip
+        grab.parent.mkdir(parents=True, exist_ok=True)
+        # A seek past the clip's last frame writes nothing (the scene on screen may run longer
+        # than its clip once cuts wait for the captions): then the clip's first frame.
+        for offset in (max(0.0, at - starts[index]), 0.0):
+            ffmpeg.run(
+                ["-ss", f"{offset:.3f}", "-i", str(clip_paths[index]),
+                 "-frames:v", "1", "-vf", vf, "-update", "1", "-f", "image2", str(grab)],
+                ctx=ctx, what="ffmpeg thumbnail frame",
+            )  # fmt: skip
+            if grab.is_file() and grab.stat().st_size > 0:
+                break
         from PIL import Image
 
         with Image.open(grab) as opened:
