@@ -282,7 +282,7 @@ def test_no_sentence_is_cut_to_fit_a_short_video(theme_config: Callable[..., The
 def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConfig]) -> None:
     neutral = plan_of(themed(theme_config, cta=None)).scenes[-1]  # the sample has its own
     assert (
-        neutral.narration == "Follow for more like this."
+        neutral.narration == "Would you try it? Tell me in the comments."
         and "link" not in neutral.narration.lower()
     )
     own = plan_of(themed(theme_config, cta="Tap follow for a new gadget every week")).scenes[-1]

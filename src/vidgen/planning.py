@@ -871,7 +871,8 @@ def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
         headline = name if len(name) <= MAX_HEADLINE_CHARS else None
     if not parts:
         if not topic:
-            parts.append(f"{follow} for more like this.")
+            # A question a viewer can answer: comments carry a short further than a plea.
+            parts.append("Would you try it? Tell me in the comments.")
         elif " " not in topic and topic.endswith("s"):
             parts.append(f"{follow} for more on {topic}.")  # not "more headphones ideas"
         else:
@@ -1129,6 +1130,14 @@ class LocalPlanner:
         topic = natural_case(settings.theme) if subject.theme_matched else None
         cta = _cta(config, topic, product.title)
         lines = fit_lines([hook, *body, cta], budget, n_max)
+        if shape not in ("listicle", "steps"):
+            _vary_openings(lines)
+            if lines[0].headline is None:
+                # Frame 0 shows the first figure the video states ("30 decibels"), a reason to
+                # stay, while the voice says the name.
+                # Not the next scene's own figure: the same number twice in a row says nothing.
+                figures = [x.headline for x in lines[1:-1] if x.headline]
+                lines[0].headline = figures[1] if len(figures) > 1 else None
         if shape in ("listicle", "steps"):
             opener = rng.choice(
                 (
@@ -1355,6 +1364,21 @@ _STYLE_PHRASES = {
 }
 
 
+# One word each, so a fitted script stays within its budget.
+_OPENINGS = ("Plus,", "And", "Also,")
+
+
+def _vary_openings(lines: Sequence[Line]) -> None:
+    """Facts after the first open with a connector ("Plus, they play ..."): a run of
+    "They ... They ... They ..." sounds read off a spec sheet."""
+    k = 0
+    for line in lines[2:-1]:
+        if line.kind in ("fact", "feature") and re.match(r"(They|It) ", line.narration):
+            line.narration = f"{_OPENINGS[k % len(_OPENINGS)]} {_lower_word(line.narration)}"
+            line.short = None
+            k += 1
+
+
 def _lower_word(sentence: str) -> str:
     """Lower-case an ordinary capitalised first word so it reads after "First,"."""
     first, _, rest = sentence.partition(" ")
@@ -1370,6 +1394,9 @@ def _lower_word(sentence: str) -> str:
 def _title_claim(narration: str, product: Product) -> str | None:
     """ "It folds flat to fit any backpack." -> "folds flat to fit any backpack"."""
     text = narration.rstrip(".!?")
+    for opening in _OPENINGS:
+        text = text.removeprefix(f"{opening} ")
+    text = _capital(text)
     for prefix in ("It ", "They ", f"{_capital(product.short)} "):
         if text.startswith(prefix):
             return text[len(prefix) :]
