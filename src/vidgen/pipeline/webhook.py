@@ -14,6 +14,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from typing import Any
 
 from vidgen import __version__
 from vidgen.pipeline import events
@@ -61,9 +63,11 @@ def send(settings: Settings, job_id: int) -> threading.Thread | None:
     """Deliver the job's status body in a background thread (None if no hook is set)."""
     if not settings.webhook_url:
         return None
-    thread = threading.Thread(
-        target=_deliver, args=(settings, job_id), name=f"vidgen-webhook-{job_id}", daemon=True
-    )
+    return _start(_deliver, (settings, job_id), f"vidgen-webhook-{job_id}")
+
+
+def _start(target: Callable[..., bool], args: tuple[Any, ...], name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
     with _lock:
         _threads[:] = [t for t in _threads if t.is_alive()]
         _threads.append(thread)
@@ -90,7 +94,17 @@ def _deliver(settings: Settings, job_id: int) -> bool:
         return False
     if body is None:
         return False
-    data = render_json(body).encode()
+    headers = {"X-Vidgen-Event": "job", "X-Vidgen-Job": str(job_id)}
+    if _post(url, render_json(body).encode(), headers, f"job {job_id}"):
+        log.info("webhook for job %s (%s) delivered", job_id, body.status)
+        return True
+    return False
+
+
+def _post(url: str, data: bytes, headers: dict[str, str], what: str) -> bool:
+    """POST ``data`` as JSON, retried with ``RETRY_DELAYS``; True once a 2xx answers. A
+    delivery that never succeeds is one warning line naming ``what`` ("job 12"), which the
+    failure leaves unchanged."""
     last = ""
     for attempt, delay in enumerate((0.0, *RETRY_DELAYS), start=1):
         if delay:
@@ -102,15 +116,13 @@ def _deliver(settings: Settings, job_id: int) -> bool:
             headers={
                 "Content-Type": "application/json",
                 "User-Agent": f"vidgen/{__version__}",
-                "X-Vidgen-Event": "job",
-                "X-Vidgen-Job": str(job_id),
+                **headers,
                 "X-Vidgen-Attempt": str(attempt),
             },
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
                 if 200 <= response.status < 300:
-                    log.info("webhook for job %s (%s) delivered", job_id, body.status)
                     return True
                 last = f"HTTP {response.status}"
         except urllib.error.HTTPError as exc:
@@ -118,11 +130,11 @@ def _deliver(settings: Settings, job_id: int) -> bool:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             last = str(getattr(exc, "reason", exc))
     log.warning(
-        "webhook for job %s (%s) not delivered after %d tries (%s); the job is unchanged",
-        job_id,
-        body.status,
+        "webhook for %s not delivered after %d tries (%s); the %s is unchanged",
+        what,
         len(RETRY_DELAYS) + 1,
         last,
+        what.split()[0],
     )
     return False
 
@@ -132,45 +144,10 @@ def send_publication(settings: Settings, body: PublicationResponse) -> threading
     ended, with ``X-Vidgen-Event: publication`` telling it from a job's."""
     if not settings.webhook_url:
         return None
-    thread = threading.Thread(
-        target=_deliver_publication,
-        args=(settings.webhook_url, body),
-        name=f"vidgen-webhook-publication-{body.id}",
-        daemon=True,
-    )
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()]
-        _threads.append(thread)
-    thread.start()
-    return thread
+    name = f"vidgen-webhook-publication-{body.id}"
+    return _start(_deliver_publication, (settings.webhook_url, body), name)
 
 
 def _deliver_publication(url: str, body: PublicationResponse) -> bool:
-    data = render_json(body).encode()
-    last = ""
-    for attempt, delay in enumerate((0.0, *RETRY_DELAYS), start=1):
-        if delay:
-            time.sleep(delay)
-        request = urllib.request.Request(
-            url,
-            data=data,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": f"vidgen/{__version__}",
-                "X-Vidgen-Event": "publication",
-                "X-Vidgen-Publication": str(body.id),
-                "X-Vidgen-Attempt": str(attempt),
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                if 200 <= response.status < 300:
-                    return True
-                last = f"HTTP {response.status}"
-        except urllib.error.HTTPError as exc:
-            last = f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            last = str(getattr(exc, "reason", exc))
-    log.warning("webhook for publication %s not delivered (%s)", body.id, last)
-    return False
+    headers = {"X-Vidgen-Event": "publication", "X-Vidgen-Publication": str(body.id)}
+    return _post(url, render_json(body).encode(), headers, f"publication {body.id}")
