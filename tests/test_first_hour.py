@@ -244,6 +244,12 @@ def test_approve_and_reject_take_the_job_id(
     assert cli("approve", "--video-id", "3", "--json").json()["job_id"] == 4
     # status shows the video id where it differs from the job id.
     assert "(video id 2)" in cli("status", "3").out
+    # It offers "review it: ... approve" only while the video waits in review/.
+    for decided in ("2", "3", "4"):  # rejected, approved, approved
+        assert "review it" not in cli("status", decided).out
+    assert cli("generate").code == 0
+    drain()
+    assert "review it" in cli("status", "5").out
     failed = cli("approve", "1", "--json")
     assert failed.code == 1
     assert json.loads(failed.out)["detail"].startswith("Job 1 has no video to review")

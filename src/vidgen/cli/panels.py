@@ -65,7 +65,11 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
     if detail.status == JobStatus.FAILED:
         lines.append(f"[dim]resume it with: {me()} retry {detail.id}[/]")
     if detail.status == JobStatus.COMPLETED and detail.video_path:
-        lines.append(f"[dim]review it: {me()} approve {detail.id}[/]")
+        from pathlib import Path
+
+        # Only while it waits in review/: once approved or rejected it has moved on.
+        if Path(detail.video_path).parent.name == "review":
+            lines.append(f"[dim]review it: {me()} approve {detail.id}[/]")
     return Panel(
         Group(*lines, "", stage_table(detail, elapsed)),
         title=f"job {detail.id}",
