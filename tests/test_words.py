@@ -34,6 +34,7 @@ from vidgen.planning import (
     reference_matches,
     reference_score,
     same_fact,
+    trend_tip,
     word_budget,
 )
 from vidgen.providers.llm import AnthropicMessages, OpenAIChat
@@ -60,9 +61,12 @@ def themed(
     return config.model_copy(update={"config": block})
 
 
-def report_for(config: ThemeConfig) -> dict[str, Any]:
-    """The trend report the analysis stage writes from the shipped trends for this config."""
+def report_for(config: ThemeConfig, *, described: bool = True) -> dict[str, Any]:
+    """The trend report the analysis stage writes from the shipped trends for this config;
+    ``described=False``: as from a source whose videos carry no description."""
     items = SampleTrendSource().fetch(200)
+    if not described:
+        items = [item.model_copy(update={"description": ""}) for item in items]
     report = build_report(
         items, utcnow(), topics=report_topics(config), strict=[config.config.theme]
     )
@@ -106,8 +110,15 @@ def assert_reads_well(plan: ProductionPlan, config: ThemeConfig, names: list[str
             assert "…" not in scene.headline
             assert scene.headline.rstrip(".").lower() != scene.narration.rstrip(".").lower()
             if scene.kind in ("feature", "fact", "list_item", "step"):
-                # A headline adds a figure, never a lone noun the voice is saying ("Wall").
-                assert re.search(r"\d", scene.headline), (scene.headline, scene.narration)
+                # A headline adds a figure or a heading the voice does not say ("Copenhagen on
+                # a budget"), never a lone noun the voice is saying ("Wall").
+                heading = len(scene.headline.split()) >= 2 and (
+                    scene.headline.lower() not in scene.narration.lower()
+                )
+                assert re.search(r"\d", scene.headline) or heading, (
+                    scene.headline,
+                    scene.narration,
+                )
         if scene.kind in ("list_item", "step"):
             assert scene.number is not None
     assert plan.scenes[0].kind == "hook" and plan.scenes[-1].kind == "cta"
@@ -243,7 +254,7 @@ def test_every_trend_shape_reads_well(
     theme_config: Callable[..., ThemeConfig], theme: str, job_id: int
 ) -> None:
     config = themed(theme_config, theme)
-    result = LocalPlanner().plan(config, report_for(config), job_id)
+    result = LocalPlanner().plan(config, report_for(config, described=False), job_id)
     plan = result.plan
     assert result.prompts["shape"] in ("roundup", "countdown")
     assert_reads_well(plan, config, [])
@@ -256,6 +267,67 @@ def test_every_trend_shape_reads_well(
     assert all(re.fullmatch(r"[\d.]+[KM]? views", s.headline or "") for s in viewed)
     assert theme.lower() in script  # natural case mid-sentence ("home workout", "travel")
     assert theme not in script.replace(theme.lower(), "") or theme.islower()
+
+
+@pytest.mark.parametrize("theme", ["Home Workout", "Travel", "Cooking"])
+@pytest.mark.parametrize("variant", [0, 1])
+def test_a_theme_video_passes_on_the_trends_own_tips(
+    theme_config: Callable[..., ThemeConfig], theme: str, variant: int
+) -> None:
+    """Trends whose creators wrote what works make a video of their tips, each said whole and
+    credited: not a list of other people's titles."""
+    config = themed(theme_config, theme)
+    report = report_for(config)
+    result = LocalPlanner().plan(config, report, 1, variant)
+    plan = result.plan
+    assert result.prompts["shape"] == "tips"
+    assert_reads_well(plan, config, [])
+    topic = next(t for t in report["topics"] if t["topic"] == theme)
+    by_id = {t["external_id"]: t for t in topic["trends"]}
+    sources = result.prompts["sources"].split()
+    middle = plan.scenes[1:-1]
+    assert len(middle) == len(sources) >= 3  # three tips fit in the sample's 30 s
+    assert count_words(plan.voiceover_script) <= word_budget(30, 165)
+    for scene, source in zip(middle, sources, strict=True):
+        trend = by_id[source]
+        said = scene.narration.rstrip(".")
+        # The creator's own words, whole or their first clause, never their hashtags or pleas.
+        assert said in trend["description"], (said, trend["description"])
+        assert not re.search(r"#|save this|follow|\bI\b|\bmy\b", scene.narration, re.I)
+        assert scene.kind == "list_item" and scene.number == middle.index(scene) + 1
+        # The heading says what the tip is about, never the sentence being spoken.
+        assert scene.headline and scene.headline.lower() not in scene.narration.lower()
+        if theme == "Home Workout":
+            # On the theme by what is said, not by a tag: no standing desk, no gym.
+            assert re.search(r"home|workout", f"{trend['title']} {said}", re.I), said
+            assert not re.search(r"desk|gym", said, re.I)
+    hook = plan.scenes[0]
+    assert hook.narration.startswith(f"{('Three', 'Four', 'Two')[len(middle) - 3]} ")
+    assert (
+        theme.lower() in hook.narration
+        and hook.headline == f"{theme.capitalize()}: {len(middle)} tips"
+    )
+    # The creators are credited where the viewer can find them.
+    for source in sources:
+        assert f"@{by_id[source]['creator']}" in plan.description
+
+
+def test_tips_come_from_what_creators_wrote() -> None:
+    assert (
+        trend_tip(
+            "In Seoul, one T-money card covers the subway and buses. Save this! #seoul #travel"
+        )
+        == "In Seoul, one T-money card covers the subway and buses."
+    )
+    # Someone's story, a plea, a question or a bare tag line is not a tip to pass on.
+    assert trend_tip("I missed my flight and cried at the gate for an hour. #storytime") is None
+    assert trend_tip("Follow for part 2 of my trip to Bali, coming next week!") is None
+    assert trend_tip("Would you ever travel alone to a city you do not know?") is None
+    assert trend_tip("#travel #fyp") is None
+    assert trend_tip("") is None
+    assert trend_tip("Wow. 🌅 For golden hour, find a rooftop cafe an hour before sunset 🙌") == (
+        "For golden hour, find a rooftop cafe an hour before sunset."
+    )
 
 
 def test_no_sentence_is_cut_to_fit_a_short_video(theme_config: Callable[..., ThemeConfig]) -> None:

@@ -165,6 +165,8 @@ class TrendLike(Protocol):
     @property
     def title(self) -> str: ...
     @property
+    def description(self) -> str: ...
+    @property
     def hashtags(self) -> list[str]: ...
     @property
     def views(self) -> int: ...
@@ -219,6 +221,7 @@ class ScoredTrend(BaseModel):
     platform: str
     external_id: str
     title: str
+    description: str = ""
     creator: str
     sound: str
     hashtags: list[str]
@@ -255,6 +258,7 @@ def score(trend: TrendLike, now: datetime) -> ScoredTrend:
         platform=trend.platform,
         external_id=trend.external_id,
         title=trend.title,
+        description=trend.description or "",
         creator=trend.creator,
         sound=trend.sound,
         hashtags=list(trend.hashtags),
@@ -340,6 +344,7 @@ class TopVideo(BaseModel):
     platform: str
     external_id: str
     title: str
+    description: str = ""
     creator: str
     views: int
     velocity: float
@@ -397,14 +402,18 @@ def topic_phrases(texts: Sequence[str], *, with_words: bool) -> list[str]:
     return out
 
 
-def topic_match(trend: TrendLike, keywords: Sequence[str]) -> int:
+def topic_match(trend: TrendLike, keywords: Sequence[str], *, described: bool = False) -> int:
     """How strongly a trend relates to ``keywords`` (0 = unrelated).
 
     A keyword among the title's words scores 2, a hashtag that is the keyword (or contains a
     keyword of 6+ letters: "skincareroutine" has "routine") scores 1. Short keywords must match
-    whole hashtags, so "work" does not find #workout.
+    whole hashtags, so "work" does not find #workout. With ``described``, a keyword in the
+    creator's description scores 2 as well: "at home" under a core routine says what it is
+    about better than a #homeworkout tag put on a standing-desk review.
     """
     title = set(topic_keywords(trend.title))
+    if described:
+        title |= set(topic_keywords(trend.description or ""))
     tags = [tag.lower().lstrip("#") for tag in trend.hashtags]
     tags = [tag for tag in tags if tag and tag not in GENERIC_HASHTAGS]
     hits = 0
@@ -427,14 +436,16 @@ def _word_in_tag(tag: str, word: str) -> bool:
 
 def is_about(trend: TrendLike, theme: str) -> bool:
     """Whether a trend is really about ``theme``: every one of the theme's words is in its
-    title or its hashtags, or a hashtag is the whole theme run together (#homeworkout).
+    title, its description or its hashtags, or a hashtag is the whole theme run together
+    (#homeworkout).
 
     One shared word is not enough: "Home Workout" is not about a video tagged #home alone.
     """
     words = topic_keywords(theme)
     if not words:
         return False
-    title = set(topic_keywords(trend.title))
+    # What the creator says the video is about counts like its title ("a workout at home").
+    title = set(topic_keywords(trend.title, trend.description or ""))
     tags = [t.lower().lstrip("#") for t in trend.hashtags]
     tags = [t for t in tags if t and t not in GENERIC_HASHTAGS]
     joined = "".join(w.lower() for w in _TOPIC_WORD.findall(theme))
@@ -467,6 +478,8 @@ def topic_trends(
     now: datetime,
     n: int = 5,
     hashtag_n: int = 6,
+    *,
+    described: bool = False,
 ) -> TopicTrends:
     """The trends related to ``keywords`` and the hashtags they use, never the global list.
 
@@ -478,26 +491,33 @@ def topic_trends(
     tags (#fyp, #viral) never count.
     """
     keywords = [k for k in keywords if k]
-    related = [(topic_match(t, keywords), t) for t in trends] if keywords else []
+    related = (
+        [(topic_match(t, keywords, described=described), t) for t in trends] if keywords else []
+    )
     related = [(hits, t) for hits, t in related if hits > 0]
     scored = sorted(
         ((hits, score(t, now)) for hits, t in related),
         key=lambda pair: (-pair[0], -pair[1].velocity, -pair[1].views, pair[1].external_id),
     )
     # Titles that say the topic first; trends related only by a hashtag fill up a short list.
-    in_title = [item for _, item in scored if _title_key(item.title) & set(keywords)]
-    if len(in_title) < 3:
-        in_title += [item for _, item in scored if item not in in_title]
+    said = (
+        (lambda item: f"{item.title} {item.description}")
+        if described
+        else (lambda item: item.title)
+    )
+    in_title = [item for _, item in scored if _title_key(said(item)) & set(keywords)]
     shown: list[ScoredTrend] = []
     keys: list[frozenset[str]] = []
-    for item in in_title:
+    for item in [*in_title, *(item for _, item in scored if item not in in_title)]:
+        if len(shown) == n or (not described and item not in in_title and len(shown) >= 3):
+            # Related only by a hashtag: enough to fill a short list, never more. The theme's
+            # own trends (``described``) are all about it already (``is_about``).
+            break
         key = _title_key(item.title)
         if any(len(key & seen) >= max(1, round(0.6 * min(len(key), len(seen)))) for seen in keys):
             continue
         keys.append(key)
         shown.append(item)
-        if len(shown) == n:
-            break
     direct: dict[str, float] = defaultdict(float)
     nearby: dict[str, float] = defaultdict(float)
     for hits, trend in related:
@@ -525,6 +545,7 @@ def _top_video(item: ScoredTrend) -> TopVideo:
         platform=item.platform,
         external_id=item.external_id,
         title=item.title,
+        description=item.description,
         creator=item.creator,
         views=item.views,
         velocity=round(item.velocity, 3),
@@ -601,6 +622,10 @@ def build_report(
                 keywords,
                 [t for t in trends if is_about(t, name)] if name in strict else trends,
                 now,
+                # A video about the theme itself retells the trends' ideas: more to choose from,
+                # judged by what their creators say they are about.
+                n=8 if name in strict else 5,
+                described=name in strict,
             )
             for name, keywords in (topics or {}).items()
         ],

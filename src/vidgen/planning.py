@@ -528,7 +528,12 @@ _NOT_PICTURED = frozenset(
         "people views view video videos idea ideas creator creators story stories tips tip "
         "top step steps guide week's everyday ever never always nobody per full flat size "
         "background more few above below see how after before during per into onto fix stronger "
-        "faster bigger smaller lighter",
+        "faster bigger smaller lighter not riper sweeter "
+        # Verbs a tip starts with ("In Kyoto, climb ..."): what it is about comes after.
+        "rent climb order walk cross ride skip find go put hold move cut screw sand wear toss "
+        "press cook pour marinate download list split cancel switch arrive plan try do start "
+        "add stop turn tell buy bring pack book visit eat drink check set save spend wait "
+        "reward layer dimple salt real dead then",
     )
 )
 _DETERMINERS = frozenset(
@@ -1065,9 +1070,7 @@ class LocalPlanner:
             hook = Line("hook", "", product.title, [product.noun])
         else:
             described = _noun_phrase(ref.description)
-            opener = rng.choice(
-                ("Meet the", "Say hello to the")
-            )
+            opener = rng.choice(("Meet the", "Say hello to the"))
             if described and not any(same_fact(described, f) for f in ref.talking_points):
                 facts = [f for f in facts if not same_fact(f, described)]
             # A short hook (the name, the picture big), then what the product is as a scene of
@@ -1215,6 +1218,11 @@ class LocalPlanner:
         settings = config.config
         theme = subject.theme
         topic = natural_case(theme)
+        tips = theme_tips(subject.trends, theme)
+        if len(tips) >= 2:
+            # The creators' own takeaways make a video worth watching; their titles alone
+            # ("Istanbul from above") only say what others made.
+            return self._tips_plan(config, subject, tips, rng, turn)
         ideas = _distinct_ideas(subject.trends)
         if not ideas:
             # Never a video that says nothing: the job fails at once, saying what to add.
@@ -1354,6 +1362,105 @@ class LocalPlanner:
         }
         return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
 
+    def _tips_plan(
+        self,
+        config: ThemeConfig,
+        subject: Subject,
+        tips: Sequence[Tip],
+        rng: random.Random,
+        turn: int,
+    ) -> PlanResult:
+        """Tips from the theme's trending videos, one a scene: what their creators say works,
+        credited in the description."""
+        settings = config.config
+        theme = subject.theme
+        topic = natural_case(theme)
+        start = turn % len(tips)
+        ordered = [*tips[start:], *tips[:start]]  # another day, another tip first
+        budget = _plan_budget(config)
+        n_max = default_scene_count(config, len(ordered) + 1)
+        terms = list(reversed(_keywords(theme, limit=8)))
+        body = [
+            Line(
+                "list_item",
+                tip.sentence,
+                # A heading the voice does not say: what the tip is about, or its reach.
+                tip.label or (f"{short_count(tip.views)} views" if tip.views else None),
+                scene_subjects(tip.sentence, [], 3, first=True),
+                number=n,
+                short=tip.short,
+            )
+            for n, tip in enumerate(ordered[:5], start=1)
+        ]
+        cta = _cta(config, None, _capital(topic))
+        if not settings.cta and not settings.link:
+            cta.narration = "Which one would you try first? Comment below."
+        hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
+        lines = [hook, *_pack_tips(body, budget - spoken_load(cta.narration) - 10, n_max - 2), cta]
+        templates = (
+            "{n} {topic} tips from this week's most watched videos.",
+            "{n} {topic} tips people are saving this week.",
+        )
+        first = rng.choice(templates)
+        while True:
+            count = len(lines) - 2
+            for hook_text in (first, *(t for t in templates if t != first)):
+                # The shorter opening when the longer one would cost a tip.
+                lines[0].narration = _capital(
+                    hook_text.format(n=_COUNT_WORDS[min(count, 9)], topic=topic).replace(
+                        "One " + topic + " tips", "One " + topic + " tip"
+                    )
+                )
+                if _fits(lines, budget):
+                    break
+            head = f"{_capital(topic)}: {count} {'tip' if count == 1 else 'tips'}"
+            lines[0].headline = (
+                head if len(head) <= MAX_HEADLINE_CHARS else _capital(topic)[:MAX_HEADLINE_CHARS]
+            )
+            if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                break
+            lines = [*lines[:-2], lines[-1]]
+        for n, line in enumerate(lines[1:-1], start=1):
+            line.number = n
+        scenes = scenes_from_lines(
+            lines, settings.video_duration_seconds, settings.voice.rate, terms
+        )
+        trend_tags = _on_topic_tags(
+            subject.hashtags, [*topic_keywords(theme), _phrase(theme).replace(" ", "")]
+        )
+        tags = plan_hashtags([theme], trend_tags, settings.target_platform)
+        # The tips said, in the order said (packing may skip one too long to say).
+        tip_of = {id(line): tip for line, tip in zip(body, ordered, strict=False)}
+        used = [tip_of[id(line)] for line in lines[1:-1]]
+        credits = ", ".join(dict.fromkeys(f"@{t.creator}" for t in used if t.creator))
+        said = " ".join(line.narration for line in lines[1:-1])
+        description = f"Tips from this week's most watched {topic} videos. {said}"
+        if credits:
+            description += f" Thanks to {credits}."
+        plan = ProductionPlan(
+            title=lines[0].narration.rstrip(".")[:100],
+            description=f"{description} {' '.join(tags)}",
+            hashtags=tags,
+            style=settings.style,
+            duration_seconds=settings.video_duration_seconds,
+            scenes=scenes,
+            voiceover_script=" ".join(scene.narration for scene in scenes),
+            subject=_capital(topic),
+            subject_terms=terms,
+        )
+        prompts = {
+            "template": "local-v2",
+            "shape": "tips",
+            "hook": scenes[0].narration,
+            "reference": "",
+            "subject": "theme",
+            "theme": theme,
+            "theme_matched": "true",
+            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
+            "sources": " ".join(t.external_id for t in used),
+        }
+        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
+
 
 _STYLE_PHRASES = {
     "tutorial": "quick how-tos",
@@ -1463,6 +1570,138 @@ def trend_idea(title: str) -> str:
     if first in ("morning", "evening", "quick", "minimal"):
         text = f"a {text}"  # "a morning run through Lisbon"
     return text.rstrip(":,;- ")
+
+
+def _pack_tips(body: Sequence[Line], room: int, most: int) -> list[Line]:
+    """As many whole tips as fit in ``room`` spoken words (three beat two long ones), in
+    order: a tip says its shorter form (its first clause) only when that lets one more fit,
+    and one too long to fit at all makes way for the next."""
+    for k in range(min(most, len(body), 4), 1, -1):
+        window = list(body[: k + 2])
+        while len(window) > k:  # the longest of the window goes first
+            window.remove(max(window, key=lambda x: spoken_load(x.short or x.narration)))
+        said = [line.narration for line in window]
+        for i in sorted(range(k), key=lambda i: -spoken_load(said[i])):
+            if sum(spoken_load(x) for x in said) <= room:
+                break
+            if window[i].short:
+                said[i] = window[i].short or said[i]
+        if sum(spoken_load(x) for x in said) <= room:
+            for line, text in zip(window, said, strict=True):
+                line.narration = text
+            return window
+    return list(body[:1])
+
+
+@dataclass(frozen=True)
+class Tip:
+    """A trending video's takeaway, as a narrator passes it on."""
+
+    sentence: str  # what the voice says: the creator's own first tip sentence
+    short: str | None  # its first clause, for when time is tight
+    label: str | None  # a short heading for the screen, from the video's title
+    views: int
+    creator: str
+    external_id: str
+
+
+# What creators put after their tip: pleas, teasers, credits. Never part of a tip.
+_NOT_A_TIP = re.compile(
+    r"\b(?:save this|follow|subscribe|link in bio|in the video|part \d|comment|like and|"
+    r"share this|watch till|check out|sponsored|ad\b|giveaway)",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|we|our|us)\b")
+_URL = re.compile(r"https?://\S+|www\.\S+|@\w+")
+MIN_TIP_WORDS = 6
+MAX_TIP_WORDS = 26
+
+
+def trend_tip(description: str) -> str | None:
+    """The first sentence of a creator's description that passes on something to do or know
+    ("In Seoul, one T-money card covers the subway and the buses."), without hashtags, links,
+    emoji or pleas to follow; None when the description has none. Someone's own story ("I
+    missed my flight") is not a tip to retell."""
+    text = _HASHTAG_ANY.sub(" ", _URL.sub(" ", description or ""))
+    text = "".join(ch for ch in text if ch.isascii() or ch.isalpha())  # emoji and symbols
+    text = " ".join(text.split())
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip().rstrip("!").strip()
+        if not sentence or _NOT_A_TIP.search(sentence) or _FIRST_PERSON.search(sentence):
+            continue
+        if not MIN_TIP_WORDS <= count_words(sentence) <= MAX_TIP_WORDS:
+            continue
+        if sentence.endswith("?"):
+            continue
+        return _capital(sentence.rstrip(".") + ".")
+    return None
+
+
+_HASHTAG_ANY = re.compile(r"#\w+")
+
+
+def _tip_short(sentence: str) -> str | None:
+    """The first clause of a tip when it stands alone ("In Copenhagen, rent a city bike instead
+    of taking taxis."), or None."""
+    for mark in (", and ", "; "):
+        head, found, _ = sentence.partition(mark)
+        if found and count_words(head) >= MIN_TIP_WORDS:
+            return head.rstrip(",;") + "."
+    return None
+
+
+_LABEL_DROPS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^how to (?:see |make |build |do |set up |teach )?",
+        r"^top \d+ ",
+        r"^an honest take on ",
+        r"\s+in \d+ (?:tips|steps|minutes|days)$",
+        r",.*$",
+    )
+]
+
+
+def tip_label(title: str) -> str | None:
+    """A heading for a tip's scene from its video's title ("How to see Copenhagen on a budget:
+    5 tips" -> "Copenhagen on a budget"), or None when the title makes no short heading."""
+    text = trend_idea(title)
+    if text.startswith(("the story of", "the hot take", "a test of", "unboxing")):
+        return None
+    for pattern in _LABEL_DROPS:
+        text = pattern.sub("", text).strip()
+    text = _capital(text)
+    return text if 3 <= len(text) <= 32 else None
+
+
+def theme_tips(trends: Sequence[Mapping[str, Any]], theme: str) -> list[Tip]:
+    """The tips the theme's trending videos give (``trend_tip`` of their descriptions), each
+    said once. When at least two name the theme's own words ("at home", "workout"), only
+    those: a #homeworkout tag on a standing-desk review does not make it a home workout tip."""
+    words = set(topic_keywords(theme))
+    tips: list[Tip] = []
+    named: list[Tip] = []
+    for trend in trends:
+        sentence = trend_tip(str(trend.get("description") or ""))
+        if sentence is None or any(same_fact(sentence, t.sentence) for t in tips):
+            continue
+        views = trend.get("views")
+        label = tip_label(str(trend.get("title") or ""))
+        if label and label.lower() in sentence.lower():
+            label = None  # a heading the voice is saying adds nothing: the views instead
+        tip = Tip(
+            sentence=sentence,
+            short=_tip_short(sentence),
+            label=label,
+            views=int(views) if isinstance(views, int) and not isinstance(views, bool) else 0,
+            creator=str(trend.get("creator") or ""),
+            external_id=str(trend.get("external_id") or ""),
+        )
+        tips.append(tip)
+        said = set(topic_keywords(f"{trend.get('title') or ''} {sentence}"))
+        if words & said:
+            named.append(tip)
+    return named if len(named) >= 2 else tips
 
 
 def _distinct_ideas(trends: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, str, float]]:

@@ -49,6 +49,9 @@ class TrendItem(BaseModel):
     platform: str = Field(min_length=1, max_length=40)
     external_id: str = Field(min_length=1, max_length=200)
     title: str = Field(max_length=2000)
+    # What the creator wrote under the video (YouTube's description, TikTok's caption past its
+    # first line): often the takeaway a roundup can pass on. "" when there is none.
+    description: str = Field("", max_length=5000)
     hashtags: list[str] = Field(default_factory=list)
     views: int = Field(0, ge=0)
     likes: int = Field(0, ge=0)
@@ -286,6 +289,7 @@ class YouTubeTrendSource:
                 platform="youtube",
                 external_id=str(entry["id"]),
                 title=title,
+                description=str(snippet.get("description", ""))[:5000],
                 hashtags=[tag for tag in hashtags if tag],
                 views=_int(stats.get("viewCount")),
                 likes=_int(stats.get("likeCount")),
@@ -415,6 +419,7 @@ class TikTokTrendSource:
                 external_id=str(entry["id"]),
                 # TikTok has no separate title; the caption minus its hashtag tail plays that role.
                 title=_HASHTAG_RE.sub("", text).strip() or text,
+                description=text[:5000],
                 hashtags=tags,
                 views=_int(entry.get("playCount")),
                 likes=_int(entry.get("diggCount")),

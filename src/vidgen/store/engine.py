@@ -44,7 +44,8 @@ from vidgen.store import (
 # 7: storemeta (the store's identity) and ownedname (the names it publishes files under).
 # 8: the publication table (one approved video on one destination; created by create_all).
 # 9: websession (dashboard sign-ins; created by create_all).
-SCHEMA_VERSION = 9
+# 10: trend.description (what the creator wrote under a trending video).
+SCHEMA_VERSION = 10
 _DROPPED_COLUMNS = {"job": ("attempts_started", "total_cost")}
 # Columns added after a table first shipped: (table, column, SQL type); create_all skips them.
 _ADDED_COLUMNS = (
@@ -53,6 +54,7 @@ _ADDED_COLUMNS = (
     # Existing jobs start at epoch 0; a job running when the store is upgraded keeps its
     # lease only if its (old) runner stops: an old runner writes without checking the epoch.
     ("job", "lease_epoch", "INTEGER NOT NULL DEFAULT 0"),
+    ("trend", "description", "VARCHAR NOT NULL DEFAULT ''"),
 )
 _IMMEDIATE = "vidgen_immediate"
 _SCHEMA_LOCK_KEY = 0x76696467656E  # "vidgen" in ASCII: any constant other apps are unlikely to use

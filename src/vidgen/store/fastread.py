@@ -30,7 +30,7 @@ from vidgen.store.status import CheckpointStatus
 
 # The store.engine.SCHEMA_VERSION this SQL was written for (a test pins the two together): a
 # store of any other version is read through SQLAlchemy, which migrates it first.
-READS_SCHEMA = 9
+READS_SCHEMA = 10
 _JOB_COLUMNS = (
     "id, status, stage, theme, created_at, updated_at, error_message, config_path, profile"
 )

@@ -131,6 +131,7 @@ class Trend(SQLModel, table=True):
     platform: str
     external_id: str
     title: str
+    description: str = ""
     hashtags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     views: int = 0
     likes: int = 0

@@ -20,6 +20,7 @@ from vidgen.store.models import ContentPlan, Job, Trend, TrendReport, utcnow
 # Refreshed on a trend seen again; (platform, external_id) stay.
 STAT_FIELDS = (
     "title",
+    "description",
     "hashtags",
     "views",
     "likes",
@@ -72,7 +73,8 @@ def upsert(store: Store, items: Iterable[Mapping[str, Any]]) -> tuple[list[int],
                     fresh.append(row)
                 else:
                     for field in STAT_FIELDS:
-                        setattr(row, field, item[field])
+                        if field in item:  # a source without descriptions keeps the old one
+                            setattr(row, field, item[field])
                     row.collected_at = now
                     session.add(row)
             session.flush()
