@@ -30,6 +30,7 @@ from vidgen.planning import (
     ProductionPlan,
     choose_subject,
     count_words,
+    figure_of,
     plan_problems,
     reference_matches,
     reference_score,
@@ -354,7 +355,7 @@ def test_no_sentence_is_cut_to_fit_a_short_video(theme_config: Callable[..., The
 def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConfig]) -> None:
     neutral = plan_of(themed(theme_config, cta=None)).scenes[-1]  # the sample has its own
     assert (
-        neutral.narration == "Would you try it? Tell me in the comments."
+        re.fullmatch(r"Would you try the \w+\? Tell me in the comments\.", neutral.narration)
         and "link" not in neutral.narration.lower()
     )
     own = plan_of(themed(theme_config, cta="Tap follow for a new gadget every week")).scenes[-1]
@@ -619,3 +620,45 @@ def test_the_shipped_sample_is_packaged_unchanged() -> None:
         assert len(ref.talking_points) >= 4
         assert sum(bool(re.search(r"\d|two|three|half", p)) for p in ref.talking_points) >= 3
         assert any(word in " ".join(ref.tags) for word in ref.title.lower().split())
+
+
+@pytest.mark.parametrize("job_id", range(1, 7))
+def test_every_video_leads_with_the_key_selling_point(
+    theme_config: Callable[..., ThemeConfig], job_id: int
+) -> None:
+    """The first talking point is the one the product is bought for: every shape says it in
+    the hook or first after it, however the other facts rotate from job to job."""
+    config = themed(theme_config)
+    plan = plan_of(config, job_id)
+    ref = next(r for r in config.content_references if r.title == plan.subject)
+    key = ref.talking_points[0]
+    opening = " ".join(scene.narration for scene in plan.scenes[:2])
+    assert any(same_fact(key, s) for s in re.split(r"(?<=[.?!])\s+", opening)), (key, opening)
+
+
+def test_a_tour_opens_on_the_name_and_its_claim(theme_config: Callable[..., ThemeConfig]) -> None:
+    config = themed(theme_config)
+    tours = [
+        p for p in (plan_of(config, j) for j in range(1, 10)) if not p.title.startswith("Four")
+    ]
+    hooks = [p.scenes[0].narration for p in tours]
+    assert "The HushBuds Wireless Headphones cut background noise by 30 decibels." in hooks
+    assert not any(h.startswith(("Meet the", "Say hello")) for h in hooks)
+
+
+def test_a_figure_on_screen_is_a_stat_not_the_spoken_words(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    """ "30 dB" over a caption saying "by 30 decibels": the number as a spec sheet writes it,
+    so the screen never carries the spoken phrase twice."""
+    assert figure_of("Cuts background noise by 30 decibels") == "30 dB"
+    assert figure_of("Returns 85 percent of your energy") == "85%"
+    assert figure_of("Keeps its cushioning for 800 kilometers") == "800 km"
+    assert figure_of("Boils half a liter in three minutes") == "3 min"
+    assert figure_of("Makes two cups of tea per boil") == "2 cups"
+    config = themed(theme_config)
+    for job_id in range(1, 7):
+        for scene in plan_of(config, job_id).scenes:
+            if scene.headline and re.match(r"\d", scene.headline):
+                said = rf"\b{re.escape(scene.headline.lower())}\b"
+                assert not re.search(said, scene.narration.lower()), scene

@@ -603,7 +603,42 @@ def figure_of(text: str) -> str | None:
     if not found:
         return None
     figure = min(found, key=lambda pair: pair[0])[1]
+    number, _, unit = figure.partition(" ")
+    short = _UNIT_SYMBOLS.get(unit.lower())
+    if short is not None:
+        # A stat, as a spec sheet writes it ("30 dB", "85%"): the screen shows the number
+        # while the caption carries the words, so the two never read as one sentence twice.
+        figure = f"{number}{short}" if short in ("%", "°") else f"{number} {short}"
     return figure if len(figure) <= MAX_HEADLINE_CHARS else None
+
+
+_UNIT_SYMBOLS = {
+    "percent": "%",
+    "decibels": "dB",
+    "decibel": "dB",
+    "kilometers": "km",
+    "kilometres": "km",
+    "kilometer": "km",
+    "meters": "m",
+    "metres": "m",
+    "centimeters": "cm",
+    "centimetres": "cm",
+    "millimeters": "mm",
+    "grams": "g",
+    "gram": "g",
+    "kilograms": "kg",
+    "kilos": "kg",
+    "liters": "L",
+    "litres": "L",
+    "milliliters": "ml",
+    "minutes": "min",
+    "minute": "min",
+    "seconds": "sec",
+    "second": "sec",
+    "hours": "hrs",
+    "hour": "hr",
+    "degrees": "°",
+}
 
 
 _NO_PLURAL = frozenset(("km", "kg", "percent", "ml", "mm", "cm"))
@@ -856,7 +891,7 @@ def spoken_load(text: str) -> int:
     return count_words(text) + pauses + 2 * numbers
 
 
-def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
+def _cta(config: ThemeConfig, topic: str | None, name: str, short: str = "it") -> Line:
     """The call to action exactly as the config gives it (``cta:``, ``link:``); without either a
     neutral "follow for more" — never a link the config does not have."""
     settings = config.config
@@ -877,7 +912,7 @@ def _cta(config: ThemeConfig, topic: str | None, name: str) -> Line:
     if not parts:
         if not topic:
             # A question a viewer can answer: comments carry a short further than a plea.
-            parts.append("Would you try it? Tell me in the comments.")
+            parts.append(f"Would you try {short}? Tell me in the comments.")
         elif " " not in topic and topic.endswith("s"):
             parts.append(f"{follow} for more on {topic}.")  # not "more headphones ideas"
         else:
@@ -1026,11 +1061,13 @@ class LocalPlanner:
             if not any(same_fact(text, seen) for seen in facts):
                 facts.append(text)
         from_description = frozenset(facts[len(ref.talking_points) :]) - set(ref.talking_points)
-        # Each turn leads with other facts: a video seldom has time for them all, so the next
-        # one says what the last one left out.
-        if facts:
-            start = (turn * 2) % len(facts)
-            facts = facts[start:] + facts[:start]
+        # The first talking point is the product's key selling point: every video says it,
+        # first. The others rotate from turn to turn: a video seldom has time for them all, so
+        # the next one says what the last one left out.
+        if len(facts) > 2:
+            key, others = facts[0], facts[1:]
+            start = (turn * 2) % len(others)
+            facts = [key, *others[start:], *others[:start]]
         pointed = [f for f in facts if f not in from_description]
         if shape in ("listicle", "problem") and len(pointed) >= 2:
             facts = pointed  # a reason is a talking point, not "it is a kettle"
@@ -1073,14 +1110,22 @@ class LocalPlanner:
             opener = rng.choice(("Meet the", "Say hello to the"))
             if described and not any(same_fact(described, f) for f in ref.talking_points):
                 facts = [f for f in facts if not same_fact(f, described)]
-            # A short hook (the name, the picture big), then what the product is as a scene of
-            # its own: one long opening sentence held one picture on screen for 7-9 s.
-            hook = Line(
-                "hook",
-                f"{opener} {product.title}.",
-                None,  # the voice says the name: the picture alone, big
-                [product.noun],
-            )
+            key = facts[0] if facts else None
+            claim = _claim_hook(key, product) if key and key not in from_description else None
+            if claim and key is not None:
+                # The hook names the product and its key selling point in one breath: a
+                # reason to stay in the first second, not "Meet the ...".
+                hook = Line("hook", claim, figure_of(key), [product.noun])
+                facts = facts[1:]
+            else:
+                hook = Line(
+                    "hook",
+                    f"{opener} {product.title}.",
+                    None,  # the voice says the name: the picture alone, big
+                    [product.noun],
+                )
+            # Then what the product is, as a scene of its own: one long opening sentence held
+            # one picture on screen for 7-9 s.
             if described:
                 facts = [f for f in facts if not same_fact(f, described)]
                 body.append(
@@ -1131,7 +1176,7 @@ class LocalPlanner:
                         )
                     )
         topic = natural_case(settings.theme) if subject.theme_matched else None
-        cta = _cta(config, topic, product.title)
+        cta = _cta(config, topic, product.title, product.short)
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape not in ("listicle", "steps"):
             _vary_openings(lines)
@@ -1182,7 +1227,7 @@ class LocalPlanner:
         else:
             # The first fact that makes a claim ("cut background noise by 30 decibels"), not
             # the line saying what the product is ("are lightweight road running shoes").
-            claims = [_title_claim(line.narration, product) for line in lines[1:-1]]
+            claims = [_title_claim(line.narration, product) for line in lines[:-1]]
             claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
             if claim and len(title) + 2 + len(claim) <= 100:
                 title = f"{product.title}: {claim}"
@@ -1498,13 +1543,27 @@ def _lower_word(sentence: str) -> str:
     )
 
 
+def _claim_hook(point: str, product: Product) -> str | None:
+    """A verb-led talking point said as the opening line with the product's full name: "Cuts
+    background noise by 30 decibels" -> "The HushBuds Wireless Headphones cut background noise
+    by 30 decibels."; None when the point does not start with a verb."""
+    text = " ".join(point.split()).rstrip(".!;:,")
+    first, _, rest = text.partition(" ")
+    if not _looks_like_verb(first) or not rest:
+        return None
+    verb = _base_verb(first) if product.plural else first.lower()
+    if product.plural:
+        rest = re.sub(r"\bits\b", "their", rest)
+    return f"The {product.title} {verb} {rest}."
+
+
 def _title_claim(narration: str, product: Product) -> str | None:
     """ "It folds flat to fit any backpack." -> "folds flat to fit any backpack"."""
     text = narration.rstrip(".!?")
     for opening in _OPENINGS:
         text = text.removeprefix(f"{opening} ")
     text = _capital(text)
-    for prefix in ("It ", "They ", f"{_capital(product.short)} "):
+    for prefix in ("It ", "They ", f"The {product.title} ", f"{_capital(product.short)} "):
         if text.startswith(prefix):
             return text[len(prefix) :]
     return None
