@@ -303,13 +303,13 @@ DESCRIPTIONS: dict[str, str] = {
     "free, and just as high as the famous one. Follow for part 2!",
     "5 things I wish I knew before visiting Bali": "Traffic in Bali is slow, so plan one area "
     "per day instead of crossing the island twice. #bali #traveltips",
-    "3 things I wish I knew before visiting Cape Town": "In Cape Town, the cable car up Table "
-    "Mountain stops in strong wind, so go up on the first clear, calm morning.",
+    "3 things I wish I knew before visiting Cape Town": "In Cape Town, ride the cable car up Table "
+    "Mountain on the first calm morning: it stops in strong wind.",
     "5 things I wish I knew before visiting Seoul": "Before Seoul, download Naver Map or "
     "KakaoMap: Google Maps gives no walking directions there. #seoul #traveltips",
-    "Istanbul from above - cinematic drone film": "For this view of Istanbul without a drone, "
-    "go up Galata Tower in the hour before sunset, when the light is best.",
-    "New York from above - cinematic drone film": "For a view of New York without a drone, "
+    "Istanbul from above - cinematic drone film": "For the best view of Istanbul without a drone, "
+    "go up Galata Tower an hour before sunset. #istanbul",
+    "New York from above - cinematic drone film": "For the best view of New York without a drone, "
     "ride the Roosevelt Island tram for the price of a subway ride.",
     "POV: golden hour in Kyoto": "For golden hour in Kyoto, walk the old streets below the "
     "Yasaka Pagoda about an hour before sunset.",

@@ -533,7 +533,7 @@ _NOT_PICTURED = frozenset(
         "rent climb order walk cross ride skip find go put hold move cut screw sand wear toss "
         "press cook pour marinate download list split cancel switch arrive plan try do start "
         "add stop turn tell buy bring pack book visit eat drink check set save spend wait "
-        "reward layer dimple salt real dead then",
+        "reward layer dimple salt real dead then without instead",
     )
 )
 _DETERMINERS = frozenset(
@@ -1760,7 +1760,17 @@ def theme_tips(trends: Sequence[Mapping[str, Any]], theme: str) -> list[Tip]:
         said = set(topic_keywords(f"{trend.get('title') or ''} {sentence}"))
         if words & said:
             named.append(tip)
-    return named if len(named) >= 2 else tips
+    chosen = named if len(named) >= 2 else tips
+    # Three tips about three places beat two about Kyoto: a tip naming a place an earlier one
+    # named waits at the back.
+    seen: set[str] = set()
+    fresh: list[Tip] = []
+    later: list[Tip] = []
+    for tip in chosen:
+        names = set(re.findall(r"(?<!^)(?<![.!?:] )\b[A-Z][a-z]+", tip.sentence))
+        (later if names & seen else fresh).append(tip)
+        seen |= names
+    return fresh + later
 
 
 def _distinct_ideas(trends: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, str, float]]:
