@@ -1431,7 +1431,7 @@ class LocalPlanner:
                 tip.sentence,
                 # A heading the voice does not say: what the tip is about, or its reach.
                 tip.label or (f"{short_count(tip.views)} views" if tip.views else None),
-                scene_subjects(tip.sentence, [], 3, first=True),
+                _tip_subjects(tip.sentence, theme),
                 number=n,
                 short=tip.short,
             )
@@ -1629,6 +1629,15 @@ def trend_idea(title: str) -> str:
     if first in ("morning", "evening", "quick", "minimal"):
         text = f"a {text}"  # "a morning run through Lisbon"
     return text.rstrip(":,;- ")
+
+
+def _tip_subjects(sentence: str, theme: str) -> list[str]:
+    """A tip's pictures: what it names beyond the theme ("squats", not "home" in a home
+    workout tip: the theme has the hook's picture already)."""
+    said = scene_subjects(sentence, [], 6, first=True)
+    theme_words = set(topic_keywords(theme))
+    other = [w for w in said if topic_stem(w) not in theme_words]
+    return (other or said)[:3]
 
 
 def _pack_tips(body: Sequence[Line], room: int, most: int) -> list[Line]:

@@ -86,6 +86,32 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "glass skin": ("sparkles", "lotion_bottle"),
     "kit": ("toolbox",),
     "kettle": ("teapot",),
+    # Places the shipped trends' tips name: a landmark says the city at a glance.
+    "copenhagen": ("bicycle",),
+    "istanbul": ("mosque",),
+    "bosphorus": ("ferry",),
+    "kyoto": ("shinto_shrine",),
+    "fushimi": ("shinto_shrine",),
+    "lisbon": ("tram",),
+    "bali": ("desert_island",),
+    "cape town": ("mountain_cableway",),
+    "table mountain": ("mountain_cableway",),
+    "marrakech": ("camel",),
+    "new york": ("statue_of_liberty",),
+    "golden hour": ("sunset",),
+    "vancouver": ("evergreen_tree",),
+    "seoul": ("metro",),
+    # Home workout moves.
+    "squat": ("person_lifting_weights",),
+    "squats": ("person_lifting_weights",),
+    "lunges": ("person_cartwheeling",),
+    "plank": ("flexed_biceps",),
+    "planks": ("flexed_biceps",),
+    "core": ("flexed_biceps",),
+    "push ups": ("flexed_biceps",),
+    # Kitchen tips.
+    "bifana": ("sandwich",),
+    "banana bread": ("banana", "bread"),
     # The shipped sample's words (headphones, running shoes, a kettle).
     # A muted speaker reads as "your sound is off" on a phone: quiet is a shushing face.
     "noise": ("shushing_face",),
