@@ -1,0 +1,579 @@
+"""The offline planner (``LocalPlanner``)."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from vidgen.analysis import topic_keywords, topic_stem
+from vidgen.config import ThemeConfig
+from vidgen.errors import FatalStageError
+
+if TYPE_CHECKING:
+    pass
+from vidgen.planning._plan import MAX_HEADLINE_CHARS, MIN_SCENES, PlanResult, ProductionPlan
+from vidgen.planning._script import (
+    _STYLE_PHRASES,
+    SHAPES,
+    THEME_SHAPES,
+    Line,
+    _claim_hook,
+    _cta,
+    _fits,
+    _lower_word,
+    _on_topic_tags,
+    _plan_budget,
+    _seed,
+    _subject_terms,
+    _title_claim,
+    _vary_openings,
+    default_scene_count,
+    fit_lines,
+    plan_hashtags,
+    scenes_from_lines,
+    spoken_load,
+)
+from vidgen.planning._subject import (
+    Subject,
+    _phrase,
+    choose_subject,
+    short_count,
+    subject_candidates,
+    theme_uncovered_message,
+)
+from vidgen.planning._trends import Tip, _distinct_ideas, _pack_tips, _tip_subjects, theme_tips
+from vidgen.planning._words import (
+    _COUNT_WORDS,
+    _ORDINAL_WORDS,
+    _PROPERTY_VERBS,
+    _SENTENCE_END,
+    _SPOKEN_NUMBERS,
+    Product,
+    _base_verb,
+    _capital,
+    _fact_sentence,
+    _imperative,
+    _keywords,
+    _looks_like_verb,
+    _noun_phrase,
+    _stems,
+    figure_of,
+    natural_case,
+    same_fact,
+    scene_subjects,
+)
+
+
+class LocalPlanner:
+    """Offline planner: scripts written from the material the config and the trends give, in
+    one of several shapes (``SHAPES``) chosen by style; no network, no cost.
+
+    The job id picks the reference (rotating among the best matches across jobs) and the shape;
+    ``variant`` moves to another reference or shape (another angle, when a plan turns out too
+    like an earlier video). The same job id, inputs and variant give the same plan.
+    """
+
+    name = "local"
+
+    def plan(
+        self, config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+    ) -> PlanResult:
+        rng = random.Random(f"{_seed(config, report, job_id)}:{variant}")
+        candidates, _ = subject_candidates(config)
+        subject = choose_subject(config, report, job_id, variant)
+        n_refs = max(1, len(candidates))
+        # Reference and shape both move from job to job, so consecutive videos differ in both
+        # and every pairing comes round before one repeats.
+        turn = (job_id - 1) // n_refs + (job_id - 1) + variant // n_refs
+        if subject.reference is None:
+            # Only a new angle turns a theme video: the trends about it change from day to day.
+            return self._theme_plan(config, subject, rng, variant)
+        return self._reference_plan(config, report, subject, rng, turn)
+
+    # -- a video about one content reference ---------------------------------------------
+
+    def _reference_plan(
+        self,
+        config: ThemeConfig,
+        report: Mapping[str, Any],
+        subject: Subject,
+        rng: random.Random,
+        turn: int,
+    ) -> PlanResult:
+        settings = config.config
+        ref = subject.reference
+        assert ref is not None
+        product = Product.of(ref.title, ref.tags)
+        budget = _plan_budget(config)
+        n_max = default_scene_count(config, len(ref.talking_points) + 1)
+        shapes = SHAPES[settings.style]
+        shape = shapes[turn % len(shapes)]
+        steps = [s for s in (_imperative(p) for p in ref.talking_points) if s]
+        if shape == "steps" and len(steps) < 2:
+            shape = shapes[(turn + 1) % len(shapes)]
+        if shape == "problem" and not any(
+            _looks_like_verb(p.split(" ", 1)[0]) for p in ref.talking_points
+        ):
+            shape = "tour"
+
+        # The material, one fact each, in the reference's order; the description's sentences
+        # count only where they add something the talking points do not say.
+        facts: list[str] = []
+        for text in [
+            *ref.talking_points,
+            *(s for s in _SENTENCE_END.split(ref.description.strip()) if s.strip()),
+        ]:
+            if not any(same_fact(text, seen) for seen in facts):
+                facts.append(text)
+        from_description = frozenset(facts[len(ref.talking_points) :]) - set(ref.talking_points)
+        # The first talking point is the product's key selling point: every video says it,
+        # first. The others rotate from turn to turn: a video seldom has time for them all, so
+        # the next one says what the last one left out.
+        if len(facts) > 2:
+            key, others = facts[0], facts[1:]
+            start = (turn * 2) % len(others)
+            facts = [key, *others[start:], *others[:start]]
+        pointed = [f for f in facts if f not in from_description]
+        if shape in ("listicle", "problem") and len(pointed) >= 2:
+            facts = pointed  # a reason is a talking point, not "it is a kettle"
+        terms = _subject_terms(product, ref.tags)
+        lead = [product.noun]
+
+        hook: Line
+        body: list[Line] = []
+        if shape == "problem":
+            led = [p for p in facts if _looks_like_verb(p.split(" ", 1)[0])]
+            # A question about what it does ("cuts noise") hooks better than what it weighs.
+            point = next(
+                (p for p in led if _base_verb(p.split(" ", 1)[0]) not in _PROPERTY_VERBS), led[0]
+            )
+            first, _, rest = " ".join(point.split()).rstrip(".").partition(" ")
+            verb = _base_verb(first) if product.plural else first.lower()
+            if product.plural:
+                rest = re.sub(r"\bits\b", "their", rest)
+            # "a folding kettle that folds flat" says it twice: then just "a kettle".
+            kind = product.kind
+            if _stems(kind) & _stems(f"{first} {rest}") or topic_stem(first)[:4] in kind:
+                kind = product.noun
+            article = "" if product.plural else ("an " if kind[:1] in "aeiou" else "a ")
+            question = f"Looking for {article}{kind} that {verb} {rest}?".replace("  ", " ")
+            hook = Line(
+                "hook",
+                f"{question} Meet the {product.title}.",
+                # The voice says the name; the screen shows the figure the question asks for.
+                figure_of(point),
+                scene_subjects(point, lead),
+                short=f"Meet the {product.title}.",
+            )
+            facts = [f for f in facts if f is not point]
+        elif shape == "listicle":
+            hook = Line("hook", "", f"{product.title}", [product.noun])
+        elif shape == "steps":
+            hook = Line("hook", "", product.title, [product.noun])
+        else:
+            described = _noun_phrase(ref.description)
+            opener = rng.choice(("Meet the", "Say hello to the"))
+            if described and not any(same_fact(described, f) for f in ref.talking_points):
+                facts = [f for f in facts if not same_fact(f, described)]
+            selling = facts[0] if facts else None
+            claim = (
+                _claim_hook(selling, product)
+                if selling and selling not in from_description
+                else None
+            )
+            if claim and selling is not None:
+                # The hook names the product and its key selling point in one breath: a
+                # reason to stay in the first second, not "Meet the ...".
+                hook = Line("hook", claim, figure_of(selling), [product.noun])
+                facts = facts[1:]
+            else:
+                hook = Line(
+                    "hook",
+                    f"{opener} {product.title}.",
+                    None,  # the voice says the name: the picture alone, big
+                    [product.noun],
+                )
+            # Then what the product is, as a scene of its own: one long opening sentence held
+            # one picture on screen for 7-9 s.
+            if described:
+                facts = [f for f in facts if not same_fact(f, described)]
+                body.append(
+                    Line(
+                        "feature",
+                        f"{'They are' if product.plural else 'It is'} {described}.",
+                        figure_of(described),
+                        scene_subjects(described, lead),
+                    )
+                )
+
+        if shape == "steps":
+            for n, step in enumerate(steps[:4], start=1):
+                body.append(
+                    Line(
+                        "step",
+                        f"Step {_SPOKEN_NUMBERS[n - 1]}: {_lower_word(step)}.",
+                        figure_of(step) or f"Step {n}",
+                        scene_subjects(step, lead),
+                        number=n,
+                    )
+                )
+        else:
+            named = True  # every hook names the product: the facts say "it" / "they"
+            for n, fact in enumerate(facts, start=1):
+                sentence = _fact_sentence(fact, product, named or n > 1, from_description)
+                figure = figure_of(fact)
+                if shape == "listicle":
+                    ordinal = _ORDINAL_WORDS[min(n, len(_ORDINAL_WORDS)) - 1]
+                    text = f"{ordinal}, {_lower_word(sentence)}"
+                    body.append(
+                        Line(
+                            "list_item",
+                            text,
+                            # Only a figure adds to what is said; a lone noun ("Wall") does not.
+                            figure,
+                            scene_subjects(fact, lead),
+                            number=n,
+                        )
+                    )
+                else:
+                    body.append(
+                        Line(
+                            "fact" if figure else "feature",
+                            sentence,
+                            figure,
+                            scene_subjects(fact, lead),
+                        )
+                    )
+        topic = natural_case(settings.theme) if subject.theme_matched else None
+        cta = _cta(config, topic, product.title, product.short)
+        lines = fit_lines([hook, *body, cta], budget, n_max)
+        if shape not in ("listicle", "steps"):
+            _vary_openings(lines)
+            if lines[0].headline is None:
+                # Frame 0 shows the first figure the video states ("30 decibels"), a reason to
+                # stay, while the voice says the name.
+                # Not the next scene's own figure: the same number twice in a row says nothing.
+                figures = [x.headline for x in lines[1:-1] if x.headline]
+                lines[0].headline = figures[1] if len(figures) > 1 else None
+        if shape in ("listicle", "steps"):
+            opener = rng.choice(
+                (
+                    "{n} reasons to love the {title}.",
+                    "{n} things the {title} get right."
+                    if product.plural
+                    else "{n} things the {title} gets right.",
+                )
+                if shape == "listicle"
+                else ("How to get the most from the {title}, in {n} steps.",)
+            )
+            # The hook says how many items follow, so it is written last, and an item goes
+            # (never a word of one) while the whole script does not fit.
+            while True:
+                count = len(lines) - 2
+                lines[0].narration = _capital(
+                    opener.format(n=_COUNT_WORDS[count], title=product.title)
+                )
+                # The screen says what the voice says the items are ("4 things", "4 steps").
+                noun = next(w for w in ("reasons", "things", "steps") if w in opener)
+                lines[0].headline = f"{count} {noun}"  # the voice says the name
+                if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                    break
+                lines = [*lines[:-2], lines[-1]]
+
+        own = [
+            *([settings.theme] if subject.theme_matched else []),
+            product.short.removeprefix("the "),
+            *ref.tags,
+        ]
+        tags = plan_hashtags(own, subject.hashtags, settings.target_platform)
+        scenes = scenes_from_lines(
+            lines, settings.video_duration_seconds, settings.voice.rate, terms
+        )
+        description = " ".join(part for part in (ref.description.strip(), " ".join(tags)) if part)
+        title = product.title
+        if shape in ("listicle", "steps"):
+            title = lines[0].narration.rstrip(".")[:100]
+        else:
+            # The first fact that makes a claim ("cut background noise by 30 decibels"), not
+            # the line saying what the product is ("are lightweight road running shoes").
+            claims = [_title_claim(line.narration, product) for line in lines[:-1]]
+            claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
+            if claim and len(title) + 2 + len(claim) <= 100:
+                title = f"{product.title}: {claim}"
+        plan = ProductionPlan(
+            title=title,
+            description=description,
+            hashtags=tags,
+            style=settings.style,
+            duration_seconds=settings.video_duration_seconds,
+            scenes=scenes,
+            voiceover_script=" ".join(scene.narration for scene in scenes),
+            subject=product.title,
+            subject_terms=terms,
+        )
+        prompts = {
+            "template": "local-v2",
+            "shape": shape,
+            "hook": scenes[0].narration,
+            "reference": product.title,
+            "subject": "reference",
+            "theme": settings.theme,
+            "theme_matched": str(subject.theme_matched).lower(),
+            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
+            "trend_pattern": str(report.get("pattern") or ""),
+        }
+        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
+
+    # -- a video about the theme itself, from the trends about it --------------------------
+
+    def _theme_plan(
+        self, config: ThemeConfig, subject: Subject, rng: random.Random, turn: int
+    ) -> PlanResult:
+        settings = config.config
+        theme = subject.theme
+        topic = natural_case(theme)
+        tips = theme_tips(subject.trends, theme)
+        if len(tips) >= 2:
+            # The creators' own takeaways make a video worth watching; their titles alone
+            # ("Istanbul from above") only say what others made.
+            return self._tips_plan(config, subject, tips, rng, turn)
+        ideas = _distinct_ideas(subject.trends)
+        if not ideas:
+            # Never a video that says nothing: the job fails at once, saying what to add.
+            raise FatalStageError(theme_uncovered_message(theme))
+        shape = THEME_SHAPES[turn % len(THEME_SHAPES)]
+        if shape == "countdown":
+            ideas = sorted(ideas, key=lambda i: i[1])  # the biggest last
+        else:
+            ideas = (
+                ideas[turn // len(THEME_SHAPES) % len(ideas) :]
+                + ideas[: turn // len(THEME_SHAPES) % len(ideas)]
+            )
+        budget = _plan_budget(config)
+        n_max = default_scene_count(config, len(ideas) + 1)
+        # The last word of a theme is usually its noun ("home workout": a workout).
+        terms = list(reversed(_keywords(theme, limit=8)))
+        body: list[Line] = []
+        for n, (idea, views, _style, _seconds) in enumerate(ideas[:5], start=1):
+            if shape == "countdown":
+                # The screen shows the views ("322K views"); the voice says the idea, so no
+                # number is said and shown at once.
+                text = f"Number {_SPOKEN_NUMBERS[n - 1]}: {idea}."
+                body.append(
+                    Line(
+                        "list_item",
+                        text,
+                        f"{short_count(views)} views" if views else None,
+                        scene_subjects(idea, [], 3, first=True),
+                        number=n,
+                        short=f"Number {_SPOKEN_NUMBERS[n - 1]}: {idea}.",
+                    )
+                )
+            else:
+                ordinal = ("First", "Next", "Then", "And", "Plus")[n - 1]
+                text = f"{ordinal}, {idea}."  # the views are on screen, not said twice
+                body.append(
+                    Line(
+                        "fact" if views else "feature",
+                        text,
+                        f"{short_count(views)} views" if views else None,
+                        scene_subjects(idea, [], 3, first=True),
+                        short=f"{ordinal}, {idea}.",
+                    )
+                )
+        styles = [s for _, _, s, _ in ideas if s]
+        durations = sorted(d for _, _, _, d in ideas if d > 0)
+        if styles and durations:
+            common = max(set(styles), key=styles.count)
+            limit = max(10, math.ceil(durations[len(durations) // 2] / 5) * 5)
+            body.append(
+                Line(
+                    "fact",
+                    f"The format that wins: {_STYLE_PHRASES.get(common, 'short videos')} "
+                    f"under {limit} seconds.",
+                    f"Under {limit} s",
+                    [],
+                )
+            )
+        cta = _cta(config, topic, _capital(topic))
+        hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
+        # Ideas that fit, in order, skipping one too long to say: two short ideas say more than
+        # one long one. About ten words are kept for the hook.
+        room = budget - spoken_load(cta.narration) - 10
+        packed: list[Line] = []
+        for line in body:
+            if sum(spoken_load(x.narration) for x in packed) + spoken_load(line.narration) <= room:
+                packed.append(line)
+        for i, line in enumerate(packed):
+            if line.number is not None:
+                line.number = i + 1
+                line.narration = re.sub(
+                    r"^Number \w+", f"Number {_SPOKEN_NUMBERS[i]}", line.narration
+                )
+            else:
+                line.narration = re.sub(
+                    r"^\w+,", ("First", "Next", "Then", "And", "Plus")[i] + ",", line.narration
+                )
+        body = packed or body[:1]
+        lines = fit_lines([hook, *body, cta], budget, n_max)
+        if shape == "countdown":
+            templates: tuple[str, ...] = (
+                "{n} {topic} {noun} trending now, biggest last.",
+                "This week's top {topic} videos, counted up.",
+            )
+        else:
+            templates = (
+                "{n} {topic} {noun} trending this week.",
+                "{n} {topic} {noun} worth your time this week.",
+            )
+        hook_text = rng.choice(templates)
+        # The hook says how many ideas follow: written last, and an idea goes (never a word of
+        # one) while the whole script does not fit.
+        while True:
+            count = sum(1 for line in lines[1:-1] if line.kind != "fact" or line.number)
+            count = sum(1 for line in lines[1:-1] if line.headline and "views" in line.headline)
+            count = count or len(lines) - 2
+            noun = "idea" if count == 1 else "ideas"
+            lines[0].narration = _capital(
+                hook_text.format(n=_COUNT_WORDS[min(count, 9)], topic=topic, noun=noun)
+            )
+            head = f"{_capital(topic)}: {count} {noun}"
+            lines[0].headline = (
+                head if len(head) <= MAX_HEADLINE_CHARS else _capital(topic)[:MAX_HEADLINE_CHARS]
+            )
+            if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                break
+            lines = [*lines[:-2], lines[-1]]
+        scenes = scenes_from_lines(
+            lines, settings.video_duration_seconds, settings.voice.rate, terms
+        )
+        trend_tags = _on_topic_tags(
+            subject.hashtags, [*topic_keywords(theme), _phrase(theme).replace(" ", "")]
+        )
+        tags = plan_hashtags([theme], trend_tags, settings.target_platform)
+        title = lines[0].narration.rstrip(".")
+        summary = "; ".join(idea for idea, _, _, _ in ideas[: len(lines) - 2])
+        plan = ProductionPlan(
+            title=title[:100] if len(title) <= 100 else _capital(topic),
+            description=f"This week's most watched {topic} videos: {summary}. {' '.join(tags)}",
+            hashtags=tags,
+            style=settings.style,
+            duration_seconds=settings.video_duration_seconds,
+            scenes=scenes,
+            voiceover_script=" ".join(scene.narration for scene in scenes),
+            subject=_capital(topic),
+            subject_terms=terms,
+        )
+        prompts = {
+            "template": "local-v2",
+            "shape": shape,
+            "hook": scenes[0].narration,
+            "reference": "",
+            "subject": "theme",
+            "theme": theme,
+            "theme_matched": "true",
+            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
+        }
+        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
+
+    def _tips_plan(
+        self,
+        config: ThemeConfig,
+        subject: Subject,
+        tips: Sequence[Tip],
+        rng: random.Random,
+        turn: int,
+    ) -> PlanResult:
+        """Tips from the theme's trending videos, one a scene: what their creators say works,
+        credited in the description."""
+        settings = config.config
+        theme = subject.theme
+        topic = natural_case(theme)
+        start = turn % len(tips)
+        ordered = [*tips[start:], *tips[:start]]  # another day, another tip first
+        budget = _plan_budget(config)
+        n_max = default_scene_count(config, len(ordered) + 1)
+        terms = list(reversed(_keywords(theme, limit=8)))
+        body = [
+            Line(
+                "list_item",
+                tip.sentence,
+                # A heading the voice does not say: what the tip is about, or its reach.
+                tip.label or (f"{short_count(tip.views)} views" if tip.views else None),
+                _tip_subjects(tip.sentence, theme),
+                number=n,
+                short=tip.short,
+            )
+            for n, tip in enumerate(ordered[:5], start=1)
+        ]
+        cta = _cta(config, None, _capital(topic))
+        if not settings.cta and not settings.link:
+            cta.narration = "Which one would you try first? Comment below."
+        hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
+        lines = [hook, *_pack_tips(body, budget - spoken_load(cta.narration) - 10, n_max - 2), cta]
+        templates = (
+            "{n} {topic} tips from this week's most watched videos.",
+            "{n} {topic} tips people are saving this week.",
+        )
+        first = rng.choice(templates)
+        while True:
+            count = len(lines) - 2
+            for hook_text in (first, *(t for t in templates if t != first)):
+                # The shorter opening when the longer one would cost a tip.
+                lines[0].narration = _capital(
+                    hook_text.format(n=_COUNT_WORDS[min(count, 9)], topic=topic).replace(
+                        "One " + topic + " tips", "One " + topic + " tip"
+                    )
+                )
+                if _fits(lines, budget):
+                    break
+            head = f"{_capital(topic)}: {count} {'tip' if count == 1 else 'tips'}"
+            lines[0].headline = (
+                head if len(head) <= MAX_HEADLINE_CHARS else _capital(topic)[:MAX_HEADLINE_CHARS]
+            )
+            if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                break
+            lines = [*lines[:-2], lines[-1]]
+        for n, line in enumerate(lines[1:-1], start=1):
+            line.number = n
+        scenes = scenes_from_lines(
+            lines, settings.video_duration_seconds, settings.voice.rate, terms
+        )
+        trend_tags = _on_topic_tags(
+            subject.hashtags, [*topic_keywords(theme), _phrase(theme).replace(" ", "")]
+        )
+        tags = plan_hashtags([theme], trend_tags, settings.target_platform)
+        # The tips said, in the order said (packing may skip one too long to say).
+        tip_of = {id(line): tip for line, tip in zip(body, ordered, strict=False)}
+        used = [tip_of[id(line)] for line in lines[1:-1]]
+        credits = ", ".join(dict.fromkeys(f"@{t.creator}" for t in used if t.creator))
+        said = " ".join(line.narration for line in lines[1:-1])
+        description = f"Tips from this week's most watched {topic} videos. {said}"
+        if credits:
+            description += f" Thanks to {credits}."
+        plan = ProductionPlan(
+            title=lines[0].narration.rstrip(".")[:100],
+            description=f"{description} {' '.join(tags)}",
+            hashtags=tags,
+            style=settings.style,
+            duration_seconds=settings.video_duration_seconds,
+            scenes=scenes,
+            voiceover_script=" ".join(scene.narration for scene in scenes),
+            subject=_capital(topic),
+            subject_terms=terms,
+        )
+        prompts = {
+            "template": "local-v2",
+            "shape": "tips",
+            "hook": scenes[0].narration,
+            "reference": "",
+            "subject": "theme",
+            "theme": theme,
+            "theme_matched": "true",
+            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
+            "sources": " ".join(t.external_id for t in used),
+        }
+        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)

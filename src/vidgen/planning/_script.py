@@ -1,0 +1,282 @@
+"""Writing lines: shapes, the call to action, fitting and timing scenes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from vidgen.config import ThemeConfig
+
+if TYPE_CHECKING:
+    pass
+from vidgen.planning._plan import (
+    MAX_HASHTAGS,
+    MAX_HEADLINE_CHARS,
+    MAX_ON_SCREEN_CHARS,
+    MAX_SCENES,
+    MIN_SCENES,
+    SECONDS_PER_SCENE_TARGET,
+    Scene,
+    SceneKind,
+)
+from vidgen.planning._subject import _FOLLOW, _LINK_LINES, PLATFORM_TAGS, _phrase
+from vidgen.planning._words import (
+    _PROPER,
+    _SENTENCE_END,
+    Product,
+    _base_verb,
+    _capital,
+    _is_brand,
+    _keywords,
+    _looks_like_verb,
+    _sentence,
+    _short_text,
+    _stems,
+    allot_seconds,
+    count_words,
+    normalize_hashtags,
+    split_durations,
+    word_budget,
+    words_per_second,
+)
+
+# --------------------------------------------------------------------------------------------
+# The offline planner
+
+
+# Script shapes by style, preferred first; a later one is another angle on the same material.
+SHAPES: dict[str, tuple[str, ...]] = {
+    "product-demo": ("tour", "problem", "listicle"),
+    "listicle": ("listicle", "tour", "problem"),
+    "tutorial": ("steps", "listicle", "tour"),
+    "talking-head": ("problem", "tour", "listicle"),
+    "cinematic": ("tour", "problem", "listicle"),
+}
+THEME_SHAPES: tuple[str, ...] = ("roundup", "countdown")
+
+
+@dataclass
+class Line:
+    """One scene being written: what it is for and what it says."""
+
+    kind: SceneKind
+    narration: str
+    headline: str | None
+    subjects: list[str]
+    number: int | None = None
+    short: str | None = None  # a shorter narration, used when time is tight
+
+
+def _seed(config: ThemeConfig, report: Mapping[str, Any], job_id: int) -> str:
+    digest = hashlib.sha256()
+    digest.update(config.model_dump_json().encode())
+    digest.update(json.dumps(report, sort_keys=True, default=str).encode())
+    return f"{job_id}:{digest.hexdigest()}"
+
+
+def default_scene_count(config: ThemeConfig, talking_points: int) -> int:
+    """Hook + one scene per talking point + call to action, capped so scenes stay readable."""
+    settings = config.config
+    if settings.scenes is not None:
+        return settings.scenes
+    by_duration = math.floor(settings.video_duration_seconds / SECONDS_PER_SCENE_TARGET)
+    cap = max(MIN_SCENES, min(MAX_SCENES, by_duration))
+    return max(MIN_SCENES, min(cap, talking_points + 2))
+
+
+def _plan_budget(config: ThemeConfig) -> int:
+    settings = config.config
+    return word_budget(settings.video_duration_seconds, settings.voice.rate)
+
+
+def spoken_load(text: str) -> int:
+    """Words as the voice takes time for them: ``count_words`` plus one for each pause between
+    sentences and one for each number (said slower). A script the voice step must shorten
+    loses a whole scene, so the local planner plans by this, not by the bare word count."""
+    pauses = len([s for s in _SENTENCE_END.split(text.strip()) if s])
+    numbers = len(re.findall(r"\d+", text))
+    return count_words(text) + pauses + 2 * numbers
+
+
+def _cta(config: ThemeConfig, topic: str | None, name: str, short: str = "it") -> Line:
+    """The call to action exactly as the config gives it (``cta:``, ``link:``); without either a
+    neutral "follow for more" — never a link the config does not have."""
+    settings = config.config
+    platform = settings.target_platform
+    follow = _FOLLOW[platform]
+    parts: list[str] = []
+    headline: str | None
+    if settings.cta:
+        parts.append(_sentence(settings.cta))
+    if settings.link:
+        screen, said = _LINK_LINES[platform]
+        if not settings.cta:
+            parts.append(said)
+        headline = screen
+    else:
+        # The voice asks to follow; the end card names what the video was about.
+        headline = name if len(name) <= MAX_HEADLINE_CHARS else None
+    if not parts:
+        if not topic:
+            # A question a viewer can answer: comments carry a short further than a plea.
+            parts.append(f"Would you try {short}? Tell me in the comments.")
+        elif " " not in topic and topic.endswith("s"):
+            parts.append(f"{follow} for more on {topic}.")  # not "more headphones ideas"
+        else:
+            parts.append(f"{follow} for more {topic} ideas.")
+    narration = " ".join(parts)
+    if headline is not None and headline.rstrip(".").lower() == narration.rstrip(".").lower():
+        headline = name if len(name) <= MAX_HEADLINE_CHARS else None
+    return Line("cta", narration, headline, [], short=f"{follow} for more.")
+
+
+def _fits(lines: Sequence[Line], budget: int) -> bool:
+    return sum(spoken_load(line.narration) for line in lines) <= budget
+
+
+def fit_lines(lines: list[Line], budget: int, n_max: int) -> list[Line]:
+    """The script trimmed to the word budget by whole sentences: the middle scenes past
+    ``n_max`` go, then the last middle scenes, then long lines use their shorter form. Never a
+    sentence cut: a script that still runs long is left for the voice step to shorten."""
+    hook, middle, cta = lines[0], list(lines[1:-1]), lines[-1]
+    middle = middle[: max(1, n_max - 2)]
+    while len(middle) > 1 and not _fits([hook, *middle, cta], budget):
+        middle.pop()
+    kept = [hook, *middle, cta]
+    for line in sorted(kept, key=lambda x: -count_words(x.narration)):
+        if _fits(kept, budget):
+            break
+        if line.short:
+            line.narration, line.short = line.short, None
+    return kept
+
+
+def scenes_from_lines(
+    lines: Sequence[Line], duration: float, rate: int, terms: list[str]
+) -> list[Scene]:
+    """Scenes timed by how long each line takes to say, adding up to ``duration``."""
+    wps = words_per_second(rate)
+    needs = [max(count_words(line.narration), 1) / wps for line in lines]
+    durations = split_durations(duration, allot_seconds(duration, needs))
+    scenes: list[Scene] = []
+    for i, (line, seconds) in enumerate(zip(lines, durations, strict=True)):
+        headline = line.headline
+        if headline is not None and (
+            len(headline) > MAX_HEADLINE_CHARS
+            or headline.rstrip(".!?").lower() == line.narration.rstrip(".!?").lower()
+        ):
+            headline = None
+        subjects = line.subjects[:3] or terms[:1]
+        # The on-screen label may repeat a headline dropped for echoing the narration.
+        label = (
+            line.headline if line.headline and len(line.headline) <= MAX_ON_SCREEN_CHARS else None
+        )
+        screen = headline or label or (subjects[0].capitalize() if subjects else line.narration)
+        screen = screen if len(screen) <= MAX_ON_SCREEN_CHARS else _short_text(screen)
+        scenes.append(
+            Scene(
+                index=i,
+                duration_seconds=seconds,
+                on_screen_text=screen[:MAX_ON_SCREEN_CHARS],
+                narration=line.narration,
+                keywords=_keywords(line.narration, extra=subjects),
+                kind=line.kind,
+                headline=headline,
+                number=line.number,
+                subjects=subjects,
+            )
+        )
+    return scenes
+
+
+def _on_topic_tags(tags: Iterable[str], words: Iterable[str]) -> list[str]:
+    """Trend hashtags that carry one of the subject's own words (4+ letters): #desksetup for a
+    desk lamp, never #upcycling because it trends beside one."""
+    keys = [w.lower() for w in words if len(w) >= 4]
+    return [t for t in tags if any(k in t.lower() for k in keys)]
+
+
+def plan_hashtags(own: Sequence[str], trend_tags: Sequence[str], platform: str) -> list[str]:
+    """The subject's own words and tags first, then trend tags about it, the platform tag last."""
+    words: list[str] = []
+    for text in own:
+        words += [w for w in _stems(text) if not w.isdigit()]
+        words.append(_phrase(text).replace(" ", ""))
+    tags = normalize_hashtags([*own, *_on_topic_tags(trend_tags, words)], limit=MAX_HASHTAGS - 1)
+    return normalize_hashtags([*tags, PLATFORM_TAGS[platform]])
+
+
+_STYLE_PHRASES = {
+    "tutorial": "quick how-tos",
+    "listicle": "numbered lists",
+    "cinematic": "cinematic clips",
+    "talking-head": "straight-to-camera takes",
+    "product-demo": "hands-on demos",
+}
+
+
+# One word each, so a fitted script stays within its budget.
+_OPENINGS = ("Plus,", "And", "Also,")
+
+
+def _vary_openings(lines: Sequence[Line]) -> None:
+    """Facts after the first open with a connector ("Plus, they play ..."): a run of
+    "They ... They ... They ..." sounds read off a spec sheet."""
+    k = 0
+    for line in lines[2:-1]:
+        if line.kind in ("fact", "feature") and re.match(r"(They|It) ", line.narration):
+            line.narration = f"{_OPENINGS[k % len(_OPENINGS)]} {_lower_word(line.narration)}"
+            line.short = None
+            k += 1
+
+
+def _lower_word(sentence: str) -> str:
+    """Lower-case an ordinary capitalised first word so it reads after "First,"."""
+    first, _, rest = sentence.partition(" ")
+    if first in ("I", "I'm") or _is_brand(first) or first.lower() in _PROPER:
+        return sentence
+    return (
+        f"{first.lower()} {rest}".strip()
+        if (first[:1].isupper() and first[1:].islower()) or len(first) == 1
+        else sentence
+    )
+
+
+def _claim_hook(point: str, product: Product) -> str | None:
+    """A verb-led talking point said as the opening line with the product's full name: "Cuts
+    background noise by 30 decibels" -> "The HushBuds Wireless Headphones cut background noise
+    by 30 decibels."; None when the point does not start with a verb."""
+    text = " ".join(point.split()).rstrip(".!;:,")
+    first, _, rest = text.partition(" ")
+    if not _looks_like_verb(first) or not rest:
+        return None
+    verb = _base_verb(first) if product.plural else first.lower()
+    if product.plural:
+        rest = re.sub(r"\bits\b", "their", rest)
+    return f"The {product.title} {verb} {rest}."
+
+
+def _title_claim(narration: str, product: Product) -> str | None:
+    """ "It folds flat to fit any backpack." -> "folds flat to fit any backpack"."""
+    text = narration.rstrip(".!?")
+    for opening in _OPENINGS:
+        text = text.removeprefix(f"{opening} ")
+    text = _capital(text)
+    for prefix in ("It ", "They ", f"The {product.title} ", f"{_capital(product.short)} "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return None
+
+
+def _subject_terms(product: Product, tags: Sequence[str]) -> list[str]:
+    terms = [product.noun]
+    for tag in tags:
+        words = _phrase(tag).split()
+        if len(words) == 1 and words[0] not in terms:
+            terms.append(words[0])
+    return terms[:8]
