@@ -43,7 +43,7 @@ def _words(text: str) -> set[str]:
         ("Sourdough at home is easier than you think", {"bread"}),
         ("My morning run", {"person_running", "sunrise"}),
         ("Charges your phone while you work", {"mobile_phone", "battery"}),
-        ("The PocketBrew travel kettle", {"teapot"}),
+        ("The PocketBrew travel kettle", {"electric_kettle"}),
         ("Water your plants once a week", {"potted_plant", "droplet"}),
         ("A skincare routine for glass skin", {"lotion_bottle"}),
         ("A rocket for your ideas", {"rocket"}),  # the emoji's own name, no synonym needed
@@ -342,3 +342,20 @@ def test_the_default_videos_scenes_show_what_each_one_adds(job_id: int) -> None:
         assert visual.pictures[0].fallback or set(visual.pictures[0].matched) & words or any(
             m in scene.narration.lower() for m in visual.pictures[0].matched
         ), (scene.narration, visual.pictures[0])
+
+
+def test_a_kettle_is_our_own_kettle_drawing_not_a_teapot() -> None:
+    """No emoji is a kettle; vidgen ships its own drawing for it, credited as ours (MIT)."""
+    picture = illustrations.choose(["kettle"], "The PocketBrew Folding Kettle folds flat.")[0]
+    assert picture.own and picture.name == "electric_kettle"
+    assert illustrations.svg_path(picture.key).is_file()
+    asset = picture.asset(0)
+    assert asset["id"] == "vidgen:electric_kettle" and asset["licence"] == "MIT"
+    assert asset["attribution"] is None
+    image = illustrations.Rasterizer().image(picture, 64)
+    assert image.size == (64, 64) and image.getbbox() is not None  # drawn, not blank
+    assert illustrations.dominant_hue(picture) is not None  # it has colour for the palette
+    # Every own drawing is named by its words and has its file.
+    for stem in illustrations.OWN_ART:
+        assert illustrations._lookup(stem) is not None
+        assert (illustrations.own_art_folder() / f"{stem}.svg").is_file()

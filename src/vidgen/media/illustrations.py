@@ -29,6 +29,15 @@ LICENCE = "CC-BY-4.0"
 ATTRIBUTION = "Illustrations: Twemoji by Twitter, Inc. and contributors, CC BY 4.0"
 SOURCE_URL = "https://github.com/jdecked/twemoji"
 
+# Our own drawings, in Twemoji's flat style, for things no emoji shows (a teapot is not a
+# kettle): file stem in ``vidgen/data/art`` -> the words that name it. MIT, like the code; no
+# credit needed.
+OWN_ART: dict[str, tuple[str, ...]] = {
+    "electric_kettle": ("kettle", "travel_kettle", "folding_kettle", "electric_kettle"),
+}
+OWN_PREFIX = "vidgen-"
+OWN_LICENCE = "MIT"
+
 # Words that say nothing a picture could show, or that would match an unrelated emoji name
 # ("new" -> the NEW button, "top" -> the TOP arrow, "back" -> the BACK arrow).
 _STOP = frozenset(
@@ -59,7 +68,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "desk setup": ("desktop_computer",),
     "work from home": ("house", "laptop"),
     "deep work": ("laptop",),
-    "travel kettle": ("teapot",),
+    "travel kettle": ("electric_kettle",),
     "water bottle": ("cup_with_straw",),
     "meal prep": ("bento_box",),
     "skin care": ("lotion_bottle",),
@@ -85,7 +94,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "glow": ("sparkles",),
     "glass skin": ("sparkles", "lotion_bottle"),
     "kit": ("toolbox",),
-    "kettle": ("teapot",),
+    "kettle": ("electric_kettle",),
     # Places the shipped trends' tips name: a landmark says the city at a glance.
     "copenhagen": ("bicycle",),
     "istanbul": ("mosque",),
@@ -135,8 +144,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "campsites": ("tent",),
     "hotel": ("hotel",),
     "stride": ("person_running",),
-    "boil": ("teapot",),
-    "boils": ("teapot",),
+    "boil": ("electric_kettle",),
+    "boils": ("electric_kettle",),
     "tea": ("teacup_without_handle",),
     "coffee": ("hot_beverage",),
     "espresso": ("hot_beverage",),
@@ -402,8 +411,13 @@ class Illustration:
     fallback: bool = False  # the video's subject picture, because nothing in the scene matched
 
     @property
+    def own(self) -> bool:
+        """One of vidgen's own drawings (``OWN_ART``), not a Twemoji graphic."""
+        return self.key.startswith(OWN_PREFIX)
+
+    @property
     def asset_id(self) -> str:
-        return f"twemoji:{self.key}"
+        return f"vidgen:{self.name}" if self.own else f"twemoji:{self.key}"
 
     def asset(self, scene: int, **extra: Any) -> dict[str, Any]:
         return {
@@ -414,9 +428,9 @@ class Illustration:
             "matched_words": list(self.matched),
             "keywords": list(self.keywords),
             "fallback": self.fallback,
-            "licence": LICENCE,
-            "attribution": ATTRIBUTION,
-            "source": SOURCE_URL,
+            "licence": OWN_LICENCE if self.own else LICENCE,
+            "attribution": None if self.own else ATTRIBUTION,
+            "source": "vidgen" if self.own else SOURCE_URL,
             **extra,
         }
 
@@ -431,6 +445,19 @@ class _Entry:
     words: tuple[str, ...]  # name words and alias words
     heads: frozenset[str]  # words that name the thing: one-word names/aliases, last words
     cost: int  # prefer plain, short sequences (no gender/skin variants)
+
+
+def own_art_folder() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("vidgen") / "data" / "art"))
+
+
+def svg_path(key: str) -> Path:
+    """The SVG file of a picture key: ours (``vidgen-<stem>``) or Twemoji's."""
+    if key.startswith(OWN_PREFIX):
+        return own_art_folder() / f"{key.removeprefix(OWN_PREFIX)}.svg"
+    return svg_folder() / f"{key}.svg"
 
 
 def svg_folder() -> Path:
@@ -495,6 +522,19 @@ def _index() -> tuple[dict[str, _Entry], dict[str, list[_Entry]]]:
                 by_name[n] = entry
         for head in heads if by_words else ():
             by_word.setdefault(head, []).append(entry)
+    for stem, aliases in OWN_ART.items():
+        # Cheaper than any emoji: for the things it names, our drawing is the one to show.
+        own = _Entry(
+            key=f"{OWN_PREFIX}{stem}",
+            name=stem,
+            words=tuple(dict.fromkeys(w for a in (stem, *aliases) for w in a.split("_"))),
+            heads=frozenset(_stem(a.split("_")[-1]) for a in (stem, *aliases)),
+            cost=0,
+        )
+        for alias in (stem, *aliases):
+            by_name[alias] = own
+        for head in own.heads:
+            by_word.setdefault(head, []).append(own)
     for entries in by_word.values():
         entries.sort(key=lambda e: (e.cost, e.name))
     return by_name, by_word
@@ -630,7 +670,7 @@ class Rasterizer:
         if hit is None:
             import resvg_py
 
-            svg = svg_folder() / f"{picture.key}.svg"
+            svg = svg_path(picture.key)
             png = resvg_py.svg_to_bytes(svg_path=str(svg), width=size, height=size)
             hit = Image.open(io.BytesIO(bytes(png))).convert("RGBA")
             if hit.size != (size, size):  # non-square art: centre it on a square
