@@ -48,6 +48,11 @@ def _words(text: str) -> set[str]:
         ("A skincare routine for glass skin", {"lotion_bottle"}),
         ("A rocket for your ideas", {"rocket"}),  # the emoji's own name, no synonym needed
         ("Get an umbrella before it pours", {"umbrella"}),
+        # A tip names a city: its landmark, never another city's ("Galata Tower" is not the
+        # Tokyo Tower emoji).
+        ("For the best view of Istanbul, go up Galata Tower an hour before sunset", {"mosque"}),
+        ("In Kyoto, climb Fushimi Inari at sunrise, before the crowds", {"shinto_shrine"}),
+        ("Before your next workout, fix your squat", {"person_lifting_weights"}),
     ],
 )
 def test_picture_relates_to_the_scene_words(text: str, wanted: set[str]) -> None:
