@@ -28,6 +28,7 @@ from vidgen.planning import (
     LocalPlanner,
     PlanResult,
     ProductionPlan,
+    build_user_prompt,
     choose_subject,
     count_words,
     figure_of,
@@ -662,3 +663,18 @@ def test_a_figure_on_screen_is_a_stat_not_the_spoken_words(
             if scene.headline and re.match(r"\d", scene.headline):
                 said = rf"\b{re.escape(scene.headline.lower())}\b"
                 assert not re.search(said, scene.narration.lower()), scene
+
+
+def test_an_llm_gets_the_trends_tips_for_a_theme_video(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    """The same material as the local planner: the creators' own tips, credited by handle."""
+    config = themed(theme_config, "Home Workout")
+    brief = build_user_prompt(config, report_for(config), 1)
+    data = json.loads(brief[brief.index("{") :])
+    related = data["trend_report"]["related_trends"]
+    tips = [r["tip"] for r in related if "tip" in r]
+    assert len(tips) >= 3 and all(r["creator"].startswith("@") for r in related)
+    assert data["script_shape"] == "tips"
+    local = LocalPlanner().plan(config, report_for(config), 1).plan
+    assert all(scene.narration in tips for scene in local.scenes[1:-1])

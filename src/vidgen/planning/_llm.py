@@ -29,7 +29,7 @@ from vidgen.planning._plan import (
 )
 from vidgen.planning._script import SHAPES
 from vidgen.planning._subject import PLATFORM_TAGS, Subject, _phrase, choose_subject
-from vidgen.planning._trends import trend_idea
+from vidgen.planning._trends import trend_idea, trend_tip
 from vidgen.planning._words import (
     _SENTENCE_END,
     Product,
@@ -87,8 +87,15 @@ def build_user_prompt(
     planner works from (``choose_subject``), never the report's global hashtag list."""
     settings = config.config
     subject = choose_subject(config, report, job_id, variant)
+    # The tip each creator wrote, where they wrote one: the same material the local planner
+    # retells (``trend_tip``), credited by handle.
     related = [
-        {"idea": trend_idea(str(t.get("title"))), "views": t.get("views")}
+        {
+            "idea": trend_idea(str(t.get("title"))),
+            "views": t.get("views"),
+            **({"tip": tip} if (tip := trend_tip(str(t.get("description") or ""))) else {}),
+            **({"creator": f"@{t['creator']}"} if t.get("creator") else {}),
+        }
         for t in subject.trends[:5]
     ]
     if subject.reference is not None:
@@ -98,9 +105,14 @@ def build_user_prompt(
         about = {
             "title": natural_case(subject.theme),
             "description": f"A video about {natural_case(subject.theme)} itself, built from the "
-            "trending videos about it listed in trend_report.related_trends (quote their numbers).",
+            "trending videos about it listed in trend_report.related_trends: pass on their "
+            "creators' tips (one a scene, credited in the description), or their ideas.",
         }
-        shapes = ("trend roundup", "countdown")
+        shapes = (
+            ("tips", "trend roundup")
+            if any("tip" in r for r in related)
+            else ("trend roundup", "countdown")
+        )
     brief = {
         "theme": settings.theme,
         "platform": settings.target_platform,
