@@ -4,5 +4,5 @@ Everything it needs ships in the package: ``static/`` holds the page, its one sc
 style sheet (vanilla JavaScript, no build step); the Swagger UI and ReDoc files come from the
 ``fastapi-offline`` package. The page reads and acts only through the JSON API, which calls
 ``vidgen.service`` like the CLI does, so the page and ``vidgen videos``/``status`` always agree.
-Imported only by ``vidgen.shim``, never at CLI start-up.
+Imported only by ``vidgen.api``, never at CLI start-up.
 """
