@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.http import (
+from vidgen.outgoing import (
     Credential,
     RetryPolicy,
     Sleep,
