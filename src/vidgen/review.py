@@ -18,18 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Moves, Swept, atomic_write_text, sweep_name
-from vidgen.schemas import (
-    MAX_PAGE_LIMIT,
-    JobDetailResponse,
-    JobEvent,
-    PlanSummary,
-    StageDetail,
-    iso,
-)
+from vidgen.schemas import MAX_PAGE_LIMIT, VideoListResponse, VideoResponse, iso
 from vidgen.settings import Settings
 from vidgen.store import Store, videos
 from vidgen.store.models import Video
@@ -43,36 +34,6 @@ FOLDERS: dict[str, str] = {
 VIDEO_STATUSES: tuple[str, ...] = tuple(status.value for status in VideoStatus)
 MAX_REASON_CHARS = 2000
 SLUG_CHARS = 40
-
-
-class VideoResponse(BaseModel):
-    id: int
-    job_id: int
-    status: str
-    title: str
-    video_path: str
-    thumbnail_path: str
-    log_path: str
-    duration_seconds: float
-    created_at: str
-    reviewed_at: str | None
-    reason: str | None
-
-
-class VideoListResponse(BaseModel):
-    count: int
-    videos: list[VideoResponse]
-
-
-class JobPageResponse(BaseModel):
-    """Everything the dashboard's job page shows: stages, plan, video and its captions."""
-
-    job: JobDetailResponse
-    attempts: list[StageDetail]
-    events: list[JobEvent]
-    plan: PlanSummary | None
-    video: VideoResponse | None
-    captions_path: str | None
 
 
 def folder(settings: Settings, status: str) -> Path:

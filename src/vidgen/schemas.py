@@ -285,6 +285,36 @@ class VideoFileResponse(BaseModel):
     size_bytes: int
 
 
+class VideoResponse(BaseModel):
+    id: int
+    job_id: int
+    status: str
+    title: str
+    video_path: str
+    thumbnail_path: str
+    log_path: str
+    duration_seconds: float
+    created_at: str
+    reviewed_at: str | None
+    reason: str | None
+
+
+class VideoListResponse(BaseModel):
+    count: int
+    videos: list[VideoResponse]
+
+
+class JobPageResponse(BaseModel):
+    """Everything the dashboard's job page shows: stages, plan, video and its captions."""
+
+    job: JobDetailResponse
+    attempts: list[StageDetail]
+    events: list[JobEvent]
+    plan: PlanSummary | None
+    video: VideoResponse | None
+    captions_path: str | None
+
+
 # -- publishing (contract addition "Publishing") ----------------------------------------------
 
 

@@ -81,7 +81,7 @@ def _safe_next(raw: str | None) -> str:
 
 
 def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
-    from vidgen.review import JobPageResponse
+    from vidgen.schemas import JobPageResponse
     from vidgen.web.responses import errors
     from vidgen.web.responses import json_response as _json
 

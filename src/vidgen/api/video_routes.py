@@ -22,7 +22,7 @@ from vidgen.web.responses import json_response as _json
 
 
 def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
-    from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.schemas import VideoListResponse, VideoResponse
 
     @app.get("/api/videos", response_model=VideoListResponse, responses=errors(401, 422))
     def videos(

@@ -12,7 +12,7 @@ from vidgen.store.status import VideoStatus
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.schemas import VideoListResponse, VideoResponse
 
 VIDEO_STYLE: dict[str, str] = {
     VideoStatus.PENDING_REVIEW: "yellow",

@@ -39,7 +39,7 @@ from vidgen.service._job_reads import (
 from vidgen.settings import Settings
 
 if TYPE_CHECKING:
-    from vidgen.review import JobPageResponse
+    from vidgen.schemas import JobPageResponse
 
 
 MAX_PAGE_EVENTS = 300  # the job page shows the latest runner events, not a whole history
@@ -108,7 +108,8 @@ def _plan_summary(raw: dict[str, Any], title: str, script: str) -> PlanSummary:
 
 def job_page(settings: Settings, job_id: int) -> JobPageResponse:
     """A job's stages (every attempt), the plan it wrote, its video and the captions file."""
-    from vidgen.review import JobPageResponse, subtitles_of, to_response
+    from vidgen.review import subtitles_of, to_response
+    from vidgen.schemas import JobPageResponse
 
     detail = job_detail(settings, job_id)
     store = get_store(settings)

@@ -23,7 +23,7 @@ from vidgen.service._publishing import (
 from vidgen.settings import Settings
 
 if TYPE_CHECKING:
-    from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.schemas import VideoListResponse, VideoResponse
 
 
 def list_videos(
