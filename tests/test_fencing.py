@@ -24,11 +24,11 @@ from vidgen.errors import LeaseLost
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
+from vidgen.statuses import CheckpointStatus, JobStatus
 from vidgen.store import Store, checkpoints, videos
 from vidgen.store import jobs as job_rows
 from vidgen.store.leases import Lease
 from vidgen.store.models import Job, Video, utcnow
-from vidgen.store.status import CheckpointStatus, JobStatus
 from vidgen.store.workers import reap_expired_leases
 
 Cli = Callable[..., CliResult]

@@ -324,7 +324,7 @@ def test_retry_dry_run_after_prune_says_what_really_runs(
     import shutil
 
     from conftest import new_job, run_job
-    from vidgen.store.status import JobStatus
+    from vidgen.statuses import JobStatus
 
     monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
     job_id = new_job(cli)
@@ -365,7 +365,7 @@ def test_a_cancelled_job_resumes_with_from_stage_only(
     cli: Cli, stagekit: Path, store: object
 ) -> None:
     from conftest import new_job, run_job
-    from vidgen.store.status import JobStatus
+    from vidgen.statuses import JobStatus
 
     job_id = new_job(cli)
     assert cli("cancel", str(job_id)).code == 0

@@ -22,9 +22,9 @@ from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Moves, Swept, atomic_write_text, sweep_name
 from vidgen.schemas import MAX_PAGE_LIMIT, VideoListResponse, VideoResponse, iso
 from vidgen.settings import Settings
+from vidgen.statuses import VideoStatus
 from vidgen.store import Store, videos
 from vidgen.store.models import Video
-from vidgen.store.status import VideoStatus
 
 FOLDERS: dict[str, str] = {
     VideoStatus.PENDING_REVIEW.value: "review",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from vidgen.errors import InvalidInput, VidgenError
-from vidgen.store.status import JobStatus
+from vidgen.statuses import JobStatus
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -169,7 +169,7 @@ def complete_stage(incomplete: str) -> list[str]:
 
 
 def complete_video_status(incomplete: str) -> list[str]:
-    from vidgen.store.status import VideoStatus
+    from vidgen.statuses import VideoStatus
 
     return [status.value for status in VideoStatus if status.value.startswith(incomplete)]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import complete_video_status, example, respond
-from vidgen.store.status import VideoStatus
+from vidgen.statuses import VideoStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -16,8 +16,8 @@ from vidgen.pipeline.lease import Reaper
 from vidgen.pipeline.queue import enqueue_job
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import Settings
+from vidgen.statuses import TERMINAL_JOB_STATUSES, JobStatus
 from vidgen.store import get_store, workers
-from vidgen.store.status import TERMINAL_JOB_STATUSES, JobStatus
 
 REAP_SECONDS = 5.0
 

@@ -53,12 +53,12 @@ from vidgen.stages.base import (
     load_stage,
     output_model,
 )
+from vidgen.statuses import JobStatus, RunnerEvent
 from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
 from vidgen.store import jobs as job_rows
 from vidgen.store.engine import unreachable
 from vidgen.store.leases import Lease
 from vidgen.store.models import Job
-from vidgen.store.status import JobStatus, RunnerEvent
 
 log = logging.getLogger("vidgen.runner")
 # A claim that fails with one of these puts the message back (busy, or store unreachable).

@@ -22,9 +22,9 @@ from vidgen.pipeline import events
 from vidgen.pipeline.report import status_body
 from vidgen.schemas import PublicationResponse, render_json
 from vidgen.settings import Settings
+from vidgen.statuses import RunnerEvent
 from vidgen.store import get_store
 from vidgen.store.models import Event
-from vidgen.store.status import RunnerEvent
 
 log = logging.getLogger("vidgen.webhook")
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 from vidgen.pipeline import events
+from vidgen.statuses import RunnerEvent
 from vidgen.store.models import Event
-from vidgen.store.status import RunnerEvent
 
 LogFormat = Literal["text", "json"]
 EVENT_LOGGER = "vidgen.events"

@@ -12,7 +12,7 @@ from vidgen.schemas import (
 from vidgen.service._handles import (
     jobs,
 )
-from vidgen.store.status import JobStatus
+from vidgen.statuses import JobStatus
 
 if TYPE_CHECKING:
     from vidgen.store import Store

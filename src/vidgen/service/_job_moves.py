@@ -27,7 +27,7 @@ from vidgen.service._intake import (
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store.status import CheckpointStatus, JobStatus
+from vidgen.statuses import CheckpointStatus, JobStatus
 
 if TYPE_CHECKING:
     from vidgen.store import Store

@@ -33,7 +33,7 @@ from vidgen.service._handles import (
 )
 from vidgen.settings import Settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store.status import CheckpointStatus, RunnerEvent
+from vidgen.statuses import CheckpointStatus, RunnerEvent
 
 if TYPE_CHECKING:
     from vidgen.pipeline import report as _report

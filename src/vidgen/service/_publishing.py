@@ -135,7 +135,7 @@ def _publish_config(settings: Settings, job_config: str | None) -> tuple[ThemeCo
 
 def _publish_settings(settings: Settings, store: Store, video_id: int) -> tuple[Video, ThemeConfig]:
     """(video, its config with the publish: section) or Refused saying what to fix."""
-    from vidgen.store.status import VideoStatus
+    from vidgen.statuses import VideoStatus
 
     video = videos.get(store, check_video_id(video_id))
     if video is None:
@@ -278,7 +278,7 @@ def schedule_after_approval(settings: Settings, video_id: int) -> list[int]:
     """``approve`` with a ``publish:`` section: one publication per destination at the next
     of ``publish.times``. Never undoes the approval: a problem is logged and the video stays
     approved, to be published by hand."""
-    from vidgen.store.status import VideoStatus
+    from vidgen.statuses import VideoStatus
 
     store = get_store(settings)
     video = videos.get(store, video_id)
@@ -355,8 +355,8 @@ def publish_due(settings: Settings) -> PublishDueResponse:
     """``vidgen publish --due`` / ``POST /api/publications/due`` (the cron line): queue the
     uploads due now -- and those whose worker died mid-upload, to resume -- for the workers,
     keeping each destination within its ``publish.max_per_day``; returns at once."""
+    from vidgen.statuses import PublicationStatus
     from vidgen.store import publications
-    from vidgen.store.status import PublicationStatus
 
     store = get_store(settings)
     today = start_of_today()

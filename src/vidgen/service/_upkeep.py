@@ -19,7 +19,7 @@ from vidgen.service._handles import (
     jobs,
 )
 from vidgen.settings import Settings
-from vidgen.store.status import JobStatus
+from vidgen.statuses import JobStatus
 
 if TYPE_CHECKING:
     pass

@@ -25,9 +25,9 @@ from vidgen.review import base_name, folder, log_text, published_by_another_stor
 from vidgen.stages import composition as composition_stage
 from vidgen.stages import content_generation, trend_analysis
 from vidgen.stages.base import StageContext, StageOutput, StageResult
+from vidgen.statuses import CheckpointStatus, VideoStatus
 from vidgen.store import checkpoints, jobs, videos
 from vidgen.store.models import Video, utcnow
-from vidgen.store.status import CheckpointStatus, VideoStatus
 
 
 class Output(StageOutput):

@@ -26,6 +26,7 @@ from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, col, select
 
 from vidgen.errors import LeaseLost, NotFound, Refused
+from vidgen.statuses import TERMINAL_JOB_STATUSES, RunnerEvent
 from vidgen.store import events
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, held, hold
@@ -38,7 +39,6 @@ from vidgen.store.models import (
     table,
     utcnow,
 )
-from vidgen.store.status import TERMINAL_JOB_STATUSES, RunnerEvent
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, Table, Uniqu
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from vidgen.store.status import (
+from vidgen.statuses import (
     CheckpointStatus,
     JobStatus,
     PublicationStatus,

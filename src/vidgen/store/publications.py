@@ -30,9 +30,9 @@ from sqlalchemy import and_, func, literal, or_, update
 from sqlmodel import col, select
 
 from vidgen.errors import LeaseLost, NotFound, Refused
+from vidgen.statuses import PublicationStatus
 from vidgen.store.engine import Store
 from vidgen.store.models import Publication, UTCDateTime, Video, VideoStatus, utcnow
-from vidgen.store.status import PublicationStatus
 
 S, U, P = PublicationStatus.SCHEDULED, PublicationStatus.UPLOADING, PublicationStatus.PUBLISHED
 F, X = PublicationStatus.FAILED, PublicationStatus.CANCELLED
