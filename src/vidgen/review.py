@@ -20,7 +20,7 @@ from typing import Any
 
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Moves, Swept, atomic_write_text, sweep_name
-from vidgen.schemas import MAX_PAGE_LIMIT, VideoListResponse, VideoResponse, iso
+from vidgen.schemas import VideoListResponse, VideoResponse, check_limit, iso
 from vidgen.settings import Settings
 from vidgen.statuses import VideoStatus
 from vidgen.store import Store, videos
@@ -84,8 +84,7 @@ def list_videos(
         raise InvalidInput(
             f"unknown video status {status!r}; use one of: {', '.join(VIDEO_STATUSES)}"
         )
-    if not 1 <= limit <= MAX_PAGE_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_LIMIT} (got {limit})")
+    check_limit(limit)
     found = [to_response(video) for video in videos.newest(store, status, limit)]
     return VideoListResponse(count=len(found), videos=found)
 

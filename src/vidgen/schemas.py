@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vidgen.errors import InvalidInput
+
 
 def render_json(model: BaseModel) -> str:
     """Compact UTF-8 JSON: what ``--json`` prints and the HTTP shim sends, byte for byte."""
@@ -33,6 +35,13 @@ def iso(value: datetime | None) -> str | None:
 
 
 MAX_PAGE_LIMIT = 1000  # the most items one page of a list (jobs, videos) may ask for
+
+
+def check_limit(limit: int) -> int:
+    """A page size every list (jobs, videos, publications) accepts, or InvalidInput."""
+    if not 1 <= limit <= MAX_PAGE_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_LIMIT} (got {limit})")
+    return limit
 
 
 class PipelineTriggerRequest(BaseModel):

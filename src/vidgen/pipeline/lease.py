@@ -20,8 +20,7 @@ import threading
 import time
 import uuid
 
-from vidgen.errors import VidgenError
-from vidgen.errors import one_line as one_line  # re-exported: the runner and worker use it here
+from vidgen.errors import VidgenError, one_line
 from vidgen.settings import Settings
 from vidgen.store import STORE_ERRORS, Store
 from vidgen.store import jobs as job_rows

@@ -16,10 +16,10 @@ import re
 from collections.abc import Collection
 from datetime import timedelta
 
+from vidgen.clock import utcnow
+from vidgen.errors import QueueDamaged, QueueUnavailable
 from vidgen.files import Swept
 from vidgen.pipeline.queue import (
-    QueueDamaged,
-    QueueUnavailable,
     enqueue_job,
     queued_job_ids,
     replace_broken,
@@ -27,7 +27,6 @@ from vidgen.pipeline.queue import (
 from vidgen.schemas import RecoverResponse
 from vidgen.settings import Settings
 from vidgen.store import get_store, jobs, workers
-from vidgen.store.models import utcnow
 
 log = logging.getLogger("vidgen.worker")
 

@@ -15,13 +15,13 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+from vidgen.clock import utcnow
 from vidgen.errors import InvalidInput
 from vidgen.schemas import PruneResponse
 from vidgen.settings import Settings
 from vidgen.statuses import VideoStatus
 from vidgen.store import Store, jobs
 from vidgen.store import videos as video_rows
-from vidgen.store.models import utcnow
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 

@@ -30,6 +30,7 @@ from vidgen.errors import (
     StageError,
     StoreBusy,
     VidgenError,
+    one_line,
 )
 from vidgen.files import Swept, sweep_temp
 from vidgen.pipeline import events
@@ -40,7 +41,7 @@ from vidgen.pipeline.execute import (
     call_stage,
     prepare_work_dir,
 )
-from vidgen.pipeline.lease import Heartbeat, one_line, runner_owner
+from vidgen.pipeline.lease import Heartbeat, runner_owner
 from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.resume import file_digests, reusable_outputs
 from vidgen.pipeline.retries import backoff_delay

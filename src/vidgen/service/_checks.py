@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from vidgen.errors import InvalidInput, NotFound
 from vidgen.schemas import (
     MAX_PAGE_LIMIT,
+    check_limit,
 )
 from vidgen.service._handles import (
     jobs,
@@ -46,8 +47,7 @@ def check_status(status: str | None) -> str | None:
 
 
 def check_page(limit: int, offset: int) -> None:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT} (got {limit})")
+    check_limit(limit)
     if not 0 <= offset <= MAX_OFFSET:
         raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET} (got {offset})")
 

@@ -15,8 +15,8 @@ from vidgen.schemas import (
     JobLogResponse,
     JobStatusResponse,
     StageDetail,
+    iso,
 )
-from vidgen.schemas import iso as _iso
 from vidgen.service._checks import (
     MAX_JOB_ID,
     _get_job,
@@ -154,8 +154,8 @@ def _detail(
                 # A superseded attempt (retry --from-stage) runs again: the stage is waiting.
                 state="waiting" if cp is None or cp.status == "superseded" else cp.status,
                 attempt=cp.attempt if cp else None,
-                started_at=_iso(cp.started_at) if cp else None,
-                finished_at=_iso(cp.finished_at) if cp else None,
+                started_at=iso(cp.started_at) if cp else None,
+                finished_at=iso(cp.finished_at) if cp else None,
                 duration_seconds=cp.duration_seconds if cp else None,
                 cost=cp.cost if cp else 0.0,
                 error=cp.error if cp else None,
@@ -210,7 +210,7 @@ def job_logs(settings: Settings, job_id: int, after: int | None = None) -> JobLo
         items.append(
             JobLogEvent(
                 id=row.id,
-                at=_iso(row.at) or "",
+                at=iso(row.at) or "",
                 kind=row.kind,
                 stage=row.stage,
                 attempt=row.attempt,

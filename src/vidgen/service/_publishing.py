@@ -260,7 +260,8 @@ def publish_video(
 
 
 def _queue_publications(settings: Settings, ids: list[int]) -> list[int]:
-    from vidgen.pipeline.queue import QueueUnavailable, enqueue_publication
+    from vidgen.errors import QueueUnavailable
+    from vidgen.pipeline.queue import enqueue_publication
 
     queued: list[int] = []
     for pub_id in ids:

@@ -16,8 +16,8 @@ from vidgen.schemas import (
     PlanSummary,
     StageDetail,
     VideoFileResponse,
+    iso,
 )
-from vidgen.schemas import iso as _iso
 from vidgen.service._checks import (
     check_page,
     check_status,
@@ -118,8 +118,8 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
             stage=cp.stage,
             state=cp.status,
             attempt=cp.attempt,
-            started_at=_iso(cp.started_at),
-            finished_at=_iso(cp.finished_at),
+            started_at=iso(cp.started_at),
+            finished_at=iso(cp.finished_at),
             duration_seconds=cp.duration_seconds,
             cost=cp.cost,
             error=cp.error,
@@ -159,14 +159,14 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
 def video_file(settings: Settings, video_id: int, kind: str) -> VideoFileResponse:
     """The path of a file vidgen published for ``video_id``: looked up in the store, and only
     ever inside the output folder, so no caller can name a path of its own."""
-    from vidgen.review import get_video
+    from vidgen.review import get_video, subtitles_of
 
     if kind not in VIDEO_MEDIA_TYPES:
         raise InvalidInput(f"unknown file kind {kind!r}: use one of {', '.join(VIDEO_MEDIA_TYPES)}")
     video = get_video(get_store(settings), check_video_id(video_id))
-    suffix, media_type = VIDEO_MEDIA_TYPES[kind]
+    _suffix, media_type = VIDEO_MEDIA_TYPES[kind]
     recorded = {"video": video.video_path, "thumbnail": video.thumbnail_path}.get(kind)
-    path = Path(recorded) if recorded else Path(video.video_path).with_suffix(suffix)
+    path = Path(recorded) if recorded else subtitles_of(Path(video.video_path))  # captions
     try:
         resolved = path.resolve()
         inside = resolved.is_relative_to(settings.output_root.resolve())

@@ -9,8 +9,8 @@ from vidgen.files import Swept
 from vidgen.schemas import (
     PruneResponse,
     RecoverResponse,
+    iso,
 )
-from vidgen.schemas import iso as _iso
 from vidgen.service._checks import (
     MAX_LIMIT,
 )
@@ -68,7 +68,7 @@ def recover(settings: Settings, *, new_store: bool = False) -> RecoverResponse:
                 LiveLease(
                     job_id=job.id,
                     stage=job.stage,
-                    lease_expires_at=_iso(expires) or "",
+                    lease_expires_at=iso(expires) or "",
                     seconds_left=round((expires - now).total_seconds(), 1),
                 )
             )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from vidgen.clock import utcnow
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import Publication, sweep_name
 from vidgen.review import base_name, folder, log_text, published_by_another_store, subtitles_of
@@ -27,7 +28,7 @@ from vidgen.stages import content_generation, trend_analysis
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.statuses import CheckpointStatus, VideoStatus
 from vidgen.store import checkpoints, jobs, videos
-from vidgen.store.models import Video, utcnow
+from vidgen.store.models import Video
 
 
 class Output(StageOutput):

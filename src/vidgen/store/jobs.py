@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, col, select
 
+from vidgen.clock import utcnow
 from vidgen.errors import LeaseLost, NotFound, Refused
 from vidgen.statuses import TERMINAL_JOB_STATUSES, RunnerEvent
 from vidgen.store import events
@@ -37,7 +38,6 @@ from vidgen.store.models import (
     Job,
     JobStatus,
     table,
-    utcnow,
 )
 
 T = TypeVar("T")

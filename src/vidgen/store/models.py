@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, Table, Uniqu
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from vidgen.clock import utcnow
 from vidgen.statuses import (
     CheckpointStatus,
     JobStatus,
@@ -44,10 +45,6 @@ __all__ = [
     "WorkerBeat",
     "utcnow",
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

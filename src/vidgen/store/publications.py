@@ -29,10 +29,11 @@ from typing import Any
 from sqlalchemy import and_, func, literal, or_, update
 from sqlmodel import col, select
 
+from vidgen.clock import utcnow
 from vidgen.errors import LeaseLost, NotFound, Refused
 from vidgen.statuses import PublicationStatus
 from vidgen.store.engine import Store
-from vidgen.store.models import Publication, UTCDateTime, Video, VideoStatus, utcnow
+from vidgen.store.models import Publication, UTCDateTime, Video, VideoStatus
 
 S, U, P = PublicationStatus.SCHEDULED, PublicationStatus.UPLOADING, PublicationStatus.PUBLISHED
 F, X = PublicationStatus.FAILED, PublicationStatus.CANCELLED

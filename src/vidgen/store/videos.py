@@ -17,11 +17,12 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from vidgen.clock import utcnow
 from vidgen.errors import NotFound, Refused
 from vidgen.files import Moves
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, hold
-from vidgen.store.models import Job, JobStatus, OwnedName, Video, VideoStatus, utcnow
+from vidgen.store.models import Job, JobStatus, OwnedName, Video, VideoStatus
 
 # target status -> statuses a video may move from
 ALLOWED_MOVES: dict[VideoStatus, frozenset[VideoStatus]] = {
