@@ -14,7 +14,7 @@ from fastapi import Body, FastAPI, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from vidgen import service
-from vidgen.review import MAX_REASON_CHARS
+from vidgen.review_folders import MAX_REASON_CHARS
 from vidgen.schemas import VideoFileKind
 from vidgen.settings import Settings
 from vidgen.web.responses import errors

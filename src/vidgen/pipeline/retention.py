@@ -65,7 +65,7 @@ def prune(
     """Delete the work files (``<home>/jobs/<id>/``) of jobs that ended before ``older_than``
     ago. Videos in review/ and approved/ are never touched; with ``rejected``, the files of
     videos rejected before then go too. The store keeps every job's record."""
-    from vidgen.review import FOLDERS, subtitles_of
+    from vidgen.review_folders import FOLDERS, subtitles_of
 
     age = parse_duration(older_than)
     cutoff = utcnow() - age

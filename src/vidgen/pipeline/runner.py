@@ -520,7 +520,7 @@ def sweep_job_leftovers(
 ) -> Swept:
     """Temporary files under the job's folder and an unfinished publication in the review
     folder. Only for a job that is not running, or that the caller has just claimed."""
-    from vidgen.review import sweep_leftovers
+    from vidgen.review_folders import sweep_leftovers
 
     swept = sweep_temp(settings.jobs_dir / str(job_id), dry_run=dry_run)
     swept.add(sweep_leftovers(store, settings, job_id, dry_run=dry_run))

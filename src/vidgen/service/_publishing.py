@@ -161,7 +161,7 @@ def _upload_request(
     """What vidgen sends for ``video``: the plan's title and description (with the credits
     the assets need), the config's description and hashtags, privacy, made-for-kids."""
     from vidgen.providers.publish import UploadRequest
-    from vidgen.review import read_log, subtitles_of
+    from vidgen.review_folders import read_log, subtitles_of
 
     publish = cfg.publish
     assert publish is not None and publish.made_for_kids is not None

@@ -108,7 +108,7 @@ def _plan_summary(raw: dict[str, Any], title: str, script: str) -> PlanSummary:
 
 def job_page(settings: Settings, job_id: int) -> JobPageResponse:
     """A job's stages (every attempt), the plan it wrote, its video and the captions file."""
-    from vidgen.review import subtitles_of, to_response
+    from vidgen.review_folders import subtitles_of, to_response
     from vidgen.schemas import JobPageResponse
 
     detail = job_detail(settings, job_id)
@@ -159,7 +159,7 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
 def video_file(settings: Settings, video_id: int, kind: str) -> VideoFileResponse:
     """The path of a file vidgen published for ``video_id``: looked up in the store, and only
     ever inside the output folder, so no caller can name a path of its own."""
-    from vidgen.review import get_video, subtitles_of
+    from vidgen.review_folders import get_video, subtitles_of
 
     if kind not in VIDEO_MEDIA_TYPES:
         raise InvalidInput(f"unknown file kind {kind!r}: use one of {', '.join(VIDEO_MEDIA_TYPES)}")

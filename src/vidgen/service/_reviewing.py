@@ -29,26 +29,28 @@ if TYPE_CHECKING:
 def list_videos(
     settings: Settings, status: str | None = None, limit: int = 20
 ) -> VideoListResponse:
-    from vidgen import review
+    from vidgen import review_folders
 
     check_page(limit, 0)
-    return review.list_videos(get_store(settings), settings, status, limit)
+    return review_folders.list_videos(get_store(settings), settings, status, limit)
 
 
 def approve_video(settings: Settings, video_id: int) -> VideoResponse:
-    from vidgen import review
+    from vidgen import review_folders
 
-    approved = review.approve_video(get_store(settings), settings, check_video_id(video_id))
+    approved = review_folders.approve_video(get_store(settings), settings, check_video_id(video_id))
     schedule_after_approval(settings, approved.id)  # a config's publish: section
     return approved
 
 
 def reject_video(settings: Settings, video_id: int, reason: str) -> VideoResponse:
-    from vidgen import review
+    from vidgen import review_folders
 
     if not reason.strip():
         raise InvalidInput("a rejection needs a reason: say what is wrong with the video")
-    return review.reject_video(get_store(settings), settings, check_video_id(video_id), reason)
+    return review_folders.reject_video(
+        get_store(settings), settings, check_video_id(video_id), reason
+    )
 
 
 def video_id_of_job(settings: Settings, job_id: int) -> int:

@@ -22,7 +22,13 @@ from typing import Any
 from vidgen.clock import utcnow
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import Publication, sweep_name
-from vidgen.review import base_name, folder, log_text, published_by_another_store, subtitles_of
+from vidgen.review_folders import (
+    base_name,
+    folder,
+    log_text,
+    published_by_another_store,
+    subtitles_of,
+)
 from vidgen.stages import composition as composition_stage
 from vidgen.stages import content_generation, trend_analysis
 from vidgen.stages.base import StageContext, StageOutput, StageResult
