@@ -14,7 +14,7 @@ from conftest import new_job as _new_job
 from vidgen import service
 from vidgen.errors import Refused
 from vidgen.files import Moves
-from vidgen.pipeline import events as pipeline_events
+from vidgen.pipeline import signals as pipeline_events
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.statuses import JobStatus, RunnerEvent, VideoStatus

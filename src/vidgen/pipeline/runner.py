@@ -6,7 +6,7 @@ their files are intact (``pipeline.resume``), and runs the rest, each attempt in
 its time limit (``pipeline.execute``). Retryable failures back off exponentially with jitter
 (``pipeline.retries``); a shutdown cancels the current stage and puts the job back in the
 queue. Everything is recorded through the store (checkpoints, job moves) and every step is a
-named ``RunnerEvent``, stored with the move it belongs to (``pipeline.events``). Any other
+named ``RunnerEvent``, stored with the move it belongs to (``pipeline.signals``). Any other
 worker finds expired leases (``vidgen.store.workers.reap_expired_leases``) and fails those
 jobs, so a killed worker never leaves a job ``running`` forever.
 """
@@ -33,7 +33,7 @@ from vidgen.errors import (
     one_line,
 )
 from vidgen.files import Swept, sweep_temp
-from vidgen.pipeline import events
+from vidgen.pipeline import signals
 from vidgen.pipeline.execute import (
     SHUTDOWN,
     Cancelled,
@@ -103,7 +103,7 @@ class JobRunner:
         # What the job's completed attempts cost: read once per run, then kept up to date
         # from the attempts this run completes (no other writer adds to it meanwhile).
         self._spent: float | None = None
-        self.events = events.JobEvents(self.store, job_id)
+        self.events = signals.JobEvents(self.store, job_id)
 
     # -- the run ---------------------------------------------------------------------------
 
