@@ -263,7 +263,7 @@ def test_a_reaper_that_waited_for_the_store_reaps_nothing(cli: Cli, store: Store
 def test_a_reaper_waits_a_grace_after_the_store_answers_again(
     cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vidgen.pipeline.lease import Reaper
+    from vidgen.pipeline.heartbeat import Reaper
 
     monkeypatch.setenv("VIDGEN_LEASE_SECONDS", "1")  # heartbeat and beat 0.25 s: grace 0.75 s
     settings = load_settings()

@@ -12,7 +12,7 @@ import threading
 import time
 
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import Reaper
+from vidgen.pipeline.heartbeat import Reaper
 from vidgen.pipeline.queue import enqueue_job
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import Settings

@@ -1,7 +1,7 @@
 """Run one job through ``PIPELINE_STAGES``, checkpointing after each stage.
 
 The runner claims the job (pending -> running) with a lease that a heartbeat renews
-(``pipeline.lease``), reuses the recorded outputs of stages already completed after checking
+(``pipeline.heartbeat``), reuses the recorded outputs of stages already completed after checking
 their files are intact (``pipeline.resume``), and runs the rest, each attempt in a thread under
 its time limit (``pipeline.execute``). Retryable failures back off exponentially with jitter
 (``pipeline.retries``); a shutdown cancels the current stage and puts the job back in the
@@ -41,7 +41,7 @@ from vidgen.pipeline.execute import (
     call_stage,
     prepare_work_dir,
 )
-from vidgen.pipeline.lease import Heartbeat, runner_owner
+from vidgen.pipeline.heartbeat import Heartbeat, runner_owner
 from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.resume import file_digests, reusable_outputs
 from vidgen.pipeline.retries import backoff_delay
@@ -55,8 +55,7 @@ from vidgen.stages.base import (
     output_model,
 )
 from vidgen.statuses import JobStatus, RunnerEvent
-from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
-from vidgen.store import jobs as job_rows
+from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, jobs, public_url
 from vidgen.store.engine import unreachable
 from vidgen.store.leases import Lease
 from vidgen.store.models import Job
@@ -121,7 +120,7 @@ class JobRunner:
             return None
         try:
             self.events.begin()
-            job, self.lease = job_rows.claim(
+            job, self.lease = jobs.claim(
                 self.store, self.job_id, self.owner, self.settings.lease_seconds
             )
         except Refused:
@@ -251,7 +250,7 @@ class JobRunner:
                 return self._fail(stage, failed.message)
         if not self._completed:  # the last stage was reused: nothing recorded the move yet
             try:
-                self._write(lambda: job_rows.complete(self.store, self._held()))
+                self._write(lambda: jobs.complete(self.store, self._held()))
             except LeaseLost:
                 log.error("job %s: lease lost before it completed; stopping", self.job_id)
                 return None
@@ -477,7 +476,7 @@ class JobRunner:
 
     def _fail(self, stage: str, message: str) -> JobStatus | None:
         try:
-            self._write(lambda: job_rows.fail(self.store, self._held(), stage, message))
+            self._write(lambda: jobs.fail(self.store, self._held(), stage, message))
         except LeaseLost:
             return None  # the lease was taken from us; the reaper already recorded the failure
         self.events.notify()  # job_failed
@@ -486,7 +485,7 @@ class JobRunner:
     def _cancel(self, stage: str) -> JobStatus | None:
         """``vidgen cancel`` reached this job: running -> cancelled (``job_cancelled``)."""
         try:
-            self._write(lambda: job_rows.finish_cancel(self.store, self._held(), stage))
+            self._write(lambda: jobs.finish_cancel(self.store, self._held(), stage))
         except LeaseLost:
             return None  # the lease was taken from us meanwhile
         log.info("job %s: cancelled during %s", self.job_id, stage)
@@ -495,11 +494,11 @@ class JobRunner:
 
     def _requeue(self, stage: str) -> JobStatus | None:
         try:
-            self._write(lambda: job_rows.requeue(self.store, self._held(), None))
+            self._write(lambda: jobs.requeue(self.store, self._held(), None))
         except LeaseLost:
             return None  # failed by a reaper meanwhile: not ours to put back
         if self.requeue_fn is not None:
-            job_rows.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
+            jobs.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
         self.events.notify()  # job_requeued
         return JobStatus.PENDING

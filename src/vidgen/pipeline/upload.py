@@ -22,7 +22,7 @@ from typing import Any
 from vidgen.errors import FatalStageError, LeaseLost, NotFound, Refused, StageError, one_line
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import runner_owner
+from vidgen.pipeline.heartbeat import runner_owner
 from vidgen.pipeline.retries import backoff_delay
 from vidgen.providers.destinations import get_destination
 from vidgen.providers.publish import UploadRequest, UploadState

@@ -25,7 +25,7 @@ from typing import Any
 from vidgen.errors import InvalidInput, QueueUnavailable, StoreLost, VidgenError, one_line
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import Reaper, new_owner_id, set_worker_id
+from vidgen.pipeline.heartbeat import Reaper, new_owner_id, set_worker_id
 from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.queue import get_huey, sqlite_queue_path
 from vidgen.pipeline.recovery import RECONCILE_SECONDS, requeue_orphans

@@ -22,8 +22,7 @@ import uuid
 
 from vidgen.errors import VidgenError, one_line
 from vidgen.settings import Settings
-from vidgen.store import STORE_ERRORS, Store
-from vidgen.store import jobs as job_rows
+from vidgen.store import STORE_ERRORS, Store, jobs
 from vidgen.store.leases import Lease
 
 log = logging.getLogger("vidgen.runner")
@@ -64,7 +63,7 @@ class Heartbeat(threading.Thread):
     def _cancel_seen(self) -> None:
         """Poll the job row for a cancel request; on one, cancel the running stage."""
         try:
-            wanted = job_rows.cancel_requested(self.store, self.job_id)
+            wanted = jobs.cancel_requested(self.store, self.job_id)
         except Exception:  # a busy store: look again next second
             return
         if wanted:
@@ -87,7 +86,7 @@ class Heartbeat(threading.Thread):
             if time.monotonic() < next_renewal:
                 continue
             try:
-                held = job_rows.renew_lease(self.store, self.lease, self.settings.lease_seconds)
+                held = jobs.renew_lease(self.store, self.lease, self.settings.lease_seconds)
             except Exception as exc:  # a busy store must not kill the heartbeat; retry soon
                 next_renewal = time.monotonic() + min(RENEW_RETRY_SECONDS, interval)
                 wait = min(wait, RENEW_RETRY_SECONDS)
