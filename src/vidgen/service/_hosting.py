@@ -19,8 +19,8 @@ from vidgen.service._handles import (
 from vidgen.settings import Settings
 
 if TYPE_CHECKING:
+    from vidgen.pipeline.consumer import WorkerHost
     from vidgen.pipeline.follow import Following
-    from vidgen.pipeline.worker import WorkerHost
     from vidgen.pipeline.worklog import WorkerLog
 
 
@@ -132,8 +132,8 @@ def health(settings: Settings) -> HealthResponse:
 
 
 def worker_host(settings: Settings, slots: int) -> WorkerHost:
-    """The worker runtime behind ``vidgen worker`` (see ``vidgen.pipeline.worker``)."""
-    from vidgen.pipeline.worker import WorkerHost
+    """The worker runtime behind ``vidgen worker`` (see ``vidgen.pipeline.consumer``)."""
+    from vidgen.pipeline.consumer import WorkerHost
 
     return WorkerHost(settings, slots)
 
