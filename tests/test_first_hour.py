@@ -469,13 +469,13 @@ def test_health_says_whether_a_worker_is_running(home: Path) -> None:
 
     from vidgen.settings import load_settings
     from vidgen.shim import create_app
-    from vidgen.store import get_store, workers
+    from vidgen.store import beats, get_store
 
     client = TestClient(create_app())
     idle = client.get("/api/health").json()
     assert idle["workers"] == 0 and idle["worker_message"].startswith("no worker running")
     settings = load_settings()
-    workers.beat(get_store(settings), "w1", hostname="here", pid=1, queue=settings.queue)
+    beats.beat(get_store(settings), "w1", hostname="here", pid=1, queue=settings.queue)
     busy = client.get("/api/health").json()
     assert busy["workers"] == 1 and busy["worker_message"] == "1 worker(s) running"
 

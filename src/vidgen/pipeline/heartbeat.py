@@ -111,7 +111,7 @@ class Heartbeat(threading.Thread):
 
 
 class Reaper:
-    """Fails the jobs of owners that died (``store.workers.reap_expired_leases``), but never
+    """Fails the jobs of owners that died (``store.beats.reap_expired_leases``), but never
     right after the store kept this process waiting.
 
     A store that stayed locked (a long transaction elsewhere, a backup) stops every owner from
@@ -145,10 +145,10 @@ class Reaper:
         """The ids of the jobs failed now (none during the grace after trouble)."""
         if time.monotonic() - self._trouble_at < self.grace:
             return []
-        from vidgen.store import workers
+        from vidgen.store import beats
 
         try:
-            return workers.reap_expired_leases(
+            return beats.reap_expired_leases(
                 self.store, reaper=self.worker_id, patience=self.patience, on_stall=self.trouble
             )
         except Exception:

@@ -7,7 +7,7 @@ its time limit (``pipeline.execute``). Retryable failures back off exponentially
 (``pipeline.retries``); a shutdown cancels the current stage and puts the job back in the
 queue. Everything is recorded through the store (checkpoints, job moves) and every step is a
 named ``RunnerEvent``, stored with the move it belongs to (``pipeline.signals``). Any other
-worker finds expired leases (``vidgen.store.workers.reap_expired_leases``) and fails those
+worker finds expired leases (``vidgen.store.beats.reap_expired_leases``) and fails those
 jobs, so a killed worker never leaves a job ``running`` forever.
 """
 
@@ -90,7 +90,7 @@ class JobRunner:
         self.settings = settings
         self.store = get_store(settings)
         # A worker's runs own their jobs under the worker's id: the reaper leaves the jobs of a
-        # worker whose beat is fresh alone (store.workers.reap_expired_leases).
+        # worker whose beat is fresh alone (store.beats.reap_expired_leases).
         self.owner = owner or runner_owner()
         self.lease: Lease | None = None
         self.stage_loader = stage_loader or (lambda name: load_stage(name, settings.stage_package))

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from vidgen.pipeline import report
     from vidgen.store import (
         Store,
+        beats,
         checkpoints,
         events,
         get_store,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
         public_url,
         trends,
         videos,
-        workers,
     )
 
 else:
@@ -45,7 +45,7 @@ else:
     jobs = _OnFirstUse("vidgen.store.jobs")
     trends = _OnFirstUse("vidgen.store.trends")
     videos = _OnFirstUse("vidgen.store.videos")
-    workers = _OnFirstUse("vidgen.store.workers")
+    beats = _OnFirstUse("vidgen.store.beats")
     _engine = _OnFirstUse("vidgen.store.engine")
 
     def get_store(settings: Settings) -> Store:
@@ -56,6 +56,7 @@ else:
 
 
 __all__ = [
+    "beats",
     "checkpoints",
     "events",
     "get_store",
@@ -64,5 +65,4 @@ __all__ = [
     "report",
     "trends",
     "videos",
-    "workers",
 ]

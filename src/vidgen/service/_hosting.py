@@ -12,9 +12,9 @@ from vidgen.schemas import (
     HealthResponse,
 )
 from vidgen.service._handles import (
+    beats,
     get_store,
     public_url,
-    workers,
 )
 from vidgen.settings import Settings
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def serving_workers(settings: Settings) -> int:
     """Live workers (a heartbeat within the lease) that read this store's queue."""
     within = max(10.0, settings.lease_seconds)
-    return workers.live_count(get_store(settings), within, queue=settings.queue)
+    return beats.live_count(get_store(settings), within, queue=settings.queue)
 
 
 def no_worker_hint(settings: Settings, job_id: int) -> str:

@@ -9,7 +9,7 @@ One module per group of tables, each the only writer of its rows:
 - ``checkpoints`` ``Checkpoint``: start / fail / complete an attempt, latest per stage, cost
 - ``trends``      ``Trend``, ``TrendReport``, ``ContentPlan``
 - ``videos``      ``Video``: filing for review, the approve/reject moves, queries
-- ``workers``     ``WorkerBeat`` liveness, reaping jobs whose lease ran out
+- ``beats``       ``WorkerBeat`` liveness, reaping jobs whose lease ran out
 - ``events``      ``Event``: the runner's named events per job
 - ``identity``    the home's marker of which store it recorded its jobs in (no SQLAlchemy)
 - ``fastread``    ``vidgen status``/``jobs`` on SQLite through the standard library, read-only
