@@ -7,7 +7,8 @@ ffmpeg decodes) and Pexels (``request_json`` for the search, ``download`` for th
 Rules, one copy each:
 
 - explicit connect/read timeouts, never httpx's default of "wait forever on a slow body"; with a
-  ``ctx`` (a ``vidgen.cancel.CancelToken``) no single wait on the socket outlasts the deadline;
+  ``ctx`` (a ``vidgen.cancel_token.CancelToken``) no single wait on the socket outlasts the
+  deadline;
 - 429, 408 and 5xx are retried a bounded number of times, waiting ``Retry-After`` when the server
   sends it (capped, so a hostile or buggy header cannot park a worker for an hour), otherwise an
   exponential backoff; when the attempts are spent the failure is a retryable ``StageError`` so the
@@ -45,7 +46,7 @@ from vidgen.errors import FatalStageError, StageError
 from vidgen.files import temp_sibling
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
 
 Sleep = Callable[[float], None]
 
