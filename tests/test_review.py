@@ -263,14 +263,14 @@ def test_review_stage_keeps_a_decision_made_while_it_copied(
     first = review_stage.run(review_ctx).outputs
     import vidgen.files
 
-    real_copy = vidgen.files.publish_copy
+    real_copy = vidgen.files.atomic_copy
 
     def copy_while_a_reviewer_approves(src: Path, dest: Path) -> None:
         if review_folders.get_video(store, first["video_id"]).status == "pending_review":
             review_folders.approve_video(store, settings, first["video_id"])
         real_copy(src, dest)
 
-    monkeypatch.setattr(vidgen.files, "publish_copy", copy_while_a_reviewer_approves)
+    monkeypatch.setattr(vidgen.files, "atomic_copy", copy_while_a_reviewer_approves)
     again = review_stage.run(review_ctx).outputs
     assert again["status"] == "approved"
     assert not any((settings.output_root / "review").iterdir())

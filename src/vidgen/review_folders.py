@@ -55,7 +55,7 @@ def base_name(job_id: int, title: str) -> str:
 
 
 def subtitles_of(video_path: Path) -> Path:
-    """The ``.srt`` captions published beside a video, under the same base name."""
+    """The ``.srt`` captions filed beside a video, under the same base name."""
     return video_path.with_suffix(".srt")
 
 
@@ -120,13 +120,13 @@ def sweep_leftovers(
 ) -> Swept:
     """Remove what an unfinished publication of ``job_id`` left in the review folder.
 
-    A process killed while publishing leaves a staging folder, a temporary name, or files
+    A process killed while filing leaves a staging folder, a temporary name, or files
     renamed into place before their ``Video`` row was committed. Only names this store
-    recorded for the job before publishing (``videos.own_name``) are looked at -- a second
+    recorded for the job before filing (``videos.own_name``) are looked at -- a second
     home sharing the output folder, or a store started afresh, has its own -- and of those
     everything is removed except the files of the publication the job's row records (all
     files sharing that base name: video, thumbnail, log, subtitles). A name whose generation
-    log says another store published it is left alone. Called when the job is claimed and,
+    log says another store filed it is left alone. Called when the job is claimed and,
     for jobs that are not running, by ``recover``.
     """
     video = videos.for_job(store, job_id)
@@ -138,13 +138,13 @@ def sweep_leftovers(
             keep = {p for p in here.iterdir() if p.name.startswith(f"{stem}.")}
     swept = Swept()
     for where, base in videos.owned_names(store, job_id):
-        if published_by_another_store(where / f"{base}.json", store.identity):
+        if filed_by_another_store(where / f"{base}.json", store.identity):
             continue
         swept.add(sweep_name(where, base, keep, dry_run=dry_run))
     return swept
 
 
-def published_by_another_store(log_path: Path, identity: str) -> bool:
+def filed_by_another_store(log_path: Path, identity: str) -> bool:
     """True if the generation log at ``log_path`` names a store other than ``identity``."""
     try:
         data = json.loads(log_path.read_text(encoding="utf-8"))

@@ -105,7 +105,7 @@ def file_for_review(
 
 
 def own_name(store: Store, lease: Lease, folder: Path, base: str) -> None:
-    """Record, before any of them appears, that this store publishes the job's files as
+    """Record, before any of them appears, that this store files the job's files as
     ``folder/base.*`` (and stages them in ``folder/.publish-base-*``): the sweeps delete only
     names recorded here, so files of another store sharing the folder are never touched."""
     with store.write() as session:
