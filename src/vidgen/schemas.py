@@ -16,7 +16,7 @@ from vidgen.errors import InvalidInput
 
 
 def render_json(model: BaseModel) -> str:
-    """Compact UTF-8 JSON: what ``--json`` prints and the HTTP shim sends, byte for byte."""
+    """Compact UTF-8 JSON: what ``--json`` prints and the HTTP API sends, byte for byte."""
     return json.dumps(
         model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     )

@@ -1,8 +1,8 @@
 """The one output helper: a Rich rendering for people, compact JSON for scripts.
 
-``--json`` prints exactly ``vidgen.schemas.render_json(model)``, which is also the HTTP shim's
+``--json`` prints exactly ``vidgen.schemas.render_json(model)``, which is also the HTTP API's
 response body, so the two are byte-identical. Errors go to stderr as one line; only this module
-and the shim map exceptions to exit codes.
+maps exceptions to exit codes (and ``vidgen.api.app`` to HTTP statuses).
 """
 
 from __future__ import annotations
