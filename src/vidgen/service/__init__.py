@@ -7,7 +7,8 @@ the edges turn those into exit codes or HTTP statuses. Nothing here prints.
 One private module per resource (``_intake``: generate and batches, ``_job_reads``,
 ``_job_moves``, ``_reviewing``, ``_publishing``, ``_read_models``: the dashboard's,
 ``_upkeep``: prune and recover, ``_hosting``: what ``serve``/``worker`` need); the faces call
-only the names below (``tests/test_service_surface.py`` pins them), as ``service.<name>``.
+only the names below, as ``service.<name>`` (``tests/test_service_surface.py`` pins them: exactly
+what the faces call, and the two time helpers the tests check on their own).
 """
 
 from __future__ import annotations
@@ -16,18 +17,8 @@ from vidgen.service._checks import (
     MAX_JOB_ID,
     MAX_LIMIT,
     MAX_OFFSET,
-    STATUS_NAMES,
-    check_job_id,
-    check_page,
-    check_stage_package,
-    check_status,
-    check_theme,
-    check_utf8,
-    check_video_id,
-    confined_config_path,
 )
 from vidgen.service._hosting import (
-    SESSION_SECONDS,
     end_session,
     flush_webhooks,
     follow_job,
@@ -43,49 +34,34 @@ from vidgen.service._hosting import (
 )
 from vidgen.service._intake import (
     MAX_BATCH,
-    PAID_PROVIDERS,
-    check_daily_budget,
-    check_media_files,
-    check_theme_covered,
     default_config,
     generate,
     generate_batch,
     load_batch_file,
-    paid_providers,
-    start_of_today,
 )
 from vidgen.service._job_moves import (
     cancel_job,
-    check_stage,
     retry,
 )
 from vidgen.service._job_reads import (
-    TRACEBACK_TAIL_LINES,
     job_changes,
     job_detail,
     job_logs,
     job_status,
     list_jobs,
-    to_status,
 )
 from vidgen.service._publishing import (
-    MAX_PUBLICATION_ID,
-    PUBLICATION_STATUS_NAMES,
     auth_begin,
     auth_finish,
     cancel_publication,
-    check_account,
-    check_destination,
     list_publications,
     next_slot,
     parse_publish_time,
     publish_due,
     publish_video,
-    schedule_after_approval,
     video_publications,
 )
 from vidgen.service._read_models import (
-    MAX_PAGE_EVENTS,
     VIDEO_MEDIA_TYPES,
     job_cards,
     job_page,
@@ -97,12 +73,10 @@ from vidgen.service._reviewing import (
     list_videos,
     reject_job,
     reject_video,
-    video_id_of_job,
 )
 from vidgen.service._upkeep import (
     prune,
     recover,
-    sweep_dead_attempts,
 )
 
 __all__ = [
@@ -110,13 +84,6 @@ __all__ = [
     "MAX_JOB_ID",
     "MAX_LIMIT",
     "MAX_OFFSET",
-    "MAX_PAGE_EVENTS",
-    "MAX_PUBLICATION_ID",
-    "PAID_PROVIDERS",
-    "PUBLICATION_STATUS_NAMES",
-    "SESSION_SECONDS",
-    "STATUS_NAMES",
-    "TRACEBACK_TAIL_LINES",
     "VIDEO_MEDIA_TYPES",
     "approve_job",
     "approve_video",
@@ -124,20 +91,6 @@ __all__ = [
     "auth_finish",
     "cancel_job",
     "cancel_publication",
-    "check_account",
-    "check_daily_budget",
-    "check_destination",
-    "check_job_id",
-    "check_media_files",
-    "check_page",
-    "check_stage",
-    "check_stage_package",
-    "check_status",
-    "check_theme",
-    "check_theme_covered",
-    "check_utf8",
-    "check_video_id",
-    "confined_config_path",
     "default_config",
     "end_session",
     "flush_webhooks",
@@ -158,7 +111,6 @@ __all__ = [
     "next_slot",
     "no_worker_hint",
     "open_store",
-    "paid_providers",
     "parse_publish_time",
     "prune",
     "publish_due",
@@ -167,16 +119,11 @@ __all__ = [
     "reject_job",
     "reject_video",
     "retry",
-    "schedule_after_approval",
     "serving_workers",
     "session_ok",
-    "start_of_today",
     "start_session",
-    "sweep_dead_attempts",
     "themes_folder",
-    "to_status",
     "video_file",
-    "video_id_of_job",
     "video_publications",
     "worker_host",
     "worker_log",
