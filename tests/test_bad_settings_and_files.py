@@ -213,8 +213,8 @@ def test_a_worker_lost_before_its_first_stage_names_that_stage(
 ) -> None:
     from datetime import timedelta
 
+    from vidgen.store.beats import reap_expired_leases
     from vidgen.store.models import Job, utcnow
-    from vidgen.store.workers import reap_expired_leases
 
     assert cli("generate").code == 0
     with store.write() as session:  # claimed, then killed before its first checkpoint

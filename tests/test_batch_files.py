@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CliResult
-from test_ops import job_count, one_line_error
+from test_unattended_operation import job_count, one_line_error
 from vidgen.store import Store
 
 Cli = Callable[..., CliResult]

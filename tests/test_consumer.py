@@ -1,4 +1,4 @@
-"""vidgen's consumer loop (``vidgen.pipeline.worker.Consumer``) on a real SQLite Huey queue.
+"""vidgen's consumer loop (``vidgen.pipeline.consumer.Consumer``) on a real SQLite Huey queue.
 
 It stands on Huey's public API only, so these tests run it in this process against whichever
 huey is installed: ``make test`` runs them (and the real-worker SIGTERM tests) a second time on
@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from vidgen.pipeline.consumer import Consumer, InFlight
 from vidgen.pipeline.execute import SHUTDOWN
 from vidgen.pipeline.outage import Outage
-from vidgen.pipeline.worker import Consumer, InFlight
 
 pytestmark = pytest.mark.huey_versions
 

@@ -18,10 +18,10 @@ import pytest
 from conftest import CliResult
 from vidgen import service
 from vidgen.errors import Refused
-from vidgen.review import folder
+from vidgen.review_folders import folder
 from vidgen.settings import Settings, load_settings
+from vidgen.statuses import VideoStatus
 from vidgen.store import Store, get_store, jobs, reset_stores, videos
-from vidgen.store.status import VideoStatus
 
 ROUNDS = 25
 

@@ -24,7 +24,7 @@ from vidgen.errors import InvalidInput, NotFound
 from vidgen.schemas import render_json
 from vidgen.settings import Settings, load_settings
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store import Store, fastread, reset_stores
+from vidgen.store import Store, engine, fastread, reset_stores
 from vidgen.store.engine import SCHEMA_VERSION
 from vidgen.store.models import Checkpoint, Job, Video
 
@@ -126,7 +126,7 @@ def _both(
             return exc
 
     with monkeypatch.context() as m:
-        m.setattr(service, "get_store", _no_sqlalchemy)
+        m.setattr(engine, "get_store", _no_sqlalchemy)
         fast = answer()
     with monkeypatch.context() as m:
         _slow(m)
@@ -183,7 +183,7 @@ def test_the_fast_path_reads_an_idle_store_read_only_and_leaves_its_files_alone(
     db = Path(settings.db_url.removeprefix("sqlite:///"))
     assert not Path(f"{db}-wal").exists()  # the last SQLAlchemy connection checkpointed it
     before = {p.name: p.stat().st_mtime_ns for p in db.parent.iterdir()}
-    monkeypatch.setattr(service, "get_store", _no_sqlalchemy)
+    monkeypatch.setattr(engine, "get_store", _no_sqlalchemy)
     assert service.list_jobs(settings, None, 1000, 0).total == len(filled)
     assert service.job_status(settings, filled[0]).id == filled[0]
     after = {p.name: p.stat().st_mtime_ns for p in db.parent.iterdir() if p.name in before}

@@ -24,12 +24,12 @@ from vidgen.errors import LeaseLost
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.stages.base import StageContext, StageFunction, StageResult, load_stage
+from vidgen.statuses import CheckpointStatus, JobStatus
 from vidgen.store import Store, checkpoints, videos
 from vidgen.store import jobs as job_rows
+from vidgen.store.beats import reap_expired_leases
 from vidgen.store.leases import Lease
 from vidgen.store.models import Job, Video, utcnow
-from vidgen.store.status import CheckpointStatus, JobStatus
-from vidgen.store.workers import reap_expired_leases
 
 Cli = Callable[..., CliResult]
 
@@ -229,12 +229,12 @@ def loader_plain(name: str) -> StageFunction:
 
 
 def test_a_worker_never_reaps_its_own_job_and_a_live_owner_keeps_it(cli: Cli, store: Store) -> None:
-    from vidgen.store import workers
+    from vidgen.store import beats
 
     job_id = _new_job(cli)
     job_rows.claim(store, job_id, "worker-a", 60)
     _expire(store, job_id)
-    workers.beat(store, "worker-a", hostname="h", pid=1, queue="q")
+    beats.beat(store, "worker-a", hostname="h", pid=1, queue="q")
     assert reap_expired_leases(store, reaper="worker-a") == []  # its own
     assert reap_expired_leases(store, reaper="worker-b") == []  # its owner beats: alive
     with store.write() as session:  # worker-a stopped beating long ago: dead
@@ -263,7 +263,7 @@ def test_a_reaper_that_waited_for_the_store_reaps_nothing(cli: Cli, store: Store
 def test_a_reaper_waits_a_grace_after_the_store_answers_again(
     cli: Cli, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vidgen.pipeline.lease import Reaper
+    from vidgen.pipeline.heartbeat import Reaper
 
     monkeypatch.setenv("VIDGEN_LEASE_SECONDS", "1")  # heartbeat and beat 0.25 s: grace 0.75 s
     settings = load_settings()

@@ -324,7 +324,7 @@ def test_retry_dry_run_after_prune_says_what_really_runs(
     import shutil
 
     from conftest import new_job, run_job
-    from vidgen.store.status import JobStatus
+    from vidgen.statuses import JobStatus
 
     monkeypatch.setenv("STAGEKIT_COMPOSITION", "fatal")
     job_id = new_job(cli)
@@ -365,7 +365,7 @@ def test_a_cancelled_job_resumes_with_from_stage_only(
     cli: Cli, stagekit: Path, store: object
 ) -> None:
     from conftest import new_job, run_job
-    from vidgen.store.status import JobStatus
+    from vidgen.statuses import JobStatus
 
     job_id = new_job(cli)
     assert cli("cancel", str(job_id)).code == 0
@@ -469,13 +469,13 @@ def test_health_says_whether_a_worker_is_running(home: Path) -> None:
 
     from vidgen.settings import load_settings
     from vidgen.shim import create_app
-    from vidgen.store import get_store, workers
+    from vidgen.store import beats, get_store
 
     client = TestClient(create_app())
     idle = client.get("/api/health").json()
     assert idle["workers"] == 0 and idle["worker_message"].startswith("no worker running")
     settings = load_settings()
-    workers.beat(get_store(settings), "w1", hostname="here", pid=1, queue=settings.queue)
+    beats.beat(get_store(settings), "w1", hostname="here", pid=1, queue=settings.queue)
     busy = client.get("/api/health").json()
     assert busy["workers"] == 1 and busy["worker_message"] == "1 worker(s) running"
 

@@ -403,7 +403,7 @@ def test_a_whole_job_shows_your_media_and_logs_each_choice(
     clips (your photo and clip at full size, the backdrop smaller) and the generation log says
     which scene showed what."""
     from conftest import run_job
-    from vidgen.store.status import JobStatus
+    from vidgen.statuses import JobStatus
 
     path = write_theme(tmp_path, media="my-media")
     queued = cli("generate", "--config", str(path), "--json")

@@ -12,8 +12,8 @@ import time
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from vidgen.pipeline.consumer import Beat
 from vidgen.pipeline.outage import Outage
-from vidgen.pipeline.worker import Beat
 from vidgen.settings import Settings
 from vidgen.store import Store
 

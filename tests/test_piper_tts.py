@@ -185,7 +185,7 @@ def test_the_voice_runs_in_a_child_that_a_cancel_kills(tmp_path: Path) -> None:
     import threading
     import time
 
-    from vidgen.cancel import Deadline
+    from vidgen.cancel_token import Deadline
 
     token = Deadline.after(60)
     threading.Timer(0.3, token.cancel.set).start()  # while the child is still loading

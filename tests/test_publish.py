@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 
 from conftest import SAMPLE_CONFIG, CliResult
 from platformkit import FakeTikTok, FakeYouTube, point_at, write_credentials
-from vidgen.review import folder
+from vidgen.review_folders import folder
 from vidgen.settings import Settings, load_settings
+from vidgen.statuses import VideoStatus
 from vidgen.store import Store, get_store, jobs, publications, videos
-from vidgen.store.status import VideoStatus
 
 Cli = Callable[..., CliResult]
 

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from conftest import typed_outputs
-from vidgen import review
+from vidgen import review_folders
 from vidgen.errors import InvalidInput, NotFound, Refused, StageError
 from vidgen.media import ffmpeg
 from vidgen.planning import ProductionPlan
@@ -250,7 +250,7 @@ def test_review_stage_leaves_a_decided_video_alone(
     review_ctx: StageContext, settings: Settings, store: Store
 ) -> None:
     first = review_stage.run(review_ctx).outputs
-    approved = review.approve_video(store, settings, first["video_id"])
+    approved = review_folders.approve_video(store, settings, first["video_id"])
     again = review_stage.run(review_ctx).outputs
     assert again["status"] == "approved"
     assert again["video_path"] == approved.video_path
@@ -263,14 +263,14 @@ def test_review_stage_keeps_a_decision_made_while_it_copied(
     first = review_stage.run(review_ctx).outputs
     import vidgen.files
 
-    real_copy = vidgen.files.publish_copy
+    real_copy = vidgen.files.atomic_copy
 
     def copy_while_a_reviewer_approves(src: Path, dest: Path) -> None:
-        if review.get_video(store, first["video_id"]).status == "pending_review":
-            review.approve_video(store, settings, first["video_id"])
+        if review_folders.get_video(store, first["video_id"]).status == "pending_review":
+            review_folders.approve_video(store, settings, first["video_id"])
         real_copy(src, dest)
 
-    monkeypatch.setattr(vidgen.files, "publish_copy", copy_while_a_reviewer_approves)
+    monkeypatch.setattr(vidgen.files, "atomic_copy", copy_while_a_reviewer_approves)
     again = review_stage.run(review_ctx).outputs
     assert again["status"] == "approved"
     assert not any((settings.output_root / "review").iterdir())
@@ -303,15 +303,15 @@ def pending(review_ctx: StageContext) -> dict[str, Any]:
 
 
 def test_list_and_get(pending: dict[str, Any], store: Store, settings: Settings) -> None:
-    listed = review.list_videos(store, settings, None, 20)
+    listed = review_folders.list_videos(store, settings, None, 20)
     assert listed.count == 1
     video = listed.videos[0]
     assert video.id == pending["video_id"]
     assert video.status == "pending_review"
     assert datetime.fromisoformat(video.created_at).tzinfo is not None
     assert video.reviewed_at is None and video.reason is None
-    assert review.list_videos(store, settings, "approved", 20).count == 0
-    assert review.get_video(store, video.id) == video
+    assert review_folders.list_videos(store, settings, "approved", 20).count == 0
+    assert review_folders.get_video(store, video.id) == video
     assert set(video.model_dump()) == {
         "id", "job_id", "status", "title", "video_path", "thumbnail_path", "log_path",
         "duration_seconds", "created_at", "reviewed_at", "reason",
@@ -329,7 +329,7 @@ def test_list_newest_first_and_limit(
             session.add(row)
             session.flush()
             ids.append(row.id)
-    listed = review.list_videos(store, settings, "pending_review", 2)
+    listed = review_folders.list_videos(store, settings, "pending_review", 2)
     assert [v.id for v in listed.videos] == ids[::-1][:2]
     assert listed.count == 2
 
@@ -337,21 +337,21 @@ def test_list_newest_first_and_limit(
 @pytest.mark.parametrize("limit", [0, -1, 1001])
 def test_list_rejects_bad_limit(store: Store, settings: Settings, limit: int) -> None:
     with pytest.raises(InvalidInput, match="limit must be between 1 and 1000"):
-        review.list_videos(store, settings, None, limit)
+        review_folders.list_videos(store, settings, None, limit)
 
 
 def test_list_rejects_unknown_status(store: Store, settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="pending_review, approved, rejected"):
-        review.list_videos(store, settings, "done", 20)
+        review_folders.list_videos(store, settings, "done", 20)
 
 
 def test_unknown_ids_are_not_found(store: Store, settings: Settings) -> None:
     with pytest.raises(NotFound, match="video 99 not found"):
-        review.get_video(store, 99)
+        review_folders.get_video(store, 99)
     with pytest.raises(NotFound, match="video 99 not found"):
-        review.approve_video(store, settings, 99)
+        review_folders.approve_video(store, settings, 99)
     with pytest.raises(NotFound, match="video 99 not found"):
-        review.reject_video(store, settings, 99, "nope")
+        review_folders.reject_video(store, settings, 99, "nope")
 
 
 def test_approve_moves_files_and_updates_log_and_row(
@@ -359,7 +359,7 @@ def test_approve_moves_files_and_updates_log_and_row(
 ) -> None:
     before = [Path(pending[k]) for k in ("video_path", "thumbnail_path", "log_path")]
     video_bytes = before[0].read_bytes()
-    approved = review.approve_video(store, settings, pending["video_id"])
+    approved = review_folders.approve_video(store, settings, pending["video_id"])
     assert approved.status == "approved"
     assert approved.reviewed_at is not None and approved.reason is None
     after = [Path(approved.video_path), Path(approved.thumbnail_path), Path(approved.log_path)]
@@ -379,31 +379,33 @@ def test_approve_moves_files_and_updates_log_and_row(
     assert log["paths"]["video"] == approved.video_path
     assert log["paths"]["subtitles"] == str(after[0].with_suffix(".srt"))
     assert log["paths"]["job_dir"]  # untouched keys are kept
-    assert review.get_video(store, approved.id) == approved
+    assert review_folders.get_video(store, approved.id) == approved
 
 
 def test_reject_records_reason(pending: dict[str, Any], store: Store, settings: Settings) -> None:
-    rejected = review.reject_video(store, settings, pending["video_id"], "  off-brand colours ")
+    rejected = review_folders.reject_video(
+        store, settings, pending["video_id"], "  off-brand colours "
+    )
     assert rejected.status == "rejected"
     assert rejected.reason == "off-brand colours"
     assert Path(rejected.video_path).parent == settings.output_root / "rejected"
     log = json.loads(Path(rejected.log_path).read_text())
     assert log["review"]["reason"] == "off-brand colours"
-    assert review.list_videos(store, settings, "rejected", 20).count == 1
-    assert review.list_videos(store, settings, "pending_review", 20).count == 0
+    assert review_folders.list_videos(store, settings, "rejected", 20).count == 1
+    assert review_folders.list_videos(store, settings, "pending_review", 20).count == 0
 
 
 def test_reject_with_empty_reason_stores_none(
     pending: dict[str, Any], store: Store, settings: Settings
 ) -> None:
-    assert review.reject_video(store, settings, pending["video_id"], "  ").reason is None
+    assert review_folders.reject_video(store, settings, pending["video_id"], "  ").reason is None
 
 
 def test_reject_refuses_a_huge_reason(
     pending: dict[str, Any], store: Store, settings: Settings
 ) -> None:
     with pytest.raises(InvalidInput, match="keep it under 2000"):
-        review.reject_video(store, settings, pending["video_id"], "x" * 2001)
+        review_folders.reject_video(store, settings, pending["video_id"], "x" * 2001)
 
 
 @pytest.mark.parametrize("first", ["approve", "reject"])
@@ -412,16 +414,16 @@ def test_decided_videos_are_refused(
 ) -> None:
     video_id = pending["video_id"]
     if first == "approve":
-        review.approve_video(store, settings, video_id)
+        review_folders.approve_video(store, settings, video_id)
         status = "approved"
     else:
-        review.reject_video(store, settings, video_id, "no")
+        review_folders.reject_video(store, settings, video_id, "no")
         status = "rejected"
     message = f"video {video_id} is already {status}; only videos pending review"
     with pytest.raises(Refused, match=re.escape(message)):
-        review.approve_video(store, settings, video_id)
+        review_folders.approve_video(store, settings, video_id)
     with pytest.raises(Refused, match=re.escape(message)):
-        review.reject_video(store, settings, video_id, "again")
+        review_folders.reject_video(store, settings, video_id, "again")
 
 
 @pytest.mark.parametrize(
@@ -434,15 +436,15 @@ def test_missing_file_is_refused_and_nothing_moves(
     missing = Path(pending[key])
     missing.unlink()
     with pytest.raises(Refused, match=re.escape(f"the {kind} file {missing} is missing")):
-        review.approve_video(store, settings, pending["video_id"])
-    assert review.get_video(store, pending["video_id"]).status == "pending_review"
+        review_folders.approve_video(store, settings, pending["video_id"])
+    assert review_folders.get_video(store, pending["video_id"]).status == "pending_review"
     assert not (settings.output_root / "approved").exists()
 
 
 def test_corrupt_log_is_refused(pending: dict[str, Any], store: Store, settings: Settings) -> None:
     Path(pending["log_path"]).write_text("{not json")
     with pytest.raises(Refused, match="cannot read the generation log"):
-        review.reject_video(store, settings, pending["video_id"], "bad")
+        review_folders.reject_video(store, settings, pending["video_id"], "bad")
     assert Path(pending["video_path"]).exists()
 
 
@@ -454,17 +456,17 @@ def test_interrupted_move_is_finished(
     approved_dir.mkdir(parents=True)
     moved = Path(pending["video_path"])
     moved.replace(approved_dir / moved.name)
-    approved = review.approve_video(store, settings, pending["video_id"])
+    approved = review_folders.approve_video(store, settings, pending["video_id"])
     assert Path(approved.video_path) == approved_dir / moved.name
     assert len(list(approved_dir.iterdir())) == 4
     assert not any((settings.output_root / "review").iterdir())
 
 
 def test_slugify() -> None:
-    assert review.slugify("Café Crème: 3 Ways!") == "cafe-creme-3-ways"
-    assert review.slugify("日本語") == "video"
-    assert len(review.slugify("word " * 40)) <= 40
-    assert not review.slugify("word " * 40).endswith("-")
+    assert review_folders.slugify("Café Crème: 3 Ways!") == "cafe-creme-3-ways"
+    assert review_folders.slugify("日本語") == "video"
+    assert len(review_folders.slugify("word " * 40)) <= 40
+    assert not review_folders.slugify("word " * 40).endswith("-")
 
 
 def test_log_records_asset_licences_and_credits_cc_by(review_ctx: StageContext) -> None:

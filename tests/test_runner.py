@@ -24,9 +24,9 @@ from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
 from vidgen.store import Store
 from vidgen.store import jobs as job_rows
+from vidgen.store.beats import reap_expired_leases
 from vidgen.store.leases import Lease
 from vidgen.store.models import Checkpoint, Job, JobStatus, utcnow
-from vidgen.store.workers import reap_expired_leases
 
 Cli = Callable[..., CliResult]
 

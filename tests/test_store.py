@@ -14,14 +14,14 @@ from conftest import new_job as _new_job
 from vidgen import service
 from vidgen.errors import Refused
 from vidgen.files import Moves
-from vidgen.pipeline import events as pipeline_events
+from vidgen.pipeline import signals as pipeline_events
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import load_settings
+from vidgen.statuses import JobStatus, RunnerEvent, VideoStatus
 from vidgen.store import Store, checkpoints, jobs, reset_stores, videos
 from vidgen.store.engine import SCHEMA_VERSION
 from vidgen.store.events import events_for_job, record_event
 from vidgen.store.models import Event, Video
-from vidgen.store.status import JobStatus, RunnerEvent, VideoStatus
 
 Cli = Callable[..., CliResult]
 

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from httpkit import SleepRecorder, recorded
 from vidgen.errors import FatalStageError, StageError
-from vidgen.http import RetryPolicy, retry_after_seconds
+from vidgen.outgoing import RetryPolicy, retry_after_seconds
 from vidgen.providers.trends import (
     APIFY_TOKEN_ENV,
     TREND_SOURCES,

@@ -15,7 +15,7 @@ import respx
 from PIL import Image, ImageDraw
 
 from httpkit import SleepRecorder
-from vidgen.cancel import Deadline
+from vidgen.cancel_token import Deadline
 from vidgen.errors import FatalStageError, StageError, StageTimeout
 from vidgen.media import visuals as visuals_module
 from vidgen.media.ffmpeg import ffmpeg_exe, probe

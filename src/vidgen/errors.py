@@ -1,7 +1,7 @@
 """The one flat list of vidgen's exceptions.
 
-Library code raises these; only the CLI (exit codes) and the HTTP shim (status codes)
-translate them.
+Library code raises these; only the CLI (exit codes, ``cli.output``) and the HTTP API (status
+codes, ``api.app.status_for``) translate them.
 Every message is a single line a user can act on.
 """
 

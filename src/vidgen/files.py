@@ -1,10 +1,10 @@
-"""Crash-safe file writes: everything vidgen publishes is written to a temporary name and renamed.
+"""Crash-safe file writes: everything vidgen files is written to a temporary name and renamed.
 
 A reader (or a retry after a crash or a full disk) therefore sees the old file or the new one,
 never half of one. Files that belong together (a video, its thumbnail, log and subtitles) are
-staged in a hidden folder and renamed into place together (``Publication``). What a killed
+staged in a hidden folder and renamed into place together (``Filing``). What a killed
 process leaves behind -- temporary names, staging folders -- is recognisable by name and removed
-by ``sweep_temp`` and ``sweep_publication``.
+by ``sweep_temp`` and ``sweep_filed``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 # ``temp_sibling`` names: ``.<name>.<8 hex>.tmp`` (or another last suffix, e.g. ``.png``).
 TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.[A-Za-z0-9]+$")
-STAGING_PREFIX = ".publish-"
+STAGING_PREFIX = ".publish-"  # on-disk name kept: older leftovers are still recognised
 
 
 def temp_sibling(path: Path) -> Path:
@@ -55,7 +55,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def publish_copy(src: Path, dest: Path) -> None:
+def atomic_copy(src: Path, dest: Path) -> None:
     """Copy src to dest via a temporary sibling; dest appears complete or not at all."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_sibling(dest)
@@ -159,12 +159,10 @@ def sweep_temp(root: Path, *, dry_run: bool = False) -> Swept:
     return swept
 
 
-def sweep_publication(
-    folder: Path, prefix: str, keep: set[Path], *, dry_run: bool = False
-) -> Swept:
-    """Remove what an unfinished publication named ``prefix...`` left in ``folder``.
+def sweep_filed(folder: Path, prefix: str, keep: set[Path], *, dry_run: bool = False) -> Swept:
+    """Remove what an unfinished filing named ``prefix...`` left in ``folder``.
 
-    That is its staging folders, its temporary names and any published file not in ``keep``
+    That is its staging folders, its temporary names and any filed file not in ``keep``
     (the files a recorded row points at): an MP4 renamed into place by a process killed before
     its row was committed, or the files of an earlier title of the same job.
     """
@@ -183,9 +181,9 @@ def sweep_publication(
 
 
 def sweep_name(folder: Path, base: str, keep: set[Path], *, dry_run: bool = False) -> Swept:
-    """Remove what an unfinished publication under exactly ``base`` left in ``folder``: its
+    """Remove what an unfinished filing under exactly ``base`` left in ``folder``: its
     staging folders (``.publish-<base>-<8 hex>``), temporary names (``.<base>.<ext>.<8
-    hex>.tmp``) and files ``<base>.<ext>`` not in ``keep``. Unlike ``sweep_publication`` it
+    hex>.tmp``) and files ``<base>.<ext>`` not in ``keep``. Unlike ``sweep_filed`` it
     touches no other name: callers pass only names their store recorded as its own."""
     swept = Swept()
     if not folder.is_dir():
@@ -206,14 +204,14 @@ def sweep_name(folder: Path, base: str, keep: set[Path], *, dry_run: bool = Fals
     return swept
 
 
-class Publication:
+class Filing:
     """Files that appear in ``folder`` together or not at all.
 
     Each file is first copied (or written) into a hidden staging folder beside the final names
     (same filesystem, so the renames are atomic and cost no copy); ``commit`` renames them all
     into place, which takes microseconds; ``discard`` removes the staging folder and anything
     already renamed that the caller did not ask to keep. A process killed at any point leaves
-    only names ``sweep_publication`` recognises.
+    only names ``sweep_filed`` recognises.
     """
 
     def __init__(self, folder: Path, base: str) -> None:
@@ -233,7 +231,7 @@ class Publication:
 
     def add_copy(self, src: Path, suffix: str) -> Path:
         dest = self.dest(suffix)
-        publish_copy(src, self._staged(dest))
+        atomic_copy(src, self._staged(dest))
         return dest
 
     def add_text(self, suffix: str, text: str) -> Path:
@@ -277,7 +275,7 @@ class Moves:
         except OSError as exc:
             if exc.errno != errno.EXDEV:
                 raise
-            publish_copy(src, dest)
+            atomic_copy(src, dest)
             self._undo.append(lambda: dest.unlink(missing_ok=True))
             self._finish.append(lambda: src.unlink(missing_ok=True))
             return

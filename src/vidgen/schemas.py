@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vidgen.errors import InvalidInput
+
 
 def render_json(model: BaseModel) -> str:
-    """Compact UTF-8 JSON: what ``--json`` prints and the HTTP shim sends, byte for byte."""
+    """Compact UTF-8 JSON: what ``--json`` prints and the HTTP API sends, byte for byte."""
     return json.dumps(
         model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     )
@@ -33,6 +35,13 @@ def iso(value: datetime | None) -> str | None:
 
 
 MAX_PAGE_LIMIT = 1000  # the most items one page of a list (jobs, videos) may ask for
+
+
+def check_limit(limit: int) -> int:
+    """A page size every list (jobs, videos, publications) accepts, or InvalidInput."""
+    if not 1 <= limit <= MAX_PAGE_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_LIMIT} (got {limit})")
+    return limit
 
 
 class PipelineTriggerRequest(BaseModel):
@@ -283,6 +292,36 @@ class VideoFileResponse(BaseModel):
     path: str
     media_type: str
     size_bytes: int
+
+
+class VideoResponse(BaseModel):
+    id: int
+    job_id: int
+    status: str
+    title: str
+    video_path: str
+    thumbnail_path: str
+    log_path: str
+    duration_seconds: float
+    created_at: str
+    reviewed_at: str | None
+    reason: str | None
+
+
+class VideoListResponse(BaseModel):
+    count: int
+    videos: list[VideoResponse]
+
+
+class JobPageResponse(BaseModel):
+    """Everything the dashboard's job page shows: stages, plan, video and its captions."""
+
+    job: JobDetailResponse
+    attempts: list[StageDetail]
+    events: list[JobEvent]
+    plan: PlanSummary | None
+    video: VideoResponse | None
+    captions_path: str | None
 
 
 # -- publishing (contract addition "Publishing") ----------------------------------------------

@@ -1,9 +1,9 @@
 """Faults injected into real vidgen processes, for the process-level tests only.
 
 A test puts this folder first on a process's ``PYTHONPATH`` (``faultkit_env()`` in
-``tests/test_no_limbo.py``); Python then imports this module at start-up, before vidgen.
-Production code has no test hooks: the fault is patched in from here, and only when its
-variable is set.
+``tests/test_queue_refusals_and_reconcile.py``); Python then imports this module at start-up,
+before vidgen. Production code has no test hooks: the fault is patched in from here, and only
+when its variable is set.
 
 ``FAULTKIT_KILL_BEFORE_ENQUEUE=1``: ``vidgen.pipeline.queue.enqueue_job`` SIGKILLs its own
 process, so a ``generate`` or ``retry`` dies after its store write and before its enqueue,

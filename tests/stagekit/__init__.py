@@ -229,13 +229,13 @@ def _hanging_in_the_mp4_copy(name: str, ctx: StageContext) -> StageResult:
 def _hanging_after_the_first_rename(name: str, ctx: StageContext) -> StageResult:
     import vidgen.files
 
-    def commit(self: vidgen.files.Publication) -> list[Path]:
+    def commit(self: vidgen.files.Filing) -> list[Path]:
         first = self.entries[0]
         os.replace(self.staging / first.name, first)
         _hold(name, ctx)
         return []
 
-    vidgen.files.Publication.commit = commit  # type: ignore[method-assign]
+    vidgen.files.Filing.commit = commit  # type: ignore[method-assign]
     return _real(name, ctx)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from vidgen.cli.output import console
 from vidgen.schemas import JobDetailResponse, render_json
-from vidgen.store.status import JobStatus
+from vidgen.statuses import JobStatus
 
 if TYPE_CHECKING:
     from vidgen.pipeline.follow import Following

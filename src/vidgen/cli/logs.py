@@ -18,7 +18,7 @@ from vidgen.cli.output import (
     short_time,
 )
 from vidgen.errors import VidgenError
-from vidgen.store.status import TERMINAL_JOB_STATUSES, JobStatus
+from vidgen.statuses import TERMINAL_JOB_STATUSES, JobStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

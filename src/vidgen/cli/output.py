@@ -1,8 +1,8 @@
 """The one output helper: a Rich rendering for people, compact JSON for scripts.
 
-``--json`` prints exactly ``vidgen.schemas.render_json(model)``, which is also the HTTP shim's
+``--json`` prints exactly ``vidgen.schemas.render_json(model)``, which is also the HTTP API's
 response body, so the two are byte-identical. Errors go to stderr as one line; only this module
-and the shim map exceptions to exit codes.
+maps exceptions to exit codes (and ``vidgen.api.app`` to HTTP statuses).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from vidgen.errors import InvalidInput, VidgenError
-from vidgen.store.status import JobStatus
+from vidgen.statuses import JobStatus
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -169,7 +169,7 @@ def complete_stage(incomplete: str) -> list[str]:
 
 
 def complete_video_status(incomplete: str) -> list[str]:
-    from vidgen.store.status import VideoStatus
+    from vidgen.statuses import VideoStatus
 
     return [status.value for status in VideoStatus if status.value.startswith(incomplete)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vidgen.store.status import JobStatus
+from vidgen.statuses import JobStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

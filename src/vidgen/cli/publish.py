@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import EXIT_USAGE, die, example, respond
-from vidgen.store.status import PublicationStatus
+from vidgen.statuses import PublicationStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -54,7 +54,7 @@ def serve(
     try:
         import uvicorn
 
-        from vidgen.shim import create_app
+        from vidgen.api.app import create_app
     except ImportError:
         die("the HTTP shim needs its extra: pip install 'vidgen[http]'", EXIT_USAGE)
     from vidgen import service

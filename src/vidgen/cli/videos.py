@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import complete_video_status, example, respond
-from vidgen.store.status import VideoStatus
+from vidgen.statuses import VideoStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from vidgen.review import VideoListResponse, VideoResponse
+    from vidgen.schemas import VideoListResponse, VideoResponse
 
 VIDEO_STYLE: dict[str, str] = {
     VideoStatus.PENDING_REVIEW: "yellow",

@@ -1,6 +1,6 @@
 """``vidgen worker``: the Huey consumer that runs queued jobs until stopped.
 
-The runtime (consumer, signals, liveness) is ``vidgen.pipeline.worker``; this face sets up the
+The runtime (consumer, signals, liveness) is ``vidgen.pipeline.consumer``; this face sets up the
 log, starts it through the service layer and says what it is doing. The log is one line per
 runner event with an ISO-8601 UTC timestamp (``--log-format json``: one JSON object per line),
 from ``vidgen.pipeline.worklog``.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vidgen.errors import LeaseLost, StageTimeout
-from vidgen.pipeline.lease import Heartbeat
+from vidgen.pipeline.heartbeat import Heartbeat
 from vidgen.stages.base import StageContext, StageFunction, StageResult
 
 SHUTDOWN = threading.Event()

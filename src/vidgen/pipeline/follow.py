@@ -12,12 +12,12 @@ import threading
 import time
 
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import Reaper
+from vidgen.pipeline.heartbeat import Reaper
 from vidgen.pipeline.queue import enqueue_job
 from vidgen.pipeline.runner import JobRunner
 from vidgen.settings import Settings
-from vidgen.store import get_store, workers
-from vidgen.store.status import TERMINAL_JOB_STATUSES, JobStatus
+from vidgen.statuses import TERMINAL_JOB_STATUSES, JobStatus
+from vidgen.store import beats, get_store
 
 REAP_SECONDS = 5.0
 
@@ -32,7 +32,7 @@ class Following:
         self._last_reap = 0.0
         store = get_store(settings)
         self.reaper = Reaper(store, settings)
-        if run_here and workers.live_count(store, within=max(10.0, settings.lease_seconds)) == 0:
+        if run_here and beats.live_count(store, within=max(10.0, settings.lease_seconds)) == 0:
             from vidgen.pipeline import webhook
 
             webhook.install(settings)  # before the runner: it hears this run's events only

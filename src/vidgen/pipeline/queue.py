@@ -19,9 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vidgen.errors import InvalidInput, VidgenError
-from vidgen.errors import QueueDamaged as QueueDamaged  # re-exported: they used to live here
-from vidgen.errors import QueueUnavailable as QueueUnavailable
+from vidgen.errors import InvalidInput, QueueDamaged, QueueUnavailable, VidgenError
 from vidgen.settings import Settings, load_settings
 
 if TYPE_CHECKING:

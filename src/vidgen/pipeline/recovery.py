@@ -16,18 +16,17 @@ import re
 from collections.abc import Collection
 from datetime import timedelta
 
+from vidgen.clock import utcnow
+from vidgen.errors import QueueDamaged, QueueUnavailable
 from vidgen.files import Swept
 from vidgen.pipeline.queue import (
-    QueueDamaged,
-    QueueUnavailable,
     enqueue_job,
     queued_job_ids,
     replace_broken,
 )
 from vidgen.schemas import RecoverResponse
 from vidgen.settings import Settings
-from vidgen.store import get_store, jobs, workers
-from vidgen.store.models import utcnow
+from vidgen.store import beats, get_store, jobs
 
 log = logging.getLogger("vidgen.worker")
 
@@ -46,7 +45,7 @@ _JOB_NAME = re.compile(r"^(?:\.publish-|\.)?job-(\d+)-")
 def recover(settings: Settings) -> RecoverResponse:
     """What ``vidgen recover`` (and every worker at start) does; see the module docstring."""
     store = get_store(settings)
-    lost = workers.reap_expired_leases(store)
+    lost = beats.reap_expired_leases(store)
     queue_reset = False
     try:
         queued = queued_job_ids(settings)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from vidgen.schemas import JobStatusResponse
 from vidgen.schemas import iso as iso  # re-exported: the service reads it here
 from vidgen.stages import PIPELINE_STAGES
-from vidgen.store.status import CheckpointStatus
+from vidgen.statuses import CheckpointStatus
 
 if TYPE_CHECKING:
     from vidgen.store import Store

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from vidgen.files import file_digest
+from vidgen.statuses import CheckpointStatus
 from vidgen.store import Store, checkpoints
-from vidgen.store.status import CheckpointStatus
 
 log = logging.getLogger("vidgen.runner")
 

@@ -15,13 +15,13 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+from vidgen.clock import utcnow
 from vidgen.errors import InvalidInput
 from vidgen.schemas import PruneResponse
 from vidgen.settings import Settings
+from vidgen.statuses import VideoStatus
 from vidgen.store import Store, jobs
 from vidgen.store import videos as video_rows
-from vidgen.store.models import utcnow
-from vidgen.store.status import VideoStatus
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -65,7 +65,7 @@ def prune(
     """Delete the work files (``<home>/jobs/<id>/``) of jobs that ended before ``older_than``
     ago. Videos in review/ and approved/ are never touched; with ``rejected``, the files of
     videos rejected before then go too. The store keeps every job's record."""
-    from vidgen.review import FOLDERS, subtitles_of
+    from vidgen.review_folders import FOLDERS, subtitles_of
 
     age = parse_duration(older_than)
     cutoff = utcnow() - age

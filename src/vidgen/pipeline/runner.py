@@ -1,13 +1,13 @@
 """Run one job through ``PIPELINE_STAGES``, checkpointing after each stage.
 
 The runner claims the job (pending -> running) with a lease that a heartbeat renews
-(``pipeline.lease``), reuses the recorded outputs of stages already completed after checking
+(``pipeline.heartbeat``), reuses the recorded outputs of stages already completed after checking
 their files are intact (``pipeline.resume``), and runs the rest, each attempt in a thread under
 its time limit (``pipeline.execute``). Retryable failures back off exponentially with jitter
 (``pipeline.retries``); a shutdown cancels the current stage and puts the job back in the
 queue. Everything is recorded through the store (checkpoints, job moves) and every step is a
-named ``RunnerEvent``, stored with the move it belongs to (``pipeline.events``). Any other
-worker finds expired leases (``vidgen.store.workers.reap_expired_leases``) and fails those
+named ``RunnerEvent``, stored with the move it belongs to (``pipeline.signals``). Any other
+worker finds expired leases (``vidgen.store.beats.reap_expired_leases``) and fails those
 jobs, so a killed worker never leaves a job ``running`` forever.
 """
 
@@ -30,9 +30,10 @@ from vidgen.errors import (
     StageError,
     StoreBusy,
     VidgenError,
+    one_line,
 )
 from vidgen.files import Swept, sweep_temp
-from vidgen.pipeline import events
+from vidgen.pipeline import signals
 from vidgen.pipeline.execute import (
     SHUTDOWN,
     Cancelled,
@@ -40,7 +41,7 @@ from vidgen.pipeline.execute import (
     call_stage,
     prepare_work_dir,
 )
-from vidgen.pipeline.lease import Heartbeat, one_line, runner_owner
+from vidgen.pipeline.heartbeat import Heartbeat, runner_owner
 from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.resume import file_digests, reusable_outputs
 from vidgen.pipeline.retries import backoff_delay
@@ -53,12 +54,11 @@ from vidgen.stages.base import (
     load_stage,
     output_model,
 )
-from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, public_url
-from vidgen.store import jobs as job_rows
+from vidgen.statuses import JobStatus, RunnerEvent
+from vidgen.store import STORE_ERRORS, Store, checkpoints, get_store, jobs, public_url
 from vidgen.store.engine import unreachable
 from vidgen.store.leases import Lease
 from vidgen.store.models import Job
-from vidgen.store.status import JobStatus, RunnerEvent
 
 log = logging.getLogger("vidgen.runner")
 # A claim that fails with one of these puts the message back (busy, or store unreachable).
@@ -90,7 +90,7 @@ class JobRunner:
         self.settings = settings
         self.store = get_store(settings)
         # A worker's runs own their jobs under the worker's id: the reaper leaves the jobs of a
-        # worker whose beat is fresh alone (store.workers.reap_expired_leases).
+        # worker whose beat is fresh alone (store.beats.reap_expired_leases).
         self.owner = owner or runner_owner()
         self.lease: Lease | None = None
         self.stage_loader = stage_loader or (lambda name: load_stage(name, settings.stage_package))
@@ -102,7 +102,7 @@ class JobRunner:
         # What the job's completed attempts cost: read once per run, then kept up to date
         # from the attempts this run completes (no other writer adds to it meanwhile).
         self._spent: float | None = None
-        self.events = events.JobEvents(self.store, job_id)
+        self.events = signals.JobEvents(self.store, job_id)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -120,7 +120,7 @@ class JobRunner:
             return None
         try:
             self.events.begin()
-            job, self.lease = job_rows.claim(
+            job, self.lease = jobs.claim(
                 self.store, self.job_id, self.owner, self.settings.lease_seconds
             )
         except Refused:
@@ -250,7 +250,7 @@ class JobRunner:
                 return self._fail(stage, failed.message)
         if not self._completed:  # the last stage was reused: nothing recorded the move yet
             try:
-                self._write(lambda: job_rows.complete(self.store, self._held()))
+                self._write(lambda: jobs.complete(self.store, self._held()))
             except LeaseLost:
                 log.error("job %s: lease lost before it completed; stopping", self.job_id)
                 return None
@@ -476,7 +476,7 @@ class JobRunner:
 
     def _fail(self, stage: str, message: str) -> JobStatus | None:
         try:
-            self._write(lambda: job_rows.fail(self.store, self._held(), stage, message))
+            self._write(lambda: jobs.fail(self.store, self._held(), stage, message))
         except LeaseLost:
             return None  # the lease was taken from us; the reaper already recorded the failure
         self.events.notify()  # job_failed
@@ -485,7 +485,7 @@ class JobRunner:
     def _cancel(self, stage: str) -> JobStatus | None:
         """``vidgen cancel`` reached this job: running -> cancelled (``job_cancelled``)."""
         try:
-            self._write(lambda: job_rows.finish_cancel(self.store, self._held(), stage))
+            self._write(lambda: jobs.finish_cancel(self.store, self._held(), stage))
         except LeaseLost:
             return None  # the lease was taken from us meanwhile
         log.info("job %s: cancelled during %s", self.job_id, stage)
@@ -494,11 +494,11 @@ class JobRunner:
 
     def _requeue(self, stage: str) -> JobStatus | None:
         try:
-            self._write(lambda: job_rows.requeue(self.store, self._held(), None))
+            self._write(lambda: jobs.requeue(self.store, self._held(), None))
         except LeaseLost:
             return None  # failed by a reaper meanwhile: not ours to put back
         if self.requeue_fn is not None:
-            job_rows.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
+            jobs.set_task_id(self.store, self.job_id, self.requeue_fn(self.job_id))
         log.info("job %s: interrupted during %s and put back in the queue", self.job_id, stage)
         self.events.notify()  # job_requeued
         return JobStatus.PENDING
@@ -519,7 +519,7 @@ def sweep_job_leftovers(
 ) -> Swept:
     """Temporary files under the job's folder and an unfinished publication in the review
     folder. Only for a job that is not running, or that the caller has just claimed."""
-    from vidgen.review import sweep_leftovers
+    from vidgen.review_folders import sweep_leftovers
 
     swept = sweep_temp(settings.jobs_dir / str(job_id), dry_run=dry_run)
     swept.add(sweep_leftovers(store, settings, job_id, dry_run=dry_run))

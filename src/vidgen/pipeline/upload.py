@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from vidgen.errors import FatalStageError, LeaseLost, NotFound, Refused, StageError
+from vidgen.errors import FatalStageError, LeaseLost, NotFound, Refused, StageError, one_line
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import one_line, runner_owner
+from vidgen.pipeline.heartbeat import runner_owner
 from vidgen.pipeline.retries import backoff_delay
 from vidgen.providers.destinations import get_destination
 from vidgen.providers.publish import UploadRequest, UploadState

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from vidgen import __version__
-from vidgen.pipeline import events
+from vidgen.pipeline import signals
 from vidgen.pipeline.report import status_body
 from vidgen.schemas import PublicationResponse, render_json
 from vidgen.settings import Settings
+from vidgen.statuses import RunnerEvent
 from vidgen.store import get_store
 from vidgen.store.models import Event
-from vidgen.store.status import RunnerEvent
 
 log = logging.getLogger("vidgen.webhook")
 
@@ -35,7 +35,7 @@ ENDING_EVENTS = frozenset(
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
 TIMEOUT = 5.0
 
-_installed: dict[str, events.Listener] = {}
+_installed: dict[str, signals.Listener] = {}
 _threads: list[threading.Thread] = []
 _lock = threading.Lock()
 
@@ -50,12 +50,12 @@ def install(settings: Settings) -> None:
         if event.kind in ENDING_EVENTS:
             send(settings, event.job_id)
 
-    _installed[url] = events.subscribe(on_event)
+    _installed[url] = signals.subscribe(on_event)
 
 
 def uninstall() -> None:
     for listener in _installed.values():
-        events.unsubscribe(listener)
+        signals.unsubscribe(listener)
     _installed.clear()
 
 

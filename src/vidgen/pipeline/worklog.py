@@ -1,6 +1,6 @@
 """The worker's log: one line per runner event, for people (``text``) and log shippers (``json``).
 
-Lines come from the runner events (a listener on ``vidgen.pipeline.events``), so the worker log
+Lines come from the runner events (a listener on ``vidgen.pipeline.signals``), so the worker log
 and ``vidgen logs ID`` tell the same story. Every line starts with an ISO-8601 UTC timestamp and
 is never wrapped (a plain stream handler: no terminal width, no Rich layout), so a log file,
 ``journalctl`` or ``grep`` reads it as well as a person does. ``--log-format json`` writes one
@@ -15,9 +15,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
-from vidgen.pipeline import events
+from vidgen.pipeline import signals
+from vidgen.statuses import RunnerEvent
 from vidgen.store.models import Event
-from vidgen.store.status import RunnerEvent
 
 LogFormat = Literal["text", "json"]
 EVENT_LOGGER = "vidgen.events"
@@ -139,11 +139,11 @@ class WorkerLog:
         logging.getLogger("vidgen.runner").setLevel(
             logging.INFO if self.verbose else logging.WARNING
         )
-        events.subscribe(self.on_event)
+        signals.subscribe(self.on_event)
         return self
 
     def uninstall(self) -> None:
-        events.unsubscribe(self.on_event)
+        signals.unsubscribe(self.on_event)
         logging.getLogger().removeHandler(self.handler)
 
     def on_event(self, event: Event) -> None:

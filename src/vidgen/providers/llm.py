@@ -2,7 +2,7 @@
 
 Used by trend analysis (optional commentary) and the content planner. Two implementations,
 ``OpenAIChat`` and ``AnthropicMessages``, over plain httpx with the shared retry rules of
-``vidgen.http`` (429/5xx retried honouring Retry-After, 401/403 fatal).
+``vidgen.outgoing`` (429/5xx retried honouring Retry-After, 401/403 fatal).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.http import (
+from vidgen.outgoing import (
     Credential,
     RetryPolicy,
     Sleep,

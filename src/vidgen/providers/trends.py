@@ -18,8 +18,9 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from vidgen.clock import utcnow
 from vidgen.errors import FatalStageError, StageError
-from vidgen.http import (
+from vidgen.outgoing import (
     Credential,
     RetryPolicy,
     Sleep,
@@ -34,10 +35,6 @@ TREND_SOURCES: tuple[str, ...] = names("trends")
 YOUTUBE_KEY_ENV = "VIDGEN_YOUTUBE_API_KEY"
 APIFY_TOKEN_ENV = "VIDGEN_APIFY_TOKEN"
 SHORTS_MAX_SECONDS = 60.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 _HASHTAG_RE = re.compile(r"#(\w+)", re.UNICODE)

@@ -111,8 +111,8 @@ RECENT_TRACKS = 10
 def _recent_tracks(ctx: StageContext) -> list[str]:
     """The packaged tracks of the latest earlier videos made from this job's config and theme,
     newest first (read through the store's own functions)."""
+    from vidgen.statuses import CheckpointStatus
     from vidgen.store import checkpoints, jobs
-    from vidgen.store.status import CheckpointStatus
 
     me = jobs.get(ctx.store, ctx.job_id)
     if me is None:

@@ -9,8 +9,8 @@ records a ``Video`` row with status ``pending_review``.
 A retry reuses the job's existing ``Video`` row and overwrites its files rather than adding a
 second video. If a reviewer already decided on it, the decision stands and nothing is touched.
 
-The filing holds the runner's lease (``ctx.lease``): a runner that lost its job publishes
-nothing, and the result's ``undo`` takes the publication and its row back if the lease is lost
+The filing holds the runner's lease (``ctx.lease``): a runner that lost its job files
+nothing, and the result's ``undo`` takes the filing and its row back if the lease is lost
 after the filing, before the runner recorded the checkpoint.
 """
 
@@ -19,19 +19,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from vidgen.clock import utcnow
 from vidgen.errors import FatalStageError, StageError
-from vidgen.files import Publication, sweep_name
-from vidgen.review import base_name, folder, log_text, published_by_another_store, subtitles_of
+from vidgen.files import Filing, sweep_name
+from vidgen.review_folders import (
+    base_name,
+    filed_by_another_store,
+    folder,
+    log_text,
+    subtitles_of,
+)
 from vidgen.stages import composition as composition_stage
 from vidgen.stages import content_generation, trend_analysis
 from vidgen.stages.base import StageContext, StageOutput, StageResult
+from vidgen.statuses import CheckpointStatus, VideoStatus
 from vidgen.store import checkpoints, jobs, videos
-from vidgen.store.models import Video, utcnow
-from vidgen.store.status import CheckpointStatus, VideoStatus
+from vidgen.store.models import Video
 
 
 class Output(StageOutput):
-    """Where the reviewer finds the published files (absolute paths), and the video's status
+    """Where the reviewer finds the video's files (absolute paths), and the video's status
     (``pending_review``, or the decision a reviewer already made)."""
 
     STAGE = "review"
@@ -94,9 +101,9 @@ def _trend_summary(ctx: StageContext, trends: trend_analysis.Output | None) -> d
 def _own_name(ctx: StageContext, review_dir: Path, name: str, existing: Video | None) -> str:
     """``name``, or ``name-<store id>`` when files of that name in the review folder are not
     this store's (a second home sharing the output folder, or the work of a lost store whose
-    job ids started again at 1): a publication never replaces another store's video. The
+    job ids started again at 1): a filing never replaces another store's video. The
     name is recorded as this store's before any file of it appears. The files the job's
-    recorded row points at are this store's too (a publication from before names were
+    recorded row points at are this store's too (a filing from before names were
     recorded)."""
     assert ctx.lease is not None
     filed = existing is not None and Path(existing.video_path) == review_dir / f"{name}.mp4"
@@ -105,7 +112,7 @@ def _own_name(ctx: StageContext, review_dir: Path, name: str, existing: Video | 
     )
     if taken and (
         not videos.owns_name(ctx.store, ctx.job_id, review_dir, name)
-        or published_by_another_store(review_dir / f"{name}.json", ctx.store.identity)
+        or filed_by_another_store(review_dir / f"{name}.json", ctx.store.identity)
     ):
         name = f"{name}-{ctx.store.identity[:8]}"
     videos.own_name(ctx.store, ctx.lease, review_dir, name)
@@ -149,35 +156,35 @@ def run(ctx: StageContext) -> StageResult:
 
     review_dir = folder(ctx.settings, VideoStatus.PENDING_REVIEW.value)
     name = _own_name(ctx, review_dir, base_name(ctx.job_id, title), existing)
-    # The publication: every file a reviewer gets, staged together and renamed into place in
+    # The filing: every file a reviewer gets, staged together and renamed into place in
     # the transaction that records the row. One more file (subtitles) is one more entry.
-    publication = Publication(review_dir, name)
+    filing = Filing(review_dir, name)
     files: list[tuple[Path, str]] = [(video_src, ".mp4"), (thumb_src, ".jpg")]
-    video_dest = publication.dest(".mp4")
-    thumb_dest = publication.dest(".jpg")
-    log_dest = publication.dest(".json")
+    video_dest = filing.dest(".mp4")
+    thumb_dest = filing.dest(".jpg")
+    log_dest = filing.dest(".json")
     # The captions beside the video under the same base name (creators upload them with it).
-    srt_dest = publication.dest(".srt") if srt_src is not None else None
+    srt_dest = filing.dest(".srt") if srt_src is not None else None
     if srt_src is not None:
         files.append((srt_src, ".srt"))
 
     ctx.check_cancelled()
     # Files a recorded Video row points at are kept if this attempt fails part-way; anything
-    # else it published is removed: a reviewer never finds a video without its thumbnail, log
+    # else it filed is removed: a reviewer never finds a video without its thumbnail, log
     # and row. A process killed here leaves only names review.sweep_leftovers removes.
     recorded = set(videos.paths(existing)) if existing else set()
     if existing is not None:
         recorded.add(subtitles_of(Path(existing.video_path)))
     try:
         for src, suffix in files:
-            publication.add_copy(src, suffix)
+            filing.add_copy(src, suffix)
             ctx.check_cancelled()
 
         stages = _stage_timings(ctx)
         log: dict[str, Any] = {
             "job_id": ctx.job_id,
             "video_id": None,
-            # Which store published these files: sweeps of another store leave them alone.
+            # Which store filed these files: sweeps of another store leave them alone.
             "store_id": ctx.store.identity,
             "generated_at": utcnow().isoformat(),
             "theme": ctx.theme,
@@ -218,12 +225,12 @@ def run(ctx: StageContext) -> StageResult:
             },
         }
 
-        def publish(video: Video) -> None:
+        def file_in(video: Video) -> None:
             log["video_id"] = video.id
-            publication.add_text(".json", log_text(log))
+            filing.add_text(".json", log_text(log))
             # Renamed into place inside the transaction: if a rename fails, no row points at
             # the files; if the commit fails, discard() takes them away again.
-            publication.commit()
+            filing.commit()
 
         video, decided, stale = videos.file_for_review(
             ctx.store,
@@ -232,23 +239,23 @@ def run(ctx: StageContext) -> StageResult:
             title=title,
             files=(video_dest, thumb_dest, log_dest),
             duration_seconds=composition.duration,
-            before_commit=publish,
+            before_commit=file_in,
         )
     except BaseException:
-        publication.discard(keep=recorded)
+        filing.discard(keep=recorded)
         raise
     if decided is not None:  # a reviewer decided while we were copying: the decision stands
-        publication.discard()
+        filing.discard()
         return _result(decided)
     # Same job, possibly a different title this time: the previous files (and anything a killed
-    # attempt left) go; the row now points at this publication only.
+    # attempt left) go; the row now points at this filing only.
     for where, base in videos.owned_names(ctx.store, ctx.job_id):
-        sweep_name(where, base, set(publication.entries))
+        sweep_name(where, base, set(filing.entries))
     for path in stale:  # what the row pointed at before (its own files), subtitles included
         for old in (path, subtitles_of(path)):
-            if old not in publication.entries:
+            if old not in filing.entries:
                 old.unlink(missing_ok=True)
-    published = list(publication.entries)
+    every_file = list(filing.entries)
     filed = (video_dest, thumb_dest, log_dest)
     assert video.id is not None
     video_id = video.id
@@ -257,7 +264,7 @@ def run(ctx: StageContext) -> StageResult:
         # The runner lost the job after this filing: the failed job keeps no video row and no
         # files (unless a reviewer decided meanwhile, or a new run took the job over).
         def remove() -> None:
-            for path in published:
+            for path in every_file:
                 path.unlink(missing_ok=True)
 
         videos.withdraw(ctx.store, ctx.job_id, video_id, filed, remove)

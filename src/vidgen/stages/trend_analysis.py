@@ -21,6 +21,7 @@ from vidgen.analysis import (
     topic_keywords,
     topic_phrases,
 )
+from vidgen.clock import utcnow
 from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError
 from vidgen.files import atomic_write_text
@@ -28,7 +29,6 @@ from vidgen.providers.llm import estimate_cost, get_llm
 from vidgen.stages import trend_collection
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.store import trends
-from vidgen.store.models import utcnow
 
 REPORT_NAME = "trend_report.json"
 

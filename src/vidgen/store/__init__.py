@@ -4,19 +4,19 @@ Only modules in this package import sqlmodel/sqlalchemy (an import-linter contra
 One module per group of tables, each the only writer of its rows:
 
 - ``engine``      ``Store`` (read/write sessions, SQLite WAL, BEGIN IMMEDIATE), ``get_store``
-- ``status``      the status enums and ``RunnerEvent`` (no SQLAlchemy: cheap to import)
 - ``models``      the tables
 - ``jobs``        ``Job``: create, status moves (one conditional UPDATE each), lease, queries
 - ``checkpoints`` ``Checkpoint``: start / fail / complete an attempt, latest per stage, cost
 - ``trends``      ``Trend``, ``TrendReport``, ``ContentPlan``
 - ``videos``      ``Video``: filing for review, the approve/reject moves, queries
-- ``workers``     ``WorkerBeat`` liveness, reaping jobs whose lease ran out
+- ``beats``       ``WorkerBeat`` liveness, reaping jobs whose lease ran out
 - ``events``      ``Event``: the runner's named events per job
 - ``identity``    the home's marker of which store it recorded its jobs in (no SQLAlchemy)
 - ``fastread``    ``vidgen status``/``jobs`` on SQLite through the standard library, read-only
 - ``sessions``    ``WebSession``: dashboard sign-ins
 
-``Store`` and friends are loaded on first use, so ``vidgen.store.status`` stays light.
+The status names live in ``vidgen.statuses`` (no SQLAlchemy: the faces import them too).
+``Store`` and friends are loaded on first use, so ``vidgen.store.identity`` stays light.
 """
 
 from __future__ import annotations

@@ -23,11 +23,12 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from vidgen.clock import utcnow
+from vidgen.statuses import RunnerEvent
 from vidgen.store import events, jobs
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease
-from vidgen.store.models import Checkpoint, CheckpointStatus, new_id, table, utcnow
-from vidgen.store.status import RunnerEvent
+from vidgen.store.models import Checkpoint, CheckpointStatus, new_id, table
 
 _CP = table(Checkpoint).c
 # The runner's per-attempt statements, built once (see jobs._FENCE).

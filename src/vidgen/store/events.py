@@ -16,9 +16,10 @@ from sqlalchemy import func, insert
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from vidgen.clock import utcnow
+from vidgen.statuses import RunnerEvent
 from vidgen.store.engine import Store
-from vidgen.store.models import Event, new_id, table, utcnow
-from vidgen.store.status import RunnerEvent
+from vidgen.store.models import Event, new_id, table
 
 _INSERT = insert(table(Event))  # built once: see jobs._FENCE
 

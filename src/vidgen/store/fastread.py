@@ -25,8 +25,8 @@ from typing import TypeVar
 
 from vidgen.errors import StoreBusy
 from vidgen.settings import Settings
+from vidgen.statuses import CheckpointStatus
 from vidgen.store import identity
-from vidgen.store.status import CheckpointStatus
 
 # The store.engine.SCHEMA_VERSION this SQL was written for (a test pins the two together): a
 # store of any other version is read through SQLAlchemy, which migrates it first.

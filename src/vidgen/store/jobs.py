@@ -25,7 +25,9 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, col, select
 
+from vidgen.clock import utcnow
 from vidgen.errors import LeaseLost, NotFound, Refused
+from vidgen.statuses import TERMINAL_JOB_STATUSES, RunnerEvent
 from vidgen.store import events
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, held, hold
@@ -36,24 +38,23 @@ from vidgen.store.models import (
     Job,
     JobStatus,
     table,
-    utcnow,
 )
-from vidgen.store.status import TERMINAL_JOB_STATUSES, RunnerEvent
 
 T = TypeVar("T")
 
-P, R, C, F = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED
-X = JobStatus.CANCELLED
-
 # target status -> statuses a job may move from
 ALLOWED_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
-    R: frozenset({P}),  # claim: a worker takes a queued job
-    C: frozenset({R}),  # complete: every stage done
+    JobStatus.RUNNING: frozenset({JobStatus.PENDING}),  # claim: a worker takes a queued job
+    JobStatus.COMPLETED: frozenset({JobStatus.RUNNING}),  # complete: every stage done
     # fail: attempts spent, fatal error, or lease expired; put_back: a retry the queue refused
-    F: frozenset({R, P}),
-    # requeue after a clean shutdown, retry of a failed job, retry --from-stage of a completed one
-    P: frozenset({R, F, C, X}),  # X, C: retry --from-stage
-    X: frozenset({P, R}),  # cancel: a pending job at once, a running one by its worker
+    JobStatus.FAILED: frozenset({JobStatus.RUNNING, JobStatus.PENDING}),
+    # requeue after a clean shutdown, retry of a failed job, retry --from-stage of a completed
+    # or cancelled one
+    JobStatus.PENDING: frozenset(
+        {JobStatus.RUNNING, JobStatus.FAILED, JobStatus.COMPLETED, JobStatus.CANCELLED}
+    ),
+    # cancel: a pending job at once, a running one by its worker
+    JobStatus.CANCELLED: frozenset({JobStatus.PENDING, JobStatus.RUNNING}),
 }
 
 
@@ -88,7 +89,7 @@ def transition(
         raise NotFound(f"Job {job_id} not found")
     if result.rowcount != 1:
         raise Refused(f"Cannot move job {job_id} from '{job.status}' to '{target.value}'")
-    if target != R:
+    if target != JobStatus.RUNNING:
         _close_running_attempts(session, job_id, job.error_message or f"job {target.value}")
     return job
 
@@ -115,7 +116,7 @@ def claim(store: Store, job_id: int, owner: str, lease_seconds: float) -> tuple[
         job = transition(
             session,
             job_id,
-            R,
+            JobStatus.RUNNING,
             lease_owner=owner,
             lease_expires_at=expires,
             lease_epoch=func.coalesce(col(Job.lease_epoch), 0) + 1,
@@ -132,7 +133,7 @@ def _end(session: Session, lease: Lease, target: JobStatus, **fields: Any) -> Jo
             session,
             lease.job_id,
             target,
-            sources=frozenset({R}),
+            sources=frozenset({JobStatus.RUNNING}),
             where=held(lease),
             lease_owner=None,
             lease_expires_at=None,
@@ -146,7 +147,7 @@ def _end(session: Session, lease: Lease, target: JobStatus, **fields: Any) -> Jo
 def complete_in(session: Session, lease: Lease) -> Job:
     """running -> completed in the caller's transaction (the one that completes the last
     checkpoint); records ``job_completed``."""
-    job = _end(session, lease, C, stage="completed")
+    job = _end(session, lease, JobStatus.COMPLETED, stage="completed")
     events.add(session, lease.job_id, RunnerEvent.JOB_COMPLETED)
     return job
 
@@ -161,7 +162,7 @@ def fail(store: Store, lease: Lease, stage: str, message: str) -> Job:
     """running -> failed by the runner holding ``lease``; records ``job_failed`` with the stage
     and message."""
     with store.write() as session:
-        job = _end(session, lease, F, stage=stage, error_message=message)
+        job = _end(session, lease, JobStatus.FAILED, stage=stage, error_message=message)
         events.add(session, lease.job_id, RunnerEvent.JOB_FAILED, stage=stage, message=message)
         return job
 
@@ -184,8 +185,8 @@ def fail_if_lease_expired(
     job = transition(
         session,
         job_id,
-        F,
-        sources=frozenset({R}),
+        JobStatus.FAILED,
+        sources=frozenset({JobStatus.RUNNING}),
         where=where,
         stage=stage,
         error_message=message,
@@ -201,7 +202,7 @@ def requeue(store: Store, lease: Lease, task_id: str | None) -> Job:
 
     Records ``job_requeued`` with the stage it was in."""
     with store.write() as session:
-        job = _end(session, lease, P, task_id=task_id)
+        job = _end(session, lease, JobStatus.PENDING, task_id=task_id)
         events.add(session, lease.job_id, RunnerEvent.JOB_REQUEUED, stage=job.stage)
         return job
 
@@ -215,12 +216,16 @@ def retry(store: Store, job_id: int) -> Job:
 def retry_in(session: Session, job_id: int, *, from_stage: str | None) -> Job:
     """failed -> pending in the caller's transaction; with ``from_stage`` also completed ->
     pending (``retry --from-stage``). Records ``job_retried``."""
-    sources = frozenset({F}) if from_stage is None else frozenset({F, C, X})
+    sources = (
+        frozenset({JobStatus.FAILED})
+        if from_stage is None
+        else frozenset({JobStatus.FAILED, JobStatus.COMPLETED, JobStatus.CANCELLED})
+    )
     fields: dict[str, Any] = {"error_message": None, "cancel_requested": None}
     if from_stage is not None:
         fields["stage"] = from_stage
     try:
-        job = transition(session, job_id, P, sources=sources, **fields)
+        job = transition(session, job_id, JobStatus.PENDING, sources=sources, **fields)
     except Refused:
         found = session.get(Job, job_id)
         status = found.status if found is not None else "unknown"
@@ -240,8 +245,8 @@ def put_back(store: Store, job_id: int, error_message: str | None, reason: str) 
             job = transition(
                 session,
                 job_id,
-                F,
-                sources=frozenset({P}),
+                JobStatus.FAILED,
+                sources=frozenset({JobStatus.PENDING}),
                 where=col(Job.lease_owner).is_(None),
                 error_message=error_message,
             )
@@ -253,12 +258,18 @@ def put_back(store: Store, job_id: int, error_message: str | None, reason: str) 
 
 def retry_refusal(status: str, from_stage: str | None) -> str | None:
     """Why a job with ``status`` cannot be retried (the contract's words), or None if it can."""
-    allowed = (F,) if from_stage is None else (F, C, X)
+    allowed = (
+        (JobStatus.FAILED,)
+        if from_stage is None
+        else (JobStatus.FAILED, JobStatus.COMPLETED, JobStatus.CANCELLED)
+    )
     if status in allowed:
         return None
     also = "" if from_stage is None else " (and 'completed' or 'cancelled' ones with --from-stage)"
     refusal = f"Cannot retry job with status '{status}'. Only 'failed' jobs can be retried{also}."
-    if status in (C, X) and from_stage is None:  # its finished stages can still be reused
+    if (
+        status in (JobStatus.COMPLETED, JobStatus.CANCELLED) and from_stage is None
+    ):  # its finished stages can still be reused
         refusal += " To run it again, name a stage: --from-stage STAGE."
     return refusal
 
@@ -270,7 +281,9 @@ def cancel(store: Store, job_id: int) -> Job:
     Refused, with a one-line reason, for a job that already ended."""
     with store.write() as session:
         try:
-            job = transition(session, job_id, X, sources=frozenset({P}))
+            job = transition(
+                session, job_id, JobStatus.CANCELLED, sources=frozenset({JobStatus.PENDING})
+            )
         except Refused:
             pass
         else:
@@ -278,7 +291,7 @@ def cancel(store: Store, job_id: int) -> Job:
             return job
         result = session.execute(
             update(Job)
-            .where(col(Job.id) == job_id, col(Job.status) == R.value)
+            .where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING.value)
             .values(cancel_requested=True, updated_at=utcnow())
         )
         found = session.get(Job, job_id, populate_existing=True)
@@ -304,7 +317,13 @@ def finish_cancel(store: Store, lease: Lease, stage: str) -> Job:
     """running -> cancelled by the runner holding ``lease``, once it stopped the stage;
     records ``job_cancelled``."""
     with store.write() as session:
-        job = _end(session, lease, X, stage=stage, error_message=f"cancelled during {stage}")
+        job = _end(
+            session,
+            lease,
+            JobStatus.CANCELLED,
+            stage=stage,
+            error_message=f"cancelled during {stage}",
+        )
         events.add(session, lease.job_id, RunnerEvent.JOB_CANCELLED, stage=stage)
         return job
 
@@ -556,7 +575,7 @@ def take_for_requeue(store: Store, job_id: int, before: datetime, by: str) -> bo
             update(Job)
             .where(
                 col(Job.id) == job_id,
-                col(Job.status) == P.value,
+                col(Job.status) == JobStatus.PENDING.value,
                 col(Job.lease_owner).is_(None),
                 col(Job.updated_at) < before,
             )

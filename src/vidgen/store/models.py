@@ -14,7 +14,8 @@ from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, Table, Uniqu
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from vidgen.store.status import (
+from vidgen.clock import utcnow
+from vidgen.statuses import (
     CheckpointStatus,
     JobStatus,
     PublicationStatus,
@@ -44,10 +45,6 @@ __all__ = [
     "WorkerBeat",
     "utcnow",
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

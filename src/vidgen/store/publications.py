@@ -29,21 +29,22 @@ from typing import Any
 from sqlalchemy import and_, func, literal, or_, update
 from sqlmodel import col, select
 
+from vidgen.clock import utcnow
 from vidgen.errors import LeaseLost, NotFound, Refused
+from vidgen.statuses import PublicationStatus
 from vidgen.store.engine import Store
-from vidgen.store.models import Publication, UTCDateTime, Video, VideoStatus, utcnow
-from vidgen.store.status import PublicationStatus
-
-S, U, P = PublicationStatus.SCHEDULED, PublicationStatus.UPLOADING, PublicationStatus.PUBLISHED
-F, X = PublicationStatus.FAILED, PublicationStatus.CANCELLED
+from vidgen.store.models import Publication, UTCDateTime, Video, VideoStatus
 
 # target status -> statuses a publication may move from
 ALLOWED_MOVES: dict[PublicationStatus, frozenset[PublicationStatus]] = {
-    U: frozenset({S, U}),  # claim (uploading only when its lease expired)
-    P: frozenset({U}),
-    F: frozenset({U}),
-    S: frozenset({U}),  # release
-    X: frozenset({S}),
+    # claim (uploading only when its lease expired)
+    PublicationStatus.UPLOADING: frozenset(
+        {PublicationStatus.SCHEDULED, PublicationStatus.UPLOADING}
+    ),
+    PublicationStatus.PUBLISHED: frozenset({PublicationStatus.UPLOADING}),
+    PublicationStatus.FAILED: frozenset({PublicationStatus.UPLOADING}),
+    PublicationStatus.SCHEDULED: frozenset({PublicationStatus.UPLOADING}),  # release
+    PublicationStatus.CANCELLED: frozenset({PublicationStatus.SCHEDULED}),
 }
 
 
@@ -60,7 +61,7 @@ class PubLease:
 def _held(lease: PubLease) -> Any:
     return and_(
         col(Publication.id) == lease.pub_id,
-        col(Publication.status) == U.value,
+        col(Publication.status) == PublicationStatus.UPLOADING.value,
         col(Publication.lease_owner) == lease.owner,
         col(Publication.lease_epoch) == lease.epoch,
     )
@@ -125,7 +126,13 @@ def schedule(
                 Publication.video_id == video_id,
                 Publication.destination == destination,
                 Publication.account == account,
-                col(Publication.status).in_([S.value, U.value, P.value]),
+                col(Publication.status).in_(
+                    [
+                        PublicationStatus.SCHEDULED.value,
+                        PublicationStatus.UPLOADING.value,
+                        PublicationStatus.PUBLISHED.value,
+                    ]
+                ),
             )
         ).first()
         if live is not None:
@@ -149,7 +156,13 @@ def schedule(
 def cancel(store: Store, pub_id: int) -> Publication:
     """scheduled -> cancelled; Refused (one line) once an upload started or it ended."""
     try:
-        return _move(store, pub_id, X, finished_at=utcnow(), error_message="cancelled")
+        return _move(
+            store,
+            pub_id,
+            PublicationStatus.CANCELLED,
+            finished_at=utcnow(),
+            error_message="cancelled",
+        )
     except Refused:
         row = get(store, pub_id)
         status = row.status if row is not None else "unknown"
@@ -166,13 +179,19 @@ def claim(
     an attempt. Refused if neither (not due, held by a live worker, ended)."""
     now = now or utcnow()
     due = or_(
-        and_(col(Publication.status) == S.value, col(Publication.scheduled_at) <= now),
-        and_(col(Publication.status) == U.value, col(Publication.lease_expires_at) < now),
+        and_(
+            col(Publication.status) == PublicationStatus.SCHEDULED.value,
+            col(Publication.scheduled_at) <= now,
+        ),
+        and_(
+            col(Publication.status) == PublicationStatus.UPLOADING.value,
+            col(Publication.lease_expires_at) < now,
+        ),
     )
     row = _move(
         store,
         pub_id,
-        U,
+        PublicationStatus.UPLOADING,
         where=due,
         lease_owner=owner,
         lease_expires_at=now + timedelta(seconds=lease_seconds),
@@ -218,7 +237,7 @@ def publish(
     return _move(
         store,
         lease.pub_id,
-        P,
+        PublicationStatus.PUBLISHED,
         lease=lease,
         error_message=note,
         remote_id=remote_id,
@@ -236,7 +255,7 @@ def fail(store: Store, lease: PubLease, message: str, upload: dict[str, Any]) ->
     return _move(
         store,
         lease.pub_id,
-        F,
+        PublicationStatus.FAILED,
         lease=lease,
         error_message=message,
         upload=upload,
@@ -252,7 +271,7 @@ def release(store: Store, lease: PubLease, message: str, upload: dict[str, Any])
     return _move(
         store,
         lease.pub_id,
-        S,
+        PublicationStatus.SCHEDULED,
         lease=lease,
         error_message=message,
         upload=upload,
@@ -302,11 +321,11 @@ def due(store: Store, now: datetime) -> list[Publication]:
                 .where(
                     or_(
                         and_(
-                            col(Publication.status) == S.value,
+                            col(Publication.status) == PublicationStatus.SCHEDULED.value,
                             col(Publication.scheduled_at) <= now,
                         ),
                         and_(
-                            col(Publication.status) == U.value,
+                            col(Publication.status) == PublicationStatus.UPLOADING.value,
                             col(Publication.lease_expires_at) < now,
                         ),
                     )
@@ -327,7 +346,9 @@ def started_since(store: Store, destination: str, since: datetime) -> int:
                 .where(
                     Publication.destination == destination,
                     col(Publication.started_at) >= since,
-                    col(Publication.status).in_([U.value, P.value]),
+                    col(Publication.status).in_(
+                        [PublicationStatus.UPLOADING.value, PublicationStatus.PUBLISHED.value]
+                    ),
                 )
             ).one()
         )

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from vidgen.clock import utcnow
 from vidgen.errors import StageError
 from vidgen.store.engine import Store
-from vidgen.store.models import ContentPlan, Job, Trend, TrendReport, utcnow
+from vidgen.store.models import ContentPlan, Job, Trend, TrendReport
 
 # Refreshed on a trend seen again; (platform, external_id) stay.
 STAT_FIELDS = (

@@ -17,11 +17,12 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from vidgen.clock import utcnow
 from vidgen.errors import NotFound, Refused
 from vidgen.files import Moves
 from vidgen.store.engine import Store
 from vidgen.store.leases import Lease, hold
-from vidgen.store.models import Job, JobStatus, OwnedName, Video, VideoStatus, utcnow
+from vidgen.store.models import Job, JobStatus, OwnedName, Video, VideoStatus
 
 # target status -> statuses a video may move from
 ALLOWED_MOVES: dict[VideoStatus, frozenset[VideoStatus]] = {
@@ -104,7 +105,7 @@ def file_for_review(
 
 
 def own_name(store: Store, lease: Lease, folder: Path, base: str) -> None:
-    """Record, before any of them appears, that this store publishes the job's files as
+    """Record, before any of them appears, that this store files the job's files as
     ``folder/base.*`` (and stages them in ``folder/.publish-base-*``): the sweeps delete only
     names recorded here, so files of another store sharing the folder are never touched."""
     with store.write() as session:

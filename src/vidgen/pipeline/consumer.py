@@ -25,12 +25,12 @@ from typing import Any
 from vidgen.errors import InvalidInput, QueueUnavailable, StoreLost, VidgenError, one_line
 from vidgen.pipeline import webhook
 from vidgen.pipeline.execute import SHUTDOWN
-from vidgen.pipeline.lease import Reaper, new_owner_id, set_worker_id
+from vidgen.pipeline.heartbeat import Reaper, new_owner_id, set_worker_id
 from vidgen.pipeline.outage import Outage, outage_for
 from vidgen.pipeline.queue import get_huey, sqlite_queue_path
 from vidgen.pipeline.recovery import RECONCILE_SECONDS, requeue_orphans
 from vidgen.settings import Settings
-from vidgen.store import STORE_ERRORS, Store, get_store, public_url, workers
+from vidgen.store import STORE_ERRORS, Store, beats, get_store, public_url
 
 BEAT_SECONDS = 5.0
 PRUNE_EVERY_SECONDS = 3600.0  # VIDGEN_PRUNE_AFTER: at start, then hourly
@@ -336,7 +336,7 @@ class Beat(threading.Thread):
         )
 
     def beat(self) -> None:
-        workers.beat(
+        beats.beat(
             self.store,
             self.worker_id,
             hostname=socket.gethostname(),
@@ -376,7 +376,7 @@ class Beat(threading.Thread):
                 log.warning("worker heartbeat failed; will retry", exc_info=True)
 
     def remove(self) -> None:
-        workers.remove(self.store, self.worker_id)
+        beats.remove(self.store, self.worker_id)
 
 
 class WorkerHost:

@@ -28,8 +28,8 @@ from stagekit import runs_log
 from vidgen.settings import load_settings
 from vidgen.shim import create_app
 from vidgen.stages import PIPELINE_STAGES
+from vidgen.statuses import JobStatus
 from vidgen.store import Store, checkpoints
-from vidgen.store.status import JobStatus
 
 Cli = Callable[..., CliResult]
 ISO_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (INFO|WARNING|ERROR) ")

@@ -18,22 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Moves, Swept, atomic_write_text, sweep_name
-from vidgen.schemas import (
-    MAX_PAGE_LIMIT,
-    JobDetailResponse,
-    JobEvent,
-    PlanSummary,
-    StageDetail,
-    iso,
-)
+from vidgen.schemas import VideoListResponse, VideoResponse, check_limit, iso
 from vidgen.settings import Settings
+from vidgen.statuses import VideoStatus
 from vidgen.store import Store, videos
 from vidgen.store.models import Video
-from vidgen.store.status import VideoStatus
 
 FOLDERS: dict[str, str] = {
     VideoStatus.PENDING_REVIEW.value: "review",
@@ -43,36 +34,6 @@ FOLDERS: dict[str, str] = {
 VIDEO_STATUSES: tuple[str, ...] = tuple(status.value for status in VideoStatus)
 MAX_REASON_CHARS = 2000
 SLUG_CHARS = 40
-
-
-class VideoResponse(BaseModel):
-    id: int
-    job_id: int
-    status: str
-    title: str
-    video_path: str
-    thumbnail_path: str
-    log_path: str
-    duration_seconds: float
-    created_at: str
-    reviewed_at: str | None
-    reason: str | None
-
-
-class VideoListResponse(BaseModel):
-    count: int
-    videos: list[VideoResponse]
-
-
-class JobPageResponse(BaseModel):
-    """Everything the dashboard's job page shows: stages, plan, video and its captions."""
-
-    job: JobDetailResponse
-    attempts: list[StageDetail]
-    events: list[JobEvent]
-    plan: PlanSummary | None
-    video: VideoResponse | None
-    captions_path: str | None
 
 
 def folder(settings: Settings, status: str) -> Path:
@@ -94,7 +55,7 @@ def base_name(job_id: int, title: str) -> str:
 
 
 def subtitles_of(video_path: Path) -> Path:
-    """The ``.srt`` captions published beside a video, under the same base name."""
+    """The ``.srt`` captions filed beside a video, under the same base name."""
     return video_path.with_suffix(".srt")
 
 
@@ -123,8 +84,7 @@ def list_videos(
         raise InvalidInput(
             f"unknown video status {status!r}; use one of: {', '.join(VIDEO_STATUSES)}"
         )
-    if not 1 <= limit <= MAX_PAGE_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_LIMIT} (got {limit})")
+    check_limit(limit)
     found = [to_response(video) for video in videos.newest(store, status, limit)]
     return VideoListResponse(count=len(found), videos=found)
 
@@ -160,13 +120,13 @@ def sweep_leftovers(
 ) -> Swept:
     """Remove what an unfinished publication of ``job_id`` left in the review folder.
 
-    A process killed while publishing leaves a staging folder, a temporary name, or files
+    A process killed while filing leaves a staging folder, a temporary name, or files
     renamed into place before their ``Video`` row was committed. Only names this store
-    recorded for the job before publishing (``videos.own_name``) are looked at -- a second
+    recorded for the job before filing (``videos.own_name``) are looked at -- a second
     home sharing the output folder, or a store started afresh, has its own -- and of those
     everything is removed except the files of the publication the job's row records (all
     files sharing that base name: video, thumbnail, log, subtitles). A name whose generation
-    log says another store published it is left alone. Called when the job is claimed and,
+    log says another store filed it is left alone. Called when the job is claimed and,
     for jobs that are not running, by ``recover``.
     """
     video = videos.for_job(store, job_id)
@@ -178,13 +138,13 @@ def sweep_leftovers(
             keep = {p for p in here.iterdir() if p.name.startswith(f"{stem}.")}
     swept = Swept()
     for where, base in videos.owned_names(store, job_id):
-        if published_by_another_store(where / f"{base}.json", store.identity):
+        if filed_by_another_store(where / f"{base}.json", store.identity):
             continue
         swept.add(sweep_name(where, base, keep, dry_run=dry_run))
     return swept
 
 
-def published_by_another_store(log_path: Path, identity: str) -> bool:
+def filed_by_another_store(log_path: Path, identity: str) -> bool:
     """True if the generation log at ``log_path`` names a store other than ``identity``."""
     try:
         data = json.loads(log_path.read_text(encoding="utf-8"))

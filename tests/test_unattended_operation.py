@@ -540,7 +540,7 @@ def test_the_worker_applies_prune_after_hourly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
 
-    from vidgen.pipeline.worker import Beat
+    from vidgen.pipeline.consumer import Beat
     from vidgen.settings import load_settings
 
     cli("generate")

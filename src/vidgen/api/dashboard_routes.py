@@ -1,8 +1,8 @@
-"""The dashboard's routes: the page, its files, its read models, the login and the offline docs.
+"""The dashboard's routes: the page, its read models, the login and the offline docs.
 
-Actions (generate, retry, cancel, approve, reject) use the API's own routes in ``vidgen.shim``;
-the page adds only read models that gather what one screen shows, and the published files of a
-video, looked up by the video's id through the service (a request never names a path).
+Actions (generate, retry, cancel, approve, reject) and a video's files use the API's own routes
+(``vidgen.api.job_routes``, ``video_routes``); the page adds only read models that gather what
+one screen shows. Its files (templates, script, styles) ship in ``vidgen.web``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Query, Request
@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from vidgen import service
-from vidgen.schemas import JobCardListResponse, PublicationListResponse, VideoFileKind
+from vidgen.schemas import JobCardListResponse, PublicationListResponse
 from vidgen.settings import Settings
 from vidgen.web.security import (
     SESSION_COOKIE,
@@ -73,33 +73,6 @@ def _features(app: FastAPI) -> str:
     return " ".join(name for name, path in wanted.items() if path in paths)
 
 
-def _range_problem(request: Request, path: Path) -> Response | None:
-    """The JSON error for a Range header the file cannot satisfy, or None: Starlette's own
-    answer is a text/plain 400 or an empty 416, unlike every other error of the API."""
-    from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
-
-    from vidgen.web.responses import detail_response
-
-    http_range = request.headers.get("range")
-    if http_range is None or request.headers.get("if-range") is not None:
-        return None  # no range, or one FileResponse may ignore (If-Range): it decides
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return None  # FileResponse reports a file that went away
-    try:
-        FileResponse._parse_range_header(http_range, size)
-    except MalformedRangeHeader as exc:
-        return detail_response(f"bad Range header {http_range!r}: {exc.content}", 400)
-    except RangeNotSatisfiable:
-        return detail_response(
-            f"Range {http_range!r} is outside the file ({size} bytes)",
-            416,
-            **{"Content-Range": f"bytes */{size}"},
-        )
-    return None
-
-
 def _safe_next(raw: str | None) -> str:
     """Only a path on this server (never ``//elsewhere`` or a full URL) after logging in."""
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
@@ -107,8 +80,8 @@ def _safe_next(raw: str | None) -> str:
     return raw
 
 
-def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
-    from vidgen.review import JobPageResponse
+def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
+    from vidgen.schemas import JobPageResponse
     from vidgen.web.responses import errors
     from vidgen.web.responses import json_response as _json
 
@@ -203,33 +176,6 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
     def video_publications(video_id: int) -> Response:
         return _json(service.video_publications(current(), video_id))
 
-    media: dict[str, dict[str, Any]] = {
-        mt: {} for _suffix, mt in service.VIDEO_MEDIA_TYPES.values()
-    }
-
-    @app.get(
-        "/api/videos/{video_id}/files/{kind}",
-        response_class=FileResponse,
-        responses={
-            200: {"description": "The file (Range requests answered 206)", "content": media},
-            206: {"description": "Part of the file, for a Range request", "content": media},
-            **errors(400, 401, 404, 416, 422),
-        },
-        summary="A published file of a video: the MP4, its thumbnail or its .srt captions",
-    )
-    def video_file(video_id: int, kind: VideoFileKind, request: Request) -> Response:
-        found = service.video_file(current(), video_id, kind)
-        refused = _range_problem(request, Path(found.path))
-        if refused is not None:
-            return refused
-        return FileResponse(
-            found.path,
-            media_type=found.media_type,
-            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-            content_disposition_type="inline",
-            filename=Path(found.path).name,
-        )
-
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
@@ -238,5 +184,8 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
     def docs() -> HTMLResponse:
         return _page("docs.html", csp=DOCS_CSP)
 
+
+def mount_files(app: FastAPI) -> None:
+    """The page's static files and the offline docs' assets, after every route."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs/assets", StaticFiles(directory=_docs_assets()), name="docs-assets")

@@ -14,10 +14,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from vidgen.statuses import RunnerEvent
 from vidgen.store import Store
 from vidgen.store import events as event_rows
 from vidgen.store.models import Event
-from vidgen.store.status import RunnerEvent
 
 log = logging.getLogger("vidgen.runner")
 

@@ -20,11 +20,9 @@ import threading
 import time
 import uuid
 
-from vidgen.errors import VidgenError
-from vidgen.errors import one_line as one_line  # re-exported: the runner and worker use it here
+from vidgen.errors import VidgenError, one_line
 from vidgen.settings import Settings
-from vidgen.store import STORE_ERRORS, Store
-from vidgen.store import jobs as job_rows
+from vidgen.store import STORE_ERRORS, Store, jobs
 from vidgen.store.leases import Lease
 
 log = logging.getLogger("vidgen.runner")
@@ -65,7 +63,7 @@ class Heartbeat(threading.Thread):
     def _cancel_seen(self) -> None:
         """Poll the job row for a cancel request; on one, cancel the running stage."""
         try:
-            wanted = job_rows.cancel_requested(self.store, self.job_id)
+            wanted = jobs.cancel_requested(self.store, self.job_id)
         except Exception:  # a busy store: look again next second
             return
         if wanted:
@@ -88,7 +86,7 @@ class Heartbeat(threading.Thread):
             if time.monotonic() < next_renewal:
                 continue
             try:
-                held = job_rows.renew_lease(self.store, self.lease, self.settings.lease_seconds)
+                held = jobs.renew_lease(self.store, self.lease, self.settings.lease_seconds)
             except Exception as exc:  # a busy store must not kill the heartbeat; retry soon
                 next_renewal = time.monotonic() + min(RENEW_RETRY_SECONDS, interval)
                 wait = min(wait, RENEW_RETRY_SECONDS)
@@ -113,7 +111,7 @@ class Heartbeat(threading.Thread):
 
 
 class Reaper:
-    """Fails the jobs of owners that died (``store.workers.reap_expired_leases``), but never
+    """Fails the jobs of owners that died (``store.beats.reap_expired_leases``), but never
     right after the store kept this process waiting.
 
     A store that stayed locked (a long transaction elsewhere, a backup) stops every owner from
@@ -147,10 +145,10 @@ class Reaper:
         """The ids of the jobs failed now (none during the grace after trouble)."""
         if time.monotonic() - self._trouble_at < self.grace:
             return []
-        from vidgen.store import workers
+        from vidgen.store import beats
 
         try:
-            return workers.reap_expired_leases(
+            return beats.reap_expired_leases(
                 self.store, reaper=self.worker_id, patience=self.patience, on_stall=self.trouble
             )
         except Exception:

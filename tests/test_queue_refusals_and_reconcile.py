@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 
 from conftest import CliResult
 from processkit import TESTS, Factory, Proc, RedisServer
+from vidgen.errors import QueueDamaged, QueueUnavailable
 from vidgen.pipeline import queue
 from vidgen.pipeline.recovery import RECONCILE_BOUND_SECONDS, requeue_orphans
 from vidgen.settings import Settings
@@ -62,7 +63,7 @@ def _queue_refuses(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     working = queue.enqueue_job
 
     def refuse(settings: Settings, job_id: int) -> str:
-        raise queue.QueueUnavailable(
+        raise QueueUnavailable(
             f"the queue redis://127.0.0.1:1/0 could not take job {job_id} (Connection refused); "
             "check that the server is running and reachable, or fix VIDGEN_QUEUE_URL"
         )
@@ -111,8 +112,8 @@ def test_a_retry_the_queue_refuses_is_put_back_failed_and_says_so(
 def test_a_damaged_queue_is_a_503_over_http_too() -> None:
     from vidgen.shim import status_for
 
-    assert status_for(queue.QueueDamaged("the queue file … is damaged: …")) == 503
-    assert status_for(queue.QueueUnavailable("the queue … could not take job 1")) == 503
+    assert status_for(QueueDamaged("the queue file … is damaged: …")) == 503
+    assert status_for(QueueUnavailable("the queue … could not take job 1")) == 503
 
 
 def test_a_generate_the_queue_refuses_records_nothing_and_says_so(
