@@ -26,6 +26,7 @@ from vidgen.errors import (
     StoreBusy,
     VidgenError,
 )
+from vidgen.ids import Id
 from vidgen.review import MAX_REASON_CHARS
 from vidgen.schemas import (
     BatchEntry,
@@ -177,6 +178,8 @@ def validation_detail(errors: list[Any], path: str = "") -> tuple[int, str]:
         line = f"{where} field {name!r} is missing: {message}"
     elif where == "query":
         line = f"{name}={_shown(value, raw=True)}: {message}"
+    elif kind == "id_digits":  # vidgen.ids: the message already shows the value
+        line = f"{_shown(path, 120, raw=True) if where == 'path' else where}: {name} {message}"
     elif where == "path":
         line = f"{_shown(path, 120, raw=True)}: {name} {_shown(value)}: {message}"
     else:
@@ -263,7 +266,7 @@ def create_app(
     @app.get(
         "/api/jobs/{job_id}", response_model=JobStatusResponse, responses=errors(401, 404, 422)
     )
-    def job_status(job_id: int) -> Response:
+    def job_status(job_id: Id) -> Response:
         return _json(service.job_status(current(), job_id))
 
     @app.get(
@@ -271,7 +274,7 @@ def create_app(
         response_model=JobDetailResponse,
         responses=errors(401, 404, 422),
     )
-    def job_detail(job_id: int) -> Response:
+    def job_detail(job_id: Id) -> Response:
         return _json(service.job_detail(current(), job_id))
 
     @app.post(
@@ -279,7 +282,7 @@ def create_app(
         response_model=JobRetryResponse,
         responses=errors(400, 401, 403, 404, 422, 503),
     )
-    def retry(job_id: int, body: Annotated[JobRetryRequest | None, Body()] = None) -> Response:
+    def retry(job_id: Id, body: Annotated[JobRetryRequest | None, Body()] = None) -> Response:
         request = body or JobRetryRequest()
         return _json(service.retry(current(), job_id, request.from_stage, dry_run=request.dry_run))
 
@@ -288,7 +291,7 @@ def create_app(
         response_model=JobCancelResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def cancel(job_id: int) -> Response:
+    def cancel(job_id: Id) -> Response:
         return _json(service.cancel_job(current(), job_id))
 
     @app.get(
@@ -297,8 +300,8 @@ def create_app(
         responses=errors(401, 404, 422),
     )
     def job_logs(
-        job_id: int,
-        after: Annotated[int | None, Query(ge=0, le=service.MAX_JOB_ID)] = None,
+        job_id: Id,
+        after: Annotated[Id | None, Query(ge=0, le=service.MAX_JOB_ID)] = None,
     ) -> Response:
         return _json(service.job_logs(current(), job_id, after=after))
 
@@ -350,7 +353,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
         response_model=VideoResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def approve(video_id: int) -> Response:
+    def approve(video_id: Id) -> Response:
         return _json(service.approve_video(current(), video_id))
 
     @app.post(
@@ -359,7 +362,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
         responses=errors(400, 401, 403, 404, 413, 422),
     )
     def reject(
-        video_id: int,
+        video_id: Id,
         reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
     ) -> Response:
         return _json(service.reject_video(current(), video_id, reason))
@@ -370,7 +373,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
         response_model=VideoResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def approve_job(job_id: int) -> Response:
+    def approve_job(job_id: Id) -> Response:
         return _json(service.approve_job(current(), job_id))
 
     @app.post(
@@ -379,7 +382,7 @@ def _add_video_routes(app: FastAPI, current: Any) -> None:
         responses=errors(400, 401, 403, 404, 413, 422),
     )
     def reject_job(
-        job_id: int,
+        job_id: Id,
         reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
     ) -> Response:
         return _json(service.reject_job(current(), job_id, reason))
@@ -392,7 +395,7 @@ def _add_publication_routes(app: FastAPI, current: Any) -> None:
         response_model=PublicationResponse,
         responses=errors(400, 401, 403, 404, 413, 422, 503),
     )
-    def publish(video_id: int, body: PublishRequest) -> Response:
+    def publish(video_id: Id, body: PublishRequest) -> Response:
         return _json(service.publish_video(current(), video_id, body.to, body.at, body.account))
 
     @app.get(
@@ -417,5 +420,5 @@ def _add_publication_routes(app: FastAPI, current: Any) -> None:
         response_model=PublicationResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def cancel_publication(pub_id: int) -> Response:
+    def cancel_publication(pub_id: Id) -> Response:
         return _json(service.cancel_publication(current(), pub_id))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import EXIT_USAGE, die, example, respond
+from vidgen.ids import parse_id
 from vidgen.store.status import PublicationStatus
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ def _due(result: PublishDueResponse) -> str:
 def publish(
     video_id: Annotated[
         int | None,
-        typer.Argument(metavar="VIDEO", help="Video id from 'vidgen videos' (approved)."),
+        typer.Argument(
+            metavar="VIDEO", parser=parse_id, help="Video id from 'vidgen videos' (approved)."
+        ),
     ] = None,
     to: Annotated[
         str | None, typer.Option("--to", metavar="DEST", help="youtube or tiktok.")
@@ -150,7 +153,9 @@ def publications(
 
 @publications_app.command("cancel", epilog=example("vidgen publications cancel 3"))
 def cancel(
-    pub_id: Annotated[int, typer.Argument(metavar="PUB_ID", help="A scheduled publication.")],
+    pub_id: Annotated[
+        int, typer.Argument(metavar="PUB_ID", parser=parse_id, help="A scheduled publication.")
+    ],
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print JSON (the body of POST /api/publications/ID/cancel)."),

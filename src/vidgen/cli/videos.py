@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import complete_video_status, example, respond
+from vidgen.ids import parse_id
 from vidgen.store.status import VideoStatus
 
 if TYPE_CHECKING:
@@ -100,10 +101,12 @@ _VIDEO_ID_HELP = "Name the video by its own id instead (the 'video' column of 'v
 
 def approve(
     job_id: Annotated[
-        int | None, typer.Argument(metavar="JOB_ID", help=_JOB_ID_HELP, show_default=False)
+        int | None,
+        typer.Argument(metavar="JOB_ID", parser=parse_id, help=_JOB_ID_HELP, show_default=False),
     ] = None,
     video_id: Annotated[
-        int | None, typer.Option("--video-id", metavar="VIDEO_ID", help=_VIDEO_ID_HELP)
+        int | None,
+        typer.Option("--video-id", metavar="VIDEO_ID", parser=parse_id, help=_VIDEO_ID_HELP),
     ] = None,
     as_json: Annotated[
         bool,
@@ -129,10 +132,12 @@ def reject(
         str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it was rejected.")
     ],
     job_id: Annotated[
-        int | None, typer.Argument(metavar="JOB_ID", help=_JOB_ID_HELP, show_default=False)
+        int | None,
+        typer.Argument(metavar="JOB_ID", parser=parse_id, help=_JOB_ID_HELP, show_default=False),
     ] = None,
     video_id: Annotated[
-        int | None, typer.Option("--video-id", metavar="VIDEO_ID", help=_VIDEO_ID_HELP)
+        int | None,
+        typer.Option("--video-id", metavar="VIDEO_ID", parser=parse_id, help=_VIDEO_ID_HELP),
     ] = None,
     as_json: Annotated[
         bool,

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from vidgen import service
+from vidgen.ids import Id
 from vidgen.schemas import JobCardListResponse, PublicationListResponse, VideoFileKind
 from vidgen.settings import Settings
 from vidgen.web.security import (
@@ -121,7 +122,7 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         return shell(request)
 
     @app.get("/jobs/{job_id}", include_in_schema=False)
-    def dashboard_job(request: Request, job_id: int) -> HTMLResponse:
+    def dashboard_job(request: Request, job_id: Id) -> HTMLResponse:
         return shell(request)
 
     @app.get("/login", include_in_schema=False)
@@ -191,7 +192,7 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses=errors(401, 404, 422),
         summary="One job's stages, every attempt, plan, video and captions (the job page)",
     )
-    def job_page(job_id: int) -> Response:
+    def job_page(job_id: Id) -> Response:
         return _json(service.job_page(current(), job_id))
 
     @app.get(
@@ -200,7 +201,7 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses=errors(401, 404, 422),
         summary="One video's publications, oldest first (the job page's Publishing box)",
     )
-    def video_publications(video_id: int) -> Response:
+    def video_publications(video_id: Id) -> Response:
         return _json(service.video_publications(current(), video_id))
 
     media: dict[str, dict[str, Any]] = {
@@ -217,7 +218,7 @@ def mount(app: FastAPI, current: Callable[[], Settings]) -> None:
         },
         summary="A published file of a video: the MP4, its thumbnail or its .srt captions",
     )
-    def video_file(video_id: int, kind: VideoFileKind, request: Request) -> Response:
+    def video_file(video_id: Id, kind: VideoFileKind, request: Request) -> Response:
         found = service.video_file(current(), video_id, kind)
         refused = _range_problem(request, Path(found.path))
         if refused is not None:
