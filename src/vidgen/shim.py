@@ -8,6 +8,7 @@ HTTP ``config_path`` is confined to the themes folder.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -58,6 +59,7 @@ from vidgen.web.responses import (
     render_json_detail,
 )
 from vidgen.web.responses import json_response as _json
+from vidgen.web.server import DEFAULT_REQUEST_TIMEOUT
 
 ERROR_STATUS: list[tuple[type[VidgenError], int]] = [
     (NotFound, 404),
@@ -76,14 +78,19 @@ def status_for(exc: VidgenError) -> int:
 
 
 class BodyLimit:
-    """Reject bodies over MAX_BODY_BYTES, declared or streamed (chunked), before a route runs.
+    """Reject bodies over MAX_BODY_BYTES, declared or streamed (chunked), or not all sent within
+    ``timeout`` seconds (a client dribbling its body held the connection forever), before a
+    route runs. It sits inside the token check (``create_app`` adds it first), so a client
+    without the token never makes the server read a body at all.
 
     The body is read here, up to the limit, and replayed to the app: a limit enforced inside the
-    route's own read would surface as FastAPI's generic 400 "error parsing the body".
+    route's own read would surface as FastAPI's generic 400 "error parsing the body". Every
+    refusal closes the connection: the rest of the body is never read.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> None:
         self.app = app
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,8 +105,18 @@ class BodyLimit:
             return
         chunks: list[bytes] = []
         seen = 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                await _reply(
+                    send,
+                    408,
+                    f"request body not received within {self.timeout:g} s: send it at once",
+                )
+                return
             if message["type"] != "http.request":  # client went away: let the app see that
                 await self.app(scope, _replay([message], receive), send)
                 return
@@ -129,14 +146,14 @@ async def _too_large(send: Send) -> None:
 
 
 async def _reply(send: Send, status: int, message: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": render_json_detail(message)})
+    body = render_json_detail(message)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _shown(value: Any, limit: int = 60, raw: bool = False) -> str:
@@ -191,10 +208,14 @@ def validation_detail(errors: list[Any], path: str = "") -> tuple[int, str]:
 
 
 def create_app(
-    settings: Settings | None = None, *, allowed_hosts: list[str] | None = None
+    settings: Settings | None = None,
+    *,
+    allowed_hosts: list[str] | None = None,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
 ) -> FastAPI:
     """The app. ``allowed_hosts``: Host header names to accept (``vidgen serve`` passes its
-    loopback names when no token is set, so a DNS-rebinding page cannot reach the API)."""
+    loopback names when no token is set, so a DNS-rebinding page cannot reach the API).
+    ``request_timeout``: seconds a client may take to send a request body."""
 
     def current() -> Settings:
         return settings if settings is not None else load_settings()
@@ -229,6 +250,8 @@ def create_app(
 
     from vidgen.web.security import add_guard
 
+    # Added first, so it runs after the guard: no body is read for a client without the token.
+    app.add_middleware(BodyLimit, timeout=request_timeout)
     add_guard(app, current, allowed_hosts)
 
     @app.get("/api/health", response_model=HealthResponse)
@@ -314,7 +337,6 @@ def create_app(
     from vidgen.web.routes import mount
 
     mount(app, current)
-    app.add_middleware(BodyLimit)
     return app
 
 
