@@ -128,8 +128,46 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        body = b"".join(chunks)
+        if _json_body(scope) and (key := duplicate_key(body)) is not None:
+            await _reply(
+                send,
+                422,
+                f"duplicate key {key[:60]!r} in the JSON body: send each field once",
+                close=False,
+            )
+            return
+        whole: Message = {"type": "http.request", "body": body, "more_body": False}
         await self.app(scope, _replay([whole], receive), send)
+
+
+def _json_body(scope: Scope) -> bool:
+    """FastAPI reads a body as JSON when it says so, or says nothing."""
+    kind = dict(scope.get("headers") or []).get(b"content-type", b"").split(b";")[0].strip()
+    return not kind or kind.endswith(b"json")
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key an object of ``body`` repeats, or None (also for a body that is not JSON:
+    FastAPI says what is wrong with that). ``json.loads`` keeps the last of two equal keys, so
+    ``{"theme": "a", "theme": "b"}`` silently meant "b"; the YAML loaders refuse it too."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _value in items:
+            if key in seen and not repeated:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    if not body.strip():
+        return None
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return repeated[0] if repeated else None
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -145,13 +183,15 @@ async def _too_large(send: Send) -> None:
     await _reply(send, 413, f"request body larger than {MAX_BODY_BYTES} bytes")
 
 
-async def _reply(send: Send, status: int, message: str) -> None:
+async def _reply(send: Send, status: int, message: str, close: bool = True) -> None:
+    """The error body; ``close``: the rest of the request was not read, so end the connection."""
     body = render_json_detail(message)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
     ]
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
