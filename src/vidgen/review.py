@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vidgen.errors import InvalidInput, NotFound, Refused
 from vidgen.files import Moves, Swept, atomic_write_text, sweep_name
@@ -27,6 +27,7 @@ from vidgen.schemas import (
     JobDetailResponse,
     JobEvent,
     PlanSummary,
+    PublicationSummary,
     StageDetail,
     iso,
 )
@@ -57,6 +58,8 @@ class VideoResponse(BaseModel):
     created_at: str
     reviewed_at: str | None
     reason: str | None
+    # Where an approved video went, oldest first (the service fills it; see vidgen publications).
+    publications: list[PublicationSummary] = Field(default_factory=list)
 
 
 class VideoListResponse(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -40,6 +40,7 @@ from vidgen.schemas import (
     PruneResponse,
     PublicationListResponse,
     PublicationResponse,
+    PublicationSummary,
     PublishDueResponse,
     RecoverResponse,
     StageDetail,
@@ -231,8 +232,17 @@ def _completed_by_job(store: Store, job_ids: list[int]) -> dict[int, list[str]]:
     return report.completed_by_job(store, job_ids)
 
 
-def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
-    return report.to_status(job, completed)
+def to_status(
+    job: Job, completed: list[str], publications: list[PublicationSummary]
+) -> JobStatusResponse:
+    return report.to_status(job, completed, publications)
+
+
+def _published(
+    rows: Mapping[int, Sequence[report.PublicationFields]], job_id: int
+) -> list[PublicationSummary]:
+    """Job ``job_id``'s publications, from either read path's rows."""
+    return [report.to_summary(row) for row in rows.get(job_id, ())]
 
 
 def _get_job(store: Store, job_id: int) -> Job:
@@ -252,14 +262,16 @@ def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
         if row is None:
             raise NotFound(f"Job {job_id} not found")
         latest = reader.latest_states([job_id])[job_id]
-        return report.to_status(row, report.completed_stages(latest))
+        published = _published(reader.publications([job_id]), job_id)
+        return report.to_status(row, report.completed_stages(latest), published)
 
     body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
     if body is not None:
         return body
     store = get_store(settings)
     job = _get_job(store, job_id)
-    return to_status(job, _completed_by_job(store, [job_id])[job_id])
+    published = report.publications_by_job(store, [job_id]).get(job_id, [])
+    return to_status(job, _completed_by_job(store, [job_id])[job_id], published)
 
 
 def list_jobs(
@@ -273,7 +285,11 @@ def list_jobs(
     def fast(reader: fastread.Reader) -> JobListResponse:
         found = reader.newest(status, limit, offset)
         states = reader.latest_states(row.id for row in found)
-        items = [report.to_status(row, report.completed_stages(states[row.id])) for row in found]
+        pubs = reader.publications(row.id for row in found)
+        items = [
+            report.to_status(row, report.completed_stages(states[row.id]), _published(pubs, row.id))
+            for row in found
+        ]
         return JobListResponse(count=len(items), total=reader.count(status), jobs=items)
 
     body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
@@ -282,8 +298,14 @@ def list_jobs(
     store = get_store(settings)
     found = jobs.newest(store, status, limit, offset)
     total = jobs.count(store, status)
-    completed = _completed_by_job(store, [job.id for job in found if job.id is not None])
-    items = [to_status(job, completed[job.id]) for job in found if job.id is not None]
+    ids = [job.id for job in found if job.id is not None]
+    completed = _completed_by_job(store, ids)
+    published = report.publications_by_job(store, ids)
+    items = [
+        to_status(job, completed[job.id], published.get(job.id, []))
+        for job in found
+        if job.id is not None
+    ]
     return JobListResponse(count=len(items), total=total, jobs=items)
 
 
@@ -307,7 +329,8 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
             raise NotFound(f"Job {job_id} not found")
         latest = {cp.stage: cp for cp in reader.checkpoints(job_id)}  # the last row per stage
         total = reader.total_cost(job_id)
-        return _detail(job, latest, total, reader.video(job_id))
+        published = _published(reader.publications([job_id]), job_id)
+        return _detail(job, latest, total, reader.video(job_id), published)
 
     body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
     if body is not None:
@@ -320,6 +343,7 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
         checkpoints.latest(store, job_id),
         checkpoints.total_cost(store, job_id),
         (video.id, video.video_path) if video is not None and video.id is not None else None,
+        report.publications_by_job(store, [job_id]).get(job_id, []),
     )
 
 
@@ -328,6 +352,7 @@ def _detail(
     latest: Mapping[str, Any],
     total_cost: float,
     video: tuple[int, str] | None,
+    publications: list[PublicationSummary],
 ) -> JobDetailResponse:
     """``latest``: each stage's latest checkpoint (a ``Checkpoint`` or ``fastread`` row)."""
     stages = []
@@ -347,7 +372,7 @@ def _detail(
             )
         )
     completed = [s.stage for s in stages if s.state == CheckpointStatus.COMPLETED.value]
-    base = report.to_status(job, completed)
+    base = report.to_status(job, completed, publications)
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,
@@ -1156,15 +1181,31 @@ def list_videos(
     from vidgen import review
 
     check_page(limit, 0)
-    return review.list_videos(get_store(settings), settings, status, limit)
+    store = get_store(settings)
+    found = review.list_videos(store, settings, status, limit)
+    return found.model_copy(update={"videos": _with_publications(store, found.videos)})
+
+
+def _with_publications(store: Store, found: list[VideoResponse]) -> list[VideoResponse]:
+    """``found`` with each video's publications (``vidgen videos``, ``approve``)."""
+    from vidgen.store import publications
+
+    by_video = publications.for_videos(store, [video.id for video in found])
+    return [
+        video.model_copy(
+            update={"publications": [report.to_summary(p) for p in by_video.get(video.id, [])]}
+        )
+        for video in found
+    ]
 
 
 def approve_video(settings: Settings, video_id: int) -> VideoResponse:
     from vidgen import review
 
-    approved = review.approve_video(get_store(settings), settings, check_video_id(video_id))
+    store = get_store(settings)
+    approved = review.approve_video(store, settings, check_video_id(video_id))
     schedule_after_approval(settings, approved.id)  # a config's publish: section
-    return approved
+    return _with_publications(store, [approved])[0]  # ... and what it scheduled
 
 
 def reject_video(settings: Settings, video_id: int, reason: str) -> VideoResponse:
@@ -1231,13 +1272,14 @@ def job_cards(
     titles = trends.plan_titles(store, ids)
     costs = checkpoints.total_costs(store, ids)
     completed = _completed_by_job(store, ids)
+    published = report.publications_by_job(store, ids)
     cards = []
     for job in found:
         assert job.id is not None
         video = by_job.get(job.id)
         cards.append(
             JobCard(
-                **to_status(job, completed[job.id]).model_dump(),
+                **to_status(job, completed[job.id], published.get(job.id, [])).model_dump(),
                 total_cost=round(costs.get(job.id, 0.0), 6),
                 title=video.title if video else titles.get(job.id),
                 video_id=video.id if video else None,
@@ -1315,7 +1357,7 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
             for event in recent
         ],
         plan=plan,
-        video=to_response(video) if video is not None else None,
+        video=_with_publications(store, [to_response(video)])[0] if video is not None else None,
         captions_path=str(captions) if captions is not None and captions.is_file() else None,
     )
 

@@ -26,15 +26,18 @@ def videos_table(result: VideoListResponse) -> RenderableType:
     from rich.table import Table
 
     from vidgen.cli.output import clip, console, plain, short_time
+    from vidgen.cli.panels import publication_text
 
     if not result.videos:
         return "[dim]No videos match.[/]"
     table = Table(header_style="bold")
     # Video ids and job ids are different numbers: both are shown, each named.
-    for column in ("video", "job", "status", "title", "length", "created", "file"):
+    for column in ("video", "job", "status", "title", "length", "created", "file", "published"):
         table.add_column(column, justify="right" if column in ("video", "job") else "left")
     # A terminal gets a short title; a pipe (plain rows) gets the whole one.
     cut = clip if console().is_terminal else (lambda text, _: text)
+    # One publication a line on a terminal; a pipe keeps each video on one line.
+    between = "\n" if console().is_terminal else "; "
     for video in result.videos:
         style = VIDEO_STYLE.get(video.status, "white")
         table.add_row(
@@ -45,6 +48,7 @@ def videos_table(result: VideoListResponse) -> RenderableType:
             f"{video.duration_seconds:.1f}s",
             short_time(video.created_at),
             plain(video.video_path),
+            between.join(publication_text(pub) for pub in video.publications),
         )
     return table
 
