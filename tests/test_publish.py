@@ -519,3 +519,23 @@ def test_publish_times_follow_the_configured_time_zone() -> None:
     local = service.parse_publish_time("2026-12-24T18:00", "Europe/Berlin", now)
     assert local == datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
     assert service.parse_publish_time("2026-12-24T18:00+00:00", "Europe/Berlin", now).hour == 18
+
+
+def test_a_platforms_error_text_is_printed_as_sent_not_as_markup(
+    approved: int, home: Path, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    """An error from a platform is user text: markup in it (``[link=…]``, ``[bold]``) is printed
+    as sent, never turned into a hidden terminal hyperlink or dropped (``[/]`` alone broke the
+    whole listing with Rich's MarkupError)."""
+    made = cli("publish", str(approved), "--to", "youtube", "--json").json()
+    store = get_store(load_settings())
+    _pub, lease = publications.claim(store, made["id"], "markup-test", 60)
+    text = "quota exceeded [link=https://evil.example]see[/link] [bold]now[/bold]"
+    publications.fail(store, lease, text, {})
+    listed = cli("publications")
+    assert listed.code == 0, listed.err
+    assert text in listed.out
+    job_id = made["job_id"]
+    for args in (("status", str(job_id)), ("videos",)):
+        shown = cli(*args)
+        assert shown.code == 0 and text in shown.out, (args, shown.err)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import EXIT_USAGE, die, example, respond
+from vidgen.cli.output import EXIT_USAGE, die, example, plain, respond
 from vidgen.ids import parse_id
 from vidgen.store.status import PublicationStatus
 
@@ -31,11 +31,12 @@ PUBLICATION_STYLE: dict[str, str] = {
 
 def _one(pub: PublicationResponse) -> str:
     style = PUBLICATION_STYLE.get(pub.status, "white")
+    # A platform's error text or an account name is user text: escaped, never Rich markup.
     where = pub.url or pub.remote_id or f"at {pub.scheduled_at[:16].replace('T', ' ')} UTC"
-    error = f" -- {pub.error_message}" if pub.error_message else ""
+    error = f" -- {plain(pub.error_message)}" if pub.error_message else ""
     return (
-        f"Publication {pub.id}: video {pub.video_id} on {pub.destination} "
-        f"[{style}]{pub.status}[/] {where}{error}"
+        f"Publication {pub.id}: video {pub.video_id} on {plain(pub.destination)} "
+        f"[{style}]{pub.status}[/] {plain(where)}{error}"
     )
 
 
@@ -57,11 +58,15 @@ def publications_table(result: PublicationListResponse) -> RenderableType:
         table.add_row(
             str(pub.id),
             str(pub.video_id),
-            f"{pub.destination} ({pub.account})" if pub.account != "default" else pub.destination,
+            plain(
+                f"{pub.destination} ({pub.account})"
+                if pub.account != "default"
+                else pub.destination
+            ),
             f"[{style}]{pub.status}[/]{progress}",
             short_time(pub.scheduled_at),
             pub.applied_privacy or pub.privacy or "",
-            pub.error_message or pub.url or pub.remote_id or "",
+            plain(pub.error_message or pub.url or pub.remote_id or ""),
         )
     return table
 
