@@ -95,18 +95,19 @@ def with_config(**overrides: Any) -> bytes:
         (("approve", "--video-id", "abc"), 2, "Invalid value for '--video-id'"),
         (("approve",), 2, "name the job"),
         (("approve", "3", "--video-id", "3"), 2, "not both"),
-        # unknown, zero, negative and huge ids: not found, exit 1
+        # a sign is not part of an id (vidgen.ids): a usage error too
+        (("retry", "--", "-1"), 2, "'-1' is not an id"),
+        (("approve", "--", "-2"), 2, "'-2' is not an id"),
+        (("approve", "--video-id", "-2"), 2, "'-2' is not an id"),
+        # unknown, zero and huge ids: not found, exit 1
         (("status", "5", "--watch"), 1, "Job 5 not found"),
         (("status", "5", "--json"), 1, "Job 5 not found"),
         (("retry", "0"), 1, "Job 0 not found"),
-        (("retry", "--", "-1"), 1, "Job -1 not found"),
         (("retry", HUGE), 1, f"Job {HUGE} not found"),
         (("approve", "7"), 1, "7 not found"),
         (("approve", "0"), 1, "Job 0 not found"),
-        (("approve", "--", "-2"), 1, "Job -2 not found"),
         (("approve", HUGE), 1, f"Job {HUGE} not found"),
         (("approve", "--video-id", "0"), 1, "Video 0 not found"),
-        (("approve", "--video-id", "-2"), 1, "Video -2 not found"),
         (("approve", "--video-id", HUGE), 1, f"Video {HUGE} not found"),
         (("reject", "7", "--reason", "blurry"), 1, "7 not found"),
         (("reject", HUGE, "--reason", "blurry"), 1, f"Job {HUGE} not found"),
@@ -439,15 +440,17 @@ HTTP_CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/jobs/1e3/retry", None, 422, "job_id"),
     ("POST", "/api/videos/x/approve", None, 422, "video_id"),
     ("POST", "/api/videos/x/reject", {"reason": "blurry"}, 422, "video_id"),
-    # unknown, zero, negative, huge ids: 404
+    # a sign is not part of an id (vidgen.ids): 422 like any other spelling
+    ("GET", "/api/jobs/-1", None, 422, "'-1' is not an id"),
+    ("GET", f"/api/jobs/-{HUGE}/detail", None, 422, "is not an id"),
+    ("POST", "/api/videos/-5/reject", {"reason": "blurry"}, 422, "'-5' is not an id"),
+    # unknown, zero, huge ids: 404
     ("GET", "/api/jobs/5", None, 404, "Job 5 not found"),
     ("GET", "/api/jobs/0", None, 404, "Job 0 not found"),
-    ("GET", "/api/jobs/-1", None, 404, "Job -1 not found"),
     ("GET", f"/api/jobs/{HUGE}", None, 404, f"Job {HUGE} not found"),
     ("GET", "/api/jobs/9223372036854775807", None, 404, "not found"),
     ("GET", "/api/jobs/9223372036854775808", None, 404, "not found"),
     ("GET", "/api/jobs/5/detail", None, 404, "Job 5 not found"),
-    ("GET", f"/api/jobs/-{HUGE}/detail", None, 404, "not found"),
     ("POST", "/api/jobs/5/retry", None, 404, "Job 5 not found"),
     ("POST", "/api/jobs/0/retry", None, 404, "Job 0 not found"),
     ("POST", f"/api/jobs/{HUGE}/retry", None, 404, "not found"),
@@ -455,7 +458,6 @@ HTTP_CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/api/videos/0/approve", None, 404, "Video 0 not found"),
     ("POST", f"/api/videos/{HUGE}/approve", None, 404, "not found"),
     ("POST", "/api/videos/5/reject", {"reason": "blurry"}, 404, "5 not found"),
-    ("POST", "/api/videos/-5/reject", {"reason": "blurry"}, 404, "Video -5 not found"),
     # refused / invalid bodies on reject
     ("POST", "/api/videos/5/reject", None, 422, "reason"),
     ("POST", "/api/videos/5/reject", {"reason": ""}, 422, "reason"),

@@ -183,7 +183,7 @@ def test_jobs_lists_newest_first_with_filters(cli: Cli, stagekit: Path, drain, m
         (("status", "999"), 1, "Job 999 not found"),
         (("status", "0"), 1, "Job 0 not found"),
         (("status", "-3"), 2, "No such option: -3"),
-        (("status", "--", "-3"), 1, "Job -3 not found"),
+        (("status", "--", "-3"), 2, "'-3' is not an id"),
         (("status", "99999999999999999999999"), 1, "not found"),
         (("retry", "999"), 1, "Job 999 not found"),
         (("retry", "x"), 2, "Invalid value"),

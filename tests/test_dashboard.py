@@ -349,3 +349,107 @@ def test_docs_work_offline_and_with_the_token(browser: Any, site: Site) -> None:
         assert status.inner_text().strip() == "200", path
     rec.check_all_local(base)
     context.close()
+
+
+def _approved_job(site: Site, theme: str, publish: dict[str, Any] | None) -> int:
+    """A fast scripted job with a real MP4, rendered from the sample config plus ``publish``
+    (none: the sample as it is, which has no publish section), approved from the CLI."""
+    import yaml
+
+    from conftest import SAMPLE_CONFIG
+
+    raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    if publish is not None:
+        raw["publish"] = publish
+    config = site.factory.root / f"publish-{len(list(site.factory.root.glob('publish-*')))}.yml"
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    tiny = {"STAGEKIT_COMPOSITION": "tinyvideo", "STAGEKIT_REVIEW": "real"}
+    made = site.factory.vidgen(
+        "generate", "--theme", theme, "--config", str(config), "--wait", timeout=300, **tiny
+    )
+    assert made.popen.returncode == 0, (made.out, made.err)
+    job_id = int(site.factory._query("SELECT max(id) FROM job")[0][0])
+    site.cli("approve", str(job_id))
+    return job_id
+
+
+def _toast(page: Any, text: str) -> str:
+    """The error the page shows (its toast) once it contains ``text``."""
+    try:
+        page.wait_for_function(
+            "text => { const t = document.getElementById('toast');"
+            " return t.classList.contains('bad') && t.textContent.includes(text); }",
+            arg=text,
+            timeout=15_000,
+        )
+    except Exception as exc:  # playwright's TimeoutError: say what the page showed instead
+        raise AssertionError(
+            f"no error toast with {text!r}: {page.inner_text('#toast')!r}"
+        ) from exc
+    shown: str = page.inner_text("#toast")
+    return shown
+
+
+def test_a_reviewer_publishes_an_approved_video_from_its_page(browser: Any, site: Site) -> None:
+    """The Publishing box of an approved video: a destination without credentials, and a
+    config without the made-for-kids answer, each say what to do in one line and schedule
+    nothing; with both, a click schedules the upload and the page shows it as the CLI does.
+    No worker runs here, so nothing is uploaded (and nothing reaches the network)."""
+    from platformkit import write_credentials
+
+    base = site.servers["open"]
+    ready = _approved_job(site, "Desk tour", {"made_for_kids": False, "privacy": "private"})
+    unanswered = _approved_job(site, "Desk tour", None)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    rec = Recorder(page)
+
+    # No credentials for YouTube yet: the one line says which command gives them.
+    page.goto(f"{base}/jobs/{ready}")
+    page.wait_for_selector("#publishing:not([hidden]) #publish-youtube")
+    assert "Not published yet." in page.inner_text("#publishing")
+    page.click("#publish-youtube")
+    message = _toast(page, "vidgen auth youtube")
+    assert message == (
+        "Publish to youtube: no YouTube credentials for account 'default': "
+        "run 'vidgen auth youtube' first"
+    )
+    assert "\n" not in message
+    assert site.cli("publications")["count"] == 0
+
+    # With credentials (as `vidgen auth youtube` leaves them) the same click schedules it.
+    write_credentials(site.factory.home, "youtube")
+    page.click("#publish-youtube")
+    row = page.locator("#publishing [data-publication]")
+    row.wait_for()
+    (pub,) = site.cli("publications")["publications"]
+    assert pub["destination"] == "youtube" and pub["status"] == "scheduled"
+    assert row.get_attribute("data-publication") == str(pub["id"])
+    assert "youtube" in row.inner_text()
+    assert row.locator("[data-status]").get_attribute("data-status") == "scheduled"
+    scheduled = pub["scheduled_at"][:16].replace("T", " ")
+    assert f"at {scheduled} UTC" in row.inner_text()
+    # One live publication per destination: its button is gone, the other one stays.
+    assert page.locator("#publish-youtube").count() == 0
+    assert page.locator("#publish-tiktok").count() == 1
+    # The job's status and the videos list say the same (issue 21: visible everywhere).
+    status = site.cli("status", str(ready))["publications"]
+    assert [(p["id"], p["status"]) for p in status] == [(pub["id"], "scheduled")]
+
+    # A config without publish.made_for_kids: refused, never defaulted, nothing scheduled.
+    write_credentials(site.factory.home, "tiktok")
+    page.goto(f"{base}/jobs/{unanswered}")
+    page.wait_for_selector("#publishing:not([hidden]) #publish-tiktok")
+    page.click("#publish-tiktok")
+    message = _toast(page, "made_for_kids is not set")
+    assert message.startswith("Publish to tiktok: ") and "\n" not in message
+    assert site.cli("publications")["count"] == 1
+    assert site.cli("status", str(unanswered))["publications"] == []
+    assert "Not published yet." in page.inner_text("#publishing")
+
+    # The page's failed POSTs are the only console errors; everything stayed on the server.
+    expected = "Failed to load resource: the server responded with a status of 400"
+    assert rec.errors and all(expected in error for error in rec.errors), rec.errors
+    rec.errors.clear()
+    rec.check_all_local(base)
+    context.close()

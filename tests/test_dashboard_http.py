@@ -44,7 +44,7 @@ def test_validation_errors_are_one_line_naming_the_value(client: TestClient) -> 
     )
     assert one_line(client.get("/api/jobs?offset=1.5"), 422).startswith("offset=1.5: ")
     detail = one_line(client.get("/api/jobs/abc"), 422)
-    assert detail.startswith('/api/jobs/abc: job_id "abc": Input should be a valid integer')
+    assert detail == "/api/jobs/abc: job_id 'abc' is not an id: write it in digits only, e.g. 12"
     assert one_line(client.post("/api/generate", json={"theem": "x"}), 422) == (
         'unknown field "theem" in the body: check its spelling'
     )

@@ -26,8 +26,13 @@ from vidgen.settings import Settings, load_settings
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.store import Store, engine, fastread, reset_stores
 from vidgen.store.engine import SCHEMA_VERSION
-from vidgen.store.models import Checkpoint, Job, Video
+from vidgen.store.models import Checkpoint, Job, Publication, Video
 
+PUBLICATIONS = [
+    [],
+    [("youtube", "published"), ("tiktok", "scheduled")],
+    [("tiktok", "failed"), ("youtube", "cancelled")],
+]
 T0 = datetime(2026, 12, 4, 20, 0, 0, tzinfo=UTC)  # microsecond 0: isoformat drops the fraction
 
 
@@ -95,10 +100,21 @@ def _fill(store: Store) -> list[int]:
                         )
                     )  # fmt: skip
                 if shape.get("done") == 5:
-                    session.add(
-                        Video(job_id=job_id, video_path=f"/r/job-{job_id}-ü.mp4",
-                              thumbnail_path="/r/t.jpg", log_path="/r/l.json")
-                    )  # fmt: skip
+                    video = Video(job_id=job_id, video_path=f"/r/job-{job_id}-ü.mp4",
+                                  thumbnail_path="/r/t.jpg", log_path="/r/l.json")  # fmt: skip
+                    session.add(video)
+                    session.flush()
+                    assert video.id is not None
+                    # Publications of every shape a status shows, up to two per video.
+                    for n_pub, (dest, state) in enumerate(PUBLICATIONS[k % 3]):
+                        session.add(
+                            Publication(
+                                video_id=video.id, destination=dest, status=state,
+                                scheduled_at=created + timedelta(hours=n_pub, microseconds=k),
+                                url=f"https://x.example/{k}" if state == "published" else None,
+                                error_message="quota ✓" if state == "failed" else None,
+                            )
+                        )  # fmt: skip
             ids.append(job_id)
     return ids
 
@@ -153,6 +169,9 @@ def test_status_bodies_are_byte_for_byte_those_of_the_sqlalchemy_path(
         _same(fast, slow)
     body = _both(monkeypatch, lambda: service.job_status(settings, filled[3]))[0]
     assert isinstance(body, str) and '"completed_stages":["trend_collection"]' in body
+    shown = [_both(monkeypatch, lambda j=j: service.job_status(settings, j))[0] for j in filled]
+    assert any('"status":"published","scheduled_at":' in str(b) for b in shown)
+    assert any('"error_message":"quota ✓"' in str(b) for b in shown)
 
 
 def test_job_details_are_byte_for_byte_those_of_the_sqlalchemy_path(

@@ -46,7 +46,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     import uvicorn
 
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    keep = ("host", "port", "log_level")  # not the protocol class (tests/test_slow_clients.py)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({k: kw[k] for k in keep}))
     return calls
 
 

@@ -215,6 +215,69 @@ def test_http_twins_return_the_same_bodies_and_statuses(
         assert refused.status_code == 400 and "only approved" in refused.json()["detail"]
 
 
+def test_status_and_videos_show_where_a_video_went_and_equal_their_twins(
+    approved: int, cli: Cli, drain: Callable[[], int], fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    from vidgen.shim import create_app
+
+    job_id = cli("videos", "--json").json()["videos"][0]["job_id"]
+    assert cli("status", str(job_id), "--json").json()["publications"] == []
+    later = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    tiktok = cli("publish", str(approved), "--to", "tiktok", "--at", later.isoformat(), "--json")
+    youtube = cli("publish", str(approved), "--to", "youtube", "--json")
+    assert tiktok.code == 0 and youtube.code == 0, (tiktok.err, youtube.err)
+    drain()  # the YouTube one is due now: uploaded; the TikTok one waits for tomorrow
+
+    status = cli("status", str(job_id), "--json").json()
+    shown = {p["destination"]: p for p in status["publications"]}
+    assert [p["destination"] for p in status["publications"]] == ["tiktok", "youtube"]
+    assert shown["tiktok"] == {
+        "id": tiktok.json()["id"], "destination": "tiktok", "status": "scheduled",
+        "scheduled_at": later.isoformat(), "url": None, "error_message": None,
+    }  # fmt: skip
+    assert shown["youtube"]["status"] == "published"
+    assert shown["youtube"]["url"].startswith("https://www.youtube.com/shorts/")
+    video = cli("videos", "--json").json()["videos"][0]
+    assert video["id"] == approved and video["publications"] == status["publications"]
+    # The whole publication record says the same.
+    full = {p["id"]: p for p in cli("publications", "--json").json()["publications"]}
+    for summary in status["publications"]:
+        assert {k: full[summary["id"]][k] for k in summary} == summary
+
+    # --json is the HTTP body, byte for byte.
+    with TestClient(create_app()) as client:
+        for args, url in [
+            (("status", str(job_id), "--json"), f"/api/jobs/{job_id}"),
+            (("videos", "--json"), "/api/videos"),
+            (("videos", "--status", "approved", "--json"), "/api/videos?status=approved"),
+            (("jobs", "--json"), "/api/jobs"),
+        ]:
+            assert cli(*args).out.strip() == client.get(url).text, args
+
+    # For people: the status panel and the videos table (plain rows when piped).
+    panel = cli("status", str(job_id)).out
+    assert f"publish tiktok scheduled {later.strftime('%Y-%m-%d %H:%M')} UTC" in panel
+    assert f"publish youtube published {shown['youtube']['url']}" in panel
+    rows = cli("videos").out.splitlines()
+    assert rows[0].split("\t")[-1] == "published"
+    assert rows[1].split("\t")[-1] == (  # oldest first: the TikTok one was made first
+        f"tiktok scheduled {later.strftime('%Y-%m-%d %H:%M')} UTC (#{shown['tiktok']['id']}); "
+        f"youtube published {shown['youtube']['url']} (#{shown['youtube']['id']})"
+    )
+
+
+def test_approve_shows_what_it_scheduled(
+    home: Path, tmp_path: Path, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    settings = load_settings()
+    config = theme_file(tmp_path, PUBLISH | {"destinations": ["tiktok"], "times": ["09:30"]})
+    video_id = pending_video(get_store(settings), settings, config)
+    approved = cli("approve", "--video-id", str(video_id), "--json")
+    assert approved.code == 0, approved.err
+    (pub,) = approved.json()["publications"]
+    assert pub["destination"] == "tiktok" and pub["status"] == "scheduled"
+
+
 def test_publish_due_keeps_each_destination_within_max_per_day(
     home: Path, tmp_path: Path, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
 ) -> None:
@@ -456,3 +519,23 @@ def test_publish_times_follow_the_configured_time_zone() -> None:
     local = service.parse_publish_time("2026-12-24T18:00", "Europe/Berlin", now)
     assert local == datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
     assert service.parse_publish_time("2026-12-24T18:00+00:00", "Europe/Berlin", now).hour == 18
+
+
+def test_a_platforms_error_text_is_printed_as_sent_not_as_markup(
+    approved: int, home: Path, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
+) -> None:
+    """An error from a platform is user text: markup in it (``[link=…]``, ``[bold]``) is printed
+    as sent, never turned into a hidden terminal hyperlink or dropped (``[/]`` alone broke the
+    whole listing with Rich's MarkupError)."""
+    made = cli("publish", str(approved), "--to", "youtube", "--json").json()
+    store = get_store(load_settings())
+    _pub, lease = publications.claim(store, made["id"], "markup-test", 60)
+    text = "quota exceeded [link=https://evil.example]see[/link] [bold]now[/bold]"
+    publications.fail(store, lease, text, {})
+    listed = cli("publications")
+    assert listed.code == 0, listed.err
+    assert text in listed.out
+    job_id = made["job_id"]
+    for args in (("status", str(job_id)), ("videos",)):
+        shown = cli(*args)
+        assert shown.code == 0 and text in shown.out, (args, shown.err)

@@ -314,8 +314,9 @@ def test_list_and_get(pending: dict[str, Any], store: Store, settings: Settings)
     assert review_folders.get_video(store, video.id) == video
     assert set(video.model_dump()) == {
         "id", "job_id", "status", "title", "video_path", "thumbnail_path", "log_path",
-        "duration_seconds", "created_at", "reviewed_at", "reason",
+        "duration_seconds", "created_at", "reviewed_at", "reason", "publications",
     }  # fmt: skip
+    assert video.publications == []  # the service fills them (tests/test_publish.py)
 
 
 def test_list_newest_first_and_limit(

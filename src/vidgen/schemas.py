@@ -63,6 +63,18 @@ class PipelineTriggerResponse(BaseModel):
     message: str = "Pipeline execution started"
 
 
+class PublicationSummary(BaseModel):
+    """One publication of a video as a job's status and the videos list show it, oldest first
+    (the whole record: ``vidgen publications``)."""
+
+    id: int  # vidgen publications cancel ID
+    destination: str
+    status: str  # scheduled, uploading, published, failed, cancelled
+    scheduled_at: str  # ISO-8601 UTC
+    url: str | None  # once published
+    error_message: str | None  # once failed
+
+
 class JobStatusResponse(BaseModel):
     id: int
     status: str
@@ -74,6 +86,8 @@ class JobStatusResponse(BaseModel):
     completed_stages: list[str] | None
     total_stages: int
     progress_pct: float | None
+    # Addition: where the job's video went (issue 21); [] before it is approved and scheduled.
+    publications: list[PublicationSummary] = Field(default_factory=list)
 
 
 class JobListResponse(BaseModel):
@@ -306,6 +320,8 @@ class VideoResponse(BaseModel):
     created_at: str
     reviewed_at: str | None
     reason: str | None
+    # Where an approved video went, oldest first (the service fills it; see vidgen publications).
+    publications: list[PublicationSummary] = Field(default_factory=list)
 
 
 class VideoListResponse(BaseModel):

@@ -10,6 +10,7 @@ map to statuses here and only here. Security: a bearer token is required on ever
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,7 @@ from vidgen.errors import (
 )
 from vidgen.settings import Settings, load_settings
 from vidgen.web.responses import MAX_BODY_BYTES, detail_response, render_json_detail
+from vidgen.web.server import DEFAULT_REQUEST_TIMEOUT
 
 # Every route of the app, by resource, in the order they are added (the OpenAPI order).
 API_ROUTERS: list[Callable[[FastAPI, Callable[[], Settings]], None]] = [
@@ -66,14 +68,19 @@ def status_for(exc: VidgenError) -> int:
 
 
 class BodyLimit:
-    """Reject bodies over MAX_BODY_BYTES, declared or streamed (chunked), before a route runs.
+    """Reject bodies over MAX_BODY_BYTES, declared or streamed (chunked), or not all sent within
+    ``timeout`` seconds (a client dribbling its body held the connection forever), before a
+    route runs. It sits inside the token check (``create_app`` adds it first), so a client
+    without the token never makes the server read a body at all.
 
     The body is read here, up to the limit, and replayed to the app: a limit enforced inside the
-    route's own read would surface as FastAPI's generic 400 "error parsing the body".
+    route's own read would surface as FastAPI's generic 400 "error parsing the body". Every
+    refusal closes the connection: the rest of the body is never read.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> None:
         self.app = app
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,8 +95,18 @@ class BodyLimit:
             return
         chunks: list[bytes] = []
         seen = 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                await _reply(
+                    send,
+                    408,
+                    f"request body not received within {self.timeout:g} s: send it at once",
+                )
+                return
             if message["type"] != "http.request":  # client went away: let the app see that
                 await self.app(scope, _replay([message], receive), send)
                 return
@@ -101,8 +118,46 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        body = b"".join(chunks)
+        if _json_body(scope) and (key := duplicate_key(body)) is not None:
+            await _reply(
+                send,
+                422,
+                f"duplicate key {key[:60]!r} in the JSON body: send each field once",
+                close=False,
+            )
+            return
+        whole: Message = {"type": "http.request", "body": body, "more_body": False}
         await self.app(scope, _replay([whole], receive), send)
+
+
+def _json_body(scope: Scope) -> bool:
+    """FastAPI reads a body as JSON when it says so, or says nothing."""
+    kind = dict(scope.get("headers") or []).get(b"content-type", b"").split(b";")[0].strip()
+    return not kind or kind.endswith(b"json")
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key an object of ``body`` repeats, or None (also for a body that is not JSON:
+    FastAPI says what is wrong with that). ``json.loads`` keeps the last of two equal keys, so
+    ``{"theme": "a", "theme": "b"}`` silently meant "b"; the YAML loaders refuse it too."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _value in items:
+            if key in seen and not repeated:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    if not body.strip():
+        return None
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return repeated[0] if repeated else None
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -118,15 +173,17 @@ async def _too_large(send: Send) -> None:
     await _reply(send, 413, f"request body larger than {MAX_BODY_BYTES} bytes")
 
 
-async def _reply(send: Send, status: int, message: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": render_json_detail(message)})
+async def _reply(send: Send, status: int, message: str, close: bool = True) -> None:
+    """The error body; ``close``: the rest of the request was not read, so end the connection."""
+    body = render_json_detail(message)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _shown(value: Any, limit: int = 60, raw: bool = False) -> str:
@@ -168,6 +225,8 @@ def validation_detail(errors: list[Any], path: str = "") -> tuple[int, str]:
         line = f"{where} field {name!r} is missing: {message}"
     elif where == "query":
         line = f"{name}={_shown(value, raw=True)}: {message}"
+    elif kind == "id_digits":  # vidgen.ids: the message already shows the value
+        line = f"{_shown(path, 120, raw=True) if where == 'path' else where}: {name} {message}"
     elif where == "path":
         line = f"{_shown(path, 120, raw=True)}: {name} {_shown(value)}: {message}"
     else:
@@ -179,10 +238,14 @@ def validation_detail(errors: list[Any], path: str = "") -> tuple[int, str]:
 
 
 def create_app(
-    settings: Settings | None = None, *, allowed_hosts: list[str] | None = None
+    settings: Settings | None = None,
+    *,
+    allowed_hosts: list[str] | None = None,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
 ) -> FastAPI:
     """The app. ``allowed_hosts``: Host header names to accept (``vidgen serve`` passes its
-    loopback names when no token is set, so a DNS-rebinding page cannot reach the API)."""
+    loopback names when no token is set, so a DNS-rebinding page cannot reach the API).
+    ``request_timeout``: seconds a client may take to send a request body."""
 
     def current() -> Settings:
         return settings if settings is not None else load_settings()
@@ -217,10 +280,11 @@ def create_app(
 
     from vidgen.web.security import add_guard
 
+    # Added first, so it runs after the guard: no body is read for a client without the token.
+    app.add_middleware(BodyLimit, timeout=request_timeout)
     add_guard(app, current, allowed_hosts)
 
     for add_routes in API_ROUTERS:
         add_routes(app, current)
     mount_files(app)
-    app.add_middleware(BodyLimit)
     return app

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from vidgen import service
+from vidgen.ids import Id
 from vidgen.schemas import JobCardListResponse, PublicationListResponse
 from vidgen.settings import Settings
 from vidgen.web.security import (
@@ -94,7 +95,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         return shell(request)
 
     @app.get("/jobs/{job_id}", include_in_schema=False)
-    def dashboard_job(request: Request, job_id: int) -> HTMLResponse:
+    def dashboard_job(request: Request, job_id: Id) -> HTMLResponse:
         return shell(request)
 
     @app.get("/login", include_in_schema=False)
@@ -164,7 +165,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses=errors(401, 404, 422),
         summary="One job's stages, every attempt, plan, video and captions (the job page)",
     )
-    def job_page(job_id: int) -> Response:
+    def job_page(job_id: Id) -> Response:
         return _json(service.job_page(current(), job_id))
 
     @app.get(
@@ -173,7 +174,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses=errors(401, 404, 422),
         summary="One video's publications, oldest first (the job page's Publishing box)",
     )
-    def video_publications(video_id: int) -> Response:
+    def video_publications(video_id: Id) -> Response:
         return _json(service.video_publications(current(), video_id))
 
     @app.get("/favicon.ico", include_in_schema=False)

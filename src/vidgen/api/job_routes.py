@@ -12,6 +12,7 @@ from fastapi import Body, FastAPI, Query
 from fastapi.responses import Response
 
 from vidgen import service
+from vidgen.ids import Id
 from vidgen.schemas import (
     BatchEntry,
     BatchTriggerResponse,
@@ -70,7 +71,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
     @app.get(
         "/api/jobs/{job_id}", response_model=JobStatusResponse, responses=errors(401, 404, 422)
     )
-    def job_status(job_id: int) -> Response:
+    def job_status(job_id: Id) -> Response:
         return _json(service.job_status(current(), job_id))
 
     @app.get(
@@ -78,7 +79,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         response_model=JobDetailResponse,
         responses=errors(401, 404, 422),
     )
-    def job_detail(job_id: int) -> Response:
+    def job_detail(job_id: Id) -> Response:
         return _json(service.job_detail(current(), job_id))
 
     @app.post(
@@ -86,7 +87,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         response_model=JobRetryResponse,
         responses=errors(400, 401, 403, 404, 422, 503),
     )
-    def retry(job_id: int, body: Annotated[JobRetryRequest | None, Body()] = None) -> Response:
+    def retry(job_id: Id, body: Annotated[JobRetryRequest | None, Body()] = None) -> Response:
         request = body or JobRetryRequest()
         return _json(service.retry(current(), job_id, request.from_stage, dry_run=request.dry_run))
 
@@ -95,7 +96,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         response_model=JobCancelResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def cancel(job_id: int) -> Response:
+    def cancel(job_id: Id) -> Response:
         return _json(service.cancel_job(current(), job_id))
 
     @app.get(
@@ -104,7 +105,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses=errors(401, 404, 422),
     )
     def job_logs(
-        job_id: int,
-        after: Annotated[int | None, Query(ge=0, le=service.MAX_JOB_ID)] = None,
+        job_id: Id,
+        after: Annotated[Id | None, Query(ge=0, le=service.MAX_JOB_ID)] = None,
     ) -> Response:
         return _json(service.job_logs(current(), job_id, after=after))

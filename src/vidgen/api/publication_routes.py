@@ -12,6 +12,7 @@ from fastapi import FastAPI, Query
 from fastapi.responses import Response
 
 from vidgen import service
+from vidgen.ids import Id
 from vidgen.schemas import (
     PublicationListResponse,
     PublicationResponse,
@@ -29,7 +30,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         response_model=PublicationResponse,
         responses=errors(400, 401, 403, 404, 413, 422, 503),
     )
-    def publish(video_id: int, body: PublishRequest) -> Response:
+    def publish(video_id: Id, body: PublishRequest) -> Response:
         return _json(service.publish_video(current(), video_id, body.to, body.at, body.account))
 
     @app.get(
@@ -54,5 +55,5 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         response_model=PublicationResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def cancel_publication(pub_id: int) -> Response:
+    def cancel_publication(pub_id: Id) -> Response:
         return _json(service.cancel_publication(current(), pub_id))

@@ -14,6 +14,7 @@ from fastapi import Body, FastAPI, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from vidgen import service
+from vidgen.ids import Id
 from vidgen.review_folders import MAX_REASON_CHARS
 from vidgen.schemas import VideoFileKind
 from vidgen.settings import Settings
@@ -36,7 +37,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         response_model=VideoResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def approve(video_id: int) -> Response:
+    def approve(video_id: Id) -> Response:
         return _json(service.approve_video(current(), video_id))
 
     @app.post(
@@ -45,7 +46,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses=errors(400, 401, 403, 404, 413, 422),
     )
     def reject(
-        video_id: int,
+        video_id: Id,
         reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
     ) -> Response:
         return _json(service.reject_video(current(), video_id, reason))
@@ -56,7 +57,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         response_model=VideoResponse,
         responses=errors(400, 401, 403, 404, 422),
     )
-    def approve_job(job_id: int) -> Response:
+    def approve_job(job_id: Id) -> Response:
         return _json(service.approve_job(current(), job_id))
 
     @app.post(
@@ -65,7 +66,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         responses=errors(400, 401, 403, 404, 413, 422),
     )
     def reject_job(
-        job_id: int,
+        job_id: Id,
         reason: Annotated[str, Body(embed=True, min_length=1, max_length=MAX_REASON_CHARS)],
     ) -> Response:
         return _json(service.reject_job(current(), job_id, reason))
@@ -84,7 +85,7 @@ def add_routes(app: FastAPI, current: Callable[[], Settings]) -> None:
         },
         summary="A published file of a video: the MP4, its thumbnail or its .srt captions",
     )
-    def video_file(video_id: int, kind: VideoFileKind, request: Request) -> Response:
+    def video_file(video_id: Id, kind: VideoFileKind, request: Request) -> Response:
         found = service.video_file(current(), video_id, kind)
         refused = _range_problem(request, Path(found.path))
         if refused is not None:

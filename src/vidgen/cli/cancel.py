@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import example, respond
+from vidgen.ids import parse_id
 
 if TYPE_CHECKING:
     from vidgen.schemas import JobCancelResponse
@@ -20,7 +21,9 @@ def _human(result: JobCancelResponse) -> str:
 
 
 def cancel(
-    job_id: Annotated[int, typer.Argument(metavar="ID", help="Id of a pending or running job.")],
+    job_id: Annotated[
+        int, typer.Argument(metavar="ID", parser=parse_id, help="Id of a pending or running job.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON (the body of POST /api/jobs/ID/cancel).")
     ] = False,

@@ -18,6 +18,7 @@ from vidgen.cli.output import (
     short_time,
 )
 from vidgen.errors import VidgenError
+from vidgen.ids import parse_id
 from vidgen.statuses import TERMINAL_JOB_STATUSES, JobStatus
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def _follow(job_id: int, as_json: bool) -> int:
 
 
 def logs(
-    job_id: Annotated[int, typer.Argument(metavar="ID", help="Job id.")],
+    job_id: Annotated[int, typer.Argument(metavar="ID", parser=parse_id, help="Job id.")],
     follow: Annotated[
         bool,
         typer.Option(

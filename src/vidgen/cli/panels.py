@@ -9,7 +9,22 @@ from vidgen.statuses import JobStatus
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from vidgen.schemas import JobDetailResponse
+    from vidgen.schemas import JobDetailResponse, PublicationSummary
+
+
+def publication_text(pub: PublicationSummary) -> str:
+    """One publication as Rich markup: destination, status, then its link, error or time."""
+    from vidgen.cli.output import plain, short_time
+    from vidgen.cli.publish import PUBLICATION_STYLE
+
+    style = PUBLICATION_STYLE.get(pub.status, "white")
+    if pub.url:
+        where = pub.url
+    elif pub.error_message:
+        where = pub.error_message
+    else:
+        where = f"{short_time(pub.scheduled_at)[:16]} UTC"
+    return f"{plain(pub.destination)} [{style}]{plain(pub.status)}[/] {plain(where)} (#{pub.id})"
 
 
 def stage_table(
@@ -62,6 +77,8 @@ def job_panel(detail: JobDetailResponse, elapsed: dict[str, float] | None = None
         # Approve with the job id; the video's own id is shown where the two differ.
         own = "" if detail.video_id in (None, detail.id) else f"(video id {detail.video_id}) "
         lines.append(f"video   {own}{plain(detail.video_path)}")
+    for pub in detail.publications:
+        lines.append(f"publish {publication_text(pub)}")
     if detail.status == JobStatus.FAILED:
         lines.append(f"[dim]resume it with: {me()} retry {detail.id}[/]")
     if detail.status == JobStatus.COMPLETED and detail.video_path:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vidgen.cli.output import EXIT_USAGE, die, example, respond
+from vidgen.cli.output import EXIT_USAGE, die, example, plain, respond
+from vidgen.ids import parse_id
 from vidgen.statuses import PublicationStatus
 
 if TYPE_CHECKING:
@@ -30,11 +31,12 @@ PUBLICATION_STYLE: dict[str, str] = {
 
 def _one(pub: PublicationResponse) -> str:
     style = PUBLICATION_STYLE.get(pub.status, "white")
+    # A platform's error text or an account name is user text: escaped, never Rich markup.
     where = pub.url or pub.remote_id or f"at {pub.scheduled_at[:16].replace('T', ' ')} UTC"
-    error = f" -- {pub.error_message}" if pub.error_message else ""
+    error = f" -- {plain(pub.error_message)}" if pub.error_message else ""
     return (
-        f"Publication {pub.id}: video {pub.video_id} on {pub.destination} "
-        f"[{style}]{pub.status}[/] {where}{error}"
+        f"Publication {pub.id}: video {pub.video_id} on {plain(pub.destination)} "
+        f"[{style}]{pub.status}[/] {plain(where)}{error}"
     )
 
 
@@ -56,11 +58,15 @@ def publications_table(result: PublicationListResponse) -> RenderableType:
         table.add_row(
             str(pub.id),
             str(pub.video_id),
-            f"{pub.destination} ({pub.account})" if pub.account != "default" else pub.destination,
+            plain(
+                f"{pub.destination} ({pub.account})"
+                if pub.account != "default"
+                else pub.destination
+            ),
             f"[{style}]{pub.status}[/]{progress}",
             short_time(pub.scheduled_at),
             pub.applied_privacy or pub.privacy or "",
-            pub.error_message or pub.url or pub.remote_id or "",
+            plain(pub.error_message or pub.url or pub.remote_id or ""),
         )
     return table
 
@@ -72,7 +78,9 @@ def _due(result: PublishDueResponse) -> str:
 def publish(
     video_id: Annotated[
         int | None,
-        typer.Argument(metavar="VIDEO", help="Video id from 'vidgen videos' (approved)."),
+        typer.Argument(
+            metavar="VIDEO", parser=parse_id, help="Video id from 'vidgen videos' (approved)."
+        ),
     ] = None,
     to: Annotated[
         str | None, typer.Option("--to", metavar="DEST", help="youtube or tiktok.")
@@ -150,7 +158,9 @@ def publications(
 
 @publications_app.command("cancel", epilog=example("vidgen publications cancel 3"))
 def cancel(
-    pub_id: Annotated[int, typer.Argument(metavar="PUB_ID", help="A scheduled publication.")],
+    pub_id: Annotated[
+        int, typer.Argument(metavar="PUB_ID", parser=parse_id, help="A scheduled publication.")
+    ],
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print JSON (the body of POST /api/publications/ID/cancel)."),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import complete_stage, example, respond
+from vidgen.ids import parse_id
 
 if TYPE_CHECKING:
     from vidgen.schemas import JobRetryResponse
@@ -42,6 +43,7 @@ def retry(
         int,
         typer.Argument(
             metavar="ID",
+            parser=parse_id,
             help="Id of a failed job (or a completed or cancelled one with --from-stage).",
         ),
     ],

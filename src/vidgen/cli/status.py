@@ -8,11 +8,15 @@ import typer
 
 from vidgen.cli.output import emit, example, fail, load_settings_or_fail
 from vidgen.errors import VidgenError
+from vidgen.ids import parse_id
 
 
 def status(
     job_id: Annotated[
-        int, typer.Argument(metavar="ID", help="Job id, as printed by generate or jobs.")
+        int,
+        typer.Argument(
+            metavar="ID", parser=parse_id, help="Job id, as printed by generate or jobs."
+        ),
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON (the body of GET /api/jobs/ID).")

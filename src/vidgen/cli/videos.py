@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vidgen.cli.output import complete_video_status, example, respond
+from vidgen.ids import parse_id
 from vidgen.statuses import VideoStatus
 
 if TYPE_CHECKING:
@@ -25,15 +26,18 @@ def videos_table(result: VideoListResponse) -> RenderableType:
     from rich.table import Table
 
     from vidgen.cli.output import clip, console, plain, short_time
+    from vidgen.cli.panels import publication_text
 
     if not result.videos:
         return "[dim]No videos match.[/]"
     table = Table(header_style="bold")
     # Video ids and job ids are different numbers: both are shown, each named.
-    for column in ("video", "job", "status", "title", "length", "created", "file"):
+    for column in ("video", "job", "status", "title", "length", "created", "file", "published"):
         table.add_column(column, justify="right" if column in ("video", "job") else "left")
     # A terminal gets a short title; a pipe (plain rows) gets the whole one.
     cut = clip if console().is_terminal else (lambda text, _: text)
+    # One publication a line on a terminal; a pipe keeps each video on one line.
+    between = "\n" if console().is_terminal else "; "
     for video in result.videos:
         style = VIDEO_STYLE.get(video.status, "white")
         table.add_row(
@@ -44,6 +48,7 @@ def videos_table(result: VideoListResponse) -> RenderableType:
             f"{video.duration_seconds:.1f}s",
             short_time(video.created_at),
             plain(video.video_path),
+            between.join(publication_text(pub) for pub in video.publications),
         )
     return table
 
@@ -100,10 +105,12 @@ _VIDEO_ID_HELP = "Name the video by its own id instead (the 'video' column of 'v
 
 def approve(
     job_id: Annotated[
-        int | None, typer.Argument(metavar="JOB_ID", help=_JOB_ID_HELP, show_default=False)
+        int | None,
+        typer.Argument(metavar="JOB_ID", parser=parse_id, help=_JOB_ID_HELP, show_default=False),
     ] = None,
     video_id: Annotated[
-        int | None, typer.Option("--video-id", metavar="VIDEO_ID", help=_VIDEO_ID_HELP)
+        int | None,
+        typer.Option("--video-id", metavar="VIDEO_ID", parser=parse_id, help=_VIDEO_ID_HELP),
     ] = None,
     as_json: Annotated[
         bool,
@@ -129,10 +136,12 @@ def reject(
         str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it was rejected.")
     ],
     job_id: Annotated[
-        int | None, typer.Argument(metavar="JOB_ID", help=_JOB_ID_HELP, show_default=False)
+        int | None,
+        typer.Argument(metavar="JOB_ID", parser=parse_id, help=_JOB_ID_HELP, show_default=False),
     ] = None,
     video_id: Annotated[
-        int | None, typer.Option("--video-id", metavar="VIDEO_ID", help=_VIDEO_ID_HELP)
+        int | None,
+        typer.Option("--video-id", metavar="VIDEO_ID", parser=parse_id, help=_VIDEO_ID_HELP),
     ] = None,
     as_json: Annotated[
         bool,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from vidgen.schemas import JobStatusResponse
+from vidgen.schemas import JobStatusResponse, PublicationSummary
 from vidgen.schemas import iso as iso  # re-exported: the service reads it here
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.statuses import CheckpointStatus
@@ -41,6 +41,51 @@ class JobFields(Protocol):
     def error_message(self) -> str | None: ...
 
 
+class PublicationFields(Protocol):
+    """What a status body shows of a publication: a ``store.models.Publication`` or a
+    ``fastread.PublicationRow``."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def destination(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def scheduled_at(self) -> datetime: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+
+
+def to_summary(pub: PublicationFields) -> PublicationSummary:
+    assert pub.id is not None
+    return PublicationSummary(
+        id=pub.id,
+        destination=pub.destination,
+        status=pub.status,
+        scheduled_at=pub.scheduled_at.isoformat(),
+        url=pub.url,
+        error_message=pub.error_message,
+    )
+
+
+def publications_by_job(
+    store: Store, job_ids: Iterable[int]
+) -> dict[int, list[PublicationSummary]]:
+    """Each job's video's publications, oldest first (jobs without any are left out)."""
+    from vidgen.store import publications, videos
+
+    by_job = {job_id: v.id for job_id, v in videos.for_jobs(store, job_ids).items() if v.id}
+    by_video = publications.for_videos(store, by_job.values())
+    return {
+        job_id: [to_summary(pub) for pub in by_video[video_id]]
+        for job_id, video_id in by_job.items()
+        if video_id in by_video
+    }
+
+
 def completed_stages(latest: Mapping[str, str]) -> list[str]:
     """Stages whose latest checkpoint (``latest``: stage -> status) completed, in stage order."""
     return [s for s in PIPELINE_STAGES if latest.get(s) == CheckpointStatus.COMPLETED]
@@ -54,7 +99,9 @@ def completed_by_job(store: Store, job_ids: Iterable[int]) -> dict[int, list[str
     return {job_id: completed_stages(latest) for job_id, latest in states.items()}
 
 
-def to_status(job: JobFields, completed: list[str]) -> JobStatusResponse:
+def to_status(
+    job: JobFields, completed: list[str], publications: list[PublicationSummary]
+) -> JobStatusResponse:
     total = len(PIPELINE_STAGES)
     assert job.id is not None
     return JobStatusResponse(
@@ -68,6 +115,7 @@ def to_status(job: JobFields, completed: list[str]) -> JobStatusResponse:
         completed_stages=completed,
         total_stages=total,
         progress_pct=round(len(completed) / total * 100, 1),
+        publications=publications,
     )
 
 
@@ -78,4 +126,5 @@ def status_body(store: Store, job_id: int) -> JobStatusResponse | None:
     job = jobs.get(store, job_id)
     if job is None:
         return None
-    return to_status(job, completed_by_job(store, [job_id])[job_id])
+    published = publications_by_job(store, [job_id]).get(job_id, [])
+    return to_status(job, completed_by_job(store, [job_id])[job_id], published)

@@ -4,7 +4,7 @@ SQLAlchemy), the change marker followers poll, and a job's runner events (``vidg
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vidgen.errors import InvalidInput, NotFound
@@ -14,6 +14,7 @@ from vidgen.schemas import (
     JobLogEvent,
     JobLogResponse,
     JobStatusResponse,
+    PublicationSummary,
     StageDetail,
     iso,
 )
@@ -54,8 +55,17 @@ def _completed_by_job(store: Store, job_ids: list[int]) -> dict[int, list[str]]:
     return report.completed_by_job(store, job_ids)
 
 
-def to_status(job: Job, completed: list[str]) -> JobStatusResponse:
-    return report.to_status(job, completed)
+def to_status(
+    job: Job, completed: list[str], publications: list[PublicationSummary]
+) -> JobStatusResponse:
+    return report.to_status(job, completed, publications)
+
+
+def _published(
+    rows: Mapping[int, Sequence[_report.PublicationFields]], job_id: int
+) -> list[PublicationSummary]:
+    """Job ``job_id``'s publications, from either read path's rows."""
+    return [report.to_summary(row) for row in rows.get(job_id, ())]
 
 
 def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
@@ -67,14 +77,16 @@ def job_status(settings: Settings, job_id: int) -> JobStatusResponse:
         if row is None:
             raise NotFound(f"Job {job_id} not found")
         latest = reader.latest_states([job_id])[job_id]
-        return report.to_status(row, report.completed_stages(latest))
+        published = _published(reader.publications([job_id]), job_id)
+        return report.to_status(row, report.completed_stages(latest), published)
 
     body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
     if body is not None:
         return body
     store = get_store(settings)
     job = _get_job(store, job_id)
-    return to_status(job, _completed_by_job(store, [job_id])[job_id])
+    published = report.publications_by_job(store, [job_id]).get(job_id, [])
+    return to_status(job, _completed_by_job(store, [job_id])[job_id], published)
 
 
 def list_jobs(
@@ -88,7 +100,11 @@ def list_jobs(
     def fast(reader: fastread.Reader) -> JobListResponse:
         found = reader.newest(status, limit, offset)
         states = reader.latest_states(row.id for row in found)
-        items = [report.to_status(row, report.completed_stages(states[row.id])) for row in found]
+        pubs = reader.publications(row.id for row in found)
+        items = [
+            report.to_status(row, report.completed_stages(states[row.id]), _published(pubs, row.id))
+            for row in found
+        ]
         return JobListResponse(count=len(items), total=reader.count(status), jobs=items)
 
     body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
@@ -97,8 +113,14 @@ def list_jobs(
     store = get_store(settings)
     found = jobs.newest(store, status, limit, offset)
     total = jobs.count(store, status)
-    completed = _completed_by_job(store, [job.id for job in found if job.id is not None])
-    items = [to_status(job, completed[job.id]) for job in found if job.id is not None]
+    ids = [job.id for job in found if job.id is not None]
+    completed = _completed_by_job(store, ids)
+    published = report.publications_by_job(store, ids)
+    items = [
+        to_status(job, completed[job.id], published.get(job.id, []))
+        for job in found
+        if job.id is not None
+    ]
     return JobListResponse(count=len(items), total=total, jobs=items)
 
 
@@ -122,7 +144,8 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
             raise NotFound(f"Job {job_id} not found")
         latest = {cp.stage: cp for cp in reader.checkpoints(job_id)}  # the last row per stage
         total = reader.total_cost(job_id)
-        return _detail(job, latest, total, reader.video(job_id))
+        published = _published(reader.publications([job_id]), job_id)
+        return _detail(job, latest, total, reader.video(job_id), published)
 
     body = fastread.attempt(settings, fast)  # None: not SQLite, no store yet, other schema
     if body is not None:
@@ -135,6 +158,7 @@ def job_detail(settings: Settings, job_id: int) -> JobDetailResponse:
         checkpoints.latest(store, job_id),
         checkpoints.total_cost(store, job_id),
         (video.id, video.video_path) if video is not None and video.id is not None else None,
+        report.publications_by_job(store, [job_id]).get(job_id, []),
     )
 
 
@@ -143,6 +167,7 @@ def _detail(
     latest: Mapping[str, Any],
     total_cost: float,
     video: tuple[int, str] | None,
+    publications: list[PublicationSummary],
 ) -> JobDetailResponse:
     """``latest``: each stage's latest checkpoint (a ``Checkpoint`` or ``fastread`` row)."""
     stages = []
@@ -162,7 +187,7 @@ def _detail(
             )
         )
     completed = [s.stage for s in stages if s.state == CheckpointStatus.COMPLETED.value]
-    base = report.to_status(job, completed)
+    base = report.to_status(job, completed, publications)
     return JobDetailResponse(
         **base.model_dump(),
         config_path=job.config_path,

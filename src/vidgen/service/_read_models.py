@@ -28,6 +28,7 @@ from vidgen.service._handles import (
     events,
     get_store,
     jobs,
+    report,
     trends,
     videos,
 )
@@ -36,6 +37,7 @@ from vidgen.service._job_reads import (
     job_detail,
     to_status,
 )
+from vidgen.service._reviewing import _with_publications
 from vidgen.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,13 +68,14 @@ def job_cards(
     titles = trends.plan_titles(store, ids)
     costs = checkpoints.total_costs(store, ids)
     completed = _completed_by_job(store, ids)
+    published = report.publications_by_job(store, ids)
     cards = []
     for job in found:
         assert job.id is not None
         video = by_job.get(job.id)
         cards.append(
             JobCard(
-                **to_status(job, completed[job.id]).model_dump(),
+                **to_status(job, completed[job.id], published.get(job.id, [])).model_dump(),
                 total_cost=round(costs.get(job.id, 0.0), 6),
                 title=video.title if video else titles.get(job.id),
                 video_id=video.id if video else None,
@@ -151,7 +154,7 @@ def job_page(settings: Settings, job_id: int) -> JobPageResponse:
             for event in recent
         ],
         plan=plan,
-        video=to_response(video) if video is not None else None,
+        video=_with_publications(store, [to_response(video)])[0] if video is not None else None,
         captions_path=str(captions) if captions is not None and captions.is_file() else None,
     )
 

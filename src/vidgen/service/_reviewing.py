@@ -15,6 +15,7 @@ from vidgen.service._checks import (
 )
 from vidgen.service._handles import (
     get_store,
+    report,
     videos,
 )
 from vidgen.service._publishing import (
@@ -24,6 +25,7 @@ from vidgen.settings import Settings
 
 if TYPE_CHECKING:
     from vidgen.schemas import VideoListResponse, VideoResponse
+    from vidgen.store import Store
 
 
 def list_videos(
@@ -32,15 +34,31 @@ def list_videos(
     from vidgen import review_folders
 
     check_page(limit, 0)
-    return review_folders.list_videos(get_store(settings), settings, status, limit)
+    store = get_store(settings)
+    found = review_folders.list_videos(store, settings, status, limit)
+    return found.model_copy(update={"videos": _with_publications(store, found.videos)})
+
+
+def _with_publications(store: Store, found: list[VideoResponse]) -> list[VideoResponse]:
+    """``found`` with each video's publications (``vidgen videos``, ``approve``, the job page)."""
+    from vidgen.store import publications
+
+    by_video = publications.for_videos(store, [video.id for video in found])
+    return [
+        video.model_copy(
+            update={"publications": [report.to_summary(p) for p in by_video.get(video.id, [])]}
+        )
+        for video in found
+    ]
 
 
 def approve_video(settings: Settings, video_id: int) -> VideoResponse:
     from vidgen import review_folders
 
-    approved = review_folders.approve_video(get_store(settings), settings, check_video_id(video_id))
+    store = get_store(settings)
+    approved = review_folders.approve_video(store, settings, check_video_id(video_id))
     schedule_after_approval(settings, approved.id)  # a config's publish: section
-    return approved
+    return _with_publications(store, [approved])[0]  # ... and what it scheduled
 
 
 def reject_video(settings: Settings, video_id: int, reason: str) -> VideoResponse:

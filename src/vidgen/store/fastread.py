@@ -69,6 +69,19 @@ class CheckpointRow:
     error: str | None
 
 
+@dataclass(frozen=True)
+class PublicationRow:
+    """The publication columns a job's status shows (``store.models.Publication`` has more)."""
+
+    job_id: int
+    id: int
+    destination: str
+    status: str
+    scheduled_at: datetime
+    url: str | None
+    error_message: str | None
+
+
 def _utc(value: object) -> datetime | None:
     # SQLAlchemy's SQLite DATETIME is text, "2026-12-04 21:00:00.000000", in UTC (UTCDateTime)
     if value is None:
@@ -156,6 +169,34 @@ class Reader:
             "SELECT id, video_path FROM video WHERE job_id = ? LIMIT 1", (job_id,)
         ).fetchone()
         return None if row is None else (int(row[0]), str(row[1]))
+
+    def publications(self, job_ids: Iterable[int]) -> dict[int, list[PublicationRow]]:
+        """Each job's video's publications in id order, as ``report.publications_by_job``."""
+        ids = list(job_ids)
+        found: dict[int, list[PublicationRow]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.conn.execute(
+                "SELECT v.job_id, p.id, p.destination, p.status, p.scheduled_at, p.url, "
+                "p.error_message FROM publication p JOIN video v ON v.id = p.video_id "
+                f"WHERE v.job_id IN ({', '.join('?' * len(chunk))}) ORDER BY p.id",
+                chunk,
+            )
+            for job_id, pub_id, destination, status, at, url, error in rows:
+                scheduled = _utc(at)
+                assert scheduled is not None  # NOT NULL in the schema
+                found.setdefault(int(job_id), []).append(
+                    PublicationRow(
+                        job_id=int(job_id),
+                        id=int(pub_id),
+                        destination=str(destination),
+                        status=str(status),
+                        scheduled_at=scheduled,
+                        url=_text(url),
+                        error_message=_text(error),
+                    )
+                )
+        return found
 
     def latest_states(self, job_ids: Iterable[int]) -> dict[int, dict[str, str]]:
         """For each job, each stage's latest checkpoint status: the last row per stage in id

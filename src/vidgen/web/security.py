@@ -144,6 +144,11 @@ def cookie_ok(request: Request, settings: Settings) -> bool:
     return bool(given) and service.session_ok(settings, given)
 
 
+def carries_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (length is not None and length != "0")
+
+
 def wants_page(request: Request) -> bool:
     """A browser navigating (not a script asking for JSON)."""
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
@@ -158,6 +163,22 @@ def add_guard(
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Any) -> Response:
+        passed = False
+
+        async def onward(checked: Request) -> Response:
+            nonlocal passed
+            passed = True
+            response: Response = await call_next(checked)
+            return response
+
+        response = await _judge(request, onward)
+        if not passed and carries_body(request):
+            # Refused before its body was read (vidgen.api.app.BodyLimit reads it only for a
+            # request let through): close rather than read the rest, however large or slow.
+            response.headers["connection"] = "close"
+        return response
+
+    async def _judge(request: Request, call_next: Any) -> Response:
         if allowed is not None:
             host = _host_name(request.headers.get("host", ""))
             if host not in allowed:
