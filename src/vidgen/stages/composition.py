@@ -203,7 +203,9 @@ def visual_cuts(
     return [round(b - a, 3) for a, b in zip(cuts, ends, strict=True)]
 
 
-def _cues(script: str, voiceover: RecordedVoiceover | None, total: float) -> list[captions.Cue]:
+def _cues(
+    script: str, voiceover: RecordedVoiceover | None, total: float, width: int, height: int
+) -> list[captions.Cue]:
     if not voiceover or not script.strip():
         return []
     return captions.build_cues(
@@ -211,6 +213,8 @@ def _cues(script: str, voiceover: RecordedVoiceover | None, total: float) -> lis
         [word.model_dump() for word in voiceover.words],
         [sentence.model_dump() for sentence in voiceover.sentences],
         total=total,
+        # Each cue fits two lines at the caption size: big type, never a third line.
+        fits=captions.caption_fits(width, captions.caption_look(width, height)),
     )
 
 
@@ -380,7 +384,7 @@ def run(ctx: StageContext) -> StageResult:
                 f"showing the video's subject picture ({visual.picture.name})"
             )
     script = plan.voiceover_script
-    cues = _cues(script, voiceover, total)
+    cues = _cues(script, voiceover, total, width, height)
     fade = transition_for(durations)
     shown = visual_cuts(durations, cues, fade=fade)
     frame = Frame.for_size(width, height)
