@@ -387,7 +387,13 @@ def caption_break(
     if len(words) < 2 or look.max_lines < 2 or whole <= room:
         return None, min(1.0, room / max(1.0, whole))
     widest, k = min(
-        (max(_text_width(" ".join(words[:k]), size, look), _text_width(" ".join(words[k:]), size, look)), k)
+        (
+            max(
+                _text_width(" ".join(words[:k]), size, look),
+                _text_width(" ".join(words[k:]), size, look),
+            ),
+            k,
+        )
         for k in range(1, len(words))
     )
     return k, min(1.0, room / widest)
