@@ -21,14 +21,14 @@ from vidgen.media.scenes import (
     contrast_ratio,
     cover_claim,
     design_cover,
-    layout_scene,
-    luminance,
-    plate_fill,
-    stat_parts,
     fit_text,
     headline_adds,
+    layout_scene,
+    luminance,
     plan_scene_visuals,
+    plate_fill,
     scene_card,
+    stat_parts,
     write_card_track,
 )
 from vidgen.planning import Scene
@@ -435,7 +435,7 @@ def test_list_items_read_as_a_numbered_sequence() -> None:
                 ("Give them sun.", "6 hours"),
                 ("Feed them in spring.", "2 drops"),
             ]
-        )  # fmt: skip
+        )
     ]
     visuals = plan_scene_visuals(scenes, title="Plants", theme="x", subject="plant")
     assert [(v.number, v.count) for v in visuals[1:]] == [(1, 3), (2, 3), (3, 3)]
