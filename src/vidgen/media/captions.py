@@ -319,7 +319,7 @@ class CaptionLook:
     outline_ratio: float = 0.085  # of the font size
     # Bottom of the caption block, as a fraction of the frame height from the bottom: above the
     # ~20% the platforms cover with the caption, handle and music ticker.
-    bottom_margin: float = 0.24
+    bottom_margin: float = 0.21
     left_margin: float = 0.06
     right_margin: float = 0.15  # the like/comment/share column
     max_lines: int = 2

@@ -377,7 +377,8 @@ def plate_fill(visual: SceneVisual) -> tuple[int, int, int, int]:
         r, g, b = colorsys.hsv_to_rgb(visual.hue, 0.10, 0.97)
         return round(r * 255), round(g * 255), round(b * 255), 255
     if visual.plate == "deep":
-        r, g, b = colorsys.hsv_to_rgb(_backdrop_hue(visual.hue), 0.7, 0.3)
+        # Dark, and of the opposite hue: a red shoe on a dark red disc lost its outline to it.
+        r, g, b = colorsys.hsv_to_rgb((visual.hue + 0.5) % 1.0, 0.45, 0.22)
         return round(r * 255), round(g * 255), round(b * 255), 255
     return 255, 255, 255, 34
 
@@ -389,11 +390,15 @@ def fit_text(text: str, max_width: float, max_lines: int, size: int) -> tuple[in
     """The largest size <= ``size`` at which ``text`` wraps into ``max_lines`` lines of
     ``max_width``; it keeps shrinking rather than cut anything (nothing is ever ellipsised)."""
     text = clean_text(text)
+    words = text.split()
     while True:
         lines = wrap(text, size, max_width)
-        if (len(lines) <= max_lines and all(line_width(x, size) <= max_width for x in lines)) or (
-            size <= 8
-        ):
+        # Every word whole on its line ("CENTIMET / ERS" is cut too).
+        if (
+            len(lines) <= max_lines
+            and all(line_width(x, size) <= max_width for x in lines)
+            and all(line_width(w, size) <= max_width for w in words)
+        ) or size <= 8:
             return size, lines
         size = max(8, int(size * 0.92))
 
@@ -701,6 +706,9 @@ def layout_scene(
     gap = round(0.025 * frame.height)
     layout, pics = visual.layout, visual.pictures
     text_w = avail_w * (0.44 if wide else 1.0)
+    # Text sizes are fractions of ``tb``: in square and wide frames the text has a column of
+    # its own beside the pictures, and fills it (every block still shrinks to its width).
+    tb = base * (1.7 if wide else 1.0)
 
     texts: list[Block] = []  # above the pictures (tall) or in the left column (wide)
     after: list[Block] = []  # below the pictures (tall)
@@ -712,19 +720,20 @@ def layout_scene(
             label = f"{visual.number} / {visual.count}"
         else:
             label = f"#{visual.number}"
-        texts.append(_chip(label, max(8, round(base * 0.075)), light))
+        texts.append(_chip(label, max(8, round(tb * 0.075)), light, text_w))
     if visual.headline and layout not in ("cta",):
         if stat is not None and layout in ("fact", "fact-side", "fact-below", "list_item", "hook"):
-            scale = {"hook": 0.15, "list_item": 0.13}.get(layout, 0.22)
+            scale = {"hook": 0.15, "list_item": 0.16}.get(layout, 0.22)
             block = _stat(stat, text_w * (0.46 if layout == "fact-side" else 0.9),
-                          max(8, round(base * scale)), light)  # fmt: skip
+                          max(8, round(tb * scale)), light)  # fmt: skip
         else:
-            size, lines = fit_text(visual.headline, text_w * 0.92, 2, max(8, round(base * 0.085)))
+            ratio = 0.1 if layout == "hook" else 0.085
+            size, lines = fit_text(visual.headline, text_w * 0.92, 2, max(8, round(tb * ratio)))
             block = _tight("heading", _text_block(lines, size, (255, 255, 255)))
         (after if layout in ("fact-below", "list_item") and not wide else texts).append(block)
     if layout == "cta" and visual.headline:
         # The product's name on a button under its picture.
-        size = max(8, round(base * 0.07))
+        size = max(8, round(tb * 0.07))
         after.append(_tight("pill", _pill(visual.headline, text_w, size, accent)))
     side = layout == "fact-side" and not wide
     if side:
@@ -906,14 +915,20 @@ def scene_backdrop(
             draw.ellipse((fx - radius, fy - radius, fx + radius, fy + radius), outline=34,
                          width=width)  # fmt: skip
             radius += unit * 0.075
-    # The pattern fades out above the caption band: the words read on a plain ground.
+    # The pattern fades out above the caption band, the words read on a plain ground, and
+    # comes back below it (under the platform's own caption and handle).
     fade_from = round(frame.content_bottom - 0.06 * H)
     fade_to = round(frame.content_bottom + 0.01 * H)
+    band_end = round(H * (1 - frame.caption_bottom) + 0.01 * H)
     keep = Image.new("L", (W, H), 0)
     keep.paste(255, (0, 0, W, max(0, fade_from)))
     if fade_to > fade_from:
         ramp_down = Image.linear_gradient("L").rotate(180).resize((W, fade_to - fade_from))
         keep.paste(ramp_down, (0, fade_from))
+    if band_end < H:
+        ramp_up = Image.linear_gradient("L").resize((W, max(2, round(0.06 * H))))
+        keep.paste(ramp_up.point(lambda v: v * 0.8), (0, band_end))
+        keep.paste(204, (0, band_end + ramp_up.height, W, H))
     image.paste((255, 255, 255), (0, 0), ImageChops.multiply(mask, keep))
     if pattern == "scatter":
         pictures = list(dict.fromkeys([*visual.pictures, *related])) or list(visual.pictures)
@@ -942,9 +957,12 @@ def scene_backdrop(
         image = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
     # Behind the captions the backdrop is plain and a little darker: the words read first.
     look_top = frame.content_bottom
-    band = Image.linear_gradient("L").resize((W, max(2, H - look_top)))
+    band_h = max(2, band_end - look_top)
     shade = Image.new("L", (W, H), 0)
-    shade.paste(band.point(lambda v: min(255, v * 3) * 0.35), (0, look_top))
+    ramp = Image.linear_gradient("L").resize((W, band_h))
+    shade.paste(ramp.point(lambda v: min(255, v * 3) * 0.3), (0, look_top))
+    if band_end < H:
+        shade.paste(77, (0, band_end, W, H))
     image.paste((0, 0, 0), (0, 0), shade)
     # Progress: one segment per scene, this one and those before it lit.
     if count > 1:
