@@ -460,7 +460,11 @@ def to_ass(
     outline = max(1.0, size * look.outline_ratio)
     margin_l = round(width * look.left_margin)
     margin_r = round(width * look.right_margin)
-    margin_v = round(height * look.bottom_margin)
+    # Anchored at the top of a two-line block whose bottom sits ``bottom_margin`` above the
+    # frame's bottom: the first line stays put from cue to cue, right under the pictures, and
+    # a second line never reaches the platform's caption band. (libass's line is one font size.)
+    block = look.max_lines * size + 2 * outline
+    margin_v = max(0, round(height * (1 - look.bottom_margin) - block))
     header = (
         "[Script Info]\n"
         "ScriptType: v4.00+\n"
@@ -475,7 +479,7 @@ def to_ass(
         "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Caption,{look.font},{size},{_ass_colour(look.fill)},"
         f"{_ass_colour(look.highlight)},{_ass_colour((0, 0, 0))},{_ass_colour((0, 0, 0), 0x60)},"
-        f"-1,0,0,0,100,100,0,0,1,{outline:.1f},{max(1.0, outline / 2):.1f},2,"
+        f"-1,0,0,0,100,100,0,0,1,{outline:.1f},{max(1.0, outline / 2):.1f},8,"
         f"{margin_l},{margin_r},{margin_v},1\n"
         "\n"
         "[Events]\n"

@@ -361,6 +361,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "litre": ("droplet",),
     "liter": ("droplet",),
     "silicone": ("teapot",),
+    # The shipped sample trends' words (home workouts, travel): each scene its own picture.
+    "standing desk": ("desktop_computer", "person_standing"),
+    "squat": ("person_lifting_weights",),
+    "squats": ("person_lifting_weights",),
+    "core": ("person_in_lotus_position",),
+    "abs": ("person_in_lotus_position",),
+    "istanbul": ("mosque",),
+    "bali": ("desert_island",),
+    "copenhagen": ("bicycle",),
+    "tokyo": ("tokyo_tower",),
+    "new york": ("statue_of_liberty",),
 }
 
 

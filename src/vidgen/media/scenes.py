@@ -399,8 +399,23 @@ def fit_text(text: str, max_width: float, max_lines: int, size: int) -> tuple[in
             and all(line_width(x, size) <= max_width for x in lines)
             and all(line_width(w, size) <= max_width for w in words)
         ) or size <= 8:
-            return size, lines
+            return size, _balanced(lines, size)
         size = max(8, int(size * 0.92))
+
+
+def _balanced(lines: list[str], size: int) -> list[str]:
+    """Two greedy lines re-broken where they balance ("Home workout: 4 / ideas" becomes
+    "Home workout: / 4 ideas"); other counts as they are."""
+    if len(lines) != 2 or "\n" in " ".join(lines):
+        return lines
+    words = " ".join(lines).split()
+    best = min(
+        range(1, len(words)),
+        key=lambda k: max(
+            line_width(" ".join(words[:k]), size), line_width(" ".join(words[k:]), size)
+        ),
+    )
+    return [" ".join(words[:best]), " ".join(words[best:])]
 
 
 def _text_block(
@@ -951,7 +966,7 @@ def scene_backdrop(
                 angle = ((seed // 10000) % 50) - 25
                 art = art.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
                 faint = art.copy()
-                faint.putalpha(art.getchannel("A").point(lambda a: a * 0.13))
+                faint.putalpha(art.getchannel("A").point(lambda a: a * 0.1))
                 layer.alpha_composite(faint, (round(x - art.width / 2), round(y - art.height / 2)))
         layer.putalpha(ImageChops.multiply(layer.getchannel("A"), keep))
         image = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
