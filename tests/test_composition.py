@@ -576,6 +576,25 @@ def test_two_clips_with_cut_or_fade(media: Path, tmp_path: Path, transition: flo
     assert (info.width, info.height) == (180, 320) and abs(info.duration - 2.5) <= 0.1
 
 
+def test_stills_cut_and_footage_cross_fades_in_any_mix(media: Path, tmp_path: Path) -> None:
+    """Designed backdrops (stills) cut; footage cross-fades into footage; the video keeps the
+    planned length whatever the mix and whatever size each source has."""
+    from vidgen.media.ffmpeg import run
+
+    still = tmp_path / "backdrop.png"
+    Image.new("RGB", (180, 320), (200, 40, 40)).save(still)
+    clips = [still, media / "test-a.mp4", media / "test-b.mp4", still, media / "test-c.mp4"]
+    spec = CompositionSpec(
+        clips=clips, scene_durations=[1.0, 1.2, 1.0, 0.9, 1.1], output=tmp_path / "mix.mp4",
+        width=180, height=320, transition=0.3,
+    )  # fmt: skip
+    graph = build_filtergraph(spec)
+    assert graph.count("xfade") == 1 and graph.count("concat") == 3
+    run(build_command(spec))
+    info = probe(spec.output)
+    assert (info.width, info.height) == (180, 320) and abs(info.duration - 5.2) <= 0.1
+
+
 def test_single_clip_needs_no_transition(tmp_path: Path) -> None:
     assert transition_for([4.0]) == 0.0
     spec = CompositionSpec(

@@ -221,7 +221,8 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
                 f"offset={_t(starts[i])}[{label}]"
             )
         else:
-            parts.append(f"[{current}][c{i}]concat=n=2:v=1:a=0[{label}]")
+            # concat's output counts in microseconds; an xfade after it needs the clips' 1/fps.
+            parts.append(f"[{current}][c{i}]concat=n=2:v=1:a=0,settb=1/{fps}[{label}]")
         current = label
     if spec.clip_size is not None:
         if spec.clip_size[0] * 2 <= w and spec.clip_size[1] * 2 <= h:
