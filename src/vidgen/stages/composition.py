@@ -218,15 +218,15 @@ def _release_memory(raster: illustrations.Rasterizer) -> None:
     """Hand the drawing's memory back before ffmpeg starts: the peak of a job is vidgen and the
     composition's ffmpeg side by side. The pictures drawn for the cards go (the cover draws its
     few again), and glibc returns the freed heap (~30 MB at full size) to the system."""
+    import contextlib
     import ctypes
     import gc
 
     raster.cache.clear()
     gc.collect()
-    try:
+    # Not glibc (OSError, AttributeError): the freed memory is reused, only later.
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the memory is reused, only later
-        pass
 
 
 def visual_cuts(
