@@ -1139,7 +1139,9 @@ def design_cover(
     pick = _hash(title.lower(), stat or "", seed)
     if layout is None:
         layout = COVER_LAYOUTS[pick % len(COVER_LAYOUTS)]
-    if layout == "stat" and (parts is None or parts[1].lower() in claim.lower()):
+    said = claim.lower()
+    if layout == "stat" and (parts is None or parts[1].lower() in said or (
+        parts[2] and parts[2].lower() in said)):  # fmt: skip
         # No figure, or the claim says it already (never twice): one of the other two.
         layout = COVER_LAYOUTS[(pick // 7) % 2]
     if background is None:
@@ -1153,7 +1155,7 @@ def design_cover(
     unit = min(W, H * 0.5625)
     side = 0.07 * W
     text_w = W - 2 * side
-    size, lines = fit_text(claim, text_w, 4, round(unit * 0.125))
+    size, lines = fit_text(claim, text_w, 4, round(unit * (0.1 if layout == "stat" else 0.125)))
     claim_block = _tight("heading", _text_block(lines, size, (255, 255, 255), stroke=0.07))
     blocks: list[Block] = []
     if name and layout != "picture-top":

@@ -30,6 +30,7 @@ from vidgen.media.compose import (
     CompositionSpec,
     build_audio_command,
     build_command,
+    is_still,
     scene_starts,
     transition_for,
 )
@@ -322,10 +323,11 @@ def _cover(
     index = max(k for k, s in enumerate(starts) if s <= at)
     grab = temp_sibling(dest).with_suffix(".png")
     source = clip_paths[index]
+    designed = is_still(source)
     try:
         from PIL import Image
 
-        if source.suffix.lower() != ".png":
+        if not designed:
             grab.parent.mkdir(parents=True, exist_ok=True)
             vf = f"scale={frame.width}:{frame.height}"
             # A seek past the clip's last frame writes nothing (the scene on screen may run
@@ -339,8 +341,15 @@ def _cover(
                 if grab.is_file() and grab.stat().st_size > 0:
                     break
             source = grab
-        with Image.open(source) as opened:
-            background = opened.convert("RGB")
+        if designed:
+            # The scene's designed backdrop, drawn again without its progress bar.
+            background = scene_backdrop(
+                visuals[index], frame, position=0, count=0, related=related_pictures(visuals),
+                rasterizer=raster,
+            )  # fmt: skip
+        else:
+            with Image.open(source) as opened:
+                background = opened.convert("RGB")
         hook = visuals[0]  # the opening shows the video's subject
         figure = next((v for v in visuals[1:] if stat_parts(v.headline) is not None), None) or next(
             (v for v in visuals if stat_parts(v.headline) is not None), None
