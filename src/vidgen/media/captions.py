@@ -336,7 +336,7 @@ def caption_look(width: int, height: int) -> CaptionLook:
     if height >= width * 1.6:
         return CAPTION_LOOK
     short = min(width, height)
-    factor = 0.8 if width > height else 0.9
+    factor = 0.7 if width > height else 0.8
     return CaptionLook(
         size_ratio=CAPTION_LOOK.size_ratio * factor * short / width,
         bottom_margin=0.07 if width > height else 0.08,

@@ -759,6 +759,10 @@ def layout_scene(
     if side:
         room_w = avail_w - max(b.w for b in after) - gap
 
+    # Pictures are fractions of ``pb``: in square and wide frames they have the right-hand
+    # column and the frame's height to themselves (the limits below keep them in it).
+    pb = base * (1.4 if wide else 1.0)
+
     def plate(k: int, pref: float, *, main: bool = True) -> Block:
         return _plate(visual, raster, pics[k], pref, main=main)
 
@@ -766,18 +770,18 @@ def layout_scene(
     if layout == "clip":
         pass
     elif layout in ("hook", "cta"):
-        groups = [[plate(0, min(0.66 * base, room_w, room_h * 0.96))]]
+        groups = [[plate(0, min(0.66 * pb, room_w, room_h * 0.96))]]
     elif layout in ("feature", "feature-offset", "fact", "fact-below", "fact-side", "step",
                     "list_item"):  # fmt: skip
         pref = {"fact": 0.5, "fact-below": 0.5, "fact-side": 0.46}.get(layout, 0.62)
-        groups = [[plate(0, min(pref * base, room_w * 0.94, room_h * 0.96))]]
+        groups = [[plate(0, min(pref * pb, room_w * 0.94, room_h * 0.96))]]
     elif layout in ("pair", "comparison"):
-        each = min(0.44 * base, (room_w - gap) * (0.4 if layout == "comparison" else 0.45),
+        each = min(0.44 * pb, (room_w - gap) * (0.4 if layout == "comparison" else 0.45),
                    room_h * 0.86)  # fmt: skip
         groups = [[plate(0, each), plate(1, each)]]
     elif layout == "trio":
-        big = min(0.46 * base, room_h * 0.5, room_w * 0.6)
-        small = min(0.34 * base, room_h * 0.36, (room_w - gap) * 0.45)
+        big = min(0.46 * pb, room_h * 0.5, room_w * 0.6)
+        small = min(0.34 * pb, room_h * 0.36, (room_w - gap) * 0.45)
         groups = [[plate(0, big)], [plate(1, small, main=False), plate(2, small, main=False)]]
     placed: list[Placed] = []
     pic_h = sum(max(b.h for b in g) for g in groups) + gap * max(0, len(groups) - 1)
@@ -1167,6 +1171,22 @@ def design_cover(
         variant=COVER_LAYOUTS.index(layout),
     )  # fmt: skip
     gap = round(H * 0.03)
+    if W >= H * 0.95:
+        # Square and wide covers: the words in one half, the picture in the other (the side
+        # follows the layout), each as large as its half allows.
+        col = W * 0.46
+        size, lines = fit_text(claim, col, 4, round(H * 0.11))
+        texts = [_chip(name.upper(), max(8, round(H * 0.045)), light, col)] if name else []
+        if layout == "stat" and parts is not None:
+            texts.append(_stat(parts, col * 0.8, round(H * 0.2), light))
+        texts.append(_tight("heading", _text_block(lines, size, (255, 255, 255), stroke=0.07)))
+        plate = _plate(visual, raster, picture, min(W * 0.4, H * 0.72))
+        text_x, pic_x = (W * 0.73, W * 0.27) if layout == "picture-top" else (W * 0.27, W * 0.73)
+        placed = [*_stack(texts, text_x, H * 0.06, H * 0.94, gap),
+                  _place(plate, pic_x, (H - plate.h) / 2)]  # fmt: skip
+        for item in placed:
+            image.alpha_composite(item.image, (item.x, item.y))
+        return image.convert("RGB")
     fixed = claim_block.h + sum(b.h for b in blocks) + 3 * gap
     if layout == "stat" and parts is not None:
         stat_block = _stat(parts, text_w * 0.9, round(unit * 0.24), light)
@@ -1183,8 +1203,8 @@ def design_cover(
         room = H * 0.84 - fixed
         plate = _plate(visual, raster, picture, min(W * 0.66, room))
         order = [*blocks, claim_block, plate]
-    for placed in _stack(order, W / 2, H * 0.08, H * 0.92, gap):
-        image.alpha_composite(placed.image, (placed.x, placed.y))
+    for item in _stack(order, W / 2, H * 0.08, H * 0.92, gap):
+        image.alpha_composite(item.image, (item.x, item.y))
     return image.convert("RGB")
 
 
