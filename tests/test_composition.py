@@ -576,12 +576,16 @@ def test_two_clips_with_cut_or_fade(media: Path, tmp_path: Path, transition: flo
     assert (info.width, info.height) == (180, 320) and abs(info.duration - 2.5) <= 0.1
 
 
-def test_stills_cut_and_footage_cross_fades_in_any_mix(media: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_stills_cut_and_footage_cross_fades_in_any_mix(
+    media: Path, tmp_path: Path, suffix: str
+) -> None:
     """Designed backdrops (stills) cut; footage cross-fades into footage; the video keeps the
-    planned length whatever the mix and whatever size each source has."""
+    planned length whatever the mix and whatever size each source has, in video range (a JPEG
+    decodes full range: the composed file must still be plain yuv420p)."""
     from vidgen.media.ffmpeg import run
 
-    still = tmp_path / "backdrop.png"
+    still = tmp_path / f"backdrop{suffix}"
     Image.new("RGB", (180, 320), (200, 40, 40)).save(still)
     clips = [still, media / "test-a.mp4", media / "test-b.mp4", still, media / "test-c.mp4"]
     spec = CompositionSpec(
@@ -593,6 +597,7 @@ def test_stills_cut_and_footage_cross_fades_in_any_mix(media: Path, tmp_path: Pa
     run(build_command(spec))
     info = probe(spec.output)
     assert (info.width, info.height) == (180, 320) and abs(info.duration - 5.2) <= 0.1
+    assert info.pixel_format == "yuv420p"
 
 
 def test_single_clip_needs_no_transition(tmp_path: Path) -> None:

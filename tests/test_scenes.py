@@ -224,23 +224,29 @@ def test_card_track_pops_in_then_holds(tmp_path: Path) -> None:
     frame = Frame.for_size(360, 640)
     cards = [
         c for k, v in enumerate(visuals)
-        if (c := scene_card(v, frame, start=2.0 * k, end=2.0 * k + 2.0)) is not None
+        if (c := scene_card(v, frame, start=3.0 * k, end=3.0 * k + 3.0)) is not None
     ]  # fmt: skip
-    overlay = write_card_track(cards, tmp_path, fps=30, total=6.0)
+    overlay = write_card_track(cards, tmp_path, fps=30, total=9.0)
     assert overlay is not None and overlay.motion == "float"
     listing = overlay.path.read_text().split("\n")
     files = [line.split("'")[1] for line in listing if line.startswith("file")]
     durations = [float(line.split()[1]) for line in listing if line.startswith("duration")]
-    assert abs(sum(durations) - 6.0) < 1e-3, "the track lasts the whole video"
-    coverage = []
-    for name in files[:6]:
+    assert abs(sum(durations) - 9.0) < 1e-3, "the track lasts the whole video"
+
+    def coverage(name: str) -> int:
         with Image.open(tmp_path / name) as image:
-            coverage.append(sum(1 for a in image.getchannel("A").tobytes() if a > 128))
-    # The video's first card is whole from its first frame (a feed shows that frame), held
-    # for its scene; the next one grows as it pops in, then is held.
-    assert durations[0] > 1.5, "the first card is held whole from the start"
-    assert coverage[1] < coverage[3], "the next card grows as it pops in"
-    assert durations[4] > 1.5, "and is then held"
+            return sum(1 for a in image.getchannel("A").tobytes() if a > 128)
+
+    # The video's first card is whole from its first frame (a feed shows that frame), then
+    # pushes in slowly: ten steps a second, each a little larger, then held.
+    push = [k for k, d in enumerate(durations) if abs(d - 1 / 10) < 1e-6]
+    assert push[0] == 0 and len(push) >= 15
+    first = coverage(files[0])
+    assert first > 0.9 * coverage(files[len(push)]) and coverage(files[len(push)]) > first
+    # The next card grows as it pops in (one frame per scale), then is held.
+    pops = [files[len(push) + 1 + k] for k in range(4)]
+    assert coverage(pops[0]) < coverage(pops[2])
+    assert durations[len(push) + 4] > 2.5, "and is then held"
 
 
 def test_cuts_wait_for_the_previous_caption() -> None:

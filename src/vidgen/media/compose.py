@@ -206,8 +206,10 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
         tint = spec.tints[i] if i < len(spec.tints) else None
         # A still (a designed backdrop) is one decoded frame that tpad repeats by reference:
         # its fit and format conversion run once, not per frame.
+        # A JPEG still decodes as full-range 4:2:0: brought to video range once, here.
+        video_range = "scale=out_range=tv," if is_still(spec.clips[i]) else ""
         parts.append(
-            f"[{i}:v]fps={fps},{tint_filter(tint)}{per_clip_fit}format=yuv420p,"
+            f"[{i}:v]fps={fps},{tint_filter(tint)}{per_clip_fit}{video_range}format=yuv420p,"
             f"tpad=stop_mode=clone:stop_duration={_t(length)},"
             f"trim=duration={_t(length)},setpts=PTS-STARTPTS[c{i}]"
         )

@@ -1013,7 +1013,8 @@ def _scaled(image: Image.Image, scale: float) -> Image.Image:
 
 @dataclass(frozen=True)
 class CardAnimation:
-    """A card popping in (``POP_SCALES``, one frame each) and then held to its scene's end."""
+    """A card popping in (``POP_SCALES``, one frame each) and then held to its scene's end; the
+    video's first card, whole from the first frame, pushes in slowly instead (``PUSH_IN``)."""
 
     card: Card
     fps: int
@@ -1024,12 +1025,25 @@ class CardAnimation:
         # The first card is whole from the first frame: a feed's preview and a viewer's first
         # glance get the finished picture, not a ghost of it popping in.
         pops = scene > frame * (len(POP_SCALES) + 2) and self.card.start > 0
-        scales = POP_SCALES if pops else (1.0,)
+        scales: tuple[float, ...] = POP_SCALES if pops else (1.0,)
+        step = frame
+        if self.card.start <= 0 and scene > 1.0:
+            # The hook pushes in, a few steps a second: the opening moves from its first frame.
+            end_scale, seconds, rate = PUSH_IN
+            count = max(2, round(min(scene - 0.2, seconds) * rate))
+            scales = tuple(1.0 + (end_scale - 1.0) * k / (count - 1) for k in range(count))
+            step = 1.0 / rate
         for k, scale in enumerate(scales):
             image = _scaled(self.card.image, scale)
             last = k == len(scales) - 1
-            seconds = max(frame, scene - frame * (len(scales) - 1)) if last else frame
+            seconds = max(frame, scene - step * (len(scales) - 1)) if last else step
             yield image, seconds, k
+
+
+# The hook's push-in: to this scale, over at most this many seconds, in this many steps a
+# second (each step is one more image of the card track: ten a second move smoothly enough
+# at this speed, ~1.5 px a step, for ~0.3 s of drawing per video).
+PUSH_IN = (1.03, 2.0, 10)
 
 
 def write_card_track(
@@ -1045,7 +1059,7 @@ def write_card_track(
     if not cards:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    grow = max(POP_SCALES)
+    grow = max(*POP_SCALES, PUSH_IN[0])
     boxes = []
     for card in cards:
         cxc, cyc = card.x + card.image.width / 2, card.y + card.image.height / 2

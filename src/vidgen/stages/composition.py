@@ -190,7 +190,7 @@ def _render_backdrops(
     frame: Frame,
     raster: illustrations.Rasterizer,
 ) -> dict[int, Path]:
-    """The designed backdrop of every scene whose clip is the generated one, as a still PNG at
+    """The designed backdrop of every scene whose clip is the generated one, as a still JPEG at
     output size (drawn once; the composition holds it for the scene). Keyed by scene index."""
     folder = ctx.work_dir / "overlays" / "backdrops"
     folder.mkdir(parents=True, exist_ok=True)
@@ -209,8 +209,10 @@ def _render_backdrops(
             visual, frame, position=visual.index, count=len(visuals), related=related,
             focus=focus, rasterizer=raster,
         )  # fmt: skip
-        path = folder / f"backdrop-{visual.index}.png"
-        image.save(path, format="PNG", compress_level=1)
+        # JPEG: ffmpeg decodes it straight to 4:2:0 (a PNG went through a full RGB frame per
+        # scene, ~20 MB more at full size), and it is written ~3x faster.
+        path = folder / f"backdrop-{visual.index}.jpg"
+        image.save(path, format="JPEG", quality=92)
         out[visual.index] = path
     return out
 
