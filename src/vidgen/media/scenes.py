@@ -1,22 +1,26 @@
-"""What each scene shows in front of its backdrop: full-colour pictures of what is said, laid out
-by the scene's kind, with at most one short headline that adds to the voice.
+"""What each scene shows: a designed backdrop, and in front of it full-colour pictures of what
+is said on plates, laid out by the scene's kind, with at most one headline that adds to the voice.
 
-Two steps, both without I/O except writing image files:
+Three steps, all without I/O except writing image files:
 
 * ``plan_scene_visuals(scenes, ...)`` is a pure function of the plan: per scene a layout chosen
-  by its ``kind`` (``hook``: the subject big under a short headline; ``list_item``/``step``: its
-  number big beside its picture; ``fact``: the figure big; ``comparison``: two pictures side by
-  side; ``feature``: one to three pictures; ``cta`` last), the pictures its words name
+  by its ``kind`` (``hook``: the subject big under a short headline or figure; ``list_item``: a
+  "2 / 4" chip, its picture, its figure; ``step``: "STEP 2" above its picture; ``fact``: the
+  figure as a big stat above, beside or below its picture; ``comparison``: two pictures with
+  "VS"; ``feature``: one to three pictures; ``cta`` last), the pictures its words name
   (``vidgen.media.illustrations``; the video's subject picture when nothing matches), the
   headline (only ``scene.headline``, and never the sentence being spoken: the karaoke caption
-  carries the narration) and colours taken from the main picture (warm for bread, green for
-  plants), so two subjects look different and neighbouring scenes never share layout and picture.
-* ``scene_card(visual, ...)`` draws one scene's card (pictures, number, headline) at output
-  resolution, and ``write_card_track`` turns all cards into ONE image-sequence overlay in which
-  each card pops in (a few scaled frames) and is then held; the composition floats it gently.
+  carries the narration), the plate each picture needs against its own lightness, and colours
+  taken from the main picture (warm for bread, green for plants), so two subjects look
+  different and neighbouring scenes never share layout and picture, colour or pattern.
+* ``layout_scene`` places the blocks (boxes that never overlap, inside the content area for
+  any frame shape); ``scene_card`` draws them at output resolution and ``write_card_track``
+  turns all cards into ONE image-sequence overlay in which each card pops in (a few scaled
+  frames; the hook pushes in slowly instead) and is then held; the composition floats it.
+* ``scene_backdrop`` draws the scene's still backdrop (gradient, light behind the picture,
+  pattern, progress bar) once at output size; ``design_cover`` the thumbnail.
 
-Everything is drawn at the output size, so pictures and text stay sharp at 1080x1920; only the
-calm procedural backdrop is rendered smaller (and tinted with the scene's colours by ffmpeg).
+Everything is drawn at the output size, so pictures and text stay sharp at 1080x1920.
 """
 
 from __future__ import annotations
@@ -116,8 +120,8 @@ class SceneVisual:
     # How many list items (or steps) the video has: "2 / 4" reads as a sequence.
     count: int | None = None
     # The main picture's plate (``choose_plate``): "light" (opaque, lightly tinted: a dark
-    # picture on a dark backdrop was hard to see), "deep" under a mostly light picture; "glass"
-    # (faint, translucent) for the extra pictures.
+    # picture on a dark backdrop was hard to see) or "deep" (dark, the opposite hue) under a
+    # light one; "glass" (faint, translucent) where no picture is drawn (a clip's scene).
     plate: str = "light"
     variant: int = 0  # which of the backdrop patterns and plate shapes; neighbours differ
 
@@ -795,10 +799,8 @@ def layout_scene(
             placed += _row(g, px0, right, y + row_h / 2, gap)
             y += row_h + gap
     elif side:
-        block = groups[0][0]
-        stat_block = after[0]
-        placed += _row([block, *after], left, right, (top + bottom) / 2, gap)
-        del stat_block
+        # The figure beside its picture, the pair centred in the content area.
+        placed += _row([groups[0][0], *after], left, right, (top + bottom) / 2, gap)
     else:
         total = text_h + pic_h
         y = top + max(0.0, (avail_h - total) / 2)
