@@ -188,3 +188,84 @@ def test_libass_draws_captions_from_any_path(tmp_path: Path) -> None:
 
     with Image.open(out) as image:
         assert image.convert("L").getextrema()[1] > 200  # white text on black
+
+
+def _render_caption(tmp_path: Path, text: str, width: int, height: int) -> Any:
+    """The frame libass draws for ``text`` as one cue, as a gray array."""
+    import numpy as np
+    from PIL import Image
+
+    from vidgen.media import ffmpeg
+    from vidgen.media.captions import caption_look, font_files
+
+    fonts = tmp_path / "fonts"
+    fonts.mkdir(exist_ok=True)
+    for font in font_files()[:3]:
+        if not (fonts / font.name).exists():
+            (fonts / font.name).symlink_to(font)
+    cues = build_cues(text, engine_words(text), total=5.0, limit=10)
+    ass = tmp_path / "c.ass"
+    ass.write_text(
+        to_ass(cues, width=width, height=height, look=caption_look(width, height)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "f.png"
+    ffmpeg.run(["-f", "lavfi", "-i", f"color=c=black:s={width}x{height}:d=1:r=10",
+                "-vf", f"ass=filename={ass}:fontsdir={fonts}", "-ss", "0.5", "-frames:v", "1",
+                "-update", "1", str(out)])  # fmt: skip
+    with Image.open(out) as image:
+        return np.asarray(image.convert("L"), dtype=int)
+
+
+@pytest.mark.slow
+def test_captions_are_big_at_full_size(tmp_path: Path) -> None:
+    """Capital letters 60-80 px tall at 1080x1920 (a viewer measured 40-54 px and asked for
+    60-80), measured on the frame libass draws: the fill (white, > 200) of an "H"."""
+    import numpy as np
+
+    gray = _render_caption(tmp_path, "HHH.", 1080, 1920)
+    rows = np.nonzero((gray > 200).any(axis=1))[0]
+    assert 60 <= rows.max() - rows.min() + 1 <= 80
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("width", "height"), [(1080, 1920), (1080, 1080), (1080, 1350), (1920, 1080)]
+)
+def test_captions_stay_in_the_safe_area_on_two_lines(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    """A long cue is drawn on at most two lines, clear of the right button column and the
+    bottom caption/handle band of 9:16 feeds, inside the frame on the other shapes."""
+    import numpy as np
+
+    from vidgen.media.captions import caption_look
+
+    gray = _render_caption(tmp_path, "Cancel noise on trains", width, height)
+    ys, xs = np.nonzero(gray > 40)
+    look = caption_look(width, height)
+    assert xs.min() >= width * look.left_margin * 0.8
+    assert xs.max() <= width * (1 - look.right_margin * 0.8)
+    assert ys.max() <= height * (1 - look.bottom_margin) + 4
+    if height >= width * 1.6:  # 9:16: the platforms' buttons and caption band
+        assert ys.max() <= height * 0.8 and xs.max() <= width * 0.88
+    # At most two lines: bands of text rows (9:16 needs both for these words).
+    rows = (gray > 200).any(axis=1).astype(int)
+    lines = int((np.diff(rows) == 1).sum())
+    assert lines == 2 if height >= width * 1.6 else 1 <= lines <= 2
+
+
+def test_cues_fit_two_lines_at_the_caption_size() -> None:
+    from vidgen.media.captions import caption_break, caption_fits
+
+    script = (
+        "They are over-ear headphones that cancel noise on trains, planes and open offices. "
+        "Say hello to the HushBuds Wireless Headphones."
+    )
+    cues = build_cues(script, engine_words(script), total=30.0, fits=caption_fits(1080))
+    assert_quotes_script(cues, script)
+    for cue in cues:
+        _, scale = caption_break([w.text for w in cue.words], width=1080)
+        assert scale == 1.0 or len(cue.words) == 1, cue.text
+    ass = to_ass(cues, width=1080, height=1920)
+    assert all(line.count("\\N") <= 1 for line in ass.splitlines())

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -214,6 +214,22 @@ def group_words(sentence: Sequence[CueWord], limit: int = MAX_CUE_WORDS) -> list
     return [part for clause in merged for part in _balanced(clause, limit)]
 
 
+def _fitting(chunk: list[CueWord], fits: Callable[[Sequence[str]], bool]) -> list[list[CueWord]]:
+    """``chunk`` split into balanced parts until each fits (a single word always stays)."""
+    if len(chunk) <= 1 or fits([w.text for w in chunk]):
+        return [chunk]
+    for parts in range(2, len(chunk) + 1):
+        size, extra = divmod(len(chunk), parts)
+        pieces, at = [], 0
+        for k in range(parts):
+            take = size + (1 if k < extra else 0)
+            pieces.append(chunk[at : at + take])
+            at += take
+        if all(len(p) == 1 or fits([w.text for w in p]) for p in pieces):
+            return pieces
+    return [[w] for w in chunk]
+
+
 def build_cues(
     script: str,
     words: Sequence[Mapping[str, Any]],
@@ -221,11 +237,17 @@ def build_cues(
     *,
     total: float,
     limit: int = MAX_CUE_WORDS,
+    fits: Callable[[Sequence[str]], bool] | None = None,
 ) -> list[Cue]:
-    """Caption cues for ``script`` spoken with these word (or sentence) timings."""
+    """Caption cues for ``script`` spoken with these word (or sentence) timings.
+
+    ``fits(words)`` says whether a cue's words fit the caption box (two lines at the caption
+    size, ``caption_fits``); a cue that does not is split further, into balanced parts."""
     chunks: list[tuple[int, list[CueWord]]] = []
     for number, sentence in enumerate(timed_sentences(script, words, sentences)):
-        chunks += [(number, chunk) for chunk in group_words(sentence, limit)]
+        for chunk in group_words(sentence, limit):
+            parts = _fitting(chunk, fits) if fits is not None else [chunk]
+            chunks += [(number, part) for part in parts]
     cues: list[Cue] = []
     for k, (number, chunk) in enumerate(chunks):
         start = chunk[0].start
@@ -288,15 +310,19 @@ class CaptionLook:
     """How captions look, as fractions of the frame so every profile looks alike."""
 
     font: str = "Roboto"
-    size_ratio: float = 0.068  # of the frame width
+    # libass sizes a font by its line height (OS/2 win ascent + descent, 1.32 em for Roboto):
+    # 0.115 of the width is a ~93 px em at 1080 wide, capitals ~66 px tall. A viewer holding a
+    # phone at arm's length asked for 60-80 px; 0.068 (44 px capitals) read as small print.
+    size_ratio: float = 0.115
     fill: tuple[int, int, int] = (255, 255, 255)
     highlight: tuple[int, int, int] = (255, 222, 40)
-    outline_ratio: float = 0.11  # of the font size
+    outline_ratio: float = 0.085  # of the font size
     # Bottom of the caption block, as a fraction of the frame height from the bottom: above the
     # ~20% the platforms cover with the caption, handle and music ticker.
-    bottom_margin: float = 0.27
-    left_margin: float = 0.07
+    bottom_margin: float = 0.21
+    left_margin: float = 0.06
     right_margin: float = 0.15  # the like/comment/share column
+    max_lines: int = 2
 
 
 CAPTION_LOOK = CaptionLook()
@@ -305,16 +331,91 @@ CAPTION_LOOK = CaptionLook()
 def caption_look(width: int, height: int) -> CaptionLook:
     """The caption look for a frame shape. 9:16 keeps ``CAPTION_LOOK``; feeds (1:1, 4:5) and
     16:9 have no caption/handle overlay in their bottom fifth nor a button column on the right,
-    so captions sit lower and centred, sized by the frame's short side."""
+    so captions sit lower and centred, sized by the frame's short side (a little smaller on
+    the wide frame, watched larger)."""
     if height >= width * 1.6:
         return CAPTION_LOOK
     short = min(width, height)
+    factor = 0.7 if width > height else 0.8
     return CaptionLook(
-        size_ratio=CAPTION_LOOK.size_ratio * short / width,
-        bottom_margin=0.08 if width > height else 0.11,
+        size_ratio=CAPTION_LOOK.size_ratio * factor * short / width,
+        bottom_margin=0.07 if width > height else 0.08,
         left_margin=0.08,
         right_margin=0.08,
     )
+
+
+@cache
+def _em_per_size() -> float:
+    """The em of the caption font as a fraction of its ASS size (libass sets the size as the
+    font's OS/2 win ascent + descent)."""
+    import importlib
+
+    from vidgen.media.overlays import font_chain
+
+    tt_font: Any = importlib.import_module("fontTools.ttLib").TTFont
+    with tt_font(str(font_chain()[0]), lazy=True) as font:
+        os2 = font["OS/2"]
+        return float(font["head"].unitsPerEm) / float(os2.usWinAscent + os2.usWinDescent)
+
+
+def caption_size(width: int, look: CaptionLook = CAPTION_LOOK) -> int:
+    """The captions' ASS font size (its line height) in pixels for a frame ``width`` wide."""
+    return max(8, round(width * look.size_ratio))
+
+
+def caption_cap_height(width: int, look: CaptionLook = CAPTION_LOOK) -> float:
+    """How tall a capital letter of the captions is, in pixels (Roboto: 0.711 em)."""
+    return caption_size(width, look) * _em_per_size() * 0.711
+
+
+def _text_width(text: str, size: int, look: CaptionLook) -> float:
+    from vidgen.media.overlays import line_width
+
+    em = max(1, round(size * _em_per_size()))
+    return line_width(text, em) + 2 * max(1.0, size * look.outline_ratio)
+
+
+def caption_break(
+    words: Sequence[str], *, width: int, look: CaptionLook = CAPTION_LOOK
+) -> tuple[int | None, float]:
+    """Where a cue's words break into two lines (None: one line, when it fits) and the scale
+    (<= 1) at which its widest line fits the caption box. Two lines break where they balance."""
+    size = caption_size(width, look)
+    room = width * (1 - look.left_margin - look.right_margin)
+    whole = _text_width(" ".join(words), size, look)
+    if len(words) < 2 or look.max_lines < 2 or whole <= room:
+        return None, min(1.0, room / max(1.0, whole))
+    widest, k = min(
+        (
+            max(
+                _text_width(" ".join(words[:k]), size, look),
+                _text_width(" ".join(words[k:]), size, look),
+            ),
+            k,
+        )
+        for k in range(1, len(words))
+    )
+    return k, min(1.0, room / widest)
+
+
+def caption_lines(
+    words: Sequence[str], *, width: int, look: CaptionLook = CAPTION_LOOK
+) -> tuple[list[str], float]:
+    """A cue's words as the lines ``to_ass`` draws them, and the scale it draws them at."""
+    k, scale = caption_break(words, width=width, look=look)
+    if k is None:
+        return [" ".join(words)], scale
+    return [" ".join(words[:k]), " ".join(words[k:])], scale
+
+
+def caption_fits(width: int, look: CaptionLook = CAPTION_LOOK) -> Callable[[Sequence[str]], bool]:
+    """For ``build_cues``: whether a cue's words fit the caption box at full size."""
+
+    def fits(words: Sequence[str]) -> bool:
+        return caption_break(words, width=width, look=look)[1] >= 1.0
+
+    return fits
 
 
 def _ass_colour(rgb: tuple[int, int, int], alpha: int = 0) -> str:
@@ -359,7 +460,11 @@ def to_ass(
     outline = max(1.0, size * look.outline_ratio)
     margin_l = round(width * look.left_margin)
     margin_r = round(width * look.right_margin)
-    margin_v = round(height * look.bottom_margin)
+    # Anchored at the top of a two-line block whose bottom sits ``bottom_margin`` above the
+    # frame's bottom: the first line stays put from cue to cue, right under the pictures, and
+    # a second line never reaches the platform's caption band. (libass's line is one font size.)
+    block = look.max_lines * size + 2 * outline
+    margin_v = max(0, round(height * (1 - look.bottom_margin) - block))
     header = (
         "[Script Info]\n"
         "ScriptType: v4.00+\n"
@@ -374,7 +479,7 @@ def to_ass(
         "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Caption,{look.font},{size},{_ass_colour(look.fill)},"
         f"{_ass_colour(look.highlight)},{_ass_colour((0, 0, 0))},{_ass_colour((0, 0, 0), 0x60)},"
-        f"-1,0,0,0,100,100,0,0,1,{outline:.1f},{max(1.0, outline / 2):.1f},2,"
+        f"-1,0,0,0,100,100,0,0,1,{outline:.1f},{max(1.0, outline / 2):.1f},8,"
         f"{margin_l},{margin_r},{margin_v},1\n"
         "\n"
         "[Events]\n"
@@ -395,16 +500,21 @@ def to_ass(
     lines: list[str] = []
     for cue in cues:
         rendered = [render(word.text) for word in cue.words]
+        # Lines broken here, not by libass: the break balances the lines, and a word that is
+        # wider than the box on its own shrinks its cue instead of running off the frame.
+        split, scale = caption_break([w.text for w in cue.words], width=width, look=look)
+        prefix = f"{{\\fs{max(8, math.floor(size * scale))}}}" if scale < 1.0 else ""
         for k, word in enumerate(cue.words):
             start = cue.start if k == 0 else word.start
             end = cue.end if k + 1 == len(cue.words) else cue.words[k + 1].start
             start, end = max(start, cue.start), min(end, cue.end)
             if end - start < 0.01:
                 continue
-            text = " ".join(
-                f"{{\\c{highlight}}}{part}{{\\c{fill}}}" if j == k else part
-                for j, part in enumerate(rendered)
-            )
+            text = prefix
+            for j, part in enumerate(rendered):
+                if j:
+                    text += "\\N" if j == split else " "
+                text += f"{{\\c{highlight}}}{part}{{\\c{fill}}}" if j == k else part
             lines.append(
                 f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Caption,,0,0,0,,{text}\n"
             )

@@ -116,7 +116,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "lunges": ("person_cartwheeling",),
     "plank": ("flexed_biceps",),
     "planks": ("flexed_biceps",),
-    "core": ("flexed_biceps",),
     "push ups": ("flexed_biceps",),
     # Kitchen tips.
     "bifana": ("sandwich",),
@@ -396,6 +395,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "litre": ("droplet",),
     "liter": ("droplet",),
     "silicone": ("teapot",),
+    # The shipped sample trends' words (home workouts, travel): each scene its own picture.
+    "standing desk": ("desktop_computer", "person_standing"),
+    "core": ("person_in_lotus_position",),
+    "abs": ("person_in_lotus_position",),
+    "tokyo": ("tokyo_tower",),
 }
 
 

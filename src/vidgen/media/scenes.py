@@ -1,22 +1,26 @@
-"""What each scene shows in front of its backdrop: full-colour pictures of what is said, laid out
-by the scene's kind, with at most one short headline that adds to the voice.
+"""What each scene shows: a designed backdrop, and in front of it full-colour pictures of what
+is said on plates, laid out by the scene's kind, with at most one headline that adds to the voice.
 
-Two steps, both without I/O except writing image files:
+Three steps, all without I/O except writing image files:
 
 * ``plan_scene_visuals(scenes, ...)`` is a pure function of the plan: per scene a layout chosen
-  by its ``kind`` (``hook``: the subject big under a short headline; ``list_item``/``step``: its
-  number big beside its picture; ``fact``: the figure big; ``comparison``: two pictures side by
-  side; ``feature``: one to three pictures; ``cta`` last), the pictures its words name
+  by its ``kind`` (``hook``: the subject big under a short headline or figure; ``list_item``: a
+  "2 / 4" chip, its picture, its figure; ``step``: "STEP 2" above its picture; ``fact``: the
+  figure as a big stat above, beside or below its picture; ``comparison``: two pictures with
+  "VS"; ``feature``: one to three pictures; ``cta`` last), the pictures its words name
   (``vidgen.media.illustrations``; the video's subject picture when nothing matches), the
   headline (only ``scene.headline``, and never the sentence being spoken: the karaoke caption
-  carries the narration) and colours taken from the main picture (warm for bread, green for
-  plants), so two subjects look different and neighbouring scenes never share layout and picture.
-* ``scene_card(visual, ...)`` draws one scene's card (pictures, number, headline) at output
-  resolution, and ``write_card_track`` turns all cards into ONE image-sequence overlay in which
-  each card pops in (a few scaled frames) and is then held; the composition floats it gently.
+  carries the narration), the plate each picture needs against its own lightness, and colours
+  taken from the main picture (warm for bread, green for plants), so two subjects look
+  different and neighbouring scenes never share layout and picture, colour or pattern.
+* ``layout_scene`` places the blocks (boxes that never overlap, inside the content area for
+  any frame shape); ``scene_card`` draws them at output resolution and ``write_card_track``
+  turns all cards into ONE image-sequence overlay in which each card pops in (a few scaled
+  frames; the hook pushes in slowly instead) and is then held; the composition floats it.
+* ``scene_backdrop`` draws the scene's still backdrop (gradient, light behind the picture,
+  pattern, progress bar) once at output size; ``design_cover`` the thumbnail.
 
-Everything is drawn at the output size, so pictures and text stay sharp at 1080x1920; only the
-calm procedural backdrop is rendered smaller (and tinted with the scene's colours by ffmpeg).
+Everything is drawn at the output size, so pictures and text stay sharp at 1080x1920.
 """
 
 from __future__ import annotations
@@ -29,9 +33,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from vidgen.media import illustrations as lib
+from vidgen.media.fonts import font_path
 from vidgen.media.overlays import (
     Overlay,
     _font,
@@ -112,6 +117,13 @@ class SceneVisual:
     hue: float  # 0..1, from the main picture
     accent: str  # hex rgb: numbers, figures, highlights
     backdrop: tuple[str, str, str]  # hex rgb: dark, middle and light stops of the backdrop
+    # How many list items (or steps) the video has: "2 / 4" reads as a sequence.
+    count: int | None = None
+    # The main picture's plate (``choose_plate``): "light" (opaque, lightly tinted: a dark
+    # picture on a dark backdrop was hard to see) or "deep" (dark, the opposite hue) under a
+    # light one; "glass" (faint, translucent) where no picture is drawn (a clip's scene).
+    plate: str = "light"
+    variant: int = 0  # which of the backdrop patterns and plate shapes; neighbours differ
 
     @property
     def picture(self) -> lib.Illustration:
@@ -219,6 +231,11 @@ def plan_scene_visuals(
     theme_hue = (_hash(theme.lower(), title.lower()) % 360) / 360
     out: list[SceneVisual] = []
     list_count = 0
+    totals = {
+        kind: sum(1 for s in scenes if getattr(s, "kind", None) == kind)
+        for kind in ("list_item", "step")
+    }
+    offset = _hash(title.lower(), theme.lower()) % len(PATTERNS)
     for i, scene in enumerate(scenes):
         kind = str(getattr(scene, "kind", "feature") or "feature")
         narration = str(scene.narration)
@@ -267,6 +284,10 @@ def plan_scene_visuals(
             layout = "feature"
         if kind == "fact" and not headline:
             layout = "feature"
+        if layout == "fact" and previous is not None and previous.layout.startswith("fact"):
+            # A run of figures: the stat moves beside, then below, its picture.
+            cycle = ("fact", "fact-side", "fact-below")
+            layout = cycle[(cycle.index(previous.layout) + 1) % len(cycle)]
         if (
             previous is not None
             and layout == previous.layout
@@ -290,14 +311,80 @@ def plan_scene_visuals(
                     if _hue_gap(h, previous.hue) >= 0.06
                 )
         accent, stops = palette(hue)
+        plate = choose_plate(picks[0], raster) if layout != "clip" else "glass"
         out.append(
             SceneVisual(
                 index=i, kind=kind, layout=layout, pictures=tuple(picks), headline=headline,
                 number=number if layout in ("list_item", "step") else None, hue=hue,
                 accent=accent, backdrop=stops,
+                count=totals.get(kind) if layout in ("list_item", "step") else None,
+                plate=plate, variant=(i + offset) % len(PATTERNS),
             )
         )  # fmt: skip
     return out
+
+
+# -- contrast -----------------------------------------------------------------------------------
+
+
+def _channel(value: int) -> float:
+    v = value / 255
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def luminance(rgb: Sequence[int]) -> float:
+    """WCAG relative luminance of an sRGB colour: 0 for black, 1 for white."""
+    r, g, b = (_channel(int(c)) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: float, b: float) -> float:
+    """WCAG contrast ratio of two luminances (1..21); 3 is the floor for large graphics."""
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+# Luminance of the two plates (``plate_fill``), near enough for every hue.
+_LIGHT_PLATE = 0.86
+_DEEP_PLATE = 0.04
+
+
+def edge_contrast(picture: lib.Illustration, behind: float,
+                  rasterizer: lib.Rasterizer | None = None) -> float:  # fmt: skip
+    """The share of the picture's silhouette edge (0..1) that stands off a ground of luminance
+    ``behind`` at 3:1 or better: what separates a figure from its ground is its outline."""
+    image = (rasterizer or lib.Rasterizer()).image(picture, 48)
+    alpha = image.getchannel("A")
+    inner = alpha.filter(ImageFilter.MinFilter(5)).tobytes()
+    raw = image.tobytes()
+    edge = good = 0
+    for k, (a, i) in enumerate(zip(alpha.tobytes(), inner, strict=True)):
+        if a <= 200 or i > 200:
+            continue
+        edge += 1
+        good += contrast_ratio(luminance(raw[4 * k : 4 * k + 3]), behind) >= 3
+    return good / edge if edge else 1.0
+
+
+def choose_plate(picture: lib.Illustration, rasterizer: lib.Rasterizer | None = None) -> str:
+    """The main picture's plate, picked against the picture's own lightness: "light" (opaque,
+    lightly tinted: a black plug or a dark headphones band stands off it) or "deep" (a dark,
+    saturated disc: a yellow face, a white cloud, golden bread), whichever more of the
+    picture's outline contrasts with at 3:1; light on a tie."""
+    light = edge_contrast(picture, _LIGHT_PLATE, rasterizer)
+    deep = edge_contrast(picture, _DEEP_PLATE, rasterizer)
+    return "deep" if deep > light else "light"
+
+
+def plate_fill(visual: SceneVisual) -> tuple[int, int, int, int]:
+    """The colour of the plate behind the main picture (``choose_plate``)."""
+    if visual.plate == "light":
+        r, g, b = colorsys.hsv_to_rgb(visual.hue, 0.10, 0.97)
+        return round(r * 255), round(g * 255), round(b * 255), 255
+    if visual.plate == "deep":
+        # Dark, and of the opposite hue: a red shoe on a dark red disc lost its outline to it.
+        r, g, b = colorsys.hsv_to_rgb((visual.hue + 0.5) % 1.0, 0.45, 0.22)
+        return round(r * 255), round(g * 255), round(b * 255), 255
+    return 255, 255, 255, 34
 
 
 # -- drawing -------------------------------------------------------------------------------------
@@ -307,54 +394,79 @@ def fit_text(text: str, max_width: float, max_lines: int, size: int) -> tuple[in
     """The largest size <= ``size`` at which ``text`` wraps into ``max_lines`` lines of
     ``max_width``; it keeps shrinking rather than cut anything (nothing is ever ellipsised)."""
     text = clean_text(text)
+    words = text.split()
     while True:
         lines = wrap(text, size, max_width)
-        if (len(lines) <= max_lines and all(line_width(x, size) <= max_width for x in lines)) or (
-            size <= 8
-        ):
-            return size, lines
+        # Every word whole on its line ("CENTIMET / ERS" is cut too).
+        if (
+            len(lines) <= max_lines
+            and all(line_width(x, size) <= max_width for x in lines)
+            and all(line_width(w, size) <= max_width for w in words)
+        ) or size <= 8:
+            return size, _balanced(lines, size)
         size = max(8, int(size * 0.92))
 
 
-def _text_block(lines: Sequence[str], size: int, fill: RGB, *, stroke: float = 0.08) -> Image.Image:
-    """Centred lines with a dark outline and soft shadow, as a tight RGBA image."""
-    font0 = _font(font_chain()[0], size)
+def _balanced(lines: list[str], size: int) -> list[str]:
+    """Two greedy lines re-broken where they balance ("Home workout: 4 / ideas" becomes
+    "Home workout: / 4 ideas"); other counts as they are."""
+    if len(lines) != 2 or "\n" in " ".join(lines):
+        return lines
+    words = " ".join(lines).split()
+    best = min(
+        range(1, len(words)),
+        key=lambda k: max(
+            line_width(" ".join(words[:k]), size), line_width(" ".join(words[k:]), size)
+        ),
+    )
+    return [" ".join(words[:best]), " ".join(words[best:])]
+
+
+def _text_block(
+    lines: Sequence[str],
+    size: int,
+    fill: RGB,
+    *,
+    stroke: float = 0.08,
+    heavy: bool = False,
+    outline: RGB = (10, 10, 14),
+) -> Image.Image:
+    """Centred lines with an outline and soft shadow, as a tight RGBA image (``heavy``: Roboto
+    Black for the big figures)."""
+    chain = list(font_chain())
+    if heavy:
+        chain[0] = font_path("Black")
+    font0 = _font(chain[0], size)
     ascent, descent = font0.getmetrics()
-    line_h = round((ascent + descent) * 1.1)
-    sw = max(1, round(size * stroke))
+    line_h = round((ascent + descent) * (0.98 if heavy else 1.1))
+    sw = max(1, round(size * stroke)) if stroke > 0 else 0
     blur = max(1, round(size * 0.07))
     pad = sw + 3 * blur + 4
-    widths = [line_width(line, size) for line in lines]
+    widths = [
+        sum(_font(chain[run.font], size).getlength(run.text) for run in visual_runs(line))
+        for line in lines
+    ]
     w = int(max(widths, default=1)) + 2 * pad
     h = line_h * len(lines) + 2 * pad
     layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    for outline in (True, False):
+    for outlined in (True, False) if sw else (False,):
         for row, (line, lw) in enumerate(zip(lines, widths, strict=True)):
             x = (w - lw) / 2
             for run in visual_runs(line):
-                font = _font(font_chain()[run.font], size)
+                font = _font(chain[run.font], size)
                 draw.text(
                     (x, pad + row * line_h + ascent), run.text, font=font, anchor="ls",
-                    fill=(10, 10, 14, 255) if outline else (*fill, 255),
-                    stroke_width=sw if outline else 0, stroke_fill=(10, 10, 14, 255),
+                    fill=(*outline, 255) if outlined else (*fill, 255),
+                    stroke_width=sw if outlined else 0, stroke_fill=(*outline, 255),
                 )  # fmt: skip
                 x += font.getlength(run.text)
     shade = Image.new("RGBA", layer.size, (0, 0, 0, 0))
     alpha = layer.getchannel("A").filter(ImageFilter.GaussianBlur(blur)).point(lambda v: v * 0.55)
     shade.paste((0, 0, 0, 255), (0, max(1, size // 20)), alpha)
-    return Image.alpha_composite(shade, layer)
-
-
-def _glow(size: int, colour: RGB, strength: int = 140) -> Image.Image:
-    """A soft disc of light behind a picture, so it stands off the backdrop."""
-    layer = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    mask = Image.new("L", (size, size), 0)
-    inset = size // 6
-    ImageDraw.Draw(mask).ellipse((inset, inset, size - inset, size - inset), fill=strength)
-    mask = mask.filter(ImageFilter.GaussianBlur(size / 10))
-    layer.paste((*colour, 255), (0, 0), mask)
-    return layer
+    out = Image.alpha_composite(shade, layer)
+    box = out.getchannel("A").getbbox()
+    return out.crop(box) if box else out
 
 
 def _shadowed(image: Image.Image) -> Image.Image:
@@ -372,169 +484,183 @@ def _shadowed(image: Image.Image) -> Image.Image:
 
 
 @dataclass(frozen=True)
-class Card:
-    """One scene's card: an RGBA image and where its corner goes on the frame."""
+class Block:
+    """One thing a card draws: its image and its solid part (relative to the image), the part
+    no other block may touch (a glow or shadow around it may)."""
 
+    role: str  # picture | stat | heading | chip | pill | badge
+    image: Image.Image
+    solid: tuple[int, int, int, int]
+
+    @property
+    def w(self) -> int:
+        return self.solid[2] - self.solid[0]
+
+    @property
+    def h(self) -> int:
+        return self.solid[3] - self.solid[1]
+
+
+def _tight(role: str, image: Image.Image) -> Block:
+    box = image.getchannel("A").point(lambda a: 255 if a > 24 else 0).getbbox()
+    return Block(role, image, box or (0, 0, image.width, image.height))
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A block on the frame: its image's corner and its solid box, in frame pixels."""
+
+    role: str
     image: Image.Image
     x: int
     y: int
-    start: float
-    end: float
+    box: tuple[int, int, int, int]
 
 
-class _Canvas:
-    """Items placed in frame coordinates; ``card()`` crops to what was drawn."""
-
-    def __init__(self, frame: Frame) -> None:
-        self.frame = frame
-        self.items: list[tuple[Image.Image, int, int]] = []
-
-    def put(self, image: Image.Image, cx: float, cy: float) -> tuple[int, int, int, int]:
-        x, y = round(cx - image.width / 2), round(cy - image.height / 2)
-        self.items.append((image, x, y))
-        return x, y, x + image.width, y + image.height
-
-    def card(self, start: float, end: float) -> Card | None:
-        if not self.items:
-            return None
-        x0 = min(x for _, x, _ in self.items)
-        y0 = min(y for _, _, y in self.items)
-        x1 = max(x + im.width for im, x, _ in self.items)
-        y1 = max(y + im.height for im, _, y in self.items)
-        canvas = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
-        for image, x, y in self.items:
-            canvas.alpha_composite(image, (x - x0, y - y0))
-        # Keep what is inside the frame; even corners and sizes for yuv420 chroma.
-        left, top = max(0, x0) // 2 * 2, max(0, y0) // 2 * 2
-        w = (min(self.frame.width, x1) - left) // 2 * 2
-        h = (min(self.frame.height, y1) - top) // 2 * 2
-        if w <= 0 or h <= 0:
-            return None
-        canvas = canvas.crop((left - x0, top - y0, left - x0 + w, top - y0 + h))
-        return Card(canvas, left, top, start, end)
+def _place(block: Block, cx: float, top: float) -> Placed:
+    """``block`` with its solid part centred on ``cx`` and starting at ``top``."""
+    x = round(cx - (block.solid[0] + block.solid[2]) / 2)
+    y = round(top - block.solid[1])
+    s = block.solid
+    return Placed(block.role, block.image, x, y, (x + s[0], y + s[1], x + s[2], y + s[3]))
 
 
-def _picture(
-    canvas: _Canvas,
-    raster: lib.Rasterizer,
-    picture: lib.Illustration,
-    size: float,
-    cx: float,
-    cy: float,
-    accent: RGB,
-) -> None:
-    size = max(8, int(size))
-    glow = _glow(int(size * 1.5), accent)
-    canvas.put(glow, cx, cy)
-    canvas.put(_shadowed(raster.image(picture, size)), cx, cy)
+def _stack(
+    blocks: Sequence[Block], cx: float, top: float, bottom: float, gap: float
+) -> list[Placed]:
+    """Blocks one under the other, centred as a group between ``top`` and ``bottom``."""
+    height = sum(b.h for b in blocks) + gap * max(0, len(blocks) - 1)
+    y = top + max(0.0, (bottom - top - height) / 2)
+    out = []
+    for block in blocks:
+        out.append(_place(block, cx, y))
+        y += block.h + gap
+    return out
 
 
-def scene_card(
-    visual: SceneVisual,
-    frame: Frame,
-    *,
-    start: float,
-    end: float,
-    rasterizer: lib.Rasterizer | None = None,
-) -> Card | None:
-    """The scene's pictures, number and headline at output size, laid out for ``frame``.
+def _row(blocks: Sequence[Block], left: float, right: float, cy: float, gap: float,
+         lifts: Sequence[float] = ()) -> list[Placed]:  # fmt: skip
+    """Blocks side by side, centred as a group across ``left``..``right`` around ``cy``."""
+    width = sum(b.w for b in blocks) + gap * max(0, len(blocks) - 1)
+    x = left + max(0.0, (right - left - width) / 2)
+    out = []
+    for k, block in enumerate(blocks):
+        lift = lifts[k] if k < len(lifts) else 0.0
+        out.append(_place(block, x + block.w / 2, cy - block.h / 2 + lift))
+        x += block.w + gap
+    return out
 
-    Tall and square frames stack the text above the pictures; wide ones (16:9) put the text
-    in a left column and the pictures on the right.
-    """
-    raster = rasterizer or lib.Rasterizer()
-    W = frame.width
-    top, bottom = frame.content_top, frame.content_bottom
-    left, right = frame.left, frame.right
-    wide = frame.wide
-    avail_w = right - left
-    # Text column and picture area.
-    text_w = avail_w * (0.46 if wide else 1.0)
-    text_cx = left + (avail_w * 0.25 if wide else avail_w / 2)
-    # What the text and picture sizes below are fractions of: the width of a tall frame.
-    unit = min(avail_w * 0.52 if wide else float(W), frame.height * 0.56)
-    pic_unit = avail_w * 0.52 if wide else float(W)
-    accent = _rgb(visual.accent)
-    light: RGB = (
-        round(accent[0] * 0.75 + 64),
-        round(accent[1] * 0.75 + 64),
-        round(accent[2] * 0.75 + 64),
-    )
-    canvas = _Canvas(frame)
-    gap = 0.02 * frame.height
-    texts: list[Image.Image] = []
 
-    def text(words: str, size_ratio: float, fill: RGB = (255, 255, 255), *, lines: int = 2,
-             stroke: float = 0.08) -> None:  # fmt: skip
-        size, wrapped = fit_text(words, text_w, lines, max(8, round(unit * size_ratio)))
-        texts.append(_text_block(wrapped, size, fill, stroke=stroke))
+def _plate(visual: SceneVisual, raster: lib.Rasterizer, picture: lib.Illustration, size: float,
+           *, main: bool = True) -> Block:  # fmt: skip
+    """The picture on its plate: a disc (or rounded square, every other scene) with a glow or
+    shadow, the picture itself ~3/4 of the plate, in full colour."""
+    size = max(16, int(size))
+    margin = round(size * 0.14)
+    full = size + 2 * margin
+    layer = Image.new("RGBA", (full, full), (0, 0, 0, 0))
+    round_square = visual.variant % 2 == 1
+    box = (margin, margin, margin + size - 1, margin + size - 1)
 
-    layout = visual.layout
-    pics = visual.pictures
-    if layout in ("list_item", "step") and (wide or layout == "step"):
-        label = f"#{visual.number}" if layout == "list_item" else f"STEP {visual.number}"
-        text(label, 0.34 if layout == "list_item" else 0.15, light, lines=1, stroke=0.05)
-    if visual.headline:
-        if layout == "fact":
-            text(visual.headline, 0.16, light, stroke=0.06)
-        elif layout != "cta":
-            text(visual.headline, {"hook": 0.095, "trio": 0.075}.get(layout, 0.085))
-    # Place the text: stacked from the top (tall frames) or centred in the left column (wide).
-    height_of_text = sum(t.height for t in texts) + gap * max(0, len(texts) - 1)
-    y = (top + bottom - height_of_text) / 2 if wide else float(top)
-    for block in texts:
-        canvas.put(block, text_cx, y + block.height / 2)
-        y += block.height + gap
-    area_top = float(top) if wide or not texts else y
-    ax0 = left + avail_w * 0.5 if wide else float(left)
-    ax1 = float(right)
-    if wide and not texts:
-        ax0 = float(left)
-    aw, ah = ax1 - ax0, max(8.0, bottom - area_top)
-    cx, cy = (ax0 + ax1) / 2, area_top + ah / 2
-
-    def pic(k: int, size: float, x: float, y: float) -> None:
-        _picture(canvas, raster, pics[k], size, x, y, accent)
-
-    if layout == "clip":
-        pass
-    elif layout == "hook":
-        pic(0, min(0.72 * pic_unit, aw, ah * 0.84), cx, cy)
-    elif layout in ("feature", "feature-offset", "fact", "step"):
-        scale = {"fact": 0.46, "step": 0.6}.get(layout, 0.64)
-        size = min(scale * pic_unit, aw, ah * 0.82)
-        shift = 0.12 * aw if layout == "feature-offset" else 0.0
-        pic(0, size, cx + (-1 if visual.index % 2 else 1) * shift, cy)
-    elif layout in ("pair", "comparison"):
-        size = min(0.44 * pic_unit, aw * 0.47, ah * 0.8)
-        lift = 0.0 if layout == "comparison" else size * 0.12
-        pic(0, size, cx - aw * 0.25, cy - lift)
-        pic(1, size, cx + aw * 0.25, cy + lift)
-        if layout == "comparison":
-            canvas.put(_badge_text("VS", round(unit * 0.06), accent), cx, cy)
-    elif layout == "trio":
-        size = min(0.34 * pic_unit, aw * 0.36, ah * 0.5)
-        pic(0, size * 1.15, cx, area_top + ah * 0.3)
-        pic(1, size, cx - aw * 0.27, area_top + ah * 0.7)
-        pic(2, size, cx + aw * 0.27, area_top + ah * 0.7)
-    elif layout == "list_item":
-        size = min(0.5 * pic_unit, ah * 0.75, aw * 0.55)
-        if wide:
-            pic(0, size, cx, cy)
+    def shape(draw: ImageDraw.ImageDraw, rect: Sequence[float], **kw: Any) -> None:
+        if round_square:
+            draw.rounded_rectangle(tuple(rect), radius=size * 0.24, **kw)
         else:
-            # "#2", not a bare "2" that reads into a figure beside it ("2 | 2 centimeters").
-            number = _text_block([f"#{visual.number}"], round(unit * 0.3), light, stroke=0.05)
-            canvas.put(number, ax0 + number.width / 2, cy)
-            pic(0, size, ax1 - size / 2 - 0.02 * W, cy)
-    elif layout == "cta":
-        size = min(0.48 * pic_unit, aw, ah * 0.6)
-        pill = _pill(visual.headline, aw, round(unit * 0.07), accent) if visual.headline else None
-        block_h = size * 1.2 + (pill.height if pill else 0)
-        y0 = area_top + (ah - block_h) / 2
-        pic(0, size, cx, y0 + size * 0.6)
-        if pill is not None:
-            canvas.put(pill, cx, y0 + size * 1.2 + pill.height / 2)
-    return canvas.card(start, end)
+            draw.ellipse(tuple(rect), **kw)
+
+    # Each picture gets the plate its own colours need (a pair may hold a yellow face and a
+    # dark headphones band); the scene's colours tint it.
+    fill = plate_fill(replace(visual, plate=choose_plate(picture, raster))) if main else (
+        255, 255, 255, 26)  # fmt: skip
+    accent = _rgb(visual.accent)
+    halo = Image.new("L", (full, full), 0)
+    lift = round(size * 0.03)
+    shape(ImageDraw.Draw(halo), (box[0], box[1] + lift, box[2], box[3] + lift), fill=255)
+    halo = halo.filter(ImageFilter.GaussianBlur(size * 0.05))
+    light = fill[3] == 255
+    glow_colour = (0, 0, 0) if light else accent
+    layer.paste((*glow_colour, 255), (0, 0), halo.point(lambda v: v * (0.5 if light else 0.42)))
+    plate = Image.new("RGBA", (full, full), (0, 0, 0, 0))
+    ring = max(2, round(size * 0.012))
+    ring_colour = (*accent, 255) if light else (255, 255, 255, 80)
+    shape(ImageDraw.Draw(plate), box, fill=fill, outline=ring_colour, width=ring)
+    layer.alpha_composite(plate)
+    art = _shadowed(raster.image(picture, round(size * (0.7 if round_square else 0.72))))
+    layer.alpha_composite(art, ((full - art.width) // 2, (full - art.height) // 2))
+    return Block("picture", layer, (margin, margin, margin + size, margin + size))
+
+
+_STAT = re.compile(
+    r"^\s*(?P<pre>(?:under|over|up to|less than|more than|only|just|about|nearly|almost)\s+)?"
+    r"(?P<num>[$\u20ac\u00a3]?\d[\d.,]*(?:[KkMmBb%x\u00d7])?)\s*(?P<unit>[^\d]{0,24})$",
+    re.IGNORECASE,
+)
+
+
+def stat_parts(headline: str | None) -> tuple[str, str, str] | None:
+    """A figure headline as (prefix, number, unit): "30 decibels" -> ("", "30", "decibels"),
+    "Under 25 s" -> ("under", "25", "s"); None for a headline that is not a figure."""
+    if not headline:
+        return None
+    match = _STAT.match(headline.strip())
+    if match is None or len(match.group("unit").split()) > 3:
+        return None
+    return (match.group("pre") or "").strip(), match.group("num"), match.group("unit").strip()
+
+
+def _stat(parts: tuple[str, str, str], max_w: float, size: int, colour: RGB) -> Block:
+    """The figure as a graphic: the number huge (Roboto Black, the accent), the unit smaller
+    beneath it in capitals, any "under"/"over" small above it."""
+    pre, number, unit = parts
+    size = min(size, round(size * max_w / max(1.0, line_width(number, size) * 1.12)))
+    pieces: list[Image.Image] = []
+    small = max(8, round(size * 0.34))
+    if pre:
+        s, lines = fit_text(pre.upper(), max_w, 1, small)
+        pieces.append(_text_block(lines, s, (255, 255, 255), stroke=0.1))
+    pieces.append(_text_block([number], size, colour, stroke=0.035, heavy=True))
+    if unit:
+        s, lines = fit_text(unit.upper(), max_w, 2, small)
+        pieces.append(_text_block(lines, s, (255, 255, 255), stroke=0.1))
+    gap = round(size * 0.02)
+    w = max(p.width for p in pieces)
+    h = sum(p.height for p in pieces) + gap * (len(pieces) - 1)
+    image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    y = 0
+    for piece in pieces:
+        image.alpha_composite(piece, ((w - piece.width) // 2, y))
+        y += piece.height + gap
+    return _tight("stat", image)
+
+
+def _chip(text: str, size: int, fill: RGB, max_width: float | None = None) -> Block:
+    """A label on a solid rounded pill ("2 / 4", "STEP 2"): dark type on the accent, smaller
+    when it would be wider than ``max_width``."""
+    font = _font(font_path("Black"), size)
+    tw = font.getlength(text)
+    if max_width is not None and tw + 1.4 * size > max_width:
+        size = max(8, int(size * max_width / (tw + 1.4 * size)))
+        font = _font(font_path("Black"), size)
+        tw = font.getlength(text)
+    pad_x, pad_y = round(size * 0.7), round(size * 0.32)
+    w, h = round(tw + 2 * pad_x), round(size * 0.72 + 2 * pad_y)
+    margin = round(size * 0.25)
+    image = Image.new("RGBA", (w + 2 * margin, h + 2 * margin), (0, 0, 0, 0))
+    shadow = Image.new("L", image.size, 0)
+    ImageDraw.Draw(shadow).rounded_rectangle(
+        (margin, margin + margin // 2, margin + w, margin + h + margin // 2),
+        radius=h // 2,
+        fill=150,
+    )
+    image.paste((0, 0, 0, 255), (0, 0), shadow.filter(ImageFilter.GaussianBlur(margin / 2)))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle(
+        (margin, margin, margin + w, margin + h), radius=h // 2, fill=(*fill, 255)
+    )
+    draw.text(
+        (margin + w / 2, margin + h / 2), text, font=font, anchor="mm", fill=(16, 16, 22, 255)
+    )
+    return Block("chip", image, (margin, margin, margin + w, margin + h))
 
 
 def _badge_text(text: str, size: int, accent: RGB) -> Image.Image:
@@ -543,7 +669,7 @@ def _badge_text(text: str, size: int, accent: RGB) -> Image.Image:
     draw = ImageDraw.Draw(layer)
     draw.ellipse((0, 0, d - 1, d - 1), fill=(255, 255, 255, 255))
     draw.ellipse((4, 4, d - 5, d - 5), fill=(*accent, 255))
-    draw.text((d / 2, d / 2), text, font=_font(font_chain()[0], size), anchor="mm",
+    draw.text((d / 2, d / 2), text, font=_font(font_path("Black"), size), anchor="mm",
               fill=(255, 255, 255, 255))  # fmt: skip
     return layer
 
@@ -558,14 +684,320 @@ def _pill(text: str, max_width: float, size: int, accent: RGB) -> Image.Image:
     r, g, b = accent
     dark = (round(r * 0.55), round(g * 0.55), round(b * 0.55), 235)
     ImageDraw.Draw(layer).rounded_rectangle(
-        (0, 0, w - 1, h - 1),
-        radius=h // 2,
-        fill=dark,
-        outline=(*accent, 255),
+        (0, 0, w - 1, h - 1), radius=min(h // 2, size), fill=dark, outline=(*accent, 255),
         width=max(2, size // 12),
-    )
+    )  # fmt: skip
     layer.alpha_composite(block, (pad_x, pad_y))
     return layer
+
+
+@dataclass(frozen=True)
+class Card:
+    """One scene's card: an RGBA image and where its corner goes on the frame."""
+
+    image: Image.Image
+    x: int
+    y: int
+    start: float
+    end: float
+
+
+def _light(accent: RGB) -> RGB:
+    r, g, b = accent
+    return round(r * 0.75 + 64), round(g * 0.75 + 64), round(b * 0.75 + 64)
+
+
+def layout_scene(
+    visual: SceneVisual, frame: Frame, rasterizer: lib.Rasterizer | None = None
+) -> list[Placed]:
+    """Where each of the scene's blocks goes (pictures on plates, the figure, the number chip,
+    a heading), laid out for ``frame``: stacked in tall frames, text beside the pictures in
+    square and wide ones. Solid boxes never overlap and stay inside the content area."""
+    raster = rasterizer or lib.Rasterizer()
+    W = frame.width
+    top, bottom = frame.content_top, frame.content_bottom
+    left, right = frame.left, frame.right
+    avail_w, avail_h = right - left, bottom - top
+    wide = frame.wide
+    base = min(float(W), frame.height * 0.5625) if not wide else min(avail_w * 0.5, avail_h * 0.9)
+    accent = _rgb(visual.accent)
+    light = _light(accent)
+    gap = round(0.025 * frame.height)
+    layout, pics = visual.layout, visual.pictures
+    text_w = avail_w * (0.44 if wide else 1.0)
+    # Text sizes are fractions of ``tb``: in square and wide frames the text has a column of
+    # its own beside the pictures, and fills it (every block still shrinks to its width).
+    tb = base * (1.7 if wide else 1.0)
+
+    texts: list[Block] = []  # above the pictures (tall) or in the left column (wide)
+    after: list[Block] = []  # below the pictures (tall)
+    stat = stat_parts(visual.headline)
+    if layout in ("list_item", "step") and visual.number is not None:
+        if layout == "step":
+            label = f"STEP {visual.number}"
+        elif visual.count:
+            label = f"{visual.number} / {visual.count}"
+        else:
+            label = f"#{visual.number}"
+        texts.append(_chip(label, max(8, round(tb * 0.075)), light, text_w))
+    if visual.headline and layout not in ("cta",):
+        if stat is not None and layout in ("fact", "fact-side", "fact-below", "list_item", "hook"):
+            scale = {"hook": 0.15, "list_item": 0.16}.get(layout, 0.22)
+            block = _stat(stat, text_w * (0.46 if layout == "fact-side" else 0.9),
+                          max(8, round(tb * scale)), light)  # fmt: skip
+        else:
+            ratio = 0.1 if layout == "hook" else 0.085
+            size, lines = fit_text(visual.headline, text_w * 0.92, 2, max(8, round(tb * ratio)))
+            block = _tight("heading", _text_block(lines, size, (255, 255, 255)))
+        (after if layout in ("fact-below", "list_item") and not wide else texts).append(block)
+    if layout == "cta" and visual.headline:
+        # The product's name on a button under its picture.
+        size = max(8, round(tb * 0.07))
+        after.append(_tight("pill", _pill(visual.headline, text_w, size, accent)))
+    side = layout == "fact-side" and not wide
+    if side:
+        texts, after = [], [*texts, *after]
+    text_h = sum(b.h for b in texts + after) + gap * len(texts + after)
+    room_h = avail_h - (0 if wide or side else text_h)
+    room_w = avail_w * (0.52 if wide and (texts or after) else 1.0)
+    if side:
+        room_w = avail_w - max(b.w for b in after) - gap
+
+    # Pictures are fractions of ``pb``: in square and wide frames they have the right-hand
+    # column and the frame's height to themselves (the limits below keep them in it).
+    pb = base * (1.4 if wide else 1.0)
+
+    def plate(k: int, pref: float, *, main: bool = True) -> Block:
+        return _plate(visual, raster, pics[k], pref, main=main)
+
+    groups: list[list[Block]] = []  # rows of pictures, top to bottom
+    if layout == "clip":
+        pass
+    elif layout in ("hook", "cta"):
+        groups = [[plate(0, min(0.66 * pb, room_w, room_h * 0.96))]]
+    elif layout in ("feature", "feature-offset", "fact", "fact-below", "fact-side", "step",
+                    "list_item"):  # fmt: skip
+        pref = {"fact": 0.5, "fact-below": 0.5, "fact-side": 0.46}.get(layout, 0.62)
+        groups = [[plate(0, min(pref * pb, room_w * 0.94, room_h * 0.96))]]
+    elif layout in ("pair", "comparison"):
+        each = min(0.44 * pb, (room_w - gap) * (0.4 if layout == "comparison" else 0.45),
+                   room_h * 0.86)  # fmt: skip
+        groups = [[plate(0, each), plate(1, each)]]
+    elif layout == "trio":
+        big = min(0.46 * pb, room_h * 0.5, room_w * 0.6)
+        small = min(0.34 * pb, room_h * 0.36, (room_w - gap) * 0.45)
+        groups = [[plate(0, big)], [plate(1, small, main=False), plate(2, small, main=False)]]
+    placed: list[Placed] = []
+    pic_h = sum(max(b.h for b in g) for g in groups) + gap * max(0, len(groups) - 1)
+    if wide:
+        col_l, col_r = (left, left + avail_w * 0.46) if texts or after else (left, left)
+        placed += _stack([*texts, *after], (col_l + col_r) / 2, top, bottom, gap)
+        px0 = col_r + (avail_w * 0.04 if texts or after else 0)
+        y = top + max(0.0, (avail_h - pic_h) / 2)
+        for g in groups:
+            row_h = max(b.h for b in g)
+            placed += _row(g, px0, right, y + row_h / 2, gap)
+            y += row_h + gap
+    elif side:
+        # The figure beside its picture, the pair centred in the content area.
+        placed += _row([groups[0][0], *after], left, right, (top + bottom) / 2, gap)
+    else:
+        total = text_h + pic_h
+        y = top + max(0.0, (avail_h - total) / 2)
+        cx = (left + right) / 2
+        for block in texts:
+            placed.append(_place(block, cx, y))
+            y += block.h + gap
+        for g in groups:
+            row_h = max(b.h for b in g)
+            shift = 0.0
+            if layout == "feature-offset":
+                shift = (1 if visual.index % 2 else -1) * min(0.08 * W, (avail_w - row_h) / 2)
+            lifts = [-0.06 * row_h, 0.06 * row_h] if layout == "pair" else []
+            placed += _row(g, left + shift, right + shift, y + row_h / 2, gap * 2, lifts)
+            y += row_h + gap
+        for block in after:
+            placed.append(_place(block, cx, y))
+            y += block.h + gap
+    if layout == "comparison" and len(placed) >= 2:
+        a, b = [p for p in placed if p.role == "picture"][:2]
+        vs = _tight("badge", _badge_text("VS", max(8, round(base * 0.05)), accent))
+        gap_w = b.box[0] - a.box[2]
+        if vs.w < gap_w:
+            cy = (a.box[1] + a.box[3] + b.box[1] + b.box[3]) / 4
+            placed.append(_place(vs, (a.box[2] + b.box[0]) / 2, cy - vs.h / 2))
+    return placed
+
+
+def scene_card(
+    visual: SceneVisual,
+    frame: Frame,
+    *,
+    start: float,
+    end: float,
+    rasterizer: lib.Rasterizer | None = None,
+) -> Card | None:
+    """The scene's blocks (``layout_scene``) drawn on one transparent card at output size."""
+    items = layout_scene(visual, frame, rasterizer)
+    if not items:
+        return None
+    x0 = min(p.x for p in items)
+    y0 = min(p.y for p in items)
+    x1 = max(p.x + p.image.width for p in items)
+    y1 = max(p.y + p.image.height for p in items)
+    canvas = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
+    for p in items:
+        canvas.alpha_composite(p.image, (p.x - x0, p.y - y0))
+    # Keep what is inside the frame; even corners and sizes for yuv420 chroma.
+    left, top = max(0, x0) // 2 * 2, max(0, y0) // 2 * 2
+    w = (min(frame.width, x1) - left) // 2 * 2
+    h = (min(frame.height, y1) - top) // 2 * 2
+    if w <= 0 or h <= 0:
+        return None
+    canvas = canvas.crop((left - x0, top - y0, left - x0 + w, top - y0 + h))
+    return Card(canvas, left, top, start, end)
+
+
+# -- the backdrop ---------------------------------------------------------------------------------
+
+# Backdrop patterns, one per scene in turn (neighbours never share one).
+PATTERNS = ("dots", "scatter", "lines", "rings")
+
+
+def _hsv(h: float, s: float, v: float) -> RGB:
+    r, g, b = colorsys.hsv_to_rgb(h % 1.0, max(0.0, min(1.0, s)), max(0.0, min(1.0, v)))
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def scene_backdrop(
+    visual: SceneVisual,
+    frame: Frame,
+    *,
+    position: int,
+    count: int,
+    related: Sequence[lib.Illustration] = (),
+    focus: tuple[float, float] | None = None,
+    rasterizer: lib.Rasterizer | None = None,
+) -> Image.Image:
+    """A calm, clearly designed backdrop at output size, drawn once per scene: a two-colour
+    gradient of the scene's hue, a soft light behind the main picture (``focus``), a faint
+    pattern (dots, diagonal lines, rings around the picture, or a scatter of the scene's and
+    the video's pictures) that fades out behind the captions, and a segmented progress bar
+    at the top (this scene's ``position`` of ``count``)."""
+    raster = rasterizer or lib.Rasterizer()
+    W, H = frame.width, frame.height
+    hue = _backdrop_hue(visual.hue)
+    pattern = PATTERNS[visual.variant % len(PATTERNS)]
+    top_c = _hsv(hue, 0.62, 0.36)
+    bottom_c = _hsv(hue + 0.05, 0.8, 0.11)
+    # The gradient runs top to bottom, tilted left or right by the scene's variant.
+    small = (max(8, W // 8), max(8, H // 8))
+    ramp = Image.linear_gradient("L").resize(small, Image.Resampling.BILINEAR)
+    image = Image.composite(Image.new("RGB", small, bottom_c), Image.new("RGB", small, top_c), ramp)
+    fx, fy = focus or (W / 2, (frame.content_top + frame.content_bottom) / 2)
+    # The light behind the picture, in the accent colour.
+    glow = Image.new("L", small, 0)
+    r = min(W, H) * 0.42 / 8
+    cx, cy = fx / 8, fy / 8
+    ImageDraw.Draw(glow).ellipse((cx - r, cy - r, cx + r, cy + r), fill=120)
+    glow = glow.filter(ImageFilter.GaussianBlur(r * 0.6))
+    image.paste(_light(_rgb(visual.accent)), (0, 0), glow)
+    # Vignette: the corners a little darker.
+    vignette = Image.radial_gradient("L").resize(small, Image.Resampling.BILINEAR)
+    image.paste((0, 0, 0), (0, 0), vignette.point(lambda v: max(0, v - 150) * 0.9))
+    image = image.resize((W, H), Image.Resampling.BICUBIC)
+    # The pattern, white and faint, kept off the caption band.
+    mask = Image.new("L", (W, H), 0)
+    draw = ImageDraw.Draw(mask)
+    unit = min(W, H)
+    if pattern == "dots":
+        step = unit * 0.065
+        dot = max(1.5, unit * 0.0055)
+        row = 0
+        y = step / 2
+        while y < H:
+            x = step / 2 + (step / 2 if row % 2 else 0)
+            while x < W:
+                draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=46)
+                x += step
+            y += step * 0.87
+            row += 1
+    elif pattern == "lines":
+        step = unit * 0.06
+        width = max(1, round(unit * 0.004))
+        k = float(-H)
+        while k < W + H:
+            draw.line((k, 0, k + H * 0.6, H), fill=26, width=width)
+            k += step
+    elif pattern == "rings":
+        width = max(1, round(unit * 0.004))
+        radius = unit * 0.36
+        while radius < max(W, H) * 1.2:
+            draw.ellipse((fx - radius, fy - radius, fx + radius, fy + radius), outline=34,
+                         width=width)  # fmt: skip
+            radius += unit * 0.075
+    # The pattern fades out above the caption band, the words read on a plain ground, and
+    # comes back below it (under the platform's own caption and handle).
+    fade_from = round(frame.content_bottom - 0.06 * H)
+    fade_to = round(frame.content_bottom + 0.01 * H)
+    band_end = round(H * (1 - frame.caption_bottom) + 0.01 * H)
+    keep = Image.new("L", (W, H), 0)
+    keep.paste(255, (0, 0, W, max(0, fade_from)))
+    if fade_to > fade_from:
+        ramp_down = Image.linear_gradient("L").rotate(180).resize((W, fade_to - fade_from))
+        keep.paste(ramp_down, (0, fade_from))
+    if band_end < H:
+        ramp_up = Image.linear_gradient("L").resize((W, max(2, round(0.06 * H))))
+        keep.paste(ramp_up.point(lambda v: v * 0.8), (0, band_end))
+        keep.paste(204, (0, band_end + ramp_up.height, W, H))
+    image.paste((255, 255, 255), (0, 0), ImageChops.multiply(mask, keep))
+    if pattern == "scatter":
+        pictures = list(dict.fromkeys([*visual.pictures, *related])) or list(visual.pictures)
+        rng_seed = _hash(visual.picture.key, str(visual.index))
+        size = max(8, round(unit * 0.12))
+        step = unit * 0.2
+        rows = int(H / step) + 1
+        cols = int(W / step) + 1
+        layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+        n = 0
+        for row in range(rows):
+            for col in range(cols):
+                seed = _hash(str(rng_seed), str(row), str(col))
+                x = (col + 0.5 + ((seed % 100) / 100 - 0.5) * 0.5) * step + (
+                    step / 2 if row % 2 else 0
+                )
+                y = (row + 0.5 + (((seed // 100) % 100) / 100 - 0.5) * 0.5) * step
+                art = raster.image(pictures[n % len(pictures)], size)
+                n += 1
+                angle = ((seed // 10000) % 50) - 25
+                art = art.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+                faint = art.copy()
+                faint.putalpha(art.getchannel("A").point(lambda a: a * 0.1))
+                layer.alpha_composite(faint, (round(x - art.width / 2), round(y - art.height / 2)))
+        layer.putalpha(ImageChops.multiply(layer.getchannel("A"), keep))
+        image = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
+    # Behind the captions the backdrop is plain and a little darker: the words read first.
+    look_top = frame.content_bottom
+    band_h = max(2, band_end - look_top)
+    shade = Image.new("L", (W, H), 0)
+    ramp = Image.linear_gradient("L").resize((W, band_h))
+    shade.paste(ramp.point(lambda v: min(255, v * 3) * 0.3), (0, look_top))
+    if band_end < H:
+        shade.paste(77, (0, band_end, W, H))
+    image.paste((0, 0, 0), (0, 0), shade)
+    # Progress: one segment per scene, this one and those before it lit.
+    if count > 1:
+        draw_rgb = ImageDraw.Draw(image, "RGBA")
+        y = round(H * (0.085 if H > W else 0.05))
+        thick = max(2, round(unit * 0.008))
+        x0, x1 = frame.left, frame.right
+        seg_gap = max(2, round(unit * 0.012))
+        seg = (x1 - x0 - seg_gap * (count - 1)) / count
+        for k in range(count):
+            a = x0 + k * (seg + seg_gap)
+            colour = (255, 255, 255, 230) if k <= position else (255, 255, 255, 70)
+            draw_rgb.rounded_rectangle((a, y, a + seg, y + thick), radius=thick // 2, fill=colour)
+    return image
 
 
 # -- the one overlay track ------------------------------------------------------------------------
@@ -583,7 +1015,8 @@ def _scaled(image: Image.Image, scale: float) -> Image.Image:
 
 @dataclass(frozen=True)
 class CardAnimation:
-    """A card popping in (``POP_SCALES``, one frame each) and then held to its scene's end."""
+    """A card popping in (``POP_SCALES``, one frame each) and then held to its scene's end; the
+    video's first card, whole from the first frame, pushes in slowly instead (``PUSH_IN``)."""
 
     card: Card
     fps: int
@@ -594,12 +1027,25 @@ class CardAnimation:
         # The first card is whole from the first frame: a feed's preview and a viewer's first
         # glance get the finished picture, not a ghost of it popping in.
         pops = scene > frame * (len(POP_SCALES) + 2) and self.card.start > 0
-        scales = POP_SCALES if pops else (1.0,)
+        scales: tuple[float, ...] = POP_SCALES if pops else (1.0,)
+        step = frame
+        if self.card.start <= 0 and scene > 1.0:
+            # The hook pushes in, a few steps a second: the opening moves from its first frame.
+            end_scale, seconds, rate = PUSH_IN
+            count = max(2, round(min(scene - 0.2, seconds) * rate))
+            scales = tuple(1.0 + (end_scale - 1.0) * k / (count - 1) for k in range(count))
+            step = 1.0 / rate
         for k, scale in enumerate(scales):
             image = _scaled(self.card.image, scale)
             last = k == len(scales) - 1
-            seconds = max(frame, scene - frame * (len(scales) - 1)) if last else frame
+            seconds = max(frame, scene - step * (len(scales) - 1)) if last else step
             yield image, seconds, k
+
+
+# The hook's push-in: to this scale, over at most this many seconds, in this many steps a
+# second (each step is one more image of the card track: ten a second move smoothly enough
+# at this speed, ~1.5 px a step, for ~0.3 s of drawing per video).
+PUSH_IN = (1.03, 2.0, 10)
 
 
 def write_card_track(
@@ -615,7 +1061,7 @@ def write_card_track(
     if not cards:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    grow = max(POP_SCALES)
+    grow = max(*POP_SCALES, PUSH_IN[0])
     boxes = []
     for card in cards:
         cxc, cyc = card.x + card.image.width / 2, card.y + card.image.height / 2
@@ -669,6 +1115,21 @@ def cover_title(title: str, subject: str | None) -> str:
     return " ".join(words[:5]) if len(words) > 5 else text
 
 
+def cover_claim(title: str) -> tuple[str | None, str]:
+    """(name, claim) of a title: "HushBuds Wireless Headphones: cut background noise by 30
+    decibels" -> ("HushBuds Wireless Headphones", "Cut background noise by 30 decibels"); a
+    title with no name before a colon is its own claim (name None)."""
+    title = title.strip()
+    head = card_title(title)
+    if head == title:
+        return None, title
+    rest = title[len(head) :].lstrip(" :|-\u2014\u2013")
+    return head, (rest[:1].upper() + rest[1:]) if rest else head
+
+
+COVER_LAYOUTS = ("claim-top", "picture-top", "stat")
+
+
 def design_cover(
     background: Image.Image | None,
     picture: lib.Illustration,
@@ -676,33 +1137,98 @@ def design_cover(
     hue: float,
     frame: Frame,
     rasterizer: lib.Rasterizer | None = None,
+    *,
+    stat: str | None = None,
+    layout: str | None = None,
+    seed: str = "",
 ) -> Image.Image:
-    """The thumbnail: the subject's picture big, a short title in large type, over the frame
-    behind it (darkened, so the design reads at 200 px wide), no caption text."""
+    """The thumbnail: the subject's picture on its plate, the title's claim in big type (the
+    product's name on a chip above it), and, in the "stat" layout, the video's first figure
+    as a big graphic; over the designed backdrop behind it, no caption text. Readable at 200 px
+    wide. The layout follows the title, figure and ``seed``, the colours ``hue``, so two videos
+    of one product get different covers."""
     raster = rasterizer or lib.Rasterizer()
     W, H = frame.width, frame.height
     accent_hex, stops = palette(hue)
     accent = _rgb(accent_hex)
+    light = _light(accent)
+    name, claim = cover_claim(title)
+    parts = stat_parts(stat)
+    # ``seed`` (the video's script) picks the layout: two videos of one product, even under
+    # one title, get different covers.
+    pick = _hash(title.lower(), stat or "", seed)
+    if layout is None:
+        layout = COVER_LAYOUTS[pick % len(COVER_LAYOUTS)]
+    said = claim.lower()
+    if layout == "stat" and (parts is None or parts[1].lower() in said or (
+        parts[2] and parts[2].lower() in said)):  # fmt: skip
+        # No figure, or the claim says it already (never twice): one of the other two.
+        layout = COVER_LAYOUTS[(pick // 7) % 2]
     if background is None:
-        base = Image.new("RGB", (W, H), _rgb(stops[1]))
+        ramp = Image.linear_gradient("L").resize((W, H))
+        base = Image.composite(
+            Image.new("RGB", (W, H), _rgb(stops[0])), Image.new("RGB", (W, H), _rgb(stops[2])), ramp
+        )
     else:
         base = background.convert("RGB").resize((W, H))
-        base = base.filter(ImageFilter.GaussianBlur(max(2, W // 60)))
-    shade = Image.new("RGB", (W, H), _rgb(stops[0]))
-    image = Image.blend(base, shade, 0.45).convert("RGBA")
-    size, lines = fit_text(title.upper(), W * 0.86, 3, round(W * 0.13))
-    block = _text_block(lines, size, (255, 255, 255), stroke=0.07)
-    top = round(H * 0.10)
-    image.alpha_composite(block, ((W - block.width) // 2, top))
-    below = top + block.height
-    bar_w = round(W * 0.3)
-    bar = Image.new("RGBA", (bar_w, max(4, round(H * 0.008))), (*accent, 255))
-    image.alpha_composite(bar, ((W - bar_w) // 2, below + round(H * 0.01)))
-    room = H - below - round(H * 0.06)
-    pic = max(8, int(min(W * 0.78, room * 0.8)))
-    glow = _glow(int(pic * 1.5), accent, 140)
-    cy = below + room / 2 + H * 0.02
-    image.alpha_composite(glow, (round(W / 2 - glow.width / 2), round(cy - glow.height / 2)))
-    art = _shadowed(raster.image(picture, pic))
-    image.alpha_composite(art, (round(W / 2 - art.width / 2), round(cy - art.height / 2)))
+    image = Image.blend(base, Image.new("RGB", (W, H), _rgb(stops[0])), 0.35).convert("RGBA")
+    unit = min(W, H * 0.5625)
+    side = 0.07 * W
+    text_w = W - 2 * side
+    size, lines = fit_text(claim, text_w, 4, round(unit * (0.1 if layout == "stat" else 0.125)))
+    claim_block = _tight("heading", _text_block(lines, size, (255, 255, 255), stroke=0.07))
+    blocks: list[Block] = []
+    if name and layout != "picture-top":
+        blocks.append(_chip(name.upper(), max(8, round(unit * 0.06)), light, text_w))
+    visual = SceneVisual(
+        index=0, kind="hook", layout="hook", pictures=(picture,), headline=None, number=None,
+        hue=hue, accent=accent_hex, backdrop=stops,
+        plate=choose_plate(picture, raster),
+        variant=COVER_LAYOUTS.index(layout),
+    )  # fmt: skip
+    gap = round(H * 0.03)
+    if W >= H * 0.95:
+        # Square and wide covers: the words in one half, the picture in the other (the side
+        # follows the layout), each as large as its half allows.
+        col = W * 0.46
+        size, lines = fit_text(claim, col, 4, round(H * 0.11))
+        texts = [_chip(name.upper(), max(8, round(H * 0.045)), light, col)] if name else []
+        if layout == "stat" and parts is not None:
+            texts.append(_stat(parts, col * 0.8, round(H * 0.2), light))
+        texts.append(_tight("heading", _text_block(lines, size, (255, 255, 255), stroke=0.07)))
+        plate = _plate(visual, raster, picture, min(W * 0.4, H * 0.72))
+        text_x, pic_x = (W * 0.73, W * 0.27) if layout == "picture-top" else (W * 0.27, W * 0.73)
+        placed = [*_stack(texts, text_x, H * 0.06, H * 0.94, gap),
+                  _place(plate, pic_x, (H - plate.h) / 2)]  # fmt: skip
+        for item in placed:
+            image.alpha_composite(item.image, (item.x, item.y))
+        return image.convert("RGB")
+    fixed = claim_block.h + sum(b.h for b in blocks) + 3 * gap
+    if layout == "stat" and parts is not None:
+        stat_block = _stat(parts, text_w * 0.9, round(unit * 0.24), light)
+        room = H * 0.84 - fixed - stat_block.h - gap
+        plate = _plate(visual, raster, picture, min(W * 0.5, room))
+        order = [*blocks, stat_block, plate, claim_block]
+    elif layout == "picture-top":
+        room = H * 0.84 - fixed
+        plate = _plate(visual, raster, picture, min(W * 0.66, room))
+        if name:
+            blocks = [_chip(name.upper(), max(8, round(unit * 0.06)), light, text_w)]
+        order = [plate, claim_block, *blocks]
+    else:
+        room = H * 0.84 - fixed
+        plate = _plate(visual, raster, picture, min(W * 0.66, room))
+        order = [*blocks, claim_block, plate]
+    for item in _stack(order, W / 2, H * 0.08, H * 0.92, gap):
+        image.alpha_composite(item.image, (item.x, item.y))
     return image.convert("RGB")
+
+
+def related_pictures(visuals: Sequence[SceneVisual]) -> list[lib.Illustration]:
+    """The video's pictures (its subject first), for the faint scatter behind a scene."""
+    seen: dict[str, lib.Illustration] = {}
+    for visual in visuals:
+        if visual.layout != "clip":
+            for picture in visual.pictures:
+                seen.setdefault(picture.key, picture)
+    return list(seen.values())

@@ -30,18 +30,21 @@ from vidgen.media.compose import (
     CompositionSpec,
     build_audio_command,
     build_command,
+    is_still,
     scene_starts,
-    tint_filter,
     transition_for,
 )
 from vidgen.media.overlays import Overlay
 from vidgen.media.scenes import (
     Frame,
     SceneVisual,
-    cover_title,
     design_cover,
+    layout_scene,
     plan_scene_visuals,
+    related_pictures,
+    scene_backdrop,
     scene_card,
+    stat_parts,
     write_card_track,
 )
 from vidgen.stages.base import StageContext, StageOutput, StageResult
@@ -180,6 +183,55 @@ def _render_overlays(
     return [track] if track is not None else []
 
 
+def _render_backdrops(
+    ctx: StageContext,
+    visuals: Sequence[SceneVisual],
+    replace_clip: Sequence[bool],
+    frame: Frame,
+    raster: illustrations.Rasterizer,
+) -> dict[int, Path]:
+    """The designed backdrop of every scene whose clip is the generated one, as a still JPEG at
+    output size (drawn once; the composition holds it for the scene). Keyed by scene index."""
+    folder = ctx.work_dir / "overlays" / "backdrops"
+    folder.mkdir(parents=True, exist_ok=True)
+    related = related_pictures(visuals)
+    out: dict[int, Path] = {}
+    for visual in visuals:
+        if not replace_clip[visual.index]:
+            continue
+        ctx.check_cancelled()
+        pictures = [p for p in layout_scene(visual, frame, raster) if p.role == "picture"]
+        focus = None
+        if pictures:
+            box = pictures[0].box
+            focus = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        image = scene_backdrop(
+            visual, frame, position=visual.index, count=len(visuals), related=related,
+            focus=focus, rasterizer=raster,
+        )  # fmt: skip
+        # JPEG: ffmpeg decodes it straight to 4:2:0 (a PNG went through a full RGB frame per
+        # scene, ~20 MB more at full size), and it is written ~3x faster.
+        path = folder / f"backdrop-{visual.index}.jpg"
+        image.save(path, format="JPEG", quality=92)
+        out[visual.index] = path
+    return out
+
+
+def _release_memory(raster: illustrations.Rasterizer) -> None:
+    """Hand the drawing's memory back before ffmpeg starts: the peak of a job is vidgen and the
+    composition's ffmpeg side by side. The pictures drawn for the cards go (the cover draws its
+    few again), and glibc returns the freed heap (~30 MB at full size) to the system."""
+    import contextlib
+    import ctypes
+    import gc
+
+    raster.cache.clear()
+    gc.collect()
+    # Not glibc (OSError, AttributeError): the freed memory is reused, only later.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def visual_cuts(
     durations: Sequence[float], cues: Sequence[captions.Cue], *, fade: float = 0.0
 ) -> list[float]:
@@ -203,7 +255,9 @@ def visual_cuts(
     return [round(b - a, 3) for a, b in zip(cuts, ends, strict=True)]
 
 
-def _cues(script: str, voiceover: RecordedVoiceover | None, total: float) -> list[captions.Cue]:
+def _cues(
+    script: str, voiceover: RecordedVoiceover | None, total: float, width: int, height: int
+) -> list[captions.Cue]:
     if not voiceover or not script.strip():
         return []
     return captions.build_cues(
@@ -211,6 +265,8 @@ def _cues(script: str, voiceover: RecordedVoiceover | None, total: float) -> lis
         [word.model_dump() for word in voiceover.words],
         [sentence.model_dump() for sentence in voiceover.sentences],
         total=total,
+        # Each cue fits two lines at the caption size: big type, never a third line.
+        fits=captions.caption_fits(width, captions.caption_look(width, height)),
     )
 
 
@@ -254,42 +310,56 @@ def _cover(
     ctx: StageContext,
     clip_paths: Sequence[Path],
     durations: Sequence[float],
-    tints: Sequence[tuple[str, str, str] | None],
     visuals: Sequence[SceneVisual],
     title: str,
-    subject: str | None,
     frame: Frame,
     at: float,
     dest: Path,
     raster: illustrations.Rasterizer,
+    seed: str,
 ) -> None:
-    """The designed thumbnail: the backdrop at ``thumbnail_time`` (the scene's clip, so no
-    caption is burnt in), the video's subject picture big and a short title."""
+    """The designed thumbnail: the scene's backdrop at ``thumbnail_time`` (its still, or its
+    clip's frame there, so no caption is burnt in), the video's subject picture, the title's
+    claim, and the video's first figure; its colours from that figure's scene."""
     starts = scene_starts(durations)
     index = max(k for k, s in enumerate(starts) if s <= at)
     grab = temp_sibling(dest).with_suffix(".png")
-    tint = tints[index] if index < len(tints) else None
-    vf = f"{tint_filter(tint)}scale={frame.width}:{frame.height}"
+    source = clip_paths[index]
+    designed = is_still(source)
     try:
-        grab.parent.mkdir(parents=True, exist_ok=True)
-        # A seek past the clip's last frame writes nothing (the scene on screen may run longer
-        # than its clip once cuts wait for the captions): then the clip's first frame.
-        for offset in (max(0.0, at - starts[index]), 0.0):
-            ffmpeg.run(
-                ["-ss", f"{offset:.3f}", "-i", str(clip_paths[index]),
-                 "-frames:v", "1", "-vf", vf, "-update", "1", "-f", "image2", str(grab)],
-                ctx=ctx, what="ffmpeg thumbnail frame",
-            )  # fmt: skip
-            if grab.is_file() and grab.stat().st_size > 0:
-                break
         from PIL import Image
 
-        with Image.open(grab) as opened:
-            background = opened.convert("RGB")
+        if not designed:
+            grab.parent.mkdir(parents=True, exist_ok=True)
+            vf = f"scale={frame.width}:{frame.height}"
+            # A seek past the clip's last frame writes nothing (the scene on screen may run
+            # longer than its clip once cuts wait for the captions): then its first frame.
+            for offset in (max(0.0, at - starts[index]), 0.0):
+                ffmpeg.run(
+                    ["-ss", f"{offset:.3f}", "-i", str(source),
+                     "-frames:v", "1", "-vf", vf, "-update", "1", "-f", "image2", str(grab)],
+                    ctx=ctx, what="ffmpeg thumbnail frame",
+                )  # fmt: skip
+                if grab.is_file() and grab.stat().st_size > 0:
+                    break
+            source = grab
+        if designed:
+            # The scene's designed backdrop, drawn again without its progress bar.
+            background = scene_backdrop(
+                visuals[index], frame, position=0, count=0, related=related_pictures(visuals),
+                rasterizer=raster,
+            )  # fmt: skip
+        else:
+            with Image.open(source) as opened:
+                background = opened.convert("RGB")
         hook = visuals[0]  # the opening shows the video's subject
-        cover = design_cover(
-            background, hook.picture, cover_title(title, subject), hook.hue, frame, raster
+        figure = next((v for v in visuals[1:] if stat_parts(v.headline) is not None), None) or next(
+            (v for v in visuals if stat_parts(v.headline) is not None), None
         )
+        cover = design_cover(
+            background, hook.picture, title, (figure or hook).hue, frame, raster,
+            stat=figure.headline if figure is not None else None, seed=seed,
+        )  # fmt: skip
         cover.save(dest, format="JPEG", quality=88)
     except OSError as exc:
         raise StageError(f"could not draw the thumbnail: {exc}") from exc
@@ -380,13 +450,19 @@ def run(ctx: StageContext) -> StageResult:
                 f"showing the video's subject picture ({visual.picture.name})"
             )
     script = plan.voiceover_script
-    cues = _cues(script, voiceover, total)
+    cues = _cues(script, voiceover, total, width, height)
     fade = transition_for(durations)
     shown = visual_cuts(durations, cues, fade=fade)
     frame = Frame.for_size(width, height)
+    # Scenes whose clip is the generated backdrop (not a picture of the subject: the default,
+    # and the scenes stock or your media had nothing for) get a designed still instead, their
+    # pictures floating in front of it: drawn once, held by ffmpeg, no per-frame scaling.
+    designed = [not clip.shows_subject for clip in clips]
     try:
+        stills = _render_backdrops(ctx, visuals, designed, frame, raster)
         overlays = _render_overlays(ctx, shown, visuals, frame, fps, raster)
         written = _write_captions(ctx, cues, width, height)
+        _release_memory(raster)
         soundtrack.result()  # wait for the mix (and raise its error) before composing
     except BaseException:
         wait([soundtrack])  # never leave ffmpeg writing a file we are about to delete
@@ -396,18 +472,19 @@ def run(ctx: StageContext) -> StageResult:
     assets = [a for visual in visuals for a in visual.assets()]
     assets += [music_asset] if music_asset else []
     subtitles, srt, fonts_dir = written if written else (None, None, None)
-    procedural = ctx.config.config.providers.visuals == "procedural"
-    tints = [
-        visual.backdrop if procedural and not clip.shows_subject else None
-        for visual, clip in zip(visuals, clips, strict=True)
-    ]
+    inputs = [stills.get(k, path) for k, path in enumerate(clip_paths)]
+    if stills:
+        # The stills are drawn at the output size; the remaining clips are joined at that
+        # size when they share it.
+        sizes = {(width, height) if k in stills else clip_size for k in range(len(inputs))}
+        clip_size = sizes.pop() if len(sizes) == 1 else None
 
     video = ctx.work_dir / "video.mp4"
     thumbnail = ctx.work_dir / "thumbnail.jpg"
     video_tmp = temp_sibling(video)
     thumb_tmp = temp_sibling(thumbnail)
     spec = CompositionSpec(
-        clips=clip_paths,
+        clips=inputs,
         scene_durations=shown,
         output=video_tmp,
         width=width,
@@ -420,7 +497,6 @@ def run(ctx: StageContext) -> StageResult:
         clip_size=clip_size,
         transition=transition_for(shown),
         subtitles=subtitles,
-        tints=tints,
         fonts_dir=fonts_dir,
     )
     try:
@@ -430,8 +506,8 @@ def run(ctx: StageContext) -> StageResult:
         info = verify_output(video_tmp, width=width, height=height, duration=total)
         os.replace(video_tmp, video)
         at = min(ctx.config.config.thumbnail_time, max(0.0, total - 0.5))
-        _cover(ctx, clip_paths, shown, tints, visuals, plan.title, plan.subject, frame, at,
-               thumb_tmp, raster)  # fmt: skip
+        _cover(ctx, inputs, shown, visuals, plan.title, frame, at, thumb_tmp, raster,
+               plan.voiceover_script)  # fmt: skip
         os.replace(thumb_tmp, thumbnail)
     finally:
         # The rendered layers are intermediates (~100 MB of TIFF frames at full size).
