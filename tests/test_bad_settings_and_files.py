@@ -25,8 +25,8 @@ from fastapi.testclient import TestClient
 
 from conftest import SAMPLE_CONFIG, CliResult
 from test_bad_input import assert_http_error, assert_one_line_error, job_count
+from vidgen.api.app import create_app
 from vidgen.errors import FatalStageError
-from vidgen.shim import create_app
 
 Cli = Callable[..., CliResult]
 

@@ -25,8 +25,8 @@ from conftest import new_job as _new_job
 from conftest import run_job as _run
 from processkit import Factory
 from stagekit import runs_log
+from vidgen.api.app import create_app
 from vidgen.settings import load_settings
-from vidgen.shim import create_app
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.statuses import JobStatus
 from vidgen.store import Store, checkpoints

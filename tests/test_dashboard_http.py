@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import CliResult
-from vidgen.shim import create_app
+from vidgen.api.app import create_app
 from vidgen.web.security import CSRF_HEADER, SESSION_COOKIE
 
 Cli = Callable[..., CliResult]
@@ -123,7 +123,7 @@ def test_dashboard_is_not_imported_by_the_cli(tmp_path: Path) -> None:
     code = (
         "import sys, vidgen.cli.main; "
         "print(sorted(m for m in sys.modules "
-        "if m.startswith(('vidgen.web', 'fastapi', 'vidgen.shim'))))"
+        "if m.startswith(('vidgen.web', 'fastapi', 'vidgen.api'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from test_dashboard_http import TOKEN, sign_in
+from vidgen.api.app import create_app
 from vidgen.settings import load_settings
-from vidgen.shim import create_app
 from vidgen.store import get_store, reset_stores
 from vidgen.store.models import WebSession, utcnow
 from vidgen.web.security import SESSION_COOKIE

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vidgen import errors
+from vidgen.api.app import status_for
 from vidgen.pipeline import queue
-from vidgen.shim import status_for
 
 
 class _RedisGone(errors.QueueUnavailable):

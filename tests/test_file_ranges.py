@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import CliResult
-from vidgen.shim import create_app
+from vidgen.api.app import create_app
 
 Cli = Callable[..., CliResult]
 

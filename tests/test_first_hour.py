@@ -260,7 +260,7 @@ def test_http_approve_and_reject_take_the_job_id(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from vidgen.shim import create_app
+    from vidgen.api.app import create_app
 
     monkeypatch.setenv("STAGEKIT_COMPOSITION", "fakevideo")
     monkeypatch.setenv("STAGEKIT_REVIEW", "real")
@@ -308,7 +308,7 @@ def test_json_errors_print_the_http_error_body_on_stdout(
 def test_json_error_is_the_http_twins_body(cli: Cli) -> None:
     from fastapi.testclient import TestClient
 
-    from vidgen.shim import create_app
+    from vidgen.api.app import create_app
 
     http = TestClient(create_app()).get("/api/jobs/5")
     assert http.status_code == 404
@@ -467,8 +467,8 @@ def test_shell_completion_offers_statuses_and_stage_names(
 def test_health_says_whether_a_worker_is_running(home: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from vidgen.api.app import create_app
     from vidgen.settings import load_settings
-    from vidgen.shim import create_app
     from vidgen.store import beats, get_store
 
     client = TestClient(create_app())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from vidgen.shim import create_app
+from vidgen.api.app import create_app
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import SAMPLE_CONFIG, CliResult
-from vidgen.shim import MAX_BODY_BYTES, create_app
+from vidgen.api.app import create_app
+from vidgen.web.responses import MAX_BODY_BYTES
 from vidgen.web.security import is_public
 
 Cli = Callable[..., CliResult]

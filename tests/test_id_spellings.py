@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import CliResult, new_job
-from vidgen.shim import create_app
+from vidgen.api.app import create_app
 
 Cli = Callable[..., CliResult]
 

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from conftest import CliResult
 from test_bad_input import assert_http_error, assert_one_line_error, job_count
 from test_content_generation import REPORT, ScriptedTTS
+from vidgen.api.app import create_app
 from vidgen.config import ThemeConfig, load_config
 from vidgen.errors import FatalStageError
 from vidgen.media import ffmpeg
@@ -33,7 +34,6 @@ from vidgen.media.library import (
 )
 from vidgen.media.probe import inspect_media, media_problem
 from vidgen.media.visuals import ClipSpec, YourMedia
-from vidgen.shim import create_app
 from vidgen.stages import content_generation
 from vidgen.stages.base import StageContext
 

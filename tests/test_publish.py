@@ -190,7 +190,7 @@ def test_bad_input_is_one_line_with_the_contract_exit_codes(
 def test_http_twins_return_the_same_bodies_and_statuses(
     approved: int, home: Path, cli: Cli, fakes: tuple[FakeYouTube, FakeTikTok]
 ) -> None:
-    from vidgen.shim import create_app
+    from vidgen.api.app import create_app
 
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     with TestClient(create_app()) as client:
@@ -218,7 +218,7 @@ def test_http_twins_return_the_same_bodies_and_statuses(
 def test_status_and_videos_show_where_a_video_went_and_equal_their_twins(
     approved: int, cli: Cli, drain: Callable[[], int], fakes: tuple[FakeYouTube, FakeTikTok]
 ) -> None:
-    from vidgen.shim import create_app
+    from vidgen.api.app import create_app
 
     job_id = cli("videos", "--json").json()["videos"][0]["job_id"]
     assert cli("status", str(job_id), "--json").json()["publications"] == []
@@ -396,7 +396,7 @@ def test_the_webhook_gets_the_publication_body_with_its_event_header(
 def test_the_dashboard_shows_a_videos_publications_and_offers_publishing(
     approved: int, cli: Cli, drain: Callable[[], int], fakes: tuple[FakeYouTube, FakeTikTok]
 ) -> None:
-    from vidgen.shim import create_app
+    from vidgen.api.app import create_app
 
     with TestClient(create_app()) as client:
         assert "/api/dashboard/videos/" in client.get("/static/app.js").text

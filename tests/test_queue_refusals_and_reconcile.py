@@ -30,11 +30,11 @@ from fastapi.testclient import TestClient
 
 from conftest import CliResult
 from processkit import TESTS, Factory, Proc, RedisServer
+from vidgen.api.app import create_app
 from vidgen.errors import QueueDamaged, QueueUnavailable
 from vidgen.pipeline import queue
 from vidgen.pipeline.recovery import RECONCILE_BOUND_SECONDS, requeue_orphans
 from vidgen.settings import Settings
-from vidgen.shim import create_app
 from vidgen.stages import PIPELINE_STAGES
 from vidgen.store import Store, events, jobs
 from vidgen.store.models import Job, utcnow
@@ -110,7 +110,7 @@ def test_a_retry_the_queue_refuses_is_put_back_failed_and_says_so(
 
 
 def test_a_damaged_queue_is_a_503_over_http_too() -> None:
-    from vidgen.shim import status_for
+    from vidgen.api.app import status_for
 
     assert status_for(QueueDamaged("the queue file … is damaged: …")) == 503
     assert status_for(QueueUnavailable("the queue … could not take job 1")) == 503

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from conftest import SAMPLE_CONFIG
-from vidgen.shim import create_app
+from vidgen.api.app import create_app
 
 MAX_EXAMPLES = 40
 

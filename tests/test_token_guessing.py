@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from conftest import CliResult
 from test_http_security import free_port
-from vidgen.shim import create_app
+from vidgen.api.app import create_app
 from vidgen.web.security import WrongTokens
 
 Cli = Callable[..., CliResult]

@@ -23,7 +23,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from conftest import REPO_ROOT, SAMPLE_CONFIG, CliResult
-from vidgen.shim import create_app
+from vidgen.api.app import create_app
 from vidgen.store import Store
 from vidgen.store.models import Checkpoint, Job, Video, WorkerBeat, utcnow
 

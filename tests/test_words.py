@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from conftest import SAMPLE_CONFIG, CliResult
 from httpkit import recorded
 from vidgen.analysis import build_report, is_about
+from vidgen.api.app import create_app
 from vidgen.config import ContentReference, ThemeConfig, load_config
 from vidgen.errors import FatalStageError
 from vidgen.planning import (
@@ -41,7 +42,6 @@ from vidgen.planning import (
 )
 from vidgen.providers.llm import AnthropicMessages, OpenAIChat
 from vidgen.providers.trends import SampleTrendSource
-from vidgen.shim import create_app
 from vidgen.stages import content_generation
 from vidgen.stages.base import StageContext
 from vidgen.stages.trend_analysis import report_topics

@@ -18,7 +18,7 @@ from vidgen.errors import FatalStageError, StageError
 from vidgen.media.process import run_child
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
 
 
 @cache

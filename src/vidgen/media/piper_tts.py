@@ -35,7 +35,7 @@ from vidgen.media.spans import require_text as _require_text
 from vidgen.media.spans import write_wav
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
     from vidgen.media.speech import Voiceover
 
 # Python packages that ship Piper voices as package data, each with ``model_path()`` and

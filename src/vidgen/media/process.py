@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from vidgen.errors import StageTimeout
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
 
 _PR_SET_PDEATHSIG = 1
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from vidgen.media.spans import SENTENCE_END, Span, clamp, write_wav
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
     from vidgen.media.pronounce import Respelling
 
 

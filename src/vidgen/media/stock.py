@@ -4,7 +4,7 @@ A ``StockProvider`` only searches: it turns one query into candidates, each one 
 video file. ``score`` ranks candidates for a scene (orientation, resolution, duration, query
 words in the video's tags). ``StockCache`` keeps downloaded files under the vidgen home, keyed
 by URL, so jobs that pick the same footage download it once. ``vidgen.media.visuals.StockVideos``
-puts the three together into a clip source. All HTTP goes through ``vidgen.http`` (timeouts,
+puts the three together into a clip source. All HTTP goes through ``vidgen.outgoing`` (timeouts,
 retries, size caps, atomic downloads); nothing here records anything.
 """
 
@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import httpx
 
 from vidgen.errors import FatalStageError, StageError
-from vidgen.http import Credential, RetryPolicy, Sleep, download, request_json, require_key
+from vidgen.outgoing import Credential, RetryPolicy, Sleep, download, request_json, require_key
 from vidgen.registry import STOCK_SOURCES
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
 # Search answers are kept this long (Pixabay's terms ask for 24 hours; it also spares every
@@ -60,7 +60,7 @@ class StockProvider(Protocol):
     covers it, else the largest), its page URL, duration and descriptive words (``tags``). It
     never downloads footage. Nothing found is an empty list, not an error.
 
-    Errors follow ``vidgen.http``: a missing key, or one the service rejects, is
+    Errors follow ``vidgen.outgoing``: a missing key, or one the service rejects, is
     ``FatalStageError`` naming ``key_env``; an unreachable service or 5xx/429 after the shared
     retries is ``StageError`` (the caller may fall back to other footage). ``credential`` names
     the service for download errors; ``licence`` is recorded with what the video shows.
@@ -385,7 +385,7 @@ class StockCache:
     (``<home>/cache/stock``).
 
     Keyed by the file's URL (sha256), so the same footage is downloaded once. Files appear
-    atomically (``vidgen.http.download`` writes a temporary sibling and renames it), so two
+    atomically (``vidgen.outgoing.download`` writes a temporary sibling and renames it), so two
     jobs downloading the same URL at once each leave a whole file and one wins the rename. The
     size cap of every download applies; after a download the least recently used files beyond
     ``max_bytes`` in total are removed (only files named like cache entries are touched).

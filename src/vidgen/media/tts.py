@@ -23,7 +23,6 @@ import httpx
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import temp_sibling
-from vidgen.http import Credential, RetryPolicy, Sleep, default_timeout, download, require_key
 from vidgen.media import ffmpeg
 from vidgen.media.spans import Span as _Span
 from vidgen.media.spans import clamp as _clamp
@@ -33,9 +32,10 @@ from vidgen.media.speech import TTSProvider, Voiceover, WordTiming
 from vidgen.media.speech import publish as _publish
 from vidgen.media.speech import sentences as _sentences
 from vidgen.media.speech import words as _words
+from vidgen.outgoing import Credential, RetryPolicy, Sleep, default_timeout, download, require_key
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
 
 __all__ = ["EspeakTTS", "OpenAITTS", "TTSProvider", "Voiceover", "WordTiming", "get_tts"]
 
@@ -333,7 +333,7 @@ class OpenAITTS:
     Configuration: ``VIDGEN_OPENAI_API_KEY`` (required), ``VIDGEN_OPENAI_BASE_URL`` (default
     ``https://api.openai.com/v1``), ``VIDGEN_OPENAI_TTS_MODEL`` (default ``tts-1``). ``voice`` is
     an OpenAI voice name (``alloy``, ``nova``...); ``rate`` maps to ``speed = rate / 165``.
-    The request follows ``vidgen.http``'s rules: 429/5xx and timeouts retried (honouring
+    The request follows ``vidgen.outgoing``'s rules: 429/5xx and timeouts retried (honouring
     Retry-After), 401/403 fatal naming the key variable, the audio capped at 64 MB.
 
     The API returns audio only, no timings, so word timings are ESTIMATED: the clip is divided

@@ -24,7 +24,6 @@ from pydantic import BaseModel, Field
 
 from vidgen.errors import FatalStageError, StageError
 from vidgen.files import regular_file_problem, temp_sibling
-from vidgen.http import RetryPolicy, Sleep, default_timeout, download
 from vidgen.media import ffmpeg
 from vidgen.media.stock import (
     MAX_DOWNLOAD_BYTES,
@@ -38,9 +37,10 @@ from vidgen.media.stock import (
     portrait_file,
     score,
 )
+from vidgen.outgoing import RetryPolicy, Sleep, default_timeout, download
 
 if TYPE_CHECKING:
-    from vidgen.cancel import CancelToken
+    from vidgen.cancel_token import CancelToken
     from vidgen.media.library import MediaItem
 
 __all__ = ["PEXELS_SEARCH_URL", "PIXABAY_SEARCH_URL"]
@@ -728,7 +728,7 @@ class PexelsVideos(StockVideos):
     """Stock clips from the Pexels video search API (free to use; cost 0).
 
     Needs ``VIDGEN_PEXELS_API_KEY``; searches videos of the output's orientation. Search and
-    download follow ``vidgen.http``'s rules: 429/5xx, timeouts and resets retried (honouring
+    download follow ``vidgen.outgoing``'s rules: 429/5xx, timeouts and resets retried (honouring
     Retry-After), 401/403 fatal naming the key variable, the file capped at 300 MB and renamed
     into place only when complete. ``source`` is the Pexels page of the video, for attribution.
     """
