@@ -16,6 +16,7 @@ from vidgen.planning._words import (
     _PROPER,
     _SENTENCE_END,
     _capital,
+    _stems,
     count_words,
     same_fact,
     scene_subjects,
@@ -185,6 +186,14 @@ def tip_label(title: str) -> str | None:
     return text if 3 <= len(text) <= 32 else None
 
 
+def _said_in(heading: str, sentence: str) -> bool:
+    """Whether the voice says most of a heading ("Fix your squat form" over "fix your squat:
+    ...", "10-minute workouts" over "Ten minutes at home is a real workout"): then it is the
+    same words twice, not a heading."""
+    words = _stems(heading)
+    return bool(words) and len(words & _stems(sentence)) / len(words) >= 0.6
+
+
 def theme_tips(trends: Sequence[Mapping[str, Any]], theme: str) -> list[Tip]:
     """The tips the theme's trending videos give (``trend_tip`` of their descriptions), each
     said once. When at least two name the theme's own words ("at home", "workout"), only
@@ -198,7 +207,7 @@ def theme_tips(trends: Sequence[Mapping[str, Any]], theme: str) -> list[Tip]:
             continue
         views = trend.get("views")
         label = tip_label(str(trend.get("title") or ""))
-        if label and label.lower() in sentence.lower():
+        if label and _said_in(label, sentence):
             label = None  # a heading the voice is saying adds nothing: the views instead
         tip = Tip(
             sentence=sentence,
