@@ -10,10 +10,7 @@ HTTP: the ``Id`` annotation), so both faces accept and refuse the same spellings
 from __future__ import annotations
 
 import re
-from typing import Annotated
-
-from pydantic import BeforeValidator
-from pydantic_core import PydanticCustomError
+from typing import Any
 
 _DIGITS = re.compile(r"[0-9]{1,100}", re.ASCII)
 
@@ -28,11 +25,24 @@ def parse_id(value: object) -> int:
     if not isinstance(value, str) or _DIGITS.fullmatch(value) is None:
         shown = repr(value)[:40] if isinstance(value, str) else type(value).__name__
         # A ValueError whose message pydantic (so Typer and FastAPI) shows without a prefix.
+        # Imported here: the CLI reads ids without loading pydantic at start-up.
+        from pydantic_core import PydanticCustomError
+
         raise PydanticCustomError(
             "id_digits", "{shown} is not an id: write it in digits only, e.g. 12", {"shown": shown}
         )
     return int(value)
 
 
-Id = Annotated[int, BeforeValidator(parse_id)]
-"""An id in an HTTP path or query: ``parse_id`` before pydantic's own (lax) integer reading."""
+def __getattr__(name: str) -> Any:
+    """``Id``: an id in an HTTP path or query, ``parse_id`` before pydantic's own (lax) integer
+    reading. Built on first use (PEP 562), so ``vidgen --help`` does not import pydantic."""
+    if name == "Id":
+        from typing import Annotated
+
+        from pydantic import BeforeValidator
+
+        value = Annotated[int, BeforeValidator(parse_id)]
+        globals()["Id"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
