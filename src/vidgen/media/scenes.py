@@ -608,10 +608,15 @@ def stat_parts(headline: str | None) -> tuple[str, str, str] | None:
     return (match.group("pre") or "").strip(), match.group("num"), match.group("unit").strip()
 
 
+_UNIT_WORDS = {"s": "seconds", "sec": "seconds", "h": "hours", "hr": "hours", "min": "minutes"}
+
+
 def _stat(parts: tuple[str, str, str], max_w: float, size: int, colour: RGB) -> Block:
     """The figure as a graphic: the number huge (Roboto Black, the accent), the unit smaller
     beneath it in capitals, any "under"/"over" small above it."""
     pre, number, unit = parts
+    # A lone "S" under a figure reads as a letter, not a unit: short units are spelt out.
+    unit = _UNIT_WORDS.get(unit.lower(), unit)
     size = min(size, round(size * max_w / max(1.0, line_width(number, size) * 1.12)))
     pieces: list[Image.Image] = []
     small = max(8, round(size * 0.34))
