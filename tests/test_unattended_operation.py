@@ -569,3 +569,16 @@ def test_videos_table_names_video_and_job_ids(cli: Cli, store: Store, settings: 
     assert "video" in header and "job" in header
     row = next(line for line in table.splitlines() if "pending" in line)
     assert row.split("\t")[0] == "1" and row.split("\t")[1] == "3"
+
+
+def test_the_cli_starts_without_pydantic_or_the_store() -> None:
+    """`vidgen --help` (and every command until it runs) loads typer and rich only: pydantic,
+    SQLAlchemy and the HTTP stack come in when a command needs them (make bench: CLI start)."""
+    code = (
+        "import sys, vidgen.cli.main; "
+        "print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('pydantic', 'pydantic_core', 'sqlalchemy', 'sqlmodel', "
+        "'fastapi', 'httpx')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
