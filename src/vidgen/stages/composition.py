@@ -358,7 +358,9 @@ def _cover(
         )
         cover = design_cover(
             background, hook.picture, title, (figure or hook).hue, frame, raster,
-            stat=figure.headline if figure is not None else None, seed=seed,
+            # No stat on the cover: a figure the claim does not state ("40 HRS" over "cut
+            # background noise by 30 decibels") reads as a second, unrelated promise.
+            stat=None, seed=seed,
         )  # fmt: skip
         cover.save(dest, format="JPEG", quality=88)
     except OSError as exc:
