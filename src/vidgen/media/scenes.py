@@ -609,6 +609,7 @@ def stat_parts(headline: str | None) -> tuple[str, str, str] | None:
 
 
 _UNIT_WORDS = {"s": "seconds", "sec": "seconds", "h": "hours", "hr": "hours", "min": "minutes"}
+_SYMBOL_UNITS = frozenset(("dB", "mAh", "kWh", "ml", "mm"))
 
 
 def _stat(parts: tuple[str, str, str], max_w: float, size: int, colour: RGB) -> Block:
@@ -625,7 +626,9 @@ def _stat(parts: tuple[str, str, str], max_w: float, size: int, colour: RGB) -> 
         pieces.append(_text_block(lines, s, (255, 255, 255), stroke=0.1))
     pieces.append(_text_block([number], size, colour, stroke=0.035, heavy=True))
     if unit:
-        s, lines = fit_text(unit.upper(), max_w, 2, small)
+        # Capitals, but a symbol keeps its case: "DB" is not decibels, "dB" is.
+        shown = unit if unit in _SYMBOL_UNITS else unit.upper()
+        s, lines = fit_text(shown, max_w, 2, small)
         pieces.append(_text_block(lines, s, (255, 255, 255), stroke=0.1))
     gap = round(size * 0.02)
     w = max(p.width for p in pieces)
