@@ -299,20 +299,29 @@ def test_a_theme_video_passes_on_the_trends_own_tips(
         assert scene.kind == "list_item" and scene.number == middle.index(scene) + 1
         # The heading says what the tip is about, never the sentence being spoken: most of
         # its words are not being said ("Fix your squat form" over "fix your squat: ..." is not).
-        assert scene.headline and scene.headline.lower() not in scene.narration.lower()
-        heading = set(re.findall(r"[a-z]{4,}", scene.headline.lower()))
-        spoken = set(re.findall(r"[a-z]{4,}", scene.narration.lower()))
-        assert len(heading & spoken) < 0.6 * max(1, len(heading)), scene
+        if scene.headline is not None:
+            assert scene.headline.lower() not in scene.narration.lower()
+            heading = set(re.findall(r"[a-z]{4,}", scene.headline.lower()))
+            spoken = set(re.findall(r"[a-z]{4,}", scene.narration.lower()))
+            assert len(heading & spoken) < 0.6 * max(1, len(heading)), scene
+            assert "views" not in scene.headline  # a bare reach figure explained nothing
         if theme == "Home Workout":
             # On the theme by what is said, not by a tag: no standing desk, no gym.
             assert re.search(r"home|workout", f"{trend['title']} {said}", re.I), said
             assert not re.search(r"desk|gym", said, re.I)
     hook = plan.scenes[0]
     assert hook.narration.startswith(f"{('Three', 'Four', 'Two')[len(middle) - 3]} ")
-    assert (
-        theme.lower() in hook.narration
-        and hook.headline == f"{theme.capitalize()}: {len(middle)} tips"
-    )
+    # The voice says the hook; no title card repeats it.
+    assert theme.lower() in hook.narration and hook.headline is None
+    if theme == "Travel":
+        # Every tip names its place and the hook promises them ("... for Copenhagen, Kyoto and
+        # Istanbul"): three different places, and no phrase said twice.
+        for scene in middle:
+            place = re.search(r"\b(Copenhagen|Kyoto|Istanbul|Lisbon|Bali|Seoul)\b", scene.narration)
+            assert place and place.group(1) in hook.narration, (scene.narration, hook.narration)
+        said = [re.findall(r"[a-z]+", s.narration.lower()) for s in middle]
+        grams = [{tuple(w[i : i + 4]) for i in range(len(w) - 3)} for w in said]
+        assert not any(a & b for a, b in itertools.combinations(grams, 2)), said
     # The creators are credited where the viewer can find them.
     for source in sources:
         assert f"@{by_id[source]['creator']}" in plan.description
@@ -360,7 +369,7 @@ def test_no_sentence_is_cut_to_fit_a_short_video(theme_config: Callable[..., The
 def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConfig]) -> None:
     neutral = plan_of(themed(theme_config, cta=None)).scenes[-1]  # the sample has its own
     assert (
-        re.fullmatch(r"Would you try the \w+\? Tell me in the comments\.", neutral.narration)
+        re.fullmatch(r"Would you try (it|them)\? Tell me in the comments\.", neutral.narration)
         and "link" not in neutral.narration.lower()
     )
     own = plan_of(themed(theme_config, cta="Tap follow for a new gadget every week")).scenes[-1]
@@ -371,8 +380,10 @@ def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConf
         theme_config, link="https://example.com", target_platform="youtube_shorts", cta=None
     )
     assert plan_of(youtube).scenes[-1].headline == "Link in description"
+    # A product video asks about the product whatever theme chose it: "follow for more running
+    # ideas" promised what a shoe ad never gave.
     matched = plan_of(themed(theme_config, "Running", cta=None)).scenes[-1]
-    assert matched.narration == "Follow for more running ideas."
+    assert matched.narration == "Would you try them? Tell me in the comments."
 
 
 def test_the_kettle_never_boils_twice(theme_config: Callable[..., ThemeConfig]) -> None:

@@ -44,7 +44,14 @@ from vidgen.planning._subject import (
     subject_candidates,
     theme_uncovered_message,
 )
-from vidgen.planning._trends import Tip, _distinct_ideas, _pack_tips, _tip_subjects, theme_tips
+from vidgen.planning._trends import (
+    Tip,
+    _distinct_ideas,
+    _pack_tips,
+    _place_of,
+    _tip_subjects,
+    theme_tips,
+)
 from vidgen.planning._words import (
     _COUNT_WORDS,
     _ORDINAL_WORDS,
@@ -162,12 +169,14 @@ class LocalPlanner:
             question = f"Looking for {article}{kind} that {verb} {rest}?".replace("  ", " ")
             hook = Line(
                 "hook",
-                f"{question} Meet the {product.title}.",
-                # The voice says the name; the screen shows the figure the question asks for.
+                question,
+                # The screen shows the figure the question asks for.
                 figure_of(point),
                 scene_subjects(point, lead),
-                short=f"Meet the {product.title}.",
             )
+            # The answer, the name, is a scene of its own: question and name in one scene held
+            # one card for 8 s.
+            body.append(Line("feature", f"Meet the {product.title}.", None, [product.noun]))
             facts = [f for f in facts if f is not point]
         elif shape == "listicle":
             hook = Line("hook", "", f"{product.title}", [product.noun])
@@ -196,9 +205,10 @@ class LocalPlanner:
                     None,  # the voice says the name: the picture alone, big
                     [product.noun],
                 )
-            # Then what the product is, as a scene of its own: one long opening sentence held
-            # one picture on screen for 7-9 s.
-            if described:
+            # Then what the product is, as a scene of its own (one long opening sentence held
+            # one picture on screen for 7-9 s) - unless the hook made the claim: after it, "They
+            # are over-ear headphones that cancel noise" is the same promise again.
+            if described and claim is None:
                 facts = [f for f in facts if not same_fact(f, described)]
                 body.append(
                     Line(
@@ -247,8 +257,9 @@ class LocalPlanner:
                             scene_subjects(fact, lead),
                         )
                     )
-        topic = natural_case(settings.theme) if subject.theme_matched else None
-        cta = _cta(config, topic, product.title, product.short)
+        # A product video asks about the product, whatever theme chose it: "follow for more
+        # running ideas" promises what an ad for shoes never gave.
+        cta = _cta(config, None, product.title, "them" if product.plural else "it")
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape not in ("listicle", "steps"):
             _vary_openings(lines)
@@ -299,7 +310,11 @@ class LocalPlanner:
         else:
             # The first fact that makes a claim ("cut background noise by 30 decibels"), not
             # the line saying what the product is ("are lightweight road running shoes").
-            claims = [_title_claim(line.narration, product) for line in lines[:-1]]
+            said = [line.narration for line in lines[:-1]]
+            if shape == "problem":
+                # The question's point is the video's promise: the title (and the cover) say it.
+                said.insert(0, _fact_sentence(point, product, True, from_description))
+            claims = [_title_claim(text, product) for text in said]
             claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
             if claim and len(title) + 2 + len(claim) <= 100:
                 title = f"{product.title}: {claim}"
@@ -501,8 +516,9 @@ class LocalPlanner:
             Line(
                 "list_item",
                 tip.sentence,
-                # A heading the voice does not say: what the tip is about, or its reach.
-                tip.label or (f"{short_count(tip.views)} views" if tip.views else None),
+                # A heading the voice does not say (what the tip is about), or none: a bare
+                # "392K views" on a tip explained nothing to viewers.
+                tip.label,
                 _tip_subjects(tip.sentence, theme),
                 number=n,
                 short=tip.short,
@@ -530,13 +546,19 @@ class LocalPlanner:
                 )
                 if _fits(lines, budget):
                     break
-            head = f"{_capital(topic)}: {count} {'tip' if count == 1 else 'tips'}"
-            lines[0].headline = (
-                head if len(head) <= MAX_HEADLINE_CHARS else _capital(topic)[:MAX_HEADLINE_CHARS]
-            )
             if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                 break
             lines = [*lines[:-2], lines[-1]]
+        # The places the tips are about, named in the hook when every tip has one ("Three
+        # travel tips for Copenhagen, Istanbul and Kyoto."): a promise, not "tips people save".
+        places = [_place_of(line.narration) for line in lines[1:-1]]
+        if all(places) and len(set(places)) == len(places) > 1:
+            named = f"{', '.join(p for p in places[:-1] if p)} and {places[-1]}"
+            count = len(lines) - 2
+            lines[0].narration = _capital(f"{_COUNT_WORDS[count]} {topic} tips for {named}.")
+        # The voice says the hook; the screen shows the picture alone (a title card saying the
+        # same words would be the sentence twice).
+        lines[0].headline = None
         for n, line in enumerate(lines[1:-1], start=1):
             line.number = n
         scenes = scenes_from_lines(

@@ -227,12 +227,14 @@ _OPENINGS = ("Plus,", "And", "Also,")
 def _vary_openings(lines: Sequence[Line]) -> None:
     """Facts after the first open with a connector ("Plus, they play ..."): a run of
     "They ... They ... They ..." sounds read off a spec sheet."""
-    k = 0
-    for line in lines[2:-1]:
-        if line.kind in ("fact", "feature") and re.match(r"(They|It) ", line.narration):
-            line.narration = f"{_OPENINGS[k % len(_OPENINGS)]} {_lower_word(line.narration)}"
-            line.short = None
-            k += 1
+    said = [
+        line
+        for line in lines[1:-1]
+        if line.kind in ("fact", "feature") and re.match(r"(They|It) ", line.narration)
+    ]
+    for k, line in enumerate(said[1:]):  # the first fact after the hook or the name is plain
+        line.narration = f"{_OPENINGS[k % len(_OPENINGS)]} {_lower_word(line.narration)}"
+        line.short = None
 
 
 def _lower_word(sentence: str) -> str:

@@ -186,6 +186,16 @@ def tip_label(title: str) -> str | None:
     return text if 3 <= len(text) <= 32 else None
 
 
+_PLACE = re.compile(r"(?<=\s)([A-Z][a-z]+(?: [A-Z][a-z]+)?)(?:'s)?\b")
+
+
+def _place_of(sentence: str) -> str | None:
+    """The first name a tip gives after its first word ("In Kyoto, ..." -> "Kyoto", "Skip the
+    beaches: Bali's rice terraces ..." -> "Bali"), or None when it names nothing."""
+    match = _PLACE.search(sentence)
+    return match.group(1) if match else None
+
+
 def _said_in(heading: str, sentence: str) -> bool:
     """Whether the voice says most of a heading ("Fix your squat form" over "fix your squat:
     ...", "10-minute workouts" over "Ten minutes at home is a real workout"): then it is the
@@ -225,12 +235,20 @@ def theme_tips(trends: Sequence[Mapping[str, Any]], theme: str) -> list[Tip]:
     # Three tips about three places beat two about Kyoto: a tip naming a place an earlier one
     # named waits at the back.
     seen: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
     fresh: list[Tip] = []
     later: list[Tip] = []
     for tip in chosen:
         names = set(re.findall(r"(?<!^)(?<![.!?:] )\b[A-Z][a-z]+", tip.sentence))
+        # Nor two tips ending alike ("... an hour before sunset" twice is heard).
+        spoken = re.findall(r"[a-z]+", tip.sentence.lower())
+        grams = {tuple(spoken[i : i + 4]) for i in range(len(spoken) - 3)}
+        if grams & phrases:
+            continue  # never kept: a packed script may reach for the back of the list
         (later if names & seen else fresh).append(tip)
-        seen |= names
+        if tip in fresh:
+            seen |= names
+            phrases |= grams
     return fresh + later
 
 
