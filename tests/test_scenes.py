@@ -62,6 +62,8 @@ def _words(text: str) -> set[str]:
         ("For the best view of Istanbul, go up Galata Tower an hour before sunset", {"mosque"}),
         ("In Kyoto, climb Fushimi Inari at sunrise, before the crowds", {"shinto_shrine"}),
         ("Before your next workout, fix your squat", {"person_lifting_weights"}),
+        # No emoji is a water bottle (a cup with a straw is not): our own drawing.
+        ("It weighs less than a full bottle of water", {"water_bottle"}),
     ],
 )
 def test_picture_relates_to_the_scene_words(text: str, wanted: set[str]) -> None:

@@ -34,6 +34,7 @@ SOURCE_URL = "https://github.com/jdecked/twemoji"
 # credit needed.
 OWN_ART: dict[str, tuple[str, ...]] = {
     "electric_kettle": ("kettle", "travel_kettle", "folding_kettle", "electric_kettle"),
+    "water_bottle": ("water_bottle", "sports_bottle", "drinking_bottle"),
 }
 OWN_PREFIX = "vidgen-"
 OWN_LICENCE = "MIT"
@@ -69,7 +70,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "work from home": ("house", "laptop"),
     "deep work": ("laptop",),
     "travel kettle": ("electric_kettle",),
-    "water bottle": ("cup_with_straw",),
+    "water bottle": ("water_bottle",),
     "meal prep": ("bento_box",),
     "skin care": ("lotion_bottle",),
     "house plant": ("potted_plant",),
@@ -129,9 +130,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "shoes": ("running_shoe",),
     "sneaker": ("running_shoe",),
     "sneakers": ("running_shoe",),
-    "bottle": ("cup_with_straw",),
+    "bottle": ("water_bottle",),
     "paperback": ("closed_book",),
-    "cushioning": ("cloud",),
+    "cushioning": ("motorway",),  # it lasts the distance: a road
     "socket": ("electric_plug",),
     "plug": ("electric_plug",),
     "grams": ("balance_scale",),
