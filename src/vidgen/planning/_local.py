@@ -6,14 +6,11 @@ import math
 import random
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vidgen.analysis import topic_keywords, topic_stem
 from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError
-
-if TYPE_CHECKING:
-    pass
 from vidgen.planning._plan import MAX_HEADLINE_CHARS, MIN_SCENES, PlanResult, ProductionPlan
 from vidgen.planning._script import (
     _STYLE_PHRASES,
@@ -49,6 +46,7 @@ from vidgen.planning._trends import (
     _distinct_ideas,
     _pack_tips,
     _place_of,
+    _theme_result,
     _tip_subjects,
     theme_tips,
 )
@@ -471,28 +469,16 @@ class LocalPlanner:
         tags = plan_hashtags([theme], trend_tags, settings.target_platform)
         title = lines[0].narration.rstrip(".")
         summary = "; ".join(idea for idea, _, _, _ in ideas[: len(lines) - 2])
-        plan = ProductionPlan(
+        return _theme_result(
+            config,
+            subject,
+            scenes,
             title=title[:100] if len(title) <= 100 else _capital(topic),
             description=f"This week's most watched {topic} videos: {summary}. {' '.join(tags)}",
-            hashtags=tags,
-            style=settings.style,
-            duration_seconds=settings.video_duration_seconds,
-            scenes=scenes,
-            voiceover_script=" ".join(scene.narration for scene in scenes),
-            subject=_capital(topic),
-            subject_terms=terms,
+            tags=tags,
+            terms=terms,
+            shape=shape,
         )
-        prompts = {
-            "template": "local-v2",
-            "shape": shape,
-            "hook": scenes[0].narration,
-            "reference": "",
-            "subject": "theme",
-            "theme": theme,
-            "theme_matched": "true",
-            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
-        }
-        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
 
     def _tips_plan(
         self,
@@ -576,26 +562,14 @@ class LocalPlanner:
         description = f"Tips from this week's most watched {topic} videos. {said}"
         if credits:
             description += f" Thanks to {credits}."
-        plan = ProductionPlan(
+        return _theme_result(
+            config,
+            subject,
+            scenes,
             title=lines[0].narration.rstrip(".")[:100],
             description=f"{description} {' '.join(tags)}",
-            hashtags=tags,
-            style=settings.style,
-            duration_seconds=settings.video_duration_seconds,
-            scenes=scenes,
-            voiceover_script=" ".join(scene.narration for scene in scenes),
-            subject=_capital(topic),
-            subject_terms=terms,
+            tags=tags,
+            terms=terms,
+            shape="tips",
+            sources=" ".join(t.external_id for t in used),
         )
-        prompts = {
-            "template": "local-v2",
-            "shape": "tips",
-            "hook": scenes[0].narration,
-            "reference": "",
-            "subject": "theme",
-            "theme": theme,
-            "theme_matched": "true",
-            "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
-            "sources": " ".join(t.external_id for t in used),
-        }
-        return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from vidgen.config import ThemeConfig
-
-if TYPE_CHECKING:
-    pass
 
 MIN_SCENES = 3
 MAX_SCENES = 6

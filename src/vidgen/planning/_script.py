@@ -8,12 +8,9 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vidgen.config import ThemeConfig
-
-if TYPE_CHECKING:
-    pass
 from vidgen.planning._plan import (
     MAX_HASHTAGS,
     MAX_HEADLINE_CHARS,

@@ -6,10 +6,8 @@ import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    pass
 from vidgen.planning._plan import MIN_SCENES, ProductionPlan, Scene
 from vidgen.planning._words import _COUNT_WORDS, _SENTENCE_END, _capital, count_words, fit_words
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vidgen.analysis import topic_keywords, topic_stem
-
-if TYPE_CHECKING:
-    pass
+from vidgen.config import ThemeConfig
+from vidgen.planning._plan import PlanResult, ProductionPlan, Scene
 from vidgen.planning._script import Line, spoken_load
+from vidgen.planning._subject import Subject
 from vidgen.planning._words import (
     _PROPER,
     _SENTENCE_END,
     _capital,
     _stems,
     count_words,
+    natural_case,
     same_fact,
     scene_subjects,
 )
@@ -267,3 +268,42 @@ def _distinct_ideas(trends: Sequence[Mapping[str, Any]]) -> list[tuple[str, int,
         seconds = float(duration) if isinstance(duration, int | float) else 0.0
         out.append((idea, max(0, count), str(trend.get("style") or ""), seconds))
     return out
+
+
+def _theme_result(
+    config: ThemeConfig,
+    subject: Subject,
+    scenes: list[Scene],
+    *,
+    title: str,
+    description: str,
+    tags: list[str],
+    terms: list[str],
+    shape: str,
+    sources: str | None = None,
+) -> PlanResult:
+    """A video about the theme itself, as a plan and the prompts that record how it was made."""
+    settings = config.config
+    plan = ProductionPlan(
+        title=title,
+        description=description,
+        hashtags=tags,
+        style=settings.style,
+        duration_seconds=settings.video_duration_seconds,
+        scenes=scenes,
+        voiceover_script=" ".join(scene.narration for scene in scenes),
+        subject=_capital(natural_case(subject.theme)),
+        subject_terms=terms,
+    )
+    prompts = {
+        "template": "local-v2",
+        "shape": shape,
+        "hook": scenes[0].narration,
+        "reference": "",
+        "subject": "theme",
+        "theme": subject.theme,
+        "theme_matched": "true",
+        "topic_hashtags": " ".join(f"#{t}" for t in subject.hashtags),
+        **({"sources": sources} if sources is not None else {}),
+    }
+    return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)

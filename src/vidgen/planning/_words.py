@@ -6,12 +6,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from vidgen.analysis import topic_stem
-
-if TYPE_CHECKING:
-    pass
 from vidgen.planning._plan import (
     _NON_TAG_CHARS,
     _STOPWORDS,
