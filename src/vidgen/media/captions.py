@@ -179,6 +179,20 @@ def _estimate_from_sentences(
     return located
 
 
+# Words a caption never ends on: "...two centimeters and" / "cups of tea or" leave the reader
+# hanging until the next cue.
+_WEAK_ENDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and or of the to in on for with at by from but nor as that than your their its",
+    )
+)
+
+
+def _weak(word: CueWord) -> bool:
+    return word.text.lower().strip(".,;:!?\"'") in _WEAK_ENDS and not CLAUSE_END.search(word.text)
+
+
 def _balanced(words: Sequence[CueWord], limit: int) -> list[list[CueWord]]:
     parts = math.ceil(len(words) / limit)
     size, extra = divmod(len(words), parts)
@@ -188,6 +202,13 @@ def _balanced(words: Sequence[CueWord], limit: int) -> list[list[CueWord]]:
         take = size + (1 if k < extra else 0)
         out.append(list(words[at : at + take]))
         at += take
+    # A cue ending on "and"/"of"/"a" hands that word to the next cue, or takes the next word.
+    for k in range(len(out) - 1):
+        here, after = out[k], out[k + 1]
+        if len(here) > 1 and _weak(here[-1]) and len(after) < limit:
+            after.insert(0, here.pop())
+        elif _weak(here[-1]) and len(after) > 1 and len(here) < limit:
+            here.append(after.pop(0))
     return out
 
 

@@ -398,7 +398,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "silicone": ("teapot",),
     # The shipped sample trends' words (home workouts, travel): each scene its own picture.
     "standing desk": ("desktop_computer", "person_standing"),
-    "core": ("person_in_lotus_position",),
+    "core": ("flexed_biceps",),  # a plank is work, not a lotus pose
     "abs": ("person_in_lotus_position",),
     "tokyo": ("tokyo_tower",),
 }

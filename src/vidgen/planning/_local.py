@@ -258,6 +258,16 @@ class LocalPlanner:
         # A product video asks about the product, whatever theme chose it: "follow for more
         # running ideas" promises what an ad for shoes never gave.
         cta = _cta(config, None, product.title, "them" if product.plural else "it")
+        if not settings.cta and not settings.link:
+            # Not the same last line in every video of a product.
+            it = "them" if product.plural else "it"
+            cta.narration = rng.choice(
+                (
+                    f"Would you try {it}? Tell me in the comments.",
+                    f"What would you use {it} for first? Tell me below.",
+                    "Worth it? Tell me what you think in the comments.",
+                )
+            )
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape not in ("listicle", "steps"):
             _vary_openings(lines)
@@ -285,9 +295,10 @@ class LocalPlanner:
                 lines[0].narration = _capital(
                     opener.format(n=_COUNT_WORDS[count], title=product.title)
                 )
-                # The screen says what the voice says the items are ("4 things", "4 steps").
-                noun = next(w for w in ("reasons", "things", "steps") if w in opener)
-                lines[0].headline = f"{count} {noun}"  # the voice says the name
+                # The voice says the count and the name; a "4 REASONS" card over the caption
+                # saying "Four reasons" was the same words twice (the items' "1 / 4" chips
+                # count them on screen).
+                lines[0].headline = None
                 if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                     break
                 lines = [*lines[:-2], lines[-1]]

@@ -236,9 +236,10 @@ LLM_VARIANTS = 3
 
 
 def _original_plan(ctx: StageContext, planner: Planner, report: Mapping[str, Any]) -> PlanResult:
-    """The first plan (of its variants) unlike every video made from the same config file and
-    theme in the last ``originality.days``; the nearest earlier one and its similarity go in
-    the prompts (the generation log). None left: "duplicate of job K", failed or warned."""
+    """The first plan (of its variants) unlike every video made from the same config file in the
+    last ``originality.days`` with the same theme or about the same subject; the nearest
+    earlier one and its similarity go in the prompts (the generation log). None left:
+    "duplicate of job K", failed or warned."""
     rules = ctx.config.config.originality
     earlier = (
         trends.sibling_plans(ctx.store, ctx.job_id, utcnow() - timedelta(days=rules.days))
@@ -254,7 +255,14 @@ def _original_plan(ctx: StageContext, planner: Planner, report: Mapping[str, Any
         planned = planned.model_copy(update={"cost": spent})
         for note in planned.notes:
             ctx.log(note)
-        nearest = nearest_plan(planned.plan, earlier)
+        # The videos of this theme, and those of any theme about the same subject: "--theme
+        # Tea" must not remake the kettle video the file's own theme made yesterday.
+        alike = [
+            (job, plan)
+            for job, same_theme, plan in earlier
+            if same_theme or plan.get("subject") == planned.plan.subject
+        ]
+        nearest = nearest_plan(planned.plan, alike)
         if nearest is None:
             return planned
         job, similarity = nearest

@@ -171,22 +171,24 @@ def plan_titles(store: Store, job_ids: Iterable[int]) -> dict[int, str]:
     return {job_id: title for job_id, title in rows}  # the latest plan's title wins
 
 
-def sibling_plans(store: Store, job_id: int, since: datetime) -> list[tuple[int, dict[str, Any]]]:
-    """(job id, plan) of the other jobs made from the same config file and theme as ``job_id``
-    whose plan was written since ``since``, newest first: what a new video must not copy."""
+def sibling_plans(
+    store: Store, job_id: int, since: datetime
+) -> list[tuple[int, bool, dict[str, Any]]]:
+    """(job id, same theme?, plan) of the other jobs made from the same config file as
+    ``job_id`` whose plan was written since ``since``, newest first: what a new video must not
+    copy (the caller keeps those of its theme and those about its subject)."""
     with store.read() as session:
         job = session.get(Job, job_id)
         if job is None:
             return []
         rows = session.exec(
-            select(ContentPlan.job_id, ContentPlan.plan)
+            select(ContentPlan.job_id, Job.theme, ContentPlan.plan)
             .join(Job, col(Job.id) == col(ContentPlan.job_id))
             .where(
                 Job.config_path == job.config_path,
-                Job.theme == job.theme,
                 col(ContentPlan.job_id) != job_id,
                 col(ContentPlan.created_at) >= since,
             )
             .order_by(col(ContentPlan.id).desc())
         ).all()
-    return [(other, dict(plan)) for other, plan in rows]
+    return [(other, theme == job.theme, dict(plan)) for other, theme, plan in rows]
