@@ -367,13 +367,7 @@ def test_no_sentence_is_cut_to_fit_a_short_video(theme_config: Callable[..., The
 
 
 NEUTRAL_QUESTIONS = {
-    f"{q}"
-    for it in ("it", "them")
-    for q in (
-        f"Would you try {it}? Tell me in the comments.",
-        f"What would you use {it} for first? Tell me below.",
-        "Worth it? Tell me what you think in the comments.",
-    )
+    f"{q}" for it in ("it", "them") for q in (f"Would you try {it}? Tell me in the comments.",)
 }
 
 
@@ -392,11 +386,6 @@ def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConf
     # ideas" promised what a shoe ad never gave.
     matched = plan_of(themed(theme_config, "Running", cta=None)).scenes[-1]
     assert matched.narration in NEUTRAL_QUESTIONS and "running ideas" not in matched.narration
-    # Not the same last line in every video of a product.
-    endings = {
-        plan_of(themed(theme_config, cta=None), j).scenes[-1].narration for j in range(1, 10)
-    }
-    assert len(endings) >= 2 and endings <= NEUTRAL_QUESTIONS
 
 
 def test_the_kettle_never_boils_twice(theme_config: Callable[..., ThemeConfig]) -> None:

@@ -190,7 +190,12 @@ _WEAK_ENDS = frozenset(
 
 
 def _weak(word: CueWord) -> bool:
-    return word.text.lower().strip(".,;:!?\"'") in _WEAK_ENDS and not CLAUSE_END.search(word.text)
+    """A word a cue should not end on: a function word, or a number whose unit follows ("210 /
+    grams" splits a figure the reader needs whole)."""
+    bare = word.text.lower().strip(".,;:!?\"'")
+    if CLAUSE_END.search(word.text):
+        return False
+    return bare in _WEAK_ENDS or bare.replace(".", "").isdigit()
 
 
 def _balanced(words: Sequence[CueWord], limit: int) -> list[list[CueWord]]:

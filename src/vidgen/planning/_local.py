@@ -258,16 +258,6 @@ class LocalPlanner:
         # A product video asks about the product, whatever theme chose it: "follow for more
         # running ideas" promises what an ad for shoes never gave.
         cta = _cta(config, None, product.title, "them" if product.plural else "it")
-        if not settings.cta and not settings.link:
-            # Not the same last line in every video of a product.
-            it = "them" if product.plural else "it"
-            cta.narration = rng.choice(
-                (
-                    f"Would you try {it}? Tell me in the comments.",
-                    f"What would you use {it} for first? Tell me below.",
-                    "Worth it? Tell me what you think in the comments.",
-                )
-            )
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape not in ("listicle", "steps"):
             _vary_openings(lines)
@@ -528,8 +518,8 @@ class LocalPlanner:
         hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
         lines = [hook, *_pack_tips(body, budget - spoken_load(cta.narration) - 10, n_max - 2), cta]
         templates = (
-            "{n} {topic} tips from this week's most watched videos.",
             "{n} {topic} tips people are saving this week.",
+            "{n} {topic} tips worth saving this week.",
         )
         first = rng.choice(templates)
         while True:
