@@ -322,14 +322,14 @@ DESCRIPTIONS: dict[str, str] = {
     "Street food in Reykjavik hits different (cinematic)": "In Reykjavik, the famous cheap "
     "meal is a lamb hot dog with crispy onions and everything on it.",
     # fitness
-    "3 exercises for a stronger core, no equipment": "For a stronger core at home, do planks, "
-    "dead bugs and glute bridges, three rounds. #homeworkout",
-    "5 exercises for a stronger core, no equipment": "For a stronger core at home, do planks, "
-    "dead bugs and glute bridges, three rounds. #homeworkout",
-    "7 exercises for a stronger core, no equipment": "For a stronger core at home, do planks, "
-    "dead bugs and glute bridges, three rounds. #homeworkout",
+    "3 exercises for a stronger core, no equipment": "For a stronger core at home: a 30 second "
+    "plank, 10 dead bugs and 15 glute bridges, three rounds. #homeworkout",
+    "5 exercises for a stronger core, no equipment": "For a stronger core at home: a 30 second "
+    "plank, 10 dead bugs and 15 glute bridges, three rounds. #homeworkout",
+    "7 exercises for a stronger core, no equipment": "For a stronger core at home: a 30 second "
+    "plank, 10 dead bugs and 15 glute bridges, three rounds. #homeworkout",
     "How to fix your squat form: beginner guide": "Before your next workout, fix your squat: "
-    "push your hips back and keep your knees over your toes. Save this!",
+    "hips back as if you were sitting down, knees over your toes. Save this!",
     "Top 7 mistakes beginners make at the gym": "The biggest beginner mistake at the gym is "
     "lifting too heavy too soon: start light and add weight once your form is right.",
     "Top 10 mistakes beginners make at the gym": "The biggest beginner mistake at the gym is "
@@ -339,7 +339,7 @@ DESCRIPTIONS: dict[str, str] = {
     "My honest take on 5-minute workouts": "A five minute workout at home works if you "
     "keep it hard: 40 seconds of squats or push ups, 20 seconds of rest.",
     "My honest take on 10-minute workouts": "Ten minutes at home is a real workout: "
-    "squats, push ups, lunges and a plank, twice through. #homeworkout",
+    "squats, push ups and lunges, a minute each, twice through. #homeworkout",
     "Morning run through Lisbon at sunrise, cinematic": "Run at sunrise in Lisbon and you "
     "have the riverside path along the Tagus almost to yourself.",
     "Trying the viral standing desk for 30 days - review": "Standing all day is not the "

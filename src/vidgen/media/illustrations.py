@@ -401,6 +401,28 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "core": ("flexed_biceps",),  # a plank is work, not a lotus pose
     "abs": ("person_in_lotus_position",),
     "tokyo": ("tokyo_tower",),
+    # A tower in Istanbul is a tower, not the city's mosque; "dead bugs" is an exercise.
+    "galata tower": ("tokyo_tower", "sunset"),
+    "dead bugs": ("person_cartwheeling",),
+    "glute bridges": ("person_kneeling",),
+    "sitting down": ("chair",),
+    "knees": ("leg",),
+    "toes": ("foot",),
+    "rounds": ("repeat_button",),
+    "minute each": ("stopwatch",),
+    "twice through": ("repeat_button",),
+    "rice terraces": ("sheaf_of_rice", "sunrise_over_mountains"),
+    "waterfalls": ("sunrise_over_mountains",),
+    "city bike": ("bicycle", "cityscape"),
+    "canals": ("canoe",),
+    # Benefits the shipped products promise: what the viewer gets, shown.
+    "busy train": ("train", "books"),
+    "library": ("books",),
+    "commutes": ("train",),
+    "shower": ("shower",),
+    "last mile": ("chequered_flag",),
+    "phones": ("mobile_phone",),
+    "laptop pocket": ("laptop", "backpack"),
 }
 
 

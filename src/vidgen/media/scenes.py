@@ -252,6 +252,17 @@ def plan_scene_visuals(
         # Candidates beyond the layout's count, so a scene can lead with another picture than
         # its neighbour's when it names something else too.
         picks = lib.choose(subjects, text, limit=3, subject=fallback)
+        shown = {v.picture.key for v in out}
+        if kind not in ("hook", "cta") and picks[0].key in shown:
+            # A picture the video has shown already says nothing new (a viewer saw the same
+            # biceps over three workout tips): another thing the sentence names leads.
+            pool = picks + [
+                p for p in lib.choose([], text, limit=6)
+                if not p.fallback and all(p.key != q.key for q in picks)
+            ]  # fmt: skip
+            fresh = [p for p in pool if p.key not in shown]
+            if fresh:
+                picks = fresh + [p for p in pool if p.key in shown]
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
         picks = picks[:limit]

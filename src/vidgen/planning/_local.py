@@ -65,6 +65,7 @@ from vidgen.planning._words import (
     _looks_like_verb,
     _noun_phrase,
     _stems,
+    fact_clause,
     figure_of,
     natural_case,
     same_fact,
@@ -155,7 +156,8 @@ class LocalPlanner:
             point = next(
                 (p for p in led if _base_verb(p.split(" ", 1)[0]) not in _PROPERTY_VERBS), led[0]
             )
-            first, _, rest = " ".join(point.split()).rstrip(".").partition(" ")
+            # The claim alone: "..., so your legs stay fresh" made a 21-word question.
+            first, _, rest = fact_clause(point).partition(" ")
             verb = _base_verb(first) if product.plural else first.lower()
             if product.plural:
                 rest = re.sub(r"\bits\b", "their", rest)
@@ -313,7 +315,8 @@ class LocalPlanner:
             if shape == "problem":
                 # The question's point is the video's promise: the title (and the cover) say it.
                 said.insert(0, _fact_sentence(point, product, True, from_description))
-            claims = [_title_claim(text, product) for text in said]
+            # The claim, not what it means to the viewer: a title has room for one.
+            claims = [_title_claim(fact_clause(text), product) for text in said]
             claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
             if claim and len(title) + 2 + len(claim) <= 100:
                 title = f"{product.title}: {claim}"
@@ -429,7 +432,9 @@ class LocalPlanner:
                 )
             else:
                 line.narration = re.sub(
-                    r"^\w+,", ("First", "Next", "Then", "And", "Plus")[i] + ",", line.narration
+                    r"^\w+,",
+                    ("First", "Next", "Then", "And", "Plus", "Also")[min(i, 5)] + ",",
+                    line.narration,
                 )
         body = packed or body[:1]
         lines = fit_lines([hook, *body, cta], budget, n_max)
