@@ -9,15 +9,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from framekit import resampled, sharpness_ratio
 from vidgen.media import captions, illustrations, music
 from vidgen.media.scenes import (
     COVER_LAYOUTS,
     Frame,
+    _rgb,
     card_title,
-    choose_plate,
     contrast_ratio,
     cover_claim,
     design_cover,
@@ -26,7 +26,6 @@ from vidgen.media.scenes import (
     layout_scene,
     luminance,
     plan_scene_visuals,
-    plate_fill,
     scene_card,
     stat_parts,
     write_card_track,
@@ -492,33 +491,74 @@ def test_figure_headline_is_a_big_stat() -> None:
     "name",
     ["electric_plug", "headphone", "cloud", "shushing_face", "bread", "teapot", "running_shoe"],
 )
-def test_every_picture_stands_off_its_plate(name: str) -> None:
-    """A dark picture (a black plug, a dark headphones band) gets a light plate, a light one
-    (a white cloud, a yellow face) a deep one: most of the picture's outline contrasts with
-    what is right behind it at 3:1 or better (on the old dark backdrop a plug's was ~1.3:1)."""
+def test_every_picture_is_a_sticker_that_stands_off_its_backdrop(name: str) -> None:
+    """Dark or light, a picture is cut out with a white border (no disc or tile behind it: that
+    read as an app icon), and that border stands off the scene's backdrop at 3:1 or better."""
     entry = illustrations._lookup(name)
     assert entry is not None
     picture = illustrations.Illustration(entry.key, entry.name, (name,), entry.words)
     visuals = plan_scene_visuals([_scene(0, "Sourdough.", kind="hook")], title="B", theme="B")
-    visual = replace(visuals[0], pictures=(picture,), plate=choose_plate(picture))
-    if name in ("electric_plug", "headphone"):
-        assert visual.plate == "light"
-    if name in ("cloud", "shushing_face"):
-        assert visual.plate == "deep"
-    behind = luminance(plate_fill(visual))
-    art = illustrations.Rasterizer().image(picture, 64)
-    alpha = np.asarray(art.getchannel("A")) > 200
-    inner = np.asarray(art.getchannel("A").filter(ImageFilter.MinFilter(5))) > 200
-    rgb = np.asarray(art.convert("RGB"))
-    edge = [
-        contrast_ratio(luminance(rgb[y, x]), behind)
-        for y, x in zip(*np.nonzero(alpha & ~inner), strict=True)
-    ]
-    assert np.mean(np.array(edge) >= 3) >= 0.5, (name, visual.plate)
+    visual = replace(visuals[0], pictures=(picture,))
+    card = scene_card(visual, Frame.for_size(1080, 1920), start=0.0, end=2.0)
+    assert card is not None
+    rgba = np.asarray(card.image)
+    opaque = rgba[..., 3] > 240
+    ys, _ = np.nonzero(opaque)
+    # Walk in from the left on the picture's middle row: the first opaque pixels are border.
+    row = (ys.min() + ys.max()) // 2
+    first = int(np.argmax(opaque[row]))
+    border = rgba[row, first + 1 : first + 4, :3]  # past the anti-aliased edge
+    assert (border > 235).all(), (name, border.tolist())
+    for stop in visual.backdrop:
+        assert contrast_ratio(1.0, luminance(_rgb(stop))) >= 3, (name, stop)
 
 
-def test_neighbours_differ_in_backdrop_pattern_and_plate_shape() -> None:
+def test_neighbours_differ_in_backdrop_pattern() -> None:
     visuals = plan_scene_visuals(_every_layout(), title="Sourdough", theme="B", subject="bread")
     for a, b in itertools.pairwise(visuals):
         assert a.variant != b.variant
     assert len(COVER_LAYOUTS) == 3
+
+
+def test_a_scene_naming_several_things_shows_them_under_the_caption() -> None:
+    """A tip's other things ("dead bugs", "glute bridges") are small stickers in the band under
+    the caption of a tall frame, where the lower third stood empty; the caption stays clear."""
+    scenes = [
+        _scene(0, "Three home workout tips.", kind="hook", subjects=["workout"]),
+        _scene(
+            1,
+            "For a stronger core at home: a 30 second plank, 10 dead bugs and 15 glute bridges.",
+            kind="list_item",
+            subjects=["core", "plank", "glute"],
+        ),
+    ]
+    visual = plan_scene_visuals(scenes, title="Tips", theme="Home Workout")[1]
+    assert len(visual.pictures) >= 2
+    tall = Frame.for_size(1080, 1920)
+    placed = [p for p in layout_scene(visual, tall) if p.role == "picture"]
+    band_top, band_bottom = tall.extras_band
+    below = [p for p in placed if p.box[1] >= band_top - 1]
+    assert len(placed) == len(visual.pictures) and len(below) == len(placed) - 1
+    caption_bottom = tall.height * (1 - tall.caption_bottom)
+    assert all(caption_bottom < p.box[1] and p.box[3] <= band_bottom + 1 for p in below)
+    assert all(p.box[2] - p.box[0] >= 0.15 * tall.width for p in below)
+    square = Frame.for_size(1080, 1080)
+    assert all(p.box[3] <= square.content_bottom + 1 for p in layout_scene(visual, square))
+
+
+def test_no_scene_repeats_a_picture_the_video_has_shown() -> None:
+    """Three workout tips are a stopwatch, a plank and a squat, not one biceps three times;
+    a small picture is never the hook's either."""
+    tips = [
+        "Ten minutes at home is a real workout: squats, push ups and lunges, a minute each.",
+        "For a stronger core at home: a 30 second plank, 10 dead bugs and 15 glute bridges.",
+        "Before your next workout, fix your squat: hips back, knees over your toes.",
+    ]
+    scenes = [_scene(0, "Three home workout tips.", kind="hook", subjects=["workout"])]
+    scenes += [_scene(i, tip, kind="list_item") for i, tip in enumerate(tips, start=1)]
+    scenes += [_scene(4, "Which one would you try first?", kind="cta", subjects=["workout"])]
+    visuals = plan_scene_visuals(scenes, title="Tips", theme="Home Workout", subject="workout")
+    mains = [v.picture.key for v in visuals[1:-1]]
+    assert len(set(mains)) == len(mains) and visuals[0].picture.key not in mains
+    for visual in visuals[1:-1]:
+        assert all(p.key != visuals[0].picture.key for p in visual.pictures[1:])

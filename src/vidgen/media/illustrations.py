@@ -405,7 +405,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "galata tower": ("tokyo_tower", "sunset"),
     "dead bugs": ("person_cartwheeling",),
     "glute bridges": ("person_kneeling",),
-    "sitting down": ("chair",),
+    "sitting": ("chair",),
     "knees": ("leg",),
     "toes": ("foot",),
     "rounds": ("repeat_button",),

@@ -1,5 +1,5 @@
 """What each scene shows: a designed backdrop, and in front of it full-colour pictures of what
-is said on plates, laid out by the scene's kind, with at most one headline that adds to the voice.
+is said as stickers, laid out by the scene's kind, with at most one headline that adds to the voice.
 
 Three steps, all without I/O except writing image files:
 
@@ -10,7 +10,7 @@ Three steps, all without I/O except writing image files:
   "VS"; ``feature``: one to three pictures; ``cta`` last), the pictures its words name
   (``vidgen.media.illustrations``; the video's subject picture when nothing matches), the
   headline (only ``scene.headline``, and never the sentence being spoken: the karaoke caption
-  carries the narration), the plate each picture needs against its own lightness, and colours
+  carries the narration), and colours
   taken from the main picture (warm for bread, green for plants), so two subjects look
   different and neighbouring scenes never share layout and picture, colour or pattern.
 * ``layout_scene`` places the blocks (boxes that never overlap, inside the content area for
@@ -91,6 +91,15 @@ class Frame:
         return round(caption_top - 0.015 * self.height)
 
     @property
+    def extras_band(self) -> tuple[int, int]:
+        """Top and bottom of the band under the caption where a tall frame shows a scene's
+        smaller pictures (empty in square and wide frames: the caption sits low there)."""
+        if self.wide:
+            return 0, 0
+        top = self.height * (1 - self.caption_bottom) + 0.025 * self.height
+        return round(top), round(self.height * 0.95)
+
+    @property
     def wide(self) -> bool:
         return self.width >= self.height * 0.95  # square and landscape: text beside pictures
 
@@ -119,11 +128,7 @@ class SceneVisual:
     backdrop: tuple[str, str, str]  # hex rgb: dark, middle and light stops of the backdrop
     # How many list items (or steps) the video has: "2 / 4" reads as a sequence.
     count: int | None = None
-    # The main picture's plate (``choose_plate``): "light" (opaque, lightly tinted: a dark
-    # picture on a dark backdrop was hard to see) or "deep" (dark, the opposite hue) under a
-    # light one; "glass" (faint, translucent) where no picture is drawn (a clip's scene).
-    plate: str = "light"
-    variant: int = 0  # which of the backdrop patterns and plate shapes; neighbours differ
+    variant: int = 0  # which of the backdrop patterns; neighbours differ
 
     @property
     def picture(self) -> lib.Illustration:
@@ -240,7 +245,7 @@ def plan_scene_visuals(
         kind = str(getattr(scene, "kind", "feature") or "feature")
         narration = str(scene.narration)
         text = f"{scene.on_screen_text}. {narration}"
-        limit = 2 if kind == "comparison" else 1 if kind in ("hook", "fact", "cta") else 3
+        limit = 2 if kind in ("comparison", "fact") else 1 if kind in ("hook", "cta") else 3
         subjects = list(getattr(scene, "subjects", []) or [])
         if kind not in ("hook", "cta") and subject_terms:
             # The hook already shows the video's subject: the other scenes lead with what they
@@ -263,6 +268,13 @@ def plan_scene_visuals(
             fresh = [p for p in pool if p.key not in shown]
             if fresh:
                 picks = fresh + [p for p in pool if p.key in shown]
+        if kind not in ("hook", "cta"):
+            # A small picture beside the main one is something new too, never the hook's.
+            picks = picks[:1] + [
+                p
+                for p in picks[1:]
+                if p.key not in shown and (fallback is None or p.key != fallback.key)
+            ]
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
         picks = picks[:limit]
@@ -322,14 +334,13 @@ def plan_scene_visuals(
                     if _hue_gap(h, previous.hue) >= 0.06
                 )
         accent, stops = palette(hue)
-        plate = choose_plate(picks[0], raster) if layout != "clip" else "glass"
         out.append(
             SceneVisual(
                 index=i, kind=kind, layout=layout, pictures=tuple(picks), headline=headline,
                 number=number if layout in ("list_item", "step") else None, hue=hue,
                 accent=accent, backdrop=stops,
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
-                plate=plate, variant=(i + offset) % len(PATTERNS),
+                variant=(i + offset) % len(PATTERNS),
             )
         )  # fmt: skip
     return out
@@ -352,50 +363,6 @@ def luminance(rgb: Sequence[int]) -> float:
 def contrast_ratio(a: float, b: float) -> float:
     """WCAG contrast ratio of two luminances (1..21); 3 is the floor for large graphics."""
     return (max(a, b) + 0.05) / (min(a, b) + 0.05)
-
-
-# Luminance of the two plates (``plate_fill``), near enough for every hue.
-_LIGHT_PLATE = 0.86
-_DEEP_PLATE = 0.04
-
-
-def edge_contrast(picture: lib.Illustration, behind: float,
-                  rasterizer: lib.Rasterizer | None = None) -> float:  # fmt: skip
-    """The share of the picture's silhouette edge (0..1) that stands off a ground of luminance
-    ``behind`` at 3:1 or better: what separates a figure from its ground is its outline."""
-    image = (rasterizer or lib.Rasterizer()).image(picture, 48)
-    alpha = image.getchannel("A")
-    inner = alpha.filter(ImageFilter.MinFilter(5)).tobytes()
-    raw = image.tobytes()
-    edge = good = 0
-    for k, (a, i) in enumerate(zip(alpha.tobytes(), inner, strict=True)):
-        if a <= 200 or i > 200:
-            continue
-        edge += 1
-        good += contrast_ratio(luminance(raw[4 * k : 4 * k + 3]), behind) >= 3
-    return good / edge if edge else 1.0
-
-
-def choose_plate(picture: lib.Illustration, rasterizer: lib.Rasterizer | None = None) -> str:
-    """The main picture's plate, picked against the picture's own lightness: "light" (opaque,
-    lightly tinted: a black plug or a dark headphones band stands off it) or "deep" (a dark,
-    saturated disc: a yellow face, a white cloud, golden bread), whichever more of the
-    picture's outline contrasts with at 3:1; light on a tie."""
-    light = edge_contrast(picture, _LIGHT_PLATE, rasterizer)
-    deep = edge_contrast(picture, _DEEP_PLATE, rasterizer)
-    return "deep" if deep > light else "light"
-
-
-def plate_fill(visual: SceneVisual) -> tuple[int, int, int, int]:
-    """The colour of the plate behind the main picture (``choose_plate``)."""
-    if visual.plate == "light":
-        r, g, b = colorsys.hsv_to_rgb(visual.hue, 0.10, 0.97)
-        return round(r * 255), round(g * 255), round(b * 255), 255
-    if visual.plate == "deep":
-        # Dark, and of the opposite hue: a red shoe on a dark red disc lost its outline to it.
-        r, g, b = colorsys.hsv_to_rgb((visual.hue + 0.5) % 1.0, 0.45, 0.22)
-        return round(r * 255), round(g * 255), round(b * 255), 255
-    return 255, 255, 255, 34
 
 
 # -- drawing -------------------------------------------------------------------------------------
@@ -562,42 +529,41 @@ def _row(blocks: Sequence[Block], left: float, right: float, cy: float, gap: flo
     return out
 
 
-def _plate(visual: SceneVisual, raster: lib.Rasterizer, picture: lib.Illustration, size: float,
+def _sticker(visual: SceneVisual, raster: lib.Rasterizer, picture: lib.Illustration, size: float,
            *, main: bool = True) -> Block:  # fmt: skip
-    """The picture on its plate: a disc (or rounded square, every other scene) with a glow or
-    shadow, the picture itself ~3/4 of the plate, in full colour."""
+    """The picture as a sticker: in full colour, nearly the whole ``size``, cut out with a white
+    border and a soft shadow, on a faint glow of the scene's accent. A disc or tile behind it
+    made every scene an app icon (a blind viewer's words); the border stands any picture, dark
+    or light, off any backdrop."""
     size = max(16, int(size))
     margin = round(size * 0.14)
     full = size + 2 * margin
     layer = Image.new("RGBA", (full, full), (0, 0, 0, 0))
-    round_square = visual.variant % 2 == 1
-    box = (margin, margin, margin + size - 1, margin + size - 1)
-
-    def shape(draw: ImageDraw.ImageDraw, rect: Sequence[float], **kw: Any) -> None:
-        if round_square:
-            draw.rounded_rectangle(tuple(rect), radius=size * 0.24, **kw)
-        else:
-            draw.ellipse(tuple(rect), **kw)
-
-    # Each picture gets the plate its own colours need (a pair may hold a yellow face and a
-    # dark headphones band); the scene's colours tint it.
-    fill = plate_fill(replace(visual, plate=choose_plate(picture, raster))) if main else (
-        255, 255, 255, 26)  # fmt: skip
     accent = _rgb(visual.accent)
-    halo = Image.new("L", (full, full), 0)
-    lift = round(size * 0.03)
-    shape(ImageDraw.Draw(halo), (box[0], box[1] + lift, box[2], box[3] + lift), fill=255)
-    halo = halo.filter(ImageFilter.GaussianBlur(size * 0.05))
-    light = fill[3] == 255
-    glow_colour = (0, 0, 0) if light else accent
-    layer.paste((*glow_colour, 255), (0, 0), halo.point(lambda v: v * (0.5 if light else 0.42)))
-    plate = Image.new("RGBA", (full, full), (0, 0, 0, 0))
-    ring = max(2, round(size * 0.012))
-    ring_colour = (*accent, 255) if light else (255, 255, 255, 80)
-    shape(ImageDraw.Draw(plate), box, fill=fill, outline=ring_colour, width=ring)
-    layer.alpha_composite(plate)
-    art = _shadowed(raster.image(picture, round(size * (0.7 if round_square else 0.72))))
-    layer.alpha_composite(art, ((full - art.width) // 2, (full - art.height) // 2))
+    if main:
+        glow = Image.new("L", (full, full), 0)
+        inset = round(size * 0.02)
+        ImageDraw.Draw(glow).ellipse((margin + inset, margin + inset, full - margin - inset,
+                                      full - margin - inset), fill=255)  # fmt: skip
+        glow = glow.filter(ImageFilter.GaussianBlur(size * 0.12))
+        layer.paste((*_light(accent), 255), (0, 0), glow.point(lambda v: v * 0.30))
+    art = raster.image(picture, round(size * 0.9))
+    border = max(2, round(size * 0.035))
+    pad = border * 3
+    alpha = Image.new("L", (art.width + 2 * pad, art.height + 2 * pad), 0)
+    alpha.paste(art.getchannel("A"), (pad, pad))
+    # A dilation by ``border``: blur, then a steep ramp (a rank filter that wide is far
+    # slower); the ramp's one-pixel slope is the border's anti-aliased edge, crisp at any size.
+    grown = alpha.filter(ImageFilter.GaussianBlur(border * 0.6)).point(
+        lambda v: max(0, min(255, (v - 6) * 32))
+    )
+    sticker = Image.new("RGBA", alpha.size, (0, 0, 0, 0))
+    shadow = grown.filter(ImageFilter.GaussianBlur(border * 1.2)).point(lambda v: v * 0.5)
+    sticker.paste((0, 0, 0, 255), (0, 0), shadow)
+    sticker = ImageChops.offset(sticker, 0, max(2, border // 2))
+    sticker.paste((255, 255, 255, 255), (0, 0), grown)
+    sticker.alpha_composite(art, (pad, pad))
+    layer.alpha_composite(sticker, ((full - sticker.width) // 2, (full - sticker.height) // 2))
     return Block("picture", layer, (margin, margin, margin + size, margin + size))
 
 
@@ -729,7 +695,7 @@ def _light(accent: RGB) -> RGB:
 def layout_scene(
     visual: SceneVisual, frame: Frame, rasterizer: lib.Rasterizer | None = None
 ) -> list[Placed]:
-    """Where each of the scene's blocks goes (pictures on plates, the figure, the number chip,
+    """Where each of the scene's blocks goes (pictures as stickers, the figure, the number chip,
     a heading), laid out for ``frame``: stacked in tall frames, text beside the pictures in
     square and wide ones. Solid boxes never overlap and stay inside the content area."""
     raster = rasterizer or lib.Rasterizer()
@@ -768,7 +734,10 @@ def layout_scene(
             ratio = 0.1 if layout == "hook" else 0.085
             size, lines = fit_text(visual.headline, text_w * 0.92, 2, max(8, round(tb * ratio)))
             block = _tight("heading", _text_block(lines, size, (255, 255, 255)))
-        (after if layout in ("fact-below", "list_item") and not wide else texts).append(block)
+        # A figure goes under a list item's picture; a heading over it, with the number chip
+        # (under it, it ran into the caption right below).
+        below = layout == "fact-below" or (layout == "list_item" and stat is not None)
+        (after if below and not wide else texts).append(block)
     if layout == "cta" and visual.headline:
         # The product's name on a button under its picture.
         size = max(8, round(tb * 0.07))
@@ -786,26 +755,26 @@ def layout_scene(
     # column and the frame's height to themselves (the limits below keep them in it).
     pb = base * (1.4 if wide else 1.0)
 
-    def plate(k: int, pref: float, *, main: bool = True) -> Block:
-        return _plate(visual, raster, pics[k], pref, main=main)
+    def sticker(k: int, pref: float, *, main: bool = True) -> Block:
+        return _sticker(visual, raster, pics[k], pref, main=main)
 
     groups: list[list[Block]] = []  # rows of pictures, top to bottom
     if layout == "clip":
         pass
     elif layout in ("hook", "cta"):
-        groups = [[plate(0, min(0.66 * pb, room_w, room_h * 0.96))]]
+        groups = [[sticker(0, min(0.66 * pb, room_w, room_h * 0.96))]]
     elif layout in ("feature", "feature-offset", "fact", "fact-below", "fact-side", "step",
                     "list_item"):  # fmt: skip
         pref = {"fact": 0.5, "fact-below": 0.5, "fact-side": 0.46}.get(layout, 0.62)
-        groups = [[plate(0, min(pref * pb, room_w * 0.94, room_h * 0.96))]]
+        groups = [[sticker(0, min(pref * pb, room_w * 0.94, room_h * 0.96))]]
     elif layout in ("pair", "comparison"):
         each = min(0.44 * pb, (room_w - gap) * (0.4 if layout == "comparison" else 0.45),
                    room_h * 0.86)  # fmt: skip
-        groups = [[plate(0, each), plate(1, each)]]
+        groups = [[sticker(0, each), sticker(1, each)]]
     elif layout == "trio":
         big = min(0.46 * pb, room_h * 0.5, room_w * 0.6)
         small = min(0.34 * pb, room_h * 0.36, (room_w - gap) * 0.45)
-        groups = [[plate(0, big)], [plate(1, small, main=False), plate(2, small, main=False)]]
+        groups = [[sticker(0, big)], [sticker(1, small, main=False), sticker(2, small, main=False)]]
     placed: list[Placed] = []
     pic_h = sum(max(b.h for b in g) for g in groups) + gap * max(0, len(groups) - 1)
     if wide:
@@ -838,6 +807,14 @@ def layout_scene(
         for block in after:
             placed.append(_place(block, cx, y))
             y += block.h + gap
+    if not wide and layout in _EXTRAS_BELOW and len(pics) > 1:
+        # The other things the sentence names, small, in the band under the caption: a row of
+        # what the tip or fact is made of ("a plank, dead bugs, glute bridges"), where the
+        # lower third stood empty in every scene.
+        zone_top, zone_bottom = frame.extras_band
+        each = min(zone_bottom - zone_top, avail_w * 0.3)
+        row = [sticker(k, each, main=False) for k in range(1, min(3, len(pics)))]
+        placed += _row(row, left, right, (zone_top + zone_bottom) / 2, gap * 2)
     if layout == "comparison" and len(placed) >= 2:
         a, b = [p for p in placed if p.role == "picture"][:2]
         vs = _tight("badge", _badge_text("VS", max(8, round(base * 0.05)), accent))
@@ -875,6 +852,11 @@ def scene_card(
         return None
     canvas = canvas.crop((left - x0, top - y0, left - x0 + w, top - y0 + h))
     return Card(canvas, left, top, start, end)
+
+
+# Layouts that draw one big picture: a scene's further pictures go under the caption.
+_EXTRAS_BELOW = frozenset(("feature", "feature-offset", "fact", "fact-below", "fact-side",
+                           "step", "list_item"))  # fmt: skip
 
 
 # -- the backdrop ---------------------------------------------------------------------------------
@@ -1161,7 +1143,7 @@ def design_cover(
     layout: str | None = None,
     seed: str = "",
 ) -> Image.Image:
-    """The thumbnail: the subject's picture on its plate, the title's claim in big type (the
+    """The thumbnail: the subject's picture as a sticker, the title's claim in big type (the
     product's name on a chip above it), and, in the "stat" layout, the video's first figure
     as a big graphic; over the designed backdrop behind it, no caption text. Readable at 200 px
     wide. The layout follows the title, figure and ``seed``, the colours ``hue``, so two videos
@@ -1202,7 +1184,6 @@ def design_cover(
     visual = SceneVisual(
         index=0, kind="hook", layout="hook", pictures=(picture,), headline=None, number=None,
         hue=hue, accent=accent_hex, backdrop=stops,
-        plate=choose_plate(picture, raster),
         variant=COVER_LAYOUTS.index(layout),
     )  # fmt: skip
     gap = round(H * 0.03)
@@ -1215,10 +1196,10 @@ def design_cover(
         if layout == "stat" and parts is not None:
             texts.append(_stat(parts, col * 0.8, round(H * 0.2), light))
         texts.append(_tight("heading", _text_block(lines, size, (255, 255, 255), stroke=0.07)))
-        plate = _plate(visual, raster, picture, min(W * 0.4, H * 0.72))
+        sticker = _sticker(visual, raster, picture, min(W * 0.4, H * 0.72))
         text_x, pic_x = (W * 0.73, W * 0.27) if layout == "picture-top" else (W * 0.27, W * 0.73)
         placed = [*_stack(texts, text_x, H * 0.06, H * 0.94, gap),
-                  _place(plate, pic_x, (H - plate.h) / 2)]  # fmt: skip
+                  _place(sticker, pic_x, (H - sticker.h) / 2)]  # fmt: skip
         for item in placed:
             image.alpha_composite(item.image, (item.x, item.y))
         return image.convert("RGB")
@@ -1226,18 +1207,18 @@ def design_cover(
     if layout == "stat" and parts is not None:
         stat_block = _stat(parts, text_w * 0.9, round(unit * 0.24), light)
         room = H * 0.84 - fixed - stat_block.h - gap
-        plate = _plate(visual, raster, picture, min(W * 0.5, room))
-        order = [*blocks, stat_block, plate, claim_block]
+        sticker = _sticker(visual, raster, picture, min(W * 0.5, room))
+        order = [*blocks, stat_block, sticker, claim_block]
     elif layout == "picture-top":
         room = H * 0.84 - fixed
-        plate = _plate(visual, raster, picture, min(W * 0.66, room))
+        sticker = _sticker(visual, raster, picture, min(W * 0.66, room))
         if name:
             blocks = [_chip(name.upper(), max(8, round(unit * 0.06)), light, text_w)]
-        order = [plate, claim_block, *blocks]
+        order = [sticker, claim_block, *blocks]
     else:
         room = H * 0.84 - fixed
-        plate = _plate(visual, raster, picture, min(W * 0.66, room))
-        order = [*blocks, claim_block, plate]
+        sticker = _sticker(visual, raster, picture, min(W * 0.66, room))
+        order = [*blocks, claim_block, sticker]
     for item in _stack(order, W / 2, H * 0.08, H * 0.92, gap):
         image.alpha_composite(item.image, (item.x, item.y))
     return image.convert("RGB")
