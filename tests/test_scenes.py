@@ -102,7 +102,7 @@ def _plan(kinds: list[str]) -> list[Scene]:
         "hook": ("Sourdough at home is easier than you think.", {"headline": "Sourdough 101"}),
         "step": ("Feed your starter with flour and water.", {"number": 1, "subjects": ["flour"]}),
         "list_item": ("Water your plants in the morning.", {"number": 2, "subjects": ["plant"]}),
-        "fact": ("Bake it at 250 degrees for a crisp crust.", {"headline": "250 °C"}),
+        "fact": ("Bake it very hot for a crisp crust.", {"headline": "250 °C"}),
         "comparison": ("Coffee or tea with your toast?", {"subjects": ["coffee", "tea"]}),
         "feature": ("Charges your phone while you go camping.", {}),
         "cta": ("Follow for more baking ideas.", {"headline": "Follow for more"}),
@@ -277,6 +277,21 @@ def test_cover_is_designed_with_the_subject_and_a_short_title() -> None:
     assert (small.min(axis=2) > 220).sum() > 300, "a title readable at 200 px wide"
     chroma = small.max(axis=2) - small.min(axis=2)
     assert (chroma > 60).mean() > 0.05, "the picture, in colour"
+
+
+@pytest.mark.parametrize("layout", COVER_LAYOUTS)
+def test_a_cover_survives_the_3_4_profile_grid_crop(layout: str) -> None:
+    """Profile grids show the middle 3:4 of a 9:16 cover: the name chip, the title and the
+    picture are all inside it (a chip at 11% from the top was cut in half)."""
+    picture = illustrations.choose(["headphones"], "headphones")[0]
+    title = "HushBuds Wireless Headphones: cut background noise by 30 decibels"
+    cover = design_cover(None, picture, title, 0.6, Frame.for_size(1080, 1920),
+                         stat="30 dB", layout=layout, seed="x")  # fmt: skip
+    rows = np.asarray(cover.convert("L"), dtype=int)
+    # Title letters, the chip and sticker borders are light; the backdrop is dark.
+    white = (rows > 200).sum(axis=1)
+    inside = white[240:1680].sum()
+    assert inside > 0 and white[:240].sum() + white[1680:].sum() < 0.01 * inside
 
 
 def _cover_of(title: str, stat: str | None, hue: float, seed: str) -> Any:
@@ -479,12 +494,29 @@ def test_figure_headline_is_a_big_stat() -> None:
     assert stat_parts("Sourdough 101") is None and stat_parts("Travel: 3 ideas") is None
     scenes = [
         _scene(0, "Sourdough at home.", kind="hook"),
-        _scene(1, "It cuts noise by 30 decibels.", kind="fact", headline="30 decibels"),
+        _scene(1, "It makes a train as quiet as a library.", kind="fact", headline="30 decibels"),
     ]
     visuals = plan_scene_visuals(scenes, title="Sourdough", theme="x", subject="bread")
     (stat,) = [p for p in layout_scene(visuals[1], Frame.for_size(1080, 1920)) if p.role == "stat"]
     # The number is drawn big: the block is far taller than a caption line (~124 px).
     assert stat.box[3] - stat.box[1] > 0.2 * 1080
+
+
+@pytest.mark.parametrize(
+    "narration",
+    ["It cuts noise by 30 decibels.", "They keep their cushioning for thirty decibels."],
+)
+def test_a_number_the_voice_says_is_not_shown_over_the_caption_again(narration: str) -> None:
+    """The caption says "30 decibels": a "30 dB" stat over it was the same number twice at once."""
+    scenes = [
+        _scene(0, "Sourdough at home.", kind="hook"),
+        _scene(1, narration, kind="fact", headline="30 dB"),
+    ]
+    visual = plan_scene_visuals(scenes, title="Sourdough", theme="x", subject="bread")[1]
+    assert visual.headline is None and visual.layout != "fact"
+    assert not headline_adds("2 cups", "It makes two cups of tea.")
+    assert not headline_adds("3 min", "It boils half a liter in three minutes.")
+    assert headline_adds("250 °C", "Bake it very hot for a crisp crust.")
 
 
 @pytest.mark.parametrize(

@@ -168,12 +168,42 @@ def headline_adds(headline: str | None, narration: str) -> bool:
     head = _norm(headline)
     if not head or head == said:
         return False
+    figure = stat_parts(headline)
+    if figure is not None and _says_number(figure[1], narration):
+        # "800 KM" over the caption "800 kilometers" is the same number twice at once (every
+        # blind viewer noticed); the caption says it, and its number is highlighted there.
+        return False
     words = head.split()
     if len(words) >= 4:
         spoken = set(said.split())
         if sum(w in spoken for w in words) / len(words) >= 0.8:
             return False
     return True
+
+
+_NUMBER_WORDS: dict[str, float] = {
+    w: n
+    for n, w in enumerate(
+        re.findall(
+            r"\w+",
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+            "fourteen fifteen sixteen seventeen eighteen nineteen twenty",
+        )
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100,
+     "half": 0.5}  # fmt: skip
+
+
+def _says_number(number: str, narration: str) -> bool:
+    """Whether ``narration`` says ``number`` ("30", "2.5"), in digits or in words."""
+    try:
+        value = float(number.replace(",", ""))
+    except ValueError:
+        return False
+    said = {float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", narration)}
+    said |= {float(_NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", narration.lower())
+             if w in _NUMBER_WORDS}  # fmt: skip
+    return value in said
 
 
 def card_title(title: str) -> str:
@@ -1206,20 +1236,22 @@ def design_cover(
     fixed = claim_block.h + sum(b.h for b in blocks) + 3 * gap
     if layout == "stat" and parts is not None:
         stat_block = _stat(parts, text_w * 0.9, round(unit * 0.24), light)
-        room = H * 0.84 - fixed - stat_block.h - gap
+        room = H * 0.70 - fixed - stat_block.h - gap
         sticker = _sticker(visual, raster, picture, min(W * 0.5, room))
         order = [*blocks, stat_block, sticker, claim_block]
     elif layout == "picture-top":
-        room = H * 0.84 - fixed
+        room = H * 0.70 - fixed
         sticker = _sticker(visual, raster, picture, min(W * 0.66, room))
         if name:
             blocks = [_chip(name.upper(), max(8, round(unit * 0.06)), light, text_w)]
         order = [sticker, claim_block, *blocks]
     else:
-        room = H * 0.84 - fixed
+        room = H * 0.70 - fixed
         sticker = _sticker(visual, raster, picture, min(W * 0.66, room))
         order = [*blocks, claim_block, sticker]
-    for item in _stack(order, W / 2, H * 0.08, H * 0.92, gap):
+    # Inside the middle 3:4 of the frame: profile grids crop a 9:16 cover to that, and cut a
+    # name chip near the top in half.
+    for item in _stack(order, W / 2, H * 0.14, H * 0.86, gap):
         image.alpha_composite(item.image, (item.x, item.y))
     return image.convert("RGB")
 
