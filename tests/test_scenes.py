@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from vidgen.media.scenes import (
     COVER_LAYOUTS,
     Frame,
     _rgb,
+    beat_times,
     card_title,
     contrast_ratio,
     cover_claim,
@@ -594,3 +595,46 @@ def test_no_scene_repeats_a_picture_the_video_has_shown() -> None:
     assert len(set(mains)) == len(mains) and visuals[0].picture.key not in mains
     for visual in visuals[1:-1]:
         assert all(p.key != visuals[0].picture.key for p in visual.pictures[1:])
+
+
+def test_a_long_sentence_cuts_to_what_its_second_clause_names() -> None:
+    """ "..., so a busy train sounds like a library": from "so" on the card shows a train (and
+    books), the headphones small; one still held for 8 s was the same shot too long."""
+    narration = (
+        "The HushBuds Wireless Headphones cut background noise by 30 decibels, "
+        "so a busy train sounds like a library."
+    )
+    scenes = [
+        _scene(0, narration, kind="hook", subjects=["headphones"]),
+        _scene(1, "Would you try them?", kind="cta", subjects=["headphones"]),
+    ]
+    hook, cta = plan_scene_visuals(
+        scenes, title="HushBuds", theme="Product Demo", subject="HushBuds Wireless Headphones",
+        subject_terms=["headphones"],
+    )  # fmt: skip
+    assert hook.then_word == narration.split().index("so")
+    assert "train" in {p.name for p in hook.then} and hook.picture.name == "headphone"
+    second = hook.second_beat()
+    assert second is not None and second.picture.name in {p.name for p in hook.then}
+    assert hook.picture.key in {p.key for p in second.pictures[1:]}
+    assert cta.then == () and cta.second_beat() is None
+    assert {a["role"] for a in hook.assets()} == {"main", "then"}
+
+    @dataclass
+    class Timed:
+        text: str
+        start: float
+
+    words = [Timed(w, 0.3 * k) for k, w in enumerate(f"{narration} Would you try them?".split())]
+    at = beat_times([hook, cta], [s.narration for s in scenes], words)
+    assert at == [pytest.approx(0.3 * narration.split().index("so")), None]
+    # Timings that do not line up with the script: no cut rather than a cut in the wrong place.
+    assert beat_times([hook, cta], [s.narration for s in scenes], words[1:])[0] is None
+
+
+def test_a_short_clause_or_one_naming_nothing_new_is_no_second_beat() -> None:
+    for narration in ("Meet the HushBuds, friends.", "They cut noise by 30 decibels, so good."):
+        (visual,) = plan_scene_visuals(
+            [_scene(0, narration, kind="feature")], title="HushBuds", theme="x"
+        )
+        assert visual.then == () and visual.second_beat() is None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -129,18 +129,30 @@ class SceneVisual:
     # How many list items (or steps) the video has: "2 / 4" reads as a sequence.
     count: int | None = None
     variant: int = 0  # which of the backdrop patterns; neighbours differ
+    # A second beat: from the narration's word ``then_word`` on (the clause after a comma,
+    # "..., so a busy train sounds like a library"), the card shows ``then`` big, with the
+    # scene's main picture small: a long scene is two shots, each of what is being said.
+    then: tuple[lib.Illustration, ...] = ()
+    then_word: int | None = None
 
     @property
     def picture(self) -> lib.Illustration:
         return self.pictures[0]
 
+    def second_beat(self) -> SceneVisual | None:
+        """The scene as it looks from ``then_word`` on, or None for a one-shot scene."""
+        if not self.then or self.then_word is None:
+            return None
+        return replace(self, pictures=(*self.then[:2], self.pictures[0]), then=(), then_word=None)
+
     def assets(self) -> list[dict[str, Any]]:
         if self.layout == "clip":
             return []  # the scene's own footage shows the subject; no picture is drawn
-        return [
+        out = [
             picture.asset(self.index, layout=self.layout, role="main" if k == 0 else "extra")
             for k, picture in enumerate(self.pictures)
         ]
+        return out + [p.asset(self.index, layout=self.layout, role="then") for p in self.then]
 
 
 def _hash(*parts: str) -> int:
@@ -287,7 +299,7 @@ def plan_scene_visuals(
         # Candidates beyond the layout's count, so a scene can lead with another picture than
         # its neighbour's when it names something else too.
         picks = lib.choose(subjects, text, limit=3, subject=fallback)
-        shown = {v.picture.key for v in out}
+        shown = {v.picture.key for v in out} | {v.then[0].key for v in out if v.then}
         if kind not in ("hook", "cta") and picks[0].key in shown:
             # A picture the video has shown already says nothing new (a viewer saw the same
             # biceps over three workout tips): another thing the sentence names leads.
@@ -364,16 +376,71 @@ def plan_scene_visuals(
                     if _hue_gap(h, previous.hue) >= 0.06
                 )
         accent, stops = palette(hue)
+        then, then_word = _second_beat(narration, picks, fallback, layout, shown)
         out.append(
             SceneVisual(
                 index=i, kind=kind, layout=layout, pictures=tuple(picks), headline=headline,
                 number=number if layout in ("list_item", "step") else None, hue=hue,
                 accent=accent, backdrop=stops,
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
-                variant=(i + offset) % len(PATTERNS),
+                variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
             )
         )  # fmt: skip
     return out
+
+
+def beat_times(
+    visuals: Sequence[SceneVisual], narrations: Sequence[str], words: Sequence[Any]
+) -> list[float | None]:
+    """When each scene's second beat starts: the start of its ``then_word`` in ``words`` (the
+    captions' timed words, the script's words in order), or None (no beat, or the timings do
+    not line up with the script: then the scene stays one shot)."""
+    out: list[float | None] = []
+    offset = 0
+    for visual, narration in zip(visuals, narrations, strict=True):
+        tokens = [w for w in narration.split() if any(ch.isalnum() for ch in w)]
+        at = None
+        if visual.then_word is not None:
+            before = sum(
+                1 for w in narration.split()[: visual.then_word] if any(c.isalnum() for c in w)
+            )
+            k = offset + before
+            if k < len(words) and str(words[k].text) == tokens[before]:
+                at = float(words[k].start)
+        out.append(at)
+        offset += len(tokens)
+    return out
+
+
+# A beat is worth a cut only when each side is long enough to see (words, ~0.35 s each).
+_BEAT_MIN_WORDS = 4
+_CLAUSE_BREAK = re.compile(r"[,:;]$")
+
+
+def _second_beat(
+    narration: str,
+    picks: Sequence[lib.Illustration],
+    fallback: lib.Illustration | None,
+    layout: str,
+    earlier: Set[str] = frozenset(),
+) -> tuple[tuple[lib.Illustration, ...], int | None]:
+    """The pictures of what a sentence says after its clause break, and the word they start
+    at: "The HushBuds cut noise by 30 decibels, | so a busy train sounds like a library" shows
+    a train and books from "so" on. Nothing when the second clause names nothing new."""
+    if layout not in _BEATS:
+        return (), None
+    words = narration.split()
+    for k in range(_BEAT_MIN_WORDS, len(words) - _BEAT_MIN_WORDS + 1):
+        if not _CLAUSE_BREAK.search(words[k - 1]):
+            continue
+        shown = {p.key for p in picks} | ({fallback.key} if fallback else set()) | earlier
+        tail = [
+            p for p in lib.choose([], " ".join(words[k:]), limit=3)
+            if not p.fallback and p.key not in shown
+        ]  # fmt: skip
+        if tail:
+            return tuple(tail[:2]), k
+    return (), None
 
 
 # -- contrast -----------------------------------------------------------------------------------
@@ -885,8 +952,10 @@ def scene_card(
 
 
 # Layouts that draw one big picture: a scene's further pictures go under the caption.
-_EXTRAS_BELOW = frozenset(("feature", "feature-offset", "fact", "fact-below", "fact-side",
-                           "step", "list_item"))  # fmt: skip
+_EXTRAS_BELOW = frozenset(("hook", "feature", "feature-offset", "fact", "fact-below",
+                           "fact-side", "step", "list_item"))  # fmt: skip
+# Layouts whose scene may cut to a second beat (not the call to action: it holds the subject).
+_BEATS = _EXTRAS_BELOW
 
 
 # -- the backdrop ---------------------------------------------------------------------------------

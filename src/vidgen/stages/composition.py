@@ -38,6 +38,7 @@ from vidgen.media.overlays import Overlay
 from vidgen.media.scenes import (
     Frame,
     SceneVisual,
+    beat_times,
     design_cover,
     layout_scene,
     plan_scene_visuals,
@@ -55,6 +56,8 @@ DURATION_TOLERANCE = 0.5
 # A clip this much shorter than its recorded duration is damaged (truncated copy, full disk),
 # not merely imprecise: padding it with a frozen frame would hide the fault.
 CLIP_SHORTFALL = 0.5
+# Each shot of a two-beat scene is on screen at least this long (s): a cut sooner flickers.
+MIN_BEAT = 1.2
 
 
 class Output(StageOutput):
@@ -169,14 +172,27 @@ def _render_overlays(
     frame: Frame,
     fps: int,
     raster: illustrations.Rasterizer,
+    narrations: Sequence[str],
+    cues: Sequence[captions.Cue],
 ) -> list[Overlay]:
-    """Every scene's card (pictures, number, headline) as one popping, floating image track."""
+    """Every scene's card (pictures, number, headline) as one popping, floating image track; a
+    scene with a second beat is two cards, cut on the first word of its second clause."""
     cards = []
-    for visual, start, duration in zip(visuals, scene_starts(durations), durations, strict=True):
+    beats = beat_times(visuals, narrations, [w for cue in cues for w in cue.words])
+    for visual, start, duration, at in zip(
+        visuals, scene_starts(durations), durations, beats, strict=True
+    ):
         ctx.check_cancelled()
-        card = scene_card(visual, frame, start=start, end=start + duration, rasterizer=raster)
-        if card is not None:
-            cards.append(card)
+        end = start + duration
+        second = visual.second_beat()
+        if second is not None and at is not None and start + MIN_BEAT <= at <= end - MIN_BEAT:
+            shots = [(visual, start, at), (second, at, end)]
+        else:
+            shots = [(visual, start, end)]
+        for shot, since, until in shots:
+            card = scene_card(shot, frame, start=since, end=until, rasterizer=raster)
+            if card is not None:
+                cards.append(card)
     track = write_card_track(
         cards, ctx.work_dir / "overlays" / "cards", fps=fps, total=float(sum(durations))
     )
@@ -462,7 +478,8 @@ def run(ctx: StageContext) -> StageResult:
     designed = [not clip.shows_subject for clip in clips]
     try:
         stills = _render_backdrops(ctx, visuals, designed, frame, raster)
-        overlays = _render_overlays(ctx, shown, visuals, frame, fps, raster)
+        narrations = [scene.narration for scene in scenes]
+        overlays = _render_overlays(ctx, shown, visuals, frame, fps, raster, narrations, cues)
         written = _write_captions(ctx, cues, width, height)
         _release_memory(raster)
         soundtrack.result()  # wait for the mix (and raise its error) before composing
