@@ -73,6 +73,25 @@ def child_env() -> dict[str, str]:
     return {**_CHILD_MALLOC, **os.environ}
 
 
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+@cache
+def fix_mmap_threshold() -> None:
+    """The same fixed threshold for this process (glibc only; once): what it draws at full size
+    (PIL's image blocks) is then unmapped when freed instead of fragmenting the heap, so less
+    of it is still resident when ffmpeg runs beside it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    mallopt(_M_MMAP_THRESHOLD, int(_CHILD_MALLOC["MALLOC_MMAP_THRESHOLD_"]))
+
+
 def run_child(
     cmd: list[str],
     *,
