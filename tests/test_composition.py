@@ -540,6 +540,28 @@ def test_filtergraph_accounts_for_transitions(tmp_path: Path) -> None:
     assert args[args.index("-profile:v") + 1] == "high"
 
 
+def test_pictures_decode_on_one_thread_and_footage_on_its_own(tmp_path: Path) -> None:
+    # Memory: a picture's decoder threads each held a frame; footage keeps its speed.
+    card = Overlay(tmp_path / "cards.ffconcat", 10, 20, 0.0, 3.0, 100, 50, motion="float")
+    text = Overlay(tmp_path / "t.png", 10, 400, 0.0, 3.0, 100, 50)
+    spec = CompositionSpec(
+        clips=[tmp_path / "still.jpg", tmp_path / "footage.mp4"],
+        scene_durations=[1.5, 1.5],
+        output=tmp_path / "o.mp4",
+        width=360,
+        height=640,
+        overlays=[card, text],
+    )
+    args = build_command(spec)
+    inputs = [k for k, arg in enumerate(args) if arg == "-i"]
+    options = [args[(inputs[n - 1] + 2 if n else 0) : k] for n, k in enumerate(inputs)]
+    one_thread = ["-threads" in o and o[o.index("-threads") + 1] == "1" for o in options]
+    assert [args[k + 1] for k in inputs] == [
+        str(tmp_path / name) for name in ("still.jpg", "footage.mp4", "cards.ffconcat", "t.png")
+    ]
+    assert one_thread == [True, False, True, True]
+
+
 @pytest.mark.slow
 def test_full_size_composition(make_ctx: Callable[..., StageContext]) -> None:
     ctx = make_ctx(music=True, texts=(TRICKY, "Step 2", "שלום עולם"), width=1080, height=1920)

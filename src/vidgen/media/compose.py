@@ -395,15 +395,20 @@ def build_command(spec: CompositionSpec) -> list[str]:
     # One filter thread: x264 keeps both cores busy anyway, and each extra filter thread held
     # its own frames (~17 MB at 1080x1920) for no measurable gain in wall time.
     args: list[str] = ["-filter_complex_threads", "1"]
+    # Pictures (stills, card frames, text layers) decode on one thread each: a decoder's
+    # threads each held a frame of their own, for a few pictures that decode in milliseconds.
+    # Full-size job: ffmpeg 217-230 -> 206-228 MB (median 219 -> 208), same output bytes.
+    # Footage keeps its threaded decoder.
+    one_thread = ["-threads", "1"]
     for clip in spec.clips:
         if is_still(clip):
-            args += ["-framerate", str(spec.fps)]
+            args += [*one_thread, "-framerate", str(spec.fps)]
         args += ["-i", str(clip)]
     for overlay in spec.overlays:
         if overlay.motion in ("sequence", "float"):
-            args += ["-f", "concat", "-safe", "0", "-i", str(overlay.path)]
+            args += [*one_thread, "-f", "concat", "-safe", "0", "-i", str(overlay.path)]
         else:
-            args += ["-i", str(overlay.path)]
+            args += [*one_thread, "-i", str(overlay.path)]
     if spec.mixed_audio is not None:
         args += ["-i", str(spec.mixed_audio)]
         audio_map = f"{len(spec.clips) + len(spec.overlays)}:a"

@@ -35,6 +35,7 @@ from vidgen.media.compose import (
     transition_for,
 )
 from vidgen.media.overlays import Overlay
+from vidgen.media.process import fix_mmap_threshold
 from vidgen.media.scenes import (
     Frame,
     SceneVisual,
@@ -423,6 +424,8 @@ def verify_output(path: Path, *, width: int, height: int, duration: float) -> ff
 
 
 def run(ctx: StageContext) -> StageResult:
+    # Before drawing: the layers' full-size images must not stay resident beside ffmpeg.
+    fix_mmap_threshold()
     content = ctx.output(ContentOutput)
     plan = content.plan
     scenes = plan.scenes  # the plan's model guarantees at least one, each lasting > 0 s
