@@ -732,3 +732,17 @@ def test_an_llm_gets_the_trends_tips_for_a_theme_video(
     assert data["script_shape"] == "tips"
     local = LocalPlanner().plan(config, report_for(config), 1).plan
     assert all(scene.narration in tips for scene in local.scenes[1:-1])
+
+
+@pytest.mark.parametrize("job_id", range(1, 10))
+def test_a_has_point_is_said_with_have_after_they(
+    theme_config: Callable[..., ThemeConfig], job_id: int
+) -> None:
+    """ "Has a reflective heel ..." about running shoes is "They have a reflective heel ...",
+    never "Third, has a reflective heel" (a sentence with no subject)."""
+    config = themed(theme_config)
+    for ref in config.content_references:
+        ref.talking_points.append("Has a spare part in the box")
+    script = plan_of(config, job_id).voiceover_script
+    assert not re.search(r"(?:^|[.,] )has\b", script, re.IGNORECASE), script
+    assert "They has" not in script and "they has" not in script

@@ -422,6 +422,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "shower": ("shower",),
     "last mile": ("chequered_flag",),
     "phones": ("mobile_phone",),
+    "can of soda": ("cup_with_straw",),
+    "drivers": ("automobile",),
+    "at night": ("night_with_stars",),
+    "reflective heel": ("high_voltage",),
     "laptop pocket": ("laptop", "backpack"),
 }
 

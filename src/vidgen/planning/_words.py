@@ -354,6 +354,8 @@ def _looks_like_verb(word: str) -> bool:
     """A talking point that starts with a present-tense verb ("Folds flat...", "Charges your
     phone..."): it is said about the product ("It folds flat...")."""
     w = word.lower()
+    if w in ("has", "does", "goes"):
+        return True  # short, and irregular after "they": "They have a reflective heel"
     return (
         len(w) > 3
         and w.isalpha()
@@ -376,6 +378,8 @@ _NOT_VERBS = frozenset(
 def _base_verb(word: str) -> str:
     """ "folds" -> "fold", "carries" -> "carry", "washes" -> "wash": the verb after "they"."""
     w = word.lower()
+    if w == "has":
+        return "have"
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
@@ -442,7 +446,7 @@ def _fact_sentence(
 
 
 # Verbs that state a property, not a benefit: a weak question to open on.
-_PROPERTY_VERBS = frozenset(("weigh", "cost", "measure", "come", "include", "ha"))
+_PROPERTY_VERBS = frozenset(("weigh", "cost", "measure", "come", "include", "have"))
 
 # Verbs a viewer does with a product: a talking point led by one can be a how-to step.
 _ACTIONS = frozenset(
