@@ -100,8 +100,12 @@ def assert_reads_well(plan: ProductionPlan, config: ThemeConfig, names: list[str
     for name in names:
         for said_name in re.findall(re.escape(name.split()[0]) + r"[\w ]*", plan.voiceover_script):
             assert said_name.split()[0] == name.split()[0]
-    # The hook names the subject in its first sentence.
+    # The hook names the subject in its first sentence; after the config's own opening line
+    # (a payoff first: "Your commute is about to get a lot quieter."), the next one does.
     opening = said[0].lower()
+    own = {r.hook.lower().rstrip(".") for r in config.content_references if r.hook}
+    if opening.rstrip(".") in own:
+        opening = said[1].lower()
     assert any(term in opening for term in [*(n.lower() for n in names), *plan.subject_terms])
     # Every scene carries what the layouts read.
     for scene in plan.scenes:
@@ -372,20 +376,30 @@ NEUTRAL_QUESTIONS = {
 }
 
 
+def _without_own_lines(config: ThemeConfig) -> ThemeConfig:
+    refs = [r.model_copy(update={"hook": None, "cta": None}) for r in config.content_references]
+    return config.model_copy(update={"content_references": refs})
+
+
 def test_the_call_to_action_is_the_configs(theme_config: Callable[..., ThemeConfig]) -> None:
-    neutral = plan_of(themed(theme_config, cta=None)).scenes[-1]  # the sample has its own
+    # The sample's references have their own closing questions: those come first.
+    sample = plan_of(themed(theme_config, cta="Tap follow")).scenes[-1]
+    assert sample.narration == "Train, plane or open office: where would you wear them?"
+
+    def bare(**over: Any) -> ThemeConfig:
+        return _without_own_lines(theme_config(**over))
+
+    neutral = plan_of(themed(bare, cta=None)).scenes[-1]
     assert neutral.narration in NEUTRAL_QUESTIONS and "link" not in neutral.narration.lower()
-    own = plan_of(themed(theme_config, cta="Tap follow for a new gadget every week")).scenes[-1]
+    own = plan_of(themed(bare, cta="Tap follow for a new gadget every week")).scenes[-1]
     assert own.narration == "Tap follow for a new gadget every week."
-    linked = plan_of(themed(theme_config, link="https://example.com/shop", cta=None)).scenes[-1]
+    linked = plan_of(themed(bare, link="https://example.com/shop", cta=None)).scenes[-1]
     assert linked.narration == "The link is in my bio." and linked.headline == "Link in bio"
-    youtube = themed(
-        theme_config, link="https://example.com", target_platform="youtube_shorts", cta=None
-    )
+    youtube = themed(bare, link="https://example.com", target_platform="youtube_shorts", cta=None)
     assert plan_of(youtube).scenes[-1].headline == "Link in description"
     # A product video asks about the product whatever theme chose it: "follow for more running
     # ideas" promised what a shoe ad never gave.
-    matched = plan_of(themed(theme_config, "Running", cta=None)).scenes[-1]
+    matched = plan_of(themed(bare, "Running", cta=None)).scenes[-1]
     assert matched.narration in NEUTRAL_QUESTIONS and "running ideas" not in matched.narration
 
 
@@ -689,16 +703,23 @@ def test_every_video_leads_with_the_key_selling_point(
 
 
 def test_a_tour_opens_on_the_name_and_its_claim(theme_config: Callable[..., ThemeConfig]) -> None:
-    config = themed(theme_config)
-    tours = [
-        p for p in (plan_of(config, j) for j in range(1, 10)) if not p.title.startswith("Four")
-    ]
-    hooks = [p.scenes[0].narration for p in tours]
-    assert (
+    claim = (
         "The HushBuds Wireless Headphones cut background noise by 30 decibels, so a busy train "
-        "sounds like a library." in hooks
+        "sounds like a library."
     )
-    assert not any(h.startswith(("Meet the", "Say hello")) for h in hooks)
+    for config, first in ((themed(theme_config), 1), (_without_own_lines(themed(theme_config)), 0)):
+        tours = [
+            p for p in (plan_of(config, j) for j in range(1, 10)) if not p.title.startswith("Four")
+        ]
+        # With the sample's own opening line, the claim comes right after it.
+        opened = [p.scenes[first].narration for p in tours]
+        assert claim in opened
+        hooks = [p.scenes[0].narration for p in tours]
+        assert not any(h.startswith(("Meet the", "Say hello")) for h in hooks)
+    hooked = next(p for p in (plan_of(themed(theme_config), j) for j in range(1, 10))
+                  if p.scenes[1].narration == claim)  # fmt: skip
+    assert hooked.scenes[0].narration == "Your commute is about to get a lot quieter."
+    assert hooked.scenes[0].headline == "30 dB"  # the claim's figure, teased while it is unsaid
 
 
 def test_a_figure_on_screen_is_a_stat_not_the_spoken_words(

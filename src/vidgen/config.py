@@ -245,6 +245,15 @@ class ContentReference(_Strict):
     # Photos and clips of this product or topic, relative to the config file: a video about
     # it shows them on the scenes they match.
     images: list[Path] = Field(default_factory=list, max_length=20)
+    # Your own first and last lines for this reference's videos: an opening that leads with
+    # the payoff ("Your commute is about to get quiet."), a question a viewer can answer.
+    hook: str | None = Field(
+        None, min_length=1, max_length=150, description="the opening line, said first"
+    )
+    cta: str | None = Field(
+        None, min_length=1, max_length=150,
+        description="the closing line (default: the config's cta, else a question)",
+    )  # fmt: skip
 
     @field_validator("tags")
     @classmethod

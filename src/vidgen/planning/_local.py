@@ -64,6 +64,7 @@ from vidgen.planning._words import (
     _keywords,
     _looks_like_verb,
     _noun_phrase,
+    _sentence,
     _stems,
     fact_clause,
     figure_of,
@@ -193,7 +194,21 @@ class LocalPlanner:
                 if selling and selling not in from_description
                 else None
             )
-            if claim and selling is not None:
+            if claim and selling is not None and ref.hook:
+                # Your opening line first (a tour's: the question and the list shapes open on
+                # their own, so videos of one product still differ), then the product and its
+                # key selling point; the screen shows that point's figure, a teaser.
+                hook = Line("hook", _sentence(ref.hook), figure_of(selling), [product.noun])
+                body.append(
+                    Line(
+                        "fact" if figure_of(selling) else "feature",
+                        claim,
+                        figure_of(selling),
+                        scene_subjects(selling, lead),
+                    )
+                )
+                facts = facts[1:]
+            elif claim and selling is not None:
                 # The hook names the product and its key selling point in one breath: a
                 # reason to stay in the first second, not "Meet the ...".
                 hook = Line("hook", claim, figure_of(selling), [product.noun])
@@ -259,7 +274,7 @@ class LocalPlanner:
                     )
         # A product video asks about the product, whatever theme chose it: "follow for more
         # running ideas" promises what an ad for shoes never gave.
-        cta = _cta(config, None, product.title, "them" if product.plural else "it")
+        cta = _cta(config, None, product.title, "them" if product.plural else "it", ref.cta)
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape not in ("listicle", "steps"):
             _vary_openings(lines)

@@ -100,19 +100,23 @@ def spoken_load(text: str) -> int:
     return count_words(text) + pauses + 2 * numbers
 
 
-def _cta(config: ThemeConfig, topic: str | None, name: str, short: str = "it") -> Line:
-    """The call to action exactly as the config gives it (``cta:``, ``link:``); without either a
-    neutral "follow for more" — never a link the config does not have."""
+def _cta(
+    config: ThemeConfig, topic: str | None, name: str, short: str = "it", own: str | None = None
+) -> Line:
+    """The call to action exactly as the config gives it (the reference's ``cta:`` as ``own``,
+    else the config's ``cta:``, ``link:``); without any a neutral "follow for more" — never a
+    link the config does not have."""
     settings = config.config
     platform = settings.target_platform
     follow = _FOLLOW[platform]
     parts: list[str] = []
     headline: str | None
-    if settings.cta:
-        parts.append(_sentence(settings.cta))
+    wanted = own or settings.cta
+    if wanted:
+        parts.append(_sentence(wanted))
     if settings.link:
         screen, said = _LINK_LINES[platform]
-        if not settings.cta:
+        if not wanted:
             parts.append(said)
         headline = screen
     else:
