@@ -461,7 +461,14 @@ def test_openai_planner_fills_the_structured_plan(
     brief = json.loads(sent["messages"][1]["content"].split("\n", 1)[1])
     assert brief["opening_line_must_name"] == "PocketBrew Folding Kettle"
     assert brief["product_or_topic"]["talking_points"][0].startswith("Folds flat")
-    assert brief["call_to_action"] == "a neutral 'follow for more'" and brief["link"] is None
+    # The reference's own lines go to the model too: its closing question, its opening line.
+    assert (
+        brief["call_to_action"] == ("Camping trip, hotel room or office: where would you take it?")
+        and brief["link"] is None
+    )
+    assert brief["say_first_then_name_the_subject"] == (
+        "Hot tea anywhere, without carrying a heavy kettle."
+    )
     assert (
         "headline" in sent["messages"][0]["content"]
         and "subjects" in sent["messages"][0]["content"]
@@ -767,3 +774,25 @@ def test_a_has_point_is_said_with_have_after_they(
     script = plan_of(config, job_id).voiceover_script
     assert not re.search(r"(?:^|[.,] )has\b", script, re.IGNORECASE), script
     assert "They has" not in script and "they has" not in script
+
+
+def test_a_plan_may_open_on_the_references_own_line(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    """The configured hook first, the name in the next sentence: no rule broken; the same
+    plan without the hook would open on a sentence that names nothing."""
+    config = kettle_config(theme_config)
+    subject = choose_subject(config, {}, 1)
+    assert subject.reference is not None and subject.reference.hook
+    plan = plan_of(config, 1)
+    scenes = [s.model_copy() for s in plan.scenes]
+    scenes[0].narration = f"{subject.reference.hook} {scenes[0].narration}"
+    opened = plan.model_copy(
+        update={"scenes": scenes, "voiceover_script": " ".join(s.narration for s in scenes)}
+    )
+    assert not any("does not name" in p for p in plan_problems(opened, config, subject))
+    scenes[0].narration = "Imagine this. " + plan.scenes[0].narration
+    teased = plan.model_copy(
+        update={"scenes": scenes, "voiceover_script": " ".join(s.narration for s in scenes)}
+    )
+    assert any("does not name" in p for p in plan_problems(teased, config, subject))

@@ -125,7 +125,14 @@ def build_user_prompt(
         "voice_rate_words_per_minute": settings.voice.rate,
         "max_total_words": word_budget(settings.video_duration_seconds, settings.voice.rate),
         "opening_line_must_name": subject.title,
-        "call_to_action": settings.cta or "a neutral 'follow for more'",
+        **(
+            {"say_first_then_name_the_subject": ref.hook}
+            if (ref := subject.reference) is not None and ref.hook
+            else {}
+        ),
+        "call_to_action": (subject.reference.cta if subject.reference else None)
+        or settings.cta
+        or "a neutral 'follow for more'",
         "link": settings.link,
         "platform_hashtag": PLATFORM_TAGS[settings.target_platform],
         "product_or_topic": about,
@@ -220,7 +227,11 @@ def plan_problems(plan: ProductionPlan, config: ThemeConfig, subject: Subject) -
         for second in sentences[i + 1 :]:
             if same_fact(first, second):
                 problems.append(f"{second!r} repeats {first!r}")
-    opening = _SENTENCE_END.split(plan.scenes[0].narration.strip())[0].lower()
+    said = [s for scene in plan.scenes for s in _SENTENCE_END.split(scene.narration.strip()) if s]
+    opening = said[0].lower() if said else ""
+    own = subject.reference.hook if subject.reference is not None else None
+    if own and len(said) > 1 and opening.rstrip(".!?") == own.lower().rstrip(".!?"):
+        opening = said[1].lower()  # the config's own opening line, then the name
     names = [subject.title.lower(), *(_phrase(subject.title).split()[-1:])]
     if subject.reference is not None:
         product = Product.of(subject.title)
