@@ -58,10 +58,16 @@ def _words(text: str) -> set[str]:
         ("A rocket for your ideas", {"rocket"}),  # the emoji's own name, no synonym needed
         ("Get an umbrella before it pours", {"umbrella"}),
         # A tip names a city: its landmark, never another city's ("Galata Tower" is not the
-        # Tokyo Tower emoji).
-        ("For the best view of Istanbul, go up Galata Tower an hour before sunset", {"mosque"}),
+        # Tokyo Tower emoji: our own stone tower).
+        (
+            "For the best view of Istanbul, go up Galata Tower an hour before sunset",
+            {"stone_tower", "mosque"},
+        ),
+        # Moves no emoji does: our own drawings, not a barbell or a cartwheel.
+        ("Hold a plank for 30 seconds", {"person_planking"}),
+        ("Then 10 dead bugs and 15 glute bridges", {"person_dead_bug", "person_bridging"}),
         ("In Kyoto, climb Fushimi Inari at sunrise, before the crowds", {"shinto_shrine"}),
-        ("Before your next workout, fix your squat", {"person_lifting_weights"}),
+        ("Before your next workout, fix your squat", {"person_squatting"}),
         # No emoji is a water bottle (a cup with a straw is not): our own drawing.
         ("It weighs less than a full bottle of water", {"water_bottle"}),
     ],

@@ -35,6 +35,13 @@ SOURCE_URL = "https://github.com/jdecked/twemoji"
 OWN_ART: dict[str, tuple[str, ...]] = {
     "electric_kettle": ("kettle", "travel_kettle", "folding_kettle", "electric_kettle"),
     "water_bottle": ("water_bottle", "sports_bottle", "drinking_bottle"),
+    # No emoji does these moves (a barbell overhead for a squat, a cartwheel for a dead bug).
+    "person_squatting": ("squat", "squatting", "air_squat"),
+    "person_planking": ("plank", "planking", "push_up_position"),
+    "person_bridging": ("glute_bridge", "hip_bridge"),
+    "person_dead_bug": ("dead_bug",),
+    # An old stone tower with a cone roof (Galata, not Tokyo's red steel one).
+    "stone_tower": ("galata_tower", "stone_tower", "old_tower"),
 }
 OWN_PREFIX = "vidgen-"
 OWN_LICENCE = "MIT"
@@ -112,12 +119,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "vancouver": ("evergreen_tree",),
     "seoul": ("metro",),
     # Home workout moves.
-    "squat": ("person_lifting_weights",),
-    "squats": ("person_lifting_weights",),
+    "squat": ("person_squatting",),
+    "squats": ("person_squatting",),
     "lunges": ("person_cartwheeling",),
-    "plank": ("flexed_biceps",),
-    "planks": ("flexed_biceps",),
-    "push ups": ("flexed_biceps",),
+    "plank": ("person_planking",),
+    "planks": ("person_planking",),
     # Kitchen tips.
     "bifana": ("sandwich",),
     "banana bread": ("banana", "bread"),
@@ -402,9 +408,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "abs": ("person_in_lotus_position",),
     "tokyo": ("tokyo_tower",),
     # A tower in Istanbul is a tower, not the city's mosque; "dead bugs" is an exercise.
-    "galata tower": ("tokyo_tower", "sunset"),
-    "dead bugs": ("person_cartwheeling",),
-    "glute bridges": ("person_kneeling",),
+    "galata tower": ("stone_tower", "sunset"),
+    "dead bugs": ("person_dead_bug",),
+    "glute bridges": ("person_bridging",),
     "sitting": ("chair",),
     "knees": ("leg",),
     "toes": ("foot",),
