@@ -52,6 +52,7 @@ _STOP = frozenset(
     re.findall(
         r"\w+",
         "a an and are as at be but by for from has have in into is it its of on or so than my "
+        "down up away wireless "
         "that the their this to was were will with you your yours our we us can one every each "
         "while any all more most just get got here there what when why how who which not no do "
         "does did make makes made use uses using way ways thing things new top best back end soon "
@@ -414,9 +415,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "sitting": ("chair",),
     "knees": ("leg",),
     "toes": ("foot",),
-    "rounds": ("repeat_button",),
-    "minute each": ("stopwatch",),
-    "twice through": ("repeat_button",),
     "rice terraces": ("sheaf_of_rice", "sunrise_over_mountains"),
     "waterfalls": ("sunrise_over_mountains",),
     "city bike": ("bicycle", "cityscape"),

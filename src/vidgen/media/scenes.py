@@ -180,8 +180,8 @@ def headline_adds(headline: str | None, narration: str) -> bool:
     head = _norm(headline)
     if not head or head == said:
         return False
-    figure = stat_parts(headline)
-    if figure is not None and _says_number(figure[1], narration):
+    figures = re.findall(r"\d+(?:[.,]\d+)?", headline)
+    if len(head.split()) <= 3 and any(_says_number(f, narration) for f in figures):
         # "800 KM" over the caption "800 kilometers" is the same number twice at once (every
         # blind viewer noticed); the caption says it, and its number is highlighted there.
         return False
@@ -255,6 +255,59 @@ def _hue_gap(a: float, b: float) -> float:
     return min(gap, 1.0 - gap)
 
 
+def _in_order(pictures: Sequence[lib.Illustration], text: str) -> list[lib.Illustration]:
+    """``pictures`` in the order ``text`` first names them (by the words that chose them)."""
+    said = lib.words_of(text)
+
+    def where(picture: lib.Illustration) -> int:
+        firsts = [said.index(w) for m in picture.matched for w in m.split()[:1] if w in said]
+        return min(firsts, default=len(said))
+
+    return sorted(pictures, key=where)
+
+
+def _scene_picks(
+    kind: str,
+    subjects: Sequence[str],
+    text: str,
+    fallback: lib.Illustration | None,
+    shown: Set[str],
+    known: Sequence[str] = (),
+) -> list[lib.Illustration]:
+    """A scene's candidate pictures, best first: a picture the video has shown already leads
+    only when the words name nothing else, and a small one beside it is always new."""
+    # Candidates beyond the layout's count, so a scene can lead with another picture than
+    # its neighbour's when it names something else too; in the order the sentence names
+    # them ("a plank, dead bugs and glute bridges": the plank first), except that a word of
+    # the video's own subject ("run" in a running-shoe video) says less than the rest ("rain").
+    terms = [t.lower() for t in known]
+
+    def own(picture: lib.Illustration) -> bool:
+        words = [w for m in picture.matched for w in m.split()]
+        return bool(words) and all(
+            any(t.startswith(w) or w.startswith(t) for t in terms) for w in words
+        )
+
+    picks = sorted(_in_order(lib.choose(subjects, text, limit=4, subject=fallback), text), key=own)
+    if kind not in ("hook", "cta") and picks[0].key in shown:
+        # A picture the video has shown already says nothing new (a viewer saw the same
+        # biceps over three workout tips): another thing the sentence names leads.
+        pool = picks + [
+            p for p in lib.choose([], text, limit=6)
+            if not p.fallback and all(p.key != q.key for q in picks)
+        ]  # fmt: skip
+        fresh = [p for p in pool if p.key not in shown]
+        if fresh:
+            picks = fresh + [p for p in pool if p.key in shown]
+    if kind not in ("hook", "cta"):
+        # A small picture beside the main one is something new too, never the hook's.
+        picks = picks[:1] + [
+            p for p in picks[1:]
+            if p.key not in shown and (fallback is None or p.key != fallback.key)
+        ]  # fmt: skip
+    return picks
+
+
 def plan_scene_visuals(
     scenes: Sequence[Any],
     *,
@@ -283,40 +336,44 @@ def plan_scene_visuals(
         for kind in ("list_item", "step")
     }
     offset = _hash(title.lower(), theme.lower()) % len(PATTERNS)
+    theme_words = set(lib.words_of(theme))
     for i, scene in enumerate(scenes):
         kind = str(getattr(scene, "kind", "feature") or "feature")
         narration = str(scene.narration)
         text = f"{scene.on_screen_text}. {narration}"
         limit = 2 if kind in ("comparison", "fact") else 1 if kind in ("hook", "cta") else 3
         subjects = list(getattr(scene, "subjects", []) or [])
-        if kind not in ("hook", "cta") and subject_terms:
+        # A question hook shows what it asks about (noise, energy): the product is the answer,
+        # shown with its name in the next scene ("Meet the ...").
+        asks = kind == "hook" and narration.rstrip().endswith("?") and i + 1 < len(scenes)
+        if (kind not in ("hook", "cta") or asks) and subject_terms:
             # The hook already shows the video's subject: the other scenes lead with what they
             # add ("noise", "battery"), so a run of facts is not the same picture over and over.
             own = subject_terms[0].lower()
             others = [s for s in subjects if s.lower() != own]
             # Naming only the product: the sentence's own words choose ("weigh" -> a scale).
             subjects = others + [s for s in subjects if s.lower() == own] if others else []
-        # Candidates beyond the layout's count, so a scene can lead with another picture than
-        # its neighbour's when it names something else too.
-        picks = lib.choose(subjects, text, limit=3, subject=fallback)
         shown = {v.picture.key for v in out} | {v.then[0].key for v in out if v.then}
-        if kind not in ("hook", "cta") and picks[0].key in shown:
-            # A picture the video has shown already says nothing new (a viewer saw the same
-            # biceps over three workout tips): another thing the sentence names leads.
-            pool = picks + [
-                p for p in lib.choose([], text, limit=6)
-                if not p.fallback and all(p.key != q.key for q in picks)
-            ]  # fmt: skip
-            fresh = [p for p in pool if p.key not in shown]
-            if fresh:
-                picks = fresh + [p for p in pool if p.key in shown]
-        if kind not in ("hook", "cta"):
-            # A small picture beside the main one is something new too, never the hook's.
-            picks = picks[:1] + [
-                p
-                for p in picks[1:]
-                if p.key not in shown and (fallback is None or p.key != fallback.key)
-            ]
+        cut = _clause_break(narration) if kind in _BEAT_KINDS else None
+        picks: list[lib.Illustration] = []
+        if cut is not None:
+            # Two shots: the first shows what the first clause names (a train shown over
+            # "cut background noise by 30 decibels" was a beat early), the second the rest -
+            # unless the first clause names nothing new ("For a stronger core at home:").
+            head = " ".join(narration.split()[:cut])
+            said = set(lib.words_of(head))
+            picks = _scene_picks(
+                kind, [s for s in subjects if set(lib.words_of(s)) <= said], head, fallback,
+                shown, subject_terms,
+            )  # fmt: skip
+            weak = {w for m in picks[0].matched for w in m.split()} <= theme_words
+            if picks[0].fallback or (kind not in ("hook", "cta") and (picks[0].key in shown
+                                                                      or weak)):  # fmt: skip
+                cut, picks = None, []  # "at home" in a home workout tip shows nothing new
+        if not picks:
+            picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms)
+        if asks and fallback is not None:
+            picks = [p for p in picks if p.key != fallback.key] or picks
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
         picks = picks[:limit]
@@ -324,7 +381,11 @@ def plan_scene_visuals(
             # The sentence may name more than its listed subjects ("in the evening").
             extra = [p for p in lib.choose([], text, limit=3) if p.key != picks[0].key]
             picks += extra[:1]
-        if kind in ("hook", "cta") and fallback is not None:
+        if (
+            kind in ("hook", "cta")
+            and fallback is not None
+            and not (asks and not picks[0].fallback)
+        ):
             # The opening and the call to action show what the whole video is about.
             picks = [replace(fallback, fallback=False)]  # chosen, not a stand-in
         previous = out[-1] if out else None
@@ -376,7 +437,7 @@ def plan_scene_visuals(
                     if _hue_gap(h, previous.hue) >= 0.06
                 )
         accent, stops = palette(hue)
-        then, then_word = _second_beat(narration, picks, fallback, layout, shown)
+        then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown)
         out.append(
             SceneVisual(
                 index=i, kind=kind, layout=layout, pictures=tuple(picks), headline=headline,
@@ -415,32 +476,40 @@ def beat_times(
 # A beat is worth a cut only when each side is long enough to see (words, ~0.35 s each).
 _BEAT_MIN_WORDS = 4
 _CLAUSE_BREAK = re.compile(r"[,:;]$")
+_BEAT_KINDS = frozenset(("hook", "feature", "fact", "list_item", "step"))
+
+
+def _clause_break(narration: str) -> int | None:
+    """The word a sentence's second clause starts at ("..., | so a busy train ..."), when both
+    clauses are long enough to be a shot of their own; None otherwise."""
+    words = narration.split()
+    for k in range(_BEAT_MIN_WORDS, len(words) - _BEAT_MIN_WORDS + 1):
+        if _CLAUSE_BREAK.search(words[k - 1]):
+            return k
+    return None
 
 
 def _second_beat(
     narration: str,
+    cut: int | None,
     picks: Sequence[lib.Illustration],
     fallback: lib.Illustration | None,
     layout: str,
     earlier: Set[str] = frozenset(),
 ) -> tuple[tuple[lib.Illustration, ...], int | None]:
-    """The pictures of what a sentence says after its clause break, and the word they start
-    at: "The HushBuds cut noise by 30 decibels, | so a busy train sounds like a library" shows
-    a train and books from "so" on. Nothing when the second clause names nothing new."""
-    if layout not in _BEATS:
+    """The pictures of what a sentence says after its clause break (``cut``), and the word
+    they start at: "The HushBuds cut noise by 30 decibels, | so a busy train sounds like a
+    library" shows a train and books from "so" on. Nothing when the second clause names
+    nothing new, or the layout shows several pictures at once already."""
+    if cut is None or layout not in _BEATS:
         return (), None
-    words = narration.split()
-    for k in range(_BEAT_MIN_WORDS, len(words) - _BEAT_MIN_WORDS + 1):
-        if not _CLAUSE_BREAK.search(words[k - 1]):
-            continue
-        shown = {p.key for p in picks} | ({fallback.key} if fallback else set()) | earlier
-        tail = [
-            p for p in lib.choose([], " ".join(words[k:]), limit=3)
-            if not p.fallback and p.key not in shown
-        ]  # fmt: skip
-        if tail:
-            return tuple(tail[:2]), k
-    return (), None
+    shown = {p.key for p in picks[:1]} | ({fallback.key} if fallback else set()) | set(earlier)
+    rest = " ".join(narration.split()[cut:])
+    tail = [
+        p for p in _in_order(lib.choose([], rest, limit=4), rest)
+        if not p.fallback and p.key not in shown
+    ]  # fmt: skip
+    return (tuple(tail[:2]), cut) if tail else ((), None)
 
 
 # -- contrast -----------------------------------------------------------------------------------
