@@ -646,3 +646,42 @@ def test_a_short_clause_or_one_naming_nothing_new_is_no_second_beat() -> None:
             [_scene(0, narration, kind="feature")], title="HushBuds", theme="x"
         )
         assert visual.then == () and visual.second_beat() is None
+
+
+def test_a_question_hook_shows_what_it_asks_about_and_the_answer_shows_the_product() -> None:
+    scenes = [
+        _scene(
+            0,
+            "Looking for running shoes that return 85 percent of your energy?",
+            kind="hook",
+            subjects=["shoes", "energy"],
+        ),
+        _scene(1, "Meet the StrideLite Running Shoes.", kind="feature", subjects=["shoes"]),
+        _scene(2, "Would you try them?", kind="cta", subjects=["shoes"]),
+    ]
+    hook, meet, cta = plan_scene_visuals(
+        scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
+        subject_terms=["shoes", "running"],
+    )  # fmt: skip
+    assert hook.picture.name == "high_voltage", hook.picture
+    assert "running_shoe" in {meet.picture.name, cta.picture.name}
+
+
+def test_a_clauses_first_shot_shows_what_that_clause_names() -> None:
+    """ "They dry in two hours after a run in the rain, | ready for the next morning": rain
+    first (not the runner: running is the video's own subject), a sunrise from "ready" on."""
+    scenes = [
+        _scene(0, "Meet the StrideLite Running Shoes.", kind="hook", subjects=["shoes"]),
+        _scene(
+            1,
+            "They dry in two hours after a run in the rain, ready for the next morning.",
+            kind="fact",
+            subjects=["shoes", "run", "rain"],
+        ),
+    ]
+    _, fact = plan_scene_visuals(
+        scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
+        subject_terms=["shoes", "running"],
+    )  # fmt: skip
+    assert fact.picture.name == "cloud_with_rain"
+    assert [p.name for p in fact.then] == ["sunrise"]
