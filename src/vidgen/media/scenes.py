@@ -718,10 +718,13 @@ def _sticker(visual: SceneVisual, raster: lib.Rasterizer, picture: lib.Illustrat
     pad = border * 3
     alpha = Image.new("L", (art.width + 2 * pad, art.height + 2 * pad), 0)
     alpha.paste(art.getchannel("A"), (pad, pad))
-    # A dilation by ``border``: blur, then a steep ramp (a rank filter that wide is far
-    # slower); the ramp's one-pixel slope is the border's anti-aliased edge, crisp at any size.
-    grown = alpha.filter(ImageFilter.GaussianBlur(border * 0.6)).point(
-        lambda v: max(0, min(255, (v - 6) * 32))
+    # A dilation by ``border``: blur, then a hard threshold (a rank filter that wide is far
+    # slower), then a half-pixel blur: the border's edge is anti-aliased and still crisp (a
+    # ramp on the blur's tail spread the edge over several pixels).
+    grown = (
+        alpha.filter(ImageFilter.GaussianBlur(border * 0.6))
+        .point(lambda v: 255 if v > 6 else 0)
+        .filter(ImageFilter.GaussianBlur(0.5))
     )
     sticker = Image.new("RGBA", alpha.size, (0, 0, 0, 0))
     shadow = grown.filter(ImageFilter.GaussianBlur(border * 1.2)).point(lambda v: v * 0.5)
