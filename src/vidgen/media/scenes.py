@@ -91,15 +91,6 @@ class Frame:
         return round(caption_top - 0.015 * self.height)
 
     @property
-    def extras_band(self) -> tuple[int, int]:
-        """Top and bottom of the band under the caption where a tall frame shows a scene's
-        smaller pictures (empty in square and wide frames: the caption sits low there)."""
-        if self.wide:
-            return 0, 0
-        top = self.height * (1 - self.caption_bottom) + 0.025 * self.height
-        return round(top), round(self.height * 0.95)
-
-    @property
     def wide(self) -> bool:
         return self.width >= self.height * 0.95  # square and landscape: text beside pictures
 
@@ -343,10 +334,7 @@ def plan_scene_visuals(
         text = f"{scene.on_screen_text}. {narration}"
         limit = 2 if kind in ("comparison", "fact") else 1 if kind in ("hook", "cta") else 3
         subjects = list(getattr(scene, "subjects", []) or [])
-        # A question hook shows what it asks about (noise, energy): the product is the answer,
-        # shown with its name in the next scene ("Meet the ...").
-        asks = kind == "hook" and narration.rstrip().endswith("?") and i + 1 < len(scenes)
-        if (kind not in ("hook", "cta") or asks) and subject_terms:
+        if kind not in ("hook", "cta") and subject_terms:
             # The hook already shows the video's subject: the other scenes lead with what they
             # add ("noise", "battery"), so a run of facts is not the same picture over and over.
             own = subject_terms[0].lower()
@@ -372,8 +360,6 @@ def plan_scene_visuals(
                 cut, picks = None, []  # "at home" in a home workout tip shows nothing new
         if not picks:
             picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms)
-        if asks and fallback is not None:
-            picks = [p for p in picks if p.key != fallback.key] or picks
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
         picks = picks[:limit]
@@ -381,13 +367,20 @@ def plan_scene_visuals(
             # The sentence may name more than its listed subjects ("in the evening").
             extra = [p for p in lib.choose([], text, limit=3) if p.key != picks[0].key]
             picks += extra[:1]
-        if (
-            kind in ("hook", "cta")
-            and fallback is not None
-            and not (asks and not picks[0].fallback)
-        ):
-            # The opening and the call to action show what the whole video is about.
-            picks = [replace(fallback, fallback=False)]  # chosen, not a stand-in
+        if kind in ("hook", "cta") and fallback is not None:
+            # The opening and the call to action show what the whole video is about (a
+            # lightning bolt over the question of a shoe ad left the shoe unseen for 6 s) -
+            # or, for a hook naming several places, the places: "Three travel tips for
+            # Copenhagen, Istanbul and Bali" shows them, not a plane.
+            titled = set(lib.words_of(subject or ""))
+            names = {w.lower() for w in re.findall(r"(?<=\s)[A-Z][a-z]+", narration)} - titled
+            named = [
+                p for p in _in_order(lib.choose([], narration, limit=4), narration)
+                if not p.fallback and p.key != fallback.key
+                and {w for m in p.matched for w in m.split()} & names
+            ]  # fmt: skip
+            places = kind == "hook" and len(named) >= 2
+            picks = named[:3] if places else [replace(fallback, fallback=False)]
         previous = out[-1] if out else None
         if previous is not None and picks[0].key == previous.picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]  # lead with a different picture than the last scene
@@ -928,8 +921,17 @@ def layout_scene(
         return _sticker(visual, raster, pics[k], pref, main=main)
 
     groups: list[list[Block]] = []  # rows of pictures, top to bottom
+    extras = not wide and not side and layout in _EXTRAS_BELOW and len(pics) > 1
     if layout == "clip":
         pass
+    elif extras:
+        # The other things the sentence names, small, in a row under its main picture ("a
+        # plank, dead bugs, glute bridges"): above the caption, clear of the platform's own
+        # text at the bottom of the screen.
+        big = min(0.56 * pb, room_w * 0.8, room_h * 0.6)
+        small = min(0.25 * pb, room_h * 0.3, (room_w - gap) * 0.4)
+        groups = [[sticker(0, big)], [sticker(k, small, main=False) for k in range(1, 3)
+                                      if k < len(pics)]]  # fmt: skip
     elif layout in ("hook", "cta"):
         groups = [[sticker(0, min(0.66 * pb, room_w, room_h * 0.96))]]
     elif layout in ("feature", "feature-offset", "fact", "fact-below", "fact-side", "step",
@@ -976,14 +978,6 @@ def layout_scene(
         for block in after:
             placed.append(_place(block, cx, y))
             y += block.h + gap
-    if not wide and layout in _EXTRAS_BELOW and len(pics) > 1:
-        # The other things the sentence names, small, in the band under the caption: a row of
-        # what the tip or fact is made of ("a plank, dead bugs, glute bridges"), where the
-        # lower third stood empty in every scene.
-        zone_top, zone_bottom = frame.extras_band
-        each = min(zone_bottom - zone_top, avail_w * 0.3)
-        row = [sticker(k, each, main=False) for k in range(1, min(3, len(pics)))]
-        placed += _row(row, left, right, (zone_top + zone_bottom) / 2, gap * 2)
     if layout == "comparison" and len(placed) >= 2:
         a, b = [p for p in placed if p.role == "picture"][:2]
         vs = _tight("badge", _badge_text("VS", max(8, round(base * 0.05)), accent))
@@ -1023,7 +1017,7 @@ def scene_card(
     return Card(canvas, left, top, start, end)
 
 
-# Layouts that draw one big picture: a scene's further pictures go under the caption.
+# Layouts that draw one big picture: a scene's further pictures go in a row under it.
 _EXTRAS_BELOW = frozenset(("hook", "feature", "feature-offset", "fact", "fact-below",
                            "fact-side", "step", "list_item"))  # fmt: skip
 # Layouts whose scene may cut to a second beat (not the call to action: it holds the subject).
