@@ -103,7 +103,7 @@ def assert_reads_well(plan: ProductionPlan, config: ThemeConfig, names: list[str
     # The hook names the subject in its first sentence; after the config's own opening line
     # (a payoff first: "Your commute is about to get a lot quieter."), the next one does.
     opening = said[0].lower()
-    own = {r.hook.lower().rstrip(".") for r in config.content_references if r.hook}
+    own = {h.lower().rstrip(".") for r in config.content_references for h in r.hooks}
     if opening.rstrip(".") in own:
         opening = said[1].lower()
     assert any(term in opening for term in [*(n.lower() for n in names), *plan.subject_terms])
@@ -294,7 +294,9 @@ def test_a_theme_video_passes_on_the_trends_own_tips(
     sources = result.prompts["sources"].split()
     middle = plan.scenes[1:-1]
     assert len(middle) == len(sources) >= 3  # three tips fit in the sample's 30 s
-    assert count_words(plan.voiceover_script) <= word_budget(30, 165)
+    assert count_words(plan.voiceover_script) <= word_budget(
+        config.config.video_duration_seconds, 165
+    )
     for scene, source in zip(middle, sources, strict=True):
         trend = by_id[source]
         said = scene.narration.rstrip(".")
@@ -783,10 +785,10 @@ def test_a_plan_may_open_on_the_references_own_line(
     plan without the hook would open on a sentence that names nothing."""
     config = kettle_config(theme_config)
     subject = choose_subject(config, {}, 1)
-    assert subject.reference is not None and subject.reference.hook
+    assert subject.reference is not None and subject.reference.hooks
     plan = plan_of(config, 1)
     scenes = [s.model_copy() for s in plan.scenes]
-    scenes[0].narration = f"{subject.reference.hook} {scenes[0].narration}"
+    scenes[0].narration = f"{subject.reference.hooks[-1]} {scenes[0].narration}"
     opened = plan.model_copy(
         update={"scenes": scenes, "voiceover_script": " ".join(s.narration for s in scenes)}
     )
@@ -796,3 +798,63 @@ def test_a_plan_may_open_on_the_references_own_line(
         update={"scenes": scenes, "voiceover_script": " ".join(s.narration for s in scenes)}
     )
     assert any("does not name" in p for p in plan_problems(teased, config, subject))
+
+
+def test_own_opening_lines_take_turns_and_open_lists_too(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    """A reference's `hook:` list opens its videos in turn: a tour says one, a list says one
+    before "Three things ...", and the title stays the list's own line."""
+    config = themed(theme_config)
+    plans = [plan_of(config, j) for j in range(1, 13)]
+    kettle_hooks = {
+        h for r in config.content_references if r.title.startswith("PocketBrew") for h in r.hooks
+    }
+    all_hooks = {h for r in config.content_references for h in r.hooks}
+    said = [p.scenes[0].narration for p in plans]
+    assert len({h for h in all_hooks if any(s.startswith(h) for s in said)}) >= 3
+    lists = [p for p in plans if re.search(r"^(Three|Four) (things|reasons)", p.title)]
+    opened = [p for p in lists if any(p.scenes[0].narration.startswith(h) for h in all_hooks)]
+    assert opened, [p.scenes[0].narration for p in lists]
+    for plan in opened:
+        assert not any(h in plan.title for h in all_hooks)
+        assert len([s for s in plan.scenes if s.kind == "list_item"]) >= 3
+    assert kettle_hooks
+
+
+def test_a_list_drops_the_opening_line_before_it_drops_to_two_items(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    short = themed(theme_config, video_duration_seconds=24)
+    for job_id in range(1, 13):
+        plan = plan_of(short, job_id)
+        items = [s for s in plan.scenes if s.kind == "list_item"]
+        if items:
+            assert len(items) >= 3 or not any(
+                plan.scenes[0].narration.startswith(h)
+                for r in short.content_references
+                for h in r.hooks
+            ), plan.voiceover_script
+
+
+def test_originality_does_not_count_the_call_to_action(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    from vidgen.planning import plan_similarity
+
+    plan = plan_of(themed(theme_config))
+    scenes = [s.model_copy() for s in plan.scenes]
+    other = plan.model_copy(update={"scenes": scenes})
+    for k, scene in enumerate(scenes[:-1]):
+        scene.narration = f"Completely different words about another thing, number {k}."
+        scene.subjects, scene.headline = [f"thing{k}"], None
+    alike = plan_similarity(other, plan.model_dump(mode="json"))
+    assert alike < 0.5
+    scenes[-1].narration = "A brand new closing question nobody asked before?"
+    assert plan_similarity(other, plan.model_dump(mode="json")) == alike
+
+
+def test_tips_end_on_a_save_with_no_label(theme_config: Callable[..., ThemeConfig]) -> None:
+    plan = plan_of(themed(theme_config, "Travel", cta=None))
+    assert plan.scenes[-1].narration == "Save this for later." and plan.scenes[-1].headline is None
+    assert len([s for s in plan.scenes if s.kind == "list_item"]) == 3

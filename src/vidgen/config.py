@@ -247,13 +247,29 @@ class ContentReference(_Strict):
     images: list[Path] = Field(default_factory=list, max_length=20)
     # Your own first and last lines for this reference's videos: an opening that leads with
     # the payoff ("Your commute is about to get quiet."), a question a viewer can answer.
-    hook: str | None = Field(
-        None, min_length=1, max_length=150, description="the opening line, said first"
+    hook: str | list[str] | None = Field(
+        None, description="the opening line said first; a list: one per video, in turn"
     )
     cta: str | None = Field(
         None, min_length=1, max_length=150,
         description="the closing line (default: the config's cta, else a question)",
     )  # fmt: skip
+
+    @field_validator("hook")
+    @classmethod
+    def _hooks_short(cls, hook: str | list[str] | None) -> str | list[str] | None:
+        lines = [hook] if isinstance(hook, str) else hook or []
+        if isinstance(hook, list) and not 1 <= len(hook) <= 10:
+            raise ValueError("give 1-10 opening lines")
+        for line in lines:
+            if not line.strip() or len(line) > 150:
+                raise ValueError("each opening line must be 1-150 characters")
+        return hook
+
+    @property
+    def hooks(self) -> list[str]:
+        """The reference's opening lines (``hook:``, one or a list), in the order given."""
+        return [self.hook] if isinstance(self.hook, str) else list(self.hook or [])
 
     @field_validator("tags")
     @classmethod

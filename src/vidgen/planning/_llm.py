@@ -126,8 +126,8 @@ def build_user_prompt(
         "max_total_words": word_budget(settings.video_duration_seconds, settings.voice.rate),
         "opening_line_must_name": subject.title,
         **(
-            {"say_first_then_name_the_subject": ref.hook}
-            if (ref := subject.reference) is not None and ref.hook
+            {"say_first_then_name_the_subject": ref.hooks[(job_id - 1) % len(ref.hooks)]}
+            if (ref := subject.reference) is not None and ref.hooks
             else {}
         ),
         "call_to_action": (subject.reference.cta if subject.reference else None)
@@ -229,8 +229,8 @@ def plan_problems(plan: ProductionPlan, config: ThemeConfig, subject: Subject) -
                 problems.append(f"{second!r} repeats {first!r}")
     said = [s for scene in plan.scenes for s in _SENTENCE_END.split(scene.narration.strip()) if s]
     opening = said[0].lower() if said else ""
-    own = subject.reference.hook if subject.reference is not None else None
-    if own and len(said) > 1 and opening.rstrip(".!?") == own.lower().rstrip(".!?"):
+    own = {h.lower().rstrip(".!?") for h in subject.reference.hooks} if subject.reference else set()
+    if len(said) > 1 and opening.rstrip(".!?") in own:
         opening = said[1].lower()  # the config's own opening line, then the name
     names = [subject.title.lower(), *(_phrase(subject.title).split()[-1:])]
     if subject.reference is not None:

@@ -148,6 +148,8 @@ class LocalPlanner:
             facts = pointed  # a reason is a talking point, not "it is a kettle"
         terms = _subject_terms(product, ref.tags)
         lead = [product.noun]
+        # Your own opening lines take turns from video to video, like the facts.
+        opening = ref.hooks[turn % len(ref.hooks)] if ref.hooks else None
 
         hook: Line
         body: list[Line] = []
@@ -194,11 +196,11 @@ class LocalPlanner:
                 if selling and selling not in from_description
                 else None
             )
-            if claim and selling is not None and ref.hook:
+            if claim and selling is not None and opening:
                 # Your opening line first (a tour's: the question and the list shapes open on
                 # their own, so videos of one product still differ), then the product and its
                 # key selling point; the screen shows that point's figure, a teaser.
-                hook = Line("hook", _sentence(ref.hook), figure_of(selling), [product.noun])
+                hook = Line("hook", _sentence(opening), figure_of(selling), [product.noun])
                 body.append(
                     Line(
                         "fact" if figure_of(selling) else "feature",
@@ -296,19 +298,28 @@ class LocalPlanner:
                 else ("How to get the most from the {title}, in {n} steps.",)
             )
             # The hook says how many items follow, so it is written last, and an item goes
-            # (never a word of one) while the whole script does not fit.
-            while True:
-                count = len(lines) - 2
-                lines[0].narration = _capital(
-                    opener.format(n=_COUNT_WORDS[count], title=product.title)
-                )
-                # The voice says the count and the name; a "4 REASONS" card over the caption
-                # saying "Four reasons" was the same words twice (the items' "1 / 4" chips
-                # count them on screen).
-                lines[0].headline = None
-                if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+            # (never a word of one) while the whole script does not fit. Your opening line
+            # comes first, unless it would leave fewer than three items: then the list opens
+            # on itself (two reasons are not a list worth watching).
+            full = list(lines)
+            firsts: tuple[str | None, ...] = (opening, None) if opening else (None,)
+            for lead_line in firsts:
+                lines = list(full)
+                while True:
+                    count = len(lines) - 2
+                    announce = _capital(opener.format(n=_COUNT_WORDS[count], title=product.title))
+                    lines[0].narration = (
+                        f"{_sentence(lead_line)} {announce}" if lead_line else announce
+                    )
+                    # The voice says the count and the name; a "4 REASONS" card over the
+                    # caption saying "Four reasons" was the same words twice (the items'
+                    # "1 / 4" chips count them on screen).
+                    lines[0].headline = None
+                    if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                        break
+                    lines = [*lines[:-2], lines[-1]]
+                if len(lines) - 2 >= min(3, len(full) - 2):
                     break
-                lines = [*lines[:-2], lines[-1]]
 
         own = [
             *([settings.theme] if subject.theme_matched else []),
@@ -322,7 +333,7 @@ class LocalPlanner:
         description = " ".join(part for part in (ref.description.strip(), " ".join(tags)) if part)
         title = product.title
         if shape in ("listicle", "steps"):
-            title = lines[0].narration.rstrip(".")[:100]
+            title = announce.rstrip(".")[:100]
         else:
             # The first fact that makes a claim ("cut background noise by 30 decibels"), not
             # the line saying what the product is ("are lightweight road running shoes").
@@ -534,7 +545,10 @@ class LocalPlanner:
         ]
         cta = _cta(config, None, _capital(topic))
         if not settings.cta and not settings.link:
-            cta.narration = "Which one would you try first? Comment below."
+            # Tips are kept: ask for the save, then the comment. The end card says nothing the
+            # hook did not (a "Home workout" label added nothing): the picture alone.
+            cta.narration = "Save this for later."
+            cta.headline = None
         hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
         lines = [hook, *_pack_tips(body, budget - spoken_load(cta.narration) - 10, n_max - 2), cta]
         templates = (

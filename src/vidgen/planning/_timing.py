@@ -24,11 +24,19 @@ def plan_similarity(new: ProductionPlan, old: Mapping[str, Any]) -> float:
     their scene sequences' (each scene's kind, headline and main subject)."""
     import difflib
 
-    old_script = str(old.get("voiceover_script") or "")
-    script = difflib.SequenceMatcher(
-        None, _script_words(new.voiceover_script), _script_words(old_script), autojunk=False
-    ).ratio()
     old_scenes = old.get("scenes") if isinstance(old.get("scenes"), list) else []
+    # What the videos say, without their calls to action: a channel asks the same question
+    # at the end of every video about a product, and that is a signature, not a repeat.
+    said = [s.narration for s in new.scenes if s.kind != "cta"]
+    old_said = [
+        str(s.get("narration") or "")
+        for s in old_scenes or []
+        if isinstance(s, Mapping) and s.get("kind") != "cta"
+    ]
+    old_script = " ".join(old_said) if old_said else str(old.get("voiceover_script") or "")
+    script = difflib.SequenceMatcher(
+        None, _script_words(" ".join(said)), _script_words(old_script), autojunk=False
+    ).ratio()
 
     def key(scene: Mapping[str, Any]) -> str:
         subjects = scene.get("subjects") or [""]

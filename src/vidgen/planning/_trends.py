@@ -89,7 +89,7 @@ def _pack_tips(body: Sequence[Line], room: int, most: int) -> list[Line]:
     """As many whole tips as fit in ``room`` spoken words (three beat two long ones), in
     order: a tip says its shorter form (its first clause) only when that lets one more fit,
     and one too long to fit at all makes way for the next."""
-    for k in range(min(most, len(body), 4), 1, -1):
+    for k in range(min(most, len(body), MAX_TIPS), 1, -1):
         window = list(body[: k + 2])
         while len(window) > k:  # the longest of the window goes first
             window.remove(max(window, key=lambda x: spoken_load(x.short or x.narration)))
@@ -128,6 +128,8 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|we|our|us)\b")
 _URL = re.compile(r"https?://\S+|www\.\S+|@\w+")
 MIN_TIP_WORDS = 6
 MAX_TIP_WORDS = 26
+# Three tips a video: a fourth made a 34 s list where each viewer cares about a part.
+MAX_TIPS = 3
 
 
 def trend_tip(description: str) -> str | None:
