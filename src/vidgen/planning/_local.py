@@ -27,6 +27,7 @@ from vidgen.planning._script import (
     _subject_terms,
     _title_claim,
     _vary_openings,
+    announce_list,
     default_scene_count,
     fit_lines,
     plan_hashtags,
@@ -297,29 +298,7 @@ class LocalPlanner:
                 if shape == "listicle"
                 else ("How to get the most from the {title}, in {n} steps.",)
             )
-            # The hook says how many items follow, so it is written last, and an item goes
-            # (never a word of one) while the whole script does not fit. Your opening line
-            # comes first, unless it would leave fewer than three items: then the list opens
-            # on itself (two reasons are not a list worth watching).
-            full = list(lines)
-            firsts: tuple[str | None, ...] = (opening, None) if opening else (None,)
-            for lead_line in firsts:
-                lines = list(full)
-                while True:
-                    count = len(lines) - 2
-                    announce = _capital(opener.format(n=_COUNT_WORDS[count], title=product.title))
-                    lines[0].narration = (
-                        f"{_sentence(lead_line)} {announce}" if lead_line else announce
-                    )
-                    # The voice says the count and the name; a "4 REASONS" card over the
-                    # caption saying "Four reasons" was the same words twice (the items'
-                    # "1 / 4" chips count them on screen).
-                    lines[0].headline = None
-                    if _fits(lines, budget) or len(lines) <= MIN_SCENES:
-                        break
-                    lines = [*lines[:-2], lines[-1]]
-                if len(lines) - 2 >= min(3, len(full) - 2):
-                    break
+            lines, announce = announce_list(lines, opener, product.title, opening, budget)
 
         own = [
             *([settings.theme] if subject.theme_matched else []),

@@ -23,6 +23,7 @@ from vidgen.planning._plan import (
 )
 from vidgen.planning._subject import _FOLLOW, _LINK_LINES, PLATFORM_TAGS, _phrase
 from vidgen.planning._words import (
+    _COUNT_WORDS,
     _PROPER,
     _SENTENCE_END,
     Product,
@@ -283,3 +284,31 @@ def _subject_terms(product: Product, tags: Sequence[str]) -> list[str]:
         if len(words) == 1 and words[0] not in terms:
             terms.append(words[0])
     return terms[:8]
+
+
+def announce_list(
+    lines: list[Line], opener: str, title: str, opening: str | None, budget: int
+) -> tuple[list[Line], str]:
+    """A list's hook, written last because it says how many items follow ("Three things the
+    PocketBrew Folding Kettle gets right."), and the lines that fit: an item goes (never a
+    word of one) while the whole script does not. Your ``opening`` line comes first, unless
+    it would leave fewer than three items: then the list opens on itself (two reasons are
+    not a list worth watching). Returns the lines and the announcement (the title)."""
+    full = list(lines)
+    announce = ""
+    for lead in (opening, None) if opening else (None,):
+        lines = list(full)
+        while True:
+            count = len(lines) - 2
+            announce = _capital(opener.format(n=_COUNT_WORDS[count], title=title))
+            lines[0].narration = f"{_sentence(lead)} {announce}" if lead else announce
+            # The voice says the count and the name; a "4 REASONS" card over the caption
+            # saying "Four reasons" was the same words twice (the items' "1 / 4" chips count
+            # them on screen).
+            lines[0].headline = None
+            if _fits(lines, budget) or len(lines) <= MIN_SCENES:
+                break
+            lines = [*lines[:-2], lines[-1]]
+        if len(lines) - 2 >= min(3, len(full) - 2):
+            break
+    return lines, announce
