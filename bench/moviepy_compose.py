@@ -29,7 +29,9 @@ from moviepy import (
 
 def _frames(overlay: dict) -> list[tuple[str, float, float]]:
     """(image, start, seconds) of an overlay: one still, or each entry of an ffconcat list."""
-    if overlay.get("motion") != "sequence":
+    # The scene cards are one ffconcat image sequence that floats (motion "float"), the
+    # kinetic text one that does not ("sequence"): both are lists of frames.
+    if not str(overlay["path"]).endswith(".ffconcat"):
         return [(overlay["path"], overlay["start"], overlay["end"] - overlay["start"])]
     folder = os.path.dirname(overlay["path"])
     entries, t = [], overlay["start"]
