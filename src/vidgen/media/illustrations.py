@@ -122,7 +122,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # Home workout moves.
     "squat": ("person_squatting",),
     "squats": ("person_squatting",),
-    "lunges": ("person_cartwheeling",),
+    "lunges": ("leg",),
     "plank": ("person_planking",),
     "planks": ("person_planking",),
     # Kitchen tips.
@@ -431,6 +431,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "at night": ("night_with_stars",),
     "reflective heel": ("high_voltage",),
     "laptop pocket": ("laptop", "backpack"),
+    "camping stove": ("fire",),
 }
 
 
