@@ -854,7 +854,13 @@ def test_originality_does_not_count_the_call_to_action(
     assert plan_similarity(other, plan.model_dump(mode="json")) == alike
 
 
-def test_tips_end_on_a_save_with_no_label(theme_config: Callable[..., ThemeConfig]) -> None:
-    plan = plan_of(themed(theme_config, "Travel", cta=None))
+@pytest.mark.parametrize("theme", ["Travel", "Home Workout"])
+@pytest.mark.parametrize("job_id", [1, 2, 3])
+def test_tips_end_on_a_save_with_no_label(
+    theme_config: Callable[..., ThemeConfig], theme: str, job_id: int
+) -> None:
+    plan = plan_of(themed(theme_config, theme, cta=None), job_id)
     assert plan.scenes[-1].narration == "Save this for later." and plan.scenes[-1].headline is None
     assert len([s for s in plan.scenes if s.kind == "list_item"]) == 3
+    # One ask to save, at the end ("worth saving" in the hook made it twice).
+    assert len(re.findall(r"\bsav", plan.voiceover_script, re.IGNORECASE)) == 1

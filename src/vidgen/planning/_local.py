@@ -530,9 +530,11 @@ class LocalPlanner:
             cta.headline = None
         hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
         lines = [hook, *_pack_tips(body, budget - spoken_load(cta.narration) - 10, n_max - 2), cta]
+        # The ending asks for the save; the opening promises use (a viewer heard "worth
+        # saving" at the start and "save this" at the end: the same ask twice).
         templates = (
-            "{n} {topic} tips people are saving this week.",
-            "{n} {topic} tips worth saving this week.",
+            "{n} {topic} tips you can use today.",
+            "{n} {topic} tips from this week's best videos.",
         )
         first = rng.choice(templates)
         while True:
