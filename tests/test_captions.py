@@ -13,6 +13,7 @@ from vidgen.media.captions import (
     MAX_CUE_WORDS,
     Cue,
     build_cues,
+    caption_lines,
     parse_srt,
     split_sentences,
     to_ass,
@@ -97,13 +98,13 @@ def test_cues_follow_the_word_timings() -> None:
 
 
 def test_cues_without_word_timings_use_the_sentences() -> None:
-    script = "One two three four five. Six seven."
+    script = "Red green blue cyan pink. Gold grey."
     sentences = [
-        {"text": "One two three four five.", "start": 0.0, "end": 2.0},
-        {"text": "Six seven.", "start": 2.5, "end": 3.5},
+        {"text": "Red green blue cyan pink.", "start": 0.0, "end": 2.0},
+        {"text": "Gold grey.", "start": 2.5, "end": 3.5},
     ]
     cues = build_cues(script, [], sentences, total=5.0)
-    assert [cue.text for cue in cues] == ["One two three", "four five.", "Six seven."]
+    assert [cue.text for cue in cues] == ["Red green blue", "cyan pink.", "Gold grey."]
     assert cues[-1].start >= 2.5 and cues[-1].end <= 5.0
 
 
@@ -274,3 +275,32 @@ def test_cues_fit_two_lines_at_the_caption_size() -> None:
         assert scale == 1.0 or len(cue.words) == 1, cue.text
     ass = to_ass(cues, width=1080, height=1920)
     assert all(line.count("\\N") <= 1 for line in ass.splitlines())
+
+
+def test_a_caption_line_never_tears_a_name_or_a_figure() -> None:
+    """A viewer read "85 / percent", "three / hours" and "StrideLite / Running Shoes" split
+    over two lines as two things: the break goes elsewhere while both lines fit."""
+    for words, whole in (
+        ("return 85 percent of", "85 percent"),
+        ("they give three hours", "three hours"),
+        ("Meet the StrideLite Shoes", "StrideLite Shoes"),
+    ):
+        for width in (360, 1080):
+            lines, scale = caption_lines(words.split(), width=width)
+            assert scale == 1.0 and any(whole in line for line in lines), lines
+
+
+def test_a_cue_never_ends_inside_a_name_or_on_a_number() -> None:
+    for script in (
+        "Plus, they give three hours of music from a ten minute charge while you shower.",
+        "Meet the new PocketBrew Folding Kettle, thin enough for the laptop pocket of a bag.",
+    ):
+        words = script.split()
+        timed = [{"text": w, "start": i * 0.3, "end": i * 0.3 + 0.25} for i, w in enumerate(words)]
+        cues = build_cues(script, timed, total=60.0)
+        assert " ".join(c.text for c in cues) == script
+        assert all(len(c.words) <= MAX_CUE_WORDS for c in cues)
+        for left, right in itertools.pairwise(cues):
+            last, first = left.words[-1].text, right.words[0].text
+            assert last.lower() not in ("three", "ten", "the", "a", "of"), (left.text, right.text)
+            assert not (last[:1].isupper() and first[:1].isupper()), (left.text, right.text)

@@ -26,7 +26,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,32 +189,93 @@ _WEAK_ENDS = frozenset(
 )
 
 
+_NUMBER_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
+        "forty fifty sixty hundred thousand million half",
+    )
+)
+
+
 def _weak(word: CueWord) -> bool:
     """A word a cue should not end on: a function word, or a number whose unit follows ("210 /
-    grams" splits a figure the reader needs whole)."""
-    bare = word.text.lower().strip(".,;:!?\"'")
-    if CLAUSE_END.search(word.text):
+    grams" and "three / hours" split a figure the reader needs whole)."""
+    return weak_end(word.text)
+
+
+def weak_end(text: str) -> bool:
+    """``_weak`` for a bare word."""
+    bare = text.lower().strip(".,;:!?\"'")
+    if CLAUSE_END.search(text):
         return False
-    return bare in _WEAK_ENDS or bare.replace(".", "").isdigit()
+    return bare in _WEAK_ENDS or bare in _NUMBER_WORDS or bare.replace(".", "").isdigit()
+
+
+def _bound(left: str, right: str) -> bool:
+    """Two words a break between them would tear apart: a weak end and what it leads to, or
+    two capitalised words of one name ("StrideLite / Running Shoes")."""
+    if weak_end(left):
+        return True
+    return (
+        not CLAUSE_END.search(left)
+        and left[:1].isupper()
+        and right[:1].isupper()
+        and left.lower() not in ("i",)
+    )
 
 
 def _balanced(words: Sequence[CueWord], limit: int) -> list[list[CueWord]]:
-    parts = math.ceil(len(words) / limit)
-    size, extra = divmod(len(words), parts)
+    """``words`` as the fewest cues of at most ``limit`` words, as even as they can be, never
+    breaking after a weak end ("...two centimeters and" / "cups of tea or" leave the reader
+    hanging) or inside a name ("the StrideLite / Running Shoes") - one cue more when that is
+    what it takes ("Plus, they give three / hours" read as two things)."""
+    n = len(words)
+    if n <= limit:
+        return [list(words)]
+    texts = tuple(w.text for w in words)
+    fewest = math.ceil(n / limit)
+    best: tuple[tuple[int, float], tuple[int, ...]] | None = None
+    for parts in (fewest, fewest + 1):
+        found = _split(texts, limit, parts)
+        if found is not None and (best is None or found[0][0] < best[0][0]):
+            best = found
+        if best is not None and best[0][0] == 0:
+            break
+    assert best is not None  # ``fewest`` parts of at most ``limit`` words always exist
     out: list[list[CueWord]] = []
     at = 0
-    for k in range(parts):
-        take = size + (1 if k < extra else 0)
-        out.append(list(words[at : at + take]))
-        at += take
-    # A cue ending on "and"/"of"/"a" hands that word to the next cue, or takes the next word.
-    for k in range(len(out) - 1):
-        here, after = out[k], out[k + 1]
-        if len(here) > 1 and _weak(here[-1]) and len(after) < limit:
-            after.insert(0, here.pop())
-        elif _weak(here[-1]) and len(after) > 1 and len(here) < limit:
-            here.append(after.pop(0))
+    for size in best[1]:
+        out.append(list(words[at : at + size]))
+        at += size
     return out
+
+
+@lru_cache(maxsize=4096)  # a worker runs for days: bounded
+def _split(
+    texts: tuple[str, ...], limit: int, parts: int
+) -> tuple[tuple[int, float], tuple[int, ...]] | None:
+    """The best sizes for ``texts`` in ``parts`` cues of 1..``limit`` words and their cost:
+    (breaks that tear a name or follow a weak end, spread of the sizes)."""
+    n, mean = len(texts), len(texts) / parts
+
+    @cache
+    def plan(at: int, left: int) -> tuple[tuple[int, float], tuple[int, ...]] | None:
+        if left == 1:
+            size = n - at
+            return ((0, (size - mean) ** 2), (size,)) if 1 <= size <= limit else None
+        options = []
+        for size in range(1, min(limit, n - at - 1) + 1):
+            rest = plan(at + size, left - 1)
+            if rest is None:
+                continue
+            (torn, spread), sizes = rest
+            torn += _bound(texts[at + size - 1], texts[at + size])
+            options.append(((torn, spread + (size - mean) ** 2), (size, *sizes)))
+        # Equal spreads: the longer cue first, as a reader takes a line in.
+        return min(options, key=lambda o: (o[0], [-x for x in o[1]]), default=None)
+
+    return plan(0, parts)
 
 
 def group_words(sentence: Sequence[CueWord], limit: int = MAX_CUE_WORDS) -> list[list[CueWord]]:
@@ -412,17 +473,19 @@ def caption_break(
     whole = _text_width(" ".join(words), size, look)
     if len(words) < 2 or look.max_lines < 2 or whole <= room:
         return None, min(1.0, room / max(1.0, whole))
-    widest, k = min(
-        (
-            max(
-                _text_width(" ".join(words[:k]), size, look),
-                _text_width(" ".join(words[k:]), size, look),
-            ),
-            k,
+
+    # The most even break that keeps a name, a number and its unit, and a word with what it
+    # leads to on one line ("85 / percent" read as two things); an uneven break beats a torn
+    # one while both lines fit.
+    def widest_at(k: int) -> float:
+        return max(
+            _text_width(" ".join(words[:k]), size, look),
+            _text_width(" ".join(words[k:]), size, look),
         )
-        for k in range(1, len(words))
-    )
-    return k, min(1.0, room / widest)
+
+    widths = {k: widest_at(k) for k in range(1, len(words))}
+    k = min(widths, key=lambda k: (widths[k] > room, _bound(words[k - 1], words[k]), widths[k]))
+    return k, min(1.0, room / widths[k])
 
 
 def caption_lines(
