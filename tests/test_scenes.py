@@ -29,6 +29,7 @@ from vidgen.media.scenes import (
     plan_scene_visuals,
     scene_card,
     stat_parts,
+    unnegated,
     write_card_track,
 )
 from vidgen.planning import Scene
@@ -670,22 +671,41 @@ def test_a_clauses_first_shot_shows_what_that_clause_names() -> None:
 
 
 def test_a_hook_naming_places_shows_them_and_a_product_hook_shows_the_product() -> None:
-    """ "Three travel tips for Copenhagen, Istanbul and Bali" shows the three places, not a
-    plane; a shoe ad's question shows the shoe (a lightning bolt there hid it for 6 s)."""
+    """ "Headed to Copenhagen, Istanbul or Bali?" shows the three places, not a plane; a shoe
+    ad's question shows the shoe (a lightning bolt there hid it for 6 s)."""
+    hook = "Headed to Copenhagen, Istanbul or Bali? Three travel tips to know before you go."
     travel = plan_scene_visuals(
-        [_scene(0, "Three travel tips for Copenhagen, Istanbul and Bali.", kind="hook",
-                subjects=["travel"]),
+        [_scene(0, hook, kind="hook", subjects=["travel"]),
          _scene(1, "Which one would you try first?", kind="cta", subjects=["travel"])],
-        title="Three travel tips for Copenhagen, Istanbul and Bali", theme="Travel",
-        subject="Travel", subject_terms=["travel"],
+        title=hook, theme="Travel", subject="Travel", subject_terms=["travel"],
     )  # fmt: skip
-    assert [p.name for p in travel[0].pictures] == ["bicycle", "mosque", "desert_island"]
+    assert [p.name for p in travel[0].pictures] == ["mermaid", "mosque", "desert_island"]
     assert travel[1].picture.name == "airplane"
     shoe = plan_scene_visuals(
-        [_scene(0, "Looking for running shoes that return 85 percent of your energy?",
-                kind="hook", subjects=["shoes", "energy"]),
+        [_scene(0, "Want your legs to stay fresh for the last mile?",
+                kind="hook", subjects=["shoes", "legs"]),
          _scene(1, "Meet the StrideLite Running Shoes.", kind="feature", subjects=["shoes"])],
         title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
         subject_terms=["shoes", "running"],
     )  # fmt: skip
     assert [p.name for p in shoe[0].pictures] == ["running_shoe"]
+
+
+def test_what_a_sentence_says_to_skip_is_not_shown() -> None:
+    """ "Skip the crowded beaches" showed a beach umbrella, and "a city bike instead of taking
+    taxis" may not show a taxi: the picture is what the sentence says to do."""
+    scenes = plan_scene_visuals(
+        [_scene(0, "Headed to Bali? Two travel tips.", kind="hook", subjects=["travel"]),
+         _scene(1, "Skip the crowded beaches: Bali's rice terraces are quiet before nine.",
+                kind="list_item", subjects=["beaches", "rice"]),
+         _scene(2, "In Copenhagen, rent a city bike instead of taking taxis.",
+                kind="list_item", subjects=["city", "bike", "taxis"]),
+         _scene(3, "Which one would you try first?", kind="cta", subjects=["travel"])],
+        title="Two travel tips", theme="Travel", subject="Travel", subject_terms=["travel"],
+    )  # fmt: skip
+    names = [[p.name for p in (*v.pictures, *v.then)] for v in scenes]
+    assert not any("beach" in n for n in names[1]) and "sheaf_of_rice" in names[1], names
+    assert "bicycle" in names[2] and not any("taxi" in n for n in names[2]), names
+    assert unnegated("Hot tea anywhere, without carrying a heavy kettle.").strip(" .,") == (
+        "Hot tea anywhere"
+    )

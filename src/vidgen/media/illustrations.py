@@ -105,7 +105,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "kit": ("toolbox",),
     "kettle": ("electric_kettle",),
     # Places the shipped trends' tips name: a landmark says the city at a glance.
-    "copenhagen": ("bicycle",),
+    "copenhagen": ("mermaid",),  # the Little Mermaid; its bikes are what a tip rents
     "istanbul": ("mosque",),
     "bosphorus": ("ferry",),
     "kyoto": ("shinto_shrine",),

@@ -257,6 +257,20 @@ def _in_order(pictures: Sequence[lib.Illustration], text: str) -> list[lib.Illus
     return sorted(pictures, key=where)
 
 
+_NEGATED = re.compile(
+    r"\b(?:skip|skipping|avoid|avoiding|instead\s+of|without|never|no|not)\s+"
+    r"(?:(?!and\b|but\b|or\b|so\b)[\w'-]+\s*){1,4}",
+    re.IGNORECASE,
+)
+
+
+def unnegated(text: str) -> str:
+    """``text`` without what it says to do without: "Skip the crowded beaches: Bali's rice
+    terraces" -> ": Bali's rice terraces". A viewer saw a beach umbrella over "skip the
+    crowded beaches" and taxis are not what "a city bike instead of taking taxis" shows."""
+    return _NEGATED.sub(" ", text)
+
+
 def _scene_picks(
     kind: str,
     subjects: Sequence[str],
@@ -331,9 +345,11 @@ def plan_scene_visuals(
     for i, scene in enumerate(scenes):
         kind = str(getattr(scene, "kind", "feature") or "feature")
         narration = str(scene.narration)
-        text = f"{scene.on_screen_text}. {narration}"
+        text = unnegated(f"{scene.on_screen_text}. {narration}")
         limit = 2 if kind in ("comparison", "fact") else 1 if kind in ("hook", "cta") else 3
         subjects = list(getattr(scene, "subjects", []) or [])
+        kept = set(lib.words_of(unnegated(narration)))
+        subjects = [s for s in subjects if set(lib.words_of(s)) & kept or not lib.words_of(s)]
         if kind not in ("hook", "cta") and subject_terms:
             # The hook already shows the video's subject: the other scenes lead with what they
             # add ("noise", "battery"), so a run of facts is not the same picture over and over.
@@ -348,7 +364,7 @@ def plan_scene_visuals(
             # Two shots: the first shows what the first clause names (a train shown over
             # "cut background noise by 30 decibels" was a beat early), the second the rest -
             # unless the first clause names nothing new ("For a stronger core at home:").
-            head = " ".join(narration.split()[:cut])
+            head = unnegated(" ".join(narration.split()[:cut]))
             said = set(lib.words_of(head))
             picks = _scene_picks(
                 kind, [s for s in subjects if set(lib.words_of(s)) <= said], head, fallback,
@@ -497,7 +513,7 @@ def _second_beat(
     if cut is None or layout not in _BEATS:
         return (), None
     shown = {p.key for p in picks[:1]} | ({fallback.key} if fallback else set()) | set(earlier)
-    rest = " ".join(narration.split()[cut:])
+    rest = unnegated(" ".join(narration.split()[cut:]))
     tail = [
         p for p in _in_order(lib.choose([], rest, limit=4), rest)
         if not p.fallback and p.key not in shown
