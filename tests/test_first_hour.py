@@ -140,9 +140,7 @@ def test_every_config_error_at_once_with_suggestions(cli: Cli, tmp_path: Path) -
     assert "config.style: Input should be" in result.err
 
 
-def test_config_errors_name_the_users_keys_never_internal_classes(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_config_errors_name_the_users_keys_never_internal_classes(cli: Cli, tmp_path: Path) -> None:
     raw = yaml.safe_load(SAMPLE_CONFIG.read_text())
     raw["config"].update({"Theme": "x", "my-key": 1, "voice": 7, "providers": "local"})
     path = tmp_path / "odd.yml"

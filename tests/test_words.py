@@ -39,6 +39,7 @@ from vidgen.planning import (
     reference_score,
     same_fact,
     trend_tip,
+    want_question,
     word_budget,
 )
 from vidgen.providers.llm import AnthropicMessages, OpenAIChat
@@ -101,10 +102,11 @@ def assert_reads_well(plan: ProductionPlan, config: ThemeConfig, names: list[str
         for said_name in re.findall(re.escape(name.split()[0]) + r"[\w ]*", plan.voiceover_script):
             assert said_name.split()[0] == name.split()[0]
     # The hook names the subject in its first sentence; after the config's own opening line
-    # (a payoff first: "Your commute is about to get a lot quieter."), the next one does.
+    # (a payoff first: "Your commute is about to get a lot quieter.") or the problem asked of
+    # the viewer ("Want your legs to stay fresh for the last mile?"), the next one does.
     opening = said[0].lower()
     own = {h.lower().rstrip(".") for r in config.content_references for h in r.hooks}
-    if opening.rstrip(".") in own:
+    if opening.rstrip(".") in own or opening.endswith("?"):
         opening = said[1].lower()
     assert any(term in opening for term in [*(n.lower() for n in names), *plan.subject_terms])
     # Every scene carries what the layouts read.
@@ -317,12 +319,18 @@ def test_a_theme_video_passes_on_the_trends_own_tips(
             assert re.search(r"home|workout", f"{trend['title']} {said}", re.I), said
             assert not re.search(r"desk|gym", said, re.I)
     hook = plan.scenes[0]
-    assert hook.narration.startswith(f"{('Three', 'Four', 'Two')[len(middle) - 3]} ")
+    count = ("Three", "Four", "Two")[len(middle) - 3]
+    # It says how many tips follow: first ("Three home workout tips you can use today."), or
+    # after the places the viewer may be headed to ("Headed to Copenhagen, Istanbul or Bali?
+    # Three travel tips to know before you go.").
+    assert hook.narration.startswith(f"{count} ") or re.match(
+        rf"Headed to [A-Z][^?]+\? {count} {theme.lower()} tips", hook.narration
+    ), hook.narration
     # The voice says the hook; no title card repeats it.
     assert theme.lower() in hook.narration and hook.headline is None
     if theme == "Travel":
-        # Every tip names its place and the hook promises them ("... for Copenhagen, Kyoto and
-        # Istanbul"): three different places, and no phrase said twice.
+        # Every tip names its place and the hook asks about them ("Headed to Copenhagen, Kyoto
+        # or Istanbul?"): three different places, and no phrase said twice.
         for scene in middle:
             place = re.search(r"\b(Copenhagen|Kyoto|Istanbul|Lisbon|Bali|Seoul)\b", scene.narration)
             assert place and place.group(1) in hook.narration, (scene.narration, hook.narration)
@@ -709,6 +717,55 @@ def test_every_video_leads_with_the_key_selling_point(
     key = fact_clause(ref.talking_points[0])
     opening = " ".join(scene.narration for scene in plan.scenes[:2])
     assert any(same_fact(key, s) for s in re.split(r"(?<=[.?!])\s+", opening)), (key, opening)
+
+
+def test_a_question_asks_the_problem_and_the_product_answers_it(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    """The question shape asks what a talking point means to the viewer, then names the
+    product with its claim: "Looking for running shoes that ...? Meet the StrideLite Running
+    Shoes." read as a title and a name, with no reason to stay between them."""
+    assert (
+        want_question(
+            "Returns 85 percent of your energy with every stride, so your legs stay fresh for "
+            "the last mile"
+        )
+        == "Want your legs to stay fresh for the last mile?"
+    )
+    assert (
+        want_question("Cuts background noise by 30 decibels, so a busy train sounds like a library")
+        == "Want a busy train to sound like a library?"
+    )
+    # "so it never stays home" names nothing to ask about.
+    assert want_question("Weighs less than a full bottle of water, so it never stays home") is None
+    assert want_question("Dries in two hours after a run in the rain") is None
+    config = themed(theme_config)
+    questions = [
+        r for r in (LocalPlanner().plan(config, report_for(config), j) for j in range(1, 13))
+        if r.prompts["shape"] == "problem"
+    ]  # fmt: skip
+    assert questions
+    asked = set()
+    for result in questions:
+        plan = result.plan
+        ref = next(r for r in config.content_references if r.title == plan.subject)
+        hook, answer = plan.scenes[0], plan.scenes[1]
+        assert hook.narration.startswith(("Want ", "What if ")), hook.narration
+        assert hook.narration.endswith("?") and "Meet the" not in plan.voiceover_script
+        # The answer names the product; the claim is said once, in the question or the answer.
+        assert answer.narration.startswith(f"The {ref.title} "), answer.narration
+        if hook.narration.startswith("Want "):
+            point = next(p for p in ref.talking_points if want_question(p) == hook.narration)
+            assert same_fact(fact_clause(point), answer.narration)
+        else:
+            # "What if a kettle could fold flat to two centimeters? The PocketBrew Folding
+            # Kettle does: thin enough for the laptop pocket of your backpack."
+            assert any(same_fact(fact_clause(p), hook.narration) for p in ref.talking_points)
+            assert not same_fact(hook.narration, answer.narration)
+        asked.add(hook.narration.split()[0])
+        # The screen names the product while the voice asks: the name is not said yet.
+        assert hook.headline == ref.title
+    assert asked == {"Want", "What"}
 
 
 def test_a_tour_opens_on_the_name_and_its_claim(theme_config: Callable[..., ThemeConfig]) -> None:

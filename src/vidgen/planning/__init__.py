@@ -103,6 +103,7 @@ from vidgen.planning._words import (
     same_fact,
     scene_subjects,
     split_durations,
+    want_question,
     word_budget,
     words_per_second,
 )
@@ -173,6 +174,7 @@ __all__ = [
     "trend_idea",
     "trend_tip",
     "uncovered_theme",
+    "want_question",
     "with_joined_script",
     "word_budget",
     "words_per_second",

@@ -72,6 +72,7 @@ from vidgen.planning._words import (
     natural_case,
     same_fact,
     scene_subjects,
+    want_question,
 )
 
 
@@ -156,31 +157,63 @@ class LocalPlanner:
         body: list[Line] = []
         if shape == "problem":
             led = [p for p in facts if _looks_like_verb(p.split(" ", 1)[0])]
+            # The problem the product solves, asked of the viewer ("Want a busy train to sound
+            # like a library?"), then the product as the answer, with its claim. A viewer
+            # heard "Looking for ...? Meet the ..." as a title and a name, not a reason to stay.
+            asked = [(p, q) for p in led if (q := want_question(p))]
             # A question about what it does ("cuts noise") hooks better than what it weighs.
             point = next(
                 (p for p in led if _base_verb(p.split(" ", 1)[0]) not in _PROPERTY_VERBS), led[0]
             )
+            if asked:
+                point, question = asked[0]
             # The claim alone: "..., so your legs stay fresh" made a 21-word question.
             first, _, rest = fact_clause(point).partition(" ")
             verb = _base_verb(first) if product.plural else first.lower()
             if product.plural:
                 rest = re.sub(r"\bits\b", "their", rest)
-            # "a folding kettle that folds flat" says it twice: then just "a kettle".
-            kind = product.kind
-            if _stems(kind) & _stems(f"{first} {rest}") or topic_stem(first)[:4] in kind:
-                kind = product.noun
-            article = "" if product.plural else ("an " if kind[:1] in "aeiou" else "a ")
-            question = f"Looking for {article}{kind} that {verb} {rest}?".replace("  ", " ")
-            hook = Line(
-                "hook",
-                question,
-                # The screen shows the figure the question asks for.
-                figure_of(point),
-                scene_subjects(point, lead),
-            )
-            # The answer, the name, is a scene of its own: question and name in one scene held
-            # one card for 8 s.
-            body.append(Line("feature", f"Meet the {product.title}.", None, [product.noun]))
+            if asked:
+                hook = Line(
+                    "hook",
+                    question,
+                    # The voice has not said the name yet: the screen does, over its picture.
+                    product.title if len(product.title) <= MAX_HEADLINE_CHARS else None,
+                    [product.noun],
+                )
+                body.append(
+                    Line(
+                        "fact" if figure_of(point) else "feature",
+                        f"The {product.title} {verb} {rest}.",
+                        figure_of(point),
+                        scene_subjects(fact_clause(point), lead),
+                    )
+                )
+            else:
+                # No "so ..." to ask about: what the product does, asked as what a thing like
+                # it could do ("What if a kettle could fold flat to two centimeters?"), then
+                # the name as the answer, with what it means when the point says it.
+                kind = product.kind
+                if _stems(kind) & _stems(f"{first} {rest}") or topic_stem(first)[:4] in kind:
+                    kind = product.noun  # not "a folding kettle could fold flat"
+                article = "" if product.plural else ("an " if kind[:1] in "aeiou" else "a ")
+                hook = Line(
+                    "hook",
+                    f"What if {article}{kind} could {_base_verb(first)} {rest}?".replace("  ", " "),
+                    product.title if len(product.title) <= MAX_HEADLINE_CHARS else None,
+                    [product.noun],
+                )
+                tail = " ".join(point.split())[len(fact_clause(point)) :].strip(" ,.;:")
+                does = "do" if product.plural else "does"
+                body.append(
+                    Line(
+                        "feature",
+                        f"The {product.title} {does}: {tail}."
+                        if tail
+                        else f"The {product.title} {does}.",
+                        figure_of(point),
+                        scene_subjects(tail or point, lead),
+                    )
+                )
             facts = [f for f in facts if f is not point]
         elif shape == "listicle":
             hook = Line("hook", "", f"{product.title}", [product.noun])
@@ -256,6 +289,17 @@ class LocalPlanner:
                 if shape == "listicle":
                     ordinal = _ORDINAL_WORDS[min(n, len(_ORDINAL_WORDS)) - 1]
                     text = f"{ordinal}, {_lower_word(sentence)}"
+                    claim = fact_clause(fact)
+                    # The claim without what it means ("..., so your legs stay fresh"), when
+                    # time is short: your opening line may say that already.
+                    short = (
+                        f"{ordinal}, "
+                        + _lower_word(
+                            _fact_sentence(claim, product, named or n > 1, from_description)
+                        )
+                        if claim != fact
+                        else None
+                    )
                     body.append(
                         Line(
                             "list_item",
@@ -264,6 +308,7 @@ class LocalPlanner:
                             figure,
                             scene_subjects(fact, lead),
                             number=n,
+                            short=short,
                         )
                     )
                 else:
@@ -551,13 +596,17 @@ class LocalPlanner:
             if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                 break
             lines = [*lines[:-2], lines[-1]]
-        # The places the tips are about, named in the hook when every tip has one ("Three
-        # travel tips for Copenhagen, Istanbul and Kyoto."): a promise, not "tips people save".
+        # The places the tips are about, asked of the viewer when every tip has one ("Headed
+        # to Copenhagen, Istanbul or Kyoto? Three tips to know before you go."): a viewer
+        # going there stays; "Three travel tips for ..." read as a title.
         places = [_place_of(line.narration) for line in lines[1:-1]]
         if all(places) and len(set(places)) == len(places) > 1:
-            named = f"{', '.join(p for p in places[:-1] if p)} and {places[-1]}"
+            named = f"{', '.join(p for p in places[:-1] if p)} or {places[-1]}"
             count = len(lines) - 2
-            lines[0].narration = _capital(f"{_COUNT_WORDS[count]} {topic} tips for {named}.")
+            lines[0].narration = (
+                f"Headed to {named}? {_capital(_COUNT_WORDS[count])} {topic} tips to know "
+                "before you go."
+            )
         # The voice says the hook; the screen shows the picture alone (a title card saying the
         # same words would be the sentence twice).
         lines[0].headline = None

@@ -7,7 +7,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from vidgen.config import ThemeConfig
@@ -297,7 +297,7 @@ def announce_list(
     full = list(lines)
     announce = ""
     for lead in (opening, None) if opening else (None,):
-        lines = list(full)
+        lines = [replace(line) for line in full]
         while True:
             count = len(lines) - 2
             announce = _capital(opener.format(n=_COUNT_WORDS[count], title=title))
@@ -306,9 +306,19 @@ def announce_list(
             # saying "Four reasons" was the same words twice (the items' "1 / 4" chips count
             # them on screen).
             lines[0].headline = None
+            if lead and count <= 3:
+                # With your opening line, three items say their claims alone (longest first)
+                # rather than a list of two: the line has said what they mean to the viewer.
+                # A longer list loses an item first: a reason and what it means beats two
+                # bare claims.
+                for line in sorted(lines[1:-1], key=lambda x: -count_words(x.narration)):
+                    if _fits(lines, budget):
+                        break
+                    if line.short:
+                        line.narration, line.short = line.short, None
             if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                 break
             lines = [*lines[:-2], lines[-1]]
-        if len(lines) - 2 >= min(3, len(full) - 2):
-            break
+        if len(lines) - 2 >= 3:
+            break  # else the list opens on itself: an opening line then two reasons is thin
     return lines, announce

@@ -252,6 +252,39 @@ def fact_clause(text: str) -> str:
     return clause.rstrip(".!?;:, ") if len(clause.split()) >= 3 else text
 
 
+_SO_CLAUSE = re.compile(r",\s+so\s+(?P<benefit>[^,;:]+?)[.!?]?$")
+_WANT_DETERMINERS = frozenset(("your", "a", "an", "the", "every", "each", "any"))
+
+
+def want_question(point: str) -> str | None:
+    """What a talking point means to the viewer, asked as the problem it solves: "Returns 85
+    percent of your energy, so your legs stay fresh for the last mile" -> "Want your legs to
+    stay fresh for the last mile?". None when the point has no "so ..." clause about a thing
+    (not "so it never stays home": "Want it to ..." names nothing)."""
+    match = _SO_CLAUSE.search(" ".join(point.split()))
+    if match is None:
+        return None
+    words = match["benefit"].split()
+    if len(words) < 4 or words[0].lower() not in _WANT_DETERMINERS:
+        return None
+    for i in range(2, min(5, len(words) - 1)):
+        word, before = words[i].lower(), words[i - 1].lower()
+        if not word.isalpha() or word in _DETERMINERS:
+            return None
+        if _looks_like_verb(word) and not before.endswith("s"):
+            verb = _base_verb(word)  # "a busy train sounds" -> "to sound"
+        elif before.endswith("s") and not word.endswith("s") and word not in _NOT_VERB_AFTER:
+            verb = word  # "your legs stay" -> "to stay"
+        else:
+            continue
+        subject = " ".join([words[0].lower(), *words[1:i]])
+        return f"Want {subject} to {verb} {' '.join(words[i + 1 :])}?"
+    return None
+
+
+_NOT_VERB_AFTER = frozenset(("and", "or", "of", "in", "on", "at", "for", "with", "to", "by"))
+
+
 def same_fact(a: str, b: str) -> bool:
     """Two sentences say the same thing: most of the shorter one's content words (numbers
     included) are in the other ("boils water in three minutes" / "boils half a litre in
