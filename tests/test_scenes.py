@@ -58,12 +58,15 @@ def _words(text: str) -> set[str]:
         ("A skincare routine for glass skin", {"lotion_bottle"}),
         ("A rocket for your ideas", {"rocket"}),  # the emoji's own name, no synonym needed
         ("Get an umbrella before it pours", {"umbrella"}),
-        # A tip names a city: its landmark, never another city's ("Galata Tower" is not the
-        # Tokyo Tower emoji: our own stone tower).
+        # A tip names a city: its landmark or its country's flag, never another city's
+        # ("Galata Tower" is not the Tokyo Tower emoji: our own stone tower).
         (
             "For the best view of Istanbul, go up Galata Tower an hour before sunset",
-            {"stone_tower", "mosque"},
+            {"stone_tower", "türkiye"},
         ),
+        ("In Copenhagen, rent a city bike", {"denmark", "bicycle"}),
+        # A can, not a glass with a straw: our own drawing.
+        ("They weigh 210 grams, lighter than a can of soda", {"soda_can"}),
         # Moves no emoji does: our own drawings, not a barbell or a cartwheel.
         ("Hold a plank for 30 seconds", {"person_planking"}),
         ("Then 10 dead bugs and 15 glute bridges", {"person_dead_bug", "person_bridging"}),
@@ -679,7 +682,7 @@ def test_a_hook_naming_places_shows_them_and_a_product_hook_shows_the_product() 
          _scene(1, "Which one would you try first?", kind="cta", subjects=["travel"])],
         title=hook, theme="Travel", subject="Travel", subject_terms=["travel"],
     )  # fmt: skip
-    assert [p.name for p in travel[0].pictures] == ["mermaid", "mosque", "desert_island"]
+    assert [p.name for p in travel[0].pictures] == ["denmark", "türkiye", "indonesia"]
     assert travel[1].picture.name == "airplane"
     shoe = plan_scene_visuals(
         [_scene(0, "Want your legs to stay fresh for the last mile?",
@@ -709,3 +712,25 @@ def test_what_a_sentence_says_to_skip_is_not_shown() -> None:
     assert unnegated("Hot tea anywhere, without carrying a heavy kettle.").strip(" .,") == (
         "Hot tea anywhere"
     )
+
+
+def test_the_product_is_on_screen_while_its_name_is_said() -> None:
+    """A viewer saw the shoe leave the screen as "The StrideLite Running Shoes" was said (a
+    lightning bolt for "energy" took its place): the product leads, what the sentence adds
+    beside it; a theme's plain word said in passing ("your next workout") is not a name."""
+    scenes = [
+        _scene(0, "Want your legs to stay fresh for the last mile?", kind="hook",
+               subjects=["shoes"]),
+        _scene(1, "The StrideLite Running Shoes return 85 percent of your energy with every "
+               "stride.", kind="fact", subjects=["shoes", "energy", "stride"],
+               headline="85%"),
+        _scene(2, "They dry in two hours after a run in the rain.", kind="fact",
+               subjects=["shoes", "rain"], headline="2 hrs"),
+        _scene(3, "Which race is next on your list?", kind="cta", subjects=["shoes"]),
+    ]  # fmt: skip
+    hook, named, after, _ = plan_scene_visuals(
+        scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
+        subject_terms=["shoes", "running"],
+    )  # fmt: skip
+    assert named.picture.name == "running_shoe" and len(named.pictures) >= 2
+    assert after.picture.name != "running_shoe"  # "they": the sentence's own words lead

@@ -42,6 +42,8 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "person_dead_bug": ("dead_bug",),
     # An old stone tower with a cone roof (Galata, not Tokyo's red steel one).
     "stone_tower": ("galata_tower", "stone_tower", "old_tower"),
+    # A can, not a glass with a straw, for "lighter than a can of soda".
+    "soda_can": ("soda_can", "can_of_soda", "soft_drink_can"),
 }
 OWN_PREFIX = "vidgen-"
 OWN_LICENCE = "MIT"
@@ -105,13 +107,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "kit": ("toolbox",),
     "kettle": ("electric_kettle",),
     # Places the shipped trends' tips name: a landmark says the city at a glance.
-    "copenhagen": ("mermaid",),  # the Little Mermaid; its bikes are what a tip rents
-    "istanbul": ("mosque",),
+    # Cities a viewer knows by their country's flag: a viewer read Copenhagen's Little Mermaid
+    # as "mermaid", not "travel"; the flag leaves the city's bikes and towers to its tips.
+    "copenhagen": ("denmark",),
+    "istanbul": ("türkiye",),
     "bosphorus": ("ferry",),
     "kyoto": ("shinto_shrine",),
     "fushimi": ("shinto_shrine",),
     "lisbon": ("tram",),
-    "bali": ("desert_island",),
+    "bali": ("indonesia",),  # an island with a beach said "beaches" under "skip the beaches"
     "cape town": ("mountain_cableway",),
     "table mountain": ("mountain_cableway",),
     "marrakech": ("camel",),
@@ -426,7 +430,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "shower": ("shower",),
     "last mile": ("chequered_flag",),
     "phones": ("mobile_phone",),
-    "can of soda": ("cup_with_straw",),
+    "can of soda": ("soda_can",),
     "drivers": ("automobile",),
     "at night": ("night_with_stars",),
     "reflective heel": ("high_voltage",),

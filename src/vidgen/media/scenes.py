@@ -271,6 +271,20 @@ def unnegated(text: str) -> str:
     return _NEGATED.sub(" ", text)
 
 
+def _names(narration: str, subject: str | None) -> bool:
+    """``narration`` says the subject's name: the whole of it, or its brand ("HushBuds",
+    "StrideLite": a word with a capital inside), not a common word of a theme ("Home")."""
+    if not subject or not subject[:1].isupper():
+        return False  # a theme's plain word ("workout") is said in passing, not as a name
+    if subject in narration:
+        return True
+    brand = subject.split()[0]
+    return (
+        any(c.isupper() for c in brand[1:])
+        and re.search(rf"\b{re.escape(brand)}\b", narration) is not None
+    )
+
+
 def _scene_picks(
     kind: str,
     subjects: Sequence[str],
@@ -358,6 +372,8 @@ def plan_scene_visuals(
             # Naming only the product: the sentence's own words choose ("weigh" -> a scale).
             subjects = others + [s for s in subjects if s.lower() == own] if others else []
         shown = {v.picture.key for v in out} | {v.then[0].key for v in out if v.then}
+        # And every picture of the opening (the places a hook names lead no tip of theirs).
+        shown |= {p.key for p in out[0].pictures} if out else set()
         cut = _clause_break(narration) if kind in _BEAT_KINDS else None
         picks: list[lib.Illustration] = []
         if cut is not None:
@@ -378,6 +394,14 @@ def plan_scene_visuals(
             picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms)
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
+        named_now = kind not in ("hook", "cta") and _names(narration, subject)
+        if named_now and fallback is not None:
+            # The product on screen while its name is said, what the sentence adds beside it:
+            # a viewer saw the shoe leave the screen as "The StrideLite Running Shoes" was said.
+            picks = [replace(fallback, fallback=False)] + [
+                p for p in picks if p.key != fallback.key and not p.fallback
+            ]
+            limit = max(limit, 2)
         picks = picks[:limit]
         if kind == "feature" and len(picks) < 2 and not picks[0].fallback:
             # The sentence may name more than its listed subjects ("in the evening").
@@ -398,7 +422,12 @@ def plan_scene_visuals(
             places = kind == "hook" and len(named) >= 2
             picks = named[:3] if places else [replace(fallback, fallback=False)]
         previous = out[-1] if out else None
-        if previous is not None and picks[0].key == previous.picture.key and len(picks) > 1:
+        if (
+            previous is not None
+            and picks[0].key == previous.picture.key
+            and len(picks) > 1
+            and not named_now
+        ):
             picks = picks[1:] + picks[:1]  # lead with a different picture than the last scene
         wanted = getattr(scene, "headline", None)
         headline = str(wanted).strip() if headline_adds(wanted, narration) else None
@@ -512,7 +541,7 @@ def _second_beat(
     nothing new, or the layout shows several pictures at once already."""
     if cut is None or layout not in _BEATS:
         return (), None
-    shown = {p.key for p in picks[:1]} | ({fallback.key} if fallback else set()) | set(earlier)
+    shown = {p.key for p in picks} | ({fallback.key} if fallback else set()) | set(earlier)
     rest = unnegated(" ".join(narration.split()[cut:]))
     tail = [
         p for p in _in_order(lib.choose([], rest, limit=4), rest)

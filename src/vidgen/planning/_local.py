@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vidgen.analysis import topic_keywords, topic_stem
+from vidgen.analysis import topic_keywords
 from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError
 from vidgen.planning._plan import MAX_HEADLINE_CHARS, MIN_SCENES, PlanResult, ProductionPlan
@@ -31,6 +31,7 @@ from vidgen.planning._script import (
     default_scene_count,
     fit_lines,
     plan_hashtags,
+    problem_opening,
     scenes_from_lines,
     spoken_load,
 )
@@ -54,11 +55,9 @@ from vidgen.planning._trends import (
 from vidgen.planning._words import (
     _COUNT_WORDS,
     _ORDINAL_WORDS,
-    _PROPERTY_VERBS,
     _SENTENCE_END,
     _SPOKEN_NUMBERS,
     Product,
-    _base_verb,
     _capital,
     _fact_sentence,
     _imperative,
@@ -66,13 +65,11 @@ from vidgen.planning._words import (
     _looks_like_verb,
     _noun_phrase,
     _sentence,
-    _stems,
     fact_clause,
     figure_of,
     natural_case,
     same_fact,
     scene_subjects,
-    want_question,
 )
 
 
@@ -156,64 +153,8 @@ class LocalPlanner:
         hook: Line
         body: list[Line] = []
         if shape == "problem":
-            led = [p for p in facts if _looks_like_verb(p.split(" ", 1)[0])]
-            # The problem the product solves, asked of the viewer ("Want a busy train to sound
-            # like a library?"), then the product as the answer, with its claim. A viewer
-            # heard "Looking for ...? Meet the ..." as a title and a name, not a reason to stay.
-            asked = [(p, q) for p in led if (q := want_question(p))]
-            # A question about what it does ("cuts noise") hooks better than what it weighs.
-            point = next(
-                (p for p in led if _base_verb(p.split(" ", 1)[0]) not in _PROPERTY_VERBS), led[0]
-            )
-            if asked:
-                point, question = asked[0]
-            # The claim alone: "..., so your legs stay fresh" made a 21-word question.
-            first, _, rest = fact_clause(point).partition(" ")
-            verb = _base_verb(first) if product.plural else first.lower()
-            if product.plural:
-                rest = re.sub(r"\bits\b", "their", rest)
-            if asked:
-                hook = Line(
-                    "hook",
-                    question,
-                    # The voice has not said the name yet: the screen does, over its picture.
-                    product.title if len(product.title) <= MAX_HEADLINE_CHARS else None,
-                    [product.noun],
-                )
-                body.append(
-                    Line(
-                        "fact" if figure_of(point) else "feature",
-                        f"The {product.title} {verb} {rest}.",
-                        figure_of(point),
-                        scene_subjects(fact_clause(point), lead),
-                    )
-                )
-            else:
-                # No "so ..." to ask about: what the product does, asked as what a thing like
-                # it could do ("What if a kettle could fold flat to two centimeters?"), then
-                # the name as the answer, with what it means when the point says it.
-                kind = product.kind
-                if _stems(kind) & _stems(f"{first} {rest}") or topic_stem(first)[:4] in kind:
-                    kind = product.noun  # not "a folding kettle could fold flat"
-                article = "" if product.plural else ("an " if kind[:1] in "aeiou" else "a ")
-                hook = Line(
-                    "hook",
-                    f"What if {article}{kind} could {_base_verb(first)} {rest}?".replace("  ", " "),
-                    product.title if len(product.title) <= MAX_HEADLINE_CHARS else None,
-                    [product.noun],
-                )
-                tail = " ".join(point.split())[len(fact_clause(point)) :].strip(" ,.;:")
-                does = "do" if product.plural else "does"
-                body.append(
-                    Line(
-                        "feature",
-                        f"The {product.title} {does}: {tail}."
-                        if tail
-                        else f"The {product.title} {does}.",
-                        figure_of(point),
-                        scene_subjects(tail or point, lead),
-                    )
-                )
+            point, hook, answer = problem_opening(facts, product)
+            body.append(answer)
             facts = [f for f in facts if f is not point]
         elif shape == "listicle":
             hook = Line("hook", "", f"{product.title}", [product.noun])

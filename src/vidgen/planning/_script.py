@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from vidgen.analysis import topic_stem
 from vidgen.config import ThemeConfig
 from vidgen.planning._plan import (
     MAX_HASHTAGS,
@@ -25,6 +26,7 @@ from vidgen.planning._subject import _FOLLOW, _LINK_LINES, PLATFORM_TAGS, _phras
 from vidgen.planning._words import (
     _COUNT_WORDS,
     _PROPER,
+    _PROPERTY_VERBS,
     _SENTENCE_END,
     Product,
     _base_verb,
@@ -37,8 +39,12 @@ from vidgen.planning._words import (
     _stems,
     allot_seconds,
     count_words,
+    fact_clause,
+    figure_of,
     normalize_hashtags,
+    scene_subjects,
     split_durations,
+    want_question,
     word_budget,
     words_per_second,
 )
@@ -322,3 +328,54 @@ def announce_list(
         if len(lines) - 2 >= 3:
             break  # else the list opens on itself: an opening line then two reasons is thin
     return lines, announce
+
+
+def problem_opening(facts: Sequence[str], product: Product) -> tuple[str, Line, Line]:
+    """The question shape's opening: the talking point it asks about, the question and the
+    answer. The problem the product solves is asked of the viewer ("Want a busy train to sound
+    like a library?"), then the product answers with its claim; a point without a "so ..."
+    asks what a thing like it could do ("What if a kettle could fold flat to two
+    centimeters?" - "The PocketBrew Folding Kettle does: thin enough for ..."). A viewer heard
+    "Looking for ...? Meet the ..." as a title and a name, not a reason to stay."""
+    led = [p for p in facts if _looks_like_verb(p.split(" ", 1)[0])]
+    asked = [(p, q) for p in led if (q := want_question(p))]
+    # A question about what it does ("cuts noise") hooks better than what it weighs.
+    point = next((p for p in led if _base_verb(p.split(" ", 1)[0]) not in _PROPERTY_VERBS), led[0])
+    question = None
+    if asked:
+        point, question = asked[0]
+    # The claim alone: "..., so your legs stay fresh" made a 21-word question.
+    first, _, rest = fact_clause(point).partition(" ")
+    # The voice has not said the name yet: the screen does, over its picture.
+    name = product.title if len(product.title) <= MAX_HEADLINE_CHARS else None
+    lead = [product.noun]
+    if question is not None:
+        verb = _base_verb(first) if product.plural else first.lower()
+        if product.plural:
+            rest = re.sub(r"\bits\b", "their", rest)
+        answer = Line(
+            "fact" if figure_of(point) else "feature",
+            f"The {product.title} {verb} {rest}.",
+            figure_of(point),
+            scene_subjects(fact_clause(point), lead),
+        )
+        return point, Line("hook", question, name, lead), answer
+    kind = product.kind
+    if _stems(kind) & _stems(f"{first} {rest}") or topic_stem(first)[:4] in kind:
+        kind = product.noun  # not "a folding kettle could fold flat"
+    article = "" if product.plural else ("an " if kind[:1] in "aeiou" else "a ")
+    hook = Line(
+        "hook",
+        f"What if {article}{kind} could {_base_verb(first)} {rest}?".replace("  ", " "),
+        name,
+        lead,
+    )
+    tail = " ".join(point.split())[len(fact_clause(point)) :].strip(" ,.;:")
+    does = "do" if product.plural else "does"
+    answer = Line(
+        "feature",
+        f"The {product.title} {does}: {tail}." if tail else f"The {product.title} {does}.",
+        figure_of(point),
+        scene_subjects(tail or point, lead),
+    )
+    return point, hook, answer
