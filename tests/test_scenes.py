@@ -728,7 +728,7 @@ def test_the_product_is_on_screen_while_its_name_is_said() -> None:
                subjects=["shoes", "rain"], headline="2 hrs"),
         _scene(3, "Which race is next on your list?", kind="cta", subjects=["shoes"]),
     ]  # fmt: skip
-    hook, named, after, _ = plan_scene_visuals(
+    _, named, after, _ = plan_scene_visuals(
         scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
         subject_terms=["shoes", "running"],
     )  # fmt: skip
