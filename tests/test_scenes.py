@@ -734,3 +734,43 @@ def test_the_product_is_on_screen_while_its_name_is_said() -> None:
     )  # fmt: skip
     assert named.picture.name == "running_shoe" and len(named.pictures) >= 2
     assert after.picture.name != "running_shoe"  # "they": the sentence's own words lead
+
+
+def test_a_figure_lands_once_the_voice_has_said_it() -> None:
+    """ "return 85 percent ..." shows the shoe; once the caption has moved past "85 percent",
+    "85%" lands big over it (a viewer wanted the claim on screen as it is said; over the
+    caption saying it, it was the same number twice at once)."""
+    narration = "The StrideLite Running Shoes return 85 percent of your energy with every stride."
+    scenes = [
+        _scene(0, "Want your legs to stay fresh?", kind="hook", subjects=["shoes"]),
+        _scene(1, narration, kind="fact", subjects=["shoes", "energy"], headline="85%"),
+        _scene(2, "Which race is next on your list?", kind="cta", subjects=["shoes"]),
+    ]
+    hook, fact, cta = plan_scene_visuals(
+        scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
+        subject_terms=["shoes", "running"],
+    )  # fmt: skip
+    assert fact.headline is None and fact.lands == "85%"
+    assert fact.then_word == narration.split().index("of")
+    landed = fact.second_beat()
+    assert landed is not None and landed.headline == "85%" and landed.layout.startswith("fact")
+    assert landed.pictures == fact.pictures  # the same shot, the figure added
+    assert hook.second_beat() is None and cta.second_beat() is None
+
+    @dataclass
+    class Timed:
+        text: str
+        start: float
+
+    script = " ".join(s.narration for s in scenes).split()
+    words = [Timed(w, 0.3 * k) for k, w in enumerate(script)]
+    hook_words = len(scenes[0].narration.split())
+    # Cues: "The StrideLite Running Shoes" / "return 85 percent of" / "your energy ..." : the
+    # figure waits for the cue after the one saying it.
+    starts = {0, hook_words, hook_words + 4, hook_words + 8, hook_words + 12}
+    at = beat_times([hook, fact, cta], [s.narration for s in scenes], words, starts)
+    assert at[1] == pytest.approx(0.3 * (hook_words + 8))
+    assert at[0] is None and at[2] is None
+    # Without cue boundaries it lands on the word after the figure.
+    at = beat_times([hook, fact, cta], [s.narration for s in scenes], words)
+    assert at[1] == pytest.approx(0.3 * (hook_words + narration.split().index("of")))

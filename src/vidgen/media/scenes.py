@@ -28,7 +28,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Collection, Iterator, Sequence, Set
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,10 @@ class SceneVisual:
     # scene's main picture small: a long scene is two shots, each of what is being said.
     then: tuple[lib.Illustration, ...] = ()
     then_word: int | None = None
+    # The figure the voice says ("85%"), drawn from ``then_word`` on: once the caption has
+    # moved past the number, it lands big (a viewer wanted the claim on screen as it is said;
+    # drawn over the caption saying it, it was the same number twice at once).
+    lands: str | None = None
 
     @property
     def picture(self) -> lib.Illustration:
@@ -132,9 +136,18 @@ class SceneVisual:
 
     def second_beat(self) -> SceneVisual | None:
         """The scene as it looks from ``then_word`` on, or None for a one-shot scene."""
-        if not self.then or self.then_word is None:
+        if self.then_word is None or not (self.then or self.lands):
             return None
-        return replace(self, pictures=(*self.then[:2], self.pictures[0]), then=(), then_word=None)
+        pictures = (*self.then[:2], self.pictures[0]) if self.then else self.pictures
+        layout, headline = self.layout, self.headline
+        if self.lands:
+            headline = self.lands
+            if layout in ("feature", "feature-offset", "pair", "trio"):
+                layout = "fact"  # the figure big over its picture
+        return replace(
+            self, pictures=pictures, layout=layout, headline=headline, then=(), then_word=None,
+            lands=None,
+        )  # fmt: skip
 
     def assets(self) -> list[dict[str, Any]]:
         if self.layout == "clip":
@@ -207,6 +220,47 @@ def _says_number(number: str, narration: str) -> bool:
     said |= {float(_NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", narration.lower())
              if w in _NUMBER_WORDS}  # fmt: skip
     return value in said
+
+
+def number_end(figure: str, narration: str) -> int | None:
+    """The index of the first word after ``narration`` says ``figure``'s number and its unit
+    ("return 85 percent | of your energy"), or None when it does not say it."""
+    match = re.search(r"\d+(?:[.,]\d+)?", figure)
+    if match is None:
+        return None
+    try:
+        value = float(match.group().replace(",", ""))
+    except ValueError:
+        return None
+    unit = _norm(figure[match.end() :])
+    words = narration.split()
+    for k, word in enumerate(words):
+        bare = re.sub(r"[^\w.]", "", word.lower()).rstrip(".")
+        said = _NUMBER_WORDS.get(bare)
+        if said is None:
+            try:
+                said = float(bare.replace(",", ""))
+            except ValueError:
+                continue
+        if said != value:
+            continue
+        end = k + 1
+        if end < len(words) and not _CLAUSE_BREAK.search(word):
+            after = _norm(words[end])
+            if after and (after in _SPOKEN_UNITS or (unit and after[:1] == unit[:1])):
+                end += 1
+        return end
+    return None
+
+
+_SPOKEN_UNITS = frozenset(
+    re.findall(
+        r"\w+",
+        "percent grams kilograms kilos hours hour minutes minute seconds meters metres "
+        "kilometers kilometres miles decibels centimeters centimetres liters litres degrees "
+        "cups days weeks dollars euros watts volts steps reps rounds times",
+    )
+)
 
 
 def card_title(title: str) -> str:
@@ -431,6 +485,12 @@ def plan_scene_visuals(
             picks = picks[1:] + picks[:1]  # lead with a different picture than the last scene
         wanted = getattr(scene, "headline", None)
         headline = str(wanted).strip() if headline_adds(wanted, narration) else None
+        # A figure the voice says lands once it is said (``SceneVisual.lands``).
+        said_at = (
+            number_end(str(wanted), narration)
+            if wanted and headline is None and stat_parts(str(wanted)) is not None
+            else None
+        )
         number = getattr(scene, "number", None)
         if kind in ("list_item", "step"):
             list_count += 1
@@ -476,6 +536,12 @@ def plan_scene_visuals(
                 )
         accent, stops = palette(hue)
         then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown)
+        lands = None
+        if said_at is not None and layout in _BEATS:
+            if then_word is None and said_at < len(narration.split()):
+                lands, then_word = str(wanted).strip(), said_at
+            elif then_word is not None and said_at <= then_word:
+                lands = str(wanted).strip()  # said before the cut: the second shot shows it
         out.append(
             SceneVisual(
                 index=i, kind=kind, layout=layout, pictures=tuple(picks), headline=headline,
@@ -483,17 +549,23 @@ def plan_scene_visuals(
                 accent=accent, backdrop=stops,
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
+                lands=lands,
             )
         )  # fmt: skip
     return out
 
 
 def beat_times(
-    visuals: Sequence[SceneVisual], narrations: Sequence[str], words: Sequence[Any]
+    visuals: Sequence[SceneVisual],
+    narrations: Sequence[str],
+    words: Sequence[Any],
+    cue_starts: Collection[int] = (),
 ) -> list[float | None]:
     """When each scene's second beat starts: the start of its ``then_word`` in ``words`` (the
     captions' timed words, the script's words in order), or None (no beat, or the timings do
-    not line up with the script: then the scene stays one shot)."""
+    not line up with the script: then the scene stays one shot). A figure that lands (no new
+    pictures) waits for the first word of a caption cue (indexes into ``words`` in
+    ``cue_starts``): the cue still showing "85 percent" has cleared."""
     out: list[float | None] = []
     offset = 0
     for visual, narration in zip(visuals, narrations, strict=True):
@@ -505,7 +577,10 @@ def beat_times(
             )
             k = offset + before
             if k < len(words) and str(words[k].text) == tokens[before]:
-                at = float(words[k].start)
+                if not visual.then and cue_starts:
+                    while k < offset + len(tokens) and k not in cue_starts:
+                        k += 1
+                at = float(words[k].start) if k < min(len(words), offset + len(tokens)) else None
         out.append(at)
         offset += len(tokens)
     return out
