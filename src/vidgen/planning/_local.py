@@ -50,6 +50,7 @@ from vidgen.planning._trends import (
     _place_of,
     _theme_result,
     _tip_subjects,
+    claim_opening,
     theme_tips,
 )
 from vidgen.planning._words import (
@@ -541,7 +542,12 @@ class LocalPlanner:
         # to Copenhagen, Istanbul or Kyoto? Three tips to know before you go."): a viewer
         # going there stays; "Three travel tips for ..." read as a title.
         places = [_place_of(line.narration) for line in lines[1:-1]]
-        if all(places) and len(set(places)) == len(places) > 1:
+        before = [(line, line.narration) for line in lines]
+        if not all(places) and claim_opening(lines, topic) and not _fits(lines, budget):
+            lines = [line for line, _ in before]  # the claim costs a tip: the plain opening
+            for line, text in before:
+                line.narration = text
+        elif all(places) and len(set(places)) == len(places) > 1:
             named = f"{', '.join(p for p in places[:-1] if p)} or {places[-1]}"
             count = len(lines) - 2
             lines[0].narration = (

@@ -13,6 +13,7 @@ from vidgen.planning._plan import PlanResult, ProductionPlan, Scene
 from vidgen.planning._script import Line, spoken_load
 from vidgen.planning._subject import Subject
 from vidgen.planning._words import (
+    _COUNT_WORDS,
     _PROPER,
     _SENTENCE_END,
     _capital,
@@ -309,3 +310,35 @@ def _theme_result(
         **({"sources": sources} if sources is not None else {}),
     }
     return PlanResult(plan=plan, provider="local", model=None, prompts=prompts, cost=0.0)
+
+
+_CLAIM_VERB = re.compile(r"\b(?:is|are|works|counts|beats|wins|matters|burns)\b")
+_CONDITION = frozenset(("for", "before", "after", "in", "on", "at", "to", "if", "when", "near"))
+
+
+def claim_opening(lines: list[Line], topic: str) -> bool:
+    """Opens a tips video on a creator's own claim when one of its tips makes one before a
+    colon ("Ten minutes at home is a real workout: squats, push ups and lunges, ..."): the
+    claim is the hook, "Here's how, and two more home workout tips.", and that tip comes first
+    saying only what to do. "Three home workout tips you can use today." read as a title.
+    Changes ``lines`` (hook, tips, call to action) in place; False when no tip makes a claim."""
+    for k, line in enumerate(lines[1:-1], start=1):
+        head, colon, detail = line.narration.partition(": ")
+        words = head.split()
+        if (
+            not colon
+            or len(words) < 4
+            or len(detail.split()) < 4
+            or "," in head
+            or words[0].lower() in _CONDITION
+            or not _CLAIM_VERB.search(head.lower())
+        ):
+            continue
+        more = len(lines) - 3
+        noun = "tip" if more == 1 else "tips"
+        lines.insert(1, lines.pop(k))
+        line.narration, line.short = _capital(detail), None
+        rest = f", and {_COUNT_WORDS[more]} more {topic} {noun}" if more else ""
+        lines[0].narration = f"{head}. Here's how{rest}."
+        return True
+    return False
