@@ -41,6 +41,7 @@ from vidgen.planning import (
     trend_tip,
     want_question,
     word_budget,
+    written_figures,
 )
 from vidgen.providers.llm import AnthropicMessages, OpenAIChat
 from vidgen.providers.trends import SampleTrendSource
@@ -935,3 +936,16 @@ def test_tips_end_on_a_save_with_no_label(
     assert len([s for s in plan.scenes if s.kind == "list_item"]) == 3
     # One ask to save, at the end ("worth saving" in the hook made it twice).
     assert len(re.findall(r"\bsav", plan.voiceover_script, re.IGNORECASE)) == 1
+
+
+def test_a_cover_writes_its_figures_as_a_spec_sheet_does() -> None:
+    """A cover is read at a glance: "2 cm" and "85%", not "two centimeters" and "85 percent";
+    a count that is not a measure stays as said."""
+    assert written_figures("Folds flat to two centimeters") == "Folds flat to 2 cm"
+    assert written_figures("Return 85 percent of your energy") == "Return 85% of your energy"
+    assert written_figures("Cut background noise by 30 decibels") == "Cut background noise by 30 dB"
+    assert (
+        written_figures("Three reasons to love the HushBuds")
+        == "Three reasons to love the HushBuds"
+    )
+    assert written_figures("Boils half a liter in three minutes") == "Boils half a liter in 3 min"

@@ -106,6 +106,7 @@ from vidgen.planning._words import (
     want_question,
     word_budget,
     words_per_second,
+    written_figures,
 )
 
 __all__ = [
@@ -178,6 +179,7 @@ __all__ = [
     "with_joined_script",
     "word_budget",
     "words_per_second",
+    "written_figures",
 ]
 
 # Like httpx: the public names say they live here, wherever the private module defines them

@@ -323,6 +323,24 @@ def figure_of(text: str) -> str | None:
     return figure if len(figure) <= MAX_HEADLINE_CHARS else None
 
 
+def written_figures(text: str) -> str:
+    """``text`` with its figures as a spec sheet writes them, for a cover read at a glance:
+    "Folds flat to two centimeters" -> "Folds flat to 2 cm", "Return 85 percent of your
+    energy" -> "Return 85% of your energy". Only numbers with a unit of measure change."""
+
+    def written(match: re.Match[str]) -> str:
+        number, unit = match.group(1).lower(), match.group(0).split()[-1]
+        if number.startswith("half"):
+            return match.group(0)
+        short = _UNIT_SYMBOLS.get(unit.lower())
+        if short is None:
+            return match.group(0)
+        digits = _NUMBER_WORDS.get(number, match.group(1))
+        return f"{digits}{short}" if short in ("%", "°") else f"{digits} {short}"
+
+    return _FIGURE.sub(written, text)
+
+
 _UNIT_SYMBOLS = {
     "percent": "%",
     "decibels": "dB",

@@ -50,6 +50,7 @@ from vidgen.media.scenes import (
     stat_parts,
     write_card_track,
 )
+from vidgen.planning import written_figures
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.stages.content_generation import Output as ContentOutput
 from vidgen.stages.content_generation import RecordedClip, RecordedVoiceover
@@ -376,8 +377,14 @@ def _cover(
         figure = next((v for v in visuals[1:] if stat_parts(v.headline) is not None), None) or next(
             (v for v in visuals if stat_parts(v.headline) is not None), None
         )
+        picture = hook.picture
+        if len(hook.pictures) > 1 and visuals[-1].kind == "cta":
+            # An opening of several places (three flags): the cover shows what the video is
+            # about, as its ending does; one flag alone said "Denmark", not "travel".
+            picture = visuals[-1].picture
         cover = design_cover(
-            background, hook.picture, title, (figure or hook).hue, frame, raster,
+            # Figures as a spec sheet writes them ("Folds flat to 2 cm"): read at a glance.
+            background, picture, written_figures(title), (figure or hook).hue, frame, raster,
             # No stat on the cover: a figure the claim does not state ("40 HRS" over "cut
             # background noise by 30 decibels") reads as a second, unrelated promise.
             stat=None, seed=seed,
