@@ -241,12 +241,16 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
         source = f"{n + j}:v"
         if overlay.motion in ("sequence", "float"):
             parts.append(f"[{source}]setpts=PTS-STARTPTS+{_t(overlay.start)}/TB[m{j}]")
-            source, y = f"m{j}", str(overlay.y)
+            source, y, x = f"m{j}", str(overlay.y), str(overlay.x)
             if overlay.motion == "float":
-                # The scene cards drift a few pixels up and down: alive, never jumpy.
-                drift = max(1, round(h * 0.006))
+                # The scene cards drift up and down and sway a little, on two slow periods:
+                # alive, never jumpy (a viewer read a 0.6% drift as "slides, not video").
+                drift = max(1, round(h * 0.01))
+                sway = max(1, round(w * 0.006))
                 y = f"'{overlay.y}+{drift}*sin(2*PI*t/3.4)'"
+                x = f"'{overlay.x}+{sway}*sin(2*PI*t/4.6)'"
         else:
+            x = str(overlay.x)
             rise = max(2, round(h * 0.03))
             drift = max(1, round(h * 0.004))
             since = f"(t-{_t(overlay.start)})"
@@ -254,7 +258,7 @@ def _video_chain(spec: CompositionSpec) -> list[str]:
             y = f"'{overlay.y}+{rise}*pow(max(0,1-{since}/0.45),2)+{drift}*sin(2*PI*{since}/3.2)'"
         label = f"mv{j}"
         parts.append(
-            f"[{current}][{source}]overlay=x={overlay.x}:y={y}:eof_action=repeat:"
+            f"[{current}][{source}]overlay=x={x}:y={y}:eof_action=repeat:"
             f"enable='gte(t,{_t(overlay.start)})*lt(t,{_t(overlay.end)})'[{label}]"
         )
         current = label
