@@ -588,11 +588,15 @@ def _lookup(name: str) -> _Entry | None:
     return _index()[0].get(name)
 
 
+# Figures of speech a picture would take literally: "Hidden gems in Bali" showed a diamond.
+_IDIOMS = re.compile(r"\b(?:hidden gems?|game changers?|must haves?|on a budget)\b")
+
+
 def _candidates(text: str) -> list[tuple[_Entry, str]]:
     """Pictures for ``text`` in the order its words name them: synonym phrases first where they
     occur, then each remaining word by the illustrations' own names, then our synonyms."""
     by_word = _index()[1]
-    lowered = " ".join(words_of(text))
+    lowered = _IDIOMS.sub(" ", " ".join(words_of(text)))
     found: list[tuple[int, _Entry, str]] = []
     used: set[int] = set()  # word positions taken by a phrase
     tokens = lowered.split()
