@@ -338,6 +338,9 @@ def test_a_theme_video_passes_on_the_trends_own_tips(
         or re.match(rf"Headed to [A-Z][^?]+\? {count} {theme.lower()} tips", hook.narration)
         or hook.narration.endswith(f". Here's how, and {more} more {theme.lower()} tips.")
     ), hook.narration
+    # The title (and the cover) is the promise, not the opening read out.
+    assert "Here's how" not in plan.title and "Headed to" not in plan.title, plan.title
+    assert len(plan.title) <= 60, plan.title
     # The voice says the hook; no title card repeats it.
     assert theme.lower() in hook.narration and hook.headline is None
     if theme == "Travel":

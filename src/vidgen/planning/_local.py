@@ -543,17 +543,23 @@ class LocalPlanner:
         # going there stays; "Three travel tips for ..." read as a title.
         places = [_place_of(line.narration) for line in lines[1:-1]]
         before = [(line, line.narration) for line in lines]
-        if not all(places) and claim_opening(lines, topic) and not _fits(lines, budget):
-            lines = [line for line, _ in before]  # the claim costs a tip: the plain opening
-            for line, text in before:
-                line.narration = text
+        # The title (and the cover) is the promise, not the whole opening read out.
+        title = lines[0].narration.rstrip(".")
+        if not all(places) and claim_opening(lines, topic):
+            if _fits(lines, budget):
+                title = lines[0].narration.split(". ", 1)[0]  # the claim
+            else:
+                lines = [line for line, _ in before]  # the claim costs a tip: the plain opening
+                for line, text in before:
+                    line.narration = text
         elif all(places) and len(set(places)) == len(places) > 1:
-            named = f"{', '.join(p for p in places[:-1] if p)} or {places[-1]}"
-            count = len(lines) - 2
+            listed = ", ".join(p for p in places[:-1] if p)
+            said = _COUNT_WORDS[len(lines) - 2]
             lines[0].narration = (
-                f"Headed to {named}? {_capital(_COUNT_WORDS[count])} {topic} tips to know "
+                f"Headed to {listed} or {places[-1]}? {_capital(said)} {topic} tips to know "
                 "before you go."
             )
+            title = _capital(f"{said} {topic} tips for {listed} and {places[-1]}")
         # The voice says the hook; the screen shows the picture alone (a title card saying the
         # same words would be the sentence twice).
         lines[0].headline = None
@@ -578,7 +584,7 @@ class LocalPlanner:
             config,
             subject,
             scenes,
-            title=lines[0].narration.rstrip(".")[:100],
+            title=title[:100],
             description=f"{description} {' '.join(tags)}",
             tags=tags,
             terms=terms,
