@@ -492,7 +492,7 @@ def test_openai_planner_fills_the_structured_plan(
         and brief["link"] is None
     )
     assert brief["say_first_then_name_the_subject"] == (
-        "Hot tea anywhere, without carrying a heavy kettle."
+        "Your next cup of tea does not need a kitchen."
     )
     assert (
         "headline" in sent["messages"][0]["content"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
-from collections.abc import Collection, Iterator, Sequence, Set
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -125,9 +125,9 @@ class SceneVisual:
     # scene's main picture small: a long scene is two shots, each of what is being said.
     then: tuple[lib.Illustration, ...] = ()
     then_word: int | None = None
-    # The figure the voice says ("85%"), drawn from ``then_word`` on: once the caption has
-    # moved past the number, it lands big (a viewer wanted the claim on screen as it is said;
-    # drawn over the caption saying it, it was the same number twice at once).
+    # The figure the voice says ("85%"), drawn from ``then_word`` on: it lands big as the
+    # voice finishes saying it (viewers wanted the claim on screen as it is said; held over
+    # the whole scene's caption, it was the same number twice).
     lands: str | None = None
 
     @property
@@ -410,6 +410,8 @@ def plan_scene_visuals(
     }
     offset = _hash(title.lower(), theme.lower()) % len(PATTERNS)
     theme_words = set(lib.words_of(theme))
+    # A video about a product (its subject is not the theme itself, as a tips video's is).
+    product_video = bool(subject) and str(subject).lower() != theme.lower()
     for i, scene in enumerate(scenes):
         kind = str(getattr(scene, "kind", "feature") or "feature")
         narration = str(scene.narration)
@@ -454,6 +456,20 @@ def plan_scene_visuals(
             # a viewer saw the shoe leave the screen as "The StrideLite Running Shoes" was said.
             picks = [replace(fallback, fallback=False)] + [
                 p for p in picks if p.key != fallback.key and not p.fallback
+            ]
+            limit = max(limit, 2)
+        elif (
+            product_video
+            and fallback is not None
+            and kind in ("fact", "feature", "list_item", "step")
+            and picks[0].key != fallback.key
+        ):
+            # A product video keeps its product in view, small beside what the sentence names
+            # (a viewer took the water bottle for the product when the kettle was gone).
+            picks = [
+                picks[0],
+                replace(fallback, fallback=False),
+                *(p for p in picks[1:] if p.key != fallback.key),
             ]
             limit = max(limit, 2)
         picks = picks[:limit]
@@ -556,16 +572,11 @@ def plan_scene_visuals(
 
 
 def beat_times(
-    visuals: Sequence[SceneVisual],
-    narrations: Sequence[str],
-    words: Sequence[Any],
-    cue_starts: Collection[int] = (),
+    visuals: Sequence[SceneVisual], narrations: Sequence[str], words: Sequence[Any]
 ) -> list[float | None]:
     """When each scene's second beat starts: the start of its ``then_word`` in ``words`` (the
     captions' timed words, the script's words in order), or None (no beat, or the timings do
-    not line up with the script: then the scene stays one shot). A figure that lands (no new
-    pictures) waits for the first word of a caption cue (indexes into ``words`` in
-    ``cue_starts``): the cue still showing "85 percent" has cleared."""
+    not line up with the script: then the scene stays one shot)."""
     out: list[float | None] = []
     offset = 0
     for visual, narration in zip(visuals, narrations, strict=True):
@@ -577,10 +588,7 @@ def beat_times(
             )
             k = offset + before
             if k < len(words) and str(words[k].text) == tokens[before]:
-                if not visual.then and cue_starts:
-                    while k < offset + len(tokens) and k not in cue_starts:
-                        k += 1
-                at = float(words[k].start) if k < min(len(words), offset + len(tokens)) else None
+                at = float(words[k].start)
         out.append(at)
         offset += len(tokens)
     return out
@@ -851,7 +859,8 @@ def _sticker(visual: SceneVisual, raster: lib.Rasterizer, picture: lib.Illustrat
 
 _STAT = re.compile(
     r"^\s*(?P<pre>(?:under|over|up to|less than|more than|only|just|about|nearly|almost)\s+)?"
-    r"(?P<num>[$\u20ac\u00a3]?\d[\d.,]*(?:[KkMmBb%x\u00d7])?)\s*(?P<unit>[^\d]{0,24})$",
+    # "%" and "°" stay with the number ("100°"): under it, a lone "°" read as a stray dot.
+    r"(?P<num>[$\u20ac\u00a3]?\d[\d.,]*(?:[KkMmBb%x\u00d7\u00b0])?)\s*(?P<unit>[^\d]{0,24})$",
     re.IGNORECASE,
 )
 

@@ -230,8 +230,10 @@ def plan_problems(plan: ProductionPlan, config: ThemeConfig, subject: Subject) -
     said = [s for scene in plan.scenes for s in _SENTENCE_END.split(scene.narration.strip()) if s]
     opening = said[0].lower() if said else ""
     own = {h.lower().rstrip(".!?") for h in subject.reference.hooks} if subject.reference else set()
-    if len(said) > 1 and opening.rstrip(".!?") in own:
-        opening = said[1].lower()  # the config's own opening line, then the name
+    k = 0
+    while k + 1 < len(said) and said[k].lower().rstrip(".!?") in own:
+        k += 1  # the config's own opening lines, then the name
+    opening = said[k].lower() if said else ""
     names = [subject.title.lower(), *(_phrase(subject.title).split()[-1:])]
     if subject.reference is not None:
         product = Product.of(subject.title)

@@ -15,7 +15,6 @@ is the subject's picture and a short title over the backdrop frame at ``thumbnai
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -181,9 +180,7 @@ def _render_overlays(
     """Every scene's card (pictures, number, headline) as one popping, floating image track; a
     scene with a second beat is two cards, cut on the first word of its second clause."""
     cards = []
-    words = [w for cue in cues for w in cue.words]
-    firsts = set(itertools.accumulate((len(cue.words) for cue in cues[:-1]), initial=0))
-    beats = beat_times(visuals, narrations, words, firsts)
+    beats = beat_times(visuals, narrations, [w for cue in cues for w in cue.words])
     for visual, start, duration, at in zip(
         visuals, scene_starts(durations), durations, beats, strict=True
     ):
