@@ -433,7 +433,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "can of soda": ("soda_can",),
     "drivers": ("automobile",),
     "at night": ("night_with_stars",),
-    "reflective heel": ("high_voltage",),
+    "reflective heel": ("flashlight",),  # a light shone on it, not a lightning bolt
     "laptop pocket": ("laptop", "backpack"),
     "camping stove": ("fire",),
 }

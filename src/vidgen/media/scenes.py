@@ -51,6 +51,7 @@ RGB = tuple[int, int, int]
 
 # Pop-in: the card's scale on its first frames, then it is held at 1.0.
 POP_SCALES = (0.72, 0.9, 1.04, 1.0)
+BUMP_SCALES = (0.97, 1.02, 1.0)
 
 
 @dataclass(frozen=True)
@@ -976,6 +977,9 @@ class Card:
     y: int
     start: float
     end: float
+    # How it comes in: ``POP_SCALES``, or ``BUMP_SCALES`` for a figure landing on pictures
+    # already on screen (a full pop there read as the pictures blinking out and back).
+    pop: tuple[float, ...] = ()
 
 
 def _light(accent: RGB) -> RGB:
@@ -1321,8 +1325,9 @@ class CardAnimation:
         scene = self.card.end - self.card.start
         # The first card is whole from the first frame: a feed's preview and a viewer's first
         # glance get the finished picture, not a ghost of it popping in.
-        pops = scene > frame * (len(POP_SCALES) + 2) and self.card.start > 0
-        scales: tuple[float, ...] = POP_SCALES if pops else (1.0,)
+        pop = self.card.pop or POP_SCALES
+        pops = scene > frame * (len(pop) + 2) and self.card.start > 0
+        scales: tuple[float, ...] = pop if pops else (1.0,)
         step = frame
         if self.card.start <= 0 and scene > 1.0:
             # The hook pushes in, a few steps a second: the opening moves from its first frame.

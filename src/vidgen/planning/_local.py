@@ -175,8 +175,10 @@ class LocalPlanner:
             if claim and selling is not None and opening:
                 # Your opening line first (a tour's: the question and the list shapes open on
                 # their own, so videos of one product still differ), then the product and its
-                # key selling point; the screen shows that point's figure, a teaser.
-                hook = Line("hook", _sentence(opening), figure_of(selling), [product.noun])
+                # key selling point. The screen names the product while the voice has not: a
+                # figure there ("30 dB") was shown before it was said, and again after.
+                name = product.title if len(product.title) <= MAX_HEADLINE_CHARS else None
+                hook = Line("hook", _sentence(opening), name, [product.noun])
                 body.append(
                     Line(
                         "fact" if figure_of(selling) else "feature",
@@ -268,12 +270,6 @@ class LocalPlanner:
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape not in ("listicle", "steps"):
             _vary_openings(lines)
-            if lines[0].headline is None:
-                # Frame 0 shows the first figure the video states ("30 decibels"), a reason to
-                # stay, while the voice says the name.
-                # Not the next scene's own figure: the same number twice in a row says nothing.
-                figures = [x.headline for x in lines[1:-1] if x.headline]
-                lines[0].headline = figures[1] if len(figures) > 1 else None
         if shape in ("listicle", "steps"):
             opener = rng.choice(
                 (

@@ -297,9 +297,10 @@ def announce_list(
 ) -> tuple[list[Line], str]:
     """A list's hook, written last because it says how many items follow ("Three things the
     PocketBrew Folding Kettle gets right."), and the lines that fit: an item goes (never a
-    word of one) while the whole script does not. Your ``opening`` line comes first, unless
-    it would leave fewer than three items: then the list opens on itself (two reasons are
-    not a list worth watching). Returns the lines and the announcement (the title)."""
+    word of one) while the whole script does not. Your ``opening`` line replaces the
+    announcement (the first item names the product), unless it would leave fewer than three
+    items: then the list opens on itself (two reasons are not a list worth watching).
+    Returns the lines and the announcement (the title)."""
     full = list(lines)
     announce = ""
     for lead in (opening, None) if opening else (None,):
@@ -307,11 +308,19 @@ def announce_list(
         while True:
             count = len(lines) - 2
             announce = _capital(opener.format(n=_COUNT_WORDS[count], title=title))
-            lines[0].narration = f"{_sentence(lead)} {announce}" if lead else announce
+            lines[0].narration = _sentence(lead) if lead else announce
             # The voice says the count and the name; a "4 REASONS" card over the caption
             # saying "Four reasons" was the same words twice (the items' "1 / 4" chips count
             # them on screen).
             lines[0].headline = None
+            if lead:
+                # What your opening line says already ("Your last mile should feel like your
+                # first") an item does not say again ("..., so your legs stay fresh for the
+                # last mile"): it says its claim alone.
+                for line in lines[1:-1]:
+                    said = line.narration.removesuffix(".")
+                    if line.short and len(_stems(lead) & _stems(said) - _stems(line.short)) >= 2:
+                        line.narration, line.short = line.short, None
             if lead and count <= 3:
                 # With your opening line, three items say their claims alone (longest first)
                 # rather than a list of two: the line has said what they mean to the viewer.
@@ -322,6 +331,13 @@ def announce_list(
                         break
                     if line.short:
                         line.narration, line.short = line.short, None
+            if lead:
+                # After your opening line the first item names the product and the list
+                # starts at once: "Three things ... gets right" after it was 4 s of preamble
+                # (the title and the "1 / 3" chips still say how many).
+                lines[1].narration = re.sub(
+                    r"^(\w+), (?:it|they) ", rf"\1, the {title} ", lines[1].narration, count=1
+                )
             if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                 break
             lines = [*lines[:-2], lines[-1]]

@@ -37,6 +37,7 @@ from vidgen.media.compose import (
 from vidgen.media.overlays import Overlay
 from vidgen.media.process import fix_mmap_threshold
 from vidgen.media.scenes import (
+    BUMP_SCALES,
     Frame,
     SceneVisual,
     beat_times,
@@ -191,8 +192,10 @@ def _render_overlays(
             shots = [(visual, start, at), (second, at, end)]
         else:
             shots = [(visual, start, end)]
-        for shot, since, until in shots:
+        for k, (shot, since, until) in enumerate(shots):
             card = scene_card(shot, frame, start=since, end=until, rasterizer=raster)
+            if card is not None and k and not visual.then:
+                card = replace(card, pop=BUMP_SCALES)  # a figure lands on the same pictures
             if card is not None:
                 cards.append(card)
     track = write_card_track(
