@@ -339,7 +339,8 @@ DESCRIPTIONS: dict[str, str] = {
     "My honest take on 5-minute workouts": "A five minute workout at home works if you "
     "keep it hard: 40 seconds of squats or push ups, 20 seconds of rest.",
     "My honest take on 10-minute workouts": "Ten minutes at home is a real workout: "
-    "squats, push ups and lunges, a minute each, twice through. #homeworkout",
+    "squats, push ups, lunges, a plank and jumping jacks, a minute each, twice through. "
+    "#homeworkout",
     "Morning run through Lisbon at sunrise, cinematic": "Run at sunrise in Lisbon and you "
     "have the riverside path along the Tagus almost to yourself.",
     "Trying the viral standing desk for 30 days - review": "Standing all day is not the "

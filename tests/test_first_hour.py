@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -540,13 +541,15 @@ def test_recover_says_when_a_live_lease_lapses(cli: Cli) -> None:
     body = result.json()
     assert body["failed_lost_job_ids"] == []
     [lease] = body["live_leases"]
-    assert lease["job_id"] == 1 and 50 < lease["seconds_left"] <= 60
+    assert lease["job_id"] == 1 and 30 < lease["seconds_left"] <= 60
     assert (
         f"job 1 is running (initialization) with a live lease until {lease['lease_expires_at']}"
         in body["message"]
     )
     assert "run 'vidgen recover' again after then" in body["message"]
-    assert "in 5" in cli("recover").out or "in 6" in cli("recover").out
+    # The seconds left, as a person reads them (a loaded test machine may take a while here).
+    left = re.search(r"\(in (\d+) s\)", cli("recover").out)
+    assert left is not None and 0 < int(left.group(1)) <= 60
 
 
 def test_serve_help_mentions_the_dashboard_and_the_themes_folder_is_created(

@@ -13,7 +13,6 @@ from vidgen.planning._plan import PlanResult, ProductionPlan, Scene
 from vidgen.planning._script import Line, spoken_load
 from vidgen.planning._subject import Subject
 from vidgen.planning._words import (
-    _COUNT_WORDS,
     _PROPER,
     _SENTENCE_END,
     _capital,
@@ -319,8 +318,8 @@ _CONDITION = frozenset(("for", "before", "after", "in", "on", "at", "to", "if", 
 def claim_opening(lines: list[Line], topic: str) -> bool:
     """Opens a tips video on a creator's own claim when one of its tips makes one before a
     colon ("Ten minutes at home is a real workout: squats, push ups and lunges, ..."): the
-    claim is the hook, "Here's how, and two more home workout tips.", and that tip comes first
-    saying only what to do. "Three home workout tips you can use today." read as a title.
+    claim is the hook and that tip comes first, saying only what to do ("Three home workout
+    tips you can use today." read as a title).
     Changes ``lines`` (hook, tips, call to action) in place; False when no tip makes a claim."""
     for k, line in enumerate(lines[1:-1], start=1):
         head, colon, detail = line.narration.partition(": ")
@@ -334,11 +333,10 @@ def claim_opening(lines: list[Line], topic: str) -> bool:
             or not _CLAIM_VERB.search(head.lower())
         ):
             continue
-        more = len(lines) - 3
-        noun = "tip" if more == 1 else "tips"
         lines.insert(1, lines.pop(k))
         line.narration, line.short = _capital(detail), None
-        rest = f", and {_COUNT_WORDS[more]} more {topic} {noun}" if more else ""
-        lines[0].narration = f"{head}. Here's how{rest}."
+        # The claim alone, then straight into its tip: "Here's how, and two more home workout
+        # tips." between them was a bridge viewers called filler.
+        lines[0].narration = f"{head}."
         return True
     return False
