@@ -775,3 +775,29 @@ def test_a_figure_lands_once_the_voice_has_said_it() -> None:
     at = beat_times([hook, fact, cta], [s.narration for s in scenes], words)
     assert at[0] is None and at[2] is None
     assert at[1] == pytest.approx(0.3 * (hook_words + narration.split().index("of")))
+
+
+def test_the_end_card_shows_the_closing_questions_options() -> None:
+    """ "Camping trip, hotel room or office: where would you take it?" shows a tent and a hotel
+    under the kettle: an end card of the product alone said nothing the voice did not."""
+    scenes = [
+        _scene(0, "Your next cup of tea does not need a kitchen.", kind="hook",
+               subjects=["kettle"]),
+        _scene(1, "Camping trip, hotel room or office: where would you take it?", kind="cta",
+               subjects=["kettle"], headline="PocketBrew Folding Kettle"),
+    ]  # fmt: skip
+    _, cta = plan_scene_visuals(
+        scenes, title="PocketBrew", theme="Tea", subject="PocketBrew Folding Kettle",
+        subject_terms=["kettle"],
+    )  # fmt: skip
+    assert [p.name for p in cta.pictures] == ["electric_kettle", "camping", "hotel"]
+    placed = layout_scene(cta, Frame.for_size(1080, 1920))
+    assert [p.role for p in placed].count("picture") == 3 and "pill" in [p.role for p in placed]
+    # A question with no options ("Which race is next on your list?") shows the product alone.
+    _, alone = plan_scene_visuals(
+        [scenes[0], _scene(1, "Which race is next on your list?", kind="cta",
+                           subjects=["kettle"])],
+        title="PocketBrew", theme="Tea", subject="PocketBrew Folding Kettle",
+        subject_terms=["kettle"],
+    )  # fmt: skip
+    assert [p.name for p in alone.pictures] == ["electric_kettle"]

@@ -242,6 +242,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "travel": ("airplane",),
     "trip": ("airplane",),
     "camping": ("camping",),
+    "camping trip": ("camping",),  # one thing, not a tent and a plane
+    "hotel room": ("hotel",),
     "hike": ("hiking_boot",),
     "hiking": ("hiking_boot",),
     "backpack": ("backpack",),

@@ -492,12 +492,22 @@ def plan_scene_visuals(
             ]  # fmt: skip
             places = kind == "hook" and len(named) >= 2
             picks = named[:3] if places else [replace(fallback, fallback=False)]
+            offered, colon, _ = narration.partition(":")
+            if kind == "cta" and colon:
+                # The closing question's options, small under the product ("Train, plane or
+                # open office: ..." shows them): an end card of the product alone said nothing
+                # the voice did not.
+                picks += [
+                    p for p in _in_order(lib.choose([], offered, limit=4), offered)
+                    if not p.fallback and p.key != fallback.key
+                ][:2]  # fmt: skip
         previous = out[-1] if out else None
         if (
             previous is not None
             and picks[0].key == previous.picture.key
             and len(picks) > 1
             and not named_now
+            and kind != "cta"  # the end card leads with the product, its options beside it
         ):
             picks = picks[1:] + picks[:1]  # lead with a different picture than the last scene
         wanted = getattr(scene, "headline", None)
@@ -1151,10 +1161,10 @@ def scene_card(
 
 
 # Layouts that draw one big picture: a scene's further pictures go in a row under it.
-_EXTRAS_BELOW = frozenset(("hook", "feature", "feature-offset", "fact", "fact-below",
-                           "fact-side", "step", "list_item"))  # fmt: skip
 # Layouts whose scene may cut to a second beat (not the call to action: it holds the subject).
-_BEATS = _EXTRAS_BELOW
+_BEATS = frozenset(("hook", "feature", "feature-offset", "fact", "fact-below", "fact-side",
+                    "step", "list_item"))  # fmt: skip
+_EXTRAS_BELOW = _BEATS | {"cta"}
 
 
 # -- the backdrop ---------------------------------------------------------------------------------
