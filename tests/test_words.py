@@ -342,6 +342,7 @@ def test_a_theme_video_passes_on_the_trends_own_tips(
     ), hook.narration
     # The title (and the cover) is the promise, not the opening read out.
     assert "Here's how" not in plan.title and "Headed to" not in plan.title, plan.title
+    assert not plan.title.endswith("."), plan.title
     assert len(plan.title) <= 60, plan.title
     # The voice says the hook; no title card repeats it.
     assert all(w in hook.narration.lower() for w in theme.lower().split()), hook.narration

@@ -543,7 +543,7 @@ class LocalPlanner:
         title = lines[0].narration.rstrip(".")
         if not all(places) and claim_opening(lines, topic):
             if _fits(lines, budget):
-                title = lines[0].narration.split(". ", 1)[0]  # the claim
+                title = lines[0].narration.split(". ", 1)[0].rstrip(".")  # the claim
             else:
                 lines = [line for line, _ in before]  # the claim costs a tip: the plain opening
                 for line, text in before:
