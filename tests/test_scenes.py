@@ -259,7 +259,7 @@ def test_card_track_pops_in_then_holds(tmp_path: Path) -> None:
     push = [k for k, d in enumerate(durations) if abs(d - 1 / 10) < 1e-6]
     assert push[0] == 0 and len(push) >= 15
     first = coverage(files[0])
-    assert first > 0.9 * coverage(files[len(push)]) and coverage(files[len(push)]) > first
+    assert first > 0.85 * coverage(files[len(push)]) and coverage(files[len(push)]) > first
     # The next card grows as it pops in (one frame per scale), then is held.
     pops = [files[len(push) + 1 + k] for k in range(4)]
     assert coverage(pops[0]) < coverage(pops[2])
@@ -743,9 +743,9 @@ def test_the_product_is_on_screen_while_its_name_is_said() -> None:
 
 
 def test_a_figure_lands_once_the_voice_has_said_it() -> None:
-    """ "return 85 percent ..." shows the shoe; as the voice finishes "85 percent", "85%" lands
-    big over it (viewers wanted the claim on screen as it is said; held over the whole
-    scene's caption, it was the same number twice)."""
+    """ "return 85 percent ..." shows the shoe; on the word "85", "85%" lands big over it
+    (viewers wanted the claim on screen as it is said, and called a word later "late"; held
+    over the whole scene's caption, before and after, it was the same number twice)."""
     narration = "The StrideLite Running Shoes return 85 percent of your energy with every stride."
     scenes = [
         _scene(0, "Want your legs to stay fresh?", kind="hook", subjects=["shoes"]),
@@ -757,7 +757,7 @@ def test_a_figure_lands_once_the_voice_has_said_it() -> None:
         subject_terms=["shoes", "running"],
     )  # fmt: skip
     assert fact.headline is None and fact.lands == "85%"
-    assert fact.then_word == narration.split().index("of")
+    assert fact.then_word == narration.split().index("85")
     landed = fact.second_beat()
     assert landed is not None and landed.headline == "85%" and landed.layout.startswith("fact")
     assert landed.pictures == fact.pictures  # the same shot, the figure added
@@ -771,10 +771,10 @@ def test_a_figure_lands_once_the_voice_has_said_it() -> None:
     script = " ".join(s.narration for s in scenes).split()
     words = [Timed(w, 0.3 * k) for k, w in enumerate(script)]
     hook_words = len(scenes[0].narration.split())
-    # It lands as the voice finishes "85 percent": on the next word.
+    # It lands as the voice says "85".
     at = beat_times([hook, fact, cta], [s.narration for s in scenes], words)
     assert at[0] is None and at[2] is None
-    assert at[1] == pytest.approx(0.3 * (hook_words + narration.split().index("of")))
+    assert at[1] == pytest.approx(0.3 * (hook_words + narration.split().index("85")))
 
 
 def test_the_end_card_shows_the_closing_questions_options() -> None:

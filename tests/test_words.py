@@ -496,7 +496,7 @@ def test_openai_planner_fills_the_structured_plan(
         and brief["link"] is None
     )
     assert brief["say_first_then_name_the_subject"] == (
-        "Your next cup of tea does not need a kitchen."
+        "Your next cup of tea doesn't need a kitchen."
     )
     assert (
         "headline" in sent["messages"][0]["content"]

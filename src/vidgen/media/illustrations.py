@@ -244,6 +244,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "camping": ("camping",),
     "camping trip": ("camping",),  # one thing, not a tent and a plane
     "hotel room": ("hotel",),
+    # A handle, cool, over boiling water: a hand and a steaming cup (a "teacup without handle"
+    # matched the word "handle" and read as soup).
+    "handle": ("raised_hand",),
+    "boiling water": ("hot_beverage",),
     "hike": ("hiking_boot",),
     "hiking": ("hiking_boot",),
     "backpack": ("backpack",),

@@ -126,9 +126,9 @@ class SceneVisual:
     # scene's main picture small: a long scene is two shots, each of what is being said.
     then: tuple[lib.Illustration, ...] = ()
     then_word: int | None = None
-    # The figure the voice says ("85%"), drawn from ``then_word`` on: it lands big as the
-    # voice finishes saying it (viewers wanted the claim on screen as it is said; held over
-    # the whole scene's caption, it was the same number twice).
+    # The figure the voice says ("85%"), drawn from ``then_word`` on: it lands big on the
+    # number's own word (viewers wanted the claim on screen as it is said; held over the whole
+    # scene's caption, before and after, it was the same number twice).
     lands: str | None = None
 
     @property
@@ -223,9 +223,9 @@ def _says_number(number: str, narration: str) -> bool:
     return value in said
 
 
-def number_end(figure: str, narration: str) -> int | None:
-    """The index of the first word after ``narration`` says ``figure``'s number and its unit
-    ("return 85 percent | of your energy"), or None when it does not say it."""
+def number_at(figure: str, narration: str) -> tuple[int, int] | None:
+    """Where ``narration`` says ``figure``'s number: the index of the number's word and of the
+    first word after it and its unit ("return | 85 percent | of your energy"), or None."""
     match = re.search(r"\d+(?:[.,]\d+)?", figure)
     if match is None:
         return None
@@ -250,7 +250,7 @@ def number_end(figure: str, narration: str) -> int | None:
             after = _norm(words[end])
             if after and (after in _SPOKEN_UNITS or (unit and after[:1] == unit[:1])):
                 end += 1
-        return end
+        return k, end
     return None
 
 
@@ -513,8 +513,8 @@ def plan_scene_visuals(
         wanted = getattr(scene, "headline", None)
         headline = str(wanted).strip() if headline_adds(wanted, narration) else None
         # A figure the voice says lands once it is said (``SceneVisual.lands``).
-        said_at = (
-            number_end(str(wanted), narration)
+        spoken = (
+            number_at(str(wanted), narration)
             if wanted and headline is None and stat_parts(str(wanted)) is not None
             else None
         )
@@ -564,10 +564,11 @@ def plan_scene_visuals(
         accent, stops = palette(hue)
         then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown)
         lands = None
-        if said_at is not None and layout in _BEATS:
-            if then_word is None and said_at < len(narration.split()):
-                lands, then_word = str(wanted).strip(), said_at
-            elif then_word is not None and said_at <= then_word:
+        if spoken is not None and layout in _BEATS:
+            if then_word is None:
+                # On the number's own word: viewers called a figure a word later "late".
+                lands, then_word = str(wanted).strip(), spoken[0]
+            elif spoken[1] <= then_word:
                 lands = str(wanted).strip()  # said before the cut: the second shot shows it
         out.append(
             SceneVisual(
@@ -1355,7 +1356,7 @@ class CardAnimation:
 # The hook's push-in: to this scale, over at most this many seconds, in this many steps a
 # second (each step is one more image of the card track: ten a second move smoothly enough
 # at this speed, ~1.5 px a step, for ~0.3 s of drawing per video).
-PUSH_IN = (1.03, 2.0, 10)
+PUSH_IN = (1.07, 2.5, 10)
 
 
 def write_card_track(

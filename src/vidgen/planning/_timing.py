@@ -167,6 +167,12 @@ def shorten_for_speech(plan: ProductionPlan, ratio: float) -> ProductionPlan:
         if len(parts) > 1:
             scenes[longest] = scenes[longest].model_copy(update={"narration": " ".join(parts[:-1])})
             continue
+        # Then what a sentence means to the viewer (", thin enough for ..."): the claim before
+        # its last comma is still a whole sentence.
+        head, comma, tail = parts[0].rstrip(".!?").rpartition(", ") if parts else ("", "", "")
+        if comma and len(head.split()) >= 4 and len(tail.split()) >= 3:
+            scenes[longest] = scenes[longest].model_copy(update={"narration": f"{head}."})
+            continue
         # Last resort (a video too short for even one whole sentence per scene): words come
         # off the longest narrations first, so a short hook or call to action stays whole.
         budgets = [count_words(scene.narration) for scene in scenes]

@@ -61,6 +61,8 @@ DURATION_TOLERANCE = 0.5
 CLIP_SHORTFALL = 0.5
 # Each shot of a two-beat scene is on screen at least this long (s): a cut sooner flickers.
 MIN_BEAT = 1.2
+# A figure landing late in its sentence stays at least this long (s).
+MIN_LAND = 0.6
 
 
 class Output(StageOutput):
@@ -188,13 +190,18 @@ def _render_overlays(
         ctx.check_cancelled()
         end = start + duration
         second = visual.second_beat()
+        lands = second is not None and not visual.then  # a figure on the same pictures
         if second is not None and at is not None and start + MIN_BEAT <= at <= end - MIN_BEAT:
+            shots = [(visual, start, at), (second, at, end)]
+        elif second is not None and lands and at is not None and at < start + MIN_BEAT:
+            shots = [(second, start, end)]  # said in the first second: there from the cut
+        elif second is not None and lands and at is not None and at <= end - MIN_LAND:
             shots = [(visual, start, at), (second, at, end)]
         else:
             shots = [(visual, start, end)]
         for k, (shot, since, until) in enumerate(shots):
             card = scene_card(shot, frame, start=since, end=until, rasterizer=raster)
-            if card is not None and k and not visual.then:
+            if card is not None and k and lands:
                 card = replace(card, pop=BUMP_SCALES)  # a figure lands on the same pictures
             if card is not None:
                 cards.append(card)
