@@ -33,7 +33,7 @@ from vidgen.media.scenes import (
     write_card_track,
 )
 from vidgen.planning import Scene
-from vidgen.stages.composition import visual_cuts
+from vidgen.stages.composition import MIN_BEAT, MIN_LAND, scene_shots, visual_cuts
 
 
 def _scene(i: int, narration: str, **fields: Any) -> Scene:
@@ -801,3 +801,31 @@ def test_the_end_card_shows_the_closing_questions_options() -> None:
         subject_terms=["kettle"],
     )  # fmt: skip
     assert [p.name for p in alone.pictures] == ["electric_kettle"]
+
+
+def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
+    """A figure lands on its word; said in the scene's first second it is there from the cut
+    (a landing 0.3 s in flickered), said late it still lands and stays ``MIN_LAND``; a cut to
+    new pictures waits for ``MIN_BEAT`` on both sides, or does not happen."""
+    narration = "They play music for 40 hours on one charge of their battery."
+    scenes = [
+        _scene(0, "Your commute is about to get quieter.", kind="hook", subjects=["headphones"]),
+        _scene(1, narration, kind="fact", subjects=["headphones", "battery"], headline="40 hrs"),
+        _scene(2, "Where would you wear them?", kind="cta", subjects=["headphones"]),
+    ]
+    _, fact, _ = plan_scene_visuals(
+        scenes, title="HushBuds", theme="Product Demo", subject="HushBuds Wireless Headphones",
+        subject_terms=["headphones"],
+    )  # fmt: skip
+    landed = fact.second_beat()
+    assert fact.lands == "40 hrs" and landed is not None and not fact.then
+    assert [(s.headline, a, b) for s, a, b in scene_shots(fact, 10.0, 15.0, 11.5)] == [
+        (None, 10.0, 11.5),
+        ("40 hrs", 11.5, 15.0),
+    ]
+    early = scene_shots(fact, 10.0, 15.0, 10.0 + MIN_BEAT / 2)
+    assert [(s.headline, a, b) for s, a, b in early] == [("40 hrs", 10.0, 15.0)]
+    late = scene_shots(fact, 10.0, 15.0, 15.0 - MIN_LAND - 0.1)
+    assert [s.headline for s, _, _ in late] == [None, "40 hrs"]
+    assert [s.headline for s, _, _ in scene_shots(fact, 10.0, 15.0, 14.9)] == [None]
+    assert scene_shots(fact, 10.0, 15.0, None) == [(fact, 10.0, 15.0)]

@@ -189,16 +189,8 @@ def _render_overlays(
     ):
         ctx.check_cancelled()
         end = start + duration
-        second = visual.second_beat()
-        lands = second is not None and not visual.then  # a figure on the same pictures
-        if second is not None and at is not None and start + MIN_BEAT <= at <= end - MIN_BEAT:
-            shots = [(visual, start, at), (second, at, end)]
-        elif second is not None and lands and at is not None and at < start + MIN_BEAT:
-            shots = [(second, start, end)]  # said in the first second: there from the cut
-        elif second is not None and lands and at is not None and at <= end - MIN_LAND:
-            shots = [(visual, start, at), (second, at, end)]
-        else:
-            shots = [(visual, start, end)]
+        lands = visual.second_beat() is not None and not visual.then
+        shots = scene_shots(visual, start, end, at)
         for k, (shot, since, until) in enumerate(shots):
             card = scene_card(shot, frame, start=since, end=until, rasterizer=raster)
             if card is not None and k and lands:
@@ -209,6 +201,24 @@ def _render_overlays(
         cards, ctx.work_dir / "overlays" / "cards", fps=fps, total=float(sum(durations))
     )
     return [track] if track is not None else []
+
+
+def scene_shots(
+    visual: SceneVisual, start: float, end: float, at: float | None
+) -> list[tuple[SceneVisual, float, float]]:
+    """A scene's shots: (what it shows, from, to). A second beat at ``at`` cuts in when each
+    shot is long enough to see; a figure landing on the same pictures also when it is said
+    late (it stays ``MIN_LAND``), and from the cut when said in the scene's first second."""
+    second = visual.second_beat()
+    if second is None or at is None:
+        return [(visual, start, end)]
+    if start + MIN_BEAT <= at <= end - MIN_BEAT:
+        return [(visual, start, at), (second, at, end)]
+    if not visual.then and at < start + MIN_BEAT:
+        return [(second, start, end)]  # said in the first second: there from the cut
+    if not visual.then and at <= end - MIN_LAND:
+        return [(visual, start, at), (second, at, end)]
+    return [(visual, start, end)]
 
 
 def _render_backdrops(
