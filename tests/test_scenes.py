@@ -33,7 +33,7 @@ from vidgen.media.scenes import (
     write_card_track,
 )
 from vidgen.planning import Scene
-from vidgen.stages.composition import MIN_BEAT, MIN_LAND, scene_shots, visual_cuts
+from vidgen.stages.composition import MIN_LAND, scene_shots, visual_cuts
 
 
 def _scene(i: int, narration: str, **fields: Any) -> Scene:
@@ -823,9 +823,28 @@ def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
         (None, 10.0, 11.5),
         ("40 hrs", 11.5, 15.0),
     ]
-    early = scene_shots(fact, 10.0, 15.0, 10.0 + MIN_BEAT / 2)
+    early = scene_shots(fact, 10.0, 15.0, 10.0 + MIN_LAND / 2)
     assert [(s.headline, a, b) for s, a, b in early] == [("40 hrs", 10.0, 15.0)]
     late = scene_shots(fact, 10.0, 15.0, 15.0 - MIN_LAND - 0.1)
     assert [s.headline for s, _, _ in late] == [None, "40 hrs"]
     assert [s.headline for s, _, _ in scene_shots(fact, 10.0, 15.0, 14.9)] == [None]
     assert scene_shots(fact, 10.0, 15.0, None) == [(fact, 10.0, 15.0)]
+    # Said before a cut to new pictures: it lands on its word, and stays on over them
+    # ("210 grams per shoe, | lighter than a can of soda": 210 G over the can too).
+    narration = "Plus, they weigh 210 grams per shoe, lighter than a can of soda."
+    scenes[1] = _scene(1, narration, kind="fact", subjects=["shoes", "soda"], headline="210 g")
+    _, weigh, _ = plan_scene_visuals(
+        scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
+        subject_terms=["shoes"],
+    )  # fmt: skip
+    assert weigh.then and weigh.lands == "210 g"
+    assert weigh.lands_word == narration.split().index("210")
+    shots = scene_shots(weigh, 10.0, 16.0, 12.5, 11.0)
+    assert [(s.headline, a, b) for s, a, b in shots] == [
+        (None, 10.0, 11.0),
+        ("210 g", 11.0, 12.5),
+        ("210 g", 12.5, 16.0),
+    ]
+    assert shots[1][0].pictures == weigh.pictures and shots[2][0].pictures != weigh.pictures
+    from_cut = scene_shots(weigh, 10.0, 16.0, 12.5, 10.2)
+    assert [s.headline for s, _, _ in from_cut] == ["210 g", "210 g"]

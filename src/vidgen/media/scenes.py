@@ -130,6 +130,14 @@ class SceneVisual:
     # number's own word (viewers wanted the claim on screen as it is said; held over the whole
     # scene's caption, before and after, it was the same number twice).
     lands: str | None = None
+    lands_word: int | None = None  # the narration's word that says it
+
+    def landed(self) -> SceneVisual:
+        """The scene's first shot with its figure landed (same pictures, the figure big)."""
+        layout = self.layout
+        if layout in ("feature", "feature-offset", "pair", "trio"):
+            layout = "fact"  # the figure big over its picture
+        return replace(self, layout=layout, headline=self.lands or self.headline, lands=None)
 
     @property
     def picture(self) -> lib.Illustration:
@@ -140,15 +148,8 @@ class SceneVisual:
         if self.then_word is None or not (self.then or self.lands):
             return None
         pictures = (*self.then[:2], self.pictures[0]) if self.then else self.pictures
-        layout, headline = self.layout, self.headline
-        if self.lands:
-            headline = self.lands
-            if layout in ("feature", "feature-offset", "pair", "trio"):
-                layout = "fact"  # the figure big over its picture
-        return replace(
-            self, pictures=pictures, layout=layout, headline=headline, then=(), then_word=None,
-            lands=None,
-        )  # fmt: skip
+        shot = self.landed() if self.lands else self
+        return replace(shot, pictures=pictures, then=(), then_word=None, lands_word=None)
 
     def assets(self) -> list[dict[str, Any]]:
         if self.layout == "clip":
@@ -563,13 +564,14 @@ def plan_scene_visuals(
                 )
         accent, stops = palette(hue)
         then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown)
-        lands = None
+        lands, lands_word = None, None
         if spoken is not None and layout in _BEATS:
             if then_word is None:
                 # On the number's own word: viewers called a figure a word later "late".
                 lands, then_word = str(wanted).strip(), spoken[0]
             elif spoken[1] <= then_word:
-                lands = str(wanted).strip()  # said before the cut: the second shot shows it
+                lands = str(wanted).strip()  # said before the cut: it lands, and stays on
+            lands_word = spoken[0] if lands else None
         out.append(
             SceneVisual(
                 index=i, kind=kind, layout=layout, pictures=tuple(picks), headline=headline,
@@ -577,27 +579,31 @@ def plan_scene_visuals(
                 accent=accent, backdrop=stops,
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
-                lands=lands,
+                lands=lands, lands_word=lands_word,
             )
         )  # fmt: skip
     return out
 
 
 def beat_times(
-    visuals: Sequence[SceneVisual], narrations: Sequence[str], words: Sequence[Any]
+    visuals: Sequence[SceneVisual],
+    narrations: Sequence[str],
+    words: Sequence[Any],
+    *,
+    landing: bool = False,
 ) -> list[float | None]:
-    """When each scene's second beat starts: the start of its ``then_word`` in ``words`` (the
-    captions' timed words, the script's words in order), or None (no beat, or the timings do
-    not line up with the script: then the scene stays one shot)."""
+    """When each scene's second beat starts: the start of its ``then_word`` (``landing``: its
+    ``lands_word``) in ``words`` (the captions' timed words, the script's words in order), or
+    None (no beat, or the timings do not line up with the script: then the scene stays one
+    shot)."""
     out: list[float | None] = []
     offset = 0
     for visual, narration in zip(visuals, narrations, strict=True):
         tokens = [w for w in narration.split() if any(ch.isalnum() for ch in w)]
         at = None
-        if visual.then_word is not None:
-            before = sum(
-                1 for w in narration.split()[: visual.then_word] if any(c.isalnum() for c in w)
-            )
+        index = visual.lands_word if landing else visual.then_word
+        if index is not None:
+            before = sum(1 for w in narration.split()[:index] if any(c.isalnum() for c in w))
             k = offset + before
             if k < len(words) and str(words[k].text) == tokens[before]:
                 at = float(words[k].start)
@@ -1356,7 +1362,7 @@ class CardAnimation:
 # The hook's push-in: to this scale, over at most this many seconds, in this many steps a
 # second (each step is one more image of the card track: ten a second move smoothly enough
 # at this speed, ~1.5 px a step, for ~0.3 s of drawing per video).
-PUSH_IN = (1.07, 2.5, 10)
+PUSH_IN = (1.03, 2.5, 10)  # more pushed the headline into the progress bar
 
 
 def write_card_track(

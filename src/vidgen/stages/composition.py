@@ -183,17 +183,18 @@ def _render_overlays(
     """Every scene's card (pictures, number, headline) as one popping, floating image track; a
     scene with a second beat is two cards, cut on the first word of its second clause."""
     cards = []
-    beats = beat_times(visuals, narrations, [w for cue in cues for w in cue.words])
-    for visual, start, duration, at in zip(
-        visuals, scene_starts(durations), durations, beats, strict=True
+    words = [w for cue in cues for w in cue.words]
+    beats = beat_times(visuals, narrations, words)
+    lands = beat_times(visuals, narrations, words, landing=True)
+    for visual, start, duration, at, land in zip(
+        visuals, scene_starts(durations), durations, beats, lands, strict=True
     ):
         ctx.check_cancelled()
         end = start + duration
-        lands = visual.second_beat() is not None and not visual.then
-        shots = scene_shots(visual, start, end, at)
+        shots = scene_shots(visual, start, end, at, land)
         for k, (shot, since, until) in enumerate(shots):
             card = scene_card(shot, frame, start=since, end=until, rasterizer=raster)
-            if card is not None and k and lands:
+            if card is not None and k and shot.pictures == shots[k - 1][0].pictures:
                 card = replace(card, pop=BUMP_SCALES)  # a figure lands on the same pictures
             if card is not None:
                 cards.append(card)
@@ -204,21 +205,30 @@ def _render_overlays(
 
 
 def scene_shots(
-    visual: SceneVisual, start: float, end: float, at: float | None
+    visual: SceneVisual, start: float, end: float, at: float | None, land: float | None = None
 ) -> list[tuple[SceneVisual, float, float]]:
-    """A scene's shots: (what it shows, from, to). A second beat at ``at`` cuts in when each
-    shot is long enough to see; a figure landing on the same pictures also when it is said
-    late (it stays ``MIN_LAND``), and from the cut when said in the scene's first second."""
+    """A scene's shots: (what it shows, from, to). A cut to new pictures at ``at`` happens when
+    each shot is long enough to see (``MIN_BEAT``). A figure lands at ``land``, on the word
+    saying it, on the pictures on screen: from the cut when said in its first ``MIN_LAND``,
+    and it stays at least ``MIN_LAND``; it stays on over the new pictures too."""
     second = visual.second_beat()
     if second is None or at is None:
         return [(visual, start, end)]
-    if start + MIN_BEAT <= at <= end - MIN_BEAT:
-        return [(visual, start, at), (second, at, end)]
-    if not visual.then and at < start + MIN_BEAT:
-        return [(second, start, end)]  # said in the first second: there from the cut
-    if not visual.then and at <= end - MIN_LAND:
-        return [(visual, start, at), (second, at, end)]
-    return [(visual, start, end)]
+    if not visual.then:  # the second beat is the figure landing
+        if at < start + MIN_LAND:
+            return [(second, start, end)]
+        if at <= end - MIN_LAND:
+            return [(visual, start, at), (second, at, end)]
+        return [(visual, start, end)]
+    if not start + MIN_BEAT <= at <= end - MIN_BEAT:
+        return [(visual, start, end)]
+    if visual.lands and land is not None and land < at:
+        landed = visual.landed()
+        if land < start + MIN_LAND:
+            return [(landed, start, at), (second, at, end)]
+        if land <= at - MIN_LAND:
+            return [(visual, start, land), (landed, land, at), (second, at, end)]
+    return [(visual, start, at), (second, at, end)]
 
 
 def _render_backdrops(
