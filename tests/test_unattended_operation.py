@@ -91,9 +91,10 @@ def test_every_command_help_has_an_example_and_no_internal_names(cli: Cli, comma
 def test_show_completion_prints_a_script(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src"), "SHELL": "/bin/bash"}
     # From a bash, as a user runs it: typer finds the shell by walking up the process tree,
-    # which under a loaded test worker sometimes ends before it reaches one.
+    # which from a test runner started in the background reaches none. A second command
+    # keeps bash from exec-ing the first, so bash stays its parent.
     done = subprocess.run(
-        ["bash", "-c", f"'{sys.executable}' -m vidgen.cli.main --show-completion"],
+        ["bash", "-c", f"'{sys.executable}' -m vidgen.cli.main --show-completion; exit $?"],
         capture_output=True,
         text=True,
         env=env,
