@@ -804,9 +804,9 @@ def test_the_end_card_shows_the_closing_questions_options() -> None:
 
 
 def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
-    """A figure lands on its word; said in the scene's first second it is there from the cut
-    (a landing 0.3 s in flickered), said late it still lands and stays ``MIN_LAND``; a cut to
-    new pictures waits for ``MIN_BEAT`` on both sides, or does not happen."""
+    """A figure lands on its word; said within ``MIN_LAND`` of the cut it is there from the
+    cut (a landing 0.3 s in flickered), said late it still lands and stays ``MIN_LAND``; a
+    cut to new pictures waits for ``MIN_BEAT`` on both sides, or does not happen."""
     narration = "They play music for 40 hours on one charge of their battery."
     scenes = [
         _scene(0, "Your commute is about to get quieter.", kind="hook", subjects=["headphones"]),
