@@ -903,6 +903,10 @@ def test_own_opening_lines_take_turns_and_open_lists_too(
     for plan in opened:
         assert not any(h in plan.title for h in all_hooks)
         assert len([s for s in plan.scenes if s.kind == "list_item"]) >= 3
+        # The line names neither the product nor the count: the screen names the product,
+        # and the first item says it.
+        assert plan.scenes[0].headline == plan.subject
+        assert plan.subject in plan.scenes[1].narration
     assert kettle_hooks
 
 

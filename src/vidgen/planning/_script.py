@@ -311,8 +311,9 @@ def announce_list(
             lines[0].narration = _sentence(lead) if lead else announce
             # The voice says the count and the name; a "4 REASONS" card over the caption
             # saying "Four reasons" was the same words twice (the items' "1 / 4" chips count
-            # them on screen).
-            lines[0].headline = None
+            # them on screen). Over your opening line, which names neither, the screen names
+            # the product from the first frame.
+            lines[0].headline = title if lead and len(title) <= MAX_HEADLINE_CHARS else None
             if lead:
                 # What your opening line says already ("Your last mile should feel like your
                 # first") an item does not say again ("..., so your legs stay fresh for the
