@@ -314,6 +314,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "summer": ("sun",),
     "winter": ("snowflake",),
     "rain": ("cloud_with_rain",),
+    "rainy": ("cloud_with_rain",),
     "goal": ("bullseye",),
     "goals": ("bullseye",),
     "habit": ("repeat_button",),
