@@ -742,20 +742,30 @@ def test_the_product_is_on_screen_while_its_name_is_said() -> None:
     assert "running_shoe" in [p.name for p in after.pictures[1:]]
 
 
+def _one_fact_ad(
+    narration: str, figure: str, subjects: list[str], subject: str, terms: list[str]
+) -> tuple[list[Scene], list[Any]]:
+    """A three-scene product video around one fact scene: its scenes and their visuals."""
+    scenes = [
+        _scene(0, "Your day is about to get easier.", kind="hook", subjects=terms[:1]),
+        _scene(1, narration, kind="fact", subjects=subjects, headline=figure),
+        _scene(2, "Which one is next on your list?", kind="cta", subjects=terms[:1]),
+    ]
+    visuals = plan_scene_visuals(
+        scenes, title=subject.split()[0], theme="Product Demo", subject=subject,
+        subject_terms=terms,
+    )  # fmt: skip
+    return scenes, visuals
+
+
 def test_a_figure_lands_once_the_voice_has_said_it() -> None:
     """ "return 85 percent ..." shows the shoe; on the word "85", "85%" lands big over it
     (viewers wanted the claim on screen as it is said, and called a word later "late"; held
     over the whole scene's caption, before and after, it was the same number twice)."""
     narration = "The StrideLite Running Shoes return 85 percent of your energy with every stride."
-    scenes = [
-        _scene(0, "Want your legs to stay fresh?", kind="hook", subjects=["shoes"]),
-        _scene(1, narration, kind="fact", subjects=["shoes", "energy"], headline="85%"),
-        _scene(2, "Which race is next on your list?", kind="cta", subjects=["shoes"]),
-    ]
-    hook, fact, cta = plan_scene_visuals(
-        scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
-        subject_terms=["shoes", "running"],
-    )  # fmt: skip
+    scenes, (hook, fact, cta) = _one_fact_ad(
+        narration, "85%", ["shoes", "energy"], "StrideLite Running Shoes", ["shoes", "running"]
+    )
     assert fact.headline is None and fact.lands == "85%"
     assert fact.then_word == narration.split().index("85")
     landed = fact.second_beat()
@@ -808,14 +818,9 @@ def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
     cut (a landing 0.3 s in flickered), said late it still lands and stays ``MIN_LAND``; a
     cut to new pictures waits for ``MIN_BEAT`` on both sides, or does not happen."""
     narration = "They play music for 40 hours on one charge of their battery."
-    scenes = [
-        _scene(0, "Your commute is about to get quieter.", kind="hook", subjects=["headphones"]),
-        _scene(1, narration, kind="fact", subjects=["headphones", "battery"], headline="40 hrs"),
-        _scene(2, "Where would you wear them?", kind="cta", subjects=["headphones"]),
-    ]
-    _, fact, _ = plan_scene_visuals(
-        scenes, title="HushBuds", theme="Product Demo", subject="HushBuds Wireless Headphones",
-        subject_terms=["headphones"],
+    _, (_, fact, _) = _one_fact_ad(
+        narration, "40 hrs", ["headphones", "battery"], "HushBuds Wireless Headphones",
+        ["headphones"],
     )  # fmt: skip
     landed = fact.second_beat()
     assert fact.lands == "40 hrs" and landed is not None and not fact.then
@@ -832,11 +837,9 @@ def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
     # Said before a cut to new pictures: it lands on its word, and stays on over them
     # ("210 grams per shoe, | lighter than a can of soda": 210 G over the can too).
     narration = "Plus, they weigh 210 grams per shoe, lighter than a can of soda."
-    scenes[1] = _scene(1, narration, kind="fact", subjects=["shoes", "soda"], headline="210 g")
-    _, weigh, _ = plan_scene_visuals(
-        scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
-        subject_terms=["shoes"],
-    )  # fmt: skip
+    _, (_, weigh, _) = _one_fact_ad(
+        narration, "210 g", ["shoes", "soda"], "StrideLite Running Shoes", ["shoes"]
+    )
     assert weigh.then and weigh.lands == "210 g"
     assert weigh.lands_word == narration.split().index("210")
     shots = scene_shots(weigh, 10.0, 16.0, 12.5, 11.0)
