@@ -15,6 +15,7 @@ from framekit import resampled, sharpness_ratio
 from vidgen.media import captions, illustrations, music
 from vidgen.media.scenes import (
     COVER_LAYOUTS,
+    POP_SCALES,
     Frame,
     _rgb,
     beat_times,
@@ -27,13 +28,16 @@ from vidgen.media.scenes import (
     layout_scene,
     luminance,
     plan_scene_visuals,
+    reveal_times,
+    said_at,
     scene_card,
     stat_parts,
     unnegated,
     write_card_track,
 )
+from vidgen.media.shots import MIN_LAND, MIN_REVEAL, build_up, scene_shots
 from vidgen.planning import Scene
-from vidgen.stages.composition import MIN_LAND, scene_shots, visual_cuts
+from vidgen.stages.composition import visual_cuts
 
 
 def _scene(i: int, narration: str, **fields: Any) -> Scene:
@@ -634,7 +638,10 @@ def test_a_long_sentence_cuts_to_what_its_second_clause_names() -> None:
     assert second is not None and second.picture.name in {p.name for p in hook.then}
     assert hook.picture.key in {p.key for p in second.pictures[1:]}
     assert cta.then == () and cta.second_beat() is None
-    assert {a["role"] for a in hook.assets()} == {"main", "then"}
+    # What the first clause names beyond the product comes small beside it; the second's after.
+    assert {a["role"] for a in hook.assets()} >= {"main", "then"}
+    firsts = [p for p in hook.pictures[1:] if said_at(p, narration) is not None]
+    assert all(said_at(p, narration) < hook.then_word for p in firsts)  # type: ignore[operator]
 
     @dataclass
     class Timed:
@@ -694,7 +701,8 @@ def test_a_hook_naming_places_shows_them_and_a_product_hook_shows_the_product() 
         title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
         subject_terms=["shoes", "running"],
     )  # fmt: skip
-    assert [p.name for p in shoe[0].pictures] == ["running_shoe"]
+    # The shoe leads; what the question names (legs, the finish) comes small under it.
+    assert [p.name for p in shoe[0].pictures] == ["running_shoe", "leg", "chequered_flag"]
 
 
 def test_what_a_sentence_says_to_skip_is_not_shown() -> None:
@@ -800,9 +808,14 @@ def test_the_end_card_shows_the_closing_questions_options() -> None:
         scenes, title="PocketBrew", theme="Tea", subject="PocketBrew Folding Kettle",
         subject_terms=["kettle"],
     )  # fmt: skip
-    assert [p.name for p in cta.pictures] == ["electric_kettle", "camping", "hotel"]
+    assert [p.name for p in cta.pictures] == [
+        "electric_kettle",
+        "camping",
+        "hotel",
+        "office_building",
+    ]
     placed = layout_scene(cta, Frame.for_size(1080, 1920))
-    assert [p.role for p in placed].count("picture") == 3 and "pill" in [p.role for p in placed]
+    assert [p.role for p in placed].count("picture") == 4 and "pill" in [p.role for p in placed]
     # A question with no options ("Which race is next on your list?") shows the product alone.
     _, alone = plan_scene_visuals(
         [scenes[0], _scene(1, "Which race is next on your list?", kind="cta",
@@ -851,3 +864,86 @@ def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
     assert shots[1][0].pictures == weigh.pictures and shots[2][0].pictures != weigh.pictures
     from_cut = scene_shots(weigh, 10.0, 16.0, 12.5, 10.2)
     assert [s.headline for s, _, _ in from_cut] == ["210 g", "210 g"]
+
+
+def _shower_fact() -> tuple[Any, str]:
+    narration = "Plus, they give three hours of music from a ten minute charge while you shower."
+    scenes = [
+        _scene(0, "Your commute is about to get a lot quieter.", kind="hook",
+               subjects=["headphones"]),
+        _scene(1, narration, kind="fact", subjects=["headphones", "music", "charge"],
+               headline="3 hrs"),
+        _scene(2, "Would you try them?", kind="cta", subjects=["headphones"]),
+    ]  # fmt: skip
+    visuals = plan_scene_visuals(
+        scenes, title="HushBuds", theme="Product Demo", subject="HushBuds Wireless Headphones",
+        subject_terms=["headphones", "music"],
+    )  # fmt: skip
+    return visuals, narration
+
+
+def test_what_a_sentence_names_later_pops_in_on_its_word() -> None:
+    """ "... from a ten minute charge while you shower" shows a stopwatch on "minute" and a
+    shower on "shower": a viewer heard a shower and saw none, and a scene that stands still
+    for five seconds is the still icon viewers scrolled past."""
+    visuals, narration = _shower_fact()
+    hook, fact, _ = visuals
+    names = [p.name for p in fact.pictures]
+    assert "shower" in names and "stopwatch" in names
+    words = narration.split()
+    reveals = {key: words[k] for key, k in fact.reveals}
+    by_name = {p.key: p.name for p in fact.pictures}
+    assert {by_name[k]: w for k, w in reveals.items()} == {
+        "stopwatch": "minute",
+        "shower": "shower.",
+    }
+    # The opening names the commute: a train beside the product, there from its first frame.
+    assert [p.name for p in hook.pictures] == ["headphone", "train"] and hook.reveals == ()
+    assert said_at(fact.pictures[0], "nothing of it here") is None
+
+
+def test_a_scene_builds_up_without_moving_what_is_on_screen() -> None:
+    """Each named picture pops in (a few growing frames, then held) at its word's time; until
+    then its room is kept, so nothing already shown moves when it comes."""
+    from vidgen.media.scenes import SceneVisual
+
+    visuals, narration = _shower_fact()
+    fact: SceneVisual = visuals[1]
+
+    @dataclass
+    class Timed:
+        text: str
+        start: float
+
+    said = ["Your commute is about to get a lot quieter.", narration, "Would you try them?"]
+    words = [
+        Timed(w, 10.0 * n + 0.3 * k) for n, text in enumerate(said)
+        for k, w in enumerate(text.split())
+    ]  # fmt: skip
+    times = reveal_times(visuals, said, words)
+    at = {fact.pictures[[p.key for p in fact.pictures].index(k)].name: t
+          for k, t in times[1].items()}  # fmt: skip
+    assert at == {
+        "stopwatch": pytest.approx(10.0 + 0.3 * 10),
+        "shower": pytest.approx(10.0 + 0.3 * 14),
+    }
+    moments = build_up(fact, 10.0, 15.0, times[1], 30)
+    starts = [a for _, a, _, _ in moments]
+    assert starts == sorted(starts) and moments[0][1] == 10.0 and moments[-1][2] == 15.0
+    assert all(b == c for (_, _, b, _), (_, c, _, _) in itertools.pairwise(moments))
+    first = moments[0][0]
+    assert first.hidden == {k for k, _ in fact.reveals}
+    assert moments[0][3] == () and all(m[3] == (1.0,) for m in moments[1:])  # one entrance pop
+    assert moments[-1][0].hidden == frozenset() and moments[-1][0].growing is None
+    grown = [m[0].growing[1] for m in moments if m[0].growing is not None]
+    assert grown and all(g < 1.0 or g > 1.0 for g in grown)
+    frame = Frame.for_size(1080, 1920)
+    before = {p.box for p in layout_scene(first, frame)}
+    after = {p.box for p in layout_scene(moments[-1][0], frame)}
+    assert before < after  # the pictures shown stay put, the new ones are added
+    # Named too near the cut: it comes with the scene; named after the shot: not drawn in it.
+    early = build_up(fact, 10.0 + 0.3 * 10 - MIN_REVEAL / 2, 15.0, times[1], 30)
+    assert len(early) == 1 + len(POP_SCALES)  # only the shower pops in: 3 growing frames, held
+    cut = build_up(fact, 10.0, 10.0 + 0.3 * 9, times[1], 30)
+    assert any(fact.pictures[[p.key for p in fact.pictures].index(k)].name == "shower"
+               for k in cut[-1][0].hidden)  # fmt: skip

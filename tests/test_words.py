@@ -944,14 +944,18 @@ def test_originality_does_not_count_the_call_to_action(
 
 @pytest.mark.parametrize("theme", ["Travel", "Home Workout"])
 @pytest.mark.parametrize("job_id", [1, 2, 3])
-def test_tips_end_on_a_save_with_no_label(
+def test_tips_end_on_a_question_about_them_with_no_label(
     theme_config: Callable[..., ThemeConfig], theme: str, job_id: int
 ) -> None:
     plan = plan_of(themed(theme_config, theme, cta=None), job_id)
-    assert plan.scenes[-1].narration == "Save this for later." and plan.scenes[-1].headline is None
+    ending = {
+        "Travel": "Which one is next on your list?",
+        "Home Workout": "Which one will you try first?",
+    }
+    assert plan.scenes[-1].narration == ending[theme] and plan.scenes[-1].headline is None
     assert len([s for s in plan.scenes if s.kind == "list_item"]) == 3
-    # One ask to save, at the end ("worth saving" in the hook made it twice).
-    assert len(re.findall(r"\bsav", plan.voiceover_script, re.IGNORECASE)) == 1
+    # No stock plea ("Save this for later." read as one), and no ask twice.
+    assert not re.search(r"\bsav|follow", plan.voiceover_script, re.IGNORECASE)
 
 
 def test_a_cover_writes_its_figures_as_a_spec_sheet_does() -> None:

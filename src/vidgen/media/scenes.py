@@ -28,7 +28,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,14 @@ class SceneVisual:
     # scene's caption, before and after, it was the same number twice).
     lands: str | None = None
     lands_word: int | None = None  # the narration's word that says it
+    # A further picture the sentence names after its first words pops in on the word that
+    # names it, (picture key, narration word): "... while you shower" shows the shower then,
+    # and a scene builds up as it is said instead of standing still for five seconds.
+    reveals: tuple[tuple[str, int], ...] = ()
+    # How one moment of the scene is drawn (set per shot, never by the plan): pictures laid
+    # out but not drawn yet, and one popping in at a scale.
+    hidden: frozenset[str] = frozenset()
+    growing: tuple[str, float] | None = None
 
     def landed(self) -> SceneVisual:
         """The scene's first shot with its figure landed (same pictures, the figure big)."""
@@ -314,7 +322,8 @@ def _in_order(pictures: Sequence[lib.Illustration], text: str) -> list[lib.Illus
 
 
 _NEGATED = re.compile(
-    r"\b(?:skip|skipping|avoid|avoiding|instead\s+of|without|never|no|not)\s+"
+    r"\b(?:skip|skipping|avoid|avoiding|instead\s+of|without|never|no|not|doesn't|don't|"
+    r"won't|isn't|aren't)\s+"
     r"(?:(?!and\b|but\b|or\b|so\b)[\w'-]+\s*){1,4}",
     re.IGNORECASE,
 )
@@ -325,6 +334,72 @@ def unnegated(text: str) -> str:
     terraces" -> ": Bali's rice terraces". A viewer saw a beach umbrella over "skip the
     crowded beaches" and taxis are not what "a city bike instead of taking taxis" shows."""
     return _NEGATED.sub(" ", text)
+
+
+def said_at(picture: lib.Illustration, narration: str) -> int | None:
+    """The narration's word (an index into ``narration.split()``) that first names
+    ``picture`` by a word that chose it, or None when the narration does not name it."""
+    matched = {m.split()[0] for m in picture.matched if m.split()}
+    for k, token in enumerate(narration.split()):
+        for word in lib.words_of(token):
+            word = word[:-2] if word.endswith("'s") else word
+            if any(word == m or word.rstrip("s") == m.rstrip("s") for m in matched):
+                return k
+    return None
+
+
+# A scene shows at most its main picture and three small ones in a row under it.
+MAX_PICTURES = 4
+# A picture named in a sentence's first words is there from the cut: popping in a moment
+# after the scene's own pop read as a stutter.
+_REVEAL_FROM_WORD = 3
+
+
+def _reveals(
+    pictures: Sequence[lib.Illustration], narration: str, layout: str
+) -> tuple[tuple[str, int], ...]:
+    """When each further picture of a scene comes: on the word naming it, unless that is in
+    the sentence's first words (or the layout shows its pictures as one group: a pair, a
+    comparison)."""
+    if layout not in _EXTRAS_BELOW:
+        return ()
+    out = []
+    for picture in pictures[1:]:
+        at = said_at(picture, narration)
+        if at is not None and at >= _REVEAL_FROM_WORD:
+            out.append((picture.key, at))
+    return tuple(out)
+
+
+def _named_later(
+    narration: str,
+    taken: Set[str],
+    theme_words: Set[str],
+    known: Sequence[str],
+    first: int = _REVEAL_FROM_WORD,
+    until: int | None = None,
+) -> list[lib.Illustration]:
+    """Pictures of things a sentence names after its first words that the scene does not show
+    yet: not the theme's own words ("home" in a home workout), nor the subject's ("run" in a
+    running-shoe video), nor what it says to do without."""
+    text = unnegated(narration)
+    terms = [t.lower() for t in known]
+    out = []
+    for picture in _in_order(lib.choose([], text, limit=6), text):
+        words = {w for m in picture.matched for w in m.split()}
+        at = said_at(picture, narration)
+        if (
+            picture.fallback
+            or picture.key in taken
+            or at is None
+            or at < first
+            or (until is not None and at >= until)
+            or words <= set(theme_words)
+            or all(any(t.startswith(w) or w.startswith(t) for t in terms) for w in words)
+        ):
+            continue
+        out.append(picture)
+    return out
 
 
 def _names(narration: str, subject: str | None) -> bool:
@@ -414,6 +489,7 @@ def plan_scene_visuals(
     theme_words = set(lib.words_of(theme))
     # A video about a product (its subject is not the theme itself, as a tips video's is).
     product_video = bool(subject) and str(subject).lower() != theme.lower()
+    opening_own = MAX_PICTURES  # how many of the opening's pictures are its own subject's
     for i, scene in enumerate(scenes):
         kind = str(getattr(scene, "kind", "feature") or "feature")
         narration = str(scene.narration)
@@ -431,7 +507,9 @@ def plan_scene_visuals(
             subjects = others + [s for s in subjects if s.lower() == own] if others else []
         shown = {v.picture.key for v in out} | {v.then[0].key for v in out if v.then}
         # And every picture of the opening (the places a hook names lead no tip of theirs).
-        shown |= {p.key for p in out[0].pictures} if out else set()
+        # (Not what else the opening names in passing: "Your commute ..." keeps its train for
+        # the scene that says "a busy train".)
+        shown |= {p.key for p in out[0].pictures[:opening_own]} if out else set()
         cut = _clause_break(narration) if kind in _BEAT_KINDS else None
         picks: list[lib.Illustration] = []
         if cut is not None:
@@ -564,6 +642,19 @@ def plan_scene_visuals(
                 )
         accent, stops = palette(hue)
         then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown)
+        if layout in _EXTRAS_BELOW and (kind != "hook" or len(picks) == 1):
+            # What else the sentence names (up to its second beat), on its word ("... while
+            # you shower"): a viewer heard a shower, a picnic, a waterfall and saw none.
+            taken = {p.key for p in picks} | shown | ({fallback.key} if fallback else set())
+            taken |= {p.key for p in then}
+            ends = kind in ("hook", "cta")  # the opening and the end card show it all at once
+            named = _named_later(
+                narration, taken, theme_words, () if ends else subject_terms,
+                0 if ends else _REVEAL_FROM_WORD, then_word if then else None,
+            )  # fmt: skip
+            if i == 0:
+                opening_own = len(picks)
+            picks += named[: MAX_PICTURES - len(picks)]
         lands, lands_word = None, None
         if spoken is not None and layout in _BEATS:
             if then_word is None:
@@ -580,6 +671,7 @@ def plan_scene_visuals(
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
                 lands=lands, lands_word=lands_word,
+                reveals=_reveals(picks, narration, layout) + _reveals(then, narration, layout),
             )
         )  # fmt: skip
     return out
@@ -599,17 +691,48 @@ def beat_times(
     out: list[float | None] = []
     offset = 0
     for visual, narration in zip(visuals, narrations, strict=True):
-        tokens = [w for w in narration.split() if any(ch.isalnum() for ch in w)]
-        at = None
         index = visual.lands_word if landing else visual.then_word
-        if index is not None:
-            before = sum(1 for w in narration.split()[:index] if any(c.isalnum() for c in w))
-            k = offset + before
-            if k < len(words) and str(words[k].text) == tokens[before]:
-                at = float(words[k].start)
-        out.append(at)
-        offset += len(tokens)
+        out.append(_word_start(narration, index, words, offset))
+        offset += _spoken_count(narration)
     return out
+
+
+def reveal_times(
+    visuals: Sequence[SceneVisual], narrations: Sequence[str], words: Sequence[Any]
+) -> list[dict[str, float]]:
+    """Per scene, when each picture in its ``reveals`` comes (the start of the word naming it
+    in ``words``); a picture whose word does not line up with the script is left out (it is
+    there from the scene's start)."""
+    out: list[dict[str, float]] = []
+    offset = 0
+    for visual, narration in zip(visuals, narrations, strict=True):
+        times: dict[str, float] = {}
+        for key, index in visual.reveals:
+            at = _word_start(narration, index, words, offset)
+            if at is not None:
+                times.setdefault(key, at)
+        out.append(times)
+        offset += _spoken_count(narration)
+    return out
+
+
+def _spoken_count(narration: str) -> int:
+    return sum(1 for w in narration.split() if any(ch.isalnum() for ch in w))
+
+
+def _word_start(
+    narration: str, index: int | None, words: Sequence[Any], offset: int
+) -> float | None:
+    """When ``narration.split()[index]`` starts in ``words`` (the video's timed words, from the
+    scene's first at ``offset``), or None when there is no index or the timings do not line up."""
+    if index is None:
+        return None
+    tokens = [w for w in narration.split() if any(ch.isalnum() for ch in w)]
+    before = _spoken_count(" ".join(narration.split()[:index]))
+    k = offset + before
+    if before < len(tokens) and k < len(words) and str(words[k].text) == tokens[before]:
+        return float(words[k].start)
+    return None
 
 
 # A beat is worth a cut only when each side is long enough to see (words, ~0.35 s each).
@@ -1067,8 +1190,12 @@ def layout_scene(
     # column and the frame's height to themselves (the limits below keep them in it).
     pb = base * (1.4 if wide else 1.0)
 
+    sticker_keys: dict[int, str] = {}  # id of a sticker's image -> its picture's key
+
     def sticker(k: int, pref: float, *, main: bool = True) -> Block:
-        return _sticker(visual, raster, pics[k], pref, main=main)
+        block = _sticker(visual, raster, pics[k], pref, main=main)
+        sticker_keys[id(block.image)] = pics[k].key
+        return block
 
     groups: list[list[Block]] = []  # rows of pictures, top to bottom
     extras = not wide and not side and layout in _EXTRAS_BELOW and len(pics) > 1
@@ -1080,8 +1207,9 @@ def layout_scene(
         # text at the bottom of the screen.
         big = min(0.56 * pb, room_w * 0.8, room_h * 0.6)
         small = min(0.25 * pb, room_h * 0.3, (room_w - gap) * 0.4)
-        groups = [[sticker(0, big)], [sticker(k, small, main=False) for k in range(1, 3)
-                                      if k < len(pics)]]  # fmt: skip
+        row = min(len(pics), MAX_PICTURES) - 1
+        small = min(small, (room_w - gap * (row - 1)) / max(2, row) * 0.8)
+        groups = [[sticker(0, big)], [sticker(k, small, main=False) for k in range(1, row + 1)]]
     elif layout in ("hook", "cta"):
         groups = [[sticker(0, min(0.66 * pb, room_w, room_h * 0.96))]]
     elif layout in ("feature", "feature-offset", "fact", "fact-below", "fact-side", "step",
@@ -1128,6 +1256,8 @@ def layout_scene(
         for block in after:
             placed.append(_place(block, cx, y))
             y += block.h + gap
+    if visual.hidden or visual.growing:
+        placed = _drawn_now(visual, placed, sticker_keys)
     if layout == "comparison" and len(placed) >= 2:
         a, b = [p for p in placed if p.role == "picture"][:2]
         vs = _tight("badge", _badge_text("VS", max(8, round(base * 0.05)), accent))
@@ -1136,6 +1266,24 @@ def layout_scene(
             cy = (a.box[1] + a.box[3] + b.box[1] + b.box[3]) / 4
             placed.append(_place(vs, (a.box[2] + b.box[0]) / 2, cy - vs.h / 2))
     return placed
+
+
+def _drawn_now(visual: SceneVisual, placed: list[Placed], keys: Mapping[int, str]) -> list[Placed]:
+    """``placed`` as drawn at one moment of a building-up scene: its hidden pictures left out
+    (their room kept, so nothing moves when they come) and its growing one scaled about its
+    centre."""
+    out = []
+    for item in placed:
+        key = keys.get(id(item.image))
+        if key is not None and key in visual.hidden:
+            continue
+        if key is not None and visual.growing is not None and key == visual.growing[0]:
+            image = _scaled(item.image, visual.growing[1])
+            cx, cy = item.x + item.image.width / 2, item.y + item.image.height / 2
+            x, y = round(cx - image.width / 2), round(cy - image.height / 2)
+            item = Placed(item.role, image, x, y, item.box)
+        out.append(item)
+    return out
 
 
 def scene_card(

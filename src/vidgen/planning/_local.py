@@ -507,9 +507,13 @@ class LocalPlanner:
         ]
         cta = _cta(config, None, _capital(topic))
         if not settings.cta and not settings.link:
-            # Tips are kept: ask for the save, then the comment. The end card says nothing the
-            # hook did not (a "Home workout" label added nothing): the picture alone.
-            cta.narration = "Save this for later."
+            # A question about the tips a viewer can answer in a comment ("Save this for
+            # later." read as a stock ending). The end card says nothing the hook did not (a
+            # "Home workout" label added nothing): the picture alone.
+            to_places = all(_place_of(t.sentence) for t in ordered[:3])
+            cta.narration = (
+                "Which one is next on your list?" if to_places else "Which one will you try first?"
+            )
             cta.headline = None
         hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
         lines = [hook, *_pack_tips(body, budget - spoken_load(cta.narration) - 10, n_max - 2), cta]

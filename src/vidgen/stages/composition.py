@@ -45,11 +45,13 @@ from vidgen.media.scenes import (
     layout_scene,
     plan_scene_visuals,
     related_pictures,
+    reveal_times,
     scene_backdrop,
     scene_card,
     stat_parts,
     write_card_track,
 )
+from vidgen.media.shots import build_up, scene_shots
 from vidgen.planning import written_figures
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.stages.content_generation import Output as ContentOutput
@@ -59,10 +61,6 @@ DURATION_TOLERANCE = 0.5
 # A clip this much shorter than its recorded duration is damaged (truncated copy, full disk),
 # not merely imprecise: padding it with a frozen frame would hide the fault.
 CLIP_SHORTFALL = 0.5
-# Each shot of a two-beat scene is on screen at least this long (s): a cut sooner flickers.
-MIN_BEAT = 1.2
-# A figure landing late in its sentence stays at least this long (s).
-MIN_LAND = 0.6
 
 
 class Output(StageOutput):
@@ -186,49 +184,26 @@ def _render_overlays(
     words = [w for cue in cues for w in cue.words]
     beats = beat_times(visuals, narrations, words)
     lands = beat_times(visuals, narrations, words, landing=True)
-    for visual, start, duration, at, land in zip(
-        visuals, scene_starts(durations), durations, beats, lands, strict=True
+    reveals = reveal_times(visuals, narrations, words)
+    for visual, start, duration, at, land, times in zip(
+        visuals, scene_starts(durations), durations, beats, lands, reveals, strict=True
     ):
         ctx.check_cancelled()
         end = start + duration
         shots = scene_shots(visual, start, end, at, land)
         for k, (shot, since, until) in enumerate(shots):
-            card = scene_card(shot, frame, start=since, end=until, rasterizer=raster)
-            if card is not None and k and shot.pictures == shots[k - 1][0].pictures:
-                card = replace(card, pop=BUMP_SCALES)  # a figure lands on the same pictures
-            if card is not None:
-                cards.append(card)
+            # A figure landing on the same pictures bumps; a shot of new pictures pops.
+            bump = bool(k) and shot.pictures == shots[k - 1][0].pictures
+            for j, (moment, a, b, pop) in enumerate(build_up(shot, since, until, times, fps)):
+                card = scene_card(moment, frame, start=a, end=b, rasterizer=raster)
+                if card is not None and (pop or (bump and not j)):
+                    card = replace(card, pop=pop or BUMP_SCALES)
+                if card is not None:
+                    cards.append(card)
     track = write_card_track(
         cards, ctx.work_dir / "overlays" / "cards", fps=fps, total=float(sum(durations))
     )
     return [track] if track is not None else []
-
-
-def scene_shots(
-    visual: SceneVisual, start: float, end: float, at: float | None, land: float | None = None
-) -> list[tuple[SceneVisual, float, float]]:
-    """A scene's shots: (what it shows, from, to). A cut to new pictures at ``at`` happens when
-    each shot is long enough to see (``MIN_BEAT``). A figure lands at ``land``, on the word
-    saying it, on the pictures on screen: from the cut when said in its first ``MIN_LAND``,
-    and it stays at least ``MIN_LAND``; it stays on over the new pictures too."""
-    second = visual.second_beat()
-    if second is None or at is None:
-        return [(visual, start, end)]
-    if not visual.then:  # the second beat is the figure landing
-        if at < start + MIN_LAND:
-            return [(second, start, end)]
-        if at <= end - MIN_LAND:
-            return [(visual, start, at), (second, at, end)]
-        return [(visual, start, end)]
-    if not start + MIN_BEAT <= at <= end - MIN_BEAT:
-        return [(visual, start, end)]
-    if visual.lands and land is not None and land < at:
-        landed = visual.landed()
-        if land < start + MIN_LAND:
-            return [(landed, start, at), (second, at, end)]
-        if land <= at - MIN_LAND:
-            return [(visual, start, land), (landed, land, at), (second, at, end)]
-    return [(visual, start, at), (second, at, end)]
 
 
 def _render_backdrops(
