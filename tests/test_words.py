@@ -910,6 +910,19 @@ def test_own_opening_lines_take_turns_and_open_lists_too(
     assert kettle_hooks
 
 
+def test_a_list_never_says_first_twice_in_a_row(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    """ "Your last mile should feel like your first. First, ..." was heard as a stumble."""
+    running = themed(theme_config, "Running")
+    plans = [plan_of(c, j) for c in (themed(theme_config), running) for j in range(1, 9)]
+    clashes = [p for p in plans if re.search(r"\bfirst\b", p.scenes[0].narration, re.I)]
+    assert any(s.kind == "list_item" for p in clashes for s in p.scenes), "no case covered"
+    for plan in plans:
+        said = " ".join(s.narration for s in plan.scenes[:2]).lower()
+        assert not re.search(r"\bfirst\W+first\b", said), said
+
+
 def test_a_list_drops_the_opening_line_before_it_drops_to_two_items(
     theme_config: Callable[..., ThemeConfig],
 ) -> None:
