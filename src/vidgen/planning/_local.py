@@ -503,9 +503,10 @@ class LocalPlanner:
             Line(
                 "list_item",
                 tip.sentence,
-                # A heading the voice does not say (what the tip is about), or none: a bare
-                # "392K views" on a tip explained nothing to viewers.
-                tip.label,
+                # A heading the voice does not say (what the tip is about), else the tip's own
+                # figure ("30 sec" lands as it is said), or none: a bare "392K views" on a tip
+                # explained nothing to viewers.
+                tip.label or figure_of(tip.sentence),
                 _tip_subjects(tip.sentence, theme),
                 number=n,
                 short=tip.short,
