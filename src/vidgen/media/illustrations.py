@@ -439,6 +439,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "plane": ("airplane",),
     "planes": ("airplane",),
     "picnic": ("basket",),
+    "month": ("calendar",),
+    "week": ("calendar",),
     "shower": ("shower",),
     "last mile": ("chequered_flag",),
     "phones": ("mobile_phone",),

@@ -655,6 +655,17 @@ def plan_scene_visuals(
             if i == 0:
                 opening_own = len(picks)
             picks += named[: MAX_PICTURES - len(picks)]
+        if kind not in ("hook", "cta"):
+            # A small picture of the theme's own word is no news ("at home" in a home workout
+            # tip showed a house beside the dead bug).
+            picks = picks[:1] + [
+                p for p in picks[1:]
+                if not {w for m in p.matched for w in m.split()} <= theme_words or not p.matched
+            ]  # fmt: skip
+        # In the row, the pictures there from the start come first and those named later after
+        # them, in the order said: the row fills from the left as the sentence goes on.
+        waits = dict(_reveals(picks, narration, layout))
+        picks = picks[:1] + sorted(picks[1:], key=lambda p: waits.get(p.key, -1))
         lands, lands_word = None, None
         if spoken is not None and layout in _BEATS:
             if then_word is None:

@@ -18,6 +18,7 @@ from vidgen.planning._words import (
     _capital,
     _stems,
     count_words,
+    figure_of,
     natural_case,
     same_fact,
     scene_subjects,
@@ -334,6 +335,8 @@ def claim_opening(lines: list[Line], topic: str) -> bool:
         ):
             continue
         lines.insert(1, lines.pop(k))
+        if line.headline is not None and line.headline == figure_of(line.narration):
+            line.headline = figure_of(detail)  # the claim's figure is the opening's now
         line.narration, line.short = _capital(detail), None
         # The claim alone, then straight into its tip: "Here's how, and two more home workout
         # tips." between them was a bridge viewers called filler.
