@@ -32,6 +32,7 @@ from vidgen.media.scenes import (
     said_at,
     scene_card,
     stat_parts,
+    unit_label,
     unnegated,
     write_card_track,
 )
@@ -947,3 +948,12 @@ def test_a_scene_builds_up_without_moving_what_is_on_screen() -> None:
     cut = build_up(fact, 10.0, 10.0 + 0.3 * 9, times[1], 30)
     assert any(fact.pictures[[p.key for p in fact.pictures].index(k)].name == "shower"
                for k in cut[-1][0].hidden)  # fmt: skip
+
+
+def test_a_figures_unit_reads_as_a_word_not_a_code() -> None:
+    """ "210 G" read as giga and "40 HRS" as an abbreviation to decode: short units are spelt
+    out under their figure; a symbol keeps its own case."""
+    assert [unit_label(u) for u in ("g", "hrs", "s", "min", "m")] == [
+        "GRAMS", "HOURS", "SECONDS", "MINUTES", "METERS",
+    ]  # fmt: skip
+    assert unit_label("dB") == "dB" and unit_label("cm") == "CM" and unit_label("%") == "%"

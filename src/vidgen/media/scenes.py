@@ -1028,16 +1028,27 @@ def stat_parts(headline: str | None) -> tuple[str, str, str] | None:
     return (match.group("pre") or "").strip(), match.group("num"), match.group("unit").strip()
 
 
-_UNIT_WORDS = {"s": "seconds", "sec": "seconds", "h": "hours", "hr": "hours", "min": "minutes"}
+_UNIT_WORDS = {
+    "s": "seconds", "sec": "seconds", "h": "hours", "hr": "hours", "hrs": "hours",
+    "min": "minutes", "g": "grams", "m": "meters",
+}  # fmt: skip
 _SYMBOL_UNITS = frozenset(("dB", "mAh", "kWh", "ml", "mm"))
+
+
+def unit_label(unit: str) -> str:
+    """How a figure's unit is written under it: capitals, short units spelt out, a symbol in
+    its own case ("DB" is not decibels, "dB" is)."""
+    unit = _UNIT_WORDS.get(unit.lower(), unit)
+    return unit if unit in _SYMBOL_UNITS else unit.upper()
 
 
 def _stat(parts: tuple[str, str, str], max_w: float, size: int, colour: RGB) -> Block:
     """The figure as a graphic: the number huge (Roboto Black, the accent), the unit smaller
     beneath it in capitals, any "under"/"over" small above it."""
     pre, number, unit = parts
-    # A lone "S" under a figure reads as a letter, not a unit: short units are spelt out.
-    unit = _UNIT_WORDS.get(unit.lower(), unit)
+    # A lone "S" under a figure reads as a letter, not a unit ("G" as giga, "HRS" as an
+    # abbreviation to decode): short units are spelt out.
+    unit = unit_label(unit) if unit else unit
     size = min(size, round(size * max_w / max(1.0, line_width(number, size) * 1.12)))
     pieces: list[Image.Image] = []
     small = max(8, round(size * 0.34))
@@ -1046,9 +1057,7 @@ def _stat(parts: tuple[str, str, str], max_w: float, size: int, colour: RGB) -> 
         pieces.append(_text_block(lines, s, (255, 255, 255), stroke=0.1))
     pieces.append(_text_block([number], size, colour, stroke=0.035, heavy=True))
     if unit:
-        # Capitals, but a symbol keeps its case: "DB" is not decibels, "dB" is.
-        shown = unit if unit in _SYMBOL_UNITS else unit.upper()
-        s, lines = fit_text(shown, max_w, 2, small)
+        s, lines = fit_text(unit, max_w, 2, small)
         pieces.append(_text_block(lines, s, (255, 255, 255), stroke=0.1))
     gap = round(size * 0.02)
     w = max(p.width for p in pieces)
