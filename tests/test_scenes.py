@@ -265,6 +265,16 @@ def test_card_track_pops_in_then_holds(tmp_path: Path) -> None:
     assert push[0] == 0 and len(push) >= 15
     first = coverage(files[0])
     assert first > 0.85 * coverage(files[len(push)]) and coverage(files[len(push)]) > first
+
+    def top(name: str) -> int:
+        with Image.open(tmp_path / name) as image:
+            box = image.getchannel("A").point(lambda a: 255 if a > 128 else 0).getbbox()
+        assert box is not None
+        return box[1]
+
+    # It grows down from its top edge: about its centre, the headline rose into the progress
+    # bar at the top of the screen.
+    assert {top(files[k]) for k in push} == {top(files[0])}
     # The next card grows as it pops in (one frame per scale), then is held.
     pops = [files[len(push) + 1 + k] for k in range(4)]
     assert coverage(pops[0]) < coverage(pops[2])
@@ -693,7 +703,7 @@ def test_a_hook_naming_places_shows_them_and_a_product_hook_shows_the_product() 
          _scene(1, "Which one would you try first?", kind="cta", subjects=["travel"])],
         title=hook, theme="Travel", subject="Travel", subject_terms=["travel"],
     )  # fmt: skip
-    assert [p.name for p in travel[0].pictures] == ["denmark", "türkiye", "indonesia"]
+    assert [p.name for p in travel[0].pictures] == ["denmark", "türkiye", "hindu_temple"]
     assert travel[1].picture.name == "airplane"
     shoe = plan_scene_visuals(
         [_scene(0, "Want your legs to stay fresh for the last mile?",
@@ -957,3 +967,30 @@ def test_a_figures_unit_reads_as_a_word_not_a_code() -> None:
         "GRAMS", "HOURS", "SECONDS", "MINUTES", "METERS",
     ]  # fmt: skip
     assert unit_label("dB") == "dB" and unit_label("cm") == "CM" and unit_label("%") == "%"
+
+
+def test_a_tips_end_card_recaps_the_tips_to_choose_from() -> None:
+    """ "Which one will you try first?" shows the tips' own pictures under the theme's: an end
+    card of a bare biceps gave nothing to choose from."""
+    scenes = [
+        _scene(0, "Ten minutes at home is a real workout.", kind="hook", subjects=["workout"]),
+        _scene(1, "Squats, lunges and jumping jacks, a minute each.", kind="list_item",
+               subjects=["squats"]),
+        _scene(2, "For a stronger core at home: a plank and ten dead bugs.", kind="list_item",
+               subjects=["plank"]),
+        _scene(3, "Fix your squat: hips back as if you were sitting down on a chair.",
+               kind="list_item", subjects=["chair"]),
+        _scene(4, "Which one will you try first?", kind="cta", subjects=["workout"]),
+    ]  # fmt: skip
+    visuals = plan_scene_visuals(
+        scenes, title="Ten minutes at home is a real workout", theme="Home Workout",
+        subject="Home workout", subject_terms=["workout", "home"],
+    )  # fmt: skip
+    items = [v.picture.key for v in visuals[1:4]]
+    end = visuals[-1]
+    assert end.picture.key == visuals[0].picture.key
+    assert [p.key for p in end.pictures[1:]] == items and end.reveals == ()
+    # Jumping jacks are someone mid-jump; the small pictures beside a tip are never the
+    # theme's own word ("at home": a house).
+    assert "person_cartwheeling" in {p.name for p in visuals[1].pictures}
+    assert not any(p.name == "house" for v in visuals[1:4] for p in v.pictures)

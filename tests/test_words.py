@@ -922,6 +922,11 @@ def test_a_list_never_says_first_twice_in_a_row(
     for plan in plans:
         said = " ".join(s.narration for s in plan.scenes[:2]).lower()
         assert not re.search(r"\bfirst\W+first\b", said), said
+    for plan in clashes:
+        items = [s.narration.split(",")[0] for s in plan.scenes if s.kind == "list_item"]
+        if items:  # the count words match each other: not "To start ... Second ... Third"
+            assert items[0] == "To start" and items[-1] == "And finally", items
+            assert set(items[1:-1]) <= {"Next"}, items
 
 
 def test_a_list_drops_the_opening_line_before_it_drops_to_two_items(

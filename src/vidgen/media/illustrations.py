@@ -115,7 +115,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "kyoto": ("shinto_shrine",),
     "fushimi": ("shinto_shrine",),
     "lisbon": ("tram",),
-    "bali": ("indonesia",),  # an island with a beach said "beaches" under "skip the beaches"
+    # Bali by its temples: an island with a beach said "beaches" under "skip the beaches",
+    # and Indonesia's flag read as Poland's or Monaco's.
+    "bali": ("hindu_temple",),
     "cape town": ("mountain_cableway",),
     "table mountain": ("mountain_cableway",),
     "marrakech": ("camel",),
@@ -127,6 +129,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "squat": ("person_squatting",),
     "squats": ("person_squatting",),
     "lunges": ("leg",),
+    "jumping jacks": ("person_cartwheeling",),  # arms and legs out, mid-jump
+    "star jumps": ("person_cartwheeling",),
+    "handle cool": ("snowflake",),
+    "stays cool": ("snowflake",),
     "plank": ("person_planking",),
     "planks": ("person_planking",),
     # Kitchen tips.
@@ -447,7 +453,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "can of soda": ("soda_can",),
     "drivers": ("automobile",),
     "at night": ("night_with_stars",),
-    "reflective heel": ("flashlight",),  # a light shone on it, not a lightning bolt
+    # What reflects headlights at night (a torch read as "it has a light").
+    "reflective heel": ("safety_vest",),
+    "reflective": ("safety_vest",),
     "laptop pocket": ("laptop", "backpack"),
     "camping stove": ("fire",),
 }

@@ -572,7 +572,12 @@ def plan_scene_visuals(
             places = kind == "hook" and len(named) >= 2
             picks = named[:3] if places else [replace(fallback, fallback=False)]
             offered, colon, _ = narration.partition(":")
-            if kind == "cta" and colon:
+            items = [v.picture for v in out if v.kind in ("list_item", "step")]
+            if kind == "cta" and not product_video and len(items) >= 2:
+                # "Which one will you try first?" over the tips' own pictures, a recap to
+                # choose from: an end card of the theme's picture alone was a bare biceps.
+                picks += [p for p in items if p.key != fallback.key][: MAX_PICTURES - 1]
+            elif kind == "cta" and colon:
                 # The closing question's options, small under the product ("Train, plane or
                 # open office: ..." shows them): an end card of the product alone said nothing
                 # the voice did not.
@@ -1551,7 +1556,10 @@ def write_card_track(
     for card in cards:
         cxc, cyc = card.x + card.image.width / 2, card.y + card.image.height / 2
         hw, hh = card.image.width * grow / 2, card.image.height * grow / 2
-        boxes.append((cxc - hw, cyc - hh, cxc + hw, cyc + hh))
+        if card.start <= 0:  # the push-in grows down from its top edge (see below)
+            boxes.append((cxc - hw, float(card.y), cxc + hw, card.y + 2 * hh))
+        else:
+            boxes.append((cxc - hw, cyc - hh, cxc + hw, cyc + hh))
     x0 = max(0, int(min(b[0] for b in boxes))) // 2 * 2
     y0 = max(0, int(min(b[1] for b in boxes))) // 2 * 2
     w = (int(max(b[2] for b in boxes)) - x0 + 2) // 2 * 2
@@ -1572,6 +1580,10 @@ def write_card_track(
             files += 1
             canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
             corner = (round(cxc - image.width / 2), round(cyc - image.height / 2))
+            if card.start <= 0:
+                # The opening pushes in about its top edge: about its centre, its headline
+                # rose into the progress bar and the app's own top bar.
+                corner = (corner[0], card.y - y0)
             canvas.paste(image, corner, image)
             canvas.save(folder / name, format="TIFF")
             if entries and entries[-1][1] >= t - 1e-9:

@@ -29,6 +29,7 @@ from vidgen.planning._script import (
     _vary_openings,
     announce_list,
     default_scene_count,
+    first_said_once,
     fit_lines,
     plan_hashtags,
     problem_opening,
@@ -282,13 +283,7 @@ class LocalPlanner:
                 else ("How to get the most from the {title}, in {n} steps.",)
             )
             lines, announce = announce_list(lines, opener, product.title, opening, budget)
-            if re.search(r"\bfirst\b", lines[0].narration, re.IGNORECASE):
-                # "... should feel like your first. First, ..." is the word twice in a row.
-                for line in lines[1:2]:
-                    if line.kind == "list_item" and line.narration.startswith("First, "):
-                        line.narration = "To start, " + line.narration.removeprefix("First, ")
-                        if line.short and line.short.startswith("First, "):
-                            line.short = "To start, " + line.short.removeprefix("First, ")
+            first_said_once(lines)
 
         own = [
             *([settings.theme] if subject.theme_matched else []),

@@ -25,6 +25,7 @@ from vidgen.planning._plan import (
 from vidgen.planning._subject import _FOLLOW, _LINK_LINES, PLATFORM_TAGS, _phrase
 from vidgen.planning._words import (
     _COUNT_WORDS,
+    _ORDINAL_WORDS,
     _PROPER,
     _PROPERTY_VERBS,
     _SENTENCE_END,
@@ -290,6 +291,22 @@ def _subject_terms(product: Product, tags: Sequence[str]) -> list[str]:
         if len(words) == 1 and words[0] not in terms:
             terms.append(words[0])
     return terms[:8]
+
+
+def first_said_once(lines: list[Line]) -> None:
+    """A list after an opening that says "first" counts "To start, ... Next, ... And finally,":
+    "... should feel like your first. First, ..." is the word twice in a row (and "To start"
+    before "Second" and "Third" did not match)."""
+    items = [line for line in lines[1:] if line.kind == "list_item"]
+    if not items or not re.search(r"\bfirst\b", lines[0].narration, re.IGNORECASE):
+        return
+    for n, line in enumerate(items):
+        old = f"{_ORDINAL_WORDS[min(n, len(_ORDINAL_WORDS) - 1)]}, "
+        new = "To start, " if n == 0 else "And finally, " if n == len(items) - 1 else "Next, "
+        for attr in ("narration", "short"):
+            text = getattr(line, attr)
+            if text and text.startswith(old):
+                setattr(line, attr, new + text.removeprefix(old))
 
 
 def announce_list(
