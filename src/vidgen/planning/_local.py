@@ -70,6 +70,7 @@ from vidgen.planning._words import (
     fact_clause,
     figure_of,
     natural_case,
+    only_figure,
     same_fact,
     scene_subjects,
 )
@@ -501,7 +502,7 @@ class LocalPlanner:
                 # A heading the voice does not say (what the tip is about), else the tip's own
                 # figure ("30 sec" lands as it is said), or none: a bare "392K views" on a tip
                 # explained nothing to viewers.
-                tip.label or figure_of(tip.sentence),
+                tip.label or only_figure(tip.sentence),
                 _tip_subjects(tip.sentence, theme),
                 number=n,
                 short=tip.short,

@@ -296,6 +296,15 @@ def same_fact(a: str, b: str) -> bool:
     return len(shared) >= 2 and len(shared) / min(len(left), len(right)) >= 0.6
 
 
+def only_figure(text: str) -> str | None:
+    """``figure_of(text)`` when it is the only number the text says: one figure held on screen
+    over "a 30 second plank, 10 dead bugs and 15 glute bridges" was the wrong number for most
+    of the sentence."""
+    said = re.findall(r"\d+(?:\.\d+)?|[A-Za-z]+", text)
+    numbers = [w for w in said if w[0].isdigit() or w.lower() in _NUMBER_WORDS]
+    return figure_of(text) if len(numbers) == 1 else None
+
+
 def figure_of(text: str) -> str | None:
     """The number a sentence states, as a headline: "boils half a litre in three minutes" ->
     "3 minutes" (units of time and measure before others); None when there is none."""
