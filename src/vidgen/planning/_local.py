@@ -567,9 +567,9 @@ class LocalPlanner:
         # The voice says the hook; the screen shows the picture alone (a title card saying the
         # same words would be the sentence twice) - or, under a creator's claim, how many tips
         # follow, which the voice does not say ("1 / 3" chips with no count said read odd).
-        count = f"{len(lines) - 2} {topic} tips"
+        card = f"{len(lines) - 2} {topic} tips"
         said_count = re.search(r"\btips\b", lines[0].narration, re.IGNORECASE)
-        lines[0].headline = None if said_count or len(count) > MAX_HEADLINE_CHARS else count
+        lines[0].headline = None if said_count or len(card) > MAX_HEADLINE_CHARS else card
         for n, line in enumerate(lines[1:-1], start=1):
             line.number = n
         scenes = scenes_from_lines(
