@@ -329,7 +329,7 @@ DESCRIPTIONS: dict[str, str] = {
     "7 exercises for a stronger core, no equipment": "For a stronger core at home: a 30 second "
     "plank, 10 dead bugs and 15 glute bridges, three rounds. #homeworkout",
     "How to fix your squat form: beginner guide": "Before your next workout, fix your squat: "
-    "hips back as if you were sitting down, knees in line with your toes. Save this!",
+    "hips back as if you were sitting down, knees tracking your toes. Save this!",
     "Top 7 mistakes beginners make at the gym": "The biggest beginner mistake at the gym is "
     "lifting too heavy too soon: start light and add weight once your form is right.",
     "Top 10 mistakes beginners make at the gym": "The biggest beginner mistake at the gym is "
