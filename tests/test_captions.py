@@ -255,6 +255,8 @@ def test_captions_stay_in_the_safe_area_on_two_lines(
     assert ys.max() <= height * (1 - look.bottom_margin) + 4
     if height >= width * 1.6:  # 9:16: the platforms' buttons and caption band
         assert ys.max() <= height * 0.8 and xs.max() <= width * 0.88
+    # Centred on the frame, under the centred pictures.
+    assert abs((xs.min() + xs.max()) / 2 - width / 2) <= width * 0.02
     # At most two lines: bands of text rows (9:16 needs both for these words).
     rows = (gray > 200).any(axis=1).astype(int)
     lines = int((np.diff(rows) == 1).sum())
