@@ -979,17 +979,20 @@ def test_a_tips_end_card_recaps_the_tips_to_choose_from() -> None:
         _scene(2, "For a stronger core at home: a plank and ten dead bugs.", kind="list_item",
                subjects=["plank"]),
         _scene(3, "Fix your squat: hips back as if you were sitting down on a chair.",
-               kind="list_item", subjects=["chair"]),
+               kind="list_item", subjects=["squat", "chair"]),
         _scene(4, "Which one will you try first?", kind="cta", subjects=["workout"]),
     ]  # fmt: skip
     visuals = plan_scene_visuals(
         scenes, title="Ten minutes at home is a real workout", theme="Home Workout",
         subject="Home workout", subject_terms=["workout", "home"],
     )  # fmt: skip
-    items = [v.picture.key for v in visuals[1:4]]
+    items = list(dict.fromkeys(v.picture.key for v in visuals[1:4]))
     end = visuals[-1]
     assert end.picture.key == visuals[0].picture.key
     assert [p.key for p in end.pictures[1:]] == items and end.reveals == ()
+    # "Fix your squat" shows the squat, shown two tips before or not (a chair stood in).
+    assert visuals[3].picture.name == "person_squatting", visuals[3].pictures
+    assert "chair" in {p.name for p in visuals[3].pictures[1:]}
     # Jumping jacks are someone mid-jump; the small pictures beside a tip are never the
     # theme's own word ("at home": a house).
     assert "person_cartwheeling" in {p.name for p in visuals[1].pictures}

@@ -423,6 +423,7 @@ def _scene_picks(
     fallback: lib.Illustration | None,
     shown: Set[str],
     known: Sequence[str] = (),
+    opening: Set[str] = frozenset(),
 ) -> list[lib.Illustration]:
     """A scene's candidate pictures, best first: a picture the video has shown already leads
     only when the words name nothing else, and a small one beside it is always new."""
@@ -439,7 +440,15 @@ def _scene_picks(
         )
 
     picks = sorted(_in_order(lib.choose(subjects, text, limit=4, subject=fallback), text), key=own)
-    if kind not in ("hook", "cta") and picks[0].key in shown:
+    # What the scene is about leads even when shown before ("fix your squat" shows the squat,
+    # not a chair), unless it is the video's own picture (the biceps over every workout tip)
+    # or the opening's (a tip leads with what it adds to the flag of its city), or the last
+    # scene's main picture (neighbours differ).
+    about = set(lib.words_of(subjects[0])) if subjects else set()
+    lead = about & {w for m in picks[0].matched for w in m.split()}
+    if lead and not own(picks[0]) and picks[0].key not in opening | {fallback and fallback.key}:
+        pass
+    elif kind not in ("hook", "cta") and picks[0].key in shown:
         # A picture the video has shown already says nothing new (a viewer saw the same
         # biceps over three workout tips): another thing the sentence names leads.
         pool = picks + [
@@ -509,7 +518,10 @@ def plan_scene_visuals(
         # And every picture of the opening (the places a hook names lead no tip of theirs).
         # (Not what else the opening names in passing: "Your commute ..." keeps its train for
         # the scene that says "a busy train".)
-        shown |= {p.key for p in out[0].pictures[:opening_own]} if out else set()
+        opening = {p.key for p in out[0].pictures[:opening_own]} if out else set()
+        shown |= opening
+        # Never led by again: the opening's pictures, and the last scene's main picture.
+        opening |= {out[-1].picture.key} if out else set()
         cut = _clause_break(narration) if kind in _BEAT_KINDS else None
         picks: list[lib.Illustration] = []
         if cut is not None:
@@ -520,14 +532,14 @@ def plan_scene_visuals(
             said = set(lib.words_of(head))
             picks = _scene_picks(
                 kind, [s for s in subjects if set(lib.words_of(s)) <= said], head, fallback,
-                shown, subject_terms,
+                shown, subject_terms, opening,
             )  # fmt: skip
             weak = {w for m in picks[0].matched for w in m.split()} <= theme_words
             if picks[0].fallback or (kind not in ("hook", "cta") and (picks[0].key in shown
                                                                       or weak)):  # fmt: skip
                 cut, picks = None, []  # "at home" in a home workout tip shows nothing new
         if not picks:
-            picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms)
+            picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms, opening)
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
         named_now = kind not in ("hook", "cta") and _names(narration, subject)
@@ -572,7 +584,9 @@ def plan_scene_visuals(
             places = kind == "hook" and len(named) >= 2
             picks = named[:3] if places else [replace(fallback, fallback=False)]
             offered, colon, _ = narration.partition(":")
-            items = [v.picture for v in out if v.kind in ("list_item", "step")]
+            items = list(
+                {v.picture.key: v.picture for v in out if v.kind in ("list_item", "step")}.values()
+            )
             if kind == "cta" and not product_video and len(items) >= 2:
                 # "Which one will you try first?" over the tips' own pictures, a recap to
                 # choose from: an end card of the theme's picture alone was a bare biceps.
