@@ -77,6 +77,11 @@ def _words(text: str) -> set[str]:
         ("Then 10 dead bugs and 15 glute bridges", {"person_dead_bug", "person_bridging"}),
         ("In Kyoto, climb Fushimi Inari at sunrise, before the crowds", {"shinto_shrine"}),
         ("Before your next workout, fix your squat", {"person_squatting"}),
+        # What a claim looks like, not the product as it always looks: our own drawings.
+        ("It folds flat to two centimeters", {"folded_kettle"}),
+        ("It keeps its handle cool with boiling water inside", {"raised_hand", "snowflake"}),
+        ("Squats, lunges and jumping jacks", {"person_squatting", "person_cartwheeling"}),
+        ("They have a reflective heel", {"safety_vest"}),
         # No emoji is a water bottle (a cup with a straw is not): our own drawing.
         ("It weighs less than a full bottle of water", {"water_bottle"}),
     ],
@@ -439,7 +444,7 @@ def test_the_default_videos_scenes_show_what_each_one_adds(job_id: int) -> None:
 
 def test_a_kettle_is_our_own_kettle_drawing_not_a_teapot() -> None:
     """No emoji is a kettle; vidgen ships its own drawing for it, credited as ours (MIT)."""
-    picture = illustrations.choose(["kettle"], "The PocketBrew Folding Kettle folds flat.")[0]
+    picture = illustrations.choose(["kettle"], "The PocketBrew Folding Kettle boils fast.")[0]
     assert picture.own and picture.name == "electric_kettle"
     assert illustrations.svg_path(picture.key).is_file()
     asset = picture.asset(0)
@@ -997,3 +1002,20 @@ def test_a_tips_end_card_recaps_the_tips_to_choose_from() -> None:
     # theme's own word ("at home": a house).
     assert "person_cartwheeling" in {p.name for p in visuals[1].pictures}
     assert not any(p.name == "house" for v in visuals[1:4] for p in v.pictures)
+
+
+def test_a_product_named_with_its_claim_shows_the_claim() -> None:
+    """ "The PocketBrew Folding Kettle folds flat to two centimeters" shows the kettle folded
+    flat while its name is said: the open kettle there never showed the claim."""
+    scenes = [
+        _scene(0, "Hotel room tea, without the hotel kettle.", kind="hook", subjects=["kettle"]),
+        _scene(1, "The PocketBrew Folding Kettle folds flat to two centimeters.", kind="fact",
+               subjects=["kettle"], headline="2 cm"),
+        _scene(2, "Where would you take it?", kind="cta", subjects=["kettle"]),
+    ]  # fmt: skip
+    hook, fact, _ = plan_scene_visuals(
+        scenes, title="PocketBrew", theme="Tea", subject="PocketBrew Folding Kettle",
+        subject_terms=["kettle"],
+    )  # fmt: skip
+    assert hook.picture.name == "electric_kettle"
+    assert fact.picture.name == "folded_kettle" and fact.picture.own

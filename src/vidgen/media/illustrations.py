@@ -34,6 +34,8 @@ SOURCE_URL = "https://github.com/jdecked/twemoji"
 # credit needed.
 OWN_ART: dict[str, tuple[str, ...]] = {
     "electric_kettle": ("kettle", "travel_kettle", "folding_kettle", "electric_kettle"),
+    # The same kettle folded flat, for "folds flat": the expanded one never showed the claim.
+    "folded_kettle": ("folded_kettle", "flat_kettle"),
     "water_bottle": ("water_bottle", "sports_bottle", "drinking_bottle"),
     # No emoji does these moves (a barbell overhead for a squat, a cartwheel for a dead bug).
     "person_squatting": ("squat", "squatting", "air_squat"),
@@ -131,7 +133,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "lunges": ("leg",),
     "jumping jacks": ("person_cartwheeling",),  # arms and legs out, mid-jump
     "star jumps": ("person_cartwheeling",),
-    "handle cool": ("snowflake",),
+    "handle cool": ("raised_hand", "snowflake"),
+    "folds flat": ("folded_kettle",),
+    "fold flat": ("folded_kettle",),
     "stays cool": ("snowflake",),
     "plank": ("person_planking",),
     "planks": ("person_planking",),

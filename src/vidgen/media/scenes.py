@@ -549,6 +549,12 @@ def plan_scene_visuals(
             picks = [replace(fallback, fallback=False)] + [
                 p for p in picks if p.key != fallback.key and not p.fallback
             ]
+            noun = subject_terms[0].lower().rstrip("s") if subject_terms else ""
+            shape = [p for p in picks[1:] if noun and noun in p.keywords]
+            if shape:
+                # The product as the sentence shows it ("folds flat": the kettle folded flat)
+                # is the product on screen; the usual drawing of it would say nothing new.
+                picks = [shape[0], *(p for p in picks[1:] if p is not shape[0])]
             limit = max(limit, 2)
         elif (
             product_video
