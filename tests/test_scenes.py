@@ -220,6 +220,25 @@ def test_cards_fit_the_frame_and_leave_the_captions_clear(width: int, height: in
         assert solid is not None and card.y + solid[3] <= caption_top + 2, visual.layout
 
 
+@pytest.mark.parametrize(("width", "height"), [f for f in FRAMES if f[1] > f[0]])
+def test_an_opening_naming_more_keeps_its_subject_large(width: int, height: int) -> None:
+    """ "Your next cup of tea doesn't need a kitchen." shows a cup small under the kettle, the
+    kettle still at least 40% of the frame's width (a third read as a small icon)."""
+    scenes = [
+        _scene(0, "Your next cup of tea doesn't need a kitchen.", kind="hook",
+               subjects=["kettle"], headline="PocketBrew Folding Kettle"),
+        _scene(1, "Where would you take it?", kind="cta", subjects=["kettle"]),
+    ]  # fmt: skip
+    hook, _ = plan_scene_visuals(
+        scenes, title="PocketBrew", theme="Product Demo", subject="PocketBrew Folding Kettle",
+        subject_terms=["kettle"],
+    )  # fmt: skip
+    assert len(hook.pictures) >= 2 and hook.headline
+    placed = [p for p in layout_scene(hook, Frame.for_size(width, height)) if p.role == "picture"]
+    main = placed[0].box
+    assert main[2] - main[0] >= 0.4 * width, (width, height, main)
+
+
 def test_hook_picture_is_large_and_in_colour() -> None:
     (visual,) = plan_scene_visuals(
         [_scene(0, "Sourdough at home.", kind="hook")], title="Sourdough", theme="Baking"

@@ -1252,6 +1252,10 @@ def layout_scene(
         # text at the bottom of the screen.
         big = min(0.56 * pb, room_w * 0.8, room_h * 0.6)
         small = min(0.25 * pb, room_h * 0.3, (room_w - gap) * 0.4)
+        if layout == "hook":
+            # The opening's subject stays big (at least 40% of the width) over what it names.
+            big = min(0.66 * pb, room_w * 0.9, room_h * 0.72 - gap / 2)
+            small = min(0.2 * pb, room_h * 0.28 - gap / 2, (room_w - gap) * 0.4)
         row = min(len(pics), MAX_PICTURES) - 1
         small = min(small, (room_w - gap * (row - 1)) / max(2, row) * 0.8)
         groups = [[sticker(0, big)], [sticker(k, small, main=False) for k in range(1, row + 1)]]
