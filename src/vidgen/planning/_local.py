@@ -33,6 +33,7 @@ from vidgen.planning._script import (
     fit_lines,
     plan_hashtags,
     problem_opening,
+    promise_on_opening,
     scenes_from_lines,
     spoken_load,
 )
@@ -301,16 +302,17 @@ class LocalPlanner:
             title = announce.rstrip(".")[:100]
         else:
             # The first fact that makes a claim ("cut background noise by 30 decibels"), not
-            # the line saying what the product is ("are lightweight road running shoes").
+            # what the product is ("are lightweight road running shoes") nor what it means to
+            # the viewer (a title has room for one); the opening's card says it too.
             said = [line.narration for line in lines[:-1]]
             if shape == "problem":
                 # The question's point is the video's promise: the title (and the cover) say it.
                 said.insert(0, _fact_sentence(point, product, True, from_description))
-            # The claim, not what it means to the viewer: a title has room for one.
             claims = [_title_claim(fact_clause(text), product) for text in said]
             claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
             if claim and len(title) + 2 + len(claim) <= 100:
                 title = f"{product.title}: {claim}"
+                promise_on_opening(scenes[0], claim, product.title)
         plan = ProductionPlan(
             title=title,
             description=description,
@@ -514,10 +516,8 @@ class LocalPlanner:
             # A question about the tips a viewer can answer in a comment ("Save this for
             # later." read as a stock ending). The end card says nothing the hook did not (a
             # "Home workout" label added nothing): the picture alone.
-            to_places = all(_place_of(t.sentence) for t in ordered[:3])
-            cta.narration = (
-                "Which one is next on your list?" if to_places else "Which one will you try first?"
-            )
+            go = all(_place_of(t.sentence) for t in ordered[:3])
+            cta.narration = f"Which one {'is next on your list' if go else 'will you try first'}?"
             cta.headline = None
         hook = Line("hook", "", _capital(topic), scene_subjects(theme, [], 2))
         lines = [hook, *_pack_tips(body, budget - spoken_load(cta.narration) - 10, n_max - 2), cta]
@@ -564,9 +564,8 @@ class LocalPlanner:
                 "before you go."
             )
             title = _capital(f"{said} {topic} tips for {listed} and {places[-1]}")
-        # The voice says the hook; the screen shows the picture alone (a title card saying the
-        # same words would be the sentence twice) - or, under a creator's claim, how many tips
-        # follow, which the voice does not say ("1 / 3" chips with no count said read odd).
+        # The screen shows the picture alone under the spoken hook (a card of the same words is
+        # the sentence twice), or under a creator's claim the count of tips the voice omits.
         card = f"{len(lines) - 2} {topic} tips"
         said_count = re.search(r"\btips\b", lines[0].narration, re.IGNORECASE)
         lines[0].headline = None if said_count or len(card) > MAX_HEADLINE_CHARS else card
