@@ -559,15 +559,13 @@ class LocalPlanner:
         elif all(places) and len(set(places)) == len(places) > 1:
             listed = ", ".join(p for p in places[:-1] if p)
             said = _COUNT_WORDS[len(lines) - 2]
-            lines[0].narration = (
-                f"Headed to {listed} or {places[-1]}? {_capital(said)} {topic} tips to know "
-                "before you go."
-            )
+            # "Three travel tips to know before you go." kept the first tip waiting 6 s.
+            lines[0].narration = f"Headed to {listed} or {places[-1]}? One {topic} tip for each."
             title = _capital(f"{said} {topic} tips for {listed} and {places[-1]}")
         # The screen shows the picture alone under the spoken hook (a card of the same words is
         # the sentence twice), or under a creator's claim the count of tips the voice omits.
         card = f"{len(lines) - 2} {topic} tips"
-        said_count = re.search(r"\btips\b", lines[0].narration, re.IGNORECASE)
+        said_count = re.search(r"\btips?\b", lines[0].narration, re.IGNORECASE)
         lines[0].headline = None if said_count or len(card) > MAX_HEADLINE_CHARS else card
         for n, line in enumerate(lines[1:-1], start=1):
             line.number = n
