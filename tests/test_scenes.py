@@ -715,7 +715,11 @@ def test_a_clauses_first_shot_shows_what_that_clause_names() -> None:
         subject_terms=["shoes", "running"],
     )  # fmt: skip
     assert fact.picture.name == "cloud_with_rain"
-    assert [p.name for p in fact.then] == ["sunrise"]
+    # The second shot: the sunrise, and the shoe still in view (a viewer saw the product gone
+    # for 4 s in a second shot).
+    assert [p.name for p in fact.then] == ["sunrise", "running_shoe"]
+    second = fact.second_beat()
+    assert second is not None and second.picture.name == "sunrise"
 
 
 def test_a_hook_naming_places_shows_them_and_a_product_hook_shows_the_product() -> None:

@@ -155,7 +155,7 @@ class SceneVisual:
         """The scene as it looks from ``then_word`` on, or None for a one-shot scene."""
         if self.then_word is None or not (self.then or self.lands):
             return None
-        pictures = (*self.then[:2], self.pictures[0]) if self.then else self.pictures
+        pictures = (*self.then[:3], self.pictures[0]) if self.then else self.pictures
         shot = self.landed() if self.lands else self
         return replace(shot, pictures=pictures, then=(), then_word=None, lands_word=None)
 
@@ -667,6 +667,11 @@ def plan_scene_visuals(
                 )
         accent, stops = palette(hue)
         then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown)
+        product = next((p for p in picks[1:] if fallback and p.key == fallback.key), None)
+        if then and product is not None:
+            # The product stays in view in the second shot too (a viewer saw the kettle gone
+            # for 4 s while a water bottle filled the frame).
+            then = (*then[:2], product)
         if layout in _EXTRAS_BELOW and (kind != "hook" or len(picks) == 1):
             # What else the sentence names (up to its second beat), on its word ("... while
             # you shower"): a viewer heard a shower, a picnic, a waterfall and saw none.
