@@ -450,6 +450,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "planes": ("airplane",),
     "picnic": ("basket",),
     "month": ("calendar",),
+    "downpour": ("cloud_with_rain",),
     "week": ("calendar",),
     "shower": ("shower",),
     "last mile": ("chequered_flag",),

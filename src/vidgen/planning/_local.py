@@ -561,6 +561,8 @@ class LocalPlanner:
             said = _COUNT_WORDS[len(lines) - 2]
             # "Three travel tips to know before you go." kept the first tip waiting 6 s.
             lines[0].narration = f"Headed to {listed} or {places[-1]}? One {topic} tip for each."
+            for line in lines[1:-1]:  # one each, as promised: "..., and picnic ..." was two
+                line.narration = line.short or line.narration
             title = _capital(f"{said} {topic} tips for {listed} and {places[-1]}")
         # The screen shows the picture alone under the spoken hook (a card of the same words is
         # the sentence twice), or under a creator's claim the count of tips the voice omits.
