@@ -671,7 +671,7 @@ def plan_scene_visuals(
         if then and product is not None:
             # The product stays in view in the second shot too (a viewer saw the kettle gone
             # for 4 s while a water bottle filled the frame).
-            then = (*then[:2], product)
+            then = (then[0], product, *then[1:2])  # first in the row: the larger one
         if layout in _EXTRAS_BELOW and (kind != "hook" or len(picks) == 1):
             # What else the sentence names (up to its second beat), on its word ("... while
             # you shower"): a viewer heard a shower, a picnic, a waterfall and saw none.
@@ -1262,8 +1262,17 @@ def layout_scene(
             big = min(0.66 * pb, room_w * 0.9, room_h * 0.72 - gap / 2)
             small = min(0.2 * pb, room_h * 0.28 - gap / 2, (room_w - gap) * 0.4)
         row = min(len(pics), MAX_PICTURES) - 1
-        small = min(small, (room_w - gap * (row - 1)) / max(2, row) * 0.8)
-        groups = [[sticker(0, big)], [sticker(k, small, main=False) for k in range(1, row + 1)]]
+        # The row's first picture (a product video's product, beside what a fact names) is a
+        # size larger than the rest: viewers saw the product shrink to a corner icon.
+        lead = 1.0 if layout in ("hook", "cta") else 1.4
+        small = min(small, (room_w - 2 * gap * (row - 1)) / (row + lead - 1) * 0.9)
+        first = min(small * lead, room_h * 0.38, max(small, big * 0.7))
+        big = min(big, room_h - first - gap)
+        groups = [
+            [sticker(0, big)],
+            [sticker(1, first, main=False)]
+            + [sticker(k, small, main=False) for k in range(2, row + 1)],
+        ]
     elif layout in ("hook", "cta"):
         groups = [[sticker(0, min(0.66 * pb, room_w, room_h * 0.96))]]
     elif layout in ("feature", "feature-offset", "fact", "fact-below", "fact-side", "step",
