@@ -349,8 +349,8 @@ def test_a_theme_video_passes_on_the_trends_own_tips(
                 hook.narration,
             )
             and hook.narration.count(",") + 2 == len(middle)
-        # one tip each, as promised: no "..., and picnic by the canals ..." as a second
-        and not any(", and " in scene.narration for scene in middle)
+            # one tip each, as promised: no "..., and picnic by the canals ..." as a second
+            and not any(", and " in scene.narration for scene in middle)
         )
         or claimed
     ), hook.narration
