@@ -1042,3 +1042,14 @@ def test_a_product_named_with_its_claim_shows_the_claim() -> None:
     )  # fmt: skip
     assert hook.picture.name == "electric_kettle"
     assert fact.picture.name == "folded_kettle" and fact.picture.own
+
+
+def test_a_product_video_keeps_its_product_a_size_larger_in_the_row() -> None:
+    """Beside what a fact names, the product is the row's first and larger picture (viewers saw
+    it shrink to a corner icon), still smaller than the scene's main picture."""
+    visuals, _ = _shower_fact()
+    fact = visuals[1]
+    assert fact.pictures[1].name == "headphone" and len(fact.pictures) >= 3
+    placed = [p for p in layout_scene(fact, Frame.for_size(1080, 1920)) if p.role == "picture"]
+    widths = [p.box[2] - p.box[0] for p in placed]
+    assert widths[0] > widths[1] > widths[2] and len(set(widths[2:])) == 1, widths
