@@ -423,7 +423,7 @@ def _scene_picks(
     fallback: lib.Illustration | None,
     shown: Set[str],
     known: Sequence[str] = (),
-    opening: Set[str] = frozenset(),
+    no_lead: Set[str] = frozenset(),
 ) -> list[lib.Illustration]:
     """A scene's candidate pictures, best first: a picture the video has shown already leads
     only when the words name nothing else, and a small one beside it is always new."""
@@ -445,10 +445,12 @@ def _scene_picks(
     # or the opening's (a tip leads with what it adds to the flag of its city), or the last
     # scene's main picture (neighbours differ).
     about = set(lib.words_of(subjects[0])) if subjects else set()
-    lead = about & {w for m in picks[0].matched for w in m.split()}
-    if lead and not own(picks[0]) and picks[0].key not in opening | {fallback and fallback.key}:
-        pass
-    elif kind not in ("hook", "cta") and picks[0].key in shown:
+    keep = (
+        bool(about & {w for m in picks[0].matched for w in m.split()})
+        and not own(picks[0])
+        and picks[0].key not in no_lead | {fallback and fallback.key}
+    )
+    if not keep and kind not in ("hook", "cta") and picks[0].key in shown:
         # A picture the video has shown already says nothing new (a viewer saw the same
         # biceps over three workout tips): another thing the sentence names leads.
         pool = picks + [
@@ -521,7 +523,7 @@ def plan_scene_visuals(
         opening = {p.key for p in out[0].pictures[:opening_own]} if out else set()
         shown |= opening
         # Never led by again: the opening's pictures, and the last scene's main picture.
-        opening |= {out[-1].picture.key} if out else set()
+        no_lead = opening | ({out[-1].picture.key} if out else set())
         cut = _clause_break(narration) if kind in _BEAT_KINDS else None
         picks: list[lib.Illustration] = []
         if cut is not None:
@@ -532,14 +534,14 @@ def plan_scene_visuals(
             said = set(lib.words_of(head))
             picks = _scene_picks(
                 kind, [s for s in subjects if set(lib.words_of(s)) <= said], head, fallback,
-                shown, subject_terms, opening,
+                shown, subject_terms, no_lead,
             )  # fmt: skip
             weak = {w for m in picks[0].matched for w in m.split()} <= theme_words
             if picks[0].fallback or (kind not in ("hook", "cta") and (picks[0].key in shown
                                                                       or weak)):  # fmt: skip
                 cut, picks = None, []  # "at home" in a home workout tip shows nothing new
         if not picks:
-            picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms, opening)
+            picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms, no_lead)
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
         named_now = kind not in ("hook", "cta") and _names(narration, subject)
