@@ -42,6 +42,14 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "person_planking": ("plank", "planking", "push_up_position"),
     "person_bridging": ("glute_bridge", "hip_bridge"),
     "person_dead_bug": ("dead_bug",),
+    # A cartwheel stood in for jumping jacks and a bare leg for lunges: viewers saw neither move.
+    "person_jumping_jack": ("jumping_jack", "jumping_jacks", "star_jump"),
+    "person_lunging": ("lunge", "lunges", "lunging"),
+    # The claims themselves, not a stand-in: a shoe whose heel shines back (a safety vest said
+    # "a vest"), and the kettle boiling with its handle ice-blue (a hand and a snowflake said
+    # neither "kettle" nor "handle").
+    "reflective_shoe": ("reflective_heel", "reflective_shoe"),
+    "cool_handle_kettle": ("cool_handle", "cool_handle_kettle"),
     # An old stone tower with a cone roof (Galata, not Tokyo's red steel one).
     "stone_tower": ("galata_tower", "stone_tower", "old_tower"),
     # A can, not a glass with a straw, for "lighter than a can of soda".
@@ -130,10 +138,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # Home workout moves.
     "squat": ("person_squatting",),
     "squats": ("person_squatting",),
-    "lunges": ("leg",),
-    "jumping jacks": ("person_cartwheeling",),  # arms and legs out, mid-jump
-    "star jumps": ("person_cartwheeling",),
-    "handle cool": ("raised_hand", "snowflake"),
+    "lunges": ("person_lunging",),
+    "lunge": ("person_lunging",),
+    "jumping jacks": ("person_jumping_jack",),
+    "star jumps": ("person_jumping_jack",),
+    "handle cool": ("cool_handle_kettle",),
+    "cool handle": ("cool_handle_kettle",),
     "folds flat": ("folded_kettle",),
     "fold flat": ("folded_kettle",),
     "stays cool": ("snowflake",),
@@ -459,8 +469,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "drivers": ("automobile",),
     "at night": ("night_with_stars",),
     # What reflects headlights at night (a torch read as "it has a light").
-    "reflective heel": ("safety_vest",),
-    "reflective": ("safety_vest",),
+    "reflective heel": ("reflective_shoe",),
+    "reflective": ("reflective_shoe",),
     "laptop pocket": ("laptop", "backpack"),
     "camping stove": ("fire",),
 }

@@ -545,13 +545,13 @@ def plan_scene_visuals(
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
         named_now = kind not in ("hook", "cta") and _names(narration, subject)
+        noun = subject_terms[0].lower().rstrip("s") if subject_terms else ""
         if named_now and fallback is not None:
             # The product on screen while its name is said, what the sentence adds beside it:
             # a viewer saw the shoe leave the screen as "The StrideLite Running Shoes" was said.
             picks = [replace(fallback, fallback=False)] + [
                 p for p in picks if p.key != fallback.key and not p.fallback
             ]
-            noun = subject_terms[0].lower().rstrip("s") if subject_terms else ""
             shape = [p for p in picks[1:] if noun and noun in p.keywords]
             if shape:
                 # The product as the sentence shows it ("folds flat": the kettle folded flat)
@@ -563,6 +563,7 @@ def plan_scene_visuals(
             and fallback is not None
             and kind in ("fact", "feature", "list_item", "step")
             and picks[0].key != fallback.key
+            and not (noun and noun in picks[0].keywords)  # the product as the claim shows it
         ):
             # A product video keeps its product in view, small beside what the sentence names
             # (a viewer took the water bottle for the product when the kettle was gone).
@@ -668,7 +669,13 @@ def plan_scene_visuals(
                     if _hue_gap(h, previous.hue) >= 0.06
                 )
         accent, stops = palette(hue)
-        then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown)
+        # What the next sentence is about waits for it: the workout's circuit showed the plank
+        # big as it ended, so the core tip ("a 30 second plank, ...") could not lead with it.
+        following = (
+            list(getattr(scenes[i + 1], "subjects", []) or []) if i + 1 < len(scenes) else []
+        )
+        ahead = {p.key for p in lib.choose(following, "", limit=4)} - {fallback and fallback.key}
+        then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown | ahead)
         product = next((p for p in picks[1:] if fallback and p.key == fallback.key), None)
         if then and product is not None:
             # The product stays in view in the second shot too (a viewer saw the kettle gone
