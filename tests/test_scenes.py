@@ -80,8 +80,10 @@ def _words(text: str) -> set[str]:
         # What a claim looks like, not the product as it always looks: our own drawings.
         ("It folds flat to two centimeters", {"folded_kettle"}),
         ("It keeps its handle cool with boiling water inside", {"cool_handle_kettle"}),
-        ("Squats, lunges and jumping jacks", {"person_squatting", "person_lunging",
-                                              "person_jumping_jack"}),
+        (
+            "Squats, lunges and jumping jacks",
+            {"person_squatting", "person_lunging", "person_jumping_jack"},
+        ),
         ("They have a reflective heel", {"reflective_shoe"}),
         # No emoji is a water bottle (a cup with a straw is not): our own drawing.
         ("It weighs less than a full bottle of water", {"water_bottle"}),
