@@ -85,6 +85,8 @@ def _words(text: str) -> set[str]:
             {"person_squatting", "person_lunging", "person_jumping_jack"},
         ),
         ("They have a reflective heel", {"reflective_shoe"}),
+        ("It boils half a liter in three minutes", {"boiling_kettle"}),
+        ("In Bali, the rice terraces are quiet before nine", {"rice_terraces"}),
         # No emoji is a water bottle (a cup with a straw is not): our own drawing.
         ("It weighs less than a full bottle of water", {"water_bottle"}),
     ],
@@ -717,18 +719,21 @@ def test_what_the_next_scene_is_about_waits_for_it() -> None:
 
 
 def test_the_product_drawn_as_its_claim_is_not_shown_twice() -> None:
-    """ "It keeps its handle cool" shows the kettle with a cold handle and "a reflective heel"
-    the shoe with its heel lit: the usual drawing of the product beside it would be a second
-    kettle (or shoe) saying nothing new."""
-    for narration, noun, drawn, usual in [
+    """ "It keeps its handle cool" shows the kettle with a cold handle, "a reflective heel" the
+    shoe with its heel lit and "it boils" the kettle steaming, leading the scene: the usual
+    drawing of the product beside it would be a second kettle (or shoe) saying nothing new."""
+    for narration, noun, things, drawn, usual in [
         ("It keeps its handle cool with boiling water inside, so you can pour with a bare hand.",
-         "kettle", "cool_handle_kettle", "electric_kettle"),
+         "kettle", ["handle"], "cool_handle_kettle", "electric_kettle"),
         ("And finally, they have a reflective heel that drivers can see from 200 meters away.",
-         "shoes", "reflective_shoe", "running_shoe"),
+         "shoes", ["heel"], "reflective_shoe", "running_shoe"),
+        # The planner's nouns name the socket; the sentence's verb shows the kettle boiling.
+        ("Second, it boils half a liter in three minutes from any wall socket.",
+         "kettle", ["wall", "socket"], "boiling_kettle", "electric_kettle"),
     ]:  # fmt: skip
         scenes = [
             _scene(0, "Meet it.", kind="hook", subjects=[noun]),
-            _scene(1, narration, kind="feature", subjects=[noun, "handle", "heel"]),
+            _scene(1, narration, kind="feature", subjects=[noun, *things]),
             _scene(2, "Would you try it?", kind="cta", subjects=[noun]),
         ]
         visuals = plan_scene_visuals(
@@ -790,7 +795,11 @@ def test_a_hook_naming_places_shows_them_and_a_product_hook_shows_the_product() 
         subject_terms=["shoes", "running"],
     )  # fmt: skip
     # The shoe leads; what the question names (legs, the finish) comes small under it.
-    assert [p.name for p in shoe[0].pictures] == ["running_shoe", "leg", "chequered_flag"]
+    assert [p.name for p in shoe[0].pictures] == [
+        "running_shoe",
+        "person_running",
+        "chequered_flag",
+    ]
 
 
 def test_what_a_sentence_says_to_skip_is_not_shown() -> None:
@@ -806,7 +815,7 @@ def test_what_a_sentence_says_to_skip_is_not_shown() -> None:
         title="Two travel tips", theme="Travel", subject="Travel", subject_terms=["travel"],
     )  # fmt: skip
     names = [[p.name for p in (*v.pictures, *v.then)] for v in scenes]
-    assert not any("beach" in n for n in names[1]) and "sheaf_of_rice" in names[1], names
+    assert not any("beach" in n for n in names[1]) and "rice_terraces" in names[1], names
     assert "bicycle" in names[2] and not any("taxi" in n for n in names[2]), names
     assert unnegated("Hot tea anywhere, without carrying a heavy kettle.").strip(" .,") == (
         "Hot tea anywhere"

@@ -573,6 +573,18 @@ def plan_scene_visuals(
                 *(p for p in picks[1:] if p.key != fallback.key),
             ]
             limit = max(limit, 2)
+        if product_video and noun and kind not in ("hook", "cta"):
+            # The product as the sentence shows it leads ("it boils ...": the kettle steaming,
+            # not the wall socket it is plugged into), the product's usual drawing dropped.
+            drawn = [
+                p for p in lib.choose([], text, limit=6)
+                if noun in p.keywords and (fallback is None or p.key != fallback.key)
+            ]  # fmt: skip
+            if drawn:
+                picks = [
+                    drawn[0],
+                    *(p for p in picks if p.key not in {drawn[0].key, fallback and fallback.key}),
+                ]
         picks = picks[:limit]
         if kind == "feature" and len(picks) < 2 and not picks[0].fallback:
             # The sentence may name more than its listed subjects ("in the evening").
