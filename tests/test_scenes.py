@@ -22,6 +22,7 @@ from vidgen.media.scenes import (
     card_title,
     contrast_ratio,
     cover_claim,
+    cover_picture,
     design_cover,
     fit_text,
     headline_adds,
@@ -1111,3 +1112,30 @@ def test_a_product_video_keeps_its_product_a_size_larger_in_the_row() -> None:
     placed = [p for p in layout_scene(fact, Frame.for_size(1080, 1920)) if p.role == "picture"]
     widths = [p.box[2] - p.box[0] for p in placed]
     assert widths[0] > widths[1] > widths[2] and len(set(widths[2:])) == 1, widths
+
+
+def test_the_cover_shows_the_product_as_its_title_claims() -> None:
+    """ "PocketBrew Folding Kettle: folds flat to two centimeters" shows the kettle folded flat
+    on its cover, not the kettle as it always looks; a title with no such claim, the opening's
+    picture."""
+    scenes = [
+        _scene(0, "Hotel room tea, without the hotel kettle.", kind="hook", subjects=["kettle"]),
+        _scene(1, "The PocketBrew Folding Kettle folds flat to two centimeters, thin enough for "
+               "the laptop pocket of your backpack.", kind="fact", subjects=["kettle", "laptop"],
+               headline="2 cm"),
+        _scene(2, "Plus, it boils half a liter in three minutes from any wall socket.",
+               kind="fact", subjects=["kettle", "socket"], headline="3 min"),
+        _scene(3, "Where would you take it?", kind="cta", subjects=["kettle"]),
+    ]  # fmt: skip
+    visuals = plan_scene_visuals(
+        scenes, title="PocketBrew Folding Kettle: folds flat to two centimeters", theme="Tea",
+        subject="PocketBrew Folding Kettle", subject_terms=["kettle"],
+    )  # fmt: skip
+    assert visuals[0].picture.name == "electric_kettle"
+    title = "PocketBrew Folding Kettle: folds flat to two centimeters"
+    assert cover_picture(visuals, title).name == "folded_kettle"
+    assert cover_picture(visuals, "Three reasons to love the PocketBrew").name == "electric_kettle"
+    # "boils" names the kettle boiling, but the title claims something else.
+    assert cover_picture(visuals, "PocketBrew Folding Kettle: weighs 350 grams").name == (
+        "electric_kettle"
+    )

@@ -1683,6 +1683,28 @@ def cover_claim(title: str) -> tuple[str | None, str]:
     return head, (rest[:1].upper() + rest[1:]) if rest else head
 
 
+def cover_picture(visuals: Sequence[SceneVisual], title: str) -> lib.Illustration:
+    """The cover's picture: the video's subject, as the opening shows it - or the product as
+    the title's claim shows it ("... folds flat to two centimeters": the kettle folded flat,
+    from the scene that says so), or, for an opening of several places, the ending's picture."""
+    hook = visuals[0]
+    picture = hook.picture
+    if len(hook.pictures) > 1 and visuals[-1].kind == "cta":
+        # An opening of several places (three flags): the cover shows what the video is
+        # about, as its ending does; one flag alone said "Denmark", not "travel".
+        picture = visuals[-1].picture
+    said = set(lib.words_of(cover_claim(title)[1]))
+    for visual in visuals[1:]:
+        drawn = visual.picture
+        if (
+            drawn.key != hook.picture.key
+            and set(drawn.keywords) & set(hook.picture.keywords)
+            and any(m.split() and set(m.split()) <= said for m in drawn.matched)
+        ):
+            return drawn
+    return picture
+
+
 COVER_LAYOUTS = ("claim-top", "picture-top", "stat")
 
 

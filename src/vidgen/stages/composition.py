@@ -41,6 +41,7 @@ from vidgen.media.scenes import (
     Frame,
     SceneVisual,
     beat_times,
+    cover_picture,
     design_cover,
     layout_scene,
     plan_scene_visuals,
@@ -379,11 +380,7 @@ def _cover(
         figure = next((v for v in visuals[1:] if stat_parts(v.headline) is not None), None) or next(
             (v for v in visuals if stat_parts(v.headline) is not None), None
         )
-        picture = hook.picture
-        if len(hook.pictures) > 1 and visuals[-1].kind == "cta":
-            # An opening of several places (three flags): the cover shows what the video is
-            # about, as its ending does; one flag alone said "Denmark", not "travel".
-            picture = visuals[-1].picture
+        picture = cover_picture(visuals, title)
         cover = design_cover(
             # Figures as a spec sheet writes them ("Folds flat to 2 cm"): read at a glance.
             background, picture, written_figures(title), (figure or hook).hue, frame, raster,
