@@ -139,6 +139,9 @@ class SceneVisual:
     # out but not drawn yet, and one popping in at a scale.
     hidden: frozenset[str] = frozenset()
     growing: tuple[str, float] | None = None
+    # The pictures are equals, one row of one size (the places an opening names: a big flag of
+    # Denmark over two small ones said the video was about Copenhagen).
+    even: bool = False
 
     def landed(self) -> SceneVisual:
         """The scene's first shot with its figure landed (same pictures, the figure big)."""
@@ -544,6 +547,7 @@ def plan_scene_visuals(
             picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms, no_lead)
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
             picks = picks[1:] + picks[:1]
+        places = False
         named_now = kind not in ("hook", "cta") and _names(narration, subject)
         noun = subject_terms[0].lower().rstrip("s") if subject_terms else ""
         if named_now and fallback is not None:
@@ -732,7 +736,7 @@ def plan_scene_visuals(
                 accent=accent, backdrop=stops,
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
-                lands=lands, lands_word=lands_word,
+                lands=lands, lands_word=lands_word, even=places,
                 reveals=_reveals(picks, narration, layout) + _reveals(then, narration, layout),
             )
         )  # fmt: skip
@@ -1272,6 +1276,11 @@ def layout_scene(
     extras = not wide and not side and layout in _EXTRAS_BELOW and len(pics) > 1
     if layout == "clip":
         pass
+    elif extras and visual.even:
+        # Places an opening names, side by side at one size, filling from the left as said.
+        n = min(len(pics), MAX_PICTURES)
+        each = min(0.34 * pb, (room_w - 2 * gap * (n - 1)) / n * 0.95, room_h * 0.6)
+        groups = [[sticker(k, each) for k in range(n)]]
     elif extras:
         # The other things the sentence names, small, in a row under its main picture ("a
         # plank, dead bugs, glute bridges"): above the caption, clear of the platform's own
