@@ -743,6 +743,9 @@ def test_the_product_drawn_as_its_claim_is_not_shown_twice() -> None:
         )  # fmt: skip
         names = [p.name for p in (*visuals[1].pictures, *visuals[1].then)]
         assert names[0] == drawn and usual not in names, names
+        # Big and alone, what else is said popping in under it: never one of a pair of equals.
+        assert visuals[1].layout not in ("pair", "trio", "comparison"), visuals[1].layout
+        assert {k for k, _ in visuals[1].reveals} >= {p.key for p in visuals[1].pictures[1:]}
 
 
 def test_a_short_clause_or_one_naming_nothing_new_is_no_second_beat() -> None:

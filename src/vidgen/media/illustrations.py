@@ -79,7 +79,7 @@ _STOP = frozenset(
         "i me am he she his her him video videos trend trending trends idea ideas tip tips "
         "follow save part thanks comment comments share two three four five six seven eight nine "
         "ten second seconds hour hours people person man woman men women face "
-        "tone sign mark symbol button plus minus",
+        "tone sign mark symbol button plus minus inside outside",
     )
 )
 

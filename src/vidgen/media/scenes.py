@@ -585,12 +585,12 @@ def plan_scene_visuals(
                 if noun in p.keywords and (fallback is None or p.key != fallback.key)
             ]  # fmt: skip
             if drawn:
-                picks = [
-                    drawn[0],
-                    *(p for p in picks if p.key not in {drawn[0].key, fallback and fallback.key}),
-                ]
+                # Alone and big: what else the sentence names pops in under it on its word (a
+                # cup beside the kettle at one size read as "kettle and coffee").
+                picks = [drawn[0]]
         picks = picks[:limit]
-        if kind == "feature" and len(picks) < 2 and not picks[0].fallback:
+        alone = product_video and bool(noun) and noun in picks[0].keywords
+        if kind == "feature" and len(picks) < 2 and not picks[0].fallback and not alone:
             # The sentence may name more than its listed subjects ("in the evening").
             extra = [p for p in lib.choose([], text, limit=3) if p.key != picks[0].key]
             picks += extra[:1]
