@@ -1277,10 +1277,12 @@ def layout_scene(
     if layout == "clip":
         pass
     elif extras and visual.even:
-        # Places an opening names, side by side at one size, filling from the left as said.
+        # Places an opening names, at one size, two to a row (three across a tall frame
+        # were a fifth of its width each), filling as they are said.
         n = min(len(pics), MAX_PICTURES)
-        each = min(0.34 * pb, (room_w - 2 * gap * (n - 1)) / n * 0.95, room_h * 0.6)
-        groups = [[sticker(k, each) for k in range(n)]]
+        rows = (n + 1) // 2
+        each = min(0.4 * pb, (room_w - 2 * gap) / 2 * 0.9, (room_h - gap * (rows - 1)) / rows)
+        groups = [[sticker(k, each) for k in range(r, min(n, r + 2))] for r in range(0, n, 2)]
     elif extras:
         # The other things the sentence names, small, in a row under its main picture ("a
         # plank, dead bugs, glute bridges"): above the caption, clear of the platform's own
