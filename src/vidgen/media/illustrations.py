@@ -45,6 +45,7 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     # A cartwheel stood in for jumping jacks and a bare leg for lunges: viewers saw neither move.
     "person_jumping_jack": ("jumping_jack", "jumping_jacks", "star_jump"),
     "person_lunging": ("lunge", "lunges", "lunging"),
+    "person_push_up": ("push_up", "push_ups", "pushup", "pushups", "press_up"),
     # The claims themselves, not a stand-in: a shoe whose heel shines back (a safety vest said
     # "a vest"), and the kettle boiling with its handle ice-blue (a hand and a snowflake said
     # neither "kettle" nor "handle").
@@ -146,6 +147,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "squat": ("person_squatting",),
     "squats": ("person_squatting",),
     "lunges": ("person_lunging",),
+    "push ups": ("person_push_up",),
+    "push up": ("person_push_up",),
+    "pushups": ("person_push_up",),
+    "press ups": ("person_push_up",),
     "lunge": ("person_lunging",),
     "jumping jacks": ("person_jumping_jack",),
     "star jumps": ("person_jumping_jack",),
@@ -274,7 +279,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # A handle, cool, over boiling water: a hand and a steaming cup (a "teacup without handle"
     # matched the word "handle" and read as soup).
     "handle": ("raised_hand",),
-    "boiling water": ("hot_beverage",),
+    # Boiling water is not a cup of coffee, and a bare hand is not a raised "stop" hand: a
+    # viewer read both so; the kettle with steam over it says "boiling" already.
+    "boiling water": (),
+    "bare hand": (),
     "hike": ("hiking_boot",),
     "hiking": ("hiking_boot",),
     "backpack": ("backpack",),
@@ -457,8 +465,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "legs": ("person_running",),
     "leg": ("person_running",),
     "toes": ("foot",),
-    "waterfalls": ("sunrise_over_mountains",),
-    "city bike": ("bicycle", "cityscape"),
+    "city bike": ("bicycle",),  # a skyline beside it read as the taxis it says to skip
     "canals": ("canoe",),
     # Benefits the shipped products promise: what the viewer gets, shown.
     "busy train": ("train", "books"),
@@ -469,9 +476,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "plane": ("airplane",),
     "planes": ("airplane",),
     "picnic": ("basket",),
-    "month": ("calendar",),
+    "month": ("spiral_calendar",),  # a month's grid: a leaf of "JUL 17" read as a date
     "downpour": ("cloud_with_rain",),
-    "week": ("calendar",),
+    "week": ("spiral_calendar",),
     "shower": ("shower",),
     "last mile": ("chequered_flag",),
     "phones": ("mobile_phone",),

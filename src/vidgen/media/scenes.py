@@ -535,9 +535,13 @@ def plan_scene_visuals(
             # unless the first clause names nothing new ("For a stronger core at home:").
             head = unnegated(" ".join(narration.split()[:cut]))
             said = set(lib.words_of(head))
+            # A list ("Squats, push ups, lunges,") shows its things in the order said: the
+            # planner's nouns skipped its first word (a verb more often than not).
+            named = [] if head.count(",") >= 2 else [
+                s for s in subjects if set(lib.words_of(s)) <= said
+            ]  # fmt: skip
             picks = _scene_picks(
-                kind, [s for s in subjects if set(lib.words_of(s)) <= said], head, fallback,
-                shown, subject_terms, no_lead,
+                kind, named, head, fallback, shown, subject_terms, no_lead,
             )  # fmt: skip
             weak = {w for m in picks[0].matched for w in m.split()} <= theme_words
             if picks[0].fallback or (kind not in ("hook", "cta") and (picks[0].key in shown
@@ -737,7 +741,11 @@ def plan_scene_visuals(
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
                 lands=lands, lands_word=lands_word, even=places,
-                reveals=_reveals(picks, narration, layout) + _reveals(then, narration, layout),
+                # The places an opening names are there from its first frame (one flag alone
+                # at the edge of an empty frame was a weak first second).
+                reveals=()
+                if places
+                else _reveals(picks, narration, layout) + _reveals(then, narration, layout),
             )
         )  # fmt: skip
     return out
