@@ -929,6 +929,23 @@ def test_own_opening_lines_take_turns_and_open_lists_too(
     assert kettle_hooks
 
 
+def test_own_closing_lines_take_turns(theme_config: Callable[..., ThemeConfig]) -> None:
+    """A reference's `cta:` list closes its videos in turn: two videos of one product ended on
+    the same question, word for word, and a viewer of both called the second a copy."""
+    config = themed(theme_config)
+    plans = [plan_of(config, j) for j in range(1, 9)]
+    for ref in config.content_references:
+        assert len(ref.ctas) >= 2
+        ends = [p.scenes[-1].narration for p in plans if p.subject == ref.title]
+        assert len(ends) >= 2 and set(ends) <= set(ref.ctas), ends
+        assert len(set(ends)) == len(ref.ctas), ends  # each said, none kept for good
+    # One line is a list of one; each is 1-150 characters, as for `hook:`.
+    assert ContentReference(title="A", cta="Would you?").ctas == ["Would you?"]
+    for bad in ([], ["x" * 151], [" "]):
+        with pytest.raises(ValueError, match="closing line"):
+            ContentReference(title="A", cta=bad)
+
+
 def test_a_list_never_says_first_twice_in_a_row(
     theme_config: Callable[..., ThemeConfig],
 ) -> None:

@@ -242,34 +242,36 @@ class ContentReference(_Strict):
         max_length=20,
         description="what the reference is about, for matching --theme and trends",
     )
-    # Photos and clips of this product or topic, relative to the config file: a video about
-    # it shows them on the scenes they match.
+    # Photos and clips of it, relative to the config file, shown on the scenes they match.
     images: list[Path] = Field(default_factory=list, max_length=20)
-    # Your own first and last lines for this reference's videos: an opening that leads with
-    # the payoff ("Your commute is about to get quiet."), a question a viewer can answer.
+    # Your own first and last lines for its videos: the payoff first, a question to answer.
     hook: str | list[str] | None = Field(
         None, description="the opening line said first; a list: one per video, in turn"
     )
-    cta: str | None = Field(
-        None, min_length=1, max_length=150,
-        description="the closing line (default: the config's cta, else a question)",
+    cta: str | list[str] | None = Field(
+        None, description="the closing line (default: the config's cta, else a question); "
+        "a list: one per video, in turn",
     )  # fmt: skip
 
-    @field_validator("hook")
+    @field_validator("hook", "cta")
     @classmethod
-    def _hooks_short(cls, hook: str | list[str] | None) -> str | list[str] | None:
-        lines = [hook] if isinstance(hook, str) else hook or []
-        if isinstance(hook, list) and not 1 <= len(hook) <= 10:
-            raise ValueError("give 1-10 opening lines")
-        for line in lines:
-            if not line.strip() or len(line) > 150:
-                raise ValueError("each opening line must be 1-150 characters")
-        return hook
+    def _own_lines(cls, value: str | list[str] | None, info: Any) -> str | list[str] | None:
+        which = "opening" if info.field_name == "hook" else "closing"
+        if isinstance(value, list) and not 1 <= len(value) <= 10:
+            raise ValueError(f"give 1-10 {which} lines")
+        lines = [value] if isinstance(value, str) else value or []
+        if any(not line.strip() or len(line) > 150 for line in lines):
+            raise ValueError(f"each {which} line must be 1-150 characters")
+        return value
 
     @property
     def hooks(self) -> list[str]:
         """The reference's opening lines (``hook:``, one or a list), in the order given."""
         return [self.hook] if isinstance(self.hook, str) else list(self.hook or [])
+
+    @property
+    def ctas(self) -> list[str]:  # its closing lines: two videos of one product end apart
+        return [self.cta] if isinstance(self.cta, str) else list(self.cta or [])
 
     @field_validator("tags")
     @classmethod

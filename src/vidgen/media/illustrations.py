@@ -187,6 +187,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "campsites": ("tent",),
     "hotel": ("hotel",),
     "stride": ("person_running",),
+    "race day": ("chequered_flag",),
+    "race": ("chequered_flag",),
     "boil": ("boiling_kettle",),
     "boils": ("boiling_kettle",),
     "tea": ("teacup_without_handle",),

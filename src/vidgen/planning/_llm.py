@@ -130,7 +130,11 @@ def build_user_prompt(
             if (ref := subject.reference) is not None and ref.hooks
             else {}
         ),
-        "call_to_action": (subject.reference.cta if subject.reference else None)
+        "call_to_action": (
+            ref.ctas[(job_id - 1) % len(ref.ctas)]
+            if (ref := subject.reference) is not None and ref.ctas
+            else None
+        )
         or settings.cta
         or "a neutral 'follow for more'",
         "link": settings.link,

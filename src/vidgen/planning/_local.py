@@ -79,12 +79,10 @@ from vidgen.planning._words import (
 
 class LocalPlanner:
     """Offline planner: scripts written from the material the config and the trends give, in
-    one of several shapes (``SHAPES``) chosen by style; no network, no cost.
-
-    The job id picks the reference (rotating among the best matches across jobs) and the shape;
-    ``variant`` moves to another reference or shape (another angle, when a plan turns out too
-    like an earlier video). The same job id, inputs and variant give the same plan.
-    """
+    one of several shapes (``SHAPES``) chosen by style; no network, no cost. The job id picks
+    the reference (rotating among the best matches across jobs) and the shape; ``variant``
+    moves to another reference or shape (another angle, when a plan turns out too like an
+    earlier video). The same job id, inputs and variant give the same plan."""
 
     name = "local"
 
@@ -97,11 +95,12 @@ class LocalPlanner:
         n_refs = max(1, len(candidates))
         # Reference and shape both move from job to job, so consecutive videos differ in both
         # and every pairing comes round before one repeats.
-        turn = (job_id - 1) // n_refs + (job_id - 1) + variant // n_refs
+        visit = (job_id - 1) // n_refs + variant // n_refs  # this reference's nth video
+        turn = visit + (job_id - 1)
         if subject.reference is None:
             # Only a new angle turns a theme video: the trends about it change from day to day.
             return self._theme_plan(config, subject, rng, variant)
-        return self._reference_plan(config, report, subject, rng, turn)
+        return self._reference_plan(config, report, subject, rng, turn, visit)
 
     # -- a video about one content reference ---------------------------------------------
 
@@ -112,6 +111,7 @@ class LocalPlanner:
         subject: Subject,
         rng: random.Random,
         turn: int,
+        visit: int = 0,
     ) -> PlanResult:
         settings = config.config
         ref = subject.reference
@@ -151,8 +151,10 @@ class LocalPlanner:
             facts = pointed  # a reason is a talking point, not "it is a kettle"
         terms = _subject_terms(product, ref.tags)
         lead = [product.noun]
-        # Your own opening lines take turns from video to video, like the facts.
+        # Your own opening lines take turns like the facts, your closing lines from one video
+        # of the reference to its next (by turn one closed all of them).
         opening = ref.hooks[turn % len(ref.hooks)] if ref.hooks else None
+        closing = ref.ctas[visit % len(ref.ctas)] if ref.ctas else None
 
         hook: Line
         body: list[Line] = []
@@ -267,13 +269,12 @@ class LocalPlanner:
                             scene_subjects(fact, lead),
                         )
                     )
-        # A product video asks about the product, whatever theme chose it: "follow for more
-        # running ideas" promises what an ad for shoes never gave.
-        cta = _cta(config, None, product.title, "them" if product.plural else "it", ref.cta)
+        # A product video asks about the product, not "follow for more running ideas".
+        cta = _cta(config, None, product.title, "them" if product.plural else "it", closing)
         lines = fit_lines([hook, *body, cta], budget, n_max)
         if shape not in ("listicle", "steps"):
             _vary_openings(lines)
-        if shape in ("listicle", "steps"):
+        else:
             opener = rng.choice(
                 (
                     "{n} reasons to love the {title}.",
