@@ -64,6 +64,7 @@ def _words(text: str) -> set[str]:
         ("a whole month of commutes", "calendar"),
         ("rice terraces and waterfalls in the north", "sunrise_over_mountains"),
         ("knees tracking your toes", "leg"),
+        ("knees tracking your toes", "foot"),
     ],
 )
 def test_a_picture_viewers_misread_is_not_chosen(text: str, misread: str) -> None:
@@ -948,9 +949,9 @@ def test_the_end_card_shows_the_closing_questions_options() -> None:
     ]
     placed = layout_scene(cta, Frame.for_size(1080, 1920))
     assert [p.role for p in placed].count("picture") == 4 and "pill" in [p.role for p in placed]
-    # A question with no options ("Which race is next on your list?") shows the product alone.
+    # A question with no options ("Where would you take it first?") shows the product alone.
     _, alone = plan_scene_visuals(
-        [scenes[0], _scene(1, "Which race is next on your list?", kind="cta",
+        [scenes[0], _scene(1, "Where would you take it first?", kind="cta",
                            subjects=["kettle"])],
         title="PocketBrew", theme="Tea", subject="PocketBrew Folding Kettle",
         subject_terms=["kettle"],
