@@ -313,6 +313,10 @@ def _hue_gap(a: float, b: float) -> float:
     return min(gap, 1.0 - gap)
 
 
+def _apart(hue: float, others: Sequence[float]) -> bool:
+    return all(_hue_gap(hue, h) >= 0.06 for h in others)
+
+
 def _in_order(pictures: Sequence[lib.Illustration], text: str) -> list[lib.Illustration]:
     """``pictures`` in the order ``text`` first names them (by the words that chose them)."""
     said = lib.words_of(text)
@@ -676,18 +680,14 @@ def plan_scene_visuals(
                 layout = "feature"  # a numbered or paired scene: shown single and big instead
         hues = [h for h in (lib.dominant_hue(p, raster) for p in picks) if h is not None]
         hue = hues[0] if hues else fallback_hue if fallback_hue is not None else theme_hue
-        if previous is not None and _hue_gap(hue, previous.hue) < 0.06:
-            # Neighbours differ in colour too: another of the scene's pictures, or a step
-            # along the colour wheel from its own.
-            others = [h for h in hues[1:] if _hue_gap(h, previous.hue) >= 0.06]
-            if others:
-                hue = others[0]
-            else:
-                hue = next(
-                    h
-                    for h in ((hue + step) % 1.0 for step in (0.5, 0.4, 0.6, 0.3, 0.7))
-                    if _hue_gap(h, previous.hue) >= 0.06
-                )
+        # Scenes differ in colour from the two before them (three teal scenes in five, two a
+        # scene apart, read as one): another of the scene's pictures, or a step along the
+        # colour wheel from its own.
+        recent = [v.hue for v in out[-2:]]
+        if not _apart(hue, recent):
+            steps = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.25, 0.75, 0.15, 0.85)
+            wheel = [(hue + t) % 1.0 for t in steps]
+            hue = next((h for h in [*hues[1:], *wheel] if _apart(h, recent)), hue)
         accent, stops = palette(hue)
         # What the next sentence is about waits for it: the workout's circuit showed the plank
         # big as it ended, so the core tip ("a 30 second plank, ...") could not lead with it.
