@@ -47,8 +47,8 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "person_lunging": ("lunge", "lunges", "lunging"),
     "person_push_up": ("push_up", "push_ups", "pushup", "pushups", "press_up"),
     # The claims themselves, not a stand-in: a shoe whose heel shines back (a safety vest said
-    # "a vest"), and the kettle boiling with its handle ice-blue (a hand and a snowflake said
-    # neither "kettle" nor "handle").
+    # "a vest"), and the kettle boiling with its handle ice-blue in a bare hand (a raised hand
+    # and a snowflake said neither "kettle" nor "handle").
     "reflective_shoe": ("reflective_heel", "reflective_shoe"),
     "cool_handle_kettle": ("cool_handle", "cool_handle_kettle"),
     # The kettle boiling, steam and all, for "it boils half a liter ...": a plug led that scene.
