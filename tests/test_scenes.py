@@ -95,7 +95,8 @@ def test_a_picture_viewers_misread_is_not_chosen(text: str, misread: str) -> Non
         ("Hold a plank for 30 seconds", {"person_planking"}),
         ("Then 10 dead bugs and 15 glute bridges", {"person_dead_bug", "person_bridging"}),
         ("In Kyoto, climb Fushimi Inari at sunrise, before the crowds", {"shinto_shrine"}),
-        ("Before your next workout, fix your squat", {"person_squatting"}),
+        ("Before your next workout, fix your squat", {"squat_form"}),
+        ("Squats and lunges", {"person_squatting", "person_lunging"}),
         # What a claim looks like, not the product as it always looks: our own drawings.
         ("It folds flat to two centimeters", {"folded_kettle"}),
         ("It keeps its handle cool with boiling water inside", {"cool_handle_kettle"}),
@@ -1112,8 +1113,9 @@ def test_a_tips_end_card_recaps_the_tips_to_choose_from() -> None:
     end = visuals[-1]
     assert end.picture.key == visuals[0].picture.key
     assert [p.key for p in end.pictures[1:]] == items and end.reveals == ()
-    # "Fix your squat" shows the squat, shown two tips before or not (a chair stood in).
-    assert visuals[3].picture.name == "person_squatting", visuals[3].pictures
+    # "Fix your squat" shows the squat done right (a chair stood in; the circuit's squat again
+    # said nothing new).
+    assert visuals[3].picture.name == "squat_form", visuals[3].pictures
     assert "chair" in {p.name for p in visuals[3].pictures[1:]}
     # Jumping jacks are someone mid-jump; the small pictures beside a tip are never the
     # theme's own word ("at home": a house).

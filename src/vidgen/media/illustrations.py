@@ -46,6 +46,9 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "person_jumping_jack": ("jumping_jack", "jumping_jacks", "star_jump"),
     "person_lunging": ("lunge", "lunges", "lunging"),
     "person_push_up": ("push_up", "push_ups", "pushup", "pushups", "press_up"),
+    # A form tip's squat: hips back over a chair, a tick (the circuit's squat again said nothing
+    # new, and showed nothing right or wrong).
+    "squat_form": ("squat_form", "good_squat"),
     # The claims themselves, not a stand-in: a shoe whose heel shines back (a safety vest said
     # "a vest"), and the kettle boiling with its handle ice-blue in a bare hand (a raised hand
     # and a snowflake said neither "kettle" nor "handle").
@@ -144,6 +147,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "vancouver": ("evergreen_tree",),
     "seoul": ("metro",),
     # Home workout moves.
+    "fix your squat": ("squat_form",),
+    "squat form": ("squat_form",),
     "squat": ("person_squatting",),
     "squats": ("person_squatting",),
     "lunges": ("person_lunging",),
