@@ -37,7 +37,7 @@ from vidgen.media.scenes import (
     unnegated,
     write_card_track,
 )
-from vidgen.media.shots import MIN_LAND, MIN_REVEAL, build_up, clear_of_caption, scene_shots
+from vidgen.media.shots import MIN_LAND, MIN_REVEAL, build_up, scene_shots
 from vidgen.planning import Scene
 from vidgen.stages.composition import visual_cuts
 
@@ -1176,42 +1176,6 @@ def test_the_cover_shows_the_product_as_its_title_claims() -> None:
     assert cover_picture(visuals, "PocketBrew Folding Kettle: weighs 350 grams").name == (
         "electric_kettle"
     )
-
-
-def test_a_figure_never_stands_over_the_caption_saying_its_number() -> None:
-    """ "210 GRAMS" landed on its word over the caption "210 grams per shoe": viewers called it
-    text twice in three rounds. It lands as that caption moves on, or not at all."""
-    narration = "They play music for 40 hours on one charge of their battery."
-    _, (_, fact, _) = _one_fact_ad(
-        narration, "40 hrs", ["headphones", "battery"], "HushBuds Wireless Headphones",
-        ["headphones"],
-    )  # fmt: skip
-    assert fact.lands and not fact.then
-    cues = [(10.0, 11.2), (11.2, 12.6), (12.6, 15.0)]  # "They play music" | "for 40 hours" | ...
-    moved, at, _ = clear_of_caption(fact, 11.5, None, cues, 15.0)
-    assert at == 12.6 and moved.lands == "40 hrs"
-    shots = scene_shots(moved, 10.0, 15.0, at)
-    assert [(s.headline, a) for s, a, _ in shots] == [(None, 10.0), ("40 hrs", 12.6)]
-    # Said in the scene's last caption: no moment is clear of it, so no figure.
-    gone, at, _ = clear_of_caption(fact, 13.0, None, cues, 15.0)
-    assert at is None and gone.lands is None and gone.second_beat() is None
-    assert [s.headline for s, _, _ in scene_shots(gone, 10.0, 15.0, at)] == [None]
-    # Before a cut to new pictures: it lands once its caption is gone, and rides on the cut.
-    narration = "Plus, they weigh 210 grams per shoe, lighter than a can of soda."
-    _, (_, weigh, _) = _one_fact_ad(
-        narration, "210 g", ["shoes", "soda"], "StrideLite Running Shoes", ["shoes"]
-    )
-    assert weigh.then and weigh.lands
-    cues = [(10.0, 11.8), (11.8, 13.0), (13.0, 16.0)]  # "Plus, they weigh" | "210 grams ..."
-    kept, at, land = clear_of_caption(weigh, 13.0, 12.0, cues, 16.0)
-    assert (at, land) == (13.0, 13.0) and kept.lands == "210 g"
-    shots = scene_shots(kept, 10.0, 16.0, at, land)
-    assert [s.headline for s, _, _ in shots] == [None, "210 g"] and shots[1][1] == 13.0
-    # Its caption still up after the cut: the figure is left out.
-    late = [(10.0, 11.8), (11.8, 13.6), (13.6, 16.0)]
-    dropped, _, land = clear_of_caption(weigh, 13.0, 12.0, late, 16.0)
-    assert dropped.lands is None and land is None
-    assert all(s.headline is None for s, _, _ in scene_shots(dropped, 10.0, 16.0, 13.0, land))
 
 
 def test_a_scene_differs_in_colour_from_the_two_before_it() -> None:

@@ -358,13 +358,10 @@ def test_a_theme_video_passes_on_the_trends_own_tips(
     assert "Here's how" not in plan.title and "Headed to" not in plan.title, plan.title
     assert not plan.title.endswith("."), plan.title
     assert len(plan.title) <= 60, plan.title
-    # The voice says the hook; no title card repeats it. Under a creator's claim the card
-    # says how many tips follow, which the voice does not.
+    # The voice says the hook; no title card repeats it, and no count of tips stands over a
+    # creator's claim ("3 HOME WORKOUT TIPS" over "Ten minutes ..." was two numbers at once).
     assert all(w in hook.narration.lower() for w in theme.lower().split()), hook.narration
-    if re.search(r"\btips?\b", hook.narration):
-        assert hook.headline is None
-    else:
-        assert hook.headline == f"{len(middle)} {theme.lower()} tips", hook
+    assert hook.headline is None
     if theme == "Travel":
         # Every tip names its place and the hook asks about them ("Headed to Copenhagen, Kyoto
         # or Istanbul?"): three different places, and no phrase said twice.
@@ -800,11 +797,9 @@ def test_a_question_asks_the_problem_and_the_product_answers_it(
             assert any(same_fact(fact_clause(p), hook.narration) for p in ref.talking_points)
             assert not same_fact(hook.narration, answer.narration)
         asked.add(hook.narration.split()[0])
-        # The screen shows the promise while the voice asks (as the cover does): two viewers
-        # in a row asked for the benefit on the first frame rather than the name.
-        assert hook.headline is not None and hook.headline != ref.title
-        assert hook.headline.lower().split()[0] in plan.title.lower(), (hook.headline, plan.title)
-        assert len(hook.headline) <= MAX_HEADLINE_CHARS
+        # The screen names the product while the voice asks; the promise is the title's and
+        # the cover's (on the opening's card it stood against the question, three viewers).
+        assert hook.headline == ref.title
     assert asked == {"Want", "What"}
 
 
@@ -825,9 +820,9 @@ def test_a_tour_opens_on_the_name_and_its_claim(theme_config: Callable[..., Them
     hooked = next(p for p in (plan_of(themed(theme_config), j) for j in range(1, 10))
                   if p.scenes[1].narration == claim)  # fmt: skip
     assert hooked.scenes[0].narration == "Your commute is about to get a lot quieter."
-    # The screen shows the video's promise as its cover writes it, from the first frame (two
-    # viewers in a row asked for the benefit there rather than the product's name).
-    assert hooked.scenes[0].headline == "Cut background noise by 30 dB"
+    # The screen names the product under the spoken hook; the promise is the cover's (on the
+    # opening's card it stood against the voice saying something else, three viewers).
+    assert hooked.scenes[0].headline == "HushBuds Wireless Headphones"
     assert hooked.title == "HushBuds Wireless Headphones: cut background noise by 30 decibels"
 
 

@@ -3,7 +3,6 @@ each further picture pops in on its word. Pure timing: the composition draws the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 from vidgen.media.scenes import POP_SCALES, SceneVisual
@@ -42,34 +41,6 @@ def scene_shots(
         if land <= at - MIN_LAND:
             return [(visual, start, land), (landed, land, at), (second, at, end)]
     return [(visual, start, at), (second, at, end)]
-
-
-def clear_of_caption(
-    visual: SceneVisual,
-    at: float | None,
-    land: float | None,
-    cues: Sequence[tuple[float, float]],
-    end: float,
-) -> tuple[SceneVisual, float | None, float | None]:
-    """A scene's figure moved to land as the caption saying its number moves on: landing on its
-    own word, "210 GRAMS" stood over the caption "210 grams per shoe", the one thing viewers
-    kept calling text twice. (visual, at, land) as ``scene_shots`` takes them: the landing at
-    the end of the caption cue (``cues``: (start, end) spans) that shows the number, or no
-    figure at all when the scene ends before that cue does (or a cut to new pictures comes
-    first, with the figure riding on it)."""
-    if not visual.lands:
-        return visual, at, land
-    said = land if visual.then else at
-    clear = next((until for since, until in cues if since <= (said or 0.0) < until), said)
-    if said is None or clear is None:
-        return visual, at, land
-    if visual.then:
-        if at is not None and clear > at:
-            return replace(visual, lands=None, lands_word=None), at, None
-        return visual, at, clear
-    if clear > end - MIN_LAND:
-        return replace(visual, lands=None, lands_word=None, then_word=None), None, None
-    return visual, clear, land
 
 
 def build_up(

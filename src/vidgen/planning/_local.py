@@ -33,7 +33,6 @@ from vidgen.planning._script import (
     fit_lines,
     plan_hashtags,
     problem_opening,
-    promise_on_opening,
     scenes_from_lines,
     spoken_load,
 )
@@ -313,7 +312,6 @@ class LocalPlanner:
             claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
             if claim and len(title) + 2 + len(claim) <= 100:
                 title = f"{product.title}: {claim}"
-                promise_on_opening(scenes[0], claim, product.title)
         plan = ProductionPlan(
             title=title,
             description=description,
@@ -565,11 +563,10 @@ class LocalPlanner:
             for line in lines[1:-1]:  # one each, as promised: "..., and picnic ..." was two
                 line.narration = line.short or line.narration
             title = _capital(f"{said} {topic} tips for {listed} and {places[-1]}")
-        # The screen shows the picture alone under the spoken hook (a card of the same words is
-        # the sentence twice), or under a creator's claim the count of tips the voice omits.
-        card = f"{len(lines) - 2} {topic} tips"
-        said_count = re.search(r"\btips?\b", lines[0].narration, re.IGNORECASE)
-        lines[0].headline = None if said_count or len(card) > MAX_HEADLINE_CHARS else card
+        # The screen shows the picture alone under the spoken hook: a card of the same words is
+        # the sentence twice, and a count of tips ("3 HOME WORKOUT TIPS") over "Ten minutes
+        # ..." was two numbers at once (two viewers); the "1 / 3" chips count the tips.
+        lines[0].headline = None
         for n, line in enumerate(lines[1:-1], start=1):
             line.number = n
         scenes = scenes_from_lines(

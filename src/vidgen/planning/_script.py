@@ -48,7 +48,6 @@ from vidgen.planning._words import (
     want_question,
     word_budget,
     words_per_second,
-    written_figures,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -292,17 +291,6 @@ def _subject_terms(product: Product, tags: Sequence[str]) -> list[str]:
         if len(words) == 1 and words[0] not in terms:
             terms.append(words[0])
     return terms[:8]
-
-
-def promise_on_opening(hook: Scene, claim: str, name: str) -> None:
-    """The opening's card says the video's promise as the cover does ("Cut background noise
-    by 30 dB") rather than the product's name: two viewers in a row asked for the benefit on
-    the first frame, where a name alone gave no reason to stay. Only when it fits the card."""
-    text = _capital(written_figures(claim))
-    if len(text) > MAX_HEADLINE_CHARS:  # "Return 85% of your energy (with every stride)"
-        text = re.sub(r"\s+(?:with|for|on|in|at|from|after)\s+[^,]*$", "", text)
-    if hook.headline == name and len(text) <= MAX_HEADLINE_CHARS:
-        hook.headline = hook.on_screen_text = text
 
 
 def first_said_once(lines: list[Line]) -> None:

@@ -52,7 +52,7 @@ from vidgen.media.scenes import (
     stat_parts,
     write_card_track,
 )
-from vidgen.media.shots import build_up, clear_of_caption, scene_shots
+from vidgen.media.shots import build_up, scene_shots
 from vidgen.planning import written_figures
 from vidgen.stages.base import StageContext, StageOutput, StageResult
 from vidgen.stages.content_generation import Output as ContentOutput
@@ -186,13 +186,11 @@ def _render_overlays(
     beats = beat_times(visuals, narrations, words)
     lands = beat_times(visuals, narrations, words, landing=True)
     reveals = reveal_times(visuals, narrations, words)
-    spans = [(cue.start, cue.end) for cue in cues]
     for visual, start, duration, at, land, times in zip(
         visuals, scene_starts(durations), durations, beats, lands, reveals, strict=True
     ):
         ctx.check_cancelled()
         end = start + duration
-        visual, at, land = clear_of_caption(visual, at, land, spans, end)
         shots = scene_shots(visual, start, end, at, land)
         for k, (shot, since, until) in enumerate(shots):
             # A figure landing on the same pictures bumps; a shot of new pictures pops.
