@@ -721,17 +721,10 @@ def test_what_the_next_scene_is_about_waits_for_it() -> None:
     """A circuit that ends "..., a plank and jumping jacks, a minute each" does not cut to the
     plank when the next tip is "a 30 second plank, ...": that tip leads with it instead of
     showing a dead bug while the plank is said."""
-    scenes = [
-        _scene(0, "Ten minutes at home is a real workout.", kind="hook", subjects=["workout"]),
-        _scene(1, "Squats, push ups, lunges, a plank and jumping jacks, a minute each.",
-               kind="list_item", subjects=["push", "plank"]),
-        _scene(2, "For a stronger core at home: a 30 second plank, 10 dead bugs and 15 glute "
-               "bridges.", kind="list_item", subjects=["core", "plank", "glute"]),
-        _scene(3, "Which one will you try first?", kind="cta", subjects=["workout"]),
-    ]  # fmt: skip
-    visuals = plan_scene_visuals(
-        scenes, title="Ten minutes at home is a real workout", theme="Home Workout",
-        subject="Home workout", subject_terms=["workout", "home"],
+    visuals = _workout_tips(
+        ("Squats, push ups, lunges, a plank and jumping jacks, a minute each.", ["push", "plank"]),
+        ("For a stronger core at home: a 30 second plank, 10 dead bugs and 15 glute bridges.",
+         ["core", "plank", "glute"]),
     )  # fmt: skip
     circuit, core = visuals[1], visuals[2]
     shown = {p.name for p in (*circuit.pictures, *circuit.then)}
@@ -1095,20 +1088,11 @@ def test_a_figures_unit_reads_as_a_word_not_a_code() -> None:
 def test_a_tips_end_card_recaps_the_tips_to_choose_from() -> None:
     """ "Which one will you try first?" shows the tips' own pictures under the theme's: an end
     card of a bare biceps gave nothing to choose from."""
-    scenes = [
-        _scene(0, "Ten minutes at home is a real workout.", kind="hook", subjects=["workout"]),
-        _scene(1, "Squats, lunges and jumping jacks, a minute each.", kind="list_item",
-               subjects=["squats"]),
-        _scene(2, "For a stronger core at home: a plank and ten dead bugs.", kind="list_item",
-               subjects=["plank"]),
-        _scene(3, "Fix your squat: hips back as if you were sitting down on a chair.",
-               kind="list_item", subjects=["squat", "chair"]),
-        _scene(4, "Which one will you try first?", kind="cta", subjects=["workout"]),
-    ]  # fmt: skip
-    visuals = plan_scene_visuals(
-        scenes, title="Ten minutes at home is a real workout", theme="Home Workout",
-        subject="Home workout", subject_terms=["workout", "home"],
-    )  # fmt: skip
+    visuals = _workout_tips(
+        ("Squats, lunges and jumping jacks, a minute each.", ["squats"]),
+        ("For a stronger core at home: a plank and ten dead bugs.", ["plank"]),
+        ("Fix your squat: hips back as if you were sitting down on a chair.", ["squat", "chair"]),
+    )
     items = list(dict.fromkeys(v.picture.key for v in visuals[1:4]))
     end = visuals[-1]
     assert end.picture.key == visuals[0].picture.key
@@ -1155,18 +1139,11 @@ def test_the_cover_shows_the_product_as_its_title_claims() -> None:
     """ "PocketBrew Folding Kettle: folds flat to two centimeters" shows the kettle folded flat
     on its cover, not the kettle as it always looks; a title with no such claim, the opening's
     picture."""
-    scenes = [
-        _scene(0, "Hotel room tea, without the hotel kettle.", kind="hook", subjects=["kettle"]),
-        _scene(1, "The PocketBrew Folding Kettle folds flat to two centimeters, thin enough for "
-               "the laptop pocket of your backpack.", kind="fact", subjects=["kettle", "laptop"],
-               headline="2 cm"),
-        _scene(2, "Plus, it boils half a liter in three minutes from any wall socket.",
-               kind="fact", subjects=["kettle", "socket"], headline="3 min"),
-        _scene(3, "Where would you take it?", kind="cta", subjects=["kettle"]),
-    ]  # fmt: skip
-    visuals = plan_scene_visuals(
-        scenes, title="PocketBrew Folding Kettle: folds flat to two centimeters", theme="Tea",
-        subject="PocketBrew Folding Kettle", subject_terms=["kettle"],
+    visuals = _kettle_ad(
+        ("The PocketBrew Folding Kettle folds flat to two centimeters, thin enough for the "
+         "laptop pocket of your backpack.", "fact", ["kettle", "laptop"], "2 cm"),
+        ("Plus, it boils half a liter in three minutes from any wall socket.", "fact",
+         ["kettle", "socket"], "3 min"),
     )  # fmt: skip
     assert visuals[0].picture.name == "electric_kettle"
     title = "PocketBrew Folding Kettle: folds flat to two centimeters"
@@ -1182,19 +1159,14 @@ def test_a_scene_differs_in_colour_from_the_two_before_it() -> None:
     """The kettle video's opening, its cool-handle scene and its end card were all teal (the
     kettle's colour): a viewer saw three of five scenes alike. Each scene's colour is apart
     from the two before it; the end card may come back to the opening's."""
-    scenes = [
-        _scene(0, "Hotel room tea, without the hotel kettle.", kind="hook", subjects=["kettle"]),
-        _scene(1, "The PocketBrew Folding Kettle folds flat to two centimeters.", kind="fact",
-               subjects=["kettle"], headline="2 cm"),
-        _scene(2, "It keeps its handle cool with boiling water inside.", kind="feature",
-               subjects=["kettle", "handle"]),
-        _scene(3, "Plus, it boils half a liter in three minutes from any wall socket.",
-               kind="fact", subjects=["kettle", "socket"], headline="3 min"),
-        _scene(4, "Tea or coffee: what would you make first?", kind="cta", subjects=["kettle"]),
-    ]  # fmt: skip
-    visuals = plan_scene_visuals(
-        scenes, title="PocketBrew Folding Kettle: folds flat", theme="Tea",
-        subject="PocketBrew Folding Kettle", subject_terms=["kettle"],
+    visuals = _kettle_ad(
+        ("The PocketBrew Folding Kettle folds flat to two centimeters.", "fact", ["kettle"],
+         "2 cm"),
+        ("It keeps its handle cool with boiling water inside.", "feature", ["kettle", "handle"],
+         None),
+        ("Plus, it boils half a liter in three minutes from any wall socket.", "fact",
+         ["kettle", "socket"], "3 min"),
+        cta="Tea or coffee: what would you make first?",
     )  # fmt: skip
 
     def gap(a: float, b: float) -> float:
@@ -1204,3 +1176,35 @@ def test_a_scene_differs_in_colour_from_the_two_before_it() -> None:
     for k, visual in enumerate(visuals):
         for before in visuals[max(0, k - 2) : k]:
             assert gap(visual.hue, before.hue) >= 0.06, [round(v.hue, 2) for v in visuals]
+
+
+def _kettle_ad(
+    *middle: tuple[str, str, list[str], str | None], cta: str = "Where would you take it?"
+) -> list[Any]:
+    """The Tea video's visuals: its hook, ``middle`` (narration, kind, subjects, headline) and
+    ``cta``, titled by its claim."""
+    scenes = [
+        _scene(0, "Hotel room tea, without the hotel kettle.", kind="hook", subjects=["kettle"]),
+        *(_scene(k, text, kind=kind, subjects=things, headline=headline)
+          for k, (text, kind, things, headline) in enumerate(middle, start=1)),
+        _scene(len(middle) + 1, cta, kind="cta", subjects=["kettle"]),
+    ]  # fmt: skip
+    return plan_scene_visuals(
+        scenes, title="PocketBrew Folding Kettle: folds flat to two centimeters", theme="Tea",
+        subject="PocketBrew Folding Kettle", subject_terms=["kettle"],
+    )  # fmt: skip
+
+
+def _workout_tips(*tips: tuple[str, list[str]]) -> list[Any]:
+    """The Home Workout video's visuals: its claim hook, ``tips`` (narration, subjects) as list
+    items, and its closing question."""
+    scenes = [
+        _scene(0, "Ten minutes at home is a real workout.", kind="hook", subjects=["workout"]),
+        *(_scene(k, text, kind="list_item", subjects=things)
+          for k, (text, things) in enumerate(tips, start=1)),
+        _scene(len(tips) + 1, "Which one will you try first?", kind="cta", subjects=["workout"]),
+    ]  # fmt: skip
+    return plan_scene_visuals(
+        scenes, title="Ten minutes at home is a real workout", theme="Home Workout",
+        subject="Home workout", subject_terms=["workout", "home"],
+    )  # fmt: skip
