@@ -1076,6 +1076,32 @@ def test_a_scene_builds_up_without_moving_what_is_on_screen() -> None:
                for k in cut[-1][0].hidden)  # fmt: skip
 
 
+def test_a_scenes_later_shot_changes_in_place_without_popping_whole() -> None:
+    """ "..., a whole month of commutes": the calendar pops in big while "40 HOURS" and the
+    headphones stay still (the whole card popping again dimmed and shrank what was already on
+    screen, a viewer saw the figure blink); a figure landing on the same pictures does not
+    bump the card either."""
+    narration = "They play music for 40 hours on one charge, a whole month of commutes."
+    _, (_, fact, _) = _one_fact_ad(
+        narration, "40 hrs", ["headphones", "music", "charge"], "HushBuds Wireless Headphones",
+        ["headphones"],
+    )  # fmt: skip
+    shots = scene_shots(fact, 10.0, 15.0, 12.5, 11.0)
+    assert len(shots) >= 2
+    first, firsts = shots[0][0], build_up(shots[0][0], shots[0][1], shots[0][2], {}, 30)
+    assert firsts[0][3] == ()  # the scene's entrance pops whole
+    for (shot, since, until), (before, _, _) in itertools.pairwise(shots):
+        moments = build_up(shot, since, until, {}, 30, before)
+        assert all(pop == (1.0,) for *_, pop in moments), moments
+        assert moments[0][1] == since and moments[-1][2] == until
+        grown = {m[0].growing[0] for m in moments if m[0].growing is not None}
+        if shot.pictures[0].key in {p.key for p in before.pictures}:
+            assert not grown  # the same pictures: the figure lands, nothing else moves
+        else:
+            assert grown == {shot.pictures[0].key}  # only the new main picture pops in
+    assert first.picture.key != shots[-1][0].picture.key
+
+
 def test_a_figures_unit_reads_as_a_word_not_a_code() -> None:
     """ "210 G" read as giga and "40 HRS" as an abbreviation to decode: short units are spelt
     out under their figure; a symbol keeps its own case."""

@@ -51,7 +51,6 @@ RGB = tuple[int, int, int]
 
 # Pop-in: the card's scale on its first frames, then it is held at 1.0.
 POP_SCALES = (0.72, 0.9, 1.04, 1.0)
-BUMP_SCALES = (0.97, 1.02, 1.0)
 
 
 @dataclass(frozen=True)
@@ -1200,8 +1199,8 @@ class Card:
     y: int
     start: float
     end: float
-    # How it comes in: ``POP_SCALES``, or ``BUMP_SCALES`` for a figure landing on pictures
-    # already on screen (a full pop there read as the pictures blinking out and back).
+    # How it comes in: ``POP_SCALES`` (the default), or (1.0,) for a card that changes in
+    # place (a picture popping in on its own, a scene's later shot): no whole-card pop.
     pop: tuple[float, ...] = ()
 
 

@@ -44,11 +44,20 @@ def scene_shots(
 
 
 def build_up(
-    shot: SceneVisual, since: float, until: float, times: dict[str, float], fps: int
+    shot: SceneVisual,
+    since: float,
+    until: float,
+    times: dict[str, float],
+    fps: int,
+    before: SceneVisual | None = None,
 ) -> list[tuple[SceneVisual, float, float, tuple[float, ...]]]:
     """A shot as it builds up: each further picture it shows that ``times`` says is named
     later pops in on its own (``POP_SCALES``, a frame a step) at that time, the rest of the
-    card still. (moment, from, to, pop): pop is () for the shot's own entrance, else (1.0,)."""
+    card still. (moment, from, to, pop): pop is () for the shot's own entrance (the whole card
+    pops), else (1.0,). A shot after another of its scene (``before``) does not pop whole:
+    what stays on screen (the figure, the product) stays still, and only its new main picture
+    pops in (a whole card popping again dimmed and shrank what was already there, a viewer
+    saw "40 HOURS" blink as the calendar came)."""
     further = {p.key for p in shot.pictures[1:]}
     frame = 1.0 / fps
     grow = frame * (len(POP_SCALES) - 1)
@@ -66,9 +75,18 @@ def build_up(
                 events.append((at, key))
     hidden = frozenset(key for _, key in events) | later
     Moment = tuple[SceneVisual, float, float, tuple[float, ...]]
-    out: list[Moment] = [
-        (replace(shot, hidden=hidden), since, events[0][0] if events else until, ())
-    ]
+    first = events[0][0] if events else until
+    out: list[Moment] = []
+    if before is None:
+        out.append((replace(shot, hidden=hidden), since, first, ()))
+    else:
+        new = shot.pictures[0].key not in {p.key for p in before.pictures}
+        entered = since + grow if new and first - since > grow else since
+        if entered > since:
+            for j, scale in enumerate(POP_SCALES[:-1]):
+                moment = replace(shot, hidden=hidden, growing=(shot.pictures[0].key, scale))
+                out.append((moment, since + j * frame, since + (j + 1) * frame, (1.0,)))
+        out.append((replace(shot, hidden=hidden), entered, first, (1.0,)))
     for n, (at, key) in enumerate(events):
         hidden = hidden - {key}
         for j, scale in enumerate(POP_SCALES[:-1]):

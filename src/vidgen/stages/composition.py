@@ -37,7 +37,6 @@ from vidgen.media.compose import (
 from vidgen.media.overlays import Overlay
 from vidgen.media.process import fix_mmap_threshold
 from vidgen.media.scenes import (
-    BUMP_SCALES,
     Frame,
     SceneVisual,
     beat_times,
@@ -193,14 +192,12 @@ def _render_overlays(
         end = start + duration
         shots = scene_shots(visual, start, end, at, land)
         for k, (shot, since, until) in enumerate(shots):
-            # A figure landing on the same pictures bumps; a shot of new pictures pops.
-            bump = bool(k) and shot.pictures == shots[k - 1][0].pictures
-            for j, (moment, a, b, pop) in enumerate(build_up(shot, since, until, times, fps)):
+            # A scene's first shot pops in whole; a later one changes in place (``build_up``).
+            before = shots[k - 1][0] if k else None
+            for moment, a, b, pop in build_up(shot, since, until, times, fps, before):
                 card = scene_card(moment, frame, start=a, end=b, rasterizer=raster)
-                if card is not None and (pop or (bump and not j)):
-                    card = replace(card, pop=pop or BUMP_SCALES)
                 if card is not None:
-                    cards.append(card)
+                    cards.append(replace(card, pop=pop) if pop else card)
     track = write_card_track(
         cards, ctx.work_dir / "overlays" / "cards", fps=fps, total=float(sum(durations))
     )
