@@ -51,6 +51,8 @@ RGB = tuple[int, int, int]
 
 # Pop-in: the card's scale on its first frames, then it is held at 1.0.
 POP_SCALES = (0.72, 0.9, 1.04, 1.0)
+# In ``SceneVisual.hidden``: the figure is laid out but not drawn yet (it lands later).
+FIGURE = "figure"
 
 
 @dataclass(frozen=True)
@@ -1377,8 +1379,12 @@ def _drawn_now(visual: SceneVisual, placed: list[Placed], keys: Mapping[int, str
     out = []
     for item in placed:
         key = keys.get(id(item.image))
-        if key is not None and key in visual.hidden:
+        if (key is not None and key in visual.hidden) or (
+            item.role == "stat" and FIGURE in visual.hidden
+        ):
             continue
+        if item.role == "stat":
+            key = FIGURE  # the figure grows in like a picture when it lands
         if key is not None and visual.growing is not None and key == visual.growing[0]:
             image = _scaled(item.image, visual.growing[1])
             cx, cy = item.x + item.image.width / 2, item.y + item.image.height / 2
