@@ -696,7 +696,7 @@ def plan_scene_visuals(
             list(getattr(scenes[i + 1], "subjects", []) or []) if i + 1 < len(scenes) else []
         )
         ahead = {p.key for p in lib.choose(following, "", limit=4)} - {fallback and fallback.key}
-        then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown | ahead)
+        then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown, ahead)
         product = next((p for p in picks[1:] if fallback and p.key == fallback.key), None)
         if then and product is not None:
             # The product stays in view in the second shot too (a viewer saw the kettle gone
@@ -833,6 +833,7 @@ def _second_beat(
     fallback: lib.Illustration | None,
     layout: str,
     earlier: Set[str] = frozenset(),
+    ahead: Set[str] = frozenset(),
 ) -> tuple[tuple[lib.Illustration, ...], int | None]:
     """The pictures of what a sentence says after its clause break (``cut``), and the word
     they start at: "The HushBuds cut noise by 30 decibels, | so a busy train sounds like a
@@ -846,7 +847,16 @@ def _second_beat(
         p for p in _in_order(lib.choose([], rest, limit=4), rest)
         if not p.fallback and p.key not in shown
     ]  # fmt: skip
-    return (tuple(tail[:2]), cut) if tail else ((), None)
+    # What the next scene is about (``ahead``) is never this shot's big picture, only a small
+    # one beside it: the next scene leads with it ("a plank, ..." after "... a plank and
+    # jumping jacks") and the plank is still on screen as it is said here.
+    lead = next((p for p in tail if p.key not in ahead), None)
+    if lead is None:
+        return (), None
+    others = [p for p in tail if p is not lead]
+    room = 2 if any(p.key in ahead for p in others) else 1
+    chosen = {p.key for p in sorted(others, key=lambda p: p.key not in ahead)[:room]}
+    return (lead, *(p for p in others if p.key in chosen)), cut
 
 
 # -- contrast -----------------------------------------------------------------------------------
