@@ -66,6 +66,7 @@ def _words(text: str) -> set[str]:
         ("rice terraces and waterfalls in the north", "sunrise_over_mountains"),
         ("knees tracking your toes", "leg"),
         ("knees tracking your toes", "foot"),
+        ("Plus, they weigh 210 grams per shoe", "balance_scale"),
     ],
 )
 def test_a_picture_viewers_misread_is_not_chosen(text: str, misread: str) -> None:
@@ -109,6 +110,7 @@ def test_a_picture_viewers_misread_is_not_chosen(text: str, misread: str) -> Non
         ),
         ("They have a reflective heel", {"reflective_shoe"}),
         ("It boils half a liter in three minutes", {"boiling_kettle"}),
+        ("It weighs 350 grams", {"kitchen_scale"}),
         ("In Bali, the rice terraces are quiet before nine", {"rice_terraces"}),
         # No emoji is a water bottle (a cup with a straw is not): our own drawing.
         ("It weighs less than a full bottle of water", {"water_bottle"}),

@@ -60,6 +60,8 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "rice_terraces": ("rice_terraces", "rice_terrace", "rice_paddies", "rice_fields"),
     # An old stone tower with a cone roof (Galata, not Tokyo's red steel one).
     "stone_tower": ("galata_tower", "stone_tower", "old_tower"),
+    # A kitchen scale for a weight: a balance with two pans read as a justice symbol.
+    "kitchen_scale": ("kitchen_scale", "weighing_scale", "digital_scale"),
     # A can, not a glass with a straw, for "lighter than a can of soda".
     "soda_can": ("soda_can", "can_of_soda", "soft_drink_can"),
 }
@@ -183,9 +185,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cushioning": ("motorway",),  # it lasts the distance: a road
     "socket": ("electric_plug",),
     "plug": ("electric_plug",),
-    "grams": ("balance_scale",),
-    "weighs": ("balance_scale",),
-    "weigh": ("balance_scale",),
+    "grams": ("kitchen_scale",),
+    "weighs": ("kitchen_scale",),
+    "weigh": ("kitchen_scale",),
     "centimeters": ("straight_ruler",),
     "centimetres": ("straight_ruler",),
     "campsite": ("tent",),
