@@ -742,11 +742,7 @@ def plan_scene_visuals(
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
                 lands=lands, lands_word=lands_word, even=places,
-                # The places an opening names are there from its first frame (one flag alone
-                # at the edge of an empty frame was a weak first second).
-                reveals=()
-                if places
-                else _reveals(picks, narration, layout) + _reveals(then, narration, layout),
+                reveals=_reveals(picks, narration, layout) + _reveals(then, narration, layout),
             )
         )  # fmt: skip
     return out
