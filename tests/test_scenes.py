@@ -15,7 +15,6 @@ from framekit import resampled, sharpness_ratio
 from vidgen.media import captions, illustrations, music
 from vidgen.media.scenes import (
     COVER_LAYOUTS,
-    FIGURE,
     POP_SCALES,
     Frame,
     _rgb,
@@ -969,15 +968,15 @@ def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
     )  # fmt: skip
     landed = fact.second_beat()
     assert fact.lands == "40 hrs" and landed is not None and not fact.then
-    assert [(_figure(s), a, b) for s, a, b in scene_shots(fact, 10.0, 15.0, 11.5)] == [
+    assert [(s.headline, a, b) for s, a, b in scene_shots(fact, 10.0, 15.0, 11.5)] == [
         (None, 10.0, 11.5),
         ("40 hrs", 11.5, 15.0),
     ]
     early = scene_shots(fact, 10.0, 15.0, 10.0 + MIN_LAND / 2)
-    assert [(_figure(s), a, b) for s, a, b in early] == [("40 hrs", 10.0, 15.0)]
+    assert [(s.headline, a, b) for s, a, b in early] == [("40 hrs", 10.0, 15.0)]
     late = scene_shots(fact, 10.0, 15.0, 15.0 - MIN_LAND - 0.1)
-    assert [_figure(s) for s, _, _ in late] == [None, "40 hrs"]
-    assert [_figure(s) for s, _, _ in scene_shots(fact, 10.0, 15.0, 14.9)] == [None]
+    assert [s.headline for s, _, _ in late] == [None, "40 hrs"]
+    assert [s.headline for s, _, _ in scene_shots(fact, 10.0, 15.0, 14.9)] == [None]
     assert scene_shots(fact, 10.0, 15.0, None) == [(fact, 10.0, 15.0)]
     # Said before a cut to new pictures: it lands on its word, and stays on over them
     # ("210 grams per shoe, | lighter than a can of soda": 210 G over the can too).
@@ -988,18 +987,15 @@ def test_a_figure_lands_when_said_however_early_or_late_in_its_scene() -> None:
     assert weigh.then and weigh.lands == "210 g"
     assert weigh.lands_word == narration.split().index("210")
     shots = scene_shots(weigh, 10.0, 16.0, 12.5, 11.0)
-    assert [(_figure(s), a, b) for s, a, b in shots] == [
+    assert [(s.headline, a, b) for s, a, b in shots] == [
         (None, 10.0, 11.0),
         ("210 g", 11.0, 12.5),
         ("210 g", 12.5, 16.0),
     ]
     assert shots[1][0].pictures == weigh.pictures and shots[2][0].pictures != weigh.pictures
-    # Laid out with its figure before it lands: the pictures do not move when it comes.
-    frame = Frame.for_size(1080, 1920)
-    boxes = [{p.box for p in layout_scene(s, frame) if p.role == "picture"} for s, _, _ in shots]
-    assert boxes[0] == boxes[1]
+
     from_cut = scene_shots(weigh, 10.0, 16.0, 12.5, 10.2)
-    assert [_figure(s) for s, _, _ in from_cut] == ["210 g", "210 g"]
+    assert [s.headline for s, _, _ in from_cut] == ["210 g", "210 g"]
 
 
 def _shower_fact() -> tuple[Any, str]:
@@ -1099,25 +1095,35 @@ def test_a_scenes_later_shot_changes_in_place_without_popping_whole() -> None:
     assert len(shots) >= 2
     first, firsts = shots[0][0], build_up(shots[0][0], shots[0][1], shots[0][2], {}, 30)
     assert firsts[0][3] == ()  # the scene's entrance pops whole
-    assert len(shots) == 3 and FIGURE in shots[0][0].hidden  # waits, lands, then the calendar
+    assert len(shots) == 3  # the pictures, the figure landing on them, then the calendar
     for (before, _, _), (shot, since, until) in itertools.pairwise(shots):
         moments = build_up(shot, since, until, {}, 30, before)
         assert all(pop == (1.0,) for *_, pop in moments), moments
         assert moments[0][1] == since and moments[-1][2] == until
         grown = {m[0].growing[0] for m in moments if m[0].growing is not None}
+        morphs = [m[0].morph for m in moments if m[0].morph is not None]
         if shot.pictures == before.pictures:
-            assert grown == {FIGURE}  # the same pictures: only the figure grows in
+            # The figure lands on the same pictures: they glide aside over a few frames.
+            assert not grown and morphs and all(src is before for src, _ in morphs)
+            assert [t for _, t in morphs] == sorted(t for _, t in morphs)
         else:
-            assert grown == {shot.pictures[0].key}  # only the new main picture pops in
+            assert grown == {shot.pictures[0].key} and not morphs  # only the new main pops in
     assert first.picture.key != shots[-1][0].picture.key
-    # The figure grows about its centre as it lands; the pictures do not move.
+    # Each picture's centre moves from its place without the figure to its place with it,
+    # never by a jump bigger than a third of the way in one frame.
     landing = build_up(shots[1][0], shots[1][1], shots[1][2], {}, 30, shots[0][0])
     frame = Frame.for_size(1080, 1920)
-    small, held = layout_scene(landing[0][0], frame), layout_scene(landing[-1][0], frame)
-    stat = [p.image.width for p in small if p.role == "stat"]
-    assert stat and stat[0] < next(p.image.width for p in held if p.role == "stat")
-    pictures = [{p.box for p in placed if p.role == "picture"} for placed in (small, held)]
-    assert pictures[0] == pictures[1]
+
+    def centres(visual: Any) -> list[tuple[float, float]]:
+        return [((p.x + p.image.width / 2), (p.y + p.image.height / 2))
+                for p in layout_scene(visual, frame) if p.role == "picture"]  # fmt: skip
+
+    path = [centres(shots[0][0])] + [centres(m[0]) for m in landing]
+    total = [abs(b[1] - a[1]) for a, b in zip(path[0], path[-1], strict=True)]
+    assert max(total) > 20  # they do move aside for the figure
+    for a, b in itertools.pairwise(path):
+        for (ax, ay), (bx, by), whole in zip(a, b, total, strict=True):
+            assert abs(by - ay) <= whole * 0.45 + 2 and abs(bx - ax) <= 0.45 * 1080
 
 
 def test_a_figures_unit_reads_as_a_word_not_a_code() -> None:
@@ -1252,8 +1258,3 @@ def _workout_tips(*tips: tuple[str, list[str]]) -> list[Any]:
         scenes, title="Ten minutes at home is a real workout", theme="Home Workout",
         subject="Home workout", subject_terms=["workout", "home"],
     )  # fmt: skip
-
-
-def _figure(shot: Any) -> str | None:
-    """The figure a shot draws (laid out but not drawn yet is none)."""
-    return None if FIGURE in shot.hidden else shot.headline

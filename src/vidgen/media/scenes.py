@@ -51,8 +51,6 @@ RGB = tuple[int, int, int]
 
 # Pop-in: the card's scale on its first frames, then it is held at 1.0.
 POP_SCALES = (0.72, 0.9, 1.04, 1.0)
-# In ``SceneVisual.hidden``: the figure is laid out but not drawn yet (it lands later).
-FIGURE = "figure"
 
 
 @dataclass(frozen=True)
@@ -143,6 +141,10 @@ class SceneVisual:
     # The pictures are equals, one row of one size (the places an opening names: a big flag of
     # Denmark over two small ones said the video was about Copenhagen).
     even: bool = False
+    # Drawn on its way from another layout of the same pictures (set per frame, never by the
+    # plan): (that layout, how far from it, 0..1). A figure landing moves the pictures aside
+    # over a few frames instead of in one jump.
+    morph: tuple[SceneVisual, float] | None = None
 
     def landed(self) -> SceneVisual:
         """The scene's first shot with its figure landed (same pictures, the figure big)."""
@@ -1223,6 +1225,13 @@ def layout_scene(
     """Where each of the scene's blocks goes (pictures as stickers, the figure, the number chip,
     a heading), laid out for ``frame``: stacked in tall frames, text beside the pictures in
     square and wide ones. Solid boxes never overlap and stay inside the content area."""
+    return _layout(visual, frame, rasterizer)[0]
+
+
+def _layout(
+    visual: SceneVisual, frame: Frame, rasterizer: lib.Rasterizer | None = None
+) -> tuple[list[Placed], dict[int, str]]:
+    """``layout_scene``, and each picture's key by the id of its sticker's image."""
     raster = rasterizer or lib.Rasterizer()
     W = frame.width
     top, bottom = frame.content_top, frame.content_bottom
@@ -1366,6 +1375,8 @@ def layout_scene(
         for block in after:
             placed.append(_place(block, cx, y))
             y += block.h + gap
+    if visual.morph is not None:
+        placed = _morphed(visual.morph, placed, sticker_keys, frame, raster)
     if visual.hidden or visual.growing:
         placed = _drawn_now(visual, placed, sticker_keys)
     if layout == "comparison" and len(placed) >= 2:
@@ -1375,7 +1386,49 @@ def layout_scene(
         if vs.w < gap_w:
             cy = (a.box[1] + a.box[3] + b.box[1] + b.box[3]) / 4
             placed.append(_place(vs, (a.box[2] + b.box[0]) / 2, cy - vs.h / 2))
-    return placed
+    return placed, sticker_keys
+
+
+def _morphed(
+    morph: tuple[SceneVisual, float],
+    placed: list[Placed],
+    keys: Mapping[int, str],
+    frame: Frame,
+    raster: lib.Rasterizer,
+) -> list[Placed]:
+    """``placed`` part of the way (``morph[1]``) from where ``morph[0]`` lays the same pictures
+    out: each picture slides and scales between its two places; what only this layout has (the
+    figure) grows in as it goes."""
+    source, t = morph
+    ease = t * t * (3 - 2 * t)
+    earlier, their_keys = _layout(
+        replace(source, morph=None, hidden=frozenset(), growing=None), frame, raster
+    )
+    before = {their_keys[id(p.image)]: p for p in earlier if id(p.image) in their_keys}
+    out = []
+    for item in placed:
+        key = keys.get(id(item.image))
+        start = before.get(key) if key is not None else None
+        if start is not None:
+            w0, w1 = start.image.width, item.image.width
+            scale = (w0 + (w1 - w0) * ease) / max(1, w1)
+            size = (
+                max(2, round(item.image.width * scale)),
+                max(2, round(item.image.height * scale)),
+            )
+            image = item.image.resize(size, Image.Resampling.BILINEAR)  # opaque as it slides
+            c0 = (start.x + w0 / 2, start.y + start.image.height / 2)
+            c1 = (item.x + w1 / 2, item.y + item.image.height / 2)
+            cx, cy = c0[0] + (c1[0] - c0[0]) * ease, c0[1] + (c1[1] - c0[1]) * ease
+            item = Placed(item.role, image, round(cx - image.width / 2),
+                          round(cy - image.height / 2), item.box)  # fmt: skip
+        elif item.role == "stat":
+            image = _scaled(item.image, 0.6 + 0.4 * ease)
+            cx, cy = item.x + item.image.width / 2, item.y + item.image.height / 2
+            item = Placed(item.role, image, round(cx - image.width / 2),
+                          round(cy - image.height / 2), item.box)  # fmt: skip
+        out.append(item)
+    return out
 
 
 def _drawn_now(visual: SceneVisual, placed: list[Placed], keys: Mapping[int, str]) -> list[Placed]:
@@ -1385,12 +1438,8 @@ def _drawn_now(visual: SceneVisual, placed: list[Placed], keys: Mapping[int, str
     out = []
     for item in placed:
         key = keys.get(id(item.image))
-        if (key is not None and key in visual.hidden) or (
-            item.role == "stat" and FIGURE in visual.hidden
-        ):
+        if key is not None and key in visual.hidden:
             continue
-        if item.role == "stat":
-            key = FIGURE  # the figure grows in like a picture when it lands
         if key is not None and visual.growing is not None and key == visual.growing[0]:
             image = _scaled(item.image, visual.growing[1])
             cx, cy = item.x + item.image.width / 2, item.y + item.image.height / 2

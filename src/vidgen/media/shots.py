@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from vidgen.media.scenes import FIGURE, POP_SCALES, SceneVisual
+from vidgen.media.scenes import POP_SCALES, SceneVisual
 
 # Each shot of a two-beat scene is on screen at least this long (s): a cut sooner flickers.
 MIN_BEAT = 1.2
 # A figure landing late in its sentence stays at least this long (s).
 MIN_LAND = 0.6
+# A figure landing on a scene's pictures moves them aside over this many frames.
+GLIDE = 6
 # A picture popping in on its word comes no nearer a cut than this (s): nearer the scene's
 # start it comes with the scene, nearer its end it comes this much before the word.
 MIN_REVEAL = 0.4
@@ -26,14 +28,11 @@ def scene_shots(
     second = visual.second_beat()
     if second is None or at is None:
         return [(visual, start, end)]
-    # Before its figure lands, a shot is laid out as it will be with it, the figure not drawn
-    # yet: the pictures stay put when it comes (laid out without it, they shrank in one frame).
-    waiting = replace(visual.landed(), hidden=visual.hidden | {FIGURE}) if visual.lands else None
     if not visual.then:  # the second beat is the figure landing
         if at < start + MIN_LAND:
             return [(second, start, end)]
         if at <= end - MIN_LAND:
-            return [(waiting or visual, start, at), (second, at, end)]
+            return [(visual, start, at), (second, at, end)]
         return [(visual, start, end)]
     if not start + MIN_BEAT <= at <= end - MIN_BEAT:
         return [(visual, start, end)]
@@ -42,7 +41,7 @@ def scene_shots(
         if land < start + MIN_LAND:
             return [(landed, start, at), (second, at, end)]
         if land <= at - MIN_LAND:
-            return [(waiting or visual, start, land), (landed, land, at), (second, at, end)]
+            return [(visual, start, land), (landed, land, at), (second, at, end)]
     return [(visual, start, at), (second, at, end)]
 
 
@@ -76,22 +75,31 @@ def build_up(
                 at = max(at, events[-1][0] + grow + frame)
             if at <= until - MIN_REVEAL - grow + 1e-9:
                 events.append((at, key))
-    hidden = frozenset(key for _, key in events) | later | (shot.hidden & {FIGURE})
+    hidden = frozenset(key for _, key in events) | later
     Moment = tuple[SceneVisual, float, float, tuple[float, ...]]
     first = events[0][0] if events else until
     out: list[Moment] = []
     if before is None:
         out.append((replace(shot, hidden=hidden), since, first, ()))
     else:
-        # What pops in: the new main picture, else the figure landing on the same pictures.
+        # What moves: the new main picture pops in; or, the figure landing on the same
+        # pictures, they glide aside to make room as it grows in (in one frame, they shrank).
         new = shot.pictures[0].key not in {p.key for p in before.pictures}
-        landing = FIGURE in before.hidden and FIGURE not in hidden
-        grows = shot.pictures[0].key if new else FIGURE if landing else None
-        entered = since + grow if grows and first - since > grow else since
-        if grows and entered > since:
-            for j, scale in enumerate(POP_SCALES[:-1]):
-                moment = replace(shot, hidden=hidden, growing=(grows, scale))
-                out.append((moment, since + j * frame, since + (j + 1) * frame, (1.0,)))
+        lands = not new and shot.headline != before.headline
+        steps: list[SceneVisual] = (
+            [replace(shot, hidden=hidden, growing=(shot.pictures[0].key, scale))
+             for scale in POP_SCALES[:-1]]
+            if new
+            else [replace(shot, hidden=hidden, morph=(before, (j + 1) / (GLIDE + 1)))
+                  for j in range(GLIDE)]
+            if lands
+            else []
+        )  # fmt: skip
+        if first - since <= frame * len(steps):
+            steps = []
+        for j, moment in enumerate(steps):
+            out.append((moment, since + j * frame, since + (j + 1) * frame, (1.0,)))
+        entered = since + frame * len(steps)
         out.append((replace(shot, hidden=hidden), entered, first, (1.0,)))
     for n, (at, key) in enumerate(events):
         hidden = hidden - {key}
