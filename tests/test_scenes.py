@@ -214,6 +214,10 @@ def test_headline_never_repeats_the_spoken_sentence() -> None:
     assert not headline_adds("feed your starter with flour and water", said)
     assert headline_adds("Step 1", said) and headline_adds("250 °C", said)
     assert headline_adds("Sourdough 101", "Sourdough at home is easy.")
+    # A heading naming the place the voice names at that moment is the name twice at once.
+    assert not headline_adds("Copenhagen on a budget", "In Copenhagen, rent a city bike.")
+    assert not headline_adds("Hidden gems in Bali", "Skip the beaches: Bali's rice terraces.")
+    assert headline_adds("HushBuds Wireless Headphones", "Your commute is about to get quieter.")
     scenes = [
         _scene(0, said, kind="hook", headline=said[:40]),
         _scene(1, "Bake it hot.", kind="fact", headline="250 °C"),

@@ -210,7 +210,15 @@ def headline_adds(headline: str | None, narration: str) -> bool:
         spoken = set(said.split())
         if sum(w in spoken for w in words) / len(words) >= 0.8:
             return False
-    return True
+    # A heading naming what the voice names at the same moment ("Copenhagen on a budget" over
+    # "In Copenhagen, rent a city bike") is the name twice at once; a name is a capitalised
+    # word the sentence does not merely start with.
+    names = {w.lower() for w in re.findall(r"\b[A-Z][a-z]+", headline)}
+    named = {
+        m.group(1).lower()
+        for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+)(?:'s)?\b", narration.strip())
+    }
+    return not names & named
 
 
 _NUMBER_WORDS: dict[str, float] = {
