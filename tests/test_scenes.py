@@ -1130,6 +1130,28 @@ def test_a_scenes_later_shot_changes_in_place_without_popping_whole() -> None:
             assert abs(by - ay) <= whole * 0.45 + 2 and abs(bx - ax) <= 0.45 * 1080
 
 
+def test_pictures_named_later_stay_hidden_while_a_figure_lands() -> None:
+    """The shoe and the bolt flashed up for a fifth of a second as "85%" landed, then popped in
+    again on their words: while the pictures glide aside, what is not named yet stays hidden."""
+    narration = "They play for three hours after a ten minute charge of the battery in the box."
+    _, (_, fact, _) = _one_fact_ad(
+        narration, "3 hrs", ["headphones", "charge"], "HushBuds Wireless Headphones",
+        ["headphones"],
+    )  # fmt: skip
+    assert fact.lands and fact.reveals
+    assert not fact.then
+    shots = scene_shots(fact, 10.0, 16.0, 11.0)
+    (first, _, _), (landed, c, d) = shots
+    times = {key: 10.0 + 0.3 * word for key, word in fact.reveals}
+    frame = Frame.for_size(1080, 1920)
+    moments = build_up(landed, c, d, times, 30, first)
+    gliding = [m for m, *_ in moments if m.morph is not None]
+    assert gliding and all(m.hidden for m in gliding)
+    for moment, *_ in moments:
+        drawn = sum(p.role == "picture" for p in layout_scene(moment, frame))
+        assert drawn == len(moment.pictures) - len(moment.hidden), moment
+
+
 def test_a_figures_unit_reads_as_a_word_not_a_code() -> None:
     """ "210 G" read as giga and "40 HRS" as an abbreviation to decode: short units are spelt
     out under their figure; a symbol keeps its own case."""

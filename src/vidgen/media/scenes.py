@@ -1383,10 +1383,12 @@ def _layout(
         for block in after:
             placed.append(_place(block, cx, y))
             y += block.h + gap
-    if visual.morph is not None:
-        placed = _morphed(visual.morph, placed, sticker_keys, frame, raster)
     if visual.hidden or visual.growing:
         placed = _drawn_now(visual, placed, sticker_keys)
+    if visual.morph is not None:
+        # After leaving out what is not drawn yet: a morphed picture is a new image, which
+        # ``_drawn_now`` would no longer know (pictures named later flashed up as it glided).
+        placed = _morphed(visual.morph, placed, sticker_keys, frame, raster)
     if layout == "comparison" and len(placed) >= 2:
         a, b = [p for p in placed if p.role == "picture"][:2]
         vs = _tight("badge", _badge_text("VS", max(8, round(base * 0.05)), accent))
