@@ -752,7 +752,11 @@ def plan_scene_visuals(
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
                 lands=lands, lands_word=lands_word, even=places,
-                reveals=_reveals(picks, narration, layout) + _reveals(then, narration, layout),
+                # The places an opening names are all there from its first frame, pushing in
+                # (one flag in a corner of an empty frame was a weak first second, twice).
+                reveals=()
+                if places
+                else _reveals(picks, narration, layout) + _reveals(then, narration, layout),
             )
         )  # fmt: skip
     return out
