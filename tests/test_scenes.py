@@ -742,6 +742,16 @@ def test_what_the_next_scene_is_about_waits_for_it() -> None:
     assert names == ["person_squatting", "person_push_up", "person_lunging"], names
     assert core.picture.name == "person_planking"
     assert [p.name for p in core.pictures[1:]] == ["person_dead_bug", "person_bridging"]
+    # Listed after its colon, the moves are equals, each on its name (as a row under the
+    # plank, the dead bug and the bridge were too small to tell apart).
+    assert core.even and [k for k, _ in core.reveals] == [p.key for p in core.pictures[1:]]
+    boxes = [
+        p.box
+        for p in layout_scene(replace(core, hidden=frozenset()), Frame.for_size(1080, 1920))
+        if p.role == "picture"
+    ]
+    assert len({b[2] - b[0] for b in boxes}) == 1 and boxes[0][2] - boxes[0][0] >= 300, boxes
+    assert not circuit.even  # "Squats, push ups, lunges, ...": no colon, two shots
 
 
 def test_the_product_drawn_as_its_claim_is_not_shown_twice() -> None:

@@ -736,6 +736,14 @@ def plan_scene_visuals(
         # them, in the order said: the row fills from the left as the sentence goes on.
         waits = dict(_reveals(picks, narration, layout))
         picks = picks[:1] + sorted(picks[1:], key=lambda p: waits.get(p.key, -1))
+        # A tip that lists its things after a colon ("For a stronger core: a plank, dead bugs
+        # and glute bridges") shows them as equals, each on its name: as a row under the
+        # first, the dead bug and the bridge were too small to tell apart.
+        after = next((k for k, w in enumerate(narration.split()) if w.endswith(":")), None)
+        listed = (
+            kind in ("list_item", "step") and not then and after is not None and len(picks) >= 3
+            and all((said_at(p, narration) or -1) > after for p in picks)
+        )  # fmt: skip
         lands, lands_word = None, None
         if spoken is not None and layout in _BEATS:
             if then_word is None:
@@ -751,7 +759,7 @@ def plan_scene_visuals(
                 accent=accent, backdrop=stops,
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
-                lands=lands, lands_word=lands_word, even=places,
+                lands=lands, lands_word=lands_word, even=places or listed,
                 # The places an opening names are all there from its first frame, pushing in
                 # (one flag in a corner of an empty frame was a weak first second, twice).
                 reveals=()
@@ -1318,7 +1326,10 @@ def _layout(
         n = min(len(pics), MAX_PICTURES)
         rows = (n + 1) // 2
         each = min(0.4 * pb, (room_w - 2 * gap) / 2 * 0.9, (room_h - gap * (rows - 1)) / rows)
-        groups = [[sticker(k, each) for k in range(r, min(n, r + 2))] for r in range(0, n, 2)]
+        # No glow behind equals: side by side, their glows met in soft squares.
+        groups = [
+            [sticker(k, each, main=False) for k in range(r, min(n, r + 2))] for r in range(0, n, 2)
+        ]
     elif extras:
         # The other things the sentence names, small, in a row under its main picture ("a
         # plank, dead bugs, glute bridges"): above the caption, clear of the platform's own
