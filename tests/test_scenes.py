@@ -110,6 +110,11 @@ def test_a_picture_viewers_misread_is_not_chosen(text: str, misread: str) -> Non
         ("They have a reflective heel", {"reflective_shoe"}),
         ("It boils half a liter in three minutes", {"boiling_kettle"}),
         ("It weighs 350 grams", {"kitchen_scale"}),
+        # Named in a tip and missed by four viewers: our own waterfall, a clock at the hour.
+        (
+            "Rice terraces and waterfalls are quiet if you arrive before nine",
+            {"rice_terraces", "waterfall", "nine_o\u2019clock"},
+        ),
         ("In Bali, the rice terraces are quiet before nine", {"rice_terraces"}),
         # No emoji is a water bottle (a cup with a straw is not): our own drawing.
         ("It weighs less than a full bottle of water", {"water_bottle"}),

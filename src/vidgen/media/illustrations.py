@@ -60,6 +60,8 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "rice_terraces": ("rice_terraces", "rice_terrace", "rice_paddies", "rice_fields"),
     # An old stone tower with a cone roof (Galata, not Tokyo's red steel one).
     "stone_tower": ("galata_tower", "stone_tower", "old_tower"),
+    # No emoji is a waterfall (a sunrise over mountains stood in; four viewers missed it).
+    "waterfall": ("waterfall", "waterfalls", "cascade"),
     # A kitchen scale for a weight: a balance with two pans read as a justice symbol.
     "kitchen_scale": ("kitchen_scale", "weighing_scale", "digital_scale"),
     # A can, not a glass with a straw, for "lighter than a can of soda".
@@ -139,6 +141,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # and Indonesia's flag read as Poland's or Monaco's.
     "bali": ("hindu_temple",),
     "rice terraces": ("rice_terraces",),
+    "waterfalls": ("waterfall",),
+    "waterfall": ("waterfall",),
+    # A time a tip names is a clock at that hour ("arrive before nine").
+    "before nine": ("clock9",),
+    "by nine": ("clock9",),
+    "at nine": ("clock9",),
     "rice fields": ("rice_terraces",),
     "rice paddies": ("rice_terraces",),
     "cape town": ("mountain_cableway",),
