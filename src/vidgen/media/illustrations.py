@@ -141,8 +141,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # and Indonesia's flag read as Poland's or Monaco's.
     "bali": ("hindu_temple",),
     "rice terraces": ("rice_terraces",),
-    "waterfalls": ("waterfall",),
-    "waterfall": ("waterfall",),
     # A time a tip names is a clock at that hour ("arrive before nine").
     "before nine": ("clock9",),
     "by nine": ("clock9",),
@@ -161,12 +159,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "squat form": ("squat_form",),
     "squat": ("person_squatting",),
     "squats": ("person_squatting",),
-    "lunges": ("person_lunging",),
     "push ups": ("person_push_up",),
     "push up": ("person_push_up",),
-    "pushups": ("person_push_up",),
     "press ups": ("person_push_up",),
-    "lunge": ("person_lunging",),
     "jumping jacks": ("person_jumping_jack",),
     "star jumps": ("person_jumping_jack",),
     "handle cool": ("cool_handle_kettle",),

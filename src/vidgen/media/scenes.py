@@ -569,24 +569,31 @@ def plan_scene_visuals(
         places = False
         named_now = kind not in ("hook", "cta") and _names(narration, subject)
         noun = subject_terms[0].lower().rstrip("s") if subject_terms else ""
-        if named_now and fallback is not None:
+        # The product as the sentence shows it ("folds flat": the kettle folded flat; "it
+        # boils": the kettle steaming, not the wall socket it is plugged into).
+        drawn = (
+            [p for p in lib.choose([], text, limit=6)
+             if noun in p.keywords and (fallback is None or p.key != fallback.key)]
+            if product_video and noun and kind not in ("hook", "cta")
+            else []
+        )  # fmt: skip
+        if drawn:
+            # It leads alone and big, the product's usual drawing dropped: what else the
+            # sentence names pops in under it on its word (a cup beside the kettle at one size
+            # read as "kettle and coffee").
+            picks = [drawn[0]]
+        elif named_now and fallback is not None:
             # The product on screen while its name is said, what the sentence adds beside it:
             # a viewer saw the shoe leave the screen as "The StrideLite Running Shoes" was said.
             picks = [replace(fallback, fallback=False)] + [
                 p for p in picks if p.key != fallback.key and not p.fallback
             ]
-            shape = [p for p in picks[1:] if noun and noun in p.keywords]
-            if shape:
-                # The product as the sentence shows it ("folds flat": the kettle folded flat)
-                # is the product on screen; the usual drawing of it would say nothing new.
-                picks = [shape[0], *(p for p in picks[1:] if p is not shape[0])]
             limit = max(limit, 2)
         elif (
             product_video
             and fallback is not None
             and kind in ("fact", "feature", "list_item", "step")
             and picks[0].key != fallback.key
-            and not (noun and noun in picks[0].keywords)  # the product as the claim shows it
         ):
             # A product video keeps its product in view, small beside what the sentence names
             # (a viewer took the water bottle for the product when the kettle was gone).
@@ -596,20 +603,8 @@ def plan_scene_visuals(
                 *(p for p in picks[1:] if p.key != fallback.key),
             ]
             limit = max(limit, 2)
-        if product_video and noun and kind not in ("hook", "cta"):
-            # The product as the sentence shows it leads ("it boils ...": the kettle steaming,
-            # not the wall socket it is plugged into), the product's usual drawing dropped.
-            drawn = [
-                p for p in lib.choose([], text, limit=6)
-                if noun in p.keywords and (fallback is None or p.key != fallback.key)
-            ]  # fmt: skip
-            if drawn:
-                # Alone and big: what else the sentence names pops in under it on its word (a
-                # cup beside the kettle at one size read as "kettle and coffee").
-                picks = [drawn[0]]
         picks = picks[:limit]
-        alone = product_video and bool(noun) and noun in picks[0].keywords
-        if kind == "feature" and len(picks) < 2 and not picks[0].fallback and not alone:
+        if kind == "feature" and len(picks) < 2 and not picks[0].fallback and not drawn:
             # The sentence may name more than its listed subjects ("in the evening").
             extra = [p for p in lib.choose([], text, limit=3) if p.key != picks[0].key]
             picks += extra[:1]
@@ -1414,6 +1409,13 @@ def _layout(
     return placed, sticker_keys
 
 
+def _about_centre(item: Placed, image: Image.Image) -> Placed:
+    """``item`` drawn as ``image`` (resized) about the same centre."""
+    cx, cy = item.x + item.image.width / 2, item.y + item.image.height / 2
+    return Placed(item.role, image, round(cx - image.width / 2), round(cy - image.height / 2),
+                  item.box)  # fmt: skip
+
+
 def _morphed(
     morph: tuple[SceneVisual, float],
     placed: list[Placed],
@@ -1442,16 +1444,13 @@ def _morphed(
                 max(2, round(item.image.height * scale)),
             )
             image = item.image.resize(size, Image.Resampling.BILINEAR)  # opaque as it slides
-            c0 = (start.x + w0 / 2, start.y + start.image.height / 2)
-            c1 = (item.x + w1 / 2, item.y + item.image.height / 2)
-            cx, cy = c0[0] + (c1[0] - c0[0]) * ease, c0[1] + (c1[1] - c0[1]) * ease
-            item = Placed(item.role, image, round(cx - image.width / 2),
-                          round(cy - image.height / 2), item.box)  # fmt: skip
+            # Its centre on the way from where it was: ``item`` moved back by what is left.
+            dx = (start.x + w0 / 2 - item.x - w1 / 2) * (1 - ease)
+            dy = (start.y + start.image.height / 2 - item.y - item.image.height / 2) * (1 - ease)
+            moved = Placed(item.role, item.image, round(item.x + dx), round(item.y + dy), item.box)
+            item = _about_centre(moved, image)
         elif item.role == "stat":
-            image = _scaled(item.image, 0.6 + 0.4 * ease)
-            cx, cy = item.x + item.image.width / 2, item.y + item.image.height / 2
-            item = Placed(item.role, image, round(cx - image.width / 2),
-                          round(cy - image.height / 2), item.box)  # fmt: skip
+            item = _about_centre(item, _scaled(item.image, 0.6 + 0.4 * ease))
         out.append(item)
     return out
 
@@ -1466,10 +1465,7 @@ def _drawn_now(visual: SceneVisual, placed: list[Placed], keys: Mapping[int, str
         if key is not None and key in visual.hidden:
             continue
         if key is not None and visual.growing is not None and key == visual.growing[0]:
-            image = _scaled(item.image, visual.growing[1])
-            cx, cy = item.x + item.image.width / 2, item.y + item.image.height / 2
-            x, y = round(cx - image.width / 2), round(cy - image.height / 2)
-            item = Placed(item.role, image, x, y, item.box)
+            item = _about_centre(item, _scaled(item.image, visual.growing[1]))
         out.append(item)
     return out
 
