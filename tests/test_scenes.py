@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,10 @@ def test_a_picture_viewers_misread_is_not_chosen(text: str, misread: str) -> Non
             {"person_squatting", "person_lunging", "person_jumping_jack"},
         ),
         ("They have a reflective heel", {"reflective_shoe"}),
+        # The sole giving energy back: the shoe on springs, not a lightning bolt ("electric").
+        ("They return 85 percent of your energy with every stride", {"spring_shoe"}),
+        # The product itself, not the emoji's headphones full of music notes ("a music app").
+        ("Over-ear headphones that cancel noise", {"over_ear_headphones"}),
         ("It boils half a liter in three minutes", {"boiling_kettle"}),
         ("It weighs 350 grams", {"kitchen_scale"}),
         # Named in a tip and missed by four viewers: our own waterfall, a clock at the hour.
@@ -514,6 +519,19 @@ def test_a_kettle_is_our_own_kettle_drawing_not_a_teapot() -> None:
     for stem in illustrations.OWN_ART:
         assert illustrations._lookup(stem) is not None
         assert (illustrations.own_art_folder() / f"{stem}.svg").is_file()
+    # A drawing built round a Twemoji graphic is an adaptation: Twemoji's licence and credit.
+    said = {"reflective_shoe": "a reflective heel", "spring_shoe": "energy with every stride"}
+    assert set(said) == illustrations.ADAPTED
+    for stem in illustrations.ADAPTED:
+        svg = (illustrations.own_art_folder() / f"{stem}.svg").read_text()
+        assert "Twemoji" in svg  # the drawing itself says what it adapts
+        (shoe,) = illustrations.choose([], said[stem], limit=1)
+        assert shoe.name == stem and shoe.asset(0)["licence"] == illustrations.LICENCE
+        assert shoe.asset(0)["attribution"] == illustrations.ATTRIBUTION
+    # The others are ours alone: a Twemoji graphic's path data in one would need the credit.
+    for stem in set(illustrations.OWN_ART) - illustrations.ADAPTED:
+        svg = (illustrations.own_art_folder() / f"{stem}.svg").read_text()
+        assert "Twemoji" not in svg and not re.search(r"\d\.\d{3}", svg), stem
 
 
 ALL_LAYOUT_KINDS = ["hook", "step", "list_item", "fact", "fact", "fact", "comparison", "feature",
@@ -613,7 +631,18 @@ def test_a_number_the_voice_says_is_not_shown_over_the_caption_again(narration: 
 
 @pytest.mark.parametrize(
     "name",
-    ["electric_plug", "headphone", "cloud", "shushing_face", "bread", "teapot", "running_shoe"],
+    [
+        "electric_plug",
+        "headphone",
+        "over_ear_headphones",
+        "rice_terraces",
+        "spring_shoe",
+        "cloud",
+        "shushing_face",
+        "bread",
+        "teapot",
+        "running_shoe",
+    ],
 )
 def test_every_picture_is_a_sticker_that_stands_off_its_backdrop(name: str) -> None:
     """Dark or light, a picture is cut out with a white border (no disc or tile behind it: that
@@ -706,7 +735,7 @@ def test_a_long_sentence_cuts_to_what_its_second_clause_names() -> None:
         subject_terms=["headphones"],
     )  # fmt: skip
     assert hook.then_word == narration.split().index("so")
-    assert "train" in {p.name for p in hook.then} and hook.picture.name == "headphone"
+    assert "train" in {p.name for p in hook.then} and hook.picture.name == "over_ear_headphones"
     second = hook.second_beat()
     assert second is not None and second.picture.name in {p.name for p in hook.then}
     assert hook.picture.key in {p.key for p in second.pictures[1:]}
@@ -768,6 +797,8 @@ def test_the_product_drawn_as_its_claim_is_not_shown_twice() -> None:
          "kettle", ["handle"], "cool_handle_kettle", "electric_kettle"),
         ("And finally, they have a reflective heel that drivers can see from 200 meters away.",
          "shoes", ["heel"], "reflective_shoe", "running_shoe"),
+        ("They return 85 percent of your energy with every stride.",
+         "shoes", ["energy", "stride"], "spring_shoe", "running_shoe"),
         # The planner's nouns name the socket; the sentence's verb shows the kettle boiling.
         ("Second, it boils half a liter in three minutes from any wall socket.",
          "kettle", ["wall", "socket"], "boiling_kettle", "electric_kettle"),
@@ -893,7 +924,9 @@ def test_the_product_is_on_screen_while_its_name_is_said() -> None:
         scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
         subject_terms=["shoes", "running"],
     )  # fmt: skip
-    assert named.picture.name == "running_shoe" and len(named.pictures) >= 2
+    # The shoe leads, drawn as the sentence shows it: lifting off springs (its energy back).
+    assert named.picture.name == "spring_shoe" and "shoe" in named.picture.keywords
+    assert "high_voltage" not in [p.name for p in named.pictures]
     # "They dry ... in the rain": the sentence's own words lead, the shoe stays in view,
     # small (a viewer took a water bottle for the product when the kettle was gone).
     assert after.picture.name != "running_shoe"
@@ -1049,7 +1082,10 @@ def test_what_a_sentence_names_later_pops_in_on_its_word() -> None:
         "shower": "shower.",
     }
     # The opening names the commute: a train beside the product, there from its first frame.
-    assert [p.name for p in hook.pictures] == ["headphone", "train"] and hook.reveals == ()
+    assert [p.name for p in hook.pictures] == [
+        "over_ear_headphones",
+        "train",
+    ] and hook.reveals == ()
     assert said_at(fact.pictures[0], "nothing of it here") is None
 
 
@@ -1220,7 +1256,7 @@ def test_a_product_video_keeps_its_product_a_size_larger_in_the_row() -> None:
     it shrink to a corner icon), still smaller than the scene's main picture."""
     visuals, _ = _shower_fact()
     fact = visuals[1]
-    assert fact.pictures[1].name == "headphone" and len(fact.pictures) >= 3
+    assert fact.pictures[1].name == "over_ear_headphones" and len(fact.pictures) >= 3
     placed = [p for p in layout_scene(fact, Frame.for_size(1080, 1920)) if p.role == "picture"]
     widths = [p.box[2] - p.box[0] for p in placed]
     assert widths[0] > widths[1] > widths[2] and len(set(widths[2:])) == 1, widths

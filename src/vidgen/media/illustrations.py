@@ -53,10 +53,16 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     # "a vest"), and the kettle boiling with its handle ice-blue in a bare hand (a raised hand
     # and a snowflake said neither "kettle" nor "handle").
     "reflective_shoe": ("reflective_heel", "reflective_shoe"),
+    # A shoe lifting off two springs for a sole that gives energy back (a lightning bolt beside
+    # the usual shoe said "fast", or "electric").
+    "spring_shoe": ("spring_shoe", "springy_shoe", "energy_return"),
+    # Over-ear headphones, the product itself: the emoji's music notes read as "a music app".
+    "over_ear_headphones": ("headphones", "over_ear_headphones", "noise_cancelling_headphones"),
     "cool_handle_kettle": ("cool_handle", "cool_handle_kettle"),
     # The kettle boiling, steam and all, for "it boils half a liter ...": a plug led that scene.
     "boiling_kettle": ("boiling_kettle", "kettle_boiling"),
-    # Stepped green fields on a hillside: a sheaf of rice read as wheat.
+    # Fields stepping round a valley, as a landscape tile: a sheaf of rice read as wheat, and a
+    # striped green mound as a hill.
     "rice_terraces": ("rice_terraces", "rice_terrace", "rice_paddies", "rice_fields"),
     # An old stone tower with a cone roof (Galata, not Tokyo's red steel one).
     "stone_tower": ("galata_tower", "stone_tower", "old_tower"),
@@ -69,6 +75,9 @@ OWN_ART: dict[str, tuple[str, ...]] = {
 }
 OWN_PREFIX = "vidgen-"
 OWN_LICENCE = "MIT"
+# Our drawings built round a Twemoji graphic (the running shoe): adaptations, so they keep
+# Twemoji's licence and credit.
+ADAPTED = frozenset({"reflective_shoe", "spring_shoe"})
 
 # Words that say nothing a picture could show, or that would match an unrelated emoji name
 # ("new" -> the NEW button, "top" -> the TOP arrow, "back" -> the BACK arrow).
@@ -192,6 +201,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "weighs": ("kitchen_scale",),
     "weigh": ("kitchen_scale",),
     "centimeters": ("straight_ruler",),
+    "kilometers": ("motorway",),  # a distance run: the road
+    "kilometres": ("motorway",),
+    "countries": ("globe_showing_europe_africa",),
     "centimetres": ("straight_ruler",),
     "campsite": ("tent",),
     "campsites": ("tent",),
@@ -334,6 +346,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "minutes": ("stopwatch",),
     "folding": ("backpack",),
     "energy": ("high_voltage",),
+    # A shoe's energy: what its sole gives back, not electricity.
+    "energy with every stride": ("spring_shoe",),
+    "springs back": ("spring_shoe",),
     "power": ("high_voltage",),
     "battery": ("battery",),
     "subscribe": ("bell",),
@@ -522,6 +537,11 @@ class Illustration:
         return self.key.startswith(OWN_PREFIX)
 
     @property
+    def adapted(self) -> bool:
+        """One of our drawings adapted from a Twemoji graphic (``ADAPTED``): CC BY, credited."""
+        return self.own and self.name in ADAPTED
+
+    @property
     def asset_id(self) -> str:
         return f"vidgen:{self.name}" if self.own else f"twemoji:{self.key}"
 
@@ -534,8 +554,8 @@ class Illustration:
             "matched_words": list(self.matched),
             "keywords": list(self.keywords),
             "fallback": self.fallback,
-            "licence": OWN_LICENCE if self.own else LICENCE,
-            "attribution": None if self.own else ATTRIBUTION,
+            "licence": OWN_LICENCE if self.own and not self.adapted else LICENCE,
+            "attribution": None if self.own and not self.adapted else ATTRIBUTION,
             "source": "vidgen" if self.own else SOURCE_URL,
             **extra,
         }
