@@ -658,6 +658,64 @@ def test_the_same_config_twice_gives_two_different_videos(
     assert any(line.startswith("nearest earlier video: job") for line in logs)
 
 
+def test_the_next_video_of_a_product_says_what_the_last_one_left_out(
+    stage_context: Callable[..., StageContext],
+    theme_config: Callable[..., ThemeConfig],
+    store: Store,
+) -> None:
+    """Two kettle videos watched back to back shared two of their three facts word for word.
+    The next video of a product says the talking points the last one did not; only the key
+    selling point (the first) comes round again, as a brand's line does."""
+    config = theme_config(theme="Tea")
+    (ref,) = [r for r in config.content_references if r.title == "PocketBrew Folding Kettle"]
+    key, *others = ref.talking_points
+    assert len(others) >= 4  # room for two videos of two other facts each
+
+    def points(plan: ProductionPlan) -> list[str]:
+        return [p for p in others if any(same_fact(p, s.narration) for s in plan.scenes)]
+
+    first = _first_video(stage_context("content_generation", config=config), store).plan
+    second = _first_video(stage_context("content_generation", config=config), store).plan
+    assert same_fact(key, second.scenes[1].narration) or same_fact(key, second.scenes[0].narration)
+    assert points(first) and points(second), (first.voiceover_script, second.voiceover_script)
+    assert not set(points(first)) & set(points(second)), (points(first), points(second))
+    # With no earlier video to go by, the second would have repeated the first's facts.
+    alone = LocalPlanner().plan(config, report_for(config), 2).plan
+    assert set(points(alone)) & set(points(first)), points(alone)
+
+
+def test_a_language_model_is_told_what_recent_videos_said(
+    theme_config: Callable[..., ThemeConfig],
+) -> None:
+    config = themed(theme_config, "Tea")
+    earlier = "Hotel room tea. It boils half a liter in three minutes from any wall socket."
+    brief = build_user_prompt(config, report_for(config), 1, said=[earlier])
+    data = json.loads(brief[brief.index("{") :])
+    assert data["talking_points_said_in_recent_videos_say_others_first"] == [
+        "Boils half a liter in three minutes from any wall socket"
+    ]
+    plain = build_user_prompt(config, report_for(config), 1)
+    fresh = json.loads(plain[plain.index("{") :])
+    assert "talking_points_said_in_recent_videos_say_others_first" not in fresh
+
+
+def test_a_step_is_something_the_viewer_does_with_the_product() -> None:
+    """ "Cuts background noise" is the product's doing: as a step it read "Step one: cut it
+    background noise"; a verb with the product as its object takes "them" for a pair."""
+    from vidgen.planning._words import _imperative
+
+    assert _imperative("Cuts background noise by 30 decibels") is None
+    assert _imperative("Weighs 210 grams") is None
+    assert _imperative("Folds flat to two centimeters") == "Fold it flat to two centimeters"
+    assert (
+        _imperative("Connects to your laptop and your phone at once", plural=True)
+        == "Connect them to your laptop and your phone at once"
+    )
+    assert _imperative("Boils half a liter in three minutes") == (
+        "Boil half a liter in three minutes"
+    )
+
+
 @pytest.mark.parametrize("on_duplicate", ["fail", "warn"])
 def test_a_forced_duplicate_fails_or_warns_as_configured(
     stage_context: Callable[..., StageContext],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -37,6 +37,7 @@ from vidgen.planning._words import (
     count_words,
     natural_case,
     normalize_hashtags,
+    said_lately,
     same_fact,
     split_durations,
     word_budget,
@@ -81,10 +82,15 @@ facts from the brief."""
 
 
 def build_user_prompt(
-    config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+    config: ThemeConfig,
+    report: Mapping[str, Any],
+    job_id: int,
+    variant: int = 0,
+    said: Sequence[str] = (),
 ) -> str:
     """The brief for a language model: the same subject, theme and related trends the local
-    planner works from (``choose_subject``), never the report's global hashtag list."""
+    planner works from (``choose_subject``), never the report's global hashtag list; the
+    talking points recent videos said (``said``) are named, to be said last if at all."""
     settings = config.config
     subject = choose_subject(config, report, job_id, variant)
     # The tip each creator wrote, where they wrote one: the same material the local planner
@@ -98,9 +104,11 @@ def build_user_prompt(
         }
         for t in subject.trends[:5]
     ]
+    lately: list[str] = []
     if subject.reference is not None:
         about: dict[str, Any] = subject.reference.model_dump(mode="json")
         shapes = SHAPES[settings.style]
+        lately = [p for p in subject.reference.talking_points[1:] if said_lately(p, said)]
     else:
         about = {
             "title": natural_case(subject.theme),
@@ -137,6 +145,7 @@ def build_user_prompt(
         )
         or settings.cta
         or "a neutral 'follow for more'",
+        **({"talking_points_said_in_recent_videos_say_others_first": lately} if lately else {}),
         "link": settings.link,
         "platform_hashtag": PLATFORM_TAGS[settings.target_platform],
         "product_or_topic": about,
@@ -301,10 +310,15 @@ class LLMPlanner:
         return plan, "", response.cost, response.model
 
     def plan(
-        self, config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+        self,
+        config: ThemeConfig,
+        report: Mapping[str, Any],
+        job_id: int,
+        variant: int = 0,
+        said: Sequence[str] = (),
     ) -> PlanResult:
         subject = choose_subject(config, report, job_id, variant)
-        user = build_user_prompt(config, report, job_id, variant)
+        user = build_user_prompt(config, report, job_id, variant, said)
         cost = 0.0
         notes: list[str] = []
         ask = user
@@ -328,7 +342,7 @@ class LLMPlanner:
         notes.append(
             f"the {self.llm.provider} planner failed twice; the local planner wrote the plan"
         )
-        local = self.fallback.plan(config, report, job_id, variant)
+        local = self.fallback.plan(config, report, job_id, variant, said)
         return local.model_copy(update={"cost": cost + local.cost, "notes": notes})
 
 

@@ -68,6 +68,7 @@ from vidgen.planning._words import (
     _noun_phrase,
     _sentence,
     fact_clause,
+    fact_order,
     figure_of,
     natural_case,
     only_figure,
@@ -86,7 +87,12 @@ class LocalPlanner:
     name = "local"
 
     def plan(
-        self, config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+        self,
+        config: ThemeConfig,
+        report: Mapping[str, Any],
+        job_id: int,
+        variant: int = 0,
+        said: Sequence[str] = (),
     ) -> PlanResult:
         rng = random.Random(f"{_seed(config, report, job_id)}:{variant}")
         candidates, _ = subject_candidates(config)
@@ -99,7 +105,7 @@ class LocalPlanner:
         if subject.reference is None:
             # Only a new angle turns a theme video: the trends about it change from day to day.
             return self._theme_plan(config, subject, rng, variant)
-        return self._reference_plan(config, report, subject, rng, turn, visit)
+        return self._reference_plan(config, report, subject, rng, turn, visit, said)
 
     # -- a video about one content reference ---------------------------------------------
 
@@ -111,6 +117,7 @@ class LocalPlanner:
         rng: random.Random,
         turn: int,
         visit: int = 0,
+        said: Sequence[str] = (),
     ) -> PlanResult:
         settings = config.config
         ref = subject.reference
@@ -120,7 +127,7 @@ class LocalPlanner:
         n_max = default_scene_count(config, len(ref.talking_points) + 1)
         shapes = SHAPES[settings.style]
         shape = shapes[turn % len(shapes)]
-        steps = [s for s in (_imperative(p) for p in ref.talking_points) if s]
+        steps = [s for s in (_imperative(p, product.plural) for p in ref.talking_points) if s]
         if shape == "steps" and len(steps) < 2:
             shape = shapes[(turn + 1) % len(shapes)]
         if shape == "problem" and not any(
@@ -138,13 +145,7 @@ class LocalPlanner:
             if not any(same_fact(text, seen) for seen in facts):
                 facts.append(text)
         from_description = frozenset(facts[len(ref.talking_points) :]) - set(ref.talking_points)
-        # The first talking point is the product's key selling point: every video says it,
-        # first. The others rotate from turn to turn: a video seldom has time for them all, so
-        # the next one says what the last one left out.
-        if len(facts) > 2:
-            key, others = facts[0], facts[1:]
-            start = (turn * 2) % len(others)
-            facts = [key, *others[start:], *others[:start]]
+        facts = fact_order(facts, turn, said)
         pointed = [f for f in facts if f not in from_description]
         if shape in ("listicle", "problem") and len(pointed) >= 2:
             facts = pointed  # a reason is a talking point, not "it is a kettle"
@@ -304,11 +305,11 @@ class LocalPlanner:
             # The first fact that makes a claim ("cut background noise by 30 decibels"), not
             # what the product is ("are lightweight road running shoes") nor what it means to
             # the viewer (a title has room for one); the opening's card says it too.
-            said = [line.narration for line in lines[:-1]]
+            spoken = [line.narration for line in lines[:-1]]
             if shape == "problem":
                 # The question's point is the video's promise: the title (and the cover) say it.
-                said.insert(0, _fact_sentence(point, product, True, from_description))
-            claims = [_title_claim(fact_clause(text), product) for text in said]
+                spoken.insert(0, _fact_sentence(point, product, True, from_description))
+            claims = [_title_claim(fact_clause(text), product) for text in spoken]
             claim = next((c for c in claims if c and not c.startswith(("are ", "is "))), None)
             if claim and len(title) + 2 + len(claim) <= 100:
                 title = f"{product.title}: {claim}"

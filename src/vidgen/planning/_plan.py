@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -128,6 +128,9 @@ class Planner(Protocol):
     - ``prompts`` records what was asked (for the generation log); ``cost`` is in US dollars.
     - ``variant`` 0 is the plan of choice; 1, 2... are other angles (another reference, another
       script shape) on the same job, asked for when a plan is too like an earlier video.
+    - ``said`` is the narration of the recent videos made from the same config, newest first:
+      a video of a product they covered leads with what they left out (the key selling point
+      may be said again); empty for the first video.
     - Raises ``StageError`` when another attempt may succeed (network) and ``FatalStageError``
       when no retry can (missing credentials, nothing to say about the theme).
     """
@@ -135,5 +138,10 @@ class Planner(Protocol):
     name: str
 
     def plan(
-        self, config: ThemeConfig, report: Mapping[str, Any], job_id: int, variant: int = 0
+        self,
+        config: ThemeConfig,
+        report: Mapping[str, Any],
+        job_id: int,
+        variant: int = 0,
+        said: Sequence[str] = (),
     ) -> PlanResult: ...

@@ -296,6 +296,30 @@ def same_fact(a: str, b: str) -> bool:
     return len(shared) >= 2 and len(shared) / min(len(left), len(right)) >= 0.6
 
 
+def said_lately(fact: str, scripts: Sequence[str]) -> int:
+    """How lately one of ``scripts`` (earlier videos' narration, newest first) said ``fact``: 0
+    when none did, else higher the newer the video - a sort key that puts what the last video
+    said last, so the next video of a product says what it left out."""
+    for age, script in enumerate(scripts):
+        if any(same_fact(fact, sentence) for sentence in _SENTENCE_END.split(script)):
+            return len(scripts) - age
+    return 0
+
+
+def fact_order(facts: Sequence[str], turn: int, said: Sequence[str] = ()) -> list[str]:
+    """The order a video says a product's ``facts`` in. The first is the key selling point:
+    every video says it, first. The others rotate from turn to turn (a video seldom has time
+    for them all), and what the recent videos ``said`` (newest first) goes last, the newest
+    last of all: two videos of one product a reviewer watched back to back shared two of
+    their three facts word for word."""
+    if len(facts) <= 2:
+        return list(facts)
+    key, others = facts[0], facts[1:]
+    start = (turn * 2) % len(others)
+    turned = [*others[start:], *others[:start]]
+    return [key, *sorted(turned, key=lambda fact: said_lately(fact, said))]
+
+
 def only_figure(text: str) -> str | None:
     """``figure_of(text)`` when it is the only number the text says: one figure held on screen
     over "a 30 second plank, 10 dead bugs and 15 glute bridges" was the wrong number for most
@@ -519,9 +543,10 @@ _ACTIONS = frozenset(
 )
 
 
-def _imperative(point: str) -> str | None:
+def _imperative(point: str, plural: bool = False) -> str | None:
     """A verb-led talking point as a step: "Folds flat to fit any backpack" -> "Fold it flat
-    to fit any backpack"; None when the point does not start with a verb."""
+    to fit any backpack" ("them" for a ``plural`` product); None when the point does not
+    start with a verb, or its verb already has an object ("Cuts background noise")."""
     text = " ".join(point.split()).rstrip(".!;:,")
     first, _, rest = text.partition(" ")
     if not _looks_like_verb(first) or _base_verb(first) not in _ACTIONS:
@@ -529,8 +554,23 @@ def _imperative(point: str) -> str | None:
     # "... and fits any backpack": the second verb is the product's, not the viewer's.
     rest = re.sub(r"\band (\w+s)\b", lambda m: f"and it {m.group(1)}", rest, count=1)
     next_word = rest.split(" ", 1)[0].lower() if rest else ""
-    obj = "" if (next_word in _DETERMINERS or next_word[:1].isdigit()) else " it"
+    if next_word in _PARTICLES or not next_word:
+        obj = " them" if plural else " it"  # "Fold it flat", "Connect them to your phone"
+    elif next_word in _DETERMINERS or next_word[:1].isdigit():
+        obj = ""  # "Fill the kettle", "Boil half a liter"
+    else:
+        return None  # "Cuts background noise": what the product does, not "Cut it background"
     return _capital(_base_verb(first)) + obj + (f" {rest}" if rest else "")
+
+
+# What may follow a verb whose object is the product: "folds flat", "connects to your phone".
+_PARTICLES = frozenset(
+    re.findall(
+        r"\w+",
+        "flat into in on onto to up down away off open shut with under over back together apart "
+        "round around out from inside",
+    )
+)
 
 
 def _noun_phrase(description: str) -> str | None:

@@ -247,10 +247,12 @@ def _original_plan(ctx: StageContext, planner: Planner, report: Mapping[str, Any
         else []
     )
     tries = LOCAL_VARIANTS if planner.name == "local" else LLM_VARIANTS
+    # What they said, so a new video of a product leads with what they left out.
+    said = [str(plan.get("voiceover_script") or "") for _, _, plan in earlier]
     closest: tuple[PlanResult, int, float] | None = None
     spent = 0.0  # every variant asked for is paid for, not only the one kept
     for variant in range(tries if earlier else 1):
-        planned = planner.plan(ctx.config, report, ctx.job_id, variant)
+        planned = planner.plan(ctx.config, report, ctx.job_id, variant, said)
         spent += planned.cost
         planned = planned.model_copy(update={"cost": spent})
         for note in planned.notes:
