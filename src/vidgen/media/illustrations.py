@@ -70,6 +70,10 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "waterfall": ("waterfall", "waterfalls", "cascade"),
     # A kitchen scale for a weight: a balance with two pans read as a justice symbol.
     "kitchen_scale": ("kitchen_scale", "weighing_scale", "digital_scale"),
+    # The product on that scale, for its own weight (``weighed``): the scale alone opened
+    # "it weighs 350 grams" with no kettle in it.
+    "kettle_on_scale": ("kettle_on_scale", "kettle_weighed"),
+    "shoe_on_scale": ("shoe_on_scale", "shoe_weighed"),
     # A can, not a glass with a straw, for "lighter than a can of soda".
     "soda_can": ("soda_can", "can_of_soda", "soft_drink_can"),
 }
@@ -77,7 +81,7 @@ OWN_PREFIX = "vidgen-"
 OWN_LICENCE = "MIT"
 # Our drawings built round a Twemoji graphic (the running shoe): adaptations, so they keep
 # Twemoji's licence and credit.
-ADAPTED = frozenset({"reflective_shoe", "spring_shoe"})
+ADAPTED = frozenset({"reflective_shoe", "spring_shoe", "shoe_on_scale"})
 
 # Words that say nothing a picture could show, or that would match an unrelated emoji name
 # ("new" -> the NEW button, "top" -> the TOP arrow, "back" -> the BACK arrow).
@@ -518,6 +522,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "laptop pocket": ("laptop", "backpack"),
     "camping stove": ("fire",),
 }
+
+
+# Pictures one of our drawings already shows, never shown again beside it ("weighs ... 210
+# grams" popped a second scale in under the shoe on its scale).
+_SHOWS = {"kettle_on_scale": ("kitchen_scale",), "shoe_on_scale": ("kitchen_scale",)}
+
+
+def shown_in(picture: Illustration) -> set[str]:
+    """The keys of the pictures ``picture`` draws as part of itself (``_SHOWS``)."""
+    found = (_lookup(name) for name in _SHOWS.get(picture.name, ()) if picture.own)
+    return {entry.key for entry in found if entry is not None}
+
+
+def weighed(picture: Illustration, noun: str) -> Illustration:
+    """The product ``noun`` standing on the scale, for a scale chosen by a sentence giving its
+    weight, when we drew one (``<noun>_on_scale``); else ``picture`` as it was."""
+    entry = _lookup(f"{noun}_on_scale") if picture.name == "kitchen_scale" else None
+    if entry is None:
+        return picture
+    return Illustration(entry.key, entry.name, picture.matched, entry.words)
 
 
 @dataclass(frozen=True)

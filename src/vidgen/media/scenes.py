@@ -570,9 +570,10 @@ def plan_scene_visuals(
         named_now = kind not in ("hook", "cta") and _names(narration, subject)
         noun = subject_terms[0].lower().rstrip("s") if subject_terms else ""
         # The product as the sentence shows it ("folds flat": the kettle folded flat; "it
-        # boils": the kettle steaming, not the wall socket it is plugged into).
+        # boils": the kettle steaming, not the wall socket it is plugged into; "it weighs": the
+        # kettle on the scale).
         drawn = (
-            [p for p in lib.choose([], text, limit=6)
+            [p for p in (lib.weighed(p, noun) for p in lib.choose([], text, limit=6))
              if noun in p.keywords and (fallback is None or p.key != fallback.key)]
             if product_video and noun and kind not in ("hook", "cta")
             else []
@@ -711,7 +712,7 @@ def plan_scene_visuals(
             # What else the sentence names (up to its second beat), on its word ("... while
             # you shower"): a viewer heard a shower, a picnic, a waterfall and saw none.
             taken = {p.key for p in picks} | shown | ({fallback.key} if fallback else set())
-            taken |= {p.key for p in then}
+            taken |= {p.key for p in then} | {k for p in picks for k in lib.shown_in(p)}
             ends = kind in ("hook", "cta")  # the opening and the end card show it all at once
             named = _named_later(
                 narration, taken, theme_words, () if ends else subject_terms,
@@ -1325,6 +1326,20 @@ def _layout(
         groups = [
             [sticker(k, each, main=False) for k in range(r, min(n, r + 2))] for r in range(0, n, 2)
         ]
+        flat = [_tight("picture", b.image) for g in groups for b in g]
+        if all(b.h <= b.w * 0.7 for b in flat):
+            # Moves done lying down (a plank, a dead bug, a bridge) are wide and low: laid out
+            # by what is drawn, not by their square, they fill the row's width ("three small
+            # figures on a mostly empty screen").
+            ratio = max(b.h / b.w for b in flat)
+            width = min((room_w - 2 * gap) / 2, (room_h - gap * (rows - 1)) / rows / ratio)
+            scale = width / max(b.w for b in flat)
+            if scale > 1.05:
+                groups = [
+                    [_tight("picture", sticker(k, each * scale, main=False).image)
+                     for k in range(r, min(n, r + 2))]
+                    for r in range(0, n, 2)
+                ]  # fmt: skip
     elif extras:
         # The other things the sentence names, small, in a row under its main picture ("a
         # plank, dead bugs, glute bridges"): above the caption, clear of the platform's own

@@ -16,6 +16,7 @@ from vidgen.errors import FatalStageError, StageError
 
 if TYPE_CHECKING:
     from vidgen.providers.llm import LLM
+from vidgen.planning._facts import said_lately
 from vidgen.planning._local import LocalPlanner
 from vidgen.planning._plan import (
     MAX_HEADLINE_CHARS,
@@ -37,7 +38,6 @@ from vidgen.planning._words import (
     count_words,
     natural_case,
     normalize_hashtags,
-    said_lately,
     same_fact,
     split_durations,
     word_budget,

@@ -11,6 +11,7 @@ from typing import Any
 from vidgen.analysis import topic_keywords
 from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError
+from vidgen.planning._facts import MAX_FACTS, fact_order
 from vidgen.planning._plan import MAX_HEADLINE_CHARS, MIN_SCENES, PlanResult, ProductionPlan
 from vidgen.planning._script import (
     _STYLE_PHRASES,
@@ -68,7 +69,6 @@ from vidgen.planning._words import (
     _noun_phrase,
     _sentence,
     fact_clause,
-    fact_order,
     figure_of,
     natural_case,
     only_figure,
@@ -149,6 +149,7 @@ class LocalPlanner:
         pointed = [f for f in facts if f not in from_description]
         if shape in ("listicle", "problem") and len(pointed) >= 2:
             facts = pointed  # a reason is a talking point, not "it is a kettle"
+        facts = sorted(facts, key=lambda f: f in from_description)[:MAX_FACTS]  # points first
         terms = _subject_terms(product, ref.tags)
         lead = [product.noun]
         # Your own opening lines take turns like the facts, your closing lines from one video

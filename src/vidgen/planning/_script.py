@@ -356,6 +356,11 @@ def announce_list(
                 lines[1].narration = re.sub(
                     r"^(\w+), (?:it|they) ", rf"\1, the {title} ", lines[1].narration, count=1
                 )
+                # A step names it as its object: "Step one: fold the PocketBrew ... flat".
+                lines[1].narration = re.sub(
+                    r"^(Step \w+: \w+) (?:it|them) ", rf"\1 the {title} ", lines[1].narration,
+                    count=1,
+                )  # fmt: skip
             if _fits(lines, budget) or len(lines) <= MIN_SCENES:
                 break
             lines = [*lines[:-2], lines[-1]]

@@ -296,30 +296,6 @@ def same_fact(a: str, b: str) -> bool:
     return len(shared) >= 2 and len(shared) / min(len(left), len(right)) >= 0.6
 
 
-def said_lately(fact: str, scripts: Sequence[str]) -> int:
-    """How lately one of ``scripts`` (earlier videos' narration, newest first) said ``fact``: 0
-    when none did, else higher the newer the video - a sort key that puts what the last video
-    said last, so the next video of a product says what it left out."""
-    for age, script in enumerate(scripts):
-        if any(same_fact(fact, sentence) for sentence in _SENTENCE_END.split(script)):
-            return len(scripts) - age
-    return 0
-
-
-def fact_order(facts: Sequence[str], turn: int, said: Sequence[str] = ()) -> list[str]:
-    """The order a video says a product's ``facts`` in. The first is the key selling point:
-    every video says it, first. The others rotate from turn to turn (a video seldom has time
-    for them all), and what the recent videos ``said`` (newest first) goes last, the newest
-    last of all: two videos of one product a reviewer watched back to back shared two of
-    their three facts word for word."""
-    if len(facts) <= 2:
-        return list(facts)
-    key, others = facts[0], facts[1:]
-    start = (turn * 2) % len(others)
-    turned = [*others[start:], *others[:start]]
-    return [key, *sorted(turned, key=lambda fact: said_lately(fact, said))]
-
-
 def only_figure(text: str) -> str | None:
     """``figure_of(text)`` when it is the only number the text says: one figure held on screen
     over "a 30 second plank, 10 dead bugs and 15 glute bridges" was the wrong number for most
