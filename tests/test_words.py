@@ -684,6 +684,23 @@ def test_the_next_video_of_a_product_says_what_the_last_one_left_out(
     assert set(points(alone)) & set(points(first)), points(alone)
 
 
+@pytest.mark.parametrize("style", sorted(SHAPES))
+def test_a_product_video_makes_three_claims_at_most(
+    theme_config: Callable[..., ThemeConfig], style: str
+) -> None:
+    """With a fourth fact a 31 s kettle video "tried to say too much", each a still scene."""
+    config = themed(theme_config, style=style)
+    for job_id in range(1, 7):
+        plan = plan_of(config, job_id)
+        ref = next(r for r in config.content_references if r.title == plan.subject)
+        assert len(ref.talking_points) >= 5  # more than one video's worth
+        claims = [
+            p for p in ref.talking_points
+            if any(same_fact(p, scene.narration) for scene in plan.scenes)
+        ]  # fmt: skip
+        assert 1 <= len(claims) <= 3, (style, job_id, claims)
+
+
 def test_a_language_model_is_told_what_recent_videos_said(
     theme_config: Callable[..., ThemeConfig],
 ) -> None:
