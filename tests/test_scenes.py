@@ -97,7 +97,9 @@ def test_a_picture_viewers_misread_is_not_chosen(text: str, misread: str) -> Non
         ("Hold a plank for 30 seconds", {"person_planking"}),
         ("Then 10 dead bugs and 15 glute bridges", {"person_dead_bug", "person_bridging"}),
         ("In Kyoto, climb Fushimi Inari at sunrise, before the crowds", {"shinto_shrine"}),
-        ("Before your next workout, fix your squat", {"squat_form"}),
+        # A form tip's before and after: the squat to fix, then the one done right.
+        ("Before your next workout, fix your squat", {"squat_wrong"}),
+        ("Hips back as if you were sitting down", {"squat_form"}),
         ("Squats and lunges", {"person_squatting", "person_lunging"}),
         # What a claim looks like, not the product as it always looks: our own drawings.
         ("It folds flat to two centimeters", {"folded_kettle"}),
@@ -839,8 +841,9 @@ def test_a_short_clause_or_one_naming_nothing_new_is_no_second_beat() -> None:
 
 
 def test_a_clauses_first_shot_shows_what_that_clause_names() -> None:
-    """ "They dry in two hours after a run in the rain, | ready for the next morning": rain
-    first (not the runner: running is the video's own subject), a sunrise from "ready" on."""
+    """ "They dry in two hours after a run in the rain, | ready for the next morning": the sun
+    that dries them, the rain on its word (not the runner: running is the video's own
+    subject), a sunrise from "ready" on. Rain alone "showed no drying"."""
     scenes = [
         _scene(0, "Meet the StrideLite Running Shoes.", kind="hook", subjects=["shoes"]),
         _scene(
@@ -854,7 +857,8 @@ def test_a_clauses_first_shot_shows_what_that_clause_names() -> None:
         scenes, title="StrideLite", theme="Product Demo", subject="StrideLite Running Shoes",
         subject_terms=["shoes", "running"],
     )  # fmt: skip
-    assert fact.picture.name == "cloud_with_rain"
+    assert fact.picture.name == "sun" and fact.pictures[-1].name == "cloud_with_rain"
+    assert fact.reveals == ((fact.pictures[-1].key, 10),)  # "... in the rain"
     # The second shot: the sunrise, and the shoe still in view (a viewer saw the product gone
     # for 4 s in a second shot).
     assert [p.name for p in fact.then] == ["sunrise", "running_shoe"]
@@ -1229,16 +1233,19 @@ def test_a_tips_end_card_recaps_the_tips_to_choose_from() -> None:
     visuals = _workout_tips(
         ("Squats, lunges and jumping jacks, a minute each.", ["squats"]),
         ("For a stronger core at home: a plank and ten dead bugs.", ["plank"]),
-        ("Fix your squat: hips back as if you were sitting down on a chair.", ["squat", "chair"]),
-    )
-    items = list(dict.fromkeys(v.picture.key for v in visuals[1:4]))
+        ("Before your next workout, fix your squat: hips back as if you were sitting down on a "
+         "chair.", ["squat", "chair"]),
+    )  # fmt: skip
+    items = list(dict.fromkeys((v.then or (v.picture,))[0].key for v in visuals[1:4]))
     end = visuals[-1]
     assert end.picture.key == visuals[0].picture.key
     assert [p.key for p in end.pictures[1:]] == items and end.reveals == ()
-    # "Fix your squat" shows the squat done right (a chair stood in; the circuit's squat again
-    # said nothing new).
-    assert visuals[3].picture.name == "squat_form", visuals[3].pictures
-    assert "chair" in {p.name for p in visuals[3].pictures[1:]}
+    # "Fix your squat" shows the squat done wrong, then from "hips back" the one done right (a
+    # chair stood in; the circuit's squat again said nothing new) - never a second chair
+    # beside the one it is drawn with. The end card shows each tip as it ended.
+    assert visuals[3].picture.name == "squat_wrong", visuals[3].pictures
+    assert [p.name for p in visuals[3].then] == ["squat_form"], visuals[3].then
+    assert "chair" not in {p.name for p in (*visuals[3].pictures, *visuals[3].then)}
     # Jumping jacks are someone mid-jump; the small pictures beside a tip are never the
     # theme's own word ("at home": a house).
     assert "person_jumping_jack" in {p.name for p in visuals[1].pictures}

@@ -49,6 +49,7 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     # A form tip's squat: hips back over a chair, a tick (the circuit's squat again said nothing
     # new, and showed nothing right or wrong).
     "squat_form": ("squat_form", "good_squat"),
+    "squat_wrong": ("squat_wrong", "bad_squat"),
     # The claims themselves, not a stand-in: a shoe whose heel shines back (a safety vest said
     # "a vest"), and the kettle boiling with its handle ice-blue in a bare hand (a raised hand
     # and a snowflake said neither "kettle" nor "handle").
@@ -168,7 +169,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "vancouver": ("evergreen_tree",),
     "seoul": ("metro",),
     # Home workout moves.
-    "fix your squat": ("squat_form",),
+    # A form tip's before and after: the squat to fix (a red cross), then the one done right.
+    "fix your squat": ("squat_wrong",),
+    "hips back": ("squat_form",),
     "squat form": ("squat_form",),
     "squat": ("person_squatting",),
     "squats": ("person_squatting",),
@@ -355,6 +358,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "springs back": ("spring_shoe",),
     "power": ("high_voltage",),
     "battery": ("battery",),
+    "power bank": ("battery",),
+    "dry in": ("sun",),  # "they dry in two hours": what dries them
     "subscribe": ("bell",),
     "followers": ("bell",),
     "love": ("red_heart",),
@@ -526,7 +531,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 # Pictures one of our drawings already shows, never shown again beside it ("weighs ... 210
 # grams" popped a second scale in under the shoe on its scale).
-_SHOWS = {"kettle_on_scale": ("kitchen_scale",), "shoe_on_scale": ("kitchen_scale",)}
+_SHOWS = {
+    "kettle_on_scale": ("kitchen_scale",),
+    "shoe_on_scale": ("kitchen_scale",),
+    "squat_form": ("chair",),  # "as if you were sitting down" popped a second chair in
+}
 
 
 def shown_in(picture: Illustration) -> set[str]:

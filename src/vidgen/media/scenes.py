@@ -542,13 +542,17 @@ def plan_scene_visuals(
         shown |= opening
         # Never led by again: the opening's pictures, and the last scene's main picture.
         no_lead = opening | ({out[-1].picture.key} if out else set())
-        cut = _clause_break(narration) if kind in _BEAT_KINDS else None
+        cut: int | None = None
         picks: list[lib.Illustration] = []
-        if cut is not None:
+        breaks = _clause_breaks(narration) if kind in _BEAT_KINDS else []
+        # A later break only where a colon opens what follows ("Before your next workout, fix
+        # your squat: | hips back"): a list after one stays one shot of equals.
+        breaks = breaks[:1] + [k for k in breaks[1:] if narration.split()[k - 1][-1] == ":"]
+        for at in breaks:
             # Two shots: the first shows what the first clause names (a train shown over
             # "cut background noise by 30 decibels" was a beat early), the second the rest -
             # unless the first clause names nothing new ("For a stronger core at home:").
-            head = unnegated(" ".join(narration.split()[:cut]))
+            head = unnegated(" ".join(narration.split()[:at]))
             said = set(lib.words_of(head))
             # A list ("Squats, push ups, lunges,") shows its things in the order said: the
             # planner's nouns skipped its first word (a verb more often than not).
@@ -561,7 +565,10 @@ def plan_scene_visuals(
             weak = {w for m in picks[0].matched for w in m.split()} <= theme_words
             if picks[0].fallback or (kind not in ("hook", "cta") and (picks[0].key in shown
                                                                       or weak)):  # fmt: skip
-                cut, picks = None, []  # "at home" in a home workout tip shows nothing new
+                picks = []  # "at home" in a home workout tip shows nothing new
+                continue
+            cut = at
+            break
         if not picks:
             picks = _scene_picks(kind, subjects, text, fallback, shown, subject_terms, no_lead)
         if out and picks[0].key == out[-1].picture.key and len(picks) > 1:
@@ -605,6 +612,9 @@ def plan_scene_visuals(
             ]
             limit = max(limit, 2)
         picks = picks[:limit]
+        # Not what one of its drawings shows already (a chair beside the squat over one).
+        inside = {k for p in picks for k in lib.shown_in(p)}
+        picks = [picks[0], *(p for p in picks[1:] if p.key not in inside)]
         if kind == "feature" and len(picks) < 2 and not picks[0].fallback and not drawn:
             # The sentence may name more than its listed subjects ("in the evening").
             extra = [p for p in lib.choose([], text, limit=3) if p.key != picks[0].key]
@@ -624,9 +634,10 @@ def plan_scene_visuals(
             places = kind == "hook" and len(named) >= 2
             picks = named[:3] if places else [replace(fallback, fallback=False)]
             offered, colon, _ = narration.partition(":")
-            items = list(
-                {v.picture.key: v.picture for v in out if v.kind in ("list_item", "step")}.values()
-            )
+            # Each tip by the picture it ends on: "fix your squat" opens on the squat done
+            # wrong and ends on the one done right.
+            ends_on = [(v.then or (v.picture,))[0] for v in out if v.kind in ("list_item", "step")]
+            items = list({p.key: p for p in ends_on}.values())
             if kind == "cta" and not product_video and len(items) >= 2:
                 # "Which one will you try first?" over the tips' own pictures, a recap to
                 # choose from: an end card of the theme's picture alone was a bare biceps.
@@ -703,6 +714,8 @@ def plan_scene_visuals(
         )
         ahead = {p.key for p in lib.choose(following, "", limit=4)} - {fallback and fallback.key}
         then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown, ahead)
+        if then:  # not what its lead drawing shows already (the chair of a squat over one)
+            then = (then[0], *(p for p in then[1:] if p.key not in lib.shown_in(then[0])))
         product = next((p for p in picks[1:] if fallback and p.key == fallback.key), None)
         if then and product is not None:
             # The product stays in view in the second shot too (a viewer saw the kettle gone
@@ -830,14 +843,15 @@ _CLAUSE_BREAK = re.compile(r"[,:;]$")
 _BEAT_KINDS = frozenset(("hook", "feature", "fact", "list_item", "step"))
 
 
-def _clause_break(narration: str) -> int | None:
-    """The word a sentence's second clause starts at ("..., | so a busy train ..."), when both
-    clauses are long enough to be a shot of their own; None otherwise."""
+def _clause_breaks(narration: str) -> list[int]:
+    """The words a sentence's later clauses may start at ("..., | so a busy train ..."), first
+    to last, where both sides are long enough to be a shot of their own."""
     words = narration.split()
-    for k in range(_BEAT_MIN_WORDS, len(words) - _BEAT_MIN_WORDS + 1):
-        if _CLAUSE_BREAK.search(words[k - 1]):
-            return k
-    return None
+    return [
+        k
+        for k in range(_BEAT_MIN_WORDS, len(words) - _BEAT_MIN_WORDS + 1)
+        if _CLAUSE_BREAK.search(words[k - 1])
+    ]
 
 
 def _second_beat(
