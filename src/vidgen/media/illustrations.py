@@ -359,7 +359,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "power": ("high_voltage",),
     "battery": ("battery",),
     "power bank": ("battery",),
-    "dry in": ("sun",),  # "they dry in two hours": what dries them
     "subscribe": ("bell",),
     "followers": ("bell",),
     "love": ("red_heart",),

@@ -727,8 +727,11 @@ def plan_scene_visuals(
             taken = {p.key for p in picks} | shown | ({fallback.key} if fallback else set())
             taken |= {p.key for p in then} | {k for p in picks for k in lib.shown_in(p)}
             ends = kind in ("hook", "cta")  # the opening and the end card show it all at once
+            # The opening may show the theme's other word: "Ten minutes at home" under the
+            # workout's biceps "said nothing about home" without the house.
             named = _named_later(
-                narration, taken, theme_words, () if ends else subject_terms,
+                narration, taken, frozenset() if kind == "hook" else theme_words,
+                () if ends else subject_terms,
                 0 if ends else _REVEAL_FROM_WORD, then_word if then else None,
             )  # fmt: skip
             if i == 0:
@@ -746,8 +749,8 @@ def plan_scene_visuals(
         waits = dict(_reveals(picks, narration, layout))
         picks = picks[:1] + sorted(picks[1:], key=lambda p: waits.get(p.key, -1))
         # A tip that lists its things after a colon ("For a stronger core: a plank, dead bugs
-        # and glute bridges") shows them as equals, each on its name: as a row under the
-        # first, the dead bug and the bridge were too small to tell apart.
+        # and glute bridges") shows them as equals: as a row under the first, the dead bug and
+        # the bridge were too small to tell apart.
         after = next((k for k, w in enumerate(narration.split()) if w.endswith(":")), None)
         listed = (
             kind in ("list_item", "step") and not then and after is not None and len(picks) >= 3
@@ -770,9 +773,11 @@ def plan_scene_visuals(
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
                 lands=lands, lands_word=lands_word, even=places or listed,
                 # The places an opening names are all there from its first frame, pushing in
-                # (one flag in a corner of an empty frame was a weak first second, twice).
+                # (one flag in a corner of an empty frame was a weak first second, twice), and
+                # so are a tip's listed moves: popping in on their names, the plank sat alone
+                # off-centre for 3.6 s (two viewers), and the routine is one card to save.
                 reveals=()
-                if places
+                if places or listed
                 else _reveals(picks, narration, layout) + _reveals(then, narration, layout),
             )
         )  # fmt: skip
