@@ -1354,3 +1354,21 @@ def _workout_tips(*tips: tuple[str, list[str]]) -> list[Any]:
         scenes, title="Ten minutes at home is a real workout", theme="Home Workout",
         subject="Home workout", subject_terms=["workout", "home"],
     )  # fmt: skip
+
+
+def test_the_openings_name_stays_clear_of_the_progress_bar() -> None:
+    """At 8.5% of the height the bar touched the top of a two-line product name over the
+    opening; the cards start at least 2% of the height below it."""
+    from vidgen.media.scenes import PROGRESS_AT
+
+    (hook,) = plan_scene_visuals(
+        [_scene(0, "Your commute is about to get a lot quieter.", kind="hook",
+                subjects=["headphones"], headline="HushBuds Wireless Headphones")],
+        title="HushBuds", theme="Product Demo", subject="HushBuds Wireless Headphones",
+        subject_terms=["headphones"],
+    )  # fmt: skip
+    frame = Frame.for_size(1080, 1920)
+    placed = layout_scene(hook, frame)
+    assert any(p.role == "heading" for p in placed), placed
+    bar_bottom = 1920 * PROGRESS_AT + 1080 * 0.008
+    assert min(p.box[1] for p in placed) - bar_bottom >= 0.02 * 1920, [p.box for p in placed]

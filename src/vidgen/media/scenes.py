@@ -1670,7 +1670,7 @@ def scene_backdrop(
     # Progress: one segment per scene, this one and those before it lit.
     if count > 1:
         draw_rgb = ImageDraw.Draw(image, "RGBA")
-        y = round(H * (0.085 if H > W else 0.05))
+        y = round(H * (PROGRESS_AT if H > W else 0.05))
         thick = max(2, round(unit * 0.008))
         x0, x1 = frame.left, frame.right
         seg_gap = max(2, round(unit * 0.012))
@@ -1728,6 +1728,9 @@ class CardAnimation:
 # The hook's push-in: to this scale, over at most this many seconds, in this many steps a
 # second (each step is one more image of the card track: ten a second move smoothly enough
 # at this speed, ~1.5 px a step, for ~0.3 s of drawing per video).
+# Where the progress bar runs in a tall frame (of the height): well above the cards, at 8.5%
+# the opening's two-line product name touched it.
+PROGRESS_AT = 0.068
 PUSH_IN = (1.03, 2.5, 10)  # more pushed the headline into the progress bar
 
 
