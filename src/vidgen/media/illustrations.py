@@ -67,6 +67,8 @@ OWN_ART: dict[str, tuple[str, ...]] = {
     "rice_terraces": ("rice_terraces", "rice_terrace", "rice_paddies", "rice_fields"),
     # An old stone tower with a cone roof (Galata, not Tokyo's red steel one).
     "stone_tower": ("galata_tower", "stone_tower", "old_tower"),
+    # A clock at nine with a short hour hand: the emoji's two equal hands read as three.
+    "clock_nine": ("clock_nine", "nine_am"),
     # No emoji is a waterfall (a sunrise over mountains stood in; four viewers missed it).
     "waterfall": ("waterfall", "waterfalls", "cascade"),
     # A kitchen scale for a weight: a balance with two pans read as a justice symbol.
@@ -90,7 +92,7 @@ _STOP = frozenset(
     re.findall(
         r"\w+",
         "a an and are as at be but by for from has have in into is it its of on or so than my "
-        "down up away wireless "
+        "down up away wireless works "
         "that the their this to was were will with you your yours our we us can one every each "
         "while any all more most just get got here there what when why how who which not no do "
         "does did make makes made use uses using way ways thing things new top best back end soon "
@@ -156,9 +158,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "bali": ("hindu_temple",),
     "rice terraces": ("rice_terraces",),
     # A time a tip names is a clock at that hour ("arrive before nine").
-    "before nine": ("clock9",),
-    "by nine": ("clock9",),
-    "at nine": ("clock9",),
+    "before nine": ("clock_nine",),
+    "by nine": ("clock_nine",),
+    "at nine": ("clock_nine",),
     "rice fields": ("rice_terraces",),
     "rice paddies": ("rice_terraces",),
     "cape town": ("mountain_cableway",),
@@ -211,6 +213,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "kilometers": ("motorway",),  # a distance run: the road
     "kilometres": ("motorway",),
     "countries": ("globe_showing_europe_africa",),
+    "abroad": ("globe_showing_europe_africa",),
     "centimetres": ("straight_ruler",),
     "campsite": ("tent",),
     "campsites": ("tent",),

@@ -141,6 +141,9 @@ class SceneVisual:
     # The pictures are equals, one row of one size (the places an opening names: a big flag of
     # Denmark over two small ones said the video was about Copenhagen).
     even: bool = False
+    # The second shot weighs one thing against another ("..., lighter than a can of soda"):
+    # the two side by side at one size (the shoe was smaller than the can it beats).
+    compares: bool = False
     # Drawn on its way from another layout of the same pictures (set per frame, never by the
     # plan): (that layout, how far from it, 0..1). A figure landing moves the pictures aside
     # over a few frames instead of in one jump.
@@ -163,7 +166,10 @@ class SceneVisual:
             return None
         pictures = (*self.then[:3], self.pictures[0]) if self.then else self.pictures
         shot = self.landed() if self.lands else self
-        return replace(shot, pictures=pictures, then=(), then_word=None, lands_word=None)
+        if self.compares:
+            pictures = (self.then[0], self.pictures[0])
+        return replace(shot, pictures=pictures, then=(), then_word=None, lands_word=None,
+                       even=shot.even or self.compares)  # fmt: skip
 
     def assets(self) -> list[dict[str, Any]]:
         if self.layout == "clip":
@@ -772,6 +778,8 @@ def plan_scene_visuals(
                 count=totals.get(kind) if layout in ("list_item", "step") else None,
                 variant=(i + offset) % len(PATTERNS), then=then, then_word=then_word,
                 lands=lands, lands_word=lands_word, even=places or listed,
+                compares=bool(then and then_word is not None and _COMPARES.match(
+                    " ".join(narration.split()[then_word:]).lower())),
                 # The places an opening names are all there from its first frame, pushing in
                 # (one flag in a corner of an empty frame was a weak first second, twice), and
                 # so are a tip's listed moves: popping in on their names, the plank sat alone
@@ -846,6 +854,13 @@ def _word_start(
 _BEAT_MIN_WORDS = 4
 _CLAUSE_BREAK = re.compile(r"[,:;]$")
 _BEAT_KINDS = frozenset(("hook", "feature", "fact", "list_item", "step"))
+
+
+# A clause weighing the thing against another: "lighter than a can of soda", "less than a full
+# bottle of water", "as thin as a phone".
+_COMPARES = re.compile(
+    r"(?:(?:lighter|heavier|smaller|bigger|thinner|less|more|quieter|louder)\s+than|as\s+\w+\s+as)\b"
+)
 
 
 def _clause_breaks(narration: str) -> list[int]:
