@@ -1395,6 +1395,19 @@ def test_a_comparison_shows_the_two_things_side_by_side_at_one_size() -> None:
     assert {p.name for p in second.pictures} == {"soda_can", "shoe_on_scale"}
     boxes = [p.box for p in layout_scene(second, Frame.for_size(1080, 1920)) if p.role == "picture"]
     assert len(boxes) == 2 and boxes[0][2] - boxes[0][0] == boxes[1][2] - boxes[1][0], boxes
+    # "Thin enough for the laptop pocket of your backpack" weighs the folded kettle against
+    # them: the three at one size (the kettle shrank to an icon beside the laptop).
+    fold = _scene(1, "First, the PocketBrew Folding Kettle folds flat to two centimeters, thin "
+                  "enough for the laptop pocket of your backpack.", kind="list_item",
+                  subjects=["kettle", "laptop", "pocket"], headline="2 cm", number=1)  # fmt: skip
+    _, folds, _ = plan_scene_visuals(
+        [_scene(0, "Tea anywhere.", kind="hook", subjects=["kettle"]), fold, scenes[2]],
+        title="PocketBrew", theme="Product Demo", subject="PocketBrew Folding Kettle",
+        subject_terms=["kettle"],
+    )  # fmt: skip
+    beat = folds.second_beat()
+    assert folds.compares and beat is not None and beat.even
+    assert [p.name for p in beat.pictures] == ["laptop", "backpack", "folded_kettle"]
     # A clause that weighs nothing against anything is no comparison.
     scenes[1] = _scene(1, "They dry in two hours after a downpour, ready before your next run.",
                        kind="fact", subjects=["shoes", "rain"], headline="2 hrs")  # fmt: skip

@@ -167,7 +167,7 @@ class SceneVisual:
         pictures = (*self.then[:3], self.pictures[0]) if self.then else self.pictures
         shot = self.landed() if self.lands else self
         if self.compares:
-            pictures = (self.then[0], self.pictures[0])
+            pictures = (*self.then[:2], self.pictures[0])
         return replace(shot, pictures=pictures, then=(), then_word=None, lands_word=None,
                        even=shot.even or self.compares)  # fmt: skip
 
@@ -857,9 +857,11 @@ _BEAT_KINDS = frozenset(("hook", "feature", "fact", "list_item", "step"))
 
 
 # A clause weighing the thing against another: "lighter than a can of soda", "less than a full
-# bottle of water", "as thin as a phone".
+# bottle of water", "as thin as a phone", "thin enough for the laptop pocket of your backpack"
+# (the folded kettle shrank to an icon beside the laptop).
 _COMPARES = re.compile(
-    r"(?:(?:lighter|heavier|smaller|bigger|thinner|less|more|quieter|louder)\s+than|as\s+\w+\s+as)\b"
+    r"(?:(?:lighter|heavier|smaller|bigger|thinner|less|more|quieter|louder)\s+than"
+    r"|as\s+\w+\s+as|\w+\s+enough\s+(?:for|to))\b"
 )
 
 
