@@ -1416,3 +1416,38 @@ def test_a_comparison_shows_the_two_things_side_by_side_at_one_size() -> None:
         subject_terms=["shoes"],
     )  # fmt: skip
     assert not dry.compares
+
+
+def test_a_list_that_goes_on_keeps_its_later_pictures_for_their_words() -> None:
+    """ "Skip the crowded beaches: Bali's rice terraces and waterfalls in the north are quiet
+    if you arrive before nine" showed a shushing face and a clock over "Skip the crowded
+    beaches", giving the tip away: only a list with nothing said after it is there whole."""
+    scenes = [
+        _scene(0, "Headed to Copenhagen, Istanbul or Bali?", kind="hook", subjects=["travel"]),
+        _scene(1, "Skip the crowded beaches: Bali's rice terraces and waterfalls in the north "
+               "are quiet if you arrive before nine.", kind="list_item",
+               subjects=["bali's", "rice", "north"]),
+        _scene(2, "Which one is next on your list?", kind="cta", subjects=["travel"]),
+    ]  # fmt: skip
+    _, bali, _ = plan_scene_visuals(scenes, title="Travel", theme="Travel", subject="Travel")
+    waits = dict(bali.reveals)
+    names = {p.key: p.name for p in bali.pictures}
+    assert {names[k] for k in waits} >= {"shushing_face", "clock_nine"}, bali.reveals
+    assert min(waits.values()) > 4  # nothing pops in over "Skip the crowded beaches"
+
+
+def test_a_feature_of_two_clauses_shows_each_clauses_pictures() -> None:
+    """ "It takes any voltage, | so abroad it only needs a plug adapter": a bolt beside the
+    kettle held 4.5 s as a pair and the plug and the globe never came."""
+    scenes = [
+        _scene(0, "Hotel room tea.", kind="hook", subjects=["kettle"]),
+        _scene(1, "It takes any voltage, so abroad it only needs a plug adapter.",
+               kind="feature", subjects=["kettle", "voltage"]),
+        _scene(2, "Where would you take it?", kind="cta", subjects=["kettle"]),
+    ]  # fmt: skip
+    _, volts, _ = plan_scene_visuals(
+        scenes, title="PocketBrew", theme="Tea", subject="PocketBrew Folding Kettle",
+        subject_terms=["kettle"],
+    )  # fmt: skip
+    assert volts.layout == "feature" and volts.picture.name == "high_voltage"
+    assert {"electric_plug", "globe_showing_europe-africa"} <= {p.name for p in volts.then}

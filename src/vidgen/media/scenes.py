@@ -682,6 +682,11 @@ def plan_scene_visuals(
             picks = picks[:1]
         elif kind == "comparison":
             layout = "comparison" if len(picks) >= 2 else "feature"
+        elif kind == "feature" and cut is not None:
+            # Two shots ("It takes any voltage, | so abroad it only needs a plug adapter"):
+            # the first picture big, the product small, then the second clause's pictures (as
+            # a pair, a bolt beside the kettle held 4.5 s and the plug never came).
+            layout = "feature"
         elif kind == "feature":
             layout = {1: "feature", 2: "pair", 3: "trio"}[len(picks)]
         elif kind in ("hook", "list_item", "step", "fact", "cta"):
@@ -762,6 +767,13 @@ def plan_scene_visuals(
             kind in ("list_item", "step") and not then and after is not None and len(picks) >= 3
             and all((said_at(p, narration) or -1) > after for p in picks)
         )  # fmt: skip
+        # A list with nothing said after it ("a plank, 10 dead bugs and 15 glute bridges")
+        # is there whole from the start; one that goes on ("... waterfalls are quiet if you
+        # arrive before nine") keeps its later pictures for their words (a shushing face and
+        # a clock over "Skip the crowded beaches" gave the tip away).
+        verb = next((k for k, w in enumerate(narration.lower().split()) if after is not None
+                     and k > after and w in _LIST_ENDS), len(narration.split()))  # fmt: skip
+        whole = listed and all((said_at(p, narration) or 0) < verb for p in picks)
         lands, lands_word = None, None
         if spoken is not None and layout in _BEATS:
             if then_word is None:
@@ -785,7 +797,7 @@ def plan_scene_visuals(
                 # so are a tip's listed moves: popping in on their names, the plank sat alone
                 # off-centre for 3.6 s (two viewers), and the routine is one card to save.
                 reveals=()
-                if places or listed
+                if places or whole
                 else _reveals(picks, narration, layout) + _reveals(then, narration, layout),
             )
         )  # fmt: skip
@@ -854,6 +866,8 @@ def _word_start(
 _BEAT_MIN_WORDS = 4
 _CLAUSE_BREAK = re.compile(r"[,:;]$")
 _BEAT_KINDS = frozenset(("hook", "feature", "fact", "list_item", "step"))
+# Words that end a list of things and go on to say something of them.
+_LIST_ENDS = frozenset(("are", "is", "if", "when", "so", "stay", "stays", "get", "gets"))
 
 
 # A clause weighing the thing against another: "lighter than a can of soda", "less than a full
