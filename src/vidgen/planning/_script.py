@@ -294,19 +294,21 @@ def _subject_terms(product: Product, tags: Sequence[str]) -> list[str]:
 
 
 def first_said_once(lines: list[Line]) -> None:
-    """A list after an opening that says "first" counts "To start, ... Next, ... And finally,":
-    "... should feel like your first. First, ..." is the word twice in a row (and "To start"
-    before "Second" and "Third" did not match)."""
+    """A list after an opening that says "first" does not count aloud ("... should feel like
+    your first. First, ..." was the word twice in a row; "To start, ... Next, ... And
+    finally," was "3 s of filler" to three viewers, the "1 / 3" chips count on screen): its
+    items start on their claims, the last with "And"."""
     items = [line for line in lines[1:] if line.kind == "list_item"]
     if not items or not re.search(r"\bfirst\b", lines[0].narration, re.IGNORECASE):
         return
     for n, line in enumerate(items):
         old = f"{_ORDINAL_WORDS[min(n, len(_ORDINAL_WORDS) - 1)]}, "
-        new = "To start, " if n == 0 else "And finally, " if n == len(items) - 1 else "Next, "
+        last = n == len(items) - 1 and n > 0
         for attr in ("narration", "short"):
             text = getattr(line, attr)
             if text and text.startswith(old):
-                setattr(line, attr, new + text.removeprefix(old))
+                rest = text.removeprefix(old)
+                setattr(line, attr, f"And {rest}" if last else _capital(rest))
 
 
 def announce_list(
