@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -1326,21 +1327,36 @@ def test_a_scene_differs_in_colour_from_the_two_before_it() -> None:
             assert gap(visual.hue, before.hue) >= 0.06, [round(v.hue, 2) for v in visuals]
 
 
+def _ad(
+    hook: str, subject: str, noun: str, theme: str, cta: str,
+    middle: Sequence[tuple[str, str, list[str], str | None]],
+) -> list[Any]:  # fmt: skip
+    """A product video's visuals: ``hook``, ``middle`` (narration, kind, subjects, headline),
+    ``cta``, about ``subject`` (whose noun is ``noun``)."""
+    scenes = [
+        _scene(0, hook, kind="hook", subjects=[noun]),
+        *(_scene(k, text, kind=kind, subjects=things, headline=headline)
+          for k, (text, kind, things, headline) in enumerate(middle, start=1)),
+        _scene(len(middle) + 1, cta, kind="cta", subjects=[noun]),
+    ]  # fmt: skip
+    return plan_scene_visuals(
+        scenes, title=subject, theme=theme, subject=subject, subject_terms=[noun]
+    )
+
+
 def _kettle_ad(
     *middle: tuple[str, str, list[str], str | None], cta: str = "Where would you take it?"
 ) -> list[Any]:
     """The Tea video's visuals: its hook, ``middle`` (narration, kind, subjects, headline) and
-    ``cta``, titled by its claim."""
-    scenes = [
-        _scene(0, "Hotel room tea, without the hotel kettle.", kind="hook", subjects=["kettle"]),
-        *(_scene(k, text, kind=kind, subjects=things, headline=headline)
-          for k, (text, kind, things, headline) in enumerate(middle, start=1)),
-        _scene(len(middle) + 1, cta, kind="cta", subjects=["kettle"]),
-    ]  # fmt: skip
-    return plan_scene_visuals(
-        scenes, title="PocketBrew Folding Kettle: folds flat to two centimeters", theme="Tea",
-        subject="PocketBrew Folding Kettle", subject_terms=["kettle"],
-    )  # fmt: skip
+    ``cta``."""
+    hook = "Hotel room tea, without the hotel kettle."
+    return _ad(hook, "PocketBrew Folding Kettle", "kettle", "Tea", cta, middle)
+
+
+def _shoe_ad(*middle: tuple[str, str, list[str], str | None]) -> list[Any]:
+    """The Running video's visuals: its hook, ``middle`` and its closing question."""
+    hook, cta = "Your last mile should feel like your first.", "Which race would you run first?"
+    return _ad(hook, "StrideLite Running Shoes", "shoes", "Running", cta, middle)
 
 
 def _workout_tips(*tips: tuple[str, list[str]]) -> list[Any]:
@@ -1379,16 +1395,8 @@ def test_the_openings_name_stays_clear_of_the_progress_bar() -> None:
 def test_a_comparison_shows_the_two_things_side_by_side_at_one_size() -> None:
     """ "..., lighter than a can of soda": the can came in big over a small shoe, "the shoe
     smaller than the can it is supposed to beat". The second shot shows the two as equals."""
-    scenes = [
-        _scene(0, "Your last mile should feel like your first.", kind="hook", subjects=["shoes"]),
-        _scene(1, "And finally, they weigh 210 grams per shoe, lighter than a can of soda.",
-               kind="list_item", subjects=["shoes", "soda"], headline="210 g", number=3),
-        _scene(2, "Which race would you run in them first?", kind="cta", subjects=["shoes"]),
-    ]  # fmt: skip
-    _, weight, _ = plan_scene_visuals(
-        scenes, title="StrideLite", theme="Running", subject="StrideLite Running Shoes",
-        subject_terms=["shoes"],
-    )  # fmt: skip
+    weigh = "And finally, they weigh 210 grams per shoe, lighter than a can of soda."
+    _, weight, _ = _shoe_ad((weigh, "list_item", ["shoes", "soda"], "210 g"))
     assert weight.compares and weight.picture.name == "shoe_on_scale"
     second = weight.second_beat()
     assert second is not None and second.even
@@ -1397,25 +1405,15 @@ def test_a_comparison_shows_the_two_things_side_by_side_at_one_size() -> None:
     assert len(boxes) == 2 and boxes[0][2] - boxes[0][0] == boxes[1][2] - boxes[1][0], boxes
     # "Thin enough for the laptop pocket of your backpack" weighs the folded kettle against
     # them: the three at one size (the kettle shrank to an icon beside the laptop).
-    fold = _scene(1, "First, the PocketBrew Folding Kettle folds flat to two centimeters, thin "
-                  "enough for the laptop pocket of your backpack.", kind="list_item",
-                  subjects=["kettle", "laptop", "pocket"], headline="2 cm", number=1)  # fmt: skip
-    _, folds, _ = plan_scene_visuals(
-        [_scene(0, "Tea anywhere.", kind="hook", subjects=["kettle"]), fold, scenes[2]],
-        title="PocketBrew", theme="Product Demo", subject="PocketBrew Folding Kettle",
-        subject_terms=["kettle"],
-    )  # fmt: skip
+    fold = ("First, the PocketBrew Folding Kettle folds flat to two centimeters, thin enough "
+            "for the laptop pocket of your backpack.")  # fmt: skip
+    _, folds, _ = _kettle_ad((fold, "list_item", ["kettle", "laptop", "pocket"], "2 cm"))
     beat = folds.second_beat()
     assert folds.compares and beat is not None and beat.even
     assert [p.name for p in beat.pictures] == ["laptop", "backpack", "folded_kettle"]
     # A clause that weighs nothing against anything is no comparison.
-    scenes[1] = _scene(1, "They dry in two hours after a downpour, ready before your next run.",
-                       kind="fact", subjects=["shoes", "rain"], headline="2 hrs")  # fmt: skip
-    _, dry, _ = plan_scene_visuals(
-        scenes, title="StrideLite", theme="Running", subject="StrideLite Running Shoes",
-        subject_terms=["shoes"],
-    )  # fmt: skip
-    assert not dry.compares
+    dry = "They dry in two hours after a downpour, ready before your next run."
+    assert not _shoe_ad((dry, "fact", ["shoes", "rain"], "2 hrs"))[1].compares
 
 
 def test_a_list_that_goes_on_keeps_its_later_pictures_for_their_words() -> None:
@@ -1439,15 +1437,7 @@ def test_a_list_that_goes_on_keeps_its_later_pictures_for_their_words() -> None:
 def test_a_feature_of_two_clauses_shows_each_clauses_pictures() -> None:
     """ "It takes any voltage, | so abroad it only needs a plug adapter": a bolt beside the
     kettle held 4.5 s as a pair and the plug and the globe never came."""
-    scenes = [
-        _scene(0, "Hotel room tea.", kind="hook", subjects=["kettle"]),
-        _scene(1, "It takes any voltage, so abroad it only needs a plug adapter.",
-               kind="feature", subjects=["kettle", "voltage"]),
-        _scene(2, "Where would you take it?", kind="cta", subjects=["kettle"]),
-    ]  # fmt: skip
-    _, volts, _ = plan_scene_visuals(
-        scenes, title="PocketBrew", theme="Tea", subject="PocketBrew Folding Kettle",
-        subject_terms=["kettle"],
-    )  # fmt: skip
-    assert volts.layout == "feature" and volts.picture.name == "high_voltage"
-    assert {"electric_plug", "globe_showing_europe-africa"} <= {p.name for p in volts.then}
+    volts = "It takes any voltage, so abroad it only needs a plug adapter."
+    _, feature, _ = _kettle_ad((volts, "feature", ["kettle", "voltage"], None))
+    assert feature.layout == "feature" and feature.picture.name == "high_voltage"
+    assert {"electric_plug", "globe_showing_europe-africa"} <= {p.name for p in feature.then}

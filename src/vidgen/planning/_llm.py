@@ -27,6 +27,8 @@ from vidgen.planning._plan import (
     Planner,
     PlanResult,
     ProductionPlan,
+    Report,
+    Scripts,
 )
 from vidgen.planning._script import SHAPES
 from vidgen.planning._subject import PLATFORM_TAGS, Subject, _phrase, choose_subject
@@ -310,12 +312,7 @@ class LLMPlanner:
         return plan, "", response.cost, response.model
 
     def plan(
-        self,
-        config: ThemeConfig,
-        report: Mapping[str, Any],
-        job_id: int,
-        variant: int = 0,
-        said: Sequence[str] = (),
+        self, config: ThemeConfig, report: Report, job_id: int, variant: int = 0, said: Scripts = ()
     ) -> PlanResult:
         subject = choose_subject(config, report, job_id, variant)
         user = build_user_prompt(config, report, job_id, variant, said)

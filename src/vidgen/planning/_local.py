@@ -5,14 +5,20 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from vidgen.analysis import topic_keywords
 from vidgen.config import ThemeConfig
 from vidgen.errors import FatalStageError
 from vidgen.planning._facts import MAX_FACTS, fact_order
-from vidgen.planning._plan import MAX_HEADLINE_CHARS, MIN_SCENES, PlanResult, ProductionPlan
+from vidgen.planning._plan import (
+    MAX_HEADLINE_CHARS,
+    MIN_SCENES,
+    PlanResult,
+    ProductionPlan,
+    Report,
+    Scripts,
+)
 from vidgen.planning._script import (
     _STYLE_PHRASES,
     SHAPES,
@@ -87,19 +93,13 @@ class LocalPlanner:
     name = "local"
 
     def plan(
-        self,
-        config: ThemeConfig,
-        report: Mapping[str, Any],
-        job_id: int,
-        variant: int = 0,
-        said: Sequence[str] = (),
+        self, config: ThemeConfig, report: Report, job_id: int, variant: int = 0, said: Scripts = ()
     ) -> PlanResult:
         rng = random.Random(f"{_seed(config, report, job_id)}:{variant}")
         candidates, _ = subject_candidates(config)
         subject = choose_subject(config, report, job_id, variant)
         n_refs = max(1, len(candidates))
-        # Reference and shape both move from job to job, so consecutive videos differ in both
-        # and every pairing comes round before one repeats.
+        # Reference and shape move from job to job: every pairing comes round before a repeat.
         visit = (job_id - 1) // n_refs + variant // n_refs  # this reference's nth video
         turn = visit + (job_id - 1)
         if subject.reference is None:
@@ -112,12 +112,12 @@ class LocalPlanner:
     def _reference_plan(
         self,
         config: ThemeConfig,
-        report: Mapping[str, Any],
+        report: Report,
         subject: Subject,
         rng: random.Random,
         turn: int,
         visit: int = 0,
-        said: Sequence[str] = (),
+        said: Scripts = (),
     ) -> PlanResult:
         settings = config.config
         ref = subject.reference

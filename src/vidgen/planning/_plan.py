@@ -24,6 +24,11 @@ SECONDS_PER_SCENE_TARGET = 2.5
 # Durations must add up; floats only to within rounding.
 DURATION_TOLERANCE = 1e-6
 
+# What a planner reads besides the config, as plain data: the trend analysis stage's report,
+# and the narration of the config's recent videos, newest first.
+Report = Mapping[str, Any]
+Scripts = Sequence[str]
+
 _HASHTAG = re.compile(r"^#\w+$")
 _NON_TAG_CHARS = re.compile(r"[^\w]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
@@ -138,10 +143,5 @@ class Planner(Protocol):
     name: str
 
     def plan(
-        self,
-        config: ThemeConfig,
-        report: Mapping[str, Any],
-        job_id: int,
-        variant: int = 0,
-        said: Sequence[str] = (),
+        self, config: ThemeConfig, report: Report, job_id: int, variant: int = 0, said: Scripts = ()
     ) -> PlanResult: ...
