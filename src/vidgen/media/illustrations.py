@@ -210,11 +210,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "weighs": ("kitchen_scale",),
     "weigh": ("kitchen_scale",),
     "centimeters": ("straight_ruler",),
+    "centimetres": ("straight_ruler",),
     "kilometers": ("motorway",),  # a distance run: the road
     "kilometres": ("motorway",),
     "countries": ("globe_showing_europe_africa",),
     "abroad": ("globe_showing_europe_africa",),
-    "centimetres": ("straight_ruler",),
     "campsite": ("tent",),
     "campsites": ("tent",),
     "hotel": ("hotel",),

@@ -725,8 +725,6 @@ def plan_scene_visuals(
         )
         ahead = {p.key for p in lib.choose(following, "", limit=4)} - {fallback and fallback.key}
         then, then_word = _second_beat(narration, cut, picks, fallback, layout, shown, ahead)
-        if then:  # not what its lead drawing shows already (the chair of a squat over one)
-            then = (then[0], *(p for p in then[1:] if p.key not in lib.shown_in(then[0])))
         product = next((p for p in picks[1:] if fallback and p.key == fallback.key), None)
         if then and product is not None:
             # The product stays in view in the second shot too (a viewer saw the kettle gone
@@ -771,9 +769,9 @@ def plan_scene_visuals(
         # is there whole from the start; one that goes on ("... waterfalls are quiet if you
         # arrive before nine") keeps its later pictures for their words (a shushing face and
         # a clock over "Skip the crowded beaches" gave the tip away).
-        verb = next((k for k, w in enumerate(narration.lower().split()) if after is not None
-                     and k > after and w in _LIST_ENDS), len(narration.split()))  # fmt: skip
-        whole = listed and all((said_at(p, narration) or 0) < verb for p in picks)
+        whole = listed and all(
+            (said_at(p, narration) or 0) < _list_end(narration, after or 0) for p in picks
+        )
         lands, lands_word = None, None
         if spoken is not None and layout in _BEATS:
             if then_word is None:
@@ -870,6 +868,13 @@ _BEAT_KINDS = frozenset(("hook", "feature", "fact", "list_item", "step"))
 _LIST_ENDS = frozenset(("are", "is", "if", "when", "so", "stay", "stays", "get", "gets"))
 
 
+def _list_end(narration: str, after: int) -> int:
+    """The word a list that starts after word ``after`` ends at: where the sentence goes on to
+    say something of its things ("... and waterfalls | are quiet"), else its end."""
+    words = narration.lower().split()
+    return next((k for k in range(after + 1, len(words)) if words[k] in _LIST_ENDS), len(words))
+
+
 # A clause weighing the thing against another: "lighter than a can of soda", "less than a full
 # bottle of water", "as thin as a phone", "thin enough for the laptop pocket of your backpack"
 # (the folded kettle shrank to an icon beside the laptop).
@@ -917,7 +922,8 @@ def _second_beat(
     lead = next((p for p in tail if p.key not in ahead), None)
     if lead is None:
         return (), None
-    others = [p for p in tail if p is not lead]
+    # Not what the lead drawing shows already (a chair beside the squat over one).
+    others = [p for p in tail if p is not lead and p.key not in lib.shown_in(lead)]
     room = 2 if any(p.key in ahead for p in others) else 1
     chosen = {p.key for p in sorted(others, key=lambda p: p.key not in ahead)[:room]}
     return (lead, *(p for p in others if p.key in chosen)), cut
@@ -1756,12 +1762,13 @@ class CardAnimation:
             yield image, seconds, k
 
 
-# The hook's push-in: to this scale, over at most this many seconds, in this many steps a
-# second (each step is one more image of the card track: ten a second move smoothly enough
-# at this speed, ~1.5 px a step, for ~0.3 s of drawing per video).
 # Where the progress bar runs in a tall frame (of the height): well above the cards, at 8.5%
 # the opening's two-line product name touched it.
 PROGRESS_AT = 0.068
+
+# The hook's push-in: to this scale, over at most this many seconds, in this many steps a
+# second (each step is one more image of the card track: ten a second move smoothly enough
+# at this speed, ~1.5 px a step, for ~0.3 s of drawing per video).
 PUSH_IN = (1.03, 2.5, 10)  # more pushed the headline into the progress bar
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -84,11 +84,7 @@ facts from the brief."""
 
 
 def build_user_prompt(
-    config: ThemeConfig,
-    report: Mapping[str, Any],
-    job_id: int,
-    variant: int = 0,
-    said: Sequence[str] = (),
+    config: ThemeConfig, report: Report, job_id: int, variant: int = 0, said: Scripts = ()
 ) -> str:
     """The brief for a language model: the same subject, theme and related trends the local
     planner works from (``choose_subject``), never the report's global hashtag list; the
